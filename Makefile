@@ -1,0 +1,50 @@
+# tsbpf — the two commands a user needs are `make demo` and `make test`.
+# Both install what they need first (Debian packages, npm packages, mounts).
+SHELL := /bin/bash
+APT_PACKAGES := clang-19 llvm-19 libbpf-dev bpftool iproute2 iputils-ping gcc make python3 curl
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
+
+.PHONY: all deps apt npm build fixtures lint test test-unit test-kernel demo bench clean kernel-setup
+
+all: build
+
+deps: apt npm kernel-setup
+
+apt:
+	@scripts/ensure-apt.sh $(APT_PACKAGES)
+
+npm: node_modules/.package-lock.json
+
+node_modules/.package-lock.json: package.json package-lock.json binding.gyp native/*.c
+	npm ci --no-audit --no-fund
+	@touch $@
+
+kernel-setup:
+	@scripts/kernel-setup.sh
+
+build: npm
+	npm run build
+
+fixtures: apt
+	scripts/build-fixtures.sh
+
+lint: npm
+	npm run lint
+
+test-unit: build
+	npm run test:unit
+
+test-kernel: deps build fixtures
+	npm run test:kernel
+
+test: deps build fixtures lint
+	npm test
+
+demo: deps build fixtures
+	scripts/demo.sh
+
+bench: deps build fixtures
+	node dist/bench/run.js
+
+clean:
+	rm -rf dist build target test/fixtures/obj/*.o
