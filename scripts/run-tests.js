@@ -22,7 +22,9 @@ function walk(dir) {
 
 const files = suites.flatMap((s) => walk(join("dist", "test", s))).sort();
 if (files.length === 0) {
-  console.error(`no compiled tests found for suites ${suites.join(", ")}; run \`npm run build\` first`);
+  console.error(
+    `no compiled tests found for suites ${suites.join(", ")}; run \`npm run build\` first`,
+  );
   process.exit(1);
 }
 // Kernel tests share global kernel state (netns names, bpffs pins), so files run one at a time.

@@ -158,7 +158,13 @@ export function wideImm(lo: Insn, hi: Insn): bigint {
 
 // ---- Builders: small, obvious constructors used by the compiler and tests. ----
 
-const I = (code: number, dst = 0, src = 0, off = 0, imm = 0): Insn => ({ code, dst, src, off, imm });
+const I = (code: number, dst = 0, src = 0, off = 0, imm = 0): Insn => ({
+  code,
+  dst,
+  src,
+  off,
+  imm,
+});
 
 export const asm = {
   alu64Imm: (op: number, dst: number, imm: number) => I(BPF_ALU64 | op | BPF_K, dst, 0, 0, imm),
@@ -188,18 +194,25 @@ export const asm = {
     I(LDDW, dst, BPF_PSEUDO_MAP_VALUE, 0, fd),
     I(0, 0, 0, 0, off),
   ],
-  ldx: (size: number, dst: number, src: number, off: number) => I(BPF_LDX | BPF_MEM | size, dst, src, off),
-  stx: (size: number, dst: number, src: number, off: number) => I(BPF_STX | BPF_MEM | size, dst, src, off),
-  st: (size: number, dst: number, off: number, imm: number) => I(BPF_ST | BPF_MEM | size, dst, 0, off, imm),
+  ldx: (size: number, dst: number, src: number, off: number) =>
+    I(BPF_LDX | BPF_MEM | size, dst, src, off),
+  stx: (size: number, dst: number, src: number, off: number) =>
+    I(BPF_STX | BPF_MEM | size, dst, src, off),
+  st: (size: number, dst: number, off: number, imm: number) =>
+    I(BPF_ST | BPF_MEM | size, dst, 0, off, imm),
   atomic: (size: number, dst: number, src: number, off: number, op: number) =>
     I(BPF_STX | BPF_ATOMIC | size, dst, src, off, op),
   /** legacy packet loads for socket filters: r0 = ntoh(skb[imm]) */
   ldAbs: (size: number, imm: number) => I(BPF_LD | BPF_ABS | size, 0, 0, 0, imm),
   ja: (off: number) => I(BPF_JMP | BPF_JA, 0, 0, off),
-  jmpImm: (op: number, dst: number, imm: number, off: number) => I(BPF_JMP | op | BPF_K, dst, 0, off, imm),
-  jmpReg: (op: number, dst: number, src: number, off: number) => I(BPF_JMP | op | BPF_X, dst, src, off),
-  jmp32Imm: (op: number, dst: number, imm: number, off: number) => I(BPF_JMP32 | op | BPF_K, dst, 0, off, imm),
-  jmp32Reg: (op: number, dst: number, src: number, off: number) => I(BPF_JMP32 | op | BPF_X, dst, src, off),
+  jmpImm: (op: number, dst: number, imm: number, off: number) =>
+    I(BPF_JMP | op | BPF_K, dst, 0, off, imm),
+  jmpReg: (op: number, dst: number, src: number, off: number) =>
+    I(BPF_JMP | op | BPF_X, dst, src, off),
+  jmp32Imm: (op: number, dst: number, imm: number, off: number) =>
+    I(BPF_JMP32 | op | BPF_K, dst, 0, off, imm),
+  jmp32Reg: (op: number, dst: number, src: number, off: number) =>
+    I(BPF_JMP32 | op | BPF_X, dst, src, off),
   call: (helper: number) => I(BPF_JMP | BPF_CALL, 0, 0, 0, helper),
   /** bpf-to-bpf call, imm = target slot - (this slot + 1) */
   callLocal: (rel: number) => I(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_CALL, 0, rel),

@@ -1,0 +1,184 @@
+// Kernel UAPI enumerations (include/uapi/linux/bpf.h) used by both the object model and the
+// loader. Values are ABI and never change; names follow the kernel without their prefix.
+
+/** enum bpf_map_type */
+export const MapType = {
+  UNSPEC: 0,
+  HASH: 1,
+  ARRAY: 2,
+  PROG_ARRAY: 3,
+  PERF_EVENT_ARRAY: 4,
+  PERCPU_HASH: 5,
+  PERCPU_ARRAY: 6,
+  STACK_TRACE: 7,
+  CGROUP_ARRAY: 8,
+  LRU_HASH: 9,
+  LRU_PERCPU_HASH: 10,
+  LPM_TRIE: 11,
+  ARRAY_OF_MAPS: 12,
+  HASH_OF_MAPS: 13,
+  DEVMAP: 14,
+  SOCKMAP: 15,
+  CPUMAP: 16,
+  XSKMAP: 17,
+  SOCKHASH: 18,
+  CGROUP_STORAGE: 19,
+  REUSEPORT_SOCKARRAY: 20,
+  PERCPU_CGROUP_STORAGE: 21,
+  QUEUE: 22,
+  STACK: 23,
+  SK_STORAGE: 24,
+  DEVMAP_HASH: 25,
+  STRUCT_OPS: 26,
+  RINGBUF: 27,
+  INODE_STORAGE: 28,
+  TASK_STORAGE: 29,
+  BLOOM_FILTER: 30,
+  USER_RINGBUF: 31,
+  CGRP_STORAGE: 32,
+  ARENA: 33,
+} as const;
+export type MapType = (typeof MapType)[keyof typeof MapType];
+
+/** enum bpf_prog_type */
+export const ProgType = {
+  UNSPEC: 0,
+  SOCKET_FILTER: 1,
+  KPROBE: 2,
+  SCHED_CLS: 3,
+  SCHED_ACT: 4,
+  TRACEPOINT: 5,
+  XDP: 6,
+  PERF_EVENT: 7,
+  CGROUP_SKB: 8,
+  CGROUP_SOCK: 9,
+  LWT_IN: 10,
+  LWT_OUT: 11,
+  LWT_XMIT: 12,
+  SOCK_OPS: 13,
+  SK_SKB: 14,
+  CGROUP_DEVICE: 15,
+  SK_MSG: 16,
+  RAW_TRACEPOINT: 17,
+  CGROUP_SOCK_ADDR: 18,
+  LWT_SEG6LOCAL: 19,
+  LIRC_MODE2: 20,
+  SK_REUSEPORT: 21,
+  FLOW_DISSECTOR: 22,
+  CGROUP_SYSCTL: 23,
+  RAW_TRACEPOINT_WRITABLE: 24,
+  CGROUP_SOCKOPT: 25,
+  TRACING: 26,
+  STRUCT_OPS: 27,
+  EXT: 28,
+  LSM: 29,
+  SK_LOOKUP: 30,
+  SYSCALL: 31,
+  NETFILTER: 32,
+} as const;
+export type ProgType = (typeof ProgType)[keyof typeof ProgType];
+
+/** enum bpf_attach_type (the ones tsbpf uses; the full enum is longer) */
+export const AttachType = {
+  CGROUP_INET_INGRESS: 0,
+  CGROUP_INET_EGRESS: 1,
+  CGROUP_INET_SOCK_CREATE: 2,
+  CGROUP_SOCK_OPS: 3,
+  SK_SKB_STREAM_PARSER: 4,
+  SK_SKB_STREAM_VERDICT: 5,
+  CGROUP_DEVICE: 6,
+  SK_MSG_VERDICT: 7,
+  CGROUP_INET4_BIND: 8,
+  CGROUP_INET6_BIND: 9,
+  CGROUP_INET4_CONNECT: 10,
+  CGROUP_INET6_CONNECT: 11,
+  CGROUP_INET4_POST_BIND: 12,
+  CGROUP_INET6_POST_BIND: 13,
+  CGROUP_UDP4_SENDMSG: 14,
+  CGROUP_UDP6_SENDMSG: 15,
+  LIRC_MODE2: 16,
+  FLOW_DISSECTOR: 17,
+  CGROUP_SYSCTL: 18,
+  CGROUP_UDP4_RECVMSG: 19,
+  CGROUP_UDP6_RECVMSG: 20,
+  CGROUP_GETSOCKOPT: 21,
+  CGROUP_SETSOCKOPT: 22,
+  TRACE_RAW_TP: 23,
+  TRACE_FENTRY: 24,
+  TRACE_FEXIT: 25,
+  MODIFY_RETURN: 26,
+  LSM_MAC: 27,
+  TRACE_ITER: 28,
+  CGROUP_INET4_GETPEERNAME: 29,
+  CGROUP_INET6_GETPEERNAME: 30,
+  CGROUP_INET4_GETSOCKNAME: 31,
+  CGROUP_INET6_GETSOCKNAME: 32,
+  XDP_DEVMAP: 33,
+  CGROUP_INET_SOCK_RELEASE: 34,
+  XDP_CPUMAP: 35,
+  SK_LOOKUP: 36,
+  XDP: 37,
+  SK_SKB_VERDICT: 38,
+  SK_REUSEPORT_SELECT: 39,
+  SK_REUSEPORT_SELECT_OR_MIGRATE: 40,
+  PERF_EVENT: 41,
+  TRACE_KPROBE_MULTI: 42,
+  LSM_CGROUP: 43,
+  STRUCT_OPS: 44,
+  NETFILTER: 45,
+  TCX_INGRESS: 46,
+  TCX_EGRESS: 47,
+  TRACE_UPROBE_MULTI: 48,
+} as const;
+export type AttachType = (typeof AttachType)[keyof typeof AttachType];
+
+/** enum bpf_link_type */
+export const LinkType = {
+  UNSPEC: 0,
+  RAW_TRACEPOINT: 1,
+  TRACING: 2,
+  CGROUP: 3,
+  ITER: 4,
+  NETNS: 5,
+  XDP: 6,
+  PERF_EVENT: 7,
+  KPROBE_MULTI: 8,
+  STRUCT_OPS: 9,
+  NETFILTER: 10,
+  TCX: 11,
+  UPROBE_MULTI: 12,
+  NETKIT: 13,
+} as const;
+
+/** Reverse lookup: the kernel name of a value in one of the tables above, e.g. "PERCPU_HASH". */
+export function nameOf(table: Record<string, number>, value: number): string {
+  for (const [k, v] of Object.entries(table)) if (v === value) return k;
+  return `UNKNOWN(${value})`;
+}
+
+/** XDP attach flags (XDP_FLAGS_*). */
+export const XdpFlags = {
+  UPDATE_IF_NOEXIST: 1 << 0,
+  SKB_MODE: 1 << 1,
+  DRV_MODE: 1 << 2,
+  HW_MODE: 1 << 3,
+  REPLACE: 1 << 4,
+} as const;
+
+/** BPF_F_* flags for map/prog creation that user code commonly sets. */
+export const BpfFlags = {
+  NO_PREALLOC: 1 << 0,
+  NO_COMMON_LRU: 1 << 1,
+  NUMA_NODE: 1 << 2,
+  RDONLY: 1 << 3,
+  WRONLY: 1 << 4,
+  STACK_BUILD_ID: 1 << 5,
+  ZERO_SEED: 1 << 6,
+  RDONLY_PROG: 1 << 7,
+  WRONLY_PROG: 1 << 8,
+  CLONE: 1 << 9,
+  MMAPABLE: 1 << 10,
+} as const;
+
+/** Special "any kernel" version value RedBPF and old loaders put in the `version` section. */
+export const KERNEL_VERSION_ANY = 0xfffffffe;
