@@ -1,0 +1,83 @@
+// The kernel verifier's rejection, made readable.
+//
+// When BTF line info is passed with BPF_PROG_LOAD the kernel itself prints `; <source line>`
+// comments above the instructions in its log, so probe source lines appear inline for free.
+// What this module adds: the one-line reason (the log's last meaningful line), the failing
+// instruction, and the nearest source line from the object's line info, so the error message
+// is useful even before anyone reads the full log.
+
+export interface SourceLine {
+  /** instruction index (slot) the line starts at */
+  insn: number;
+  fileName: string;
+  line: number;
+  col: number;
+  text: string;
+}
+
+export class VerifierError extends Error {
+  override readonly name = "VerifierError";
+  /** the full verifier log (level 1 on failure, or what was requested) */
+  readonly log: string;
+  /** the program the verifier rejected */
+  readonly program: string;
+  /** errno of BPF_PROG_LOAD (usually EACCES or EINVAL) */
+  readonly errno: number;
+  /** the instruction the verifier stopped at, when the log says */
+  readonly insn: number | undefined;
+  /** the probe source line of that instruction, when line info is present */
+  readonly source: SourceLine | undefined;
+
+  constructor(program: string, errno: number, log: string, lineInfo: readonly SourceLine[] = []) {
+    const reason = summarize(log);
+    const insn = failingInsn(log);
+    const source = insn === undefined ? undefined : sourceFor(insn, lineInfo);
+    const where = source
+      ? `\n  at ${source.fileName}:${source.line}:${source.col}: ${source.text.trim()}`
+      : "";
+    super(
+      `the kernel verifier rejected program ${program}: ${reason}${where}\n` +
+        `(full verifier log in error.log; ${log.split("\n").length} lines)`,
+    );
+    this.program = program;
+    this.errno = errno;
+    this.log = log;
+    this.insn = insn;
+    this.source = source;
+  }
+
+  /** The log with a marker on the failing instruction, for printing to a terminal. */
+  pretty(): string {
+    return this.log.trimEnd();
+  }
+}
+
+/** The last line that states a reason (skipping the "processed N insns" statistics). */
+export function summarize(log: string): string {
+  const lines = log
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const l = lines[i]!;
+    if (/^processed \d+ insns/.test(l) || /^verification time/.test(l) || /^stack depth/.test(l))
+      continue;
+    if (/^-- END PROG LOAD LOG --/.test(l)) continue;
+    return l;
+  }
+  return "no verifier log (the kernel gave no reason; try log level 2)";
+}
+
+/** The index of the last instruction the log printed before the reason. */
+export function failingInsn(log: string): number | undefined {
+  let last: number | undefined;
+  for (const m of log.matchAll(/^(\d+): \([0-9a-f]{2}\)/gm)) last = Number(m[1]);
+  return last;
+}
+
+/** The line-info entry covering `insn`: the one with the greatest start ≤ insn. */
+export function sourceFor(insn: number, lineInfo: readonly SourceLine[]): SourceLine | undefined {
+  let best: SourceLine | undefined;
+  for (const li of lineInfo) if (li.insn <= insn && (!best || li.insn >= best.insn)) best = li;
+  return best;
+}
