@@ -175,7 +175,14 @@ export type BtfType =
   | BtfDeclTag;
 
 export type BtfKindName = BtfType["kind"];
-export type BtfTypeOf<K extends BtfKindName> = Extract<BtfType, { kind: K }>;
+/** The member of BtfType whose `kind` admits K (BtfStruct for both "struct" and "union"). */
+export type BtfTypeOf<K extends BtfKindName> = BtfType extends infer T
+  ? T extends { kind: infer TK }
+    ? K extends TK
+      ? T
+      : never
+    : never
+  : never;
 
 const KIND_BY_NUMBER: readonly BtfKindName[] = [
   "void",

@@ -86,24 +86,30 @@ export class ByteWriter {
     return at;
   }
 
+  // reserve() may replace `dv`, so take the offset before touching it.
   u8(v: number): void {
-    this.dv.setUint8(this.reserve(1), v);
+    const at = this.reserve(1);
+    this.dv.setUint8(at, v);
   }
   u16(v: number): void {
-    this.dv.setUint16(this.reserve(2), v, true);
+    const at = this.reserve(2);
+    this.dv.setUint16(at, v, true);
   }
   u32(v: number): void {
-    this.dv.setUint32(this.reserve(4), v >>> 0, true);
+    const at = this.reserve(4);
+    this.dv.setUint32(at, v >>> 0, true);
   }
   i32(v: number): void {
-    this.dv.setInt32(this.reserve(4), v | 0, true);
+    const at = this.reserve(4);
+    this.dv.setInt32(at, v | 0, true);
   }
   /** Overwrite a u32 already written at `offset` (header fields known only at the end). */
   patchU32(offset: number, v: number): void {
     this.dv.setUint32(offset, v >>> 0, true);
   }
   bytes(b: Uint8Array): void {
-    this.buf.set(b, this.reserve(b.byteLength));
+    const at = this.reserve(b.byteLength);
+    this.buf.set(b, at);
   }
 
   finish(): Uint8Array {
