@@ -1,0 +1,189 @@
+// The consumer side of a BPF ring buffer (BPF_MAP_TYPE_RINGBUF) over memory laid out the way
+// the kernel maps it. Pure: no syscalls, so tests drive it with synthetic ArrayBuffers.
+//
+// Kernel layout (kernel/bpf/ringbuf.c, as seen through mmap of the map fd):
+//   offset 0          consumer page, read-write: u64 consumer_pos at offset 0
+//   offset page       producer page, read-only:  u64 producer_pos at offset 0
+//   offset 2 * page   data area of `size` bytes (a power of two), mapped TWICE back to back,
+//                     so a record that wraps past the end is still contiguous in memory.
+// Positions are free-running byte counters; `pos & (size - 1)` is the offset in the data area.
+// Each record: u32 len (bit 31 BUSY: reserved, not yet committed; bit 30 DISCARD), u32 pgoff
+// (kernel-internal), then `len` bytes, the whole rounded up to 8 bytes.
+//
+// Memory ordering. The producer writes a record, then publishes it by clearing BUSY in the
+// header with a release store; producer_pos is advanced (release) when space is reserved.
+// We must read producer_pos and each header with acquire semantics and release the consumer
+// position after we are done with the records. We use Atomics.load/Atomics.store on typed
+// arrays over the mapping: V8 compiles them to sequentially consistent accesses (a plain
+// `mov` load on x86, `ldar`/`stlr` on arm64), which is at least acquire/release, and the JIT
+// never reorders ordinary accesses across them. Atomics work on non-shared ArrayBuffers too.
+
+import { RingCorruptError } from "./errors.js";
+
+export const RINGBUF_BUSY_BIT = 0x80000000;
+export const RINGBUF_DISCARD_BIT = 0x40000000;
+export const RINGBUF_HDR_SIZE = 8;
+/** The kernel's largest record (RINGBUF_MAX_RECORD_SZ = UINT_MAX / 4). */
+const LEN_MASK = 0x3fffffff;
+
+/** The three views of a ring buffer mapping that the consumer needs. */
+export interface RingBufMemory {
+  /** consumer_pos: element 0, read-write */
+  consumerPos: BigUint64Array;
+  /** producer_pos: element 0, read-only */
+  producerPos: BigUint64Array;
+  /** the data area mapped twice: exactly 2 * size bytes, 8-byte aligned */
+  data: Uint8Array;
+  /** data area size in bytes, a power of two ≥ 8 */
+  size: number;
+}
+
+/**
+ * Per-event callback of the allocation-free path. `view` spans the whole double-mapped data
+ * area and is the same object on every call; the record is `length` bytes at `offset`.
+ * Valid only during the call.
+ */
+export type RecordCallback = (view: DataView, offset: number, length: number) => void;
+
+/** Walks a ring buffer's records; commits the consumer position once per batch. */
+export class RingBufRing {
+  readonly size: number;
+  private readonly mem: RingBufMemory;
+  private readonly mask: number;
+  private readonly words: Uint32Array;
+  private readonly view: DataView;
+  /** bytes consumed by the last batch whose views the caller may still hold */
+  private pending = 0;
+  private pendingFrom = 0n;
+
+  constructor(
+    mem: RingBufMemory,
+    private readonly label: string,
+  ) {
+    const { size, data } = mem;
+    if (!Number.isInteger(size) || size < 8 || size > 2 ** 30 || (size & (size - 1)) !== 0) {
+      throw new RangeError(`ring buffer "${label}": data size ${size} is not a power of two`);
+    }
+    if (data.byteLength !== 2 * size || data.byteOffset % 8 !== 0) {
+      throw new RangeError(
+        `ring buffer "${label}": data mapping must be 2 × ${size} bytes, 8-byte aligned`,
+      );
+    }
+    if (mem.consumerPos.length < 1 || mem.producerPos.length < 1) {
+      throw new RangeError(`ring buffer "${label}": position arrays are empty`);
+    }
+    this.mem = mem;
+    this.size = size;
+    this.mask = size - 1;
+    this.words = new Uint32Array(data.buffer, data.byteOffset, data.byteLength / 4);
+    this.view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  /** Bytes published by the producer and not yet consumed (includes busy records). */
+  available(): number {
+    const cons = Atomics.load(this.mem.consumerPos, 0) + BigInt(this.pending);
+    const prod = Atomics.load(this.mem.producerPos, 0);
+    return prod > cons ? Number(prod - cons) : 0;
+  }
+
+  /**
+   * Release the records of the previous batch to the producer. Views returned by the
+   * previous `read` become invalid (the kernel may overwrite them).
+   */
+  commit(): void {
+    if (this.pending === 0) return;
+    Atomics.store(this.mem.consumerPos, 0, this.pendingFrom + BigInt(this.pending));
+    this.pending = 0;
+  }
+
+  /**
+   * Commit the previous batch, then collect up to `max` records as zero-copy views into the
+   * mapping (or copies with `copy`). Views stay valid until the next read/consume/commit.
+   * Stops at the first record still being written (BUSY). Discarded records are skipped.
+   * A corrupt record ends the batch; it throws RingCorruptError when it is the first one.
+   */
+  read(max: number, copy: boolean, out: Uint8Array[]): void {
+    this.commit();
+    const data = this.mem.data;
+    const base = data.byteOffset;
+    const before = out.length;
+    try {
+      this.walk(max, (_view, offset, length) => {
+        out.push(
+          copy
+            ? data.slice(offset, offset + length)
+            : new Uint8Array(data.buffer, base + offset, length),
+        );
+      });
+    } catch (e) {
+      // Hand out the good records before the bad one; the next read meets it again and throws.
+      if (!(e instanceof RingCorruptError) || out.length === before) throw e;
+    }
+    if (copy) this.commit();
+  }
+
+  /**
+   * Commit the previous batch, call `cb` for up to `max` records, commit them. Allocates
+   * nothing per record. If `cb` throws, the records before it and the one it threw on are
+   * committed (as libbpf does), and the error propagates.
+   */
+  consume(cb: RecordCallback, max: number): number {
+    this.commit();
+    try {
+      return this.walk(max, cb);
+    } finally {
+      this.commit();
+    }
+  }
+
+  /** Visit committed records from the consumer position; sets `pending` to what was visited. */
+  private walk(max: number, cb: RecordCallback): number {
+    const cons = Atomics.load(this.mem.consumerPos, 0);
+    const prod = Atomics.load(this.mem.producerPos, 0);
+    if (prod < cons) {
+      throw this.corrupt(`producer position ${prod} is behind consumer position`, cons);
+    }
+    if (prod - cons > BigInt(this.size)) {
+      throw this.corrupt(
+        `producer is ${prod - cons} bytes ahead, more than the ${this.size}-byte ring`,
+        cons,
+      );
+    }
+    const avail = Number(prod - cons);
+    const start = Number(cons & BigInt(this.mask));
+    this.pendingFrom = cons;
+    let used = 0;
+    let n = 0;
+    while (used < avail && n < max) {
+      if (avail - used < RINGBUF_HDR_SIZE) {
+        throw this.corrupt(`${avail - used} trailing bytes are too few for a record header`, cons);
+      }
+      const off = (start + used) & this.mask;
+      // Record starts are 8-byte aligned (sizes are rounded up), so off is a multiple of 4.
+      if ((off & 7) !== 0) throw this.corrupt(`record at unaligned offset ${off}`, cons);
+      const hdr = Atomics.load(this.words, off >>> 2);
+      if ((hdr & RINGBUF_BUSY_BIT) !== 0) break;
+      const len = hdr & LEN_MASK;
+      const total = (len + RINGBUF_HDR_SIZE + 7) & ~7;
+      if (total > avail - used) {
+        throw this.corrupt(
+          `record of ${len} bytes exceeds the ${avail - used} bytes the producer published`,
+          cons + BigInt(used),
+        );
+      }
+      used += total;
+      // Count it as consumed before the callback, so a throwing callback does not see it again.
+      this.pending = used;
+      if ((hdr & RINGBUF_DISCARD_BIT) === 0) {
+        n++;
+        cb(this.view, off + RINGBUF_HDR_SIZE, len);
+      }
+    }
+    this.pending = used;
+    return n;
+  }
+
+  private corrupt(detail: string, position: bigint): RingCorruptError {
+    return new RingCorruptError(detail, { map: this.label, position });
+  }
+}

@@ -1,0 +1,275 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { RingBufRing } from "../../../src/reader/ringbuf-ring.js";
+import { RingCorruptError } from "../../../src/reader/errors.js";
+import { SynthRingBuf, payloadFor } from "./synthetic-rings.js";
+
+const ALL = Number.MAX_SAFE_INTEGER;
+
+function read(ring: RingBufRing, max = ALL, copy = false): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  ring.read(max, copy, out);
+  return out;
+}
+
+test("records come back in order with exact lengths, as views into the data area", () => {
+  const rb = new SynthRingBuf(256);
+  const ring = new RingBufRing(rb.memory(), "events");
+  const lens = [1, 7, 8, 9, 16, 33];
+  lens.forEach((len, i) => rb.write(payloadFor(i, len)));
+  const got = read(ring);
+  assert.deepEqual(
+    got.map((v) => [...v]),
+    lens.map((len, i) => [...payloadFor(i, len)]),
+  );
+  assert.equal(got[0]!.buffer, rb.data.buffer, "zero copy: a view of the mapping");
+  assert.equal(rb.consumerPos[0], 0n, "the batch is not committed while its views are held");
+  assert.deepEqual(read(ring), []);
+  assert.equal(rb.consumerPos[0], rb.producerPos[0], "the next read committed the batch");
+});
+
+test("a record that wraps past the end is contiguous thanks to the double mapping", () => {
+  const rb = new SynthRingBuf(64);
+  const ring = new RingBufRing(rb.memory(), "events");
+  rb.write(payloadFor(0, 40)); // 48 bytes: position 48 next
+  assert.equal(read(ring).length, 1);
+  ring.commit();
+  const pos = rb.write(payloadFor(1, 30)); // 8 + 30 → 40 bytes from offset 48: wraps
+  assert.equal(pos, 48n);
+  const [v] = read(ring);
+  assert.deepEqual([...v!], [...payloadFor(1, 30)]);
+  assert.equal(v!.byteOffset, 56, "view starts in the first copy and runs into the second");
+});
+
+test("copy mode returns independent copies and commits at once", () => {
+  const rb = new SynthRingBuf(128);
+  const ring = new RingBufRing(rb.memory(), "events");
+  rb.write(payloadFor(5, 12));
+  const [v] = read(ring, ALL, true);
+  assert.notEqual(v!.buffer, rb.data.buffer);
+  assert.equal(rb.consumerPos[0], rb.producerPos[0]);
+  rb.data.fill(0);
+  assert.deepEqual([...v!], [...payloadFor(5, 12)]);
+});
+
+test("a BUSY record stops the batch until it is committed; DISCARD records are skipped", () => {
+  const rb = new SynthRingBuf(256);
+  const ring = new RingBufRing(rb.memory(), "events");
+  rb.write(payloadFor(0, 10));
+  const busy = rb.write(payloadFor(1, 10), { busy: true })!;
+  rb.write(payloadFor(2, 10));
+  rb.write(payloadFor(3, 10), { discard: true });
+  assert.deepEqual(
+    read(ring).map((v) => v[0]),
+    [0],
+  );
+  assert.deepEqual(read(ring), [], "still busy");
+  assert.equal(rb.consumerPos[0], 24n, "consumed up to the busy record");
+  rb.publish(busy, 10, true); // the program discarded its reservation
+  assert.deepEqual(
+    read(ring).map((v) => v[0]),
+    [2],
+  );
+  read(ring);
+  assert.equal(rb.consumerPos[0], rb.producerPos[0], "discarded records are consumed too");
+});
+
+test("max bounds the batch; the rest stays for the next read", () => {
+  const rb = new SynthRingBuf(1024);
+  const ring = new RingBufRing(rb.memory(), "events");
+  for (let i = 0; i < 10; i++) rb.write(payloadFor(i, 4));
+  assert.deepEqual(
+    read(ring, 3).map((v) => v[0]),
+    [0, 1, 2],
+  );
+  assert.deepEqual(
+    read(ring, 100).map((v) => v[0]),
+    [3, 4, 5, 6, 7, 8, 9],
+  );
+});
+
+test("consume calls back with one shared DataView and commits once", () => {
+  const rb = new SynthRingBuf(256);
+  const ring = new RingBufRing(rb.memory(), "events");
+  for (let i = 0; i < 5; i++) rb.write(payloadFor(i, 6 + i));
+  const views = new Set<DataView>();
+  const seen: number[][] = [];
+  const n = ring.consume((view, off, len) => {
+    views.add(view);
+    seen.push([...new Uint8Array(view.buffer, view.byteOffset + off, len)]);
+  }, ALL);
+  assert.equal(n, 5);
+  assert.equal(views.size, 1);
+  assert.deepEqual(
+    seen,
+    [0, 1, 2, 3, 4].map((i) => [...payloadFor(i, 6 + i)]),
+  );
+  assert.equal(rb.consumerPos[0], rb.producerPos[0]);
+});
+
+test("a throwing consume callback keeps the records it saw consumed", () => {
+  const rb = new SynthRingBuf(256);
+  const ring = new RingBufRing(rb.memory(), "events");
+  for (let i = 0; i < 4; i++) rb.write(payloadFor(i, 8));
+  let calls = 0;
+  assert.throws(
+    () =>
+      ring.consume(() => {
+        if (++calls === 2) throw new Error("boom");
+      }, ALL),
+    /boom/,
+  );
+  assert.equal(rb.consumerPos[0], 32n, "two 16-byte records committed");
+  assert.deepEqual(
+    read(ring).map((v) => v[0]),
+    [2, 3],
+  );
+});
+
+test("many wraps: a producer/consumer run keeps every record in order", () => {
+  const rb = new SynthRingBuf(128);
+  const ring = new RingBufRing(rb.memory(), "events");
+  let next = 0;
+  let expect = 0;
+  for (let round = 0; round < 200; round++) {
+    while (rb.write(payloadFor(next, 1 + ((next * 13) % 40))) !== undefined) next++;
+    for (const v of read(ring)) {
+      assert.deepEqual([...v], [...payloadFor(expect, 1 + ((expect * 13) % 40))]);
+      expect++;
+    }
+  }
+  assert.equal(expect, next);
+  assert.ok(rb.producerPos[0]! > 128n * 50n, "wrapped many times");
+});
+
+test("positions above 2^53 work (free-running 64-bit counters)", () => {
+  const rb = new SynthRingBuf(64);
+  const start = (1n << 60n) - 16n;
+  rb.consumerPos[0] = start;
+  rb.producerPos[0] = start;
+  const ring = new RingBufRing(rb.memory(), "events");
+  rb.write(payloadFor(1, 20));
+  rb.write(payloadFor(2, 4));
+  assert.deepEqual(
+    read(ring).map((v) => v[0]),
+    [1, 2],
+  );
+  ring.commit();
+  assert.equal(rb.consumerPos[0], start + 32n + 16n);
+});
+
+test("corrupt positions and lengths raise RingCorruptError naming the map", () => {
+  const rb = new SynthRingBuf(64);
+  const ring = new RingBufRing(rb.memory(), "events");
+  rb.consumerPos[0] = 96n;
+  rb.producerPos[0] = 50n;
+  assert.throws(
+    () => read(ring),
+    (e: unknown) => {
+      assert.ok(e instanceof RingCorruptError);
+      assert.match(e.message, /"events".*behind consumer/);
+      return true;
+    },
+  );
+  rb.producerPos[0] = 96n + 65n;
+  assert.throws(() => read(ring), /more than the 64-byte ring/);
+  rb.producerPos[0] = 96n + 16n;
+  rb.pokeU32(96n, 200);
+  assert.throws(() => read(ring), /record of 200 bytes exceeds the 16 bytes/);
+  rb.consumerPos[0] = 100n;
+  assert.throws(() => read(ring), /unaligned/);
+});
+
+test("a corrupt record after good ones ends the batch; the next read reports it", () => {
+  const rb = new SynthRingBuf(128);
+  const ring = new RingBufRing(rb.memory(), "events");
+  rb.write(payloadFor(0, 8));
+  const bad = rb.write(payloadFor(1, 8))!;
+  rb.pokeU32(bad, 0x3fffffff);
+  assert.deepEqual(
+    read(ring).map((v) => v[0]),
+    [0],
+  );
+  assert.throws(() => read(ring), RingCorruptError);
+  assert.equal(rb.consumerPos[0], 16n, "never advanced past the bad record");
+});
+
+test("constructor rejects impossible geometry", () => {
+  const rb = new SynthRingBuf(64);
+  assert.throws(() => new RingBufRing({ ...rb.memory(), size: 48 }, "x"), /power of two/);
+  assert.throws(
+    () => new RingBufRing({ ...rb.memory(), data: rb.data.subarray(0, 64) }, "x"),
+    /2 × 64 bytes/,
+  );
+});
+
+test("property: arbitrary ring contents never crash, hang or over-read", () => {
+  fc.assert(
+    fc.property(
+      fc.constantFrom(8, 16, 64, 256),
+      fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+      fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+      fc.uint8Array({ minLength: 0, maxLength: 256 }),
+      fc.integer({ min: 1, max: 1000 }),
+      (size, cons, prod, junk, max) => {
+        const rb = new SynthRingBuf(size);
+        rb.consumerPos[0] = cons;
+        rb.producerPos[0] = prod;
+        rb.poke(0n, junk.subarray(0, size));
+        const ring = new RingBufRing(rb.memory(), "fuzz");
+        for (let pass = 0; pass < 3; pass++) {
+          try {
+            const out: Uint8Array[] = [];
+            ring.read(max, pass === 1, out);
+            assert.ok(out.length <= max);
+            const bytes = out.reduce((s, v) => s + v.length + 8, 0);
+            assert.ok(bytes <= size, "never returns more than the ring holds");
+            for (const v of out) assert.ok(v.byteOffset + v.length <= rb.data.byteLength);
+          } catch (e) {
+            if (!(e instanceof RingCorruptError)) throw e;
+          }
+        }
+        const cur = rb.consumerPos[0]!;
+        assert.ok(cur >= cons && cur - cons <= BigInt(size), "consumer moves forward, boundedly");
+      },
+    ),
+    { numRuns: 2000 },
+  );
+});
+
+test("property: well-formed producer sequences are read back exactly", () => {
+  fc.assert(
+    fc.property(
+      fc.array(
+        fc.record({
+          len: fc.integer({ min: 0, max: 60 }),
+          discard: fc.boolean(),
+          readAfter: fc.boolean(),
+        }),
+        { maxLength: 200 },
+      ),
+      (ops) => {
+        const rb = new SynthRingBuf(128);
+        const ring = new RingBufRing(rb.memory(), "p");
+        const expected: number[][] = [];
+        const got: number[][] = [];
+        const drain = () => {
+          for (const v of read(ring)) got.push([...v]);
+          ring.commit();
+        };
+        ops.forEach((op, i) => {
+          const p = payloadFor(i, op.len);
+          if (rb.write(p, { discard: op.discard }) === undefined) {
+            drain();
+            assert.notEqual(rb.write(p, { discard: op.discard }), undefined);
+          }
+          if (!op.discard) expected.push([...p]);
+          if (op.readAfter) drain();
+        });
+        drain();
+        assert.deepEqual(got, expected);
+      },
+    ),
+  );
+});
