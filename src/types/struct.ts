@@ -1,0 +1,155 @@
+// C structs with natural alignment: each field at the next multiple of its own alignment, the
+// struct aligned to its strictest field and padded to a multiple of that — what clang does
+// for the same declaration on every BPF target (no packing, no bitfields).
+import { BaseType, EncodeError, type Infer, type Type } from "./type.js";
+import { describe } from "./int.js";
+import { identProblem } from "./ident.js";
+import { MAX_TYPE_SIZE } from "./array.js";
+
+/** Field definitions as passed to struct(): name → type, in declaration order. */
+export type Fields = { readonly [name: string]: Type };
+
+/** The value of a struct: one property per field. */
+export type StructValue<F extends Fields> = { -readonly [K in keyof F]: Infer<F[K]> };
+
+/** A laid-out field. */
+export interface Field {
+  readonly name: string;
+  /** byte offset from the start of the struct */
+  readonly offset: number;
+  readonly type: Type;
+}
+
+/** `struct name { … }` in C. */
+export interface StructType<F extends Fields = Fields> extends BaseType<StructValue<F>> {
+  readonly kind: "struct";
+  /** the C struct tag (and BTF name) */
+  readonly name: string;
+  /** fields in declaration order, with offsets */
+  readonly fields: readonly Field[];
+  /** the definition passed to struct(), for typed access to field types */
+  readonly shape: F;
+  /** the field called `name`, if any */
+  field(name: string): Field | undefined;
+}
+
+class Struct<F extends Fields> extends BaseType<StructValue<F>> implements StructType<F> {
+  readonly kind = "struct" as const;
+  readonly size: number;
+  readonly align: number;
+  readonly label: string;
+  readonly fields: readonly Field[];
+  /** byte ranges [start, end) between and after fields, zeroed on encode */
+  private readonly padding: readonly (readonly [number, number])[];
+  private readonly byName: ReadonlyMap<string, Field>;
+
+  constructor(
+    readonly name: string,
+    readonly shape: F,
+  ) {
+    super();
+    this.label = name;
+    const fields: Field[] = [];
+    const padding: [number, number][] = [];
+    let end = 0;
+    let align = 1;
+    for (const [fname, type] of Object.entries(shape)) {
+      const offset = alignUp(end, type.align);
+      if (offset > end) padding.push([end, offset]);
+      fields.push(Object.freeze({ name: fname, offset, type }));
+      end = offset + type.size;
+      align = Math.max(align, type.align);
+    }
+    this.size = alignUp(end, align);
+    if (this.size > end) padding.push([end, this.size]);
+    this.align = align;
+    this.fields = Object.freeze(fields);
+    this.padding = Object.freeze(padding);
+    this.byName = new Map(fields.map((f) => [f.name, f]));
+    Object.freeze(this);
+  }
+
+  field(name: string): Field | undefined {
+    return this.byName.get(name);
+  }
+
+  read(view: DataView, offset: number): StructValue<F> {
+    const out: Record<string, unknown> = {};
+    for (const f of this.fields)
+      out[f.name] = (f.type as BaseType<unknown>).read(view, offset + f.offset);
+    return out as StructValue<F>;
+  }
+
+  write(view: DataView, offset: number, value: StructValue<F>): void {
+    const v = value as unknown;
+    if (typeof v !== "object" || v === null || ArrayBuffer.isView(v) || Array.isArray(v)) {
+      const err = new EncodeError(
+        v === undefined ? "missing value" : `expected an object, got ${describe(v)}`,
+      );
+      throw err.within("", this.name);
+    }
+    const obj = v as Record<string, unknown>;
+    for (const f of this.fields) {
+      const x = obj[f.name];
+      try {
+        if (x === undefined) {
+          throw new EncodeError(`missing field (${f.type.label}); every field needs a value`);
+        }
+        (f.type as BaseType<unknown>).write(view, offset + f.offset, x);
+      } catch (e) {
+        if (e instanceof EncodeError) throw e.within(`.${f.name}`, this.name);
+        throw e;
+      }
+    }
+    for (const [start, end] of this.padding) {
+      for (let o = offset + start; o < offset + end; o++) view.setUint8(o, 0);
+    }
+  }
+}
+
+function alignUp(n: number, align: number): number {
+  return Math.ceil(n / align) * align;
+}
+
+/**
+ * Define a C struct. Fields keep declaration order and C natural alignment; `name` and field
+ * names must be C identifiers. The result is both a layout (for the compiler and BTF) and a
+ * codec (for user space).
+ *
+ * ```ts
+ * const RequestInfo = struct("RequestInfo", { saddr: u32, daddr: u32, sport: u16, dport: u16 });
+ * type RequestInfo = Infer<typeof RequestInfo>;
+ * ```
+ */
+export function struct<F extends Fields>(name: string, fields: F): StructType<F> {
+  const problem = identProblem(name);
+  if (problem !== undefined) {
+    throw new TypeError(`struct(${JSON.stringify(name)}): the struct name ${problem}`);
+  }
+  if (typeof fields !== "object" || fields === null) {
+    throw new TypeError(
+      `struct ${name}: fields must be an object of name: type, got ${describe(fields)}`,
+    );
+  }
+  const entries = Object.entries(fields);
+  if (entries.length === 0) {
+    throw new TypeError(`struct ${name}: needs at least one field (C has no empty structs)`);
+  }
+  let size = 0;
+  for (const [fname, type] of entries) {
+    const bad = identProblem(fname);
+    if (bad !== undefined) {
+      throw new TypeError(`struct ${name}: field name ${JSON.stringify(fname)} ${bad}`);
+    }
+    if (!((type as unknown) instanceof BaseType)) {
+      throw new TypeError(
+        `struct ${name}: field ${fname} must be a tsbpf type (u8 … i64, array(), struct()), got ${describe(type)}`,
+      );
+    }
+    size += type.size + type.align;
+  }
+  if (size > MAX_TYPE_SIZE) {
+    throw new RangeError(`struct ${name}: larger than ${MAX_TYPE_SIZE} bytes`);
+  }
+  return new Struct(name, Object.freeze({ ...fields }));
+}
