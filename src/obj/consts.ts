@@ -129,6 +129,15 @@ export const AttachType = {
   TCX_INGRESS: 46,
   TCX_EGRESS: 47,
   TRACE_UPROBE_MULTI: 48,
+  CGROUP_UNIX_CONNECT: 49,
+  CGROUP_UNIX_SENDMSG: 50,
+  CGROUP_UNIX_RECVMSG: 51,
+  CGROUP_UNIX_GETPEERNAME: 52,
+  CGROUP_UNIX_GETSOCKNAME: 53,
+  NETKIT_PRIMARY: 54,
+  NETKIT_PEER: 55,
+  TRACE_KPROBE_SESSION: 56,
+  TRACE_UPROBE_SESSION: 57,
 } as const;
 export type AttachType = (typeof AttachType)[keyof typeof AttachType];
 
@@ -178,6 +187,16 @@ export const BpfFlags = {
   WRONLY_PROG: 1 << 8,
   CLONE: 1 << 9,
   MMAPABLE: 1 << 10,
+} as const;
+
+/** BPF_PROG_LOAD `prog_flags` (BPF_F_* for programs). */
+export const ProgFlags = {
+  STRICT_ALIGNMENT: 1 << 0,
+  ANY_ALIGNMENT: 1 << 1,
+  TEST_RND_HI32: 1 << 2,
+  TEST_STATE_FREQ: 1 << 3,
+  SLEEPABLE: 1 << 4,
+  XDP_HAS_FRAGS: 1 << 5,
 } as const;
 
 /** Special "any kernel" version value RedBPF and old loaders put in the `version` section. */
