@@ -1,0 +1,167 @@
+// Kernel errors as values a person can act on: the syscall (or bpf command), the errno name
+// and text, and a hint about the usual cause.
+import { native } from "./native.js";
+
+/** Linux errno values the hints and callers refer to. */
+export const Errno = {
+  EPERM: 1,
+  ENOENT: 2,
+  ESRCH: 3,
+  EINTR: 4,
+  EIO: 5,
+  E2BIG: 7,
+  EBADF: 9,
+  EAGAIN: 11,
+  ENOMEM: 12,
+  EACCES: 13,
+  EFAULT: 14,
+  EBUSY: 16,
+  EEXIST: 17,
+  ENODEV: 19,
+  ENOTDIR: 20,
+  EINVAL: 22,
+  ENOSPC: 28,
+  ERANGE: 34,
+  ENOSYS: 38,
+  ELOOP: 40,
+  EOPNOTSUPP: 95,
+  ENOTSUPP: 524,
+} as const;
+
+// Fallback for libcs without strerrorname_np, and for kernel-internal values (ENOTSUPP).
+const FALLBACK: Record<number, [string, string]> = {
+  1: ["EPERM", "Operation not permitted"],
+  2: ["ENOENT", "No such file or directory"],
+  3: ["ESRCH", "No such process"],
+  4: ["EINTR", "Interrupted system call"],
+  7: ["E2BIG", "Argument list too long"],
+  9: ["EBADF", "Bad file descriptor"],
+  11: ["EAGAIN", "Resource temporarily unavailable"],
+  12: ["ENOMEM", "Cannot allocate memory"],
+  13: ["EACCES", "Permission denied"],
+  14: ["EFAULT", "Bad address"],
+  16: ["EBUSY", "Device or resource busy"],
+  17: ["EEXIST", "File exists"],
+  19: ["ENODEV", "No such device"],
+  22: ["EINVAL", "Invalid argument"],
+  28: ["ENOSPC", "No space left on device"],
+  38: ["ENOSYS", "Function not implemented"],
+  95: ["EOPNOTSUPP", "Operation not supported"],
+  524: ["ENOTSUPP", "Operation not supported (kernel-internal ENOTSUPP)"],
+};
+
+function nativeOrNull(): ReturnType<typeof native> | null {
+  try {
+    return native();
+  } catch {
+    return null;
+  }
+}
+
+/** "EPERM" for 1; `E<n>` when the number is unknown. */
+export function errnoName(errno: number): string {
+  return FALLBACK[errno]?.[0] ?? nativeOrNull()?.errnoName(errno) ?? `E${errno}`;
+}
+
+/** The C library's description of an errno. */
+export function errnoMessage(errno: number): string {
+  return FALLBACK[errno]?.[1] ?? nativeOrNull()?.strerror(errno) ?? `errno ${errno}`;
+}
+
+/** The usual cause of an errno for a given syscall / bpf command, when one is worth saying. */
+export function hintFor(syscall: string, errno: number): string | undefined {
+  const bpf = syscall.startsWith("BPF_");
+  switch (errno) {
+    case Errno.EPERM:
+      if (syscall === "perf_event_open")
+        return "needs root or CAP_PERFMON (check /proc/sys/kernel/perf_event_paranoid)";
+      if (syscall === "BPF_PROG_LOAD")
+        return "needs root or CAP_BPF+CAP_PERFMON (networking programs also CAP_NET_ADMIN); on kernels before 5.11 also raise RLIMIT_MEMLOCK; fentry/fexit/kprobe programs fail this way when the kernel cannot attach to that function";
+      return bpf
+        ? "needs root or CAP_BPF (+CAP_NET_ADMIN for networking); on kernels before 5.11 raise RLIMIT_MEMLOCK"
+        : "needs root or the matching capability";
+    case Errno.EACCES:
+      return syscall === "BPF_PROG_LOAD"
+        ? "the verifier rejected the program: read the verifier log"
+        : "permission denied: check capabilities and file permissions (pins are files on bpffs)";
+    case Errno.EINVAL:
+      if (syscall === "BPF_PROG_LOAD")
+        return "often a program type, attach type or flag this kernel does not support, or a malformed instruction; read the verifier log";
+      return bpf
+        ? "often a type, attach type or flag this kernel does not support, or a size that does not match the object"
+        : "invalid argument: a flag or value this kernel does not accept";
+    case Errno.E2BIG:
+      return "a size is larger than this kernel accepts (attr with non-zero tail bytes, too many entries or instructions)";
+    case Errno.ENOENT:
+      if (syscall === "BPF_OBJ_GET") return "nothing is pinned at that path";
+      if (syscall === "perf_event_open" || syscall.startsWith("tracefs"))
+        return "no such tracepoint / probe target on this kernel";
+      if (bpf) return "no such element, id or object";
+      return "no such file, tracepoint or pin";
+    case Errno.EOPNOTSUPP:
+    case Errno.ENOTSUPP:
+      return "this kernel or device does not support the operation (try another attach mode or a newer kernel)";
+    case Errno.ENOSPC:
+      return syscall === "BPF_PROG_LOAD" || syscall === "BPF_BTF_LOAD"
+        ? "the verifier log did not fit its buffer"
+        : "the map is full (max_entries reached)";
+    case Errno.EEXIST:
+      return syscall === "BPF_OBJ_PIN"
+        ? "something is already pinned at that path: unpin it first"
+        : "already exists / already attached (XDP: detach the existing program or use replace/update flags)";
+    case Errno.EBUSY:
+      return "busy: another program or link is already attached here";
+    case Errno.EBADF:
+      return "a file descriptor is closed or of the wrong kind";
+    case Errno.ENODEV:
+      return "no such device or interface";
+    case Errno.ENOSYS:
+      return "this kernel lacks the syscall (CONFIG_BPF_SYSCALL / CONFIG_PERF_EVENTS)";
+    case Errno.ENOMEM:
+      return "the kernel could not allocate memory (large maps need memory cgroup room)";
+    default:
+      return undefined;
+  }
+}
+
+export interface SysErrorOptions {
+  /** What the call was about, e.g. `map "events"` or a path. */
+  subject?: string;
+  /** Overrides the default hint. */
+  hint?: string;
+  /** Extra text such as a verifier log, kept on the error and not in the message. */
+  log?: string;
+}
+
+/** A failed syscall: names the call, errno and the likely cause. */
+export class SysError extends Error {
+  override readonly name = "SysError";
+  readonly syscall: string;
+  readonly errno: number;
+  /** "EPERM" */
+  readonly code: string;
+  readonly hint: string | undefined;
+  readonly subject: string | undefined;
+  readonly log: string | undefined;
+
+  constructor(syscall: string, errno: number, options: SysErrorOptions = {}) {
+    const code = errnoName(errno);
+    const hint = options.hint ?? hintFor(syscall, errno);
+    const what = options.subject === undefined ? syscall : `${syscall} (${options.subject})`;
+    super(
+      `${what} failed: ${code} (${errnoMessage(errno)})${hint === undefined ? "" : ` — ${hint}`}`,
+    );
+    this.syscall = syscall;
+    this.errno = errno;
+    this.code = code;
+    this.hint = hint;
+    this.subject = options.subject;
+    this.log = options.log;
+  }
+}
+
+/** Returns a non-negative syscall result, or throws the SysError for `-errno`. */
+export function check(syscall: string, result: number, options?: SysErrorOptions): number {
+  if (result < 0) throw new SysError(syscall, -result, options);
+  return result;
+}
