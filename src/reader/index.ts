@@ -1,0 +1,6 @@
+// Event readers: BPF ring buffers and perf event arrays as async iterables of batches.
+export type { EventBatch, EventReader } from "./batch.js";
+export { mergeReaders } from "./merge.js";
+export { RingBufReader, type RingBufReaderOptions, type RecordCallback } from "./ringbuf.js";
+export { RingCorruptError, ReaderClosedError, type RingLocation } from "./errors.js";
+export type { MapSource } from "./source.js";

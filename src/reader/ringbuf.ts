@@ -1,0 +1,199 @@
+// Reading a BPF ring buffer map (BPF_MAP_TYPE_RINGBUF, Linux ≥ 5.8) from user space.
+//
+// The map fd is mmapped the way libbpf does it: the consumer page read-write, then the
+// producer page and the data area read-only. The kernel maps the data area twice in a row,
+// so mapping `page + 2 × max_entries` bytes gives a view in which every record is contiguous,
+// even one that wraps the ring end: events are handed out as zero-copy views. Ring walking
+// itself lives in ringbuf-ring.ts (pure, unit-tested on synthetic memory).
+import { setImmediate as yieldToLoop } from "node:timers/promises";
+import { MapType } from "../obj/consts.js";
+import { check } from "../sys/errors.js";
+import type { FD } from "../sys/fd.js";
+import { native } from "../sys/native.js";
+import type { EventBatch, EventReader } from "./batch.js";
+import { ReaderClosedError } from "./errors.js";
+import { Readiness } from "./readiness.js";
+import { RingBufRing, type RecordCallback } from "./ringbuf-ring.js";
+import { adoptMap, type MapSource } from "./source.js";
+
+export type { RecordCallback } from "./ringbuf-ring.js";
+
+const PROT_READ = 1;
+const PROT_WRITE = 2;
+const MAP_SHARED = 1;
+
+export interface RingBufReaderOptions {
+  /** Return copies instead of views into the ring (and hand space back at once). */
+  copy?: boolean;
+  /** Most events per batch of the async iterator (default: everything available). */
+  maxBatch?: number;
+}
+
+/**
+ * Consumer of one BPF ring buffer map.
+ *
+ * ```ts
+ * using reader = RingBufReader.open(map);
+ * for await (const { events } of reader) for (const e of events) handle(e);
+ * ```
+ *
+ * Lifetime of events: unless `copy` is set, every event is a view into the kernel's ring,
+ * valid until the next `readBatch`/`consume`/`commit`, the iterator's next step, or `close()`
+ * — whichever comes first. Until then the kernel cannot reuse that space, so a consumer that
+ * holds a batch for long makes the producer drop (bpf_ringbuf_output returns -ENOSPC). After
+ * close() old views read as empty (the mapping is detached), never as freed memory.
+ */
+export class RingBufReader implements EventReader {
+  readonly name: string;
+  /** data area size in bytes (the map's max_entries) */
+  readonly size: number;
+  private readonly fd: FD;
+  private readonly ring: RingBufRing;
+  private readonly mappings: ArrayBuffer[];
+  private readonly readiness: Readiness;
+  private readonly copy: boolean;
+  private readonly maxBatch: number;
+  private closed = false;
+
+  private constructor(
+    name: string,
+    fd: FD,
+    ring: RingBufRing,
+    mappings: ArrayBuffer[],
+    opts: RingBufReaderOptions,
+  ) {
+    this.name = name;
+    this.fd = fd;
+    this.ring = ring;
+    this.size = ring.size;
+    this.mappings = mappings;
+    this.readiness = new Readiness([fd.fd], `ring buffer "${name}"`);
+    this.copy = opts.copy ?? false;
+    this.maxBatch = opts.maxBatch ?? Number.MAX_SAFE_INTEGER;
+  }
+
+  /** Map the ring buffer of `map` (a BpfMap or `{ fd, maxEntries }`). The map may be closed afterwards. */
+  static open(map: MapSource, opts: RingBufReaderOptions = {}): RingBufReader {
+    const n = native();
+    const page = n.pageSize();
+    const size = map.maxEntries;
+    const label = map.name ?? "map";
+    if (!Number.isInteger(size) || size < page || (size & (size - 1)) !== 0 || size > 2 ** 30) {
+      throw new RangeError(
+        `ring buffer "${label}": max_entries ${size} must be a power of two, at least the ` +
+          `page size (${page}) and at most 1 GiB`,
+      );
+    }
+    const { name, fd } = adoptMap(map, MapType.RINGBUF, "RingBufReader");
+    const mappings: ArrayBuffer[] = [];
+    try {
+      const subject = `ring buffer "${name}"`;
+      const cons = mapOrThrow(n.mmap(fd.fd, page, PROT_READ | PROT_WRITE, MAP_SHARED, 0), subject);
+      mappings.push(cons);
+      const prod = mapOrThrow(n.mmap(fd.fd, page + 2 * size, PROT_READ, MAP_SHARED, page), subject);
+      mappings.push(prod);
+      const ring = new RingBufRing(
+        {
+          consumerPos: new BigUint64Array(cons, 0, 1),
+          producerPos: new BigUint64Array(prod, 0, 1),
+          data: new Uint8Array(prod, page, 2 * size),
+          size,
+        },
+        name,
+      );
+      return new RingBufReader(name, fd, ring, mappings, opts);
+    } catch (e) {
+      for (const m of mappings) n.munmap(m);
+      fd.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Hand the previous batch back to the kernel, then return up to `max` events available
+   * now, without waiting (possibly none). Views are valid until the next call (see class doc).
+   */
+  readBatch(max = this.maxBatch): Uint8Array[] {
+    this.assertOpen();
+    const out: Uint8Array[] = [];
+    this.ring.read(max, this.copy, out);
+    return out;
+  }
+
+  /**
+   * The allocation-free path: call `cb(view, offset, length)` for up to `max` available
+   * events, then hand them back to the kernel in one step. `view` is one DataView over the
+   * whole (double-mapped) data area, shared by all calls; the event is `length` bytes at
+   * `offset` and is valid only during the call. Returns the number of events.
+   */
+  consume(cb: RecordCallback, max = Number.MAX_SAFE_INTEGER): number {
+    this.assertOpen();
+    return this.ring.consume(cb, max);
+  }
+
+  /** Hand the last batch back to the kernel early (its views become invalid). */
+  commit(): void {
+    if (!this.closed) this.ring.commit();
+  }
+
+  /** Bytes the producer has reserved and we have not consumed. */
+  available(): number {
+    this.assertOpen();
+    return this.ring.available();
+  }
+
+  /** Resolves when the ring has data (or the reader is closed); never blocks a thread. */
+  wait(): Promise<void> {
+    return this.readiness.wait();
+  }
+
+  /**
+   * Batches as they arrive; waits on epoll through libuv when the ring is empty. Each batch's
+   * views are released when the loop asks for the next one. Ends when close() is called
+   * (also from inside the loop or from a timer); breaking out of the loop keeps the reader open.
+   */
+  async *[Symbol.asyncIterator](): AsyncGenerator<EventBatch, void, undefined> {
+    let busy = false;
+    try {
+      while (!this.closed) {
+        // Between back-to-back batches let timers and I/O run: a producer that never pauses
+        // must not starve the event loop through the microtask queue.
+        if (busy) await yieldToLoop();
+        if (this.closed) break;
+        const events = this.readBatch();
+        busy = events.length > 0;
+        if (busy) yield { map: this.name, events, lost: 0 };
+        else await this.readiness.wait();
+      }
+    } finally {
+      this.commit();
+    }
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Stop waiting iterators, unmap the ring and close the reader's fd. Harmless twice. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.readiness.close();
+    const n = native();
+    for (const m of this.mappings) n.munmap(m);
+    this.fd.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new ReaderClosedError(this.name);
+  }
+}
+
+function mapOrThrow(r: ArrayBuffer | number, subject: string): ArrayBuffer {
+  if (typeof r === "number") check("mmap", r, { subject });
+  return r as ArrayBuffer;
+}

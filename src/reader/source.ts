@@ -1,0 +1,37 @@
+// What a reader needs to know about the map it reads: a BpfMap, or a bare fd + size.
+import { MapType } from "../obj/consts.js";
+import { FD } from "../sys/fd.js";
+import { check } from "../sys/errors.js";
+import { native } from "../sys/native.js";
+
+/** A map to read from. `BpfMap` satisfies it; so does `{ fd, maxEntries }`. */
+export interface MapSource {
+  /** the map's fd (a number, or an owner such as FD with a numeric `fd`) */
+  readonly fd: number | { readonly fd: number };
+  /** max_entries: the data size of a ring buffer; unused for perf event arrays */
+  readonly maxEntries: number;
+  /** shown in errors and in EventBatch.map; "map" when absent */
+  readonly name?: string;
+  /** BPF_MAP_TYPE_*, checked when present */
+  readonly type?: number;
+}
+
+/** The map's name, fd and a duplicate fd the reader owns (so closing the map is harmless). */
+export function adoptMap(
+  source: MapSource,
+  expectedType: number,
+  reader: string,
+): { name: string; fd: FD } {
+  const name = source.name ?? "map";
+  if (source.type !== undefined && source.type !== expectedType) {
+    const want = Object.entries(MapType).find(([, v]) => v === expectedType)?.[0];
+    const got = Object.entries(MapType).find(([, v]) => v === source.type)?.[0] ?? source.type;
+    throw new TypeError(
+      `${reader} needs a BPF_MAP_TYPE_${want} map, but map "${name}" is ${
+        typeof got === "string" ? `BPF_MAP_TYPE_${got}` : `of type ${got}`
+      }`,
+    );
+  }
+  const raw = typeof source.fd === "number" ? source.fd : source.fd.fd;
+  return { name, fd: new FD(check("dup", native().dup(raw), { subject: `map "${name}"` })) };
+}

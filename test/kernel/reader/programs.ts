@@ -1,0 +1,151 @@
+// Hand-assembled XDP programs that emit a known 16-byte record per run, for reader tests.
+// Record: u64 MAGIC, u64 seq — seq comes from an atomic counter in an ARRAY map, so a test
+// can tell exactly which runs produced which events (and which were dropped).
+import {
+  asm,
+  encodeInsns,
+  BPF_ADD,
+  BPF_DW,
+  BPF_FETCH,
+  BPF_JEQ,
+  BPF_W,
+  R0,
+  R1,
+  R2,
+  R3,
+  R4,
+  R5,
+  R6,
+  R10,
+  type Insn,
+} from "../../../src/obj/insn.js";
+import { MapType, ProgType } from "../../../src/obj/consts.js";
+import { mapCreate, mapLookupElem, progLoad, progTestRun } from "../../../src/sys/bpf.js";
+import type { FD } from "../../../src/sys/fd.js";
+
+export const MAGIC = 0x7473627066ee01n; // "tsbpf" + a marker
+const HELPER_MAP_LOOKUP_ELEM = 1;
+const HELPER_PERF_EVENT_OUTPUT = 25;
+const HELPER_RINGBUF_OUTPUT = 130;
+const XDP_PASS = 2;
+
+/** A map with the fields the readers look at. */
+export interface TestMap {
+  fd: FD;
+  maxEntries: number;
+  name: string;
+  type: number;
+}
+
+export function ringbufMap(name: string, size: number): TestMap {
+  const type = MapType.RINGBUF;
+  return {
+    fd: mapCreate({ type, keySize: 0, valueSize: 0, maxEntries: size, name }),
+    maxEntries: size,
+    name,
+    type,
+  };
+}
+
+export function perfArrayMap(name: string, cpus: number): TestMap {
+  const type = MapType.PERF_EVENT_ARRAY;
+  const fd = mapCreate({ type, keySize: 4, valueSize: 4, maxEntries: cpus, name });
+  return { fd, maxEntries: cpus, name, type };
+}
+
+/** An XDP program and its sequence counter. */
+export class Emitter {
+  private constructor(
+    readonly prog: FD,
+    private readonly counter: FD,
+  ) {}
+
+  /** A program that outputs one record per run to `out` (ring buffer or perf event array). */
+  static create(out: TestMap): Emitter {
+    const counter = mapCreate({
+      type: MapType.ARRAY,
+      keySize: 4,
+      valueSize: 8,
+      maxEntries: 1,
+      name: "seq",
+    });
+    try {
+      const output: Insn[] =
+        out.type === MapType.RINGBUF
+          ? [
+              ...asm.ldMapFd(R1, out.fd.fd),
+              asm.mov64Reg(R2, R10),
+              asm.alu64Imm(BPF_ADD, R2, -16),
+              asm.mov64Imm(R3, 16),
+              asm.mov64Imm(R4, 0),
+              asm.call(HELPER_RINGBUF_OUTPUT),
+            ]
+          : [
+              asm.mov64Reg(R1, R6),
+              ...asm.ldMapFd(R2, out.fd.fd),
+              asm.mov32Imm(R3, -1), // BPF_F_CURRENT_CPU (0xffffffff), zero-extended
+              asm.mov64Reg(R4, R10),
+              asm.alu64Imm(BPF_ADD, R4, -16),
+              asm.mov64Imm(R5, 16),
+              asm.call(HELPER_PERF_EVENT_OUTPUT),
+            ];
+      const body: Insn[] = [
+        asm.mov64Imm(R1, 1),
+        asm.atomic(BPF_DW, R0, R1, 0, BPF_ADD | BPF_FETCH), // r1 = seq++
+        asm.stx(BPF_DW, R10, R1, -8),
+        ...asm.lddw(R1, MAGIC),
+        asm.stx(BPF_DW, R10, R1, -16),
+        ...output,
+      ];
+      const insns: Insn[] = [
+        asm.mov64Reg(R6, R1),
+        asm.st(BPF_W, R10, -4, 0),
+        asm.mov64Reg(R2, R10),
+        asm.alu64Imm(BPF_ADD, R2, -4),
+        ...asm.ldMapFd(R1, counter.fd),
+        asm.call(HELPER_MAP_LOOKUP_ELEM),
+        asm.jmpImm(BPF_JEQ, R0, 0, body.length),
+        ...body,
+        asm.mov64Imm(R0, XDP_PASS),
+        asm.exit(),
+      ];
+      const { fd } = progLoad({
+        type: ProgType.XDP,
+        insns: encodeInsns(insns),
+        license: "GPL",
+        name: "emit",
+      });
+      return new Emitter(fd, counter);
+    } catch (e) {
+      counter.close();
+      throw e;
+    }
+  }
+
+  /** Run the program `times` times (BPF_PROG_TEST_RUN repeat) on a 64-byte packet. */
+  run(times: number): void {
+    progTestRun({ progFd: this.prog.fd, dataIn: new Uint8Array(64), repeat: times });
+  }
+
+  /** How many records the program tried to output so far. */
+  sent(): number {
+    const v = new Uint8Array(8);
+    mapLookupElem(this.counter.fd, new Uint8Array(4), v);
+    return Number(new DataView(v.buffer).getBigUint64(0, true));
+  }
+
+  close(): void {
+    this.prog.close();
+    this.counter.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/** Decode a record: [magic, seq] (perf samples carry 4 padding bytes after the 16). */
+export function decodeRecord(e: Uint8Array): { magic: bigint; seq: number } {
+  const dv = new DataView(e.buffer, e.byteOffset, e.byteLength);
+  return { magic: dv.getBigUint64(0, true), seq: Number(dv.getBigUint64(8, true)) };
+}

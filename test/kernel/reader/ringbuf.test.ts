@@ -1,0 +1,148 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { needsKernel } from "../../support/kernel.js";
+import { RingBufReader } from "../../../src/reader/ringbuf.js";
+import { ReaderClosedError } from "../../../src/reader/errors.js";
+import type { EventBatch } from "../../../src/reader/batch.js";
+import { Emitter, MAGIC, decodeRecord, ringbufMap } from "./programs.js";
+
+const RECORD = 16;
+const SLOT = RECORD + 8; // header + payload, 8-aligned
+
+function seqs(events: Uint8Array[]): number[] {
+  return events.map((e) => {
+    assert.equal(e.length, RECORD);
+    const r = decodeRecord(e);
+    assert.equal(r.magic, MAGIC);
+    return r.seq;
+  });
+}
+
+const range = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i);
+
+test("ring buffer: every record arrives exactly, as zero-copy views", (t) => {
+  if (!needsKernel(t)) return;
+  const map = ringbufMap("rb_exact", 1 << 16);
+  using emitter = Emitter.create(map);
+  using reader = RingBufReader.open(map);
+  map.fd.close(); // the reader holds its own fd and mappings
+  assert.deepEqual(reader.readBatch(), []);
+  emitter.run(100);
+  const events = reader.readBatch();
+  assert.deepEqual(seqs(events), range(0, 100));
+  assert.ok(events[0]!.buffer.byteLength > reader.size, "a view into the double mapping");
+  assert.deepEqual(reader.readBatch(), []);
+});
+
+test("ring buffer: many wraps of a one-page ring keep order and content", (t) => {
+  if (!needsKernel(t)) return;
+  const map = ringbufMap("rb_wrap", 4096);
+  using emitter = Emitter.create(map);
+  using reader = RingBufReader.open(map);
+  map.fd.close();
+  const got: number[] = [];
+  for (let round = 0; round < 25; round++) {
+    emitter.run(97); // 97 × 24 bytes: positions drift so records straddle the end
+    got.push(...seqs(reader.readBatch()));
+    reader.commit(); // hand the space back before the next round
+  }
+  assert.deepEqual(got, range(0, 25 * 97));
+  assert.ok(25 * 97 * SLOT > 10 * 4096, "wrapped the ring many times");
+});
+
+test("ring buffer: a full ring drops at the producer; held batches keep their space", (t) => {
+  if (!needsKernel(t)) return;
+  const map = ringbufMap("rb_full", 4096);
+  using emitter = Emitter.create(map);
+  using reader = RingBufReader.open(map);
+  map.fd.close();
+  emitter.run(200);
+  const capacity = Math.floor((4096 - 1) / SLOT); // the kernel keeps used ≤ size - 1
+  const first = reader.readBatch();
+  assert.deepEqual(seqs(first), range(0, capacity));
+  emitter.run(10); // the batch is still held: no space yet
+  assert.equal(reader.readBatch().length, 0, "released the first batch, nothing new fit");
+  emitter.run(10);
+  assert.deepEqual(seqs(reader.readBatch()), range(210, 10));
+  assert.equal(emitter.sent(), 220);
+});
+
+test("ring buffer: copy mode and the allocation-free consume path", (t) => {
+  if (!needsKernel(t)) return;
+  const map = ringbufMap("rb_copy", 8192);
+  using emitter = Emitter.create(map);
+  using copying = RingBufReader.open(map, { copy: true });
+  emitter.run(5);
+  const copies = copying.readBatch();
+  assert.equal(copies[0]!.buffer.byteLength, RECORD, "an independent copy");
+  assert.deepEqual(seqs(copies), range(0, 5));
+  copying.close();
+  using reader = RingBufReader.open(map);
+  map.fd.close();
+  emitter.run(300);
+  const got: number[] = [];
+  let view0: DataView | undefined;
+  const n = reader.consume((view, off, len) => {
+    view0 ??= view;
+    assert.equal(view, view0);
+    assert.equal(len, RECORD);
+    assert.equal(view.getBigUint64(off, true), MAGIC);
+    got.push(Number(view.getBigUint64(off + 8, true)));
+  });
+  assert.equal(n, 300);
+  assert.deepEqual(got, range(5, 300));
+  assert.equal(reader.available(), 0, "consume committed");
+});
+
+test("ring buffer: the iterator waits without blocking the loop and ends on close", async (t) => {
+  if (!needsKernel(t)) return;
+  const map = ringbufMap("rb_iter", 8192);
+  using emitter = Emitter.create(map);
+  const reader = RingBufReader.open(map);
+  map.fd.close();
+  let timerFired = false;
+  setTimeout(() => {
+    timerFired = true; // the loop ran while the iterator waited
+    emitter.run(3);
+  }, 30);
+  const batches: EventBatch[] = [];
+  const seen: number[] = [];
+  for await (const batch of reader) {
+    assert.ok(timerFired, "no batch before the timer produced one");
+    batches.push(batch);
+    seen.push(...seqs(batch.events));
+    if (seen.length === 3) setTimeout(() => emitter.run(2), 10);
+    if (seen.length === 5) setTimeout(() => reader.close(), 10);
+  }
+  assert.deepEqual(seen, range(0, 5));
+  assert.equal(batches[0]!.map, "rb_iter");
+  assert.equal(batches[0]!.lost, 0);
+  assert.equal(reader.isClosed, true);
+  assert.equal(
+    batches[0]!.events[0]!.byteLength,
+    0,
+    "views are detached after close, not dangling",
+  );
+  assert.throws(() => reader.readBatch(), ReaderClosedError);
+  reader.close();
+});
+
+test("ring buffer: close() from outside ends a waiting iterator", async (t) => {
+  if (!needsKernel(t)) return;
+  const map = ringbufMap("rb_close", 4096);
+  const reader = RingBufReader.open(map);
+  map.fd.close();
+  setTimeout(() => reader.close(), 20);
+  let n = 0;
+  for await (const _ of reader) n++;
+  assert.equal(n, 0);
+});
+
+test("ring buffer: wrong map type and bad sizes are refused with a clear error", (t) => {
+  if (!needsKernel(t)) return;
+  assert.throws(
+    () => RingBufReader.open({ fd: 0, maxEntries: 4096, name: "x", type: 4 }),
+    /needs a BPF_MAP_TYPE_RINGBUF map, but map "x" is BPF_MAP_TYPE_PERF_EVENT_ARRAY/,
+  );
+  assert.throws(() => RingBufReader.open({ fd: 0, maxEntries: 5000, name: "y" }), /power of two/);
+});
