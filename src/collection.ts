@@ -1,0 +1,366 @@
+// Loading an eBPF object into the kernel: BTF, then maps (incl. global data and pinned
+// maps), then programs with their map references patched in. The object model comes from
+// src/obj (pure); this module is the sequence of syscalls libbpf's bpf_object__load performs.
+import { readFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { parseObject, type BpfObject, type MapSpec, type ProgramSpec } from "./obj/object.js";
+import { encodeBtf } from "./obj/btf.js";
+import { kernelFuncInfo, kernelLineInfo, KERNEL_FUNC_INFO_SIZE, KERNEL_LINE_INFO_SIZE } from "./obj/btf-ext.js";
+import { BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE, encodeInsns, type Insn } from "./obj/insn.js";
+import { BpfFlags, MapType, ProgType, nameOf } from "./obj/consts.js";
+import { btfLoad, progLoad } from "./sys/bpf.js";
+import type { FD } from "./sys/fd.js";
+import { SysError, Errno } from "./sys/errors.js";
+import { ensureBpffs } from "./sys/bpffs.js";
+import { BpfMap } from "./map.js";
+import { Program } from "./program.js";
+import { VerifierError } from "./verifier.js";
+import { kernelBtfTypeId } from "./kernel-btf.js";
+
+export interface CollectionOptions {
+  /**
+   * Values for global variables set before load — `const volatile` configuration in `.rodata`
+   * and initial values in `.data`/`.bss`. Numbers are written little-endian at the variable's
+   * size; bigints likewise; Uint8Arrays must have the variable's exact size.
+   */
+  globals?: Record<string, number | bigint | Uint8Array>;
+  /** Directory for maps declared `pinning: by-name` (default /sys/fs/bpf). */
+  pinPath?: string;
+  /** Use these maps instead of creating the object's maps of the same name. */
+  maps?: Record<string, BpfMap>;
+  /** Verifier log level for every program: 0 logs only on failure (default), 1 or 2 always. */
+  logLevel?: number;
+  /** Load only these programs (by name); the default loads all. */
+  programs?: readonly string[];
+  /** Called with a message when the loader works around something (e.g. BTF rejected). */
+  onWarning?: (message: string) => void;
+}
+
+/** The kernel objects of one loaded eBPF object. Closing it closes every map and program. */
+export class Collection implements Disposable {
+  readonly object: BpfObject;
+  readonly maps: ReadonlyMap<string, BpfMap>;
+  readonly programs: ReadonlyMap<string, Program>;
+  /** verifier logs of programs loaded with logLevel > 0 */
+  readonly logs: ReadonlyMap<string, string>;
+  readonly #btf: FD | undefined;
+  readonly #owned: BpfMap[];
+
+  private constructor(
+    object: BpfObject,
+    maps: Map<string, BpfMap>,
+    owned: BpfMap[],
+    programs: Map<string, Program>,
+    logs: Map<string, string>,
+    btf: FD | undefined,
+  ) {
+    this.object = object;
+    this.maps = maps;
+    this.#owned = owned;
+    this.programs = programs;
+    this.logs = logs;
+    this.#btf = btf;
+  }
+
+  /** Reads and loads an object file. */
+  static async loadFile(path: string, opts: CollectionOptions = {}): Promise<Collection> {
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFile(path);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new Error(
+        code === "ENOENT" ? `no such object file: ${path}` : `cannot read ${path}: ${(e as Error).message}`,
+      );
+    }
+    return Collection.load(bytes, opts);
+  }
+
+  /** Loads an object from its bytes (or an already parsed object). */
+  static load(input: Uint8Array | BpfObject, opts: CollectionOptions = {}): Collection {
+    const object = input instanceof Uint8Array ? parseObject(input) : input;
+    const warn = opts.onWarning ?? (() => {});
+    const maps = new Map<string, BpfMap>();
+    const owned: BpfMap[] = [];
+    const programs = new Map<string, Program>();
+    const logs = new Map<string, string>();
+    let btf: FD | undefined;
+    checkGlobalNames(object, opts.globals ?? {});
+    try {
+      btf = loadBtf(object, warn);
+      for (const spec of object.maps) {
+        const given = opts.maps?.[spec.name];
+        if (given) {
+          checkCompatible(spec, given, "the map given in options.maps");
+          maps.set(spec.name, given);
+          continue;
+        }
+        const map = createMap(spec, btf, opts, warn);
+        owned.push(map);
+        maps.set(spec.name, map);
+      }
+      const wanted = opts.programs ? new Set(opts.programs) : undefined;
+      if (wanted)
+        for (const n of wanted)
+          if (!object.programs.some((p) => p.name === n))
+            throw new Error(
+              `no program named ${n} in the object (it has: ${object.programs.map((p) => p.name).join(", ")})`,
+            );
+      for (const spec of object.programs) {
+        if (wanted && !wanted.has(spec.name)) continue;
+        const { program, log } = loadProgram(object, spec, maps, btf, opts);
+        programs.set(spec.name, program);
+        if (log) logs.set(spec.name, log);
+      }
+    } catch (e) {
+      for (const p of programs.values()) p.close();
+      for (const m of owned) m.close();
+      btf?.close();
+      throw e;
+    }
+    return new Collection(object, maps, owned, programs, logs, btf);
+  }
+
+  /** The map called `name`; throws naming the maps there are when it does not exist. */
+  map(name: string): BpfMap {
+    const m = this.maps.get(name);
+    if (!m)
+      throw new Error(`no map named ${name} (the object has: ${[...this.maps.keys()].join(", ") || "none"})`);
+    return m;
+  }
+
+  /** The program called `name`; throws naming the programs there are when it does not exist. */
+  program(name: string): Program {
+    const p = this.programs.get(name);
+    if (!p)
+      throw new Error(
+        `no program named ${name} (the object has: ${[...this.programs.keys()].join(", ") || "none"})`,
+      );
+    return p;
+  }
+
+  close(): void {
+    for (const p of this.programs.values()) p.close();
+    for (const m of this.#owned) m.close();
+    this.#btf?.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+// ---------------------------------------------------------------- BTF
+
+function loadBtf(object: BpfObject, warn: (m: string) => void): FD | undefined {
+  if (!object.btf) return undefined;
+  try {
+    return btfLoad(encodeBtf(object.btf)).fd;
+  } catch (e) {
+    // Like libbpf: an object whose BTF this kernel rejects still loads, without BTF.
+    warn(`kernel rejected the object's BTF, loading without it: ${(e as Error).message.split("\n")[0]}`);
+    return undefined;
+  }
+}
+
+// ---------------------------------------------------------------- maps
+
+/** Kernel object names are 15 chars + NUL, and only [A-Za-z0-9_.]. */
+function kernelName(name: string): string {
+  return name.replace(/[^A-Za-z0-9_.]/g, "_").slice(0, 15);
+}
+
+function createMap(
+  spec: MapSpec,
+  btf: FD | undefined,
+  opts: CollectionOptions,
+  warn: (m: string) => void,
+): BpfMap {
+  if (spec.pinning === "by-name") {
+    const dir = opts.pinPath ?? "/sys/fs/bpf";
+    if (dir === "/sys/fs/bpf") ensureBpffs();
+    const path = join(dir, spec.name);
+    if (existsSync(path)) {
+      const pinned = BpfMap.fromPin(path);
+      try {
+        checkCompatible(spec, pinned, `the map pinned at ${path}`);
+      } catch (e) {
+        pinned.close();
+        throw e;
+      }
+      return pinned;
+    }
+    const map = newMap(spec, btf, warn);
+    map.pin(path);
+    return map;
+  }
+  const map = newMap(spec, btf, warn);
+  if (spec.global) initGlobal(spec, map, opts.globals ?? {});
+  return map;
+}
+
+function newMap(spec: MapSpec, btf: FD | undefined, warn: (m: string) => void): BpfMap {
+  let inner: BpfMap | undefined;
+  if (spec.innerMap) inner = newMap(spec.innerMap, undefined, warn);
+  const flags = spec.global?.readonly ? spec.flags | BpfFlags.RDONLY_PROG : spec.flags;
+  const base = {
+    type: spec.type,
+    keySize: spec.keySize,
+    valueSize: spec.valueSize,
+    maxEntries: spec.maxEntries,
+    flags,
+    name: kernelName(spec.name),
+    ...(inner && { innerMapFd: inner.fd }),
+    ...(spec.mapExtra !== undefined && { mapExtra: spec.mapExtra }),
+  };
+  try {
+    // Perf event arrays default to one slot per possible CPU, as in libbpf.
+    const withBtf =
+      btf && spec.btfValueTypeId
+        ? {
+            ...base,
+            btfFd: btf.fd,
+            btfKeyTypeId: spec.btfKeyTypeId ?? 0,
+            btfValueTypeId: spec.btfValueTypeId,
+          }
+        : base;
+    try {
+      return BpfMap.create(withBtf);
+    } catch (e) {
+      if (withBtf === base || !(e instanceof SysError) || e.errno !== Errno.EINVAL) throw e;
+      warn(`map ${spec.name}: kernel rejected its BTF types, created without them`);
+      return BpfMap.create(base);
+    }
+  } catch (e) {
+    if (e instanceof SysError)
+      e.message = `cannot create map ${spec.name} (${nameOf(MapType, spec.type)}, key ${spec.keySize} B, value ${spec.valueSize} B, ${spec.maxEntries} entries): ${e.message}`;
+    throw e;
+  } finally {
+    inner?.close();
+  }
+}
+
+function checkCompatible(spec: MapSpec, map: BpfMap, what: string): void {
+  const diff: string[] = [];
+  if (map.type !== spec.type) diff.push(`type ${nameOf(MapType, map.type)} vs ${nameOf(MapType, spec.type)}`);
+  if (map.keySize !== spec.keySize) diff.push(`key size ${map.keySize} vs ${spec.keySize}`);
+  if (map.valueSize !== spec.valueSize) diff.push(`value size ${map.valueSize} vs ${spec.valueSize}`);
+  if (map.maxEntries !== spec.maxEntries && spec.type !== MapType.PERF_EVENT_ARRAY)
+    diff.push(`max entries ${map.maxEntries} vs ${spec.maxEntries}`);
+  if (diff.length)
+    throw new Error(
+      `map ${spec.name}: ${what} does not match the object's definition (${diff.join(", ")}); ` +
+        `remove the pin or fix the definition`,
+    );
+}
+
+/** Writes a global data section's initial bytes (with overrides), then freezes .rodata. */
+function initGlobal(spec: MapSpec, map: BpfMap, values: Record<string, number | bigint | Uint8Array>): void {
+  const g = spec.global!;
+  const data = new Uint8Array(spec.valueSize);
+  if (spec.initialData) data.set(spec.initialData.subarray(0, data.length));
+  const dv = new DataView(data.buffer);
+  for (const v of g.variables) {
+    if (!(v.name in values)) continue;
+    const val = values[v.name]!;
+    if (val instanceof Uint8Array) {
+      if (val.length !== v.size)
+        throw new Error(`global ${v.name} is ${v.size} bytes; the value given has ${val.length}`);
+      data.set(val, v.offset);
+    } else {
+      const big = BigInt(val);
+      if (![1, 2, 4, 8].includes(v.size))
+        throw new Error(`global ${v.name} is ${v.size} bytes: give its value as a Uint8Array`);
+      const bits = BigInt(v.size * 8);
+      if (big < -(1n << (bits - 1n)) || big >= 1n << bits)
+        throw new Error(`global ${v.name}: ${val} does not fit in ${v.size} bytes`);
+      const u = BigInt.asUintN(Number(bits), big);
+      for (let i = 0; i < v.size; i++) dv.setUint8(v.offset + i, Number((u >> BigInt(8 * i)) & 0xffn));
+    }
+  }
+  map.set(new Uint8Array(4), data);
+  if (g.readonly) map.freeze();
+}
+
+/** Every name in options.globals must be a variable of one of the object's data sections. */
+function checkGlobalNames(object: BpfObject, values: Record<string, unknown>): void {
+  const known = object.maps.flatMap((m) => m.global?.variables.map((v) => v.name) ?? []);
+  for (const name of Object.keys(values))
+    if (!known.includes(name))
+      throw new Error(
+        `no global variable named ${name} in the object (it has: ${known.join(", ") || "none"})`,
+      );
+}
+
+// ---------------------------------------------------------------- programs
+
+/** Patches map references: lddw src=PSEUDO_MAP_FD imm=fd, or PSEUDO_MAP_VALUE imm=fd + offset. */
+function relocate(spec: ProgramSpec, maps: ReadonlyMap<string, BpfMap>): Insn[] {
+  const insns = spec.insns.map((i) => ({ ...i }));
+  for (const r of spec.relocations) {
+    const map = maps.get(r.map);
+    if (!map) throw new Error(`program ${spec.name}: instruction ${r.insn} refers to unknown map ${r.map}`);
+    const lo = insns[r.insn];
+    const hi = insns[r.insn + 1];
+    if (!lo || !hi)
+      throw new Error(`program ${spec.name}: relocation at instruction ${r.insn} is outside the program`);
+    lo.imm = map.fd;
+    if (r.kind === "map") {
+      lo.src = BPF_PSEUDO_MAP_FD;
+    } else {
+      lo.src = BPF_PSEUDO_MAP_VALUE;
+      hi.imm = r.offset;
+    }
+  }
+  return insns;
+}
+
+function loadProgram(
+  object: BpfObject,
+  spec: ProgramSpec,
+  maps: ReadonlyMap<string, BpfMap>,
+  btf: FD | undefined,
+  opts: CollectionOptions,
+): { program: Program; log: string } {
+  const insns = relocate(spec, maps);
+  const info = spec.sectionInfo;
+  let attachBtfId: number | undefined;
+  if (info && (info.kind === "tp_btf" || info.kind === "fentry" || info.kind === "fexit") && info.target) {
+    const name = info.kind === "tp_btf" ? `btf_trace_${info.target}` : info.target;
+    attachBtfId = kernelBtfTypeId(name, info.kind === "tp_btf" ? "typedef" : "func");
+    if (attachBtfId === undefined)
+      throw new Error(
+        `program ${spec.name}: the kernel has no ${info.kind === "tp_btf" ? "BTF tracepoint" : "function"} ${info.target} to attach to (section ${spec.section})`,
+      );
+  }
+  const withBtf = btf !== undefined && spec.funcInfo.length > 0;
+  try {
+    const { fd, log } = progLoad({
+      type: info?.progType ?? ProgType.SOCKET_FILTER,
+      insns: encodeInsns(insns),
+      license: spec.license || object.license,
+      name: kernelName(spec.name),
+      kernVersion: object.kernelVersion,
+      ...(info?.expectedAttachType !== undefined && { expectedAttachType: info.expectedAttachType }),
+      ...(attachBtfId !== undefined && { attachBtfId }),
+      ...(withBtf && {
+        btfFd: btf.fd,
+        funcInfo: kernelFuncInfo(spec.funcInfo),
+        funcInfoRecSize: KERNEL_FUNC_INFO_SIZE,
+        ...(spec.lineInfo.length > 0 && {
+          lineInfo: kernelLineInfo(spec.lineInfo),
+          lineInfoRecSize: KERNEL_LINE_INFO_SIZE,
+        }),
+      }),
+      ...(opts.logLevel !== undefined && { logLevel: opts.logLevel }),
+    });
+    const program = new Program(fd, { name: spec.name, type: info?.progType ?? 0, spec });
+    return { program, log };
+  } catch (e) {
+    if (e instanceof SysError && e.syscall === "BPF_PROG_LOAD" && e.log)
+      throw new VerifierError(spec.name, e.errno, e.log, spec.lineInfo);
+    if (e instanceof SysError) e.message = `cannot load program ${spec.name} (section ${spec.section}): ${e.message}`;
+    throw e;
+  }
+}
