@@ -1,0 +1,98 @@
+// `tsbpf inspect FILE`: what an eBPF object holds, without loading it.
+import type { BpfObject } from "../obj/object.js";
+import { MapType, KERNEL_VERSION_ANY, nameOf } from "../obj/consts.js";
+import { ProgType } from "../obj/consts.js";
+
+export interface ObjectSummary {
+  file: string;
+  license: string;
+  kernelVersion: number;
+  btf: boolean;
+  lineInfo: boolean;
+  programs: { name: string; section: string; type: string; kind: string; instructions: number }[];
+  maps: {
+    name: string;
+    type: string;
+    keySize: number;
+    valueSize: number;
+    maxEntries: number;
+    flags: number;
+    pinning: string;
+  }[];
+}
+
+export function summarize(file: string, obj: BpfObject): ObjectSummary {
+  return {
+    file,
+    license: obj.license,
+    kernelVersion: obj.kernelVersion,
+    btf: obj.btf !== undefined,
+    lineInfo: obj.programs.some((p) => p.lineInfo.length > 0),
+    programs: obj.programs.map((p) => ({
+      name: p.name,
+      section: p.section,
+      type: p.sectionInfo ? nameOf(ProgType, p.sectionInfo.progType) : "UNKNOWN",
+      kind: p.sectionInfo?.displayKind ?? "unknown section",
+      instructions: p.insns.length,
+    })),
+    maps: obj.maps.map((m) => ({
+      name: m.name,
+      type: nameOf(MapType, m.type),
+      keySize: m.keySize,
+      valueSize: m.valueSize,
+      maxEntries: m.maxEntries,
+      flags: m.flags,
+      pinning: m.pinning,
+    })),
+  };
+}
+
+/** Left-aligned columns; the header row first. */
+export function table(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length)));
+  return rows.map((r) =>
+    r
+      .map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!)))
+      .join("  ")
+      .trimEnd(),
+  );
+}
+
+export function formatSummary(s: ObjectSummary): string {
+  const version =
+    s.kernelVersion === KERNEL_VERSION_ANY
+      ? "0xfffffffe (any)"
+      : `0x${s.kernelVersion.toString(16)}`;
+  const out = [
+    `${s.file}: eBPF object`,
+    `license: ${s.license || "(none)"}`,
+    `kernel version: ${version}`,
+    `BTF: ${s.btf ? "yes" : "no"}${s.lineInfo ? " (with line info)" : ""}`,
+    "",
+    `Programs (${s.programs.length}):`,
+  ];
+  if (s.programs.length)
+    out.push(
+      ...table([
+        ["NAME", "SECTION", "TYPE", "KIND", "INSNS"],
+        ...s.programs.map((p) => [p.name, p.section, p.type, p.kind, String(p.instructions)]),
+      ]).map((l) => `  ${l}`),
+    );
+  out.push("", `Maps (${s.maps.length}):`);
+  if (s.maps.length)
+    out.push(
+      ...table([
+        ["NAME", "TYPE", "KEY", "VALUE", "MAX ENTRIES", "FLAGS", "PINNING"],
+        ...s.maps.map((m) => [
+          m.name,
+          m.type,
+          String(m.keySize),
+          String(m.valueSize),
+          String(m.maxEntries),
+          `0x${m.flags.toString(16)}`,
+          m.pinning,
+        ]),
+      ]).map((l) => `  ${l}`),
+    );
+  return out.join("\n");
+}

@@ -1,0 +1,71 @@
+// `tsbpf load FILE`: cargo-bpf's load — load every program, attach each by its section kind,
+// print `Loaded: <program>, <KIND>`, then every event as `-- Event: <map> --` + hexdump (or
+// JSON lines). SIGINT/SIGTERM detach everything and exit 0.
+import { stat } from "node:fs/promises";
+import { Loader, type Loaded } from "../loader.js";
+import { hexdump } from "./hexdump.js";
+import { reportError, UsageError, type LoadCliOptions } from "./main.js";
+
+const toHex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
+
+export async function runLoad(file: string, opts: LoadCliOptions): Promise<number> {
+  try {
+    await stat(file);
+  } catch {
+    throw new UsageError(`no such file: ${file}`);
+  }
+  let loader = Loader.create();
+  if (opts.interface !== undefined)
+    loader = loader.xdp(opts.interface, opts.xdpMode ? { mode: opts.xdpMode } : {});
+  if (opts.uprobePath !== undefined) loader = loader.uprobe(opts.uprobePath, opts.pid);
+  if (opts.cgroup !== undefined) loader = loader.cgroup(opts.cgroup);
+
+  let loaded: Loaded;
+  try {
+    loaded = await loader.loadFile(file);
+  } catch (e) {
+    return reportError(e);
+  }
+  const write = (s: string) => process.stdout.write(s + "\n");
+  for (const { program } of loaded.links) write(`Loaded: ${program.name}, ${program.kindLabel}`);
+
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    loaded.close(); // ends the event iteration below
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  try {
+    for await (const batch of loaded.events) {
+      if (batch.lost > 0)
+        process.stderr.write(
+          `-- Lost: ${batch.lost} events on ${batch.map}${batch.cpu !== undefined ? ` (cpu ${batch.cpu})` : ""} --\n`,
+        );
+      for (const ev of batch.events) {
+        if (opts.json)
+          write(
+            JSON.stringify({
+              map: batch.map,
+              ...(batch.cpu !== undefined && { cpu: batch.cpu }),
+              size: ev.length,
+              data: toHex(ev),
+            }),
+          );
+        else write(`-- Event: ${batch.map} --\n${hexdump(ev)}`);
+      }
+    }
+    // No perf/ring maps: nothing to stream, stay attached until interrupted.
+    if (!stopping) await new Promise<void>((resolve) => {
+      const done = () => resolve();
+      process.once("SIGINT", done);
+      process.once("SIGTERM", done);
+    });
+  } finally {
+    process.off("SIGINT", stop);
+    process.off("SIGTERM", stop);
+    loaded.close();
+  }
+  return 0;
+}

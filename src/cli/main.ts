@@ -1,0 +1,139 @@
+// The `tsbpf` command: thin over the library. Each subcommand imports what it needs lazily so
+// `tsbpf inspect` does not pay for the TypeScript compiler and `tsbpf build` needs no addon.
+import { readFile } from "node:fs/promises";
+import { Command, InvalidArgumentError, Option } from "commander";
+import pc from "picocolors";
+import { createRequire } from "node:module";
+
+const require = createRequire(import.meta.url);
+const { version } = require("../../../package.json") as { version: string };
+
+/** A mistake the user can fix: printed as one line, exit code 1 (2 for usage). */
+export class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}
+
+async function readObject(file: string) {
+  const { parseObject } = await import("../obj/object.js");
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(code === "ENOENT" ? `no such file: ${file}` : `cannot read ${file}: ${(e as Error).message}`);
+  }
+  return parseObject(bytes);
+}
+
+const int = (what: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${what} must be a non-negative integer`);
+  return n;
+};
+
+export function program(): Command {
+  const cli = new Command("tsbpf")
+    .description("Write eBPF programs in TypeScript, build them, load them, stream their events.")
+    .version(version)
+    .showHelpAfterError()
+    .configureOutput({ outputError: (s, write) => write(pc.red(s)) });
+
+  cli
+    .command("build")
+    .description("compile TypeScript probes to eBPF objects (target/bpf-programs/<name>/<name>.elf)")
+    .argument("[entries...]", "probe source files (default: probes listed in package.json or src/**/probe.ts)")
+    .option("-o, --out-dir <dir>", "output directory", "target/bpf-programs")
+    .action(async (entries: string[], opts: { outDir: string }) => {
+      const { runBuild } = await import("./build-command.js");
+      process.exitCode = await runBuild(entries, opts);
+    });
+
+  cli
+    .command("new")
+    .description("create a new tsbpf project (probe, shared struct, loader)")
+    .argument("<name>", "project directory and probe name")
+    .action(async (name: string) => {
+      const { scaffold } = await import("./new.js");
+      await scaffold(name);
+    });
+
+  cli
+    .command("inspect")
+    .description("list the programs, maps, license and BTF of an eBPF object")
+    .argument("<file>", "eBPF ELF object")
+    .option("--json", "print JSON")
+    .action(async (file: string, opts: { json?: boolean }) => {
+      const { summarize, formatSummary } = await import("./inspect.js");
+      const s = summarize(file, await readObject(file));
+      console.log(opts.json ? JSON.stringify(s, null, 2) : formatSummary(s));
+    });
+
+  cli
+    .command("disasm")
+    .description("disassemble the programs of an eBPF object (bpftool syntax)")
+    .argument("<file>", "eBPF ELF object")
+    .option("--prog <name>", "only this program")
+    .action(async (file: string, opts: { prog?: string }) => {
+      const { disasmObject } = await import("./disasm.js");
+      console.log(disasmObject(await readObject(file), opts.prog).join("\n"));
+    });
+
+  cli
+    .command("load")
+    .description(
+      "load an object, attach every program by its section, print events until Ctrl-C",
+    )
+    .argument("<file>", "eBPF ELF object")
+    .option("-i, --interface <iface>", "network interface for XDP and TC programs")
+    .option("-u, --uprobe-path <binary>", "binary or library for uprobes whose section names none")
+    .option("-p, --pid <pid>", "only this process (uprobes)", int("pid"))
+    .option("-c, --cgroup <path>", "cgroup v2 directory for cgroup programs")
+    .addOption(new Option("--xdp-mode <mode>", "XDP attach mode").choices(["skb", "drv", "hw"]))
+    .option("--json", "print one JSON object per event instead of hexdumps")
+    .action(async (file: string, opts: LoadCliOptions) => {
+      const { runLoad } = await import("./load.js");
+      process.exitCode = await runLoad(file, opts);
+    });
+
+  return cli;
+}
+
+export interface LoadCliOptions {
+  interface?: string;
+  uprobePath?: string;
+  pid?: number;
+  cgroup?: string;
+  xdpMode?: "skb" | "drv" | "hw";
+  json?: boolean;
+}
+
+/** Prints an error the way a user can act on it; verifier logs in full. */
+export async function reportError(e: unknown): Promise<number> {
+  const { VerifierError } = await import("../verifier.js");
+  if (e instanceof UsageError) {
+    console.error(pc.red(`error: ${e.message}`));
+    return e.exitCode;
+  }
+  if (e instanceof VerifierError) {
+    console.error(pc.red(`error: ${e.message.split("\n")[0]}`));
+    if (e.source) console.error(`  at ${e.source.fileName}:${e.source.line}:${e.source.col}: ${e.source.text.trim()}`);
+    console.error(pc.dim("verifier log:"));
+    console.error(e.log.trimEnd());
+    return 1;
+  }
+  const err = e as Error;
+  const known = ["ObjectError", "SysError", "CompileError", "Error", "TypeError", "RangeError"];
+  if (err && known.includes(err.name)) {
+    console.error(pc.red(`error: ${err.message}`));
+    if (process.env.TSBPF_DEBUG) console.error(err.stack);
+    return 1;
+  }
+  console.error(pc.red(`internal error: ${String(err?.stack ?? e)}`));
+  console.error("please report this at https://github.com/tsbpf/tsbpf/issues");
+  return 70;
+}
