@@ -90,6 +90,8 @@ function collect(t: Type, out: StructType[], seen: Set<Type>, ints: Set<string>)
       seen.add(t);
       for (const f of t.fields) collect(f.type, out, seen, ints);
       const clash = out.find((o) => o.name === t.name);
+      // An equal definition under the same name is the same C type: declare it once.
+      if (clash !== undefined && declare(clash, false) === declare(t, false)) return;
       if (clash !== undefined) {
         throw new TypeError(
           `toC: two different structs are named ${t.name}; C needs one definition per name — rename one`,
