@@ -1,0 +1,17 @@
+// tsbpf — the user-space library: load eBPF objects (ours or clang/libbpf-built), attach them,
+// read their maps and stream their events.
+export { Loader, Loaded, type LoaderConfig, type XdpMode, type XdpOptions } from "./loader.js";
+export { Collection, type CollectionOptions } from "./collection.js";
+export { Program, type TestRunOptions } from "./program.js";
+export { BpfMap } from "./map.js";
+export type { Codec } from "./codec.js";
+export { MapData, type MapDataRecord } from "./map-data.js";
+export * from "./reader/index.js";
+export * from "./link/index.js";
+export { VerifierError, type SourceLine } from "./verifier.js";
+export { SysError } from "./sys/errors.js";
+export { ObjectError } from "./obj/errors.js";
+export { parseObject, type BpfObject, type MapSpec, type ProgramSpec, type Relocation } from "./obj/object.js";
+export { parseSectionName, type ProgramSection, type ProgramKind } from "./obj/section.js";
+export { disassemble } from "./obj/disasm.js";
+export { MapType, ProgType, AttachType, XdpFlags } from "./obj/consts.js";
