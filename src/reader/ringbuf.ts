@@ -14,7 +14,7 @@ import type { EventBatch, EventReader } from "./batch.js";
 import { ReaderClosedError } from "./errors.js";
 import { Readiness } from "./readiness.js";
 import { RingBufRing, type RecordCallback } from "./ringbuf-ring.js";
-import { adoptMap, type MapSource } from "./source.js";
+import { adoptMap, checkMapType, type MapSource } from "./source.js";
 
 export type { RecordCallback } from "./ringbuf-ring.js";
 
@@ -74,6 +74,7 @@ export class RingBufReader implements EventReader {
 
   /** Map the ring buffer of `map` (a BpfMap or `{ fd, maxEntries }`). The map may be closed afterwards. */
   static open(map: MapSource, opts: RingBufReaderOptions = {}): RingBufReader {
+    checkMapType(map, MapType.RINGBUF, "RingBufReader");
     const n = native();
     const page = n.pageSize();
     const size = map.maxEntries;

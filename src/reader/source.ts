@@ -16,12 +16,8 @@ export interface MapSource {
   readonly type?: number;
 }
 
-/** The map's name, fd and a duplicate fd the reader owns (so closing the map is harmless). */
-export function adoptMap(
-  source: MapSource,
-  expectedType: number,
-  reader: string,
-): { name: string; fd: FD } {
+/** Throws a TypeError naming both types when `source` says it is not of `expectedType`. */
+export function checkMapType(source: MapSource, expectedType: number, reader: string): void {
   const name = source.name ?? "map";
   if (source.type !== undefined && source.type !== expectedType) {
     const want = Object.entries(MapType).find(([, v]) => v === expectedType)?.[0];
@@ -32,6 +28,16 @@ export function adoptMap(
       }`,
     );
   }
+}
+
+/** The map's name and a duplicate fd the reader owns (so closing the map is harmless). */
+export function adoptMap(
+  source: MapSource,
+  expectedType: number,
+  reader: string,
+): { name: string; fd: FD } {
+  checkMapType(source, expectedType, reader);
+  const name = source.name ?? "map";
   const raw = typeof source.fd === "number" ? source.fd : source.fd.fd;
   return { name, fd: new FD(check("dup", native().dup(raw), { subject: `map "${name}"` })) };
 }

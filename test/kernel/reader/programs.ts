@@ -16,6 +16,7 @@ import {
   R4,
   R5,
   R6,
+  R7,
   R10,
   type Insn,
 } from "../../../src/obj/insn.js";
@@ -60,23 +61,27 @@ export class Emitter {
     private readonly counter: FD,
   ) {}
 
-  /** A program that outputs one record per run to `out` (ring buffer or perf event array). */
-  static create(out: TestMap): Emitter {
+  /**
+   * A program that outputs one record per run to `out` (ring buffer or perf event array):
+   * u64 MAGIC, u64 seq, and with `size` 24 another u64 MAGIC.
+   */
+  static create(out: TestMap, size: 16 | 24 = 16): Emitter {
     const counter = mapCreate({
       type: MapType.ARRAY,
       keySize: 4,
-      valueSize: 8,
+      valueSize: 16, // u64 seq, s64 result of the last output helper call
       maxEntries: 1,
       name: "seq",
     });
     try {
+      const base = -size;
       const output: Insn[] =
         out.type === MapType.RINGBUF
           ? [
               ...asm.ldMapFd(R1, out.fd.fd),
               asm.mov64Reg(R2, R10),
-              asm.alu64Imm(BPF_ADD, R2, -16),
-              asm.mov64Imm(R3, 16),
+              asm.alu64Imm(BPF_ADD, R2, base),
+              asm.mov64Imm(R3, size),
               asm.mov64Imm(R4, 0),
               asm.call(HELPER_RINGBUF_OUTPUT),
             ]
@@ -85,17 +90,20 @@ export class Emitter {
               ...asm.ldMapFd(R2, out.fd.fd),
               asm.mov32Imm(R3, -1), // BPF_F_CURRENT_CPU (0xffffffff), zero-extended
               asm.mov64Reg(R4, R10),
-              asm.alu64Imm(BPF_ADD, R4, -16),
-              asm.mov64Imm(R5, 16),
+              asm.alu64Imm(BPF_ADD, R4, base),
+              asm.mov64Imm(R5, size),
               asm.call(HELPER_PERF_EVENT_OUTPUT),
             ];
       const body: Insn[] = [
+        asm.mov64Reg(R7, R0), // keep the counter pointer across the helper call
         asm.mov64Imm(R1, 1),
         asm.atomic(BPF_DW, R0, R1, 0, BPF_ADD | BPF_FETCH), // r1 = seq++
-        asm.stx(BPF_DW, R10, R1, -8),
+        asm.stx(BPF_DW, R10, R1, base + 8),
         ...asm.lddw(R1, MAGIC),
-        asm.stx(BPF_DW, R10, R1, -16),
+        asm.stx(BPF_DW, R10, R1, base),
+        ...(size === 24 ? [asm.stx(BPF_DW, R10, R1, base + 16)] : []),
         ...output,
+        asm.stx(BPF_DW, R7, R0, 8),
       ];
       const insns: Insn[] = [
         asm.mov64Reg(R6, R1),
@@ -129,9 +137,18 @@ export class Emitter {
 
   /** How many records the program tried to output so far. */
   sent(): number {
-    const v = new Uint8Array(8);
+    return Number(this.counterValue().getBigUint64(0, true));
+  }
+
+  /** What the output helper returned on the last run (0, or -errno). */
+  lastResult(): number {
+    return Number(this.counterValue().getBigInt64(8, true));
+  }
+
+  private counterValue(): DataView {
+    const v = new Uint8Array(16);
     mapLookupElem(this.counter.fd, new Uint8Array(4), v);
-    return Number(new DataView(v.buffer).getBigUint64(0, true));
+    return new DataView(v.buffer);
   }
 
   close(): void {
@@ -144,7 +161,7 @@ export class Emitter {
   }
 }
 
-/** Decode a record: [magic, seq] (perf samples carry 4 padding bytes after the 16). */
+/** Decode a record's magic and seq (perf samples carry 4 padding bytes at the end). */
 export function decodeRecord(e: Uint8Array): { magic: bigint; seq: number } {
   const dv = new DataView(e.buffer, e.byteOffset, e.byteLength);
   return { magic: dv.getBigUint64(0, true), seq: Number(dv.getBigUint64(8, true)) };

@@ -1,0 +1,263 @@
+// Reading a perf event array (BPF_MAP_TYPE_PERF_EVENT_ARRAY): the map holds, per CPU, a
+// PERF_COUNT_SW_BPF_OUTPUT perf event whose mmapped ring receives what bpf_perf_event_output
+// writes on that CPU. The reader opens those events, mmaps their rings, installs them in the
+// map, and walks the rings (perf-ring.ts, pure and unit-tested on synthetic memory).
+import { setImmediate as yieldToLoop } from "node:timers/promises";
+import { MapType } from "../obj/consts.js";
+import { mapDeleteElem, mapUpdateElem } from "../sys/bpf.js";
+import { possibleCpus } from "../sys/cpus.js";
+import { Errno, SysError } from "../sys/errors.js";
+import type { FD } from "../sys/fd.js";
+import { mmapPerfBuffer, munmap, pageSize } from "../sys/mmap.js";
+import { openBpfOutput, perfEventDisable, perfEventEnable } from "../sys/perf-event.js";
+import type { EventBatch, EventReader } from "./batch.js";
+import { ReaderClosedError } from "./errors.js";
+import { PerfRing } from "./perf-ring.js";
+import { Readiness } from "./readiness.js";
+import { adoptMap, checkMapType, type MapSource } from "./source.js";
+
+export interface PerfReaderOptions {
+  /** Data pages per CPU ring, a power of two (default 32: 128 KiB with 4 KiB pages). */
+  pageCount?: number;
+  /** CPUs to read (default: every possible CPU; offline ones are skipped). */
+  cpus?: readonly number[];
+  /** Return copies instead of views into the rings (and hand space back at once). */
+  copy?: boolean;
+  /** Most events per readBatch / iterator step, over all CPUs (default: all available). */
+  maxBatch?: number;
+  /**
+   * Samples per wakeup of a waiting reader (perf_event_attr.wakeup_events, default 1). More
+   * means fewer wakeups under load, but a waiting iterator sees the last < n samples of a
+   * burst only when more arrive.
+   */
+  wakeupEvents?: number;
+}
+
+const DEFAULT_PAGES = 32;
+
+/** One CPU's event, ring and mapping. */
+interface CpuRing {
+  cpu: number;
+  event: FD;
+  mapping: ArrayBuffer;
+  ring: PerfRing;
+}
+
+/**
+ * Consumer of a perf event array: one ring per CPU.
+ *
+ * ```ts
+ * using reader = PerfReader.open(map);
+ * for await (const { cpu, events, lost } of reader) …
+ * ```
+ *
+ * Events are the raw sample bytes exactly as the kernel reports them: the kernel pads each
+ * sample so that its u32 size plus data is a multiple of 8, and reports the padded size, so a
+ * 16-byte output arrives as 20 bytes (4 zero bytes at the end). Decode with the struct's own
+ * size. Views are zero copy (a sample wrapping the ring end is copied into a per-CPU scratch
+ * buffer) and valid until the next readBatch / iterator step / close(); use `copy` to keep them.
+ *
+ * Lost samples: when a CPU's ring is full the kernel drops samples and, with the next sample
+ * that fits, writes a LOST record with the count; `lost` in the batch reports it (and
+ * `totalLost` sums it). Samples dropped after the last successful one are reported only once
+ * another sample is written on that CPU.
+ */
+export class PerfReader implements EventReader {
+  readonly name: string;
+  /** CPUs whose rings this reader reads */
+  readonly cpus: readonly number[];
+  private readonly mapFd: FD;
+  private readonly rings: CpuRing[];
+  private readonly readiness: Readiness;
+  private readonly copy: boolean;
+  private readonly maxBatch: number;
+  private next = 0;
+  private lostSoFar = 0;
+  private closed = false;
+
+  private constructor(name: string, mapFd: FD, rings: CpuRing[], opts: PerfReaderOptions) {
+    this.name = name;
+    this.mapFd = mapFd;
+    this.rings = rings;
+    this.cpus = rings.map((r) => r.cpu);
+    this.readiness = new Readiness(
+      rings.map((r) => r.event.fd),
+      `perf event array "${name}"`,
+    );
+    this.copy = opts.copy ?? false;
+    this.maxBatch = opts.maxBatch ?? Number.MAX_SAFE_INTEGER;
+  }
+
+  /**
+   * Open a BPF_OUTPUT perf event and ring on each CPU and install them in `map` at index
+   * `cpu`. The map needs max_entries above the highest CPU number. Offline CPUs are skipped
+   * when `cpus` is not given (their events cannot be opened); naming one in `cpus` fails.
+   */
+  static open(map: MapSource, opts: PerfReaderOptions = {}): PerfReader {
+    checkMapType(map, MapType.PERF_EVENT_ARRAY, "PerfReader");
+    const pages = opts.pageCount ?? DEFAULT_PAGES;
+    const label = map.name ?? "map";
+    if (!Number.isInteger(pages) || pages < 1 || (pages & (pages - 1)) !== 0 || pages > 1 << 18) {
+      throw new RangeError(
+        `perf event array "${label}": pageCount ${pages} must be a power of two (1 … 262144)`,
+      );
+    }
+    const explicit = opts.cpus !== undefined;
+    const cpus = [...(opts.cpus ?? possibleCpus())];
+    if (cpus.length === 0) throw new RangeError(`perf event array "${label}": no CPUs to read`);
+    for (const cpu of cpus) {
+      if (!Number.isInteger(cpu) || cpu < 0 || cpu >= map.maxEntries) {
+        throw new RangeError(
+          `perf event array "${label}" has ${map.maxEntries} entries, so it cannot hold CPU ${cpu}` +
+            "; create it with max_entries of at least the number of possible CPUs",
+        );
+      }
+    }
+    const { name, fd: mapFd } = adoptMap(map, MapType.PERF_EVENT_ARRAY, "PerfReader");
+    const rings: CpuRing[] = [];
+    const page = pageSize();
+    try {
+      for (const cpu of cpus) {
+        let event: FD;
+        try {
+          event = openBpfOutput(cpu, opts.wakeupEvents ?? 1);
+        } catch (e) {
+          // An offline CPU cannot have events; skip it unless the caller asked for it by name.
+          if (!explicit && e instanceof SysError && e.errno === Errno.ENODEV) continue;
+          throw e;
+        }
+        let mapping: ArrayBuffer | undefined;
+        try {
+          mapping = mmapPerfBuffer(event.fd, pages);
+          const ring = new PerfRing(mapping, page, name, cpu);
+          rings.push({ cpu, event, mapping, ring });
+        } catch (e) {
+          if (mapping) munmap(mapping);
+          event.close();
+          throw e;
+        }
+        const key = new Uint32Array([cpu]);
+        const value = new Uint32Array([event.fd]);
+        mapUpdateElem(mapFd.fd, u8(key), u8(value));
+        perfEventEnable(event.fd);
+      }
+      if (rings.length === 0) {
+        throw new RangeError(
+          `perf event array "${name}": none of CPUs ${cpus.join(",")} is online`,
+        );
+      }
+      return new PerfReader(name, mapFd, rings, opts);
+    } catch (e) {
+      release(mapFd, rings);
+      throw e;
+    }
+  }
+
+  /** Samples reported lost on all CPUs since the reader was opened. */
+  get totalLost(): number {
+    return this.lostSoFar;
+  }
+
+  /**
+   * Hand the previous batches back to the kernel, then return what is available now on each
+   * CPU, without waiting: one batch per CPU that had samples or losses (possibly none). At
+   * most `max` events in all; CPUs take turns being read first so none is starved.
+   */
+  readBatch(max = this.maxBatch): EventBatch[] {
+    if (this.closed) throw new ReaderClosedError(this.name);
+    const out: EventBatch[] = [];
+    const n = this.rings.length;
+    let left = max;
+    for (let k = 0; k < n; k++) {
+      const { ring, cpu } = this.rings[(this.next + k) % n]!;
+      if (left <= 0) {
+        ring.commit();
+        continue;
+      }
+      const events: Uint8Array[] = [];
+      const { lost } = ring.read(left, this.copy, events);
+      left -= events.length;
+      this.lostSoFar += lost;
+      if (events.length > 0 || lost > 0) out.push({ map: this.name, cpu, events, lost });
+    }
+    this.next = (this.next + 1) % n;
+    return out;
+  }
+
+  /** Hand the last batches back to the kernel early (their views become invalid). */
+  commit(): void {
+    if (!this.closed) for (const r of this.rings) r.ring.commit();
+  }
+
+  /** Resolves when a CPU's ring has woken us (or the reader is closed); never blocks a thread. */
+  wait(): Promise<void> {
+    return this.readiness.wait();
+  }
+
+  /**
+   * Batches (one per CPU with data) as they arrive; waits through libuv when all rings are
+   * empty. A batch's views are released when the loop asks for the next batch. Ends when
+   * close() is called; breaking out of the loop keeps the reader open.
+   */
+  async *[Symbol.asyncIterator](): AsyncGenerator<EventBatch, void, undefined> {
+    let busy = false;
+    try {
+      while (!this.closed) {
+        if (busy) await yieldToLoop(); // never starve timers and I/O under a steady stream
+        if (this.closed) break;
+        const batches = this.readBatch();
+        busy = batches.length > 0;
+        if (!busy) {
+          await this.readiness.wait();
+          continue;
+        }
+        for (const b of batches) {
+          if (this.closed) return;
+          yield b;
+        }
+      }
+    } finally {
+      this.commit();
+    }
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Stop waiting iterators, remove our events from the map, disable, unmap and close. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.readiness.close();
+    release(this.mapFd, this.rings);
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+function u8(a: Uint32Array): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
+/** Best-effort teardown: every step runs even if an earlier one fails. */
+function release(mapFd: FD, rings: CpuRing[]): void {
+  for (const { cpu, event, mapping } of rings) {
+    try {
+      // The map would otherwise keep the event (and its ring) alive for the program to fill.
+      mapDeleteElem(mapFd.fd, u8(new Uint32Array([cpu])));
+    } catch {
+      // already gone
+    }
+    try {
+      perfEventDisable(event.fd);
+    } catch {
+      // closing below releases it anyway
+    }
+    munmap(mapping);
+    event.close();
+  }
+  mapFd.close();
+}
