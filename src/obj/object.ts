@@ -1,0 +1,439 @@
+// An eBPF object file as the loader needs it: programs (with their bpf-to-bpf subprograms
+// linked in, as libbpf does), map definitions, global data, license, kernel version, BTF.
+//
+// Pure: bytes in, model out. Every malformed input becomes an ObjectError naming the
+// section and offset. Work is bounded by the file size (and a cap on linked instructions).
+import { parseBtf, fixupDatasecs, type Btf } from "./btf.js";
+import { parseBtfExt, type BtfExt, type FuncInfo, type LineInfo } from "./btf-ext.js";
+import {
+  parseElf,
+  R_BPF_64_32,
+  R_BPF_64_64,
+  R_BPF_NONE,
+  SHF_EXECINSTR,
+  SHN_UNDEF,
+  SHT_PROGBITS,
+  STT_FUNC,
+  STT_SECTION,
+  type ElfFile,
+  type ElfRelocation,
+  type ElfSection,
+} from "./elf.js";
+import { ObjectError } from "./errors.js";
+import {
+  BPF_PSEUDO_CALL,
+  BPF_PSEUDO_FUNC,
+  decodeInsns,
+  INSN_SIZE,
+  isCall,
+  LDDW,
+  type Insn,
+} from "./insn.js";
+import { parseMaps, type MapSpec } from "./maps-section.js";
+import { parseSectionName, type ProgramSection } from "./section.js";
+
+export type { MapSpec, GlobalVariable } from "./maps-section.js";
+
+export type Relocation =
+  | { insn: number; kind: "map"; map: string }
+  | { insn: number; kind: "mapValue"; map: string; offset: number };
+
+export interface ProgramLineInfo extends LineInfo {
+  /** instruction index in `ProgramSpec.insns` */
+  insn: number;
+}
+
+export interface ProgramSpec {
+  /** function (symbol) name; for symbol-less RedBPF sections the name after the slash */
+  name: string;
+  /** ELF section */
+  section: string;
+  /** what the section name means; undefined when no convention recognises it */
+  sectionInfo: ProgramSection | undefined;
+  /** the program followed by every subprogram it reaches, calls already fixed up */
+  insns: Insn[];
+  /** map references the loader patches (lddw of a map fd or a map value address) */
+  relocations: Relocation[];
+  funcInfo: FuncInfo[];
+  lineInfo: ProgramLineInfo[];
+  license: string;
+}
+
+export interface BpfObject {
+  license: string;
+  /** the `version` section (RedBPF writes 0xfffffffe, "any"); 0 when absent */
+  kernelVersion: number;
+  programs: ProgramSpec[];
+  maps: MapSpec[];
+  /** the object's BTF with DATASEC sizes and VAR offsets filled in, ready for BPF_BTF_LOAD */
+  btf?: Btf;
+  btfExt?: BtfExt;
+}
+
+/** The kernel's per-program limit; bounds what linking may produce. */
+const MAX_PROGRAM_INSNS = 1_000_000;
+const MAX_LINKED_INSNS = 4_000_000;
+
+/** A function in a code section: a program entry point or a subprogram. */
+interface Func {
+  name: string;
+  sec: ElfSection;
+  /** first and one-past-last instruction index within the section */
+  start: number;
+  end: number;
+  refs: Ref[];
+}
+
+type Ref =
+  | { idx: number; kind: "call" | "funcptr"; target: Func; targetIdx: number }
+  | { idx: number; kind: "map"; map: string }
+  | { idx: number; kind: "mapValue"; map: string; offset: number };
+
+interface CodeSection {
+  sec: ElfSection;
+  insns: Insn[];
+  funcs: Func[];
+}
+
+/** Parse an eBPF ELF object. Throws ObjectError on malformed input. */
+export function parseObject(bytes: Uint8Array): BpfObject {
+  const elf = parseElf(bytes);
+  const license = readLicense(elf);
+  const kernelVersion = readVersion(elf);
+
+  let btf: Btf | undefined;
+  let btfExt: BtfExt | undefined;
+  const btfSec = elf.section(".BTF");
+  if (btfSec) {
+    btf = fixupDatasecs(parseBtf(btfSec.data), ...datasecLayout(elf));
+    const extSec = elf.section(".BTF.ext");
+    if (extSec) btfExt = parseBtfExt(extSec.data, btf);
+  }
+
+  const code = codeSections(elf);
+  const programAt = (shndx: number, value: number): string | undefined => {
+    const cs = code.get(shndx);
+    if (!cs || cs.sec.name === ".text") return undefined;
+    return cs.funcs.find((f) => f.start * INSN_SIZE === value)?.name;
+  };
+  const { maps, index } = parseMaps(elf, btf, programAt);
+
+  for (const cs of code.values()) resolveRefs(elf, cs, code, index);
+
+  const programs: ProgramSpec[] = [];
+  let linkedTotal = 0;
+  for (const cs of code.values()) {
+    if (cs.sec.name === ".text") continue;
+    const sectionInfo = parseSectionName(cs.sec.name);
+    for (const f of cs.funcs) {
+      const p = link(f, code, btfExt, license, sectionInfo);
+      linkedTotal += p.insns.length;
+      if (linkedTotal > MAX_LINKED_INSNS) {
+        throw new ObjectError(
+          `programs link to more than ${MAX_LINKED_INSNS} instructions in total`,
+          { section: cs.sec.name },
+        );
+      }
+      programs.push(p);
+    }
+  }
+  const obj: BpfObject = { license, kernelVersion, programs, maps };
+  if (btf) obj.btf = btf;
+  if (btfExt) obj.btfExt = btfExt;
+  return obj;
+}
+
+function readLicense(elf: ElfFile): string {
+  const sec = elf.section("license");
+  if (!sec) return "";
+  const end = sec.data.indexOf(0);
+  return new TextDecoder().decode(sec.data.subarray(0, end < 0 ? sec.data.byteLength : end));
+}
+
+function readVersion(elf: ElfFile): number {
+  const sec = elf.section("version");
+  if (!sec) return 0;
+  if (sec.data.byteLength !== 4) {
+    throw new ObjectError(`version section must hold one u32, found ${sec.data.byteLength} bytes`, {
+      section: "version",
+    });
+  }
+  return new DataView(sec.data.buffer, sec.data.byteOffset, 4).getUint32(0, true);
+}
+
+/** Section sizes and per-section symbol offsets, for fixupDatasecs. */
+function datasecLayout(elf: ElfFile): [Map<string, number>, Map<string, Map<string, number>>] {
+  const sizes = new Map<string, number>();
+  const offsets = new Map<string, Map<string, number>>();
+  for (const s of elf.sections) if (s.index !== 0 && !sizes.has(s.name)) sizes.set(s.name, s.size);
+  for (const sym of elf.symbols) {
+    const sec = elf.sections[sym.shndx];
+    if (sym.index === 0 || sym.type === STT_SECTION || sym.name === "" || !sec || sym.shndx === 0)
+      continue;
+    let m = offsets.get(sec.name);
+    if (!m) offsets.set(sec.name, (m = new Map()));
+    if (!m.has(sym.name)) m.set(sym.name, sym.value);
+  }
+  return [sizes, offsets];
+}
+
+/** Executable sections, their instructions and the functions in them. */
+function codeSections(elf: ElfFile): Map<number, CodeSection> {
+  const out = new Map<number, CodeSection>();
+  for (const sec of elf.sections) {
+    if (sec.type !== SHT_PROGBITS || (sec.flags & SHF_EXECINSTR) === 0 || sec.size === 0) continue;
+    if (sec.size % INSN_SIZE !== 0) {
+      throw new ObjectError(`code size ${sec.size} is not a multiple of 8`, { section: sec.name });
+    }
+    const insns = decodeInsns(sec.data);
+    out.set(sec.index, { sec, insns, funcs: functionsIn(elf, sec, insns.length) });
+  }
+  return out;
+}
+
+function functionsIn(elf: ElfFile, sec: ElfSection, count: number): Func[] {
+  const syms = elf
+    .symbolsIn(sec.index)
+    .filter((s) => s.type === STT_FUNC)
+    .sort((a, b) => a.value - b.value);
+  if (syms.length === 0) {
+    // Hand-written or RedBPF-style objects: the whole section is one function.
+    const slash = sec.name.indexOf("/");
+    const name = sec.name === ".text" ? ".text" : sec.name.slice(slash + 1);
+    return [{ name, sec, start: 0, end: count, refs: [] }];
+  }
+  const funcs: Func[] = [];
+  syms.forEach((s, k) => {
+    const at = { section: sec.name, offset: s.value };
+    if (s.value % INSN_SIZE !== 0 || s.size % INSN_SIZE !== 0) {
+      throw new ObjectError(`function '${s.name}' is not instruction-aligned`, at);
+    }
+    const start = s.value / INSN_SIZE;
+    // Size 0 (hand-written assembly) runs to the next function or the section end.
+    const next = syms[k + 1];
+    const end = s.size > 0 ? start + s.size / INSN_SIZE : next ? next.value / INSN_SIZE : count;
+    if (end > count || end <= start) {
+      throw new ObjectError(`function '${s.name}' extends past the end of its section`, at);
+    }
+    const prev = funcs[funcs.length - 1];
+    if (prev && start < prev.end) {
+      throw new ObjectError(`functions '${prev.name}' and '${s.name}' overlap`, at);
+    }
+    if (funcs.some((f) => f.name === s.name)) {
+      throw new ObjectError(`function '${s.name}' is defined twice`, at);
+    }
+    funcs.push({ name: s.name, sec, start, end, refs: [] });
+  });
+  return funcs;
+}
+
+function funcAt(cs: CodeSection, idx: number): Func | undefined {
+  return cs.funcs.find((f) => idx >= f.start && idx < f.end);
+}
+
+/** Turn each code relocation (and each unrelocated local call) into a reference. */
+function resolveRefs(
+  elf: ElfFile,
+  cs: CodeSection,
+  code: Map<number, CodeSection>,
+  index: ReturnType<typeof parseMaps>["index"],
+): void {
+  const name = cs.sec.name;
+  const relocs = new Map<number, ElfRelocation>();
+  for (const r of elf.relocationsFor(cs.sec.index)) {
+    if (r.type === R_BPF_NONE) continue;
+    if (r.offset % INSN_SIZE !== 0) {
+      throw new ObjectError(`relocation is not on an instruction boundary`, {
+        section: name,
+        offset: r.offset,
+      });
+    }
+    relocs.set(r.offset / INSN_SIZE, r);
+  }
+  /** A function-start target in `.text` or this section. */
+  const target = (tcs: CodeSection | undefined, idx: number, at: number): Func => {
+    const f = tcs && tcs.funcs.find((g) => g.start === idx);
+    if (!tcs || !f) {
+      throw new ObjectError(
+        `call target (instruction ${idx} of ${tcs?.sec.name ?? "an unknown section"}) is not the start of a function`,
+        { section: name, offset: at * INSN_SIZE },
+      );
+    }
+    if (tcs !== cs && tcs.sec.name !== ".text") {
+      throw new ObjectError(
+        `call into another program section (${tcs.sec.name}); only .text functions and functions of the same section can be called`,
+        { section: name, offset: at * INSN_SIZE },
+      );
+    }
+    return f;
+  };
+
+  for (let idx = 0; idx < cs.insns.length; idx++) {
+    const insn = cs.insns[idx]!;
+    const at = { section: name, offset: idx * INSN_SIZE };
+    const owner = funcAt(cs, idx);
+    const r = relocs.get(idx);
+    const wide = insn.code === LDDW;
+    if (wide && idx + 1 >= cs.insns.length) {
+      throw new ObjectError("lddw is missing its second half at the end of the section", at);
+    }
+    if (!r) {
+      // clang resolves calls between functions of one section itself (pc-relative).
+      if (isCall(insn) && insn.src === BPF_PSEUDO_CALL) {
+        const t = idx + insn.imm + 1;
+        if (owner && !(t >= owner.start && t < owner.end)) {
+          owner.refs.push({ idx, kind: "call", target: target(cs, t, idx), targetIdx: t });
+        }
+      }
+      if (wide) idx++;
+      continue;
+    }
+    if (!owner) throw new ObjectError("relocation outside of any function", at);
+    const sym = elf.symbols[r.symbol]!;
+    if (r.type === R_BPF_64_32) {
+      if (!isCall(insn) || insn.src !== BPF_PSEUDO_CALL) {
+        throw new ObjectError(
+          `R_BPF_64_32 relocation (against '${sym.name}') on an instruction that is not a bpf-to-bpf call`,
+          at,
+        );
+      }
+      // libbpf: target = symbol value (in instructions) + imm + 1.
+      const t = sym.value / INSN_SIZE + insn.imm + 1;
+      owner.refs.push({
+        idx,
+        kind: "call",
+        target: target(code.get(sym.shndx), t, idx),
+        targetIdx: t,
+      });
+      continue;
+    }
+    if (r.type !== R_BPF_64_64) {
+      throw new ObjectError(`unsupported relocation type ${r.type} against '${sym.name}'`, at);
+    }
+    if (!wide) {
+      throw new ObjectError(
+        `R_BPF_64_64 relocation against '${sym.name}' is not on an lddw instruction`,
+        at,
+      );
+    }
+    idx++;
+    if (sym.shndx === SHN_UNDEF) {
+      throw new ObjectError(
+        `reference to extern '${sym.name}' (kconfig/ksym externs are not supported)`,
+        at,
+      );
+    }
+    const refIdx = idx - 1;
+    const mapName = index.isMapSection(sym.shndx)
+      ? index.mapAt(sym.shndx, sym.value + (sym.type === STT_SECTION ? insn.imm : 0))
+      : undefined;
+    if (index.isMapSection(sym.shndx)) {
+      if (mapName === undefined) {
+        throw new ObjectError(`reference to '${sym.name}', which is not a map definition`, at);
+      }
+      owner.refs.push({ idx: refIdx, kind: "map", map: mapName });
+      continue;
+    }
+    const global = index.globalOf(sym.shndx);
+    if (global !== undefined) {
+      const offset = sym.value + insn.imm;
+      owner.refs.push({ idx: refIdx, kind: "mapValue", map: global, offset });
+      continue;
+    }
+    const tcs = code.get(sym.shndx);
+    if (tcs) {
+      // Address of a function (bpf_loop/for_each callbacks): imm is a byte offset.
+      const byte = sym.value + insn.imm;
+      if (byte % INSN_SIZE !== 0) {
+        throw new ObjectError(`function reference to '${sym.name}' is not instruction-aligned`, at);
+      }
+      const t = byte / INSN_SIZE;
+      owner.refs.push({
+        idx: refIdx,
+        kind: "funcptr",
+        target: target(tcs, t, refIdx),
+        targetIdx: t,
+      });
+      continue;
+    }
+    const secName = elf.sections[sym.shndx]?.name ?? `#${sym.shndx}`;
+    throw new ObjectError(
+      `reference to '${sym.name || secName}' in section ${secName}, which holds neither maps, global data nor code`,
+      at,
+    );
+  }
+}
+
+/** One program: its function followed by every function it reaches, imm fields fixed. */
+function link(
+  main: Func,
+  code: Map<number, CodeSection>,
+  ext: BtfExt | undefined,
+  license: string,
+  sectionInfo: ProgramSection | undefined,
+): ProgramSpec {
+  const base = new Map<Func, number>([[main, 0]]);
+  const order = [main];
+  let total = main.end - main.start;
+  for (let k = 0; k < order.length; k++) {
+    for (const ref of order[k]!.refs) {
+      if ((ref.kind === "call" || ref.kind === "funcptr") && !base.has(ref.target)) {
+        base.set(ref.target, total);
+        total += ref.target.end - ref.target.start;
+        order.push(ref.target);
+        if (total > MAX_PROGRAM_INSNS) {
+          throw new ObjectError(
+            `program '${main.name}' links to more than ${MAX_PROGRAM_INSNS} instructions`,
+            { section: main.sec.name },
+          );
+        }
+      }
+    }
+  }
+
+  const insns: Insn[] = [];
+  const relocations: Relocation[] = [];
+  const funcInfo: FuncInfo[] = [];
+  const lineInfo: ProgramLineInfo[] = [];
+  for (const f of order) {
+    const fb = base.get(f)!;
+    const src = code.get(f.sec.index)!.insns;
+    for (let i = f.start; i < f.end; i++) insns.push({ ...src[i]! });
+    for (const ref of f.refs) {
+      const pos = fb + ref.idx - f.start;
+      switch (ref.kind) {
+        case "call":
+        case "funcptr": {
+          const dest = base.get(ref.target)! + ref.targetIdx - ref.target.start;
+          insns[pos]!.imm = dest - (pos + 1);
+          if (ref.kind === "funcptr") insns[pos]!.src = BPF_PSEUDO_FUNC;
+          break;
+        }
+        case "map":
+          relocations.push({ insn: pos, kind: "map", map: ref.map });
+          break;
+        case "mapValue":
+          relocations.push({ insn: pos, kind: "mapValue", map: ref.map, offset: ref.offset });
+          break;
+      }
+    }
+    for (const fi of ext?.funcInfo.get(f.sec.name) ?? []) {
+      if (fi.insn >= f.start && fi.insn < f.end)
+        funcInfo.push({ ...fi, insn: fb + fi.insn - f.start });
+    }
+    for (const li of ext?.lineInfo.get(f.sec.name) ?? []) {
+      if (li.insn >= f.start && li.insn < f.end)
+        lineInfo.push({ ...li, insn: fb + li.insn - f.start });
+    }
+  }
+  return {
+    name: main.name,
+    section: main.sec.name,
+    sectionInfo,
+    insns,
+    relocations,
+    funcInfo,
+    lineInfo,
+    license,
+  };
+}
