@@ -157,3 +157,34 @@ SEC("tracepoint/syscalls/sys_enter_write") int on_write(void *ctx) {
 char LICENSE[] SEC("license") = "GPL";
 `,
 } as const;
+
+/**
+ * One socket-filter program spelling (nearly) every instruction form in inline asm; build it
+ * with `flags: ["-mcpu=v4"]`. Not meant to load (it would not verify), only to be disassembled.
+ */
+export const ALL_FORMS_C = `
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+SEC("socket") int all_forms(void *ctx) {
+  asm volatile(
+    "r0 = 2\\n w1 = -3\\n r2 = r1\\n w3 = w2\\n r3 += 14\\n w3 -= w2\\n r4 *= r3\\n r4 /= 7\\n r4 %%= r3\\n"
+    "w4 s/= w3\\n r4 s%%= 5\\n r5 |= 0x10\\n r5 &= r4\\n r5 <<= 3\\n r5 >>= r1\\n r5 s>>= 2\\n w5 s>>= w1\\n"
+    "r5 ^= -1\\n r6 = -r6\\n w6 = -w6\\n"
+    "r1 = be16 r1\\n r1 = le32 r1\\n r1 = be64 r1\\n r1 = bswap16 r1\\n r1 = bswap64 r1\\n"
+    "r1 = (s8)r2\\n w1 = (s16)w2\\n r1 = (s32)r2\\n"
+    "r1 = *(u32 *)(r1 + 4)\\n r1 = *(u8 *)(r1 - 4)\\n r1 = *(u64 *)(r10 - 8)\\n"
+    "r1 = *(s8 *)(r1 + 1)\\n r1 = *(s16 *)(r1 + 2)\\n r1 = *(s32 *)(r1 + 4)\\n"
+    "*(u32 *)(r10 - 4) = r1\\n *(u16 *)(r10 - 6) = r1\\n *(u64 *)(r10 - 16) = 7\\n *(u8 *)(r10 - 1) = -1\\n"
+    "lock *(u64 *)(r1 + 0) += r2\\n lock *(u64 *)(r1 + 0) &= r2\\n lock *(u64 *)(r1 + 0) |= r2\\n"
+    "lock *(u64 *)(r1 + 0) ^= r2\\n r2 = atomic_fetch_add((u64 *)(r1 + 0), r2)\\n"
+    "w2 = atomic_fetch_and((u32 *)(r1 + 0), w2)\\n r2 = xchg_64(r1 + 0, r2)\\n w2 = xchg32_32(r1 + 0, w2)\\n"
+    "r0 = cmpxchg_64(r1 + 0, r0, r2)\\n w0 = cmpxchg32_32(r1 + 0, w0, w2)\\n"
+    "r1 = 0x123456789abcdef ll\\n r1 = -1 ll\\n"
+    "if r3 > r2 goto +5\\n if r1 == 0x5 goto +1\\n if w1 > 5 goto +2\\n if w1 s< w2 goto -2\\n"
+    "if r1 & 0x8 goto +0\\n if r1 s>= -3 goto +0\\n goto +1\\n gotol +1\\n"
+    "call 1\\n call 131\\n r0 = *(u8 *)skb[12]\\n r0 = *(u16 *)skb[r1]\\n"
+    ::: "r0", "r1", "r2", "r3", "r4", "r5", "r6", "memory");
+  return 0;
+}
+char LICENSE[] SEC("license") = "GPL";
+`;
