@@ -1,0 +1,180 @@
+// Attaching programs: one module per hook, each returning a `Link`, and `attachBySection`,
+// which reads what a program's ELF section says (xdp, tracepoint/<cat>/<name>,
+// uprobe/<binary>:<symbol> …) and attaches it there, or says which option is missing.
+
+import type { ProgramSection } from "../obj/section.js";
+import { AttachType, nameOf } from "../obj/consts.js";
+import { attachCgroup } from "./cgroup.js";
+import { AttachError } from "./errors.js";
+import { attachKprobe } from "./kprobe.js";
+import type { AttachableProgram, Link } from "./link.js";
+import { attachRawTracepoint } from "./raw-tracepoint.js";
+import { attachSocketFilter } from "./socket-filter.js";
+import { attachTc, type TcDirection } from "./tc.js";
+import { attachTpBtf } from "./tp-btf.js";
+import { attachTracepoint } from "./tracepoint.js";
+import { attachUprobe } from "./uprobe.js";
+import { attachXdp, type XdpMode } from "./xdp.js";
+
+export { AttachError, FormatError } from "./errors.js";
+export { CallbackLink, FdLink, type AttachableProgram, type Link } from "./link.js";
+export { attachXdp, type XdpMode, type XdpOptions } from "./xdp.js";
+export { attachTc, type TcDirection, type TcOptions } from "./tc.js";
+export { attachTracepoint, parseTracepointName, type TracepointOptions } from "./tracepoint.js";
+export { attachRawTracepoint } from "./raw-tracepoint.js";
+export { attachTpBtf, tpBtfTargetId, tpBtfTypeName, TP_BTF_ATTACH_TYPE } from "./tp-btf.js";
+export {
+  attachUprobe,
+  resolveUprobeTarget,
+  type UprobeOptions,
+  type UprobeTarget,
+} from "./uprobe.js";
+export { attachKprobe, kprobesUnavailable, type KprobeOptions } from "./kprobe.js";
+export { attachSocketFilter } from "./socket-filter.js";
+export { attachCgroup, attachCgroupSkb } from "./cgroup.js";
+export { resolveBinaryPath } from "./binary-path.js";
+export { ElfBinary, type FunctionSymbol } from "./elf-symbols.js";
+export { resolveInterface, type Interface } from "./iface.js";
+export { queryXdp, type LinkXdpInfo } from "./rtnetlink.js";
+
+/** What the section name cannot say: where to attach. The CLI's `tsbpf load` flags map here. */
+export interface AttachOptions {
+  /** XDP / tc: interface name or index (`-i IFACE`) */
+  iface?: string | number;
+  /** XDP mode */
+  mode?: XdpMode;
+  /** tc: ingress or egress when the section does not say */
+  direction?: TcDirection;
+  /** uprobe: binary or library when the section does not name one */
+  binary?: string;
+  /** uprobe / kprobe: function when the section does not name one */
+  symbol?: string;
+  /** uprobe: only this process */
+  pid?: number;
+  /** cgroup programs: cgroup v2 directory */
+  cgroup?: string;
+  /** tracepoint ("category/name") / raw tracepoint ("name") when the section does not say */
+  tracepoint?: string;
+  /** socket filters: the socket's fd */
+  socket?: number;
+}
+
+const label = (section: ProgramSection, prog: AttachableProgram) =>
+  `${section.displayKind} program ${prog.name}`;
+
+/** Attach `prog` where its section says; AttachError naming the missing option otherwise. */
+export function attachBySection(
+  prog: AttachableProgram,
+  section: ProgramSection,
+  opts: AttachOptions = {},
+): Link {
+  const need = (what: string, flag: string): never => {
+    throw new AttachError(`${label(section, prog)} needs ${what}: pass ${flag}`);
+  };
+  switch (section.kind) {
+    case "xdp": {
+      if (section.target === "devmap" || section.target === "cpumap")
+        throw new AttachError(
+          `${label(section, prog)} runs from a ${section.target} entry: store its fd in the map instead of attaching it`,
+        );
+      const iface = opts.iface ?? need("an interface", "-i IFACE");
+      return attachXdp(prog, iface, opts.mode === undefined ? {} : { mode: opts.mode });
+    }
+    case "tc":
+    case "tcx": {
+      const iface = opts.iface ?? need("an interface", "-i IFACE");
+      const t = section.target;
+      const direction =
+        opts.direction ?? (t === "ingress" || t === "egress" ? t : undefined) ?? "ingress";
+      return attachTc(prog, iface, { direction });
+    }
+    case "tracepoint": {
+      const tp =
+        opts.tracepoint ?? section.target ?? need("a tracepoint", "--tracepoint CATEGORY/NAME");
+      return attachTracepoint(prog, tp);
+    }
+    case "raw_tracepoint":
+    case "raw_tracepoint_writable": {
+      const tp = opts.tracepoint ?? section.target ?? need("a raw tracepoint", "--tracepoint NAME");
+      return attachRawTracepoint(prog, tp);
+    }
+    case "tp_btf":
+      return attachTpBtf(prog, section.target);
+    case "kprobe":
+    case "kretprobe": {
+      const t = opts.symbol ?? section.target ?? need("a kernel function", "--symbol FUNCTION");
+      const m = /^([^+]+)(?:\+(0x[0-9a-fA-F]+|\d+))?$/.exec(t);
+      if (!m) throw new AttachError(`bad kprobe target "${t}": expected FUNCTION[+OFFSET]`);
+      return attachKprobe(prog, {
+        symbol: m[1]!,
+        ...(m[2] !== undefined && { offset: Number(m[2]) }),
+        retprobe: section.kind === "kretprobe",
+      });
+    }
+    case "ksyscall":
+    case "kretsyscall": {
+      const t = opts.symbol ?? section.target ?? need("a system call", "--symbol SYSCALL");
+      return attachKprobe(prog, {
+        symbol: syscallFunction(t),
+        retprobe: section.kind === "kretsyscall",
+      });
+    }
+    case "uprobe":
+    case "uretprobe": {
+      const u = section.uprobe;
+      const binary = opts.binary ?? u?.binary ?? need("a binary", "--binary PATH");
+      const symbol = opts.symbol ?? u?.symbol;
+      const offset = u?.offset;
+      if (symbol === undefined && offset === undefined)
+        need("a function", "--symbol FUNCTION (or a section uprobe/<binary>:<symbol>)");
+      return attachUprobe(prog, {
+        binary,
+        ...(symbol !== undefined && { symbol }),
+        ...(offset !== undefined && { offset }),
+        ...(opts.pid !== undefined && { pid: opts.pid }),
+        retprobe: section.kind === "uretprobe",
+      });
+    }
+    case "socket_filter": {
+      const socket = opts.socket ?? need("a socket", "its fd as the socket option");
+      return attachSocketFilter(prog, socket);
+    }
+    case "cgroup_skb":
+    case "cgroup_sock":
+    case "cgroup_sock_addr":
+    case "cgroup_sysctl":
+    case "cgroup_sockopt":
+    case "cgroup_device":
+    case "sockops": {
+      const cgroup = opts.cgroup ?? need("a cgroup", "--cgroup PATH (a cgroup v2 directory)");
+      let type = section.expectedAttachType;
+      if (type === undefined && section.kind === "cgroup_skb") {
+        const d = opts.direction;
+        if (d === undefined)
+          need("a direction", '--direction ingress|egress (or use SEC("cgroup_skb/ingress"))');
+        type = d === "ingress" ? AttachType.CGROUP_INET_INGRESS : AttachType.CGROUP_INET_EGRESS;
+      }
+      if (type === undefined)
+        throw new AttachError(`${label(section, prog)}: the section names no cgroup hook`);
+      return attachCgroup(prog, cgroup, type);
+    }
+    default:
+      throw new AttachError(
+        `${label(section, prog)}: attaching ${section.kind} programs is not supported by tsbpf yet` +
+          (section.expectedAttachType !== undefined
+            ? ` (attach type ${nameOf(AttachType, section.expectedAttachType)})`
+            : ""),
+      );
+  }
+}
+
+/** The kernel function behind a system call on this architecture ("openat" → "__x64_sys_openat"). */
+export function syscallFunction(name: string): string {
+  const prefix = {
+    x64: "__x64_sys_",
+    arm64: "__arm64_sys_",
+    s390x: "__s390x_sys_",
+    riscv64: "__riscv_sys_",
+  }[process.arch as string];
+  return `${prefix ?? "sys_"}${name}`;
+}

@@ -1,0 +1,31 @@
+// Child process for attach tests that must run inside a network namespace: started as
+//   ip netns exec <ns> node attach-child.js <kind> <iface> <progType> <progName> [json options]
+// with the program fd as its fd 3. It attaches, prints one JSON line
+// {"attached": description, "linkId": id|null} (or {"error": message}), then obeys stdin
+// lines: "close" (detach, print {"closed": true}) and "exit".
+import { createInterface } from "node:readline";
+import { attachTc, attachXdp, FdLink, type Link } from "../../../src/link/index.js";
+
+const [kind, iface, progType, progName, json] = process.argv.slice(2);
+const prog = { fd: 3, type: Number(progType), name: progName ?? "" };
+const opts = json ? JSON.parse(json) : {};
+const say = (o: unknown) => process.stdout.write(JSON.stringify(o) + "\n");
+
+let link: Link | undefined;
+try {
+  link = kind === "xdp" ? attachXdp(prog, iface!, opts) : attachTc(prog, iface!, opts);
+  say({ attached: link.description, linkId: link instanceof FdLink ? link.id : null });
+} catch (e) {
+  say({ error: (e as Error).message });
+}
+for await (const line of createInterface({ input: process.stdin })) {
+  if (line === "close") {
+    try {
+      link?.close();
+      say({ closed: true });
+    } catch (e) {
+      say({ error: (e as Error).message });
+    }
+  } else if (line === "exit") break;
+}
+process.exit(0);
