@@ -7,13 +7,13 @@
 // while producer_pos != consumer_pos (level-triggered), and a perf event's fd reports POLLIN
 // once per kernel wakeup not yet seen by poll — which epoll_ctl(ADD) checks immediately, so
 // data that arrived between our last read and the start of the watch is not missed.
-import { native, PollEvents, type PollHandle } from "../sys/native.js";
 import { SysError } from "../sys/errors.js";
+import { Poller, PollEvents } from "../sys/poll.js";
 
 export class Readiness {
-  private handles: PollHandle[] = [];
+  private pollers: Poller[] = [];
   private pending: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
+  private wake: ((err?: Error) => void) | undefined;
   private closed = false;
 
   /** @param subject names the watched object in errors, e.g. `ring buffer "events"` */
@@ -29,27 +29,26 @@ export class Readiness {
   wait(): Promise<void> {
     if (this.closed) return Promise.resolve();
     return (this.pending ??= new Promise<void>((resolve, reject) => {
-      const finish = (err?: Error) => {
+      this.wake = (err?: Error) => {
         this.stopAll();
         this.pending = undefined;
         this.wake = undefined;
         if (err) reject(err);
         else resolve();
       };
-      this.wake = () => finish();
-      const n = native();
-      for (const fd of this.fds) {
-        const h = n.pollStart(fd, PollEvents.READABLE, (status) => {
-          if (this.wake === undefined) return; // already finished
-          finish(
-            status < 0 ? new SysError("uv_poll", -status, { subject: this.subject }) : undefined,
+      try {
+        for (const fd of this.fds) {
+          this.pollers.push(
+            new Poller(
+              fd,
+              PollEvents.READABLE,
+              () => this.wake?.(),
+              (errno) => this.wake?.(new SysError("uv_poll", errno, { subject: this.subject })),
+            ),
           );
-        });
-        if (typeof h === "number") {
-          finish(new SysError("uv_poll_start", -h, { subject: this.subject }));
-          return;
         }
-        this.handles.push(h);
+      } catch (e) {
+        this.wake(e as Error);
       }
     }));
   }
@@ -57,14 +56,12 @@ export class Readiness {
   /** Ends any wait (it resolves) and all future ones. */
   close(): void {
     this.closed = true;
-    const wake = this.wake;
-    if (wake) wake();
+    if (this.wake) this.wake();
     else this.stopAll();
   }
 
   private stopAll(): void {
-    const n = this.handles.length > 0 ? native() : undefined;
-    for (const h of this.handles) n!.pollStop(h);
-    this.handles = [];
+    for (const p of this.pollers) p.stop();
+    this.pollers = [];
   }
 }

@@ -1,15 +1,14 @@
 // Reading a BPF ring buffer map (BPF_MAP_TYPE_RINGBUF, Linux ≥ 5.8) from user space.
 //
-// The map fd is mmapped the way libbpf does it: the consumer page read-write, then the
-// producer page and the data area read-only. The kernel maps the data area twice in a row,
+// The map fd is mmapped the way libbpf does it (sys/mmap.ts RingbufMapping): the consumer
+// page read-write, then the producer page and the data area read-only. The kernel maps the data area twice in a row,
 // so mapping `page + 2 × max_entries` bytes gives a view in which every record is contiguous,
 // even one that wraps the ring end: events are handed out as zero-copy views. Ring walking
 // itself lives in ringbuf-ring.ts (pure, unit-tested on synthetic memory).
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { MapType } from "../obj/consts.js";
-import { check } from "../sys/errors.js";
 import type { FD } from "../sys/fd.js";
-import { native } from "../sys/native.js";
+import { pageSize, RingbufMapping } from "../sys/mmap.js";
 import type { EventBatch, EventReader } from "./batch.js";
 import { ReaderClosedError } from "./errors.js";
 import { Readiness } from "./readiness.js";
@@ -17,10 +16,6 @@ import { RingBufRing, type RecordCallback } from "./ringbuf-ring.js";
 import { adoptMap, checkMapType, type MapSource } from "./source.js";
 
 export type { RecordCallback } from "./ringbuf-ring.js";
-
-const PROT_READ = 1;
-const PROT_WRITE = 2;
-const MAP_SHARED = 1;
 
 export interface RingBufReaderOptions {
   /** Return copies instead of views into the ring (and hand space back at once). */
@@ -49,7 +44,7 @@ export class RingBufReader implements EventReader {
   readonly size: number;
   private readonly fd: FD;
   private readonly ring: RingBufRing;
-  private readonly mappings: ArrayBuffer[];
+  private readonly mapping: RingbufMapping;
   private readonly readiness: Readiness;
   private readonly copy: boolean;
   private readonly maxBatch: number;
@@ -59,14 +54,14 @@ export class RingBufReader implements EventReader {
     name: string,
     fd: FD,
     ring: RingBufRing,
-    mappings: ArrayBuffer[],
+    mapping: RingbufMapping,
     opts: RingBufReaderOptions,
   ) {
     this.name = name;
     this.fd = fd;
     this.ring = ring;
     this.size = ring.size;
-    this.mappings = mappings;
+    this.mapping = mapping;
     this.readiness = new Readiness([fd.fd], `ring buffer "${name}"`);
     this.copy = opts.copy ?? false;
     this.maxBatch = opts.maxBatch ?? Number.MAX_SAFE_INTEGER;
@@ -75,8 +70,7 @@ export class RingBufReader implements EventReader {
   /** Map the ring buffer of `map` (a BpfMap or `{ fd, maxEntries }`). The map may be closed afterwards. */
   static open(map: MapSource, opts: RingBufReaderOptions = {}): RingBufReader {
     checkMapType(map, MapType.RINGBUF, "RingBufReader");
-    const n = native();
-    const page = n.pageSize();
+    const page = pageSize();
     const size = map.maxEntries;
     const label = map.name ?? "map";
     if (!Number.isInteger(size) || size < page || (size & (size - 1)) !== 0 || size > 2 ** 30) {
@@ -86,25 +80,21 @@ export class RingBufReader implements EventReader {
       );
     }
     const { name, fd } = adoptMap(map, MapType.RINGBUF, "RingBufReader");
-    const mappings: ArrayBuffer[] = [];
+    let mapping: RingbufMapping | undefined;
     try {
-      const subject = `ring buffer "${name}"`;
-      const cons = mapOrThrow(n.mmap(fd.fd, page, PROT_READ | PROT_WRITE, MAP_SHARED, 0), subject);
-      mappings.push(cons);
-      const prod = mapOrThrow(n.mmap(fd.fd, page + 2 * size, PROT_READ, MAP_SHARED, page), subject);
-      mappings.push(prod);
+      mapping = new RingbufMapping(fd.fd, size);
       const ring = new RingBufRing(
         {
-          consumerPos: new BigUint64Array(cons, 0, 1),
-          producerPos: new BigUint64Array(prod, 0, 1),
-          data: new Uint8Array(prod, page, 2 * size),
+          consumerPos: new BigUint64Array(mapping.consumer, 0, 1),
+          producerPos: new BigUint64Array(mapping.producer, 0, 1),
+          data: mapping.data(),
           size,
         },
         name,
       );
-      return new RingBufReader(name, fd, ring, mappings, opts);
+      return new RingBufReader(name, fd, ring, mapping, opts);
     } catch (e) {
-      for (const m of mappings) n.munmap(m);
+      mapping?.close();
       fd.close();
       throw e;
     }
@@ -180,8 +170,7 @@ export class RingBufReader implements EventReader {
     if (this.closed) return;
     this.closed = true;
     this.readiness.close();
-    const n = native();
-    for (const m of this.mappings) n.munmap(m);
+    this.mapping.close();
     this.fd.close();
   }
 
@@ -192,9 +181,4 @@ export class RingBufReader implements EventReader {
   private assertOpen(): void {
     if (this.closed) throw new ReaderClosedError(this.name);
   }
-}
-
-function mapOrThrow(r: ArrayBuffer | number, subject: string): ArrayBuffer {
-  if (typeof r === "number") check("mmap", r, { subject });
-  return r as ArrayBuffer;
 }

@@ -5,7 +5,7 @@ import { PerfReader } from "../../../src/reader/perf.js";
 import { ReaderClosedError } from "../../../src/reader/errors.js";
 import type { EventBatch } from "../../../src/reader/batch.js";
 import { possibleCpus } from "../../../src/sys/cpus.js";
-import { Emitter, MAGIC, decodeRecord, perfArrayMap } from "./programs.js";
+import { Emitter, MAGIC, decodeRecord, perfArrayMap, pinMainThread } from "./programs.js";
 
 // A 16-byte output arrives as 20 bytes: the kernel pads 4 (size) + 16 to 24 and reports 20.
 const SAMPLE = 20;
@@ -90,6 +90,9 @@ test("perf: an overflowing ring reports lost samples; received + lost == sent", 
   using emitter = Emitter.create(map);
   using reader = PerfReader.open(map, { pageCount: 1 });
   map.fd.close();
+  // Drops are counted per CPU ring and reported by that CPU's next sample: stay on one CPU.
+  const unpin = pinMainThread(reader.cpus[0]!);
+  t.after(unpin);
   emitter.run(500); // 500 × 32 bytes into a 4096-byte ring: most are dropped
   let batches = reader.readBatch();
   let received = seqs(batches).length;
@@ -107,6 +110,7 @@ test("perf: an overflowing ring reports lost samples; received + lost == sent", 
   const lost = batches.reduce((s, b) => s + b.lost, 0);
   assert.ok(lost > 0);
   assert.equal(received + lost, 501);
+  assert.ok(batches.every((b) => b.cpu === reader.cpus[0]));
   assert.equal(reader.totalLost, lost);
   assert.equal(emitter.sent(), 501);
 });

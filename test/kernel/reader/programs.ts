@@ -1,6 +1,7 @@
 // Hand-assembled XDP programs that emit a known 16-byte record per run, for reader tests.
 // Record: u64 MAGIC, u64 seq — seq comes from an atomic counter in an ARRAY map, so a test
 // can tell exactly which runs produced which events (and which were dropped).
+import { spawnSync } from "node:child_process";
 import {
   asm,
   encodeInsns,
@@ -165,4 +166,25 @@ export class Emitter {
 export function decodeRecord(e: Uint8Array): { magic: bigint; seq: number } {
   const dv = new DataView(e.buffer, e.byteOffset, e.byteLength);
   return { magic: dv.getBigUint64(0, true), seq: Number(dv.getBigUint64(8, true)) };
+}
+
+/**
+ * Pin this process's main thread (the one that makes BPF_PROG_TEST_RUN calls) to `cpu`, so
+ * BPF_F_CURRENT_CPU picks the same perf ring on every run. Returns the undo. Uses taskset
+ * (util-linux): Node has no sched_setaffinity, and `taskset -p` on the pid changes only the
+ * main thread.
+ */
+export function pinMainThread(cpu: number): () => void {
+  const run = (args: string[]): string => {
+    const r = spawnSync("taskset", args, { encoding: "utf8" });
+    if (r.status !== 0) {
+      throw new Error(`taskset ${args.join(" ")} failed: ${r.error?.message ?? r.stderr}`);
+    }
+    return r.stdout;
+  };
+  const pid = String(process.pid);
+  const before = /:\s*([0-9a-f]+)\s*$/i.exec(run(["-p", pid]))?.[1];
+  if (before === undefined) throw new Error("taskset -p printed no affinity mask");
+  run(["-pc", String(cpu), pid]);
+  return () => void run(["-p", before, pid]);
 }
