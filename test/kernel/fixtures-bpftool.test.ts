@@ -85,6 +85,10 @@ const expectations: Record<string, Expectation> = {
     programs: ["tcx_ingress", "tcx_egress"],
     maps: ["tcx_stats"],
     args: () => (libbpfAtLeast(1, 3) ? [] : ["type", "tc"]),
+    behaves: (p) => {
+      assert.equal(p.run("tcx_ingress", udpFrame(53)), 0xffffffff); // TCX_NEXT (-1)
+      assert.equal(u64(p.lookup("tcx_stats", 0)), 1n);
+    },
   },
   tp_openat: {
     programs: ["tp_openat_prog"],
@@ -195,7 +199,11 @@ const expectations: Record<string, Expectation> = {
       assert.equal(u64(p.lookup("results", 1)), 64n * 31n + 2n);
     },
   },
-  verifier_reject: { fails: /invalid access to packet/ },
+  // The log must carry the source line (from .BTF.ext line info) of the rejected read.
+  verifier_reject: {
+    fails:
+      /eth->h_proto == bpf_htons\(ETH_P_IP\)\) @ verifier_reject\.bpf\.c:21[^]*invalid access to packet/,
+  },
   trace_http: { programs: ["trace_http"], maps: ["requests"] },
   trace_http_ringbuf: { programs: ["trace_http"], maps: ["requests", "trace_ht_bss"] },
 };
