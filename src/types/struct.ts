@@ -5,6 +5,7 @@ import { BaseType, EncodeError, type Infer, type Type } from "./type.js";
 import { describe } from "./int.js";
 import { identProblem } from "./ident.js";
 import { MAX_TYPE_SIZE } from "./array.js";
+import { compileRead, compileWrite, type ReadFn, type WriteFn } from "./codegen.js";
 
 /** Field definitions as passed to struct(): name → type, in declaration order. */
 export type Fields = { readonly [name: string]: Type };
@@ -39,9 +40,9 @@ class Struct<F extends Fields> extends BaseType<StructValue<F>> implements Struc
   readonly align: number;
   readonly label: string;
   readonly fields: readonly Field[];
-  /** byte ranges [start, end) between and after fields, zeroed on encode */
-  private readonly padding: readonly (readonly [number, number])[];
   private readonly byName: ReadonlyMap<string, Field>;
+  private readonly readFields: ReadFn;
+  private readonly writeFields: WriteFn;
 
   constructor(
     readonly name: string,
@@ -64,8 +65,14 @@ class Struct<F extends Fields> extends BaseType<StructValue<F>> implements Struc
     if (this.size > end) padding.push([end, this.size]);
     this.align = align;
     this.fields = Object.freeze(fields);
-    this.padding = Object.freeze(padding);
     this.byName = new Map(fields.map((f) => [f.name, f]));
+    this.readFields = compileRead(fields);
+    this.writeFields = compileWrite(
+      fields,
+      padding,
+      (k, view, at, x) => this.slowField(k, view, at, x),
+      (k, e) => this.fail(k, e),
+    );
     Object.freeze(this);
   }
 
@@ -74,10 +81,7 @@ class Struct<F extends Fields> extends BaseType<StructValue<F>> implements Struc
   }
 
   read(view: DataView, offset: number): StructValue<F> {
-    const out: Record<string, unknown> = {};
-    for (const f of this.fields)
-      out[f.name] = (f.type as BaseType<unknown>).read(view, offset + f.offset);
-    return out as StructValue<F>;
+    return this.readFields(view, offset) as StructValue<F>;
   }
 
   write(view: DataView, offset: number, value: StructValue<F>): void {
@@ -88,22 +92,26 @@ class Struct<F extends Fields> extends BaseType<StructValue<F>> implements Struc
       );
       throw err.within("", this.name);
     }
-    const obj = v as Record<string, unknown>;
-    for (const f of this.fields) {
-      const x = obj[f.name];
-      try {
-        if (x === undefined) {
-          throw new EncodeError(`missing field (${f.type.label}); every field needs a value`);
-        }
-        (f.type as BaseType<unknown>).write(view, offset + f.offset, x);
-      } catch (e) {
-        if (e instanceof EncodeError) throw e.within(`.${f.name}`, this.name);
-        throw e;
+    this.writeFields(view, offset, v);
+  }
+
+  /** Field `k` failed the fast check: write it the checked way, or say why it cannot be. */
+  private slowField(k: number, view: DataView, offset: number, x: unknown): void {
+    const f = this.fields[k]!;
+    try {
+      if (x === undefined) {
+        throw new EncodeError(`missing field (${f.type.label}); every field needs a value`);
       }
+      (f.type as BaseType<unknown>).write(view, offset, x);
+    } catch (e) {
+      this.fail(k, e);
     }
-    for (const [start, end] of this.padding) {
-      for (let o = offset + start; o < offset + end; o++) view.setUint8(o, 0);
-    }
+  }
+
+  /** Rethrow an error from field `k`, adding the field to an EncodeError's path. */
+  private fail(k: number, e: unknown): never {
+    if (e instanceof EncodeError) throw e.within(`.${this.fields[k]!.name}`, this.name);
+    throw e;
   }
 }
 
@@ -137,7 +145,8 @@ export function struct<F extends Fields>(name: string, fields: F): StructType<F>
   }
   let size = 0;
   for (const [fname, type] of entries) {
-    const bad = identProblem(fname);
+    // A C identifier, but as a JS object key it sets the prototype instead of a property.
+    const bad = fname === "__proto__" ? "cannot be a JS property name" : identProblem(fname);
     if (bad !== undefined) {
       throw new TypeError(`struct ${name}: field name ${JSON.stringify(fname)} ${bad}`);
     }

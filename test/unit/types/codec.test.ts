@@ -18,7 +18,7 @@ import {
   u8,
   type Infer,
 } from "../../../src/types/index.js";
-import { dataBytes, structArb, typeArb, valueArb } from "./gen.js";
+import { allInts, dataBytes, structArb, typeArb, valueArb } from "./gen.js";
 
 const RequestInfo = struct("RequestInfo", { saddr: u32, daddr: u32, sport: u16, dport: u16 });
 type RequestInfo = Infer<typeof RequestInfo>;
@@ -232,5 +232,45 @@ test("property: any bytes of the right size decode, and re-encode to the same by
       },
     ),
     { numRuns: 300 },
+  );
+});
+
+test("property: a struct field accepts exactly the values its int type accepts alone", () => {
+  const edge = (t: (typeof allInts)[number]): fc.Arbitrary<unknown> => {
+    const lo = t.min as number | bigint;
+    const hi = t.max as number | bigint;
+    const near = (x: number | bigint): unknown[] =>
+      typeof x === "bigint" ? [x, x - 1n, x + 1n, Number(x)] : [x, x - 1, x + 1, x + 0.5];
+    return fc.oneof(
+      fc.constantFrom(...near(lo), ...near(hi), 0, -0, NaN, Infinity, "1", null, 1n, 2 ** 53),
+      fc.double(),
+      fc.integer(),
+      fc.bigInt({ min: -(1n << 65n), max: 1n << 65n }),
+    );
+  };
+  fc.assert(
+    fc.property(
+      fc.constantFrom(...allInts).chain((t) => fc.tuple(fc.constant(t), edge(t))),
+      ([t, x]) => {
+        const S = struct("One", { pad: u8, v: t });
+        let alone: unknown;
+        let inStruct: unknown;
+        try {
+          alone = t.decode(t.encode(x as never));
+        } catch (e) {
+          assert.ok(e instanceof EncodeError);
+          alone = "error";
+        }
+        try {
+          inStruct = S.decode(S.encode({ pad: 0, v: x as never })).v;
+        } catch (e) {
+          assert.ok(e instanceof EncodeError);
+          assert.match(e.message, /^One\.v: /);
+          inStruct = "error";
+        }
+        assert.equal(inStruct, alone);
+      },
+    ),
+    { numRuns: 2000 },
   );
 });

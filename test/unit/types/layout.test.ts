@@ -106,6 +106,10 @@ test("struct() and array() reject bad definitions with clear errors", () => {
   assert.throws(() => struct("T", { while: u8 }), /struct T: field name "while" is a C keyword/);
   assert.throws(() => struct("T", {}), /struct T: needs at least one field/);
   assert.throws(
+    () => struct("T", Object.defineProperty({}, "__proto__", { value: u8, enumerable: true })),
+    /field name "__proto__" cannot be a JS property name/,
+  );
+  assert.throws(
     () => struct("T", { a: 4 as unknown as Type }),
     /struct T: field a must be a tsbpf type .*got 4/,
   );
