@@ -48,7 +48,6 @@ export class PerfRing {
   private readonly meta: BigUint64Array;
   private readonly bytes: Uint8Array;
   private readonly view: DataView;
-  private readonly dataOffset: number;
   private readonly mask: number;
   private scratch: Uint8Array | undefined;
   private pending = 0;
@@ -88,7 +87,6 @@ export class PerfRing {
           `${mapping.byteLength}-byte mapping as a power of two`,
       );
     }
-    this.dataOffset = off;
     this.dataSize = size;
     this.mask = size - 1;
     this.bytes = new Uint8Array(mapping, off, size);
@@ -177,9 +175,7 @@ export class PerfRing {
   private slice(off: number, length: number, copy: boolean): Uint8Array {
     const at = off & this.mask;
     if (at + length <= this.dataSize) {
-      return copy
-        ? this.bytes.slice(at, at + length)
-        : new Uint8Array(this.bytes.buffer, this.dataOffset + at, length);
+      return copy ? this.bytes.slice(at, at + length) : this.bytes.subarray(at, at + length);
     }
     const first = this.dataSize - at;
     let dst: Uint8Array;

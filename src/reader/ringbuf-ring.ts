@@ -105,14 +105,11 @@ export class RingBufRing {
   read(max: number, copy: boolean, out: Uint8Array[]): void {
     this.commit();
     const data = this.mem.data;
-    const base = data.byteOffset;
     const before = out.length;
     try {
       this.walk(max, (_view, offset, length) => {
         out.push(
-          copy
-            ? data.slice(offset, offset + length)
-            : new Uint8Array(data.buffer, base + offset, length),
+          copy ? data.slice(offset, offset + length) : data.subarray(offset, offset + length),
         );
       });
     } catch (e) {
