@@ -845,8 +845,16 @@ export class BtfBuilder {
           throw new RangeError(`BTF datasec name '${t.name}' is invalid`);
         break;
       case "int":
+        if (t.name === "") throw new RangeError("BTF int needs a name");
+        if (![1, 2, 4, 8, 16].includes(t.size) || t.bitOffset + t.bits > t.size * 8) {
+          throw new RangeError(`BTF int ${t.name}: size ${t.size} / ${t.bits} bits is invalid`);
+        }
+        if (![0, 1, 2, 4].includes(t.encoding)) {
+          throw new RangeError(`BTF int ${t.name}: the kernel accepts one encoding bit at most`);
+        }
+        break;
       case "float":
-        if (t.name === "") throw new RangeError(`BTF ${t.kind} needs a name`);
+        if (t.name === "") throw new RangeError("BTF float needs a name");
         break;
       default:
         break;
@@ -860,16 +868,23 @@ export class BtfBuilder {
     }
   }
 
+  /**
+   * An integer type. The kernel accepts at most one encoding bit, so `char`/`bool` take
+   * precedence over `signed` (clang itself encodes C `char` as plain SIGNED).
+   */
   addInt(
     name: string,
     size: number,
     signed: boolean,
     opts?: { char?: boolean; bool?: boolean },
   ): number {
-    const encoding =
-      (signed ? BtfIntEncoding.SIGNED : 0) |
-      (opts?.char ? BtfIntEncoding.CHAR : 0) |
-      (opts?.bool ? BtfIntEncoding.BOOL : 0);
+    const encoding = opts?.bool
+      ? BtfIntEncoding.BOOL
+      : opts?.char
+        ? BtfIntEncoding.CHAR
+        : signed
+          ? BtfIntEncoding.SIGNED
+          : 0;
     return this.add({ kind: "int", name, size, encoding, bitOffset: 0, bits: size * 8 });
   }
 
