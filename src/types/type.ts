@@ -140,3 +140,8 @@ export abstract class BaseType<T> implements TypeBase<T> {
     return `[${this.kind} ${this.label}: ${this.size} bytes]`;
   }
 }
+
+/** Whether `v` is a tsbpf type (u8 … i64, be16/be32, array(), struct()). */
+export function isType(v: unknown): v is Type {
+  return v instanceof BaseType;
+}

@@ -12,6 +12,7 @@ import {
   i32,
   i64,
   i8,
+  isType,
   struct,
   toBtf,
   toC,
@@ -43,6 +44,8 @@ test("RequestInfo: 12 bytes, align 4, fields packed in order", () => {
   );
   assert.equal(RequestInfo.field("sport")?.offset, 8);
   assert.equal(RequestInfo.field("nope"), undefined);
+  assert.ok(isType(RequestInfo) && isType(u8) && isType(bytes(2)));
+  assert.ok(!isType({ kind: "int", size: 4, align: 4 }));
 });
 
 test("padding: fields go to their alignment, the size to the struct's", () => {
