@@ -181,6 +181,10 @@ class Parser {
   parse(): ElfFile {
     const header = this.header();
     const { shoff, shnum, shstrndx } = header;
+    if (shnum === 0)
+      throw new ObjectError(
+        "no section headers (e_shnum 0); an eBPF object keeps its programs in sections",
+      );
     const raw = this.sectionHeaders(shoff, shnum);
     if (shstrndx >= raw.length) {
       throw new ObjectError(

@@ -132,6 +132,13 @@ test("rejects truncated and out-of-bounds headers", () => {
     /section header entry size 40/,
   );
   rejects(
+    patched(small, (dv) => {
+      dv.setBigUint64(40, 0n, true);
+      dv.setUint16(60, 0, true);
+    }),
+    /no section headers \(e_shnum 0\)/,
+  );
+  rejects(
     patched(small, (dv) => dv.setUint16(62, 99, true)),
     /section name table index 99 out of range/,
   );
