@@ -1,6 +1,6 @@
 // tsbpf — the user-space library: load eBPF objects (ours or clang/libbpf-built), attach them,
 // read their maps and stream their events.
-export { Loader, Loaded, type LoaderConfig, type XdpMode, type XdpOptions } from "./loader.js";
+export { Loader, Loaded, type LoaderConfig } from "./loader.js";
 export { Collection, type CollectionOptions } from "./collection.js";
 export { Program, type TestRunOptions } from "./program.js";
 export { BpfMap } from "./map.js";

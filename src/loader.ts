@@ -7,17 +7,14 @@
 import { Collection, type CollectionOptions } from "./collection.js";
 import type { BpfMap } from "./map.js";
 import type { Program } from "./program.js";
-import type { AttachOptions, Link } from "./link/index.js";
+import type { AttachOptions, Link, XdpMode } from "./link/index.js";
 import { MapType } from "./obj/consts.js";
 import { mergeReaders, RingBufReader, PerfReader, type EventBatch, type EventReader } from "./reader/index.js";
 
-export type XdpMode = "skb" | "drv" | "hw";
 
 export interface XdpOptions {
   /** attach mode; default lets the kernel pick (native when the driver supports it) */
   mode?: XdpMode;
-  /** fail instead of replacing a program already attached (netlink fallback only) */
-  updateIfNoExist?: boolean;
 }
 
 export interface LoaderConfig {
@@ -115,8 +112,7 @@ export class Loaded implements Disposable, AsyncDisposable {
     try {
       const opts: AttachOptions = {
         ...(config.iface !== undefined && { iface: config.iface }),
-        ...(config.xdp?.mode !== undefined && { xdpMode: config.xdp.mode }),
-        ...(config.xdp?.updateIfNoExist !== undefined && { updateIfNoExist: config.xdp.updateIfNoExist }),
+        ...(config.xdp?.mode !== undefined && { mode: config.xdp.mode }),
         ...(config.binary !== undefined && { binary: config.binary }),
         ...(config.pid !== undefined && { pid: config.pid }),
         ...(config.cgroup !== undefined && { cgroup: config.cgroup }),
