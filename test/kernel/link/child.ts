@@ -23,7 +23,18 @@ export class AttachChild {
   constructor(ns: string, kind: "xdp" | "tc", iface: string, prog: TestProgram, opts: object = {}) {
     this.proc = spawn(
       "ip",
-      ["netns", "exec", ns, process.execPath, script, kind, iface, String(prog.type), prog.name, JSON.stringify(opts)],
+      [
+        "netns",
+        "exec",
+        ns,
+        process.execPath,
+        script,
+        kind,
+        iface,
+        String(prog.type),
+        prog.name,
+        JSON.stringify(opts),
+      ],
       { stdio: ["pipe", "pipe", "pipe", prog.fd] },
     );
     this.proc.stderr!.on("data", (d) => (this.#stderr += String(d)));
@@ -39,7 +50,10 @@ export class AttachChild {
     const queued = this.#lines.shift();
     if (queued !== undefined) return Promise.resolve(JSON.parse(queued));
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`child silent for ${ms} ms; stderr: ${this.#stderr}`)), ms);
+      const timer = setTimeout(
+        () => reject(new Error(`child silent for ${ms} ms; stderr: ${this.#stderr}`)),
+        ms,
+      );
       const onExit = () => reject(new Error(`child exited; stderr: ${this.#stderr}`));
       this.proc.once("exit", onExit);
       this.#waiters.push((l) => {

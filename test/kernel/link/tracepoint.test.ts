@@ -22,7 +22,12 @@ function openMany(n: number): void {
 
 test("tracepoint syscalls/sys_enter_openat fires for our openat calls; close() stops it", (t) => {
   if (!needsKernel(t)) return;
-  using prog = countingProgram({ type: ProgType.TRACEPOINT, name: "tp_count", ret: 0, tgid: process.pid });
+  using prog = countingProgram({
+    type: ProgType.TRACEPOINT,
+    name: "tp_count",
+    ret: 0,
+    tgid: process.pid,
+  });
   const link = attachTracepoint(prog, "syscalls/sys_enter_openat");
   assert.equal(link.kind, "tracepoint");
   assert.match(link.description, /tracepoint tp_count on syscalls\/sys_enter_openat \(bpf_link\)/);
@@ -45,16 +50,27 @@ test("tracepoint errors: unknown tracepoint, bad name, wrong program type", (t) 
   assert.throws(
     () => attachTracepoint(prog, "syscalls", "sys_enter_foo"),
     (e: unknown) =>
-      e instanceof AttachError && /no tracepoint syscalls\/sys_enter_foo \(see \/sys\/kernel\/(debug\/)?tracing\/events\)/.test(e.message),
+      e instanceof AttachError &&
+      /no tracepoint syscalls\/sys_enter_foo \(see \/sys\/kernel\/(debug\/)?tracing\/events\)/.test(
+        e.message,
+      ),
   );
   assert.throws(() => attachTracepoint(prog, "sys_enter_openat"), /must be <category>\/<name>/);
   using raw = countingProgram({ type: ProgType.RAW_TRACEPOINT, name: "raw_err", ret: 0 });
-  assert.throws(() => attachTracepoint(raw, "syscalls/sys_enter_openat"), /not TRACEPOINT.*use attachRawTracepoint/);
+  assert.throws(
+    () => attachTracepoint(raw, "syscalls/sys_enter_openat"),
+    /not TRACEPOINT.*use attachRawTracepoint/,
+  );
 });
 
 test("raw tracepoint sys_enter counts our syscalls; close() detaches", (t) => {
   if (!needsKernel(t)) return;
-  using prog = countingProgram({ type: ProgType.RAW_TRACEPOINT, name: "raw_count", ret: 0, tgid: process.pid });
+  using prog = countingProgram({
+    type: ProgType.RAW_TRACEPOINT,
+    name: "raw_count",
+    ret: 0,
+    tgid: process.pid,
+  });
   const link = attachRawTracepoint(prog, "sys_enter");
   assert.ok(link instanceof FdLink);
   assert.equal(link.info().tpName, "sys_enter");
@@ -68,14 +84,20 @@ test("raw tracepoint sys_enter counts our syscalls; close() detaches", (t) => {
   assert.ok(after - seen <= 2n);
   openMany(10);
   assert.equal(prog.read(), after);
-  assert.throws(() => attachRawTracepoint(prog, "no_such_raw_tp_xyz"), /no raw tracepoint no_such_raw_tp_xyz/);
+  assert.throws(
+    () => attachRawTracepoint(prog, "no_such_raw_tp_xyz"),
+    /no raw tracepoint no_such_raw_tp_xyz/,
+  );
 });
 
 test("tp_btf sys_enter: loaded with attach_btf_id of btf_trace_sys_enter, attached by RAW_TRACEPOINT_OPEN", (t) => {
   if (!needsKernel(t)) return;
   const vmlinux = parseBtf(readFileSync("/sys/kernel/btf/vmlinux"));
   const btfId = tpBtfTargetId(vmlinux, "sys_enter");
-  assert.throws(() => tpBtfTargetId(vmlinux, "no_such_event"), /no BTF-typed tracepoint no_such_event/);
+  assert.throws(
+    () => tpBtfTargetId(vmlinux, "no_such_event"),
+    /no BTF-typed tracepoint no_such_event/,
+  );
   using prog = countingProgram({
     type: ProgType.TRACING,
     name: "tpbtf_count",

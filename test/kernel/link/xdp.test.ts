@@ -27,8 +27,14 @@ test("XDP over bpf_link counts pings across a veth pair; close() detaches", asyn
   try {
     const r = await child.next();
     assert.equal(r.error, undefined);
-    assert.match(r.attached!, new RegExp(`xdp xdp_count on ${net.ifB} \\(ifindex \\d+, bpf_link\\)`));
-    assert.ok(typeof r.linkId === "number" && linkIds().includes(r.linkId), "bpftool lists the XDP link");
+    assert.match(
+      r.attached!,
+      new RegExp(`xdp xdp_count on ${net.ifB} \\(ifindex \\d+, bpf_link\\)`),
+    );
+    assert.ok(
+      typeof r.linkId === "number" && linkIds().includes(r.linkId),
+      "bpftool lists the XDP link",
+    );
     assert.ok(hasXdp(ipLink(net.nsB, net.ifB)), "ip link shows xdp");
     assert.equal(net.ping("a", 3), 3);
     const seen = prog.read();
@@ -78,7 +84,10 @@ test("a second XDP attach is refused with an explanation naming the holder", asy
     assert.equal((await first.next()).error, undefined);
     second = new AttachChild(net.nsB, "xdp", net.ifB, prog);
     const r = await second.next();
-    assert.match(r.error ?? "", /an XDP program is already attached \(program id \d+, (driver|generic) mode\)/);
+    assert.match(
+      r.error ?? "",
+      /an XDP program is already attached \(program id \d+, (driver|generic) mode\)/,
+    );
     assert.match(r.error ?? "", new RegExp(`ip link set dev ${net.ifB} xdp off`));
   } finally {
     await second?.stop();
