@@ -79,10 +79,26 @@ export class MapIndex {
 const LEGACY_DEF_SIZE = 20; // struct bpf_map_def: type, key_size, value_size, max_entries, map_flags
 const MAX_GLOBAL_SECTION = 1 << 30;
 
+/** Symbols by section index, built in one pass (bad input may have many of both). */
+const symbolIndex = new WeakMap<ElfFile, Map<number, ElfSymbol[]>>();
+function symbolsOf(elf: ElfFile, sec: ElfSection): ElfSymbol[] {
+  let idx = symbolIndex.get(elf);
+  if (!idx) {
+    idx = new Map();
+    for (const s of elf.symbols) {
+      if (s.index === 0) continue;
+      const list = idx.get(s.shndx);
+      if (list) list.push(s);
+      else idx.set(s.shndx, [s]);
+    }
+    symbolIndex.set(elf, idx);
+  }
+  return idx.get(sec.index) ?? [];
+}
+
 /** Symbols that name objects (not sections or files) in a section, ordered by value. */
 function objectSymbols(elf: ElfFile, sec: ElfSection): ElfSymbol[] {
-  return elf
-    .symbolsIn(sec.index)
+  return symbolsOf(elf, sec)
     .filter((s) => s.type !== STT_SECTION && s.name !== "")
     .sort((a, b) => a.value - b.value);
 }
@@ -185,7 +201,7 @@ function redbpfMap(elf: ElfFile, sec: ElfSection, index: MapIndex): MapSpec {
   }
   // Relocations name the section's symbol; both it and offset 0 mean this map.
   index.addMap(sec.index, 0, name);
-  for (const s of elf.symbolsIn(sec.index)) index.addMap(sec.index, s.value, name);
+  for (const s of symbolsOf(elf, sec)) index.addMap(sec.index, s.value, name);
   return { name, ...readDef(sec, 0, name), pinning: "none", section: sec.name };
 }
 
@@ -479,7 +495,18 @@ function initSlots(
   programAt: (section: number, offset: number) => string | undefined,
 ): { index: number; map?: string; program?: string }[] {
   const values = def.members.find((m) => m.name === "values");
-  const mine = relocs.filter((r) => r.offset >= mapOffset && r.offset < mapOffset + mapSize);
+  // relocs are sorted by offset: binary-search the first one inside this map
+  let lo = 0;
+  let hi = relocs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (relocs[mid]!.offset < mapOffset) lo = mid + 1;
+    else hi = mid;
+  }
+  const mine: typeof relocs = [];
+  for (let k = lo; k < relocs.length && relocs[k]!.offset < mapOffset + mapSize; k++) {
+    mine.push(relocs[k]!);
+  }
   if (mine.length === 0) return [];
   if (!values) {
     throw new ObjectError("relocation inside a map definition that has no 'values' member", {

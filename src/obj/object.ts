@@ -18,6 +18,7 @@ import {
   type ElfFile,
   type ElfRelocation,
   type ElfSection,
+  type ElfSymbol,
 } from "./elf.js";
 import { ObjectError } from "./errors.js";
 import {
@@ -82,6 +83,9 @@ interface Func {
   start: number;
   end: number;
   refs: Ref[];
+  /** this function's .BTF.ext records (section-relative instruction indices) */
+  funcInfo: FuncInfo[];
+  lineInfo: LineInfo[];
 }
 
 type Ref =
@@ -92,7 +96,12 @@ type Ref =
 interface CodeSection {
   sec: ElfSection;
   insns: Insn[];
+  /** sorted by start, non-overlapping */
   funcs: Func[];
+  /** start instruction → function */
+  byStart: Map<number, Func>;
+  /** instruction index → owning function (undefined between functions) */
+  owner: (Func | undefined)[];
 }
 
 /** Parse an eBPF ELF object. Throws ObjectError on malformed input. */
@@ -114,11 +123,15 @@ export function parseObject(bytes: Uint8Array): BpfObject {
   const programAt = (shndx: number, value: number): string | undefined => {
     const cs = code.get(shndx);
     if (!cs || cs.sec.name === ".text") return undefined;
-    return cs.funcs.find((f) => f.start * INSN_SIZE === value)?.name;
+    return value % INSN_SIZE === 0 ? cs.byStart.get(value / INSN_SIZE)?.name : undefined;
   };
   const { maps, index } = parseMaps(elf, btf, programAt);
 
-  for (const cs of code.values()) resolveRefs(elf, cs, code, index);
+  for (const cs of code.values()) {
+    resolveRefs(elf, cs, code, index);
+    for (const fi of btfExt?.funcInfo.get(cs.sec.name) ?? []) cs.owner[fi.insn]?.funcInfo.push(fi);
+    for (const li of btfExt?.lineInfo.get(cs.sec.name) ?? []) cs.owner[li.insn]?.lineInfo.push(li);
+  }
 
   const programs: ProgramSpec[] = [];
   let linkedTotal = 0;
@@ -126,7 +139,7 @@ export function parseObject(bytes: Uint8Array): BpfObject {
     if (cs.sec.name === ".text") continue;
     const sectionInfo = parseSectionName(cs.sec.name);
     for (const f of cs.funcs) {
-      const p = link(f, code, btfExt, license, sectionInfo);
+      const p = link(f, code, license, sectionInfo);
       linkedTotal += p.insns.length;
       if (linkedTotal > MAX_LINKED_INSNS) {
         throw new ObjectError(
@@ -180,27 +193,42 @@ function datasecLayout(elf: ElfFile): [Map<string, number>, Map<string, Map<stri
 /** Executable sections, their instructions and the functions in them. */
 function codeSections(elf: ElfFile): Map<number, CodeSection> {
   const out = new Map<number, CodeSection>();
+  // One pass over the symbol table (not one per section: both can be large in bad input).
+  const syms = new Map<number, ElfSymbol[]>();
+  for (const sym of elf.symbols) {
+    if (sym.index === 0 || sym.type !== STT_FUNC) continue;
+    const list = syms.get(sym.shndx);
+    if (list) list.push(sym);
+    else syms.set(sym.shndx, [sym]);
+  }
   for (const sec of elf.sections) {
     if (sec.type !== SHT_PROGBITS || (sec.flags & SHF_EXECINSTR) === 0 || sec.size === 0) continue;
     if (sec.size % INSN_SIZE !== 0) {
       throw new ObjectError(`code size ${sec.size} is not a multiple of 8`, { section: sec.name });
     }
     const insns = decodeInsns(sec.data);
-    out.set(sec.index, { sec, insns, funcs: functionsIn(elf, sec, insns.length) });
+    const funcs = functionsIn(sec, syms.get(sec.index) ?? [], insns.length);
+    const owner: (Func | undefined)[] = new Array(insns.length);
+    for (const f of funcs) owner.fill(f, f.start, f.end);
+    out.set(sec.index, {
+      sec,
+      insns,
+      funcs,
+      byStart: new Map(funcs.map((f) => [f.start, f])),
+      owner,
+    });
   }
   return out;
 }
 
-function functionsIn(elf: ElfFile, sec: ElfSection, count: number): Func[] {
-  const syms = elf
-    .symbolsIn(sec.index)
-    .filter((s) => s.type === STT_FUNC)
-    .sort((a, b) => a.value - b.value);
+function functionsIn(sec: ElfSection, funcSyms: ElfSymbol[], count: number): Func[] {
+  const syms = [...funcSyms].sort((a, b) => a.value - b.value);
+  const names = new Set<string>();
   if (syms.length === 0) {
     // Hand-written or RedBPF-style objects: the whole section is one function.
     const slash = sec.name.indexOf("/");
     const name = sec.name === ".text" ? ".text" : sec.name.slice(slash + 1);
-    return [{ name, sec, start: 0, end: count, refs: [] }];
+    return [{ name, sec, start: 0, end: count, refs: [], funcInfo: [], lineInfo: [] }];
   }
   const funcs: Func[] = [];
   syms.forEach((s, k) => {
@@ -219,16 +247,13 @@ function functionsIn(elf: ElfFile, sec: ElfSection, count: number): Func[] {
     if (prev && start < prev.end) {
       throw new ObjectError(`functions '${prev.name}' and '${s.name}' overlap`, at);
     }
-    if (funcs.some((f) => f.name === s.name)) {
+    if (names.has(s.name)) {
       throw new ObjectError(`function '${s.name}' is defined twice`, at);
     }
-    funcs.push({ name: s.name, sec, start, end, refs: [] });
+    names.add(s.name);
+    funcs.push({ name: s.name, sec, start, end, refs: [], funcInfo: [], lineInfo: [] });
   });
   return funcs;
-}
-
-function funcAt(cs: CodeSection, idx: number): Func | undefined {
-  return cs.funcs.find((f) => idx >= f.start && idx < f.end);
 }
 
 /** Turn each code relocation (and each unrelocated local call) into a reference. */
@@ -252,7 +277,7 @@ function resolveRefs(
   }
   /** A function-start target in `.text` or this section. */
   const target = (tcs: CodeSection | undefined, idx: number, at: number): Func => {
-    const f = tcs && tcs.funcs.find((g) => g.start === idx);
+    const f = tcs?.byStart.get(idx);
     if (!tcs || !f) {
       throw new ObjectError(
         `call target (instruction ${idx} of ${tcs?.sec.name ?? "an unknown section"}) is not the start of a function`,
@@ -271,7 +296,7 @@ function resolveRefs(
   for (let idx = 0; idx < cs.insns.length; idx++) {
     const insn = cs.insns[idx]!;
     const at = { section: name, offset: idx * INSN_SIZE };
-    const owner = funcAt(cs, idx);
+    const owner = cs.owner[idx];
     const r = relocs.get(idx);
     const wide = insn.code === LDDW;
     if (wide && idx + 1 >= cs.insns.length) {
@@ -368,7 +393,6 @@ function resolveRefs(
 function link(
   main: Func,
   code: Map<number, CodeSection>,
-  ext: BtfExt | undefined,
   license: string,
   sectionInfo: ProgramSection | undefined,
 ): ProgramSpec {
@@ -417,14 +441,8 @@ function link(
           break;
       }
     }
-    for (const fi of ext?.funcInfo.get(f.sec.name) ?? []) {
-      if (fi.insn >= f.start && fi.insn < f.end)
-        funcInfo.push({ ...fi, insn: fb + fi.insn - f.start });
-    }
-    for (const li of ext?.lineInfo.get(f.sec.name) ?? []) {
-      if (li.insn >= f.start && li.insn < f.end)
-        lineInfo.push({ ...li, insn: fb + li.insn - f.start });
-    }
+    for (const fi of f.funcInfo) funcInfo.push({ ...fi, insn: fb + fi.insn - f.start });
+    for (const li of f.lineInfo) lineInfo.push({ ...li, insn: fb + li.insn - f.start });
   }
   return {
     name: main.name,

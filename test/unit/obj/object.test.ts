@@ -104,7 +104,16 @@ SEC("tc") int second(struct __sk_buff *skb) {
   bpf_loop(4, cb, &acc, 0);
   return shared(skb->len) + acc;
 }
-SEC("tracepoint/syscalls/sys_enter_openat") int third(void *ctx) { return leaf(2); }
+struct { __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, 1); __type(key, __u32);
+         __type(value, __u64); } cnt SEC(".maps");
+int glob = 3;
+static __noinline int bump(void) {
+  __u32 k = 0;
+  __u64 *v = bpf_map_lookup_elem(&cnt, &k);
+  if (v) (*v)++;
+  return glob;
+}
+SEC("tracepoint/syscalls/sys_enter_openat") int third(void *ctx) { return leaf(2) + bump(); }
 char LICENSE[] SEC("license") = "GPL";
 `;
 
@@ -306,7 +315,22 @@ test("bpf-to-bpf calls: subprograms appended once per program, transitively, cal
   const fnNames = (p: ProgramSpec) => p.funcInfo.map((f) => obj.btf!.typeById(f.typeId).name);
   assert.deepEqual(fnNames(prog(obj, "first")).sort(), ["first", "leaf", "mid", "shared"]);
   assert.deepEqual(fnNames(prog(obj, "second")).sort(), ["cb", "second", "shared"]);
-  assert.deepEqual(fnNames(prog(obj, "third")).sort(), ["leaf", "third"]);
+  const third = prog(obj, "third");
+  assert.deepEqual(fnNames(third).sort(), ["bump", "leaf", "third"]);
+  // map and global references inside an appended subprogram move with it
+  const bumpAt = third.funcInfo.find((f) => obj.btf!.typeById(f.typeId).name === "bump")!.insn;
+  assert.deepEqual(
+    third.relocations.map((r) => [r.kind, r.map]),
+    [
+      ["map", "cnt"],
+      ["mapValue", ".data"],
+    ],
+  );
+  for (const r of third.relocations) {
+    assert.ok(r.insn >= bumpAt, `relocation at ${r.insn} lies in bump (from ${bumpAt})`);
+    assert.equal(third.insns[r.insn]!.code, LDDW);
+  }
+  assert.deepEqual(prog(obj, "first").relocations, []);
   // bpf_loop's callback is referenced through a BPF_PSEUDO_FUNC lddw
   assert.ok(prog(obj, "second").insns.some((i) => i.code === LDDW && i.src === BPF_PSEUDO_FUNC));
 });
