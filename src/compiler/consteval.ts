@@ -1,0 +1,219 @@
+// Compile-time evaluation of the expressions a probe uses as declarations: struct layouts
+// (`struct("RequestInfo", { saddr: u32 })` in a shared module), map options, constants,
+// `XdpAction.Pass`. Names from tsbpf/types and tsbpf/probe evaluate to the real runtime
+// objects, so a layout here is byte-for-byte the one user space decodes with.
+import ts from "typescript";
+import * as typesRuntime from "../types/index.js";
+import * as probeRuntime from "../probe/index.js";
+import { canonical, type Frontend } from "./frontend.js";
+import { Code, CompileError } from "./errors.js";
+
+/** Marker for "not a compile-time value". */
+export const NOT_CONST: unique symbol = Symbol("not constant");
+export type ConstResult = unknown | typeof NOT_CONST;
+
+const TYPE_FACTORIES = new Set(["struct", "array", "bytes"]);
+const PROBE_VALUES = new Set(["XdpAction", "TcAction", "SkAction"]);
+
+export class ConstEvaluator {
+  private readonly cache = new Map<ts.Symbol, ConstResult>();
+  private readonly inProgress = new Set<ts.Symbol>();
+
+  constructor(private readonly fe: Frontend) {}
+
+  /** Which tsbpf export (types or probe) `node` names, if any. */
+  apiName(node: ts.Node): { module: "types" | "probe"; name: string } | undefined {
+    const sym0 = this.fe.checker.getSymbolAtLocation(node);
+    if (!sym0) return undefined;
+    const sym = canonical(this.fe.checker, sym0);
+    for (const [name, s] of this.fe.probeExports) if (s === sym) return { module: "probe", name };
+    for (const [name, s] of this.fe.typesExports) if (s === sym) return { module: "types", name };
+    return undefined;
+  }
+
+  /** The value of `e`, or NOT_CONST. Throws CompileError only for definite misuse. */
+  eval(e: ts.Expression): ConstResult {
+    if (
+      ts.isParenthesizedExpression(e) ||
+      ts.isAsExpression(e) ||
+      ts.isSatisfiesExpression(e) ||
+      ts.isNonNullExpression(e)
+    )
+      return this.eval(e.expression);
+    if (ts.isNumericLiteral(e)) return Number(e.text);
+    if (ts.isBigIntLiteral(e)) return BigInt(e.text.slice(0, -1));
+    if (ts.isStringLiteral(e) || ts.isNoSubstitutionTemplateLiteral(e)) return e.text;
+    if (e.kind === ts.SyntaxKind.TrueKeyword) return true;
+    if (e.kind === ts.SyntaxKind.FalseKeyword) return false;
+    if (e.kind === ts.SyntaxKind.NullKeyword) return null;
+    if (ts.isPrefixUnaryExpression(e)) {
+      const v = this.eval(e.operand);
+      if (v === NOT_CONST) return NOT_CONST;
+      switch (e.operator) {
+        case ts.SyntaxKind.MinusToken:
+          return typeof v === "number" || typeof v === "bigint" ? -v : NOT_CONST;
+        case ts.SyntaxKind.PlusToken:
+          return typeof v === "number" ? v : NOT_CONST;
+        case ts.SyntaxKind.TildeToken:
+          return typeof v === "bigint" ? ~v : typeof v === "number" ? ~v : NOT_CONST;
+        case ts.SyntaxKind.ExclamationToken:
+          return !v;
+      }
+      return NOT_CONST;
+    }
+    if (ts.isBinaryExpression(e)) return this.binary(e);
+    if (ts.isIdentifier(e)) return this.identifier(e);
+    if (ts.isPropertyAccessExpression(e)) {
+      const api = this.apiName(e);
+      if (api) return this.apiValue(api, e);
+      const obj = this.eval(e.expression);
+      if (obj === NOT_CONST || obj === null || typeof obj !== "object") return NOT_CONST;
+      const v = (obj as Record<string, unknown>)[e.name.text];
+      return v === undefined ? NOT_CONST : v;
+    }
+    if (ts.isObjectLiteralExpression(e)) {
+      const out: Record<string, unknown> = {};
+      for (const p of e.properties) {
+        if (ts.isPropertyAssignment(p) && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name))) {
+          const v = this.eval(p.initializer);
+          if (v === NOT_CONST) return NOT_CONST;
+          out[p.name.text] = v;
+        } else if (ts.isShorthandPropertyAssignment(p)) {
+          const v = this.eval(p.name);
+          if (v === NOT_CONST) return NOT_CONST;
+          out[p.name.text] = v;
+        } else return NOT_CONST;
+      }
+      return out;
+    }
+    if (ts.isCallExpression(e)) {
+      const api = this.apiName(e.expression);
+      if (api?.module === "types" && TYPE_FACTORIES.has(api.name)) {
+        const args = e.arguments.map((a) => this.eval(a));
+        if (args.some((a) => a === NOT_CONST)) {
+          throw CompileError.at(
+            e,
+            Code.NotConstant,
+            `${api.name}() arguments must be compile-time constants (types, names and numbers)`,
+          );
+        }
+        try {
+          const f = (typesRuntime as unknown as Record<string, (...a: unknown[]) => unknown>)[
+            api.name
+          ]!;
+          return f(...args);
+        } catch (err) {
+          throw CompileError.at(e, Code.BadApi, `${api.name}(): ${(err as Error).message}`);
+        }
+      }
+      return NOT_CONST;
+    }
+    return NOT_CONST;
+  }
+
+  private apiValue(api: { module: "types" | "probe"; name: string }, node: ts.Node): ConstResult {
+    if (api.module === "types") {
+      const v = (typesRuntime as unknown as Record<string, unknown>)[api.name];
+      return v === undefined ? NOT_CONST : v;
+    }
+    if (PROBE_VALUES.has(api.name))
+      return (probeRuntime as unknown as Record<string, unknown>)[api.name];
+    void node;
+    return NOT_CONST;
+  }
+
+  private identifier(e: ts.Identifier): ConstResult {
+    if (e.text === "undefined") return undefined;
+    const api = this.apiName(e);
+    if (api) return this.apiValue(api, e);
+    const sym0 = this.fe.checker.getSymbolAtLocation(e);
+    if (!sym0) return NOT_CONST;
+    const sym = canonical(this.fe.checker, sym0);
+    if (this.cache.has(sym)) return this.cache.get(sym);
+    const decl = sym.valueDeclaration;
+    if (!decl || !ts.isVariableDeclaration(decl) || !decl.initializer) return NOT_CONST;
+    const list = decl.parent;
+    if (!ts.isVariableDeclarationList(list) || !(list.flags & ts.NodeFlags.Const)) return NOT_CONST;
+    if (this.inProgress.has(sym)) return NOT_CONST;
+    this.inProgress.add(sym);
+    try {
+      const v = this.eval(decl.initializer);
+      this.cache.set(sym, v);
+      return v;
+    } finally {
+      this.inProgress.delete(sym);
+    }
+  }
+
+  private binary(e: ts.BinaryExpression): ConstResult {
+    const op = e.operatorToken.kind;
+    const a = this.eval(e.left);
+    if (a === NOT_CONST) return NOT_CONST;
+    if (op === ts.SyntaxKind.AmpersandAmpersandToken) return a ? this.eval(e.right) : a;
+    if (op === ts.SyntaxKind.BarBarToken) return a ? a : this.eval(e.right);
+    if (op === ts.SyntaxKind.QuestionQuestionToken) return a ?? this.eval(e.right);
+    const b = this.eval(e.right);
+    if (b === NOT_CONST) return NOT_CONST;
+    const bothNum = typeof a === "number" && typeof b === "number";
+    const bothBig = typeof a === "bigint" && typeof b === "bigint";
+    if (!bothNum && !bothBig) {
+      if (op === ts.SyntaxKind.PlusToken && typeof a === "string" && typeof b === "string")
+        return a + b;
+      if (op === ts.SyntaxKind.EqualsEqualsEqualsToken) return a === b;
+      if (op === ts.SyntaxKind.ExclamationEqualsEqualsToken) return a !== b;
+      return NOT_CONST;
+    }
+    // Integer semantics, 64-bit, exactly as the generated code computes them.
+    const x = BigInt(a as number | bigint);
+    const y = BigInt(b as number | bigint);
+    const r = foldBinary(op, x, y);
+    if (r === undefined) return NOT_CONST;
+    if (typeof r === "boolean") return r;
+    return bothNum ? Number(r) : r;
+  }
+}
+
+/** 64-bit integer semantics for a binary operator; undefined when not foldable. */
+export function foldBinary(op: ts.SyntaxKind, x: bigint, y: bigint): bigint | boolean | undefined {
+  const S = (v: bigint) => BigInt.asIntN(64, v);
+  const U = (v: bigint) => BigInt.asUintN(64, v);
+  switch (op) {
+    case ts.SyntaxKind.PlusToken:
+      return S(x + y);
+    case ts.SyntaxKind.MinusToken:
+      return S(x - y);
+    case ts.SyntaxKind.AsteriskToken:
+      return S(x * y);
+    case ts.SyntaxKind.SlashToken:
+      return y === 0n ? 0n : S(U(x) / U(y));
+    case ts.SyntaxKind.PercentToken:
+      return y === 0n ? x : S(U(x) % U(y));
+    case ts.SyntaxKind.AmpersandToken:
+      return S(x & y);
+    case ts.SyntaxKind.BarToken:
+      return S(x | y);
+    case ts.SyntaxKind.CaretToken:
+      return S(x ^ y);
+    case ts.SyntaxKind.LessThanLessThanToken:
+      return S(x << (y & 63n));
+    case ts.SyntaxKind.GreaterThanGreaterThanToken:
+      return S(x) >> (y & 63n);
+    case ts.SyntaxKind.GreaterThanGreaterThanGreaterThanToken:
+      return S(U(x) >> (y & 63n));
+    case ts.SyntaxKind.LessThanToken:
+      return S(x) < S(y);
+    case ts.SyntaxKind.LessThanEqualsToken:
+      return S(x) <= S(y);
+    case ts.SyntaxKind.GreaterThanToken:
+      return S(x) > S(y);
+    case ts.SyntaxKind.GreaterThanEqualsToken:
+      return S(x) >= S(y);
+    case ts.SyntaxKind.EqualsEqualsEqualsToken:
+    case ts.SyntaxKind.EqualsEqualsToken:
+      return S(x) === S(y);
+    case ts.SyntaxKind.ExclamationEqualsEqualsToken:
+    case ts.SyntaxKind.ExclamationEqualsToken:
+      return S(x) !== S(y);
+  }
+  return undefined;
+}

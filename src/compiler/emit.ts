@@ -1,0 +1,178 @@
+// The object file: one section per program (libbpf SEC() names), `license`, `version`,
+// BTF-defined `.maps`, `.BTF` (map definitions, struct layouts, FUNC per program) and
+// `.BTF.ext` (func_info + line_info pointing at the TypeScript source).
+import { BtfBuilder } from "../obj/btf.js";
+import { encodeBtfExt, type FuncInfo } from "../obj/btf-ext.js";
+import {
+  R_BPF_64_64,
+  SHF_ALLOC,
+  SHF_EXECINSTR,
+  SHF_WRITE,
+  STB_GLOBAL,
+  STT_FUNC,
+  STT_OBJECT,
+} from "../obj/elf.js";
+import { writeElf, type ElfSectionSpec, type ElfSymbolSpec } from "../obj/elf-write.js";
+import { encodeInsns, INSN_SIZE } from "../obj/insn.js";
+import { toBtf, type Type } from "../types/index.js";
+import type { MapDecl, ProbeModule } from "./module.js";
+import type { Selected } from "./isel.js";
+
+export interface CompiledProgram {
+  name: string;
+  section: string;
+  code: Selected;
+  /** source file and line texts for line info */
+  file: string;
+  lineText: (line: number) => string;
+}
+
+export function emitObject(mod: ProbeModule, programs: CompiledProgram[]): Uint8Array {
+  const btf = new BtfBuilder();
+  const intId = btf.addInt("int", 4, true);
+  const sizedArray = (n: number) => btf.addArray(intId, n);
+  const ptrTo = (id: number) => btf.addPtr(id);
+  const typeId = (t: Type) => toBtf(t, btf);
+
+  // .maps: one VAR per map, each an anonymous struct of __uint/__type pointer members.
+  const mapVars: { id: number; offset: number; size: number }[] = [];
+  const mapSyms: ElfSymbolSpec[] = [];
+  let mapsSize = 0;
+  for (const m of mod.maps) {
+    const members = mapMembers(m, { sizedArray, ptrTo, typeId });
+    const size = members.length * 8;
+    const st = btf.addStruct(
+      "",
+      members.map((x, i) => ({ name: x.name, type: x.type, bitOffset: i * 64 })),
+      size,
+    );
+    const v = btf.addVar(m.name, st, "global");
+    mapVars.push({ id: v, offset: mapsSize, size });
+    mapSyms.push({
+      name: m.name,
+      section: ".maps",
+      value: mapsSize,
+      size,
+      type: STT_OBJECT,
+      bind: STB_GLOBAL,
+    });
+    mapsSize += size;
+  }
+  // Event types of perf/ring buffers are not part of the map definition; add them so tools
+  // (bpftool btf dump) and user space find the layout in the object.
+  for (const m of mod.maps)
+    if (m.value && (m.cls === "PerfMap" || m.cls === "RingBuf")) typeId(m.value);
+  if (mod.maps.length > 0)
+    btf.addDatasec(
+      ".maps",
+      mapVars.map((v) => ({ type: v.id, offset: v.offset, size: v.size })),
+      mapsSize,
+    );
+
+  // License and version as global variables, as clang emits them.
+  const licenseBytes = new TextEncoder().encode(mod.license + "\0");
+  const charId = btf.addInt("char", 1, true, { char: true });
+  const licVar = btf.addVar("LICENSE", btf.addArray(charId, licenseBytes.length), "global");
+  btf.addDatasec(
+    "license",
+    [{ type: licVar, offset: 0, size: licenseBytes.length }],
+    licenseBytes.length,
+  );
+
+  // Programs: FUNC (global) with a one-argument proto, func_info at insn 0, line info.
+  const ctxPtr = ptrTo(0);
+  const proto = btf.addFuncProto(intId, [{ name: "ctx", type: ctxPtr }]);
+  const funcInfo = new Map<string, FuncInfo[]>();
+  const lineInfo = new Map<
+    string,
+    { insn: number; fileName: string; text: string; line: number; col: number }[]
+  >();
+  for (const p of programs) {
+    const fn = btf.addFunc(p.name, proto, "global");
+    funcInfo.set(p.section, [{ insn: 0, typeId: fn }]);
+    lineInfo.set(
+      p.section,
+      p.code.lines.map((l) => ({
+        insn: l.insn,
+        fileName: p.file,
+        text: p.lineText(l.loc.line),
+        line: l.loc.line,
+        col: l.loc.col,
+      })),
+    );
+  }
+  const ext = encodeBtfExt({ funcInfo, lineInfo }, (s) => btf.addString(s));
+  const btfBytes = btf.encode();
+
+  const sections: ElfSectionSpec[] = [];
+  const symbols: ElfSymbolSpec[] = [];
+  const relocations: Record<string, { offset: number; type: number; symbol: string }[]> = {};
+  for (const p of programs) {
+    const data = encodeInsns(p.code.insns);
+    sections.push({ name: p.section, flags: SHF_ALLOC | SHF_EXECINSTR, data, align: 8 });
+    symbols.push({
+      name: p.name,
+      section: p.section,
+      value: 0,
+      size: data.byteLength,
+      type: STT_FUNC,
+      bind: STB_GLOBAL,
+    });
+    relocations[p.section] = p.code.mapRelocs.map((r) => ({
+      offset: r.insn * INSN_SIZE,
+      type: R_BPF_64_64,
+      symbol: r.map,
+    }));
+  }
+  sections.push({ name: "license", flags: SHF_ALLOC | SHF_WRITE, data: licenseBytes, align: 1 });
+  symbols.push({
+    name: "LICENSE",
+    section: "license",
+    value: 0,
+    size: licenseBytes.length,
+    type: STT_OBJECT,
+    bind: STB_GLOBAL,
+  });
+  const version = new Uint8Array(4);
+  new DataView(version.buffer).setUint32(0, mod.version >>> 0, true);
+  sections.push({ name: "version", flags: SHF_ALLOC | SHF_WRITE, data: version, align: 4 });
+  if (mod.maps.length > 0) {
+    sections.push({
+      name: ".maps",
+      flags: SHF_ALLOC | SHF_WRITE,
+      data: new Uint8Array(mapsSize),
+      align: 8,
+    });
+    symbols.push(...mapSyms);
+  }
+  sections.push({ name: ".BTF", data: btfBytes, align: 4 });
+  sections.push({ name: ".BTF.ext", data: ext, align: 4 });
+  return writeElf({ sections, symbols, relocations });
+}
+
+interface BtfHelpers {
+  sizedArray: (n: number) => number;
+  ptrTo: (id: number) => number;
+  typeId: (t: Type) => number;
+}
+
+/** The `__uint(name, value)` / `__type(name, T)` members of a BTF map definition. */
+function mapMembers(m: MapDecl, h: BtfHelpers): { name: string; type: number }[] {
+  const uint = (name: string, v: number) => ({ name, type: h.ptrTo(h.sizedArray(v)) });
+  const out = [uint("type", m.type)];
+  const btfKeyValue =
+    m.cls !== "PerfMap" &&
+    m.cls !== "RingBuf" &&
+    m.cls !== "ProgArray" &&
+    m.cls !== "StackTraceMap";
+  if (btfKeyValue) {
+    out.push({ name: "key", type: h.ptrTo(h.typeId(m.key!)) });
+    out.push({ name: "value", type: h.ptrTo(h.typeId(m.value!)) });
+  } else if (m.keySize !== undefined) {
+    out.push(uint("key_size", m.keySize));
+    out.push(uint("value_size", m.valueSize!));
+  }
+  if (m.maxEntries !== undefined) out.push(uint("max_entries", m.maxEntries));
+  if (m.flags !== 0) out.push(uint("map_flags", m.flags));
+  return out;
+}

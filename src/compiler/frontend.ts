@@ -1,0 +1,158 @@
+// Front end: a type-checked TypeScript program for one probe entry, with `tsbpf/probe` and
+// `tsbpf/types` resolved to this package's own sources (a checkout) or declarations (an
+// installed package), and the minimal lib instead of the default one.
+import ts from "typescript";
+import { existsSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { LIB_FILE_NAME, LIB_SOURCE } from "./lib.js";
+import { CompileError, Code, fromTsDiagnostic } from "./errors.js";
+
+/** Package root: this file is <root>/dist/src/compiler/frontend.js (or <root>/src/compiler). */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    if (existsSync(resolve(dir, "package.json"))) return dir;
+    dir = dirname(dir);
+  }
+  throw new Error("tsbpf: cannot find the package root above " + fileURLToPath(import.meta.url));
+}
+
+const ROOT = packageRoot();
+
+/** Where the checker reads `tsbpf/<sub>` from: sources in a checkout, else dist declarations. */
+export function apiModulePath(sub: "probe" | "types"): string {
+  const src = resolve(ROOT, "src", sub, "index.ts");
+  if (existsSync(src)) return src;
+  return resolve(ROOT, "dist", "src", sub, "index.d.ts");
+}
+
+/** True for files that belong to tsbpf itself (their diagnostics are not the user's). */
+export const isPackageFile = (file: string): boolean =>
+  resolve(file).startsWith(resolve(ROOT) + "/") &&
+  !resolve(file).includes("/test/fixtures/") &&
+  !resolve(file).includes("/examples/");
+
+export const COMPILER_OPTIONS: ts.CompilerOptions = {
+  noLib: true,
+  strict: true,
+  target: ts.ScriptTarget.ES2022,
+  module: ts.ModuleKind.ESNext,
+  moduleResolution: ts.ModuleResolutionKind.Bundler,
+  allowImportingTsExtensions: false,
+  noEmit: true,
+  skipLibCheck: true,
+  types: [],
+  noUnusedLocals: false,
+};
+
+export interface Frontend {
+  program: ts.Program;
+  checker: ts.TypeChecker;
+  entry: ts.SourceFile;
+  /** export name → canonical symbol, for tsbpf/probe and tsbpf/types */
+  probeExports: Map<string, ts.Symbol>;
+  typesExports: Map<string, ts.Symbol>;
+}
+
+/** Build the checked program. Throws CompileError for type errors in the user's files. */
+export function createFrontend(entryPath: string, sources?: ReadonlyMap<string, string>): Frontend {
+  const entry = resolve(entryPath);
+  const probePath = apiModulePath("probe");
+  const typesPath = apiModulePath("types");
+  const host = ts.createCompilerHost(COMPILER_OPTIONS, true);
+  const baseGetSourceFile = host.getSourceFile.bind(host);
+  host.getSourceFile = (fileName, lang, onError, shouldCreate) => {
+    if (fileName === LIB_FILE_NAME) return ts.createSourceFile(fileName, LIB_SOURCE, lang, true);
+    const text = sources?.get(resolve(fileName));
+    if (text !== undefined) return ts.createSourceFile(fileName, text, lang, true);
+    return baseGetSourceFile(fileName, lang, onError, shouldCreate);
+  };
+  const baseFileExists = host.fileExists.bind(host);
+  host.fileExists = (f) =>
+    f === LIB_FILE_NAME || sources?.has(resolve(f)) === true || baseFileExists(f);
+  const baseReadFile = host.readFile.bind(host);
+  host.readFile = (f) =>
+    f === LIB_FILE_NAME ? LIB_SOURCE : (sources?.get(resolve(f)) ?? baseReadFile(f));
+  host.resolveModuleNameLiterals = (literals, containingFile, _redirect, options) =>
+    literals.map((lit) => {
+      const name = lit.text;
+      if (name === "tsbpf/probe" || name === "tsbpf/types") {
+        const path = name === "tsbpf/probe" ? probePath : typesPath;
+        return {
+          resolvedModule: {
+            resolvedFileName: path,
+            extension: path.endsWith(".d.ts") ? ts.Extension.Dts : ts.Extension.Ts,
+            isExternalLibraryImport: false,
+          },
+        };
+      }
+      return ts.resolveModuleName(name, containingFile, options, host);
+    });
+
+  if (!host.fileExists(entry)) {
+    throw new CompileError(Code.Module, `probe file not found: ${entry}`, entry, 1, 1);
+  }
+  const program = ts.createProgram({
+    rootNames: [LIB_FILE_NAME, entry],
+    options: { ...COMPILER_OPTIONS, lib: undefined },
+    host,
+  });
+  const diags = [
+    ...program.getSyntacticDiagnostics(),
+    ...program
+      .getSemanticDiagnostics()
+      .filter(
+        (d) => d.file && !isPackageFile(d.file.fileName) && d.file.fileName !== LIB_FILE_NAME,
+      ),
+  ].filter((d) => d.category === ts.DiagnosticCategory.Error);
+  if (diags.length > 0) {
+    const errors = diags.map(fromTsDiagnostic);
+    throw new CompileErrors(errors);
+  }
+  const checker = program.getTypeChecker();
+  const sf = program.getSourceFile(entry);
+  if (!sf) throw new CompileError(Code.Module, `cannot read probe file ${entry}`, entry, 1, 1);
+  return {
+    program,
+    checker,
+    entry: sf,
+    probeExports: exportsOf(program, checker, probePath),
+    typesExports: exportsOf(program, checker, typesPath),
+  };
+}
+
+/** Several errors at once (type errors are reported together, as tsc does). */
+export class CompileErrors extends Error {
+  override readonly name = "CompileErrors";
+  constructor(readonly errors: CompileError[]) {
+    super(errors.map((e) => e.format()).join("\n"));
+  }
+}
+
+function exportsOf(
+  program: ts.Program,
+  checker: ts.TypeChecker,
+  path: string,
+): Map<string, ts.Symbol> {
+  const out = new Map<string, ts.Symbol>();
+  const sf = program.getSourceFile(path);
+  if (!sf) return out;
+  const mod = checker.getSymbolAtLocation(sf);
+  if (!mod) return out;
+  for (const s of checker.getExportsOfModule(mod)) out.set(s.name, canonical(checker, s));
+  return out;
+}
+
+/** Follow import/export aliases to the declaring symbol. */
+export function canonical(checker: ts.TypeChecker, s: ts.Symbol): ts.Symbol {
+  return s.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(s) : s;
+}
+
+/** Source line text, for `.BTF.ext` line info. */
+export function lineText(sf: ts.SourceFile, line: number): string {
+  const starts = sf.getLineStarts();
+  const start = starts[line - 1] ?? 0;
+  const end = starts[line] ?? sf.text.length;
+  return sf.text.slice(start, end).replace(/\r?\n$/, "");
+}

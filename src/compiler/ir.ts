@@ -1,0 +1,185 @@
+// The compiler's IR: three-address code over unlimited 64-bit virtual registers, grouped in
+// basic blocks. A vreg may have several definitions (one per predecessor path) — that is how
+// joins are expressed, without phi nodes; passes that need a unique definition check for it.
+//
+// Pointer kinds matter to the verifier, not to this IR: the front end decides which vregs hold
+// packet, context, stack or map-value pointers and keeps each check on the same lineage.
+
+export type VReg = number;
+
+export type Operand =
+  { readonly kind: "reg"; readonly id: VReg } | { readonly kind: "imm"; readonly value: bigint };
+
+export const reg = (id: VReg): Operand => ({ kind: "reg", id });
+export const imm = (value: bigint | number): Operand => ({
+  kind: "imm",
+  value: BigInt.asIntN(64, BigInt(value)),
+});
+
+export type AluOp =
+  "add" | "sub" | "mul" | "div" | "mod" | "and" | "or" | "xor" | "lsh" | "rsh" | "arsh";
+export type CmpOp = "eq" | "ne" | "gt" | "ge" | "lt" | "le" | "sgt" | "sge" | "slt" | "sle" | "set";
+export type Size = 1 | 2 | 4 | 8;
+
+/** Source position for `.BTF.ext` line info. */
+export interface Loc {
+  line: number; // 1-based
+  col: number; // 1-based
+}
+
+/** Memory base: a vreg pointer, or a slot of the stack frame (addressed from r10). */
+export type Base =
+  { readonly kind: "reg"; readonly id: VReg } | { readonly kind: "slot"; readonly slot: number };
+
+export type Instr = (
+  | { op: "mov"; dst: VReg; src: Operand }
+  | { op: "alu"; alu: AluOp; dst: VReg; a: Operand; b: Operand }
+  | { op: "neg"; dst: VReg; a: Operand }
+  | { op: "bswap"; dst: VReg; a: Operand; bits: 16 | 32 | 64 }
+  | { op: "load"; dst: VReg; base: Base; off: number; size: Size }
+  | { op: "store"; base: Base; off: number; size: Size; value: Operand }
+  | { op: "atomicAdd"; base: Base; off: number; size: 4 | 8; value: Operand }
+  | { op: "addr"; dst: VReg; slot: number; off: number }
+  | { op: "mapfd"; dst: VReg; map: string }
+  | { op: "call"; dst: VReg | undefined; helper: number; args: Operand[] }
+) & { loc?: Loc };
+
+export type Terminator = (
+  | { op: "jmp"; target: number }
+  | { op: "br"; cond: CmpOp; a: Operand; b: Operand; t: number; f: number }
+  | { op: "ret"; value: Operand }
+) & { loc?: Loc };
+
+export interface Block {
+  id: number;
+  instrs: Instr[];
+  term: Terminator;
+}
+
+/** A stack object: a buffer or struct the program builds in its frame. */
+export interface Slot {
+  size: number;
+  align: number;
+  /** what it holds, for messages */
+  what: string;
+}
+
+export interface Func {
+  name: string;
+  blocks: Block[];
+  /** vreg holding the context pointer (r1 at entry) */
+  ctx: VReg;
+  nextVreg: number;
+  slots: Slot[];
+}
+
+export function defOf(i: Instr): VReg | undefined {
+  switch (i.op) {
+    case "store":
+    case "atomicAdd":
+      return undefined;
+    case "call":
+      return i.dst;
+    default:
+      return i.dst;
+  }
+}
+
+const regsOf = (ops: readonly Operand[]): VReg[] =>
+  ops.flatMap((o) => (o.kind === "reg" ? [o.id] : []));
+const baseRegs = (b: Base): VReg[] => (b.kind === "reg" ? [b.id] : []);
+
+export function usesOf(i: Instr): VReg[] {
+  switch (i.op) {
+    case "mov":
+      return regsOf([i.src]);
+    case "alu":
+      return regsOf([i.a, i.b]);
+    case "neg":
+    case "bswap":
+      return regsOf([i.a]);
+    case "load":
+      return baseRegs(i.base);
+    case "store":
+    case "atomicAdd":
+      return [...baseRegs(i.base), ...regsOf([i.value])];
+    case "addr":
+    case "mapfd":
+      return [];
+    case "call":
+      return regsOf(i.args);
+  }
+}
+
+export function termUses(t: Terminator): VReg[] {
+  switch (t.op) {
+    case "jmp":
+      return [];
+    case "br":
+      return regsOf([t.a, t.b]);
+    case "ret":
+      return regsOf([t.value]);
+  }
+}
+
+export function successors(t: Terminator): number[] {
+  switch (t.op) {
+    case "jmp":
+      return [t.target];
+    case "br":
+      return t.t === t.f ? [t.t] : [t.t, t.f];
+    case "ret":
+      return [];
+  }
+}
+
+export const hasSideEffect = (i: Instr): boolean =>
+  i.op === "store" || i.op === "atomicAdd" || i.op === "call";
+
+// ---- Text dump, for golden tests and --emit-ir ----
+
+const opnd = (o: Operand): string => (o.kind === "reg" ? `v${o.id}` : `${o.value}`);
+const base = (b: Base, off: number): string =>
+  `[${b.kind === "reg" ? `v${b.id}` : `slot${b.slot}`}${off >= 0 ? "+" : ""}${off}]`;
+
+export function printInstr(i: Instr): string {
+  switch (i.op) {
+    case "mov":
+      return `v${i.dst} = ${opnd(i.src)}`;
+    case "alu":
+      return `v${i.dst} = ${i.alu} ${opnd(i.a)}, ${opnd(i.b)}`;
+    case "neg":
+      return `v${i.dst} = neg ${opnd(i.a)}`;
+    case "bswap":
+      return `v${i.dst} = bswap${i.bits} ${opnd(i.a)}`;
+    case "load":
+      return `v${i.dst} = load${i.size * 8} ${base(i.base, i.off)}`;
+    case "store":
+      return `store${i.size * 8} ${base(i.base, i.off)}, ${opnd(i.value)}`;
+    case "atomicAdd":
+      return `atomic_add${i.size * 8} ${base(i.base, i.off)}, ${opnd(i.value)}`;
+    case "addr":
+      return `v${i.dst} = &slot${i.slot}+${i.off}`;
+    case "mapfd":
+      return `v${i.dst} = map ${i.map}`;
+    case "call":
+      return `${i.dst === undefined ? "" : `v${i.dst} = `}call ${i.helper}(${i.args.map(opnd).join(", ")})`;
+  }
+}
+
+export function printFunc(f: Func): string {
+  const out: string[] = [`func ${f.name}(v${f.ctx}):`];
+  for (const b of f.blocks) {
+    out.push(`b${b.id}:`);
+    for (const i of b.instrs) out.push(`  ${printInstr(i)}`);
+    const t = b.term;
+    out.push(
+      t.op === "jmp"
+        ? `  jmp b${t.target}`
+        : t.op === "br"
+          ? `  br ${t.cond} ${opnd(t.a)}, ${opnd(t.b)} ? b${t.t} : b${t.f}`
+          : `  ret ${opnd(t.value)}`,
+    );
+  }
+  return out.join("\n");
+}

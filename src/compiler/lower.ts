@@ -1,0 +1,1344 @@
+// AST → IR for one program. Statements become blocks; expressions become vregs or typed
+// values (values.ts). Packet parsing is in packet.ts, tsbpf/probe calls in intrinsics.ts.
+import ts from "typescript";
+import type { Type } from "../types/index.js";
+import { canonical } from "./frontend.js";
+import type { Frontend } from "./frontend.js";
+import { Code, CompileError } from "./errors.js";
+import {
+  imm,
+  reg,
+  type AluOp,
+  type Base,
+  type Block,
+  type CmpOp,
+  type Func,
+  type Instr,
+  type Loc,
+  type Operand,
+  type Size,
+  type Terminator,
+  type VReg,
+} from "./ir.js";
+import { NOT_CONST, foldBinary } from "./consteval.js";
+import type { ProbeModule, ProgramDecl } from "./module.js";
+import { VOID, type AggValue, type RefValue, type Value } from "./values.js";
+import { lowerCall } from "./intrinsics.js";
+import { lowerViewProperty } from "./packet.js";
+
+export const MAX_STACK = 512;
+const MAX_INLINE_DEPTH = 8;
+const MAX_LOOP_ITERATIONS = 1 << 16;
+
+interface Binding {
+  value: Value;
+  /** `let` bindings of integers live in one vreg, reassigned in place */
+  mutable?: VReg;
+}
+
+interface InlineFrame {
+  exit: Block;
+  result: VReg;
+  depth: number;
+}
+
+interface LoopFrame {
+  brk: Block;
+  cont: Block;
+}
+
+/** Packet bounds of packet programs: data and data_end, loaded once at entry. */
+export interface PacketRegs {
+  data: VReg;
+  end: VReg;
+}
+
+export class Lowerer {
+  readonly func: Func;
+  cur: Block;
+  private readonly env = new Map<ts.Symbol, Binding>();
+  private readonly loops: LoopFrame[] = [];
+  private readonly inlines: InlineFrame[] = [];
+  private loc: Loc | undefined;
+  packet: PacketRegs | undefined;
+
+  constructor(
+    readonly fe: Frontend,
+    readonly mod: ProbeModule,
+    readonly prog: ProgramDecl,
+  ) {
+    this.func = { name: prog.name, blocks: [], ctx: 0, nextVreg: 1, slots: [] };
+    this.cur = this.newBlock();
+  }
+
+  // ---- IR building ----
+
+  vreg(): VReg {
+    return this.func.nextVreg++;
+  }
+
+  newBlock(): Block {
+    const b: Block = {
+      id: this.func.blocks.length,
+      instrs: [],
+      term: { op: "ret", value: imm(0) },
+    };
+    (b as Block & { open?: boolean }).open = true;
+    this.func.blocks.push(b);
+    return b;
+  }
+
+  isOpen(b: Block = this.cur): boolean {
+    return (b as Block & { open?: boolean }).open === true;
+  }
+
+  emit(i: Instr): void {
+    if (this.loc) i.loc = this.loc;
+    this.cur.instrs.push(i);
+  }
+
+  /** Terminate the current block; later code goes into a fresh (unreachable) block. */
+  terminate(t: Terminator): void {
+    if (this.loc) t.loc = this.loc;
+    if (this.isOpen()) {
+      this.cur.term = t;
+      (this.cur as Block & { open?: boolean }).open = false;
+    }
+  }
+
+  switchTo(b: Block): void {
+    this.cur = b;
+  }
+
+  jump(target: Block): void {
+    this.terminate({ op: "jmp", target: target.id });
+  }
+
+  branch(cond: CmpOp, a: Operand, b: Operand, t: Block, f: Block): void {
+    if (a.kind === "imm" && b.kind === "reg") {
+      // Keep the register on the left, as eBPF jumps need.
+      const swapped: Record<CmpOp, CmpOp> = {
+        eq: "eq",
+        ne: "ne",
+        gt: "lt",
+        ge: "le",
+        lt: "gt",
+        le: "ge",
+        sgt: "slt",
+        sge: "sle",
+        slt: "sgt",
+        sle: "sge",
+        set: "set",
+      };
+      this.terminate({ op: "br", cond: swapped[cond], a: b, b: a, t: t.id, f: f.id });
+      return;
+    }
+    this.terminate({ op: "br", cond, a, b, t: t.id, f: f.id });
+  }
+
+  mov(src: Operand): VReg {
+    const d = this.vreg();
+    this.emit({ op: "mov", dst: d, src });
+    return d;
+  }
+
+  alu(op: AluOp, a: Operand, b: Operand): VReg {
+    const d = this.vreg();
+    this.emit({ op: "alu", alu: op, dst: d, a, b });
+    return d;
+  }
+
+  load(base: Base, off: number, size: Size): VReg {
+    const d = this.vreg();
+    this.emit({ op: "load", dst: d, base, off, size });
+    return d;
+  }
+
+  slot(size: number, what: string, node: ts.Node): number {
+    const total = this.func.slots.reduce((n, s) => n + ((s.size + 7) & ~7), 0) + ((size + 7) & ~7);
+    if (total > MAX_STACK)
+      throw CompileError.at(
+        node,
+        Code.StackTooLarge,
+        `the stack frame would need ${total} bytes for ${what}; eBPF allows 512. Keep large values in a map (e.g. a PerCpuArrayMap scratch entry)`,
+      );
+    this.func.slots.push({ size, align: 8, what });
+    return this.func.slots.length - 1;
+  }
+
+  setLoc(node: ts.Node): void {
+    const sf = node.getSourceFile();
+    const p = sf.getLineAndCharacterOfPosition(node.getStart(sf));
+    this.loc = { line: p.line + 1, col: p.character + 1 };
+  }
+
+  err(node: ts.Node, code: Code, msg: string): CompileError {
+    return CompileError.at(node, code, msg);
+  }
+
+  // ---- entry ----
+
+  lower(): Func {
+    const fn = this.prog.fn;
+    this.setLoc(fn);
+    this.func.ctx = this.vreg();
+    const kind = this.prog.kind;
+    if (kind === "xdp" || kind === "tc" || kind === "cgroupSkb") {
+      const [d, e] = kind === "xdp" ? [0, 4] : [76, 80];
+      this.packet = {
+        data: this.load({ kind: "reg", id: this.func.ctx }, d, 4),
+        end: this.load({ kind: "reg", id: this.func.ctx }, e, 4),
+      };
+    }
+    const params = fn.parameters;
+    if (params.length > 1)
+      throw this.err(
+        params[1]!,
+        Code.BadApi,
+        "a program function takes one parameter, the context",
+      );
+    if (params[0]) {
+      if (!ts.isIdentifier(params[0].name))
+        throw this.err(
+          params[0],
+          Code.Unsupported,
+          "destructuring the context is not supported; name it (ctx)",
+        );
+      this.bind(params[0].name, { k: "ctx" });
+    }
+    if (!fn.body) throw this.err(fn, Code.BadApi, "program function has no body");
+    if (ts.isBlock(fn.body)) {
+      this.statements(fn.body.statements);
+      if (this.isOpen()) {
+        const node = fn.body.statements[fn.body.statements.length - 1] ?? fn.body;
+        throw this.err(
+          node,
+          Code.BadApi,
+          `program ${this.prog.name} can reach its end without returning a value; add a final return`,
+        );
+      }
+    } else {
+      const v = this.expr(fn.body);
+      this.terminate({ op: "ret", value: this.int(v, fn.body) });
+    }
+    for (const b of this.func.blocks) delete (b as Block & { open?: boolean }).open;
+    return this.func;
+  }
+
+  bind(name: ts.Identifier, value: Value, mutable?: VReg): void {
+    const sym = this.fe.checker.getSymbolAtLocation(name);
+    if (!sym) throw this.err(name, Code.Unsupported, `cannot resolve ${name.text}`);
+    this.env.set(sym, mutable === undefined ? { value } : { value, mutable });
+  }
+
+  // ---- statements ----
+
+  statements(list: readonly ts.Statement[]): void {
+    for (const s of list) {
+      if (!this.isOpen()) this.switchTo(this.newBlock()); // dead code: dropped by DCE
+      this.statement(s);
+    }
+  }
+
+  statement(s: ts.Statement): void {
+    this.setLoc(s);
+    if (ts.isBlock(s)) return this.statements(s.statements);
+    if (ts.isVariableStatement(s)) return this.variables(s.declarationList);
+    if (ts.isExpressionStatement(s)) {
+      this.expr(s.expression);
+      return;
+    }
+    if (ts.isIfStatement(s)) {
+      const t = this.newBlock();
+      const f = this.newBlock();
+      const join = this.newBlock();
+      this.cond(s.expression, t, s.elseStatement ? f : join);
+      this.switchTo(t);
+      this.statement(s.thenStatement);
+      this.jump(join);
+      if (s.elseStatement) {
+        this.switchTo(f);
+        this.statement(s.elseStatement);
+        this.jump(join);
+      } else {
+        this.switchTo(f);
+        this.terminate({ op: "ret", value: imm(0) }); // never reached: no predecessors
+      }
+      this.switchTo(join);
+      return;
+    }
+    if (ts.isReturnStatement(s)) {
+      const frame = this.inlines[this.inlines.length - 1];
+      const v = s.expression ? this.expr(s.expression) : VOID;
+      if (frame) {
+        if (v.k !== "void")
+          this.emit({ op: "mov", dst: frame.result, src: this.int(v, s.expression!) });
+        this.jump(frame.exit);
+      } else {
+        if (!s.expression)
+          throw this.err(s, Code.BadApi, "a program must return a value (an action or a number)");
+        this.terminate({ op: "ret", value: this.int(v, s.expression) });
+      }
+      return;
+    }
+    if (ts.isForStatement(s)) return this.forLoop(s);
+    if (ts.isBreakStatement(s) || ts.isContinueStatement(s)) {
+      if (s.label) throw this.err(s, Code.Unsupported, "labelled break/continue is not supported");
+      const loop = this.loops[this.loops.length - 1];
+      if (!loop) throw this.err(s, Code.Unsupported, "break/continue outside a loop or switch");
+      this.jump(ts.isBreakStatement(s) ? loop.brk : loop.cont);
+      return;
+    }
+    if (ts.isSwitchStatement(s)) return this.switchStatement(s);
+    if (ts.isFunctionDeclaration(s)) {
+      if (!s.name || !s.body)
+        throw this.err(s, Code.Unsupported, "local functions need a name and a body");
+      this.bind(s.name, { k: "fn", decl: s });
+      return;
+    }
+    if (ts.isEmptyStatement(s)) return;
+    if (ts.isWhileStatement(s) || ts.isDoStatement(s))
+      throw this.err(
+        s,
+        Code.UnboundedLoop,
+        "while/do loops have no bound the verifier can prove; use for (let i = 0; i < N; i++) with a constant N and break",
+      );
+    if (ts.isForOfStatement(s) || ts.isForInStatement(s))
+      throw this.err(
+        s,
+        Code.Unsupported,
+        "for…of/for…in iterate runtime collections, which probes do not have; use for (let i = 0; i < N; i++)",
+      );
+    if (ts.isTryStatement(s) || ts.isThrowStatement(s))
+      throw this.err(
+        s,
+        Code.Unsupported,
+        "exceptions do not exist in eBPF; return an error code or an action instead of try/catch/throw",
+      );
+    if (ts.isClassDeclaration(s))
+      throw this.err(
+        s,
+        Code.Unsupported,
+        "classes are not supported in probe code; use struct() layouts and functions",
+      );
+    if (ts.isLabeledStatement(s)) throw this.err(s, Code.Unsupported, "labels are not supported");
+    throw this.err(s, Code.Unsupported, `unsupported statement (${ts.SyntaxKind[s.kind]})`);
+  }
+
+  variables(list: ts.VariableDeclarationList): void {
+    const mutable = (list.flags & ts.NodeFlags.Const) === 0;
+    if (!(list.flags & (ts.NodeFlags.Const | ts.NodeFlags.Let)))
+      throw this.err(list, Code.Unsupported, "use const or let; var is not supported");
+    for (const d of list.declarations) {
+      if (!ts.isIdentifier(d.name))
+        throw this.err(
+          d.name,
+          Code.Unsupported,
+          "destructuring is not supported; bind each value with its own const",
+        );
+      if (!d.initializer) {
+        if (!mutable) throw this.err(d, Code.BadApi, "const needs an initializer");
+        const v = this.vreg();
+        this.emit({ op: "mov", dst: v, src: imm(0) });
+        this.bind(d.name, { k: "int", op: reg(v) }, v);
+        continue;
+      }
+      const layout = d.type ? this.layoutOf(d.type) : undefined;
+      if (layout && layout.kind !== "int") {
+        // A struct-typed local lives in its own stack slot: field assignments are stores,
+        // correct on every path.
+        const init = this.expr(d.initializer);
+        const slot = this.materializeOnStack(init, layout, d, `${d.name.text} (${layout.label})`);
+        this.bind(d.name, {
+          k: "ref",
+          base: { kind: "slot", slot },
+          off: 0,
+          type: layout,
+          nullable: false,
+          readonly: false,
+        });
+        continue;
+      }
+      let v = this.expr(d.initializer);
+      if (mutable) {
+        if (
+          v.k === "int" ||
+          v.k === "const" ||
+          (v.k === "ref" && v.type.kind === "int" && !v.nullable)
+        ) {
+          const r = this.vreg();
+          this.emit({ op: "mov", dst: r, src: this.int(v, d.initializer) });
+          this.bind(d.name, { k: "int", op: reg(r) }, r);
+          continue;
+        }
+        if (v.k === "agg") {
+          this.bind(d.name, v);
+          continue;
+        }
+        throw this.err(
+          d,
+          Code.Unsupported,
+          "only integers may be reassigned (let); bind other values with const",
+        );
+      }
+      // A const snapshot of a value that may change later (a let vreg, a map value field).
+      if (v.k === "int" && v.op.kind === "reg") v = { ...v, op: reg(this.mov(v.op)) };
+      if (v.k === "ref" && v.type.kind === "int" && !v.nullable)
+        v = { k: "int", op: this.int(v, d.initializer) };
+      this.bind(d.name, v);
+    }
+  }
+
+  /** The tsbpf/types layout a type annotation names: `Infer<typeof X>` or an alias of it. */
+  layoutOf(node: ts.TypeNode, depth = 0): Type | undefined {
+    if (depth > 8 || !ts.isTypeReferenceNode(node)) return undefined;
+    const sym0 = this.fe.checker.getSymbolAtLocation(node.typeName);
+    if (!sym0) return undefined;
+    const sym = canonical(this.fe.checker, sym0);
+    if (sym === this.fe.typesExports.get("Infer")) {
+      const arg = node.typeArguments?.[0];
+      if (arg && ts.isTypeQueryNode(arg) && ts.isIdentifier(arg.exprName)) {
+        const v = this.mod.consts.eval(arg.exprName);
+        if (typeof v === "object" && v !== null && "kind" in v && "size" in v) return v as Type;
+      }
+      return undefined;
+    }
+    const alias = sym.declarations?.find(ts.isTypeAliasDeclaration);
+    return alias ? this.layoutOf(alias.type, depth + 1) : undefined;
+  }
+
+  private forLoop(s: ts.ForStatement): void {
+    // Shape required: for (let i = A; i <op> B; i++ | i-- | i += C | i -= C), A/B/C constant.
+    const bad = (msg: string) =>
+      this.err(
+        s,
+        Code.UnboundedLoop,
+        `loop bound not provable: ${msg}; write for (let i = 0; i < N; i++) with constant N (use break to stop early)`,
+      );
+    const init = s.initializer;
+    if (!init || !ts.isVariableDeclarationList(init) || init.declarations.length !== 1)
+      throw bad("the loop needs one `let` counter");
+    const d = init.declarations[0]!;
+    if (!ts.isIdentifier(d.name) || !d.initializer) throw bad("the counter needs an initial value");
+    const start = this.mod.consts.eval(d.initializer);
+    if (typeof start !== "number" && typeof start !== "bigint")
+      throw bad("the initial value is not a constant");
+    const counterSym = this.fe.checker.getSymbolAtLocation(d.name);
+    const isCounter = (n: ts.Node) =>
+      ts.isIdentifier(n) && this.fe.checker.getSymbolAtLocation(n) === counterSym;
+    const c = s.condition;
+    if (!c || !ts.isBinaryExpression(c))
+      throw bad("the condition must compare the counter with a constant");
+    let limit: unknown;
+    if (isCounter(c.left)) limit = this.mod.consts.eval(c.right);
+    else if (isCounter(c.right)) limit = this.mod.consts.eval(c.left);
+    else throw bad("the condition must compare the counter with a constant");
+    if (typeof limit !== "number" && typeof limit !== "bigint")
+      throw bad("the bound is not a constant");
+    const inc = s.incrementor;
+    let step = 0n;
+    if (
+      inc &&
+      (ts.isPostfixUnaryExpression(inc) || ts.isPrefixUnaryExpression(inc)) &&
+      isCounter(inc.operand)
+    ) {
+      step =
+        inc.operator === ts.SyntaxKind.PlusPlusToken
+          ? 1n
+          : inc.operator === ts.SyntaxKind.MinusMinusToken
+            ? -1n
+            : 0n;
+    } else if (inc && ts.isBinaryExpression(inc) && isCounter(inc.left)) {
+      const k = this.mod.consts.eval(inc.right);
+      if (typeof k === "number" || typeof k === "bigint") {
+        if (inc.operatorToken.kind === ts.SyntaxKind.PlusEqualsToken) step = BigInt(k);
+        if (inc.operatorToken.kind === ts.SyntaxKind.MinusEqualsToken) step = -BigInt(k);
+      }
+    }
+    if (step === 0n) throw bad("the counter must change by a constant step each iteration");
+    const span = (BigInt(limit) - BigInt(start)) / step;
+    if (span > BigInt(MAX_LOOP_ITERATIONS))
+      throw this.err(
+        s,
+        Code.UnboundedLoop,
+        `loop runs up to ${span} times; the limit is ${MAX_LOOP_ITERATIONS} (the verifier walks every iteration)`,
+      );
+    const assigns = (n: ts.Node): boolean => {
+      if (
+        (ts.isBinaryExpression(n) &&
+          n.operatorToken.kind >= ts.SyntaxKind.FirstAssignment &&
+          n.operatorToken.kind <= ts.SyntaxKind.LastAssignment &&
+          isCounter(n.left)) ||
+        ((ts.isPostfixUnaryExpression(n) || ts.isPrefixUnaryExpression(n)) &&
+          (n.operator === ts.SyntaxKind.PlusPlusToken ||
+            n.operator === ts.SyntaxKind.MinusMinusToken) &&
+          isCounter(n.operand))
+      )
+        return true;
+      return ts.forEachChild(n, assigns) ?? false;
+    };
+    if (assigns(s.statement)) throw bad("the body assigns the counter");
+
+    this.variables(init);
+    const head = this.newBlock();
+    const body = this.newBlock();
+    const cont = this.newBlock();
+    const exit = this.newBlock();
+    this.jump(head);
+    this.switchTo(head);
+    this.cond(c, body, exit);
+    this.switchTo(body);
+    this.loops.push({ brk: exit, cont });
+    this.statement(s.statement);
+    this.loops.pop();
+    this.jump(cont);
+    this.switchTo(cont);
+    this.setLoc(inc!);
+    this.expr(inc!);
+    this.jump(head);
+    this.switchTo(exit);
+  }
+
+  private switchStatement(s: ts.SwitchStatement): void {
+    const subject = this.int(this.expr(s.expression), s.expression);
+    const x = subject.kind === "reg" ? reg(this.mov(subject)) : subject;
+    const exit = this.newBlock();
+    const bodies = s.caseBlock.clauses.map(() => this.newBlock());
+    let defaultBody: Block | undefined;
+    s.caseBlock.clauses.forEach((cl, i) => {
+      if (ts.isDefaultClause(cl)) {
+        defaultBody = bodies[i];
+        return;
+      }
+      const k = this.mod.consts.eval(cl.expression);
+      if (typeof k !== "number" && typeof k !== "bigint" && typeof k !== "boolean")
+        throw this.err(cl.expression, Code.NotConstant, "case labels must be integer constants");
+      const next = this.newBlock();
+      this.branch("eq", x, imm(typeof k === "boolean" ? Number(k) : k), bodies[i]!, next);
+      this.switchTo(next);
+    });
+    this.jump(defaultBody ?? exit);
+    this.loops.push({ brk: exit, cont: this.loops[this.loops.length - 1]?.cont ?? exit });
+    s.caseBlock.clauses.forEach((cl, i) => {
+      this.switchTo(bodies[i]!);
+      this.statements(cl.statements);
+      this.jump(bodies[i + 1] ?? exit); // fallthrough
+    });
+    this.loops.pop();
+    this.switchTo(exit);
+  }
+
+  // ---- conditions ----
+
+  /** Lower a condition into control flow: jump to `t` when truthy, `f` otherwise. */
+  cond(e: ts.Expression, t: Block, f: Block): void {
+    if (ts.isParenthesizedExpression(e)) return this.cond(e.expression, t, f);
+    const k = this.mod.consts.eval(e);
+    if (k !== NOT_CONST && (typeof k !== "object" || k === null)) {
+      this.jump(k ? t : f);
+      return;
+    }
+    if (ts.isPrefixUnaryExpression(e) && e.operator === ts.SyntaxKind.ExclamationToken)
+      return this.cond(e.operand, f, t);
+    if (ts.isBinaryExpression(e)) {
+      const op = e.operatorToken.kind;
+      if (op === ts.SyntaxKind.AmpersandAmpersandToken || op === ts.SyntaxKind.BarBarToken) {
+        const mid = this.newBlock();
+        if (op === ts.SyntaxKind.AmpersandAmpersandToken) this.cond(e.left, mid, f);
+        else this.cond(e.left, t, mid);
+        this.switchTo(mid);
+        this.cond(e.right, t, f);
+        return;
+      }
+      const cmp = CMP[op];
+      if (cmp) return this.compare(e, cmp, t, f);
+    }
+    if (ts.isCallExpression(e)) {
+      const handled = lowerCall(this, e, { t, f });
+      if (handled === "branched") return;
+      return this.truthy(handled, e, t, f);
+    }
+    return this.truthy(this.expr(e), e, t, f);
+  }
+
+  /** Branch on JavaScript truthiness of an already lowered value. */
+  truthy(v: Value, node: ts.Node, t: Block, f: Block): void {
+    if (v.k === "view") return this.branch("ne", reg(v.ptr), imm(0), t, f);
+    if (v.k === "ref") {
+      if (v.nullReg === undefined) return this.jump(t);
+      if (v.type.kind === "int") {
+        // `!x` on a number is also true for 0: test the pointer, then the value.
+        const nonNull = this.newBlock();
+        this.branch("ne", reg(v.nullReg), imm(0), nonNull, f);
+        this.switchTo(nonNull);
+        return this.branch("ne", this.int({ ...v, nullable: false }, node), imm(0), t, f);
+      }
+      return this.branch("ne", reg(v.nullReg), imm(0), t, f);
+    }
+    if (v.k === "const") return this.jump(v.v ? t : f);
+    if (v.k === "int") {
+      if (v.op.kind === "imm") return this.jump(v.op.value !== 0n ? t : f);
+      return this.branch("ne", v.op, imm(0), t, f);
+    }
+    if (
+      v.k === "agg" ||
+      v.k === "ctx" ||
+      v.k === "packet" ||
+      v.k === "map" ||
+      v.k === "fn" ||
+      v.k === "mapdata"
+    )
+      return this.jump(t);
+    throw this.err(node, Code.Unsupported, "this expression has no truth value");
+  }
+
+  private compare(
+    e: ts.BinaryExpression,
+    cmp: { op: CmpOp; neg?: boolean },
+    t: Block,
+    f: Block,
+  ): void {
+    const isNullish = (n: ts.Expression) =>
+      n.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(n) && n.text === "undefined");
+    const eqOp = cmp.op === "eq" || cmp.op === "ne";
+    if (eqOp && (isNullish(e.left) || isNullish(e.right))) {
+      const other = isNullish(e.left) ? e.right : e.left;
+      const v = this.expr(other);
+      const p = v.k === "view" ? v.ptr : v.k === "ref" ? v.nullReg : undefined;
+      const [yes, no] = cmp.op === "eq" ? [t, f] : [f, t];
+      if (p === undefined) return this.jump(no); // never null
+      return this.branch("eq", reg(p), imm(0), yes, no);
+    }
+    const a = this.expr(e.left);
+    const b = this.expr(e.right);
+    const lit = (x: Value): string | undefined =>
+      x.k === "const" && typeof x.v === "string" ? x.v : undefined;
+    if (eqOp && (lit(a) !== undefined || lit(b) !== undefined)) {
+      const [sv, s] = lit(a) !== undefined ? [b, lit(a)!] : [a, lit(b)!];
+      if (sv.k === "const") return this.jump((sv.v === s) === (cmp.op === "eq") ? t : f);
+      if (sv.k !== "int" || !sv.strings || !(s in sv.strings))
+        throw this.err(
+          e,
+          Code.Unsupported,
+          "strings exist only as literals compared with packet bytes or protocol names",
+        );
+      return this.branch(cmp.op, sv.op, imm(sv.strings[s]!), t, f);
+    }
+    const x = this.int(a, e.left);
+    const y = this.int(b, e.right);
+    if (x.kind === "imm" && y.kind === "imm") {
+      const r = foldBinary(e.operatorToken.kind, x.value, y.value);
+      return this.jump(r ? t : f);
+    }
+    this.branch(cmp.op, x, y, t, f);
+  }
+
+  // ---- expressions ----
+
+  expr(e: ts.Expression): Value {
+    const k = this.mod.consts.eval(e);
+    if (k !== NOT_CONST) {
+      if (typeof k === "number" && !Number.isInteger(k))
+        throw this.err(
+          e,
+          Code.Float,
+          `floating-point value ${k}: eBPF has only integers; scale to an integer unit (e.g. per-mille)`,
+        );
+      return { k: "const", v: k };
+    }
+    if (
+      ts.isParenthesizedExpression(e) ||
+      ts.isNonNullExpression(e) ||
+      ts.isAsExpression(e) ||
+      ts.isSatisfiesExpression(e)
+    )
+      return this.expr(e.expression);
+    if (ts.isNumericLiteral(e))
+      throw this.err(e, Code.Float, `floating-point literal ${e.text}: eBPF has only integers`);
+    if (ts.isIdentifier(e)) return this.identifier(e);
+    if (ts.isPropertyAccessExpression(e)) return this.property(e);
+    if (ts.isCallExpression(e)) {
+      const v = lowerCall(this, e);
+      if (v === "branched") throw new Error("internal: branched call in value context");
+      return v;
+    }
+    if (ts.isObjectLiteralExpression(e)) return this.objectLiteral(e);
+    if (ts.isBinaryExpression(e)) return this.binary(e);
+    if (ts.isPrefixUnaryExpression(e) || ts.isPostfixUnaryExpression(e)) return this.unary(e);
+    if (ts.isConditionalExpression(e)) {
+      const t = this.newBlock();
+      const f = this.newBlock();
+      const join = this.newBlock();
+      const r = this.vreg();
+      this.cond(e.condition, t, f);
+      this.switchTo(t);
+      this.emit({ op: "mov", dst: r, src: this.int(this.expr(e.whenTrue), e.whenTrue) });
+      this.jump(join);
+      this.switchTo(f);
+      this.emit({ op: "mov", dst: r, src: this.int(this.expr(e.whenFalse), e.whenFalse) });
+      this.jump(join);
+      this.switchTo(join);
+      return { k: "int", op: reg(r) };
+    }
+    if (ts.isElementAccessExpression(e)) return this.elementAccess(e);
+    if (ts.isArrowFunction(e) || ts.isFunctionExpression(e)) return { k: "fn", decl: e };
+    if (e.kind === ts.SyntaxKind.TrueKeyword || e.kind === ts.SyntaxKind.FalseKeyword)
+      return { k: "const", v: e.kind === ts.SyntaxKind.TrueKeyword };
+    if (ts.isAwaitExpression(e))
+      throw this.err(
+        e,
+        Code.Unsupported,
+        "await is not supported: probe code runs to completion in the kernel, nothing is asynchronous",
+      );
+    if (ts.isNewExpression(e))
+      throw this.err(
+        e,
+        Code.Unsupported,
+        "`new` allocates objects, which probes cannot; use object literals with a struct() layout",
+      );
+    if (ts.isTemplateExpression(e) || ts.isStringLiteral(e))
+      throw this.err(
+        e,
+        Code.Unsupported,
+        "strings exist only as literals compared with packet bytes",
+      );
+    if (ts.isArrayLiteralExpression(e))
+      throw this.err(
+        e,
+        Code.Unsupported,
+        "array literals are not supported; use a struct() with an array() field",
+      );
+    if (ts.isClassExpression(e))
+      throw this.err(e, Code.Unsupported, "classes are not supported in probe code");
+    if (e.kind === ts.SyntaxKind.ThisKeyword)
+      throw this.err(e, Code.Unsupported, "`this` is not supported in probe code");
+    if (ts.isTypeOfExpression(e) || ts.isDeleteExpression(e) || ts.isVoidExpression(e))
+      throw this.err(
+        e,
+        Code.Unsupported,
+        `${ts.SyntaxKind[e.kind]} is not supported in probe code`,
+      );
+    throw this.err(e, Code.Unsupported, `unsupported expression (${ts.SyntaxKind[e.kind]})`);
+  }
+
+  /** The value as an integer operand (loads it when it is an integer in memory). */
+  int(v: Value, node: ts.Node): Operand {
+    switch (v.k) {
+      case "int":
+        return v.op;
+      case "const":
+        if (typeof v.v === "number") {
+          if (!Number.isInteger(v.v))
+            throw this.err(node, Code.Float, `floating-point value ${v.v}: eBPF has only integers`);
+          return imm(v.v);
+        }
+        if (typeof v.v === "bigint") return imm(v.v);
+        if (typeof v.v === "boolean") return imm(v.v ? 1 : 0);
+        if (v.v === null || v.v === undefined) return imm(0);
+        break;
+      case "ref":
+        if (v.type.kind === "int") return reg(this.loadInt(v.base, v.off, v.type));
+        break;
+      case "view":
+        break;
+      default:
+        break;
+    }
+    throw this.err(node, Code.Unsupported, `expected an integer here, got ${describeValue(v)}`);
+  }
+
+  /** Load an integer field, sign-extending signed types and swapping network-order ones. */
+  loadInt(base: Base, off: number, t: Type & { kind: "int" }): VReg {
+    const size = t.size as Size;
+    let r = this.load(base, off, size);
+    if (t.byteOrder === "big" && size > 1) {
+      const d = this.vreg();
+      this.emit({ op: "bswap", dst: d, a: reg(r), bits: (size * 8) as 16 | 32 | 64 });
+      r = d;
+    }
+    if (t.signed && size < 8) {
+      const sh = 64 - size * 8;
+      r = this.alu("arsh", reg(this.alu("lsh", reg(r), imm(sh))), imm(sh));
+    }
+    return r;
+  }
+
+  storeInt(base: Base, off: number, t: Type & { kind: "int" }, value: Operand): void {
+    let v = value;
+    if (t.byteOrder === "big" && t.size > 1) {
+      if (v.kind === "imm") {
+        const bytes = t.size * 8;
+        let x = BigInt.asUintN(bytes, v.value);
+        let y = 0n;
+        for (let i = 0; i < t.size; i++) {
+          y = (y << 8n) | (x & 0xffn);
+          x >>= 8n;
+        }
+        v = imm(y);
+      } else {
+        const d = this.vreg();
+        this.emit({ op: "bswap", dst: d, a: v, bits: (t.size * 8) as 16 | 32 | 64 });
+        v = reg(d);
+      }
+    }
+    this.emit({ op: "store", base, off, size: t.size as Size, value: v });
+  }
+
+  private identifier(e: ts.Identifier): Value {
+    const sym0 = this.fe.checker.getSymbolAtLocation(e);
+    if (!sym0) throw this.err(e, Code.Unsupported, `cannot resolve ${e.text}`);
+    const sym = canonical(this.fe.checker, sym0);
+    const b = this.env.get(sym) ?? this.env.get(sym0);
+    if (b) return b.mutable !== undefined ? { k: "int", op: reg(b.mutable) } : b.value;
+    const m = this.mod.mapBySymbol.get(sym);
+    if (m) return { k: "map", map: m };
+    const fn = this.mod.functions.get(sym);
+    if (fn) return { k: "fn", decl: fn };
+    const decl = sym.valueDeclaration;
+    if (
+      decl &&
+      ts.isVariableDeclaration(decl) &&
+      decl.initializer &&
+      (ts.isArrowFunction(decl.initializer) || ts.isFunctionExpression(decl.initializer)) &&
+      decl.getSourceFile() === this.fe.entry
+    )
+      return { k: "fn", decl: decl.initializer };
+    if (
+      decl &&
+      ts.isVariableDeclaration(decl) &&
+      decl.getSourceFile() !== this.fe.entry &&
+      !this.isApi(e)
+    )
+      throw this.err(
+        e,
+        Code.NotConstant,
+        `${e.text} is imported but not a compile-time constant; probes can use imported struct() layouts and constants only`,
+      );
+    throw this.err(e, Code.Unsupported, `${e.text} cannot be used as a value in probe code`);
+  }
+
+  private isApi(e: ts.Node): boolean {
+    return this.mod.consts.apiName(e) !== undefined;
+  }
+
+  private property(e: ts.PropertyAccessExpression): Value {
+    if (ts.isPrivateIdentifier(e.name))
+      throw this.err(e, Code.Unsupported, "private names are not supported");
+    if (e.questionDotToken)
+      throw this.err(
+        e,
+        Code.Unsupported,
+        "optional chaining (?.) is not supported; test for null with if first",
+      );
+    const obj = this.expr(e.expression);
+    const name = e.name.text;
+    return this.member(obj, name, e);
+  }
+
+  member(obj: Value, name: string, e: ts.Node): Value {
+    switch (obj.k) {
+      case "const": {
+        const o = obj.v as Record<string, unknown> | null | undefined;
+        if (o === null || o === undefined || typeof o !== "object") break;
+        if (!(name in o)) break;
+        return { k: "const", v: o[name] };
+      }
+      case "ref":
+        return this.refMember(obj, name, e);
+      case "agg": {
+        const f = obj.fields.get(name);
+        if (!f) throw this.err(e, Code.BadApi, `the object has no field ${name}`);
+        return f;
+      }
+      case "ctx":
+        return this.ctxMember(name, e);
+      case "view":
+        return lowerViewProperty(this, obj, name, e);
+      case "mapdata":
+        if (name === "data") return obj.value;
+        break;
+      default:
+        break;
+    }
+    throw this.err(
+      e,
+      Code.Unsupported,
+      `cannot read .${name} of ${describeValue(obj)} in probe code`,
+    );
+  }
+
+  refMember(obj: RefValue, name: string, e: ts.Node): Value {
+    if (obj.nullable)
+      throw this.err(e, Code.BadApi, "test the map lookup result against null before using it");
+    if (obj.type.kind === "array" && name === "length") return { k: "const", v: obj.type.length };
+    if (obj.type.kind !== "struct")
+      throw this.err(e, Code.Unsupported, `.${name}: the value is not a struct`);
+    const f = obj.type.field(name);
+    if (!f) throw this.err(e, Code.BadApi, `struct ${obj.type.name} has no field ${name}`);
+    return {
+      k: "ref",
+      base: obj.base,
+      off: obj.off + f.offset,
+      type: f.type,
+      nullable: false,
+      readonly: obj.readonly,
+    };
+  }
+
+  private ctxMember(name: string, e: ts.Node): Value {
+    const kind = this.prog.kind;
+    const ctx: Base = { kind: "reg", id: this.func.ctx };
+    if (kind === "xdp") {
+      const off = { ingressIfindex: 12, rxQueueIndex: 16 }[name];
+      if (off !== undefined) return { k: "int", op: reg(this.load(ctx, off, 4)) };
+    }
+    if (kind === "tc" || kind === "cgroupSkb" || kind === "socketFilter") {
+      const off = SKB_FIELDS[name];
+      if (off !== undefined) return { k: "int", op: reg(this.load(ctx, off, 4)) };
+    }
+    if (kind === "tracepoint" && name === "fields")
+      return {
+        k: "ref",
+        base: ctx,
+        off: 8,
+        type: this.prog.layout!,
+        nullable: false,
+        readonly: true,
+      };
+    throw this.err(e, Code.BadApi, `the ${kind} context has no field ${name}`);
+  }
+
+  private elementAccess(e: ts.ElementAccessExpression): Value {
+    const obj = this.expr(e.expression);
+    const idx = this.mod.consts.eval(e.argumentExpression);
+    if (obj.k === "ref" && obj.type.kind === "array") {
+      if (typeof idx !== "number" || !Number.isInteger(idx))
+        throw this.err(
+          e.argumentExpression,
+          Code.Unsupported,
+          "array indexes must be compile-time constants (dynamic indexes need bounds the compiler cannot prove yet)",
+        );
+      if (idx < 0 || idx >= obj.type.length)
+        throw this.err(
+          e.argumentExpression,
+          Code.BadApi,
+          `index ${idx} is outside ${obj.type.label}`,
+        );
+      return {
+        k: "ref",
+        base: obj.base,
+        off: obj.off + idx * obj.type.element.size,
+        type: obj.type.element,
+        nullable: false,
+        readonly: obj.readonly,
+      };
+    }
+    if (typeof idx === "string") return this.member(obj, idx, e);
+    throw this.err(
+      e,
+      Code.Unsupported,
+      "dynamic property access (obj[key]) is not supported; use a field name or a constant index",
+    );
+  }
+
+  private objectLiteral(e: ts.ObjectLiteralExpression): AggValue {
+    const fields = new Map<string, Value>();
+    for (const p of e.properties) {
+      if (ts.isPropertyAssignment(p) && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name))) {
+        fields.set(p.name.text, this.snapshot(this.expr(p.initializer), p.initializer));
+      } else if (ts.isShorthandPropertyAssignment(p)) {
+        fields.set(p.name.text, this.snapshot(this.expr(p.name), p.name));
+      } else
+        throw this.err(
+          p,
+          Code.Unsupported,
+          "object literals may hold only `name: value` properties",
+        );
+    }
+    return { k: "agg", fields, node: e };
+  }
+
+  /** Freeze a value at this point (integers in memory or in let vregs are copied). */
+  private snapshot(v: Value, node: ts.Node): Value {
+    if (v.k === "int" && v.op.kind === "reg") return { k: "int", op: reg(this.mov(v.op)) };
+    if (v.k === "ref" && v.type.kind === "int") return { k: "int", op: this.int(v, node) };
+    return v;
+  }
+
+  private binary(e: ts.BinaryExpression): Value {
+    const op = e.operatorToken.kind;
+    if (op === ts.SyntaxKind.EqualsToken) return this.assign(e.left, () => this.expr(e.right), e);
+    const compound = COMPOUND[op];
+    if (compound !== undefined) {
+      return this.assign(
+        e.left,
+        () => ({ k: "int", op: this.arith(compound, this.expr(e.left), this.expr(e.right), e) }),
+        e,
+      );
+    }
+    if (
+      CMP[op] ||
+      op === ts.SyntaxKind.AmpersandAmpersandToken ||
+      op === ts.SyntaxKind.BarBarToken
+    ) {
+      if (
+        (op !== ts.SyntaxKind.AmpersandAmpersandToken && op !== ts.SyntaxKind.BarBarToken) ||
+        this.isBooleanTyped(e)
+      )
+        return this.materialize(e);
+      // JS semantics for non-boolean operands: a || b is a when truthy, else b.
+      const r = this.vreg();
+      const left = this.int(this.expr(e.left), e.left);
+      this.emit({ op: "mov", dst: r, src: left });
+      const rhs = this.newBlock();
+      const join = this.newBlock();
+      if (op === ts.SyntaxKind.BarBarToken) this.branch("ne", reg(r), imm(0), join, rhs);
+      else this.branch("ne", reg(r), imm(0), rhs, join);
+      this.switchTo(rhs);
+      this.emit({ op: "mov", dst: r, src: this.int(this.expr(e.right), e.right) });
+      this.jump(join);
+      this.switchTo(join);
+      return { k: "int", op: reg(r) };
+    }
+    if (op === ts.SyntaxKind.QuestionQuestionToken)
+      throw this.err(e, Code.Unsupported, "?? is not supported; test for null with if");
+    if (op === ts.SyntaxKind.CommaToken) {
+      this.expr(e.left);
+      return this.expr(e.right);
+    }
+    const aluOp = ARITH[op];
+    if (aluOp) return { k: "int", op: this.arith(aluOp, this.expr(e.left), this.expr(e.right), e) };
+    if (op === ts.SyntaxKind.AsteriskAsteriskToken)
+      throw this.err(e, Code.Unsupported, "** is not supported; multiply or shift");
+    if (op === ts.SyntaxKind.InstanceOfKeyword || op === ts.SyntaxKind.InKeyword)
+      throw this.err(e, Code.Unsupported, `${ts.tokenToString(op)} has no meaning in probe code`);
+    throw this.err(e, Code.Unsupported, `unsupported operator ${ts.tokenToString(op)}`);
+  }
+
+  private isBooleanTyped(e: ts.Expression): boolean {
+    const t = this.fe.checker.getTypeAtLocation(e);
+    return (
+      (t.flags & ts.TypeFlags.BooleanLike) !== 0 ||
+      (t.isUnion() && t.types.every((x) => (x.flags & ts.TypeFlags.BooleanLike) !== 0))
+    );
+  }
+
+  /** A condition as 0/1 in a vreg. */
+  materialize(e: ts.Expression): Value {
+    const r = this.vreg();
+    const t = this.newBlock();
+    const f = this.newBlock();
+    const join = this.newBlock();
+    this.cond(e, t, f);
+    this.switchTo(t);
+    this.emit({ op: "mov", dst: r, src: imm(1) });
+    this.jump(join);
+    this.switchTo(f);
+    this.emit({ op: "mov", dst: r, src: imm(0) });
+    this.jump(join);
+    this.switchTo(join);
+    return { k: "int", op: reg(r) };
+  }
+
+  arith(op: AluOp, a: Value, b: Value, node: ts.Node): Operand {
+    const x = this.int(a, node);
+    const y = this.int(b, node);
+    return reg(this.alu(op, x, y));
+  }
+
+  private unary(e: ts.PrefixUnaryExpression | ts.PostfixUnaryExpression): Value {
+    const op = e.operator;
+    if (op === ts.SyntaxKind.PlusPlusToken || op === ts.SyntaxKind.MinusMinusToken) {
+      const before = this.int(this.expr(e.operand), e.operand);
+      const old = before.kind === "reg" ? reg(this.mov(before)) : before;
+      const updated = reg(
+        this.alu(op === ts.SyntaxKind.PlusPlusToken ? "add" : "sub", old, imm(1)),
+      );
+      this.assign(e.operand, () => ({ k: "int", op: updated }), e);
+      return { k: "int", op: ts.isPrefixUnaryExpression(e) ? updated : old };
+    }
+    if (ts.isPrefixUnaryExpression(e)) {
+      if (op === ts.SyntaxKind.ExclamationToken) return this.materialize(e);
+      const x = this.int(this.expr(e.operand), e.operand);
+      if (op === ts.SyntaxKind.MinusToken) {
+        const d = this.vreg();
+        this.emit({ op: "neg", dst: d, a: x });
+        return { k: "int", op: reg(d) };
+      }
+      if (op === ts.SyntaxKind.TildeToken)
+        return { k: "int", op: reg(this.alu("xor", x, imm(-1))) };
+      if (op === ts.SyntaxKind.PlusToken) return { k: "int", op: x };
+    }
+    throw this.err(e, Code.Unsupported, `unsupported operator ${ts.tokenToString(op)}`);
+  }
+
+  /** `target = value()`; returns the assigned value. */
+  private assign(target: ts.Expression, value: () => Value, node: ts.Node): Value {
+    if (ts.isParenthesizedExpression(target)) return this.assign(target.expression, value, node);
+    if (ts.isIdentifier(target)) {
+      const sym = this.fe.checker.getSymbolAtLocation(target);
+      const b = sym && this.env.get(sym);
+      if (!b || b.mutable === undefined) {
+        if (b?.value.k === "agg") {
+          const v = value();
+          if (v.k !== "agg")
+            throw this.err(
+              node,
+              Code.Unsupported,
+              "an object variable can only be reassigned an object literal",
+            );
+          b.value = v;
+          return v;
+        }
+        throw this.err(target, Code.Unsupported, `${target.text} cannot be assigned here`);
+      }
+      const v = value();
+      this.emit({ op: "mov", dst: b.mutable, src: this.int(v, node) });
+      return { k: "int", op: reg(b.mutable) };
+    }
+    if (ts.isPropertyAccessExpression(target) || ts.isElementAccessExpression(target)) {
+      const name = ts.isPropertyAccessExpression(target) ? target.name.text : undefined;
+      const objV = this.expr(target.expression);
+      if (objV.k === "agg")
+        throw this.err(
+          target,
+          Code.Unsupported,
+          "to assign fields, give the object its struct type: const x: MyStruct = { … } (MyStruct = Infer<typeof MyStructLayout>)",
+        );
+      const place = ts.isPropertyAccessExpression(target)
+        ? this.member(objV, name!, target)
+        : this.elementAccess(target);
+      if (place.k !== "ref") throw this.err(target, Code.Unsupported, "this cannot be assigned");
+      if (place.readonly)
+        throw this.err(
+          target,
+          Code.BadApi,
+          "this memory is read-only (context and packet fields cannot be written)",
+        );
+      const v = value();
+      this.storeValue(place, v, node);
+      return v;
+    }
+    throw this.err(target, Code.Unsupported, "unsupported assignment target");
+  }
+
+  /** Write `v` into memory described by `place`, following its layout. */
+  storeValue(place: RefValue, v: Value, node: ts.Node): void {
+    const t = place.type;
+    if (t.kind === "int") return this.storeInt(place.base, place.off, t, this.int(v, node));
+    if (t.kind === "struct" && v.k === "ref" && !v.nullable && v.type.size === t.size) {
+      this.copy(v.base, v.off, place.base, place.off, t.size);
+      return;
+    }
+    if (t.kind === "struct") {
+      if (v.k !== "agg")
+        throw this.err(node, Code.Unsupported, `a ${t.name} value must be an object literal here`);
+      for (const f of t.fields) {
+        const fv = v.fields.get(f.name);
+        const sub: RefValue = {
+          k: "ref",
+          base: place.base,
+          off: place.off + f.offset,
+          type: f.type,
+          nullable: false,
+          readonly: false,
+        };
+        if (fv === undefined) this.zero(place.base, place.off + f.offset, f.type.size);
+        else this.storeValue(sub, fv, node);
+      }
+      for (const name of v.fields.keys())
+        if (!t.field(name))
+          throw this.err(node, Code.BadApi, `struct ${t.name} has no field ${name}`);
+      return;
+    }
+    // arrays: copy bytes from an IPv6 address view or another ref of the same size
+    if (v.k === "view" && v.view === "ipv6addr" && t.size === 16) {
+      for (const o of [0, 8]) {
+        const x = this.load({ kind: "reg", id: v.ptr }, o, 8);
+        this.emit({ op: "store", base: place.base, off: place.off + o, size: 8, value: reg(x) });
+      }
+      return;
+    }
+    if (v.k === "ref" && !v.nullable && v.type.size === t.size) {
+      this.copy(v.base, v.off, place.base, place.off, t.size);
+      return;
+    }
+    if (v.k === "const" && (v.v === 0 || v.v === undefined))
+      return this.zero(place.base, place.off, t.size);
+    throw this.err(node, Code.Unsupported, `cannot store ${describeValue(v)} into ${t.label}`);
+  }
+
+  copy(from: Base, fromOff: number, to: Base, toOff: number, size: number): void {
+    let o = 0;
+    while (o < size) {
+      const n = (size - o >= 8 ? 8 : size - o >= 4 ? 4 : size - o >= 2 ? 2 : 1) as Size;
+      const x = this.load(from, fromOff + o, n);
+      this.emit({ op: "store", base: to, off: toOff + o, size: n, value: reg(x) });
+      o += n;
+    }
+  }
+
+  zero(base: Base, off: number, size: number): void {
+    let o = 0;
+    while (o < size) {
+      const n = (
+        size - o >= 8 && (off + o) % 8 === 0
+          ? 8
+          : size - o >= 4 && (off + o) % 4 === 0
+            ? 4
+            : size - o >= 2 && (off + o) % 2 === 0
+              ? 2
+              : 1
+      ) as Size;
+      this.emit({ op: "store", base, off: off + o, size: n, value: imm(0) });
+      o += n;
+    }
+  }
+
+  /** Put a value of layout `t` on the stack (zeroed padding); returns the slot. */
+  materializeOnStack(v: Value, t: Type, node: ts.Node, what: string): number {
+    const slot = this.slot(t.size, what, node);
+    const base: Base = { kind: "slot", slot };
+    if (t.kind === "int") {
+      this.zero(base, 0, (t.size + 7) & ~7);
+      this.storeInt(base, 0, t, this.int(v, node));
+      return slot;
+    }
+    this.zero(base, 0, (t.size + 7) & ~7);
+    this.storeValue({ k: "ref", base, off: 0, type: t, nullable: false, readonly: false }, v, node);
+    return slot;
+  }
+
+  // ---- inlining of local functions ----
+
+  inline(
+    fn: ts.FunctionDeclaration | ts.ArrowFunction | ts.FunctionExpression,
+    args: readonly ts.Expression[],
+    call: ts.Node,
+  ): Value {
+    const depth = (this.inlines[this.inlines.length - 1]?.depth ?? 0) + 1;
+    if (depth > MAX_INLINE_DEPTH)
+      throw this.err(
+        call,
+        Code.Limit,
+        `function calls nest deeper than ${MAX_INLINE_DEPTH} (recursion is not supported)`,
+      );
+    if (fn.modifiers?.some((m) => m.kind === ts.SyntaxKind.AsyncKeyword))
+      throw this.err(
+        fn,
+        Code.Unsupported,
+        "async functions are not supported: nothing in a probe is asynchronous",
+      );
+    if (fn.asteriskToken) throw this.err(fn, Code.Unsupported, "generators are not supported");
+    const values = args.map((a) => this.snapshot(this.expr(a), a));
+    fn.parameters.forEach((p, i) => {
+      if (!ts.isIdentifier(p.name))
+        throw this.err(p, Code.Unsupported, "destructured parameters are not supported");
+      if (p.dotDotDotToken)
+        throw this.err(p, Code.Unsupported, "rest parameters are not supported");
+      let v = values[i];
+      if (v === undefined) {
+        if (!p.initializer) throw this.err(call, Code.BadApi, `missing argument ${p.name.text}`);
+        v = this.expr(p.initializer);
+      }
+      if (v.k === "int" || v.k === "const") {
+        // Parameters are assignable inside the function: give each its own vreg.
+        const r = this.vreg();
+        this.emit({ op: "mov", dst: r, src: this.int(v, call) });
+        this.bind(p.name, { k: "int", op: reg(r) }, r);
+      } else this.bind(p.name, v);
+    });
+    const exit = this.newBlock();
+    const result = this.vreg();
+    this.emit({ op: "mov", dst: result, src: imm(0) });
+    this.inlines.push({ exit, result, depth });
+    const saved = this.loops.splice(0);
+    const body = fn.body!;
+    if (ts.isBlock(body)) this.statements(body.statements);
+    else this.emit({ op: "mov", dst: result, src: this.int(this.expr(body), body) });
+    this.jump(exit);
+    this.loops.push(...saved);
+    this.inlines.pop();
+    this.switchTo(exit);
+    return { k: "int", op: reg(result) };
+  }
+}
+
+const SKB_FIELDS: Record<string, number> = {
+  len: 0,
+  pktType: 4,
+  mark: 8,
+  queueMapping: 12,
+  protocol: 16,
+  vlanPresent: 20,
+  priority: 32,
+  ingressIfindex: 36,
+  ifindex: 40,
+  hash: 68,
+};
+
+const CMP: Partial<Record<ts.SyntaxKind, { op: CmpOp }>> = {
+  [ts.SyntaxKind.EqualsEqualsEqualsToken]: { op: "eq" },
+  [ts.SyntaxKind.EqualsEqualsToken]: { op: "eq" },
+  [ts.SyntaxKind.ExclamationEqualsEqualsToken]: { op: "ne" },
+  [ts.SyntaxKind.ExclamationEqualsToken]: { op: "ne" },
+  [ts.SyntaxKind.LessThanToken]: { op: "slt" },
+  [ts.SyntaxKind.LessThanEqualsToken]: { op: "sle" },
+  [ts.SyntaxKind.GreaterThanToken]: { op: "sgt" },
+  [ts.SyntaxKind.GreaterThanEqualsToken]: { op: "sge" },
+};
+
+const ARITH: Partial<Record<ts.SyntaxKind, AluOp>> = {
+  [ts.SyntaxKind.PlusToken]: "add",
+  [ts.SyntaxKind.MinusToken]: "sub",
+  [ts.SyntaxKind.AsteriskToken]: "mul",
+  [ts.SyntaxKind.SlashToken]: "div",
+  [ts.SyntaxKind.PercentToken]: "mod",
+  [ts.SyntaxKind.AmpersandToken]: "and",
+  [ts.SyntaxKind.BarToken]: "or",
+  [ts.SyntaxKind.CaretToken]: "xor",
+  [ts.SyntaxKind.LessThanLessThanToken]: "lsh",
+  [ts.SyntaxKind.GreaterThanGreaterThanToken]: "arsh",
+  [ts.SyntaxKind.GreaterThanGreaterThanGreaterThanToken]: "rsh",
+};
+
+const COMPOUND: Partial<Record<ts.SyntaxKind, AluOp>> = {
+  [ts.SyntaxKind.PlusEqualsToken]: "add",
+  [ts.SyntaxKind.MinusEqualsToken]: "sub",
+  [ts.SyntaxKind.AsteriskEqualsToken]: "mul",
+  [ts.SyntaxKind.SlashEqualsToken]: "div",
+  [ts.SyntaxKind.PercentEqualsToken]: "mod",
+  [ts.SyntaxKind.AmpersandEqualsToken]: "and",
+  [ts.SyntaxKind.BarEqualsToken]: "or",
+  [ts.SyntaxKind.CaretEqualsToken]: "xor",
+  [ts.SyntaxKind.LessThanLessThanEqualsToken]: "lsh",
+  [ts.SyntaxKind.GreaterThanGreaterThanEqualsToken]: "arsh",
+  [ts.SyntaxKind.GreaterThanGreaterThanGreaterThanEqualsToken]: "rsh",
+};
+
+export function describeValue(v: Value): string {
+  switch (v.k) {
+    case "int":
+      return "an integer";
+    case "const":
+      return `the constant ${typeof v.v === "string" ? JSON.stringify(v.v) : typeof v.v === "object" ? "object" : String(v.v)}`;
+    case "ctx":
+      return "the program context";
+    case "packet":
+      return "the packet";
+    case "map":
+      return `map ${v.map.name}`;
+    case "ref":
+      return `a ${v.type.label} in memory`;
+    case "agg":
+      return "an object literal";
+    case "view":
+      return `a packet ${v.view} view`;
+    case "fn":
+      return "a function";
+    case "mapdata":
+      return "MapData";
+    case "void":
+      return "nothing (void)";
+  }
+}

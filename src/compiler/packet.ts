@@ -1,0 +1,376 @@
+// Packet parsing with direct packet access. Every header view is a pointer derived from the
+// `data` loaded once at program entry, checked against `data_end` right after it is formed
+// (`if (p + N > data_end) goto null`), so the verifier's range on that pointer lineage covers
+// every later field load. Views are 0 when the packet lacks the header.
+//
+// The IP version and transport protocol are kept in registers set to constants on each path
+// (4/6, 6/17) instead of being re-read from the packet: the verifier then knows, on the IPv4
+// path, that `version === 6` is false, and never walks into IPv6 field loads it did not check.
+import type ts from "typescript";
+import { Code, CompileError } from "./errors.js";
+import { imm, reg, type Base, type Block, type VReg } from "./ir.js";
+import type { Lowerer } from "./lower.js";
+import type { Value, ViewValue } from "./values.js";
+
+export type ParseLevel = "eth" | "ip" | "transport" | "payload";
+
+const ETH_HLEN = 14;
+const ETH_P_IP_LE = 0x0008; // 0x0800 as the little-endian load of its big-endian bytes
+const ETH_P_IPV6_LE = 0xdd86;
+
+function packetRegs(lw: Lowerer, node: ts.Node): { data: VReg; end: VReg } {
+  if (!lw.packet)
+    throw CompileError.at(
+      node,
+      Code.BadApi,
+      `${lw.prog.kind} programs have no direct packet access`,
+    );
+  return lw.packet;
+}
+
+/** Continue in a new block when `ptr + n <= data_end`, else jump to `fail`. */
+export function checkBounds(lw: Lowerer, ptr: VReg, n: number, fail: Block, node: ts.Node): void {
+  const { end } = packetRegs(lw, node);
+  const t = lw.alu("add", reg(ptr), imm(n));
+  const ok = lw.newBlock();
+  lw.branch("gt", reg(t), reg(end), fail, ok);
+  lw.switchTo(ok);
+}
+
+/** Parse up to `level`; the result view's pointer is 0 when a layer is missing or short. */
+export function parsePacket(lw: Lowerer, level: ParseLevel, node: ts.Node): ViewValue {
+  const { data, end } = packetRegs(lw, node);
+  const res = lw.vreg();
+  const aux = lw.vreg();
+  const nullB = lw.newBlock();
+  const join = lw.newBlock();
+  const done = (ptr: VReg, a: VReg | number) => {
+    lw.emit({ op: "mov", dst: res, src: reg(ptr) });
+    lw.emit({ op: "mov", dst: aux, src: typeof a === "number" ? imm(a) : reg(a) });
+    lw.jump(join);
+  };
+
+  checkBounds(lw, data, ETH_HLEN, nullB, node);
+  const et = lw.load({ kind: "reg", id: data }, 12, 2);
+  if (level === "eth") {
+    const host = lw.vreg();
+    lw.emit({ op: "bswap", dst: host, a: reg(et), bits: 16 });
+    done(data, host);
+  } else {
+    const v4 = lw.newBlock();
+    const notV4 = lw.newBlock();
+    const v6 = lw.newBlock();
+    const l4 = level === "ip" ? undefined : lw.newBlock();
+    const th = lw.vreg();
+    const proto = lw.vreg();
+    const off = lw.vreg();
+    lw.branch("eq", reg(et), imm(ETH_P_IP_LE), v4, notV4);
+
+    // IPv4
+    lw.switchTo(v4);
+    const p4 = lw.alu("add", reg(data), imm(ETH_HLEN));
+    checkBounds(lw, p4, 20, nullB, node);
+    const b0 = lw.load({ kind: "reg", id: p4 }, 0, 1);
+    const ok4 = lw.newBlock();
+    lw.branch("ne", reg(lw.alu("and", reg(b0), imm(0xf0))), imm(0x40), nullB, ok4);
+    lw.switchTo(ok4);
+    if (level === "ip") done(p4, 4);
+    else {
+      const hl = lw.alu("lsh", reg(lw.alu("and", reg(b0), imm(0x0f))), imm(2));
+      const okHl = lw.newBlock();
+      lw.branch("lt", reg(hl), imm(20), nullB, okHl);
+      lw.switchTo(okHl);
+      lw.emit({ op: "load", dst: proto, base: { kind: "reg", id: p4 }, off: 9, size: 1 });
+      lw.emit({ op: "alu", alu: "add", dst: th, a: reg(p4), b: reg(hl) });
+      lw.emit({ op: "alu", alu: "add", dst: off, a: reg(hl), b: imm(ETH_HLEN) });
+      lw.jump(l4!);
+    }
+
+    // IPv6 (extension headers are not followed)
+    lw.switchTo(notV4);
+    lw.branch("eq", reg(et), imm(ETH_P_IPV6_LE), v6, nullB);
+    lw.switchTo(v6);
+    const p6 = lw.alu("add", reg(data), imm(ETH_HLEN));
+    checkBounds(lw, p6, 40, nullB, node);
+    const c0 = lw.load({ kind: "reg", id: p6 }, 0, 1);
+    const ok6 = lw.newBlock();
+    lw.branch("ne", reg(lw.alu("and", reg(c0), imm(0xf0))), imm(0x60), nullB, ok6);
+    lw.switchTo(ok6);
+    if (level === "ip") done(p6, 6);
+    else {
+      lw.emit({ op: "load", dst: proto, base: { kind: "reg", id: p6 }, off: 6, size: 1 });
+      lw.emit({ op: "alu", alu: "add", dst: th, a: reg(p6), b: imm(40) });
+      lw.emit({ op: "mov", dst: off, src: imm(ETH_HLEN + 40) });
+      lw.jump(l4!);
+    }
+
+    if (l4) {
+      lw.switchTo(l4);
+      const tcp = lw.newBlock();
+      const notTcp = lw.newBlock();
+      const udp = lw.newBlock();
+      const payload = level === "payload" ? lw.newBlock() : undefined;
+      const pl = lw.vreg();
+      const poff = lw.vreg();
+      lw.branch("eq", reg(proto), imm(6), tcp, notTcp);
+      lw.switchTo(tcp);
+      checkBounds(lw, th, 20, nullB, node);
+      if (level === "transport") done(th, 6);
+      else {
+        const d12 = lw.load({ kind: "reg", id: th }, 12, 1);
+        const doff = lw.alu("lsh", reg(lw.alu("rsh", reg(d12), imm(4))), imm(2));
+        const okD = lw.newBlock();
+        lw.branch("lt", reg(doff), imm(20), nullB, okD);
+        lw.switchTo(okD);
+        lw.emit({ op: "alu", alu: "add", dst: pl, a: reg(th), b: reg(doff) });
+        lw.emit({ op: "alu", alu: "add", dst: poff, a: reg(off), b: reg(doff) });
+        lw.jump(payload!);
+      }
+      lw.switchTo(notTcp);
+      lw.branch("eq", reg(proto), imm(17), udp, nullB);
+      lw.switchTo(udp);
+      checkBounds(lw, th, 8, nullB, node);
+      if (level === "transport") done(th, 17);
+      else {
+        lw.emit({ op: "alu", alu: "add", dst: pl, a: reg(th), b: imm(8) });
+        lw.emit({ op: "alu", alu: "add", dst: poff, a: reg(off), b: imm(8) });
+        lw.jump(payload!);
+      }
+      if (payload) {
+        lw.switchTo(payload);
+        const okP = lw.newBlock();
+        lw.branch("gt", reg(pl), reg(end), nullB, okP);
+        lw.switchTo(okP);
+        done(pl, poff);
+      }
+    }
+  }
+  lw.switchTo(nullB);
+  lw.emit({ op: "mov", dst: res, src: imm(0) });
+  lw.emit({ op: "mov", dst: aux, src: imm(0) });
+  lw.jump(join);
+  lw.switchTo(join);
+  const view =
+    level === "eth"
+      ? "eth"
+      : level === "ip"
+        ? "ip"
+        : level === "transport"
+          ? "transport"
+          : "payload";
+  return { k: "view", view, ptr: res, aux };
+}
+
+/** Which probe interface declares the property being read (IPv4 vs IPv6, TCP vs UDP). */
+function declaringInterface(lw: Lowerer, e: ts.Node): string | undefined {
+  const name = (e as ts.PropertyAccessExpression).name;
+  if (!name) return undefined;
+  const sym = lw.fe.checker.getSymbolAtLocation(name);
+  const decl = sym?.declarations?.[0];
+  const parent = decl?.parent as ts.InterfaceDeclaration | undefined;
+  return parent?.name?.text;
+}
+
+const be = (lw: Lowerer, base: Base, off: number, size: 2 | 4 | 8): Value => {
+  const x = lw.load(base, off, size);
+  const d = lw.vreg();
+  lw.emit({ op: "bswap", dst: d, a: reg(x), bits: (size * 8) as 16 | 32 | 64 });
+  return { k: "int", op: reg(d) };
+};
+const byte = (lw: Lowerer, base: Base, off: number): Value => ({
+  k: "int",
+  op: reg(lw.load(base, off, 1)),
+});
+
+export function lowerViewProperty(lw: Lowerer, v: ViewValue, name: string, e: ts.Node): Value {
+  const p: Base = { kind: "reg", id: v.ptr };
+  const iface = declaringInterface(lw, e);
+  switch (v.view) {
+    case "eth":
+      if (name === "protocol") return { k: "int", op: reg(v.aux!) };
+      break;
+    case "ip":
+      if (name === "version") return { k: "int", op: reg(v.aux!) };
+      if (iface === "Ipv4Header") {
+        switch (name) {
+          case "headerLength":
+            return {
+              k: "int",
+              op: reg(lw.alu("lsh", reg(lw.alu("and", reg(lw.load(p, 0, 1)), imm(0x0f))), imm(2))),
+            };
+          case "tos":
+            return byte(lw, p, 1);
+          case "totalLength":
+            return be(lw, p, 2, 2);
+          case "ttl":
+            return byte(lw, p, 8);
+          case "protocol":
+            return byte(lw, p, 9);
+          case "saddr":
+            return be(lw, p, 12, 4);
+          case "daddr":
+            return be(lw, p, 16, 4);
+        }
+      } else if (iface === "Ipv6Header") {
+        switch (name) {
+          case "payloadLength":
+            return be(lw, p, 4, 2);
+          case "protocol":
+            return byte(lw, p, 6);
+          case "hopLimit":
+            return byte(lw, p, 7);
+          case "saddr":
+          case "daddr":
+            return {
+              k: "view",
+              view: "ipv6addr",
+              ptr: lw.alu("add", reg(v.ptr), imm(name === "saddr" ? 8 : 24)),
+            };
+        }
+      } else if (name === "saddr" || name === "daddr" || name === "protocol")
+        throw CompileError.at(
+          e,
+          Code.BadApi,
+          `narrow the IP header first: if (ip.version === 4) { … ip.${name} … }`,
+        );
+      break;
+    case "ipv6addr":
+      if (name === "hi") return be(lw, p, 0, 8);
+      if (name === "lo") return be(lw, p, 8, 8);
+      break;
+    case "transport":
+      if (name === "protocol") return { k: "int", op: reg(v.aux!), strings: { tcp: 6, udp: 17 } };
+      if (iface === "TcpHeader") {
+        switch (name) {
+          case "seq":
+            return be(lw, p, 4, 4);
+          case "ackSeq":
+            return be(lw, p, 8, 4);
+          case "flags":
+            return byte(lw, p, 13);
+          case "window":
+            return be(lw, p, 14, 2);
+        }
+      } else if (iface === "UdpHeader" && name === "length") return be(lw, p, 4, 2);
+      else if (iface === undefined || iface === "TcpHeader" || iface === "UdpHeader") break;
+      throw CompileError.at(
+        e,
+        Code.BadApi,
+        `narrow the transport header first: if (t.protocol === "tcp") { … t.${name} … }`,
+      );
+    case "bytes":
+      if (name === "length") return { k: "const", v: v.n };
+      break;
+    case "payload":
+      break;
+  }
+  throw CompileError.at(e, Code.BadApi, `packet ${v.view} view has no property ${name}`);
+}
+
+/** Methods on views: source()/dest(), read(n)/offset()/len(), startsWith/equals/at. */
+export function lowerViewMethod(
+  lw: Lowerer,
+  v: ViewValue,
+  method: string,
+  args: readonly ts.Expression[],
+  e: ts.CallExpression,
+  targets?: { t: Block; f: Block },
+): Value | "branched" {
+  const p: Base = { kind: "reg", id: v.ptr };
+  const constArg = (i: number, what: string): unknown => {
+    const a = args[i];
+    const k = a && lw.mod.consts.eval(a);
+    if (k === undefined || typeof k === "symbol")
+      throw CompileError.at(
+        a ?? e,
+        Code.NotConstant,
+        `${method}(): ${what} must be a compile-time constant`,
+      );
+    return k;
+  };
+  if (v.view === "transport" && (method === "source" || method === "dest"))
+    return be(lw, p, method === "source" ? 0 : 2, 2);
+  if (v.view === "payload") {
+    if (method === "offset") return { k: "int", op: reg(v.aux!) };
+    if (method === "len") {
+      const { end } = packetRegs(lw, e);
+      return { k: "int", op: reg(lw.alu("sub", reg(end), reg(v.ptr))) };
+    }
+    if (method === "read") {
+      const n = constArg(0, "the byte count");
+      if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > 1500)
+        throw CompileError.at(
+          args[0] ?? e,
+          Code.BadApi,
+          "read(n): n must be a constant between 1 and 1500",
+        );
+      const res = lw.vreg();
+      const nullB = lw.newBlock();
+      const join = lw.newBlock();
+      checkBounds(lw, v.ptr, n, nullB, e);
+      lw.emit({ op: "mov", dst: res, src: reg(v.ptr) });
+      lw.jump(join);
+      lw.switchTo(nullB);
+      lw.emit({ op: "mov", dst: res, src: imm(0) });
+      lw.jump(join);
+      lw.switchTo(join);
+      return { k: "view", view: "bytes", ptr: res, n };
+    }
+  }
+  if (v.view === "bytes") {
+    if (method === "at") {
+      const i = constArg(0, "the index");
+      if (typeof i !== "number" || !Number.isInteger(i) || i < 0 || i >= v.n!)
+        throw CompileError.at(
+          args[0] ?? e,
+          Code.BadApi,
+          `at(i): i must be a constant below ${v.n}`,
+        );
+      return byte(lw, p, i);
+    }
+    if (method === "startsWith" || method === "equals") {
+      const s = constArg(0, "the literal");
+      if (typeof s !== "string")
+        throw CompileError.at(args[0] ?? e, Code.BadApi, `${method}() takes a string literal`);
+      const bytes = [...s].map((ch) => ch.charCodeAt(0));
+      if (bytes.some((b) => b > 0x7f))
+        throw CompileError.at(
+          args[0]!,
+          Code.BadApi,
+          `${method}(): only ASCII literals are supported`,
+        );
+      if (bytes.length > v.n! || (method === "equals" && bytes.length !== v.n))
+        throw CompileError.at(
+          args[0]!,
+          Code.BadApi,
+          `${method}(${JSON.stringify(s)}): the literal has ${bytes.length} bytes but only ${v.n} were read; read(${bytes.length}) or more`,
+        );
+      const own = targets ?? { t: lw.newBlock(), f: lw.newBlock() };
+      let o = 0;
+      while (o < bytes.length) {
+        const n =
+          bytes.length - o >= 8 ? 8 : bytes.length - o >= 4 ? 4 : bytes.length - o >= 2 ? 2 : 1;
+        let k = 0n;
+        for (let i = n - 1; i >= 0; i--) k = (k << 8n) | BigInt(bytes[o + i]!);
+        const x = lw.load(p, o, n as 1 | 2 | 4 | 8);
+        const next = lw.newBlock();
+        lw.branch("ne", reg(x), imm(BigInt.asIntN(64, k)), own.f, next);
+        lw.switchTo(next);
+        o += n;
+      }
+      lw.jump(own.t);
+      if (targets) return "branched";
+      const r = lw.vreg();
+      const join = lw.newBlock();
+      lw.switchTo(own.t);
+      lw.emit({ op: "mov", dst: r, src: imm(1) });
+      lw.jump(join);
+      lw.switchTo(own.f);
+      lw.emit({ op: "mov", dst: r, src: imm(0) });
+      lw.jump(join);
+      lw.switchTo(join);
+      return { k: "int", op: reg(r) };
+    }
+  }
+  throw CompileError.at(e, Code.BadApi, `packet ${v.view} view has no method ${method}()`);
+}

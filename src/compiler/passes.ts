@@ -1,0 +1,351 @@
+// IR clean-up passes: unreachable-block removal (the verifier rejects unreachable code),
+// constant folding with branch folding, copy propagation, dead code elimination.
+//
+// Vregs with several definitions (joins) are never folded or propagated: only a vreg defined
+// exactly once has one value. Memory bases stay registers (eBPF addresses through registers).
+import {
+  defOf,
+  hasSideEffect,
+  imm,
+  successors,
+  termUses,
+  usesOf,
+  type Block,
+  type CmpOp,
+  type Func,
+  type Instr,
+  type Operand,
+  type Terminator,
+  type VReg,
+} from "./ir.js";
+
+export function optimize(f: Func): Func {
+  for (let round = 0; round < 8; round++) {
+    let changed = removeUnreachable(f);
+    changed = foldConstants(f) || changed;
+    changed = propagateCopies(f) || changed;
+    changed = eliminateDeadCode(f) || changed;
+    changed = threadJumps(f) || changed;
+    if (!changed) break;
+  }
+  removeUnreachable(f);
+  return f;
+}
+
+/** Drop blocks not reachable from the entry and renumber the rest in order. */
+export function removeUnreachable(f: Func): boolean {
+  const seen = new Set<number>([0]);
+  const work = [0];
+  while (work.length) {
+    const b = f.blocks[work.pop()!]!;
+    for (const s of successors(b.term))
+      if (!seen.has(s)) {
+        seen.add(s);
+        work.push(s);
+      }
+  }
+  if (seen.size === f.blocks.length) return false;
+  const kept = f.blocks.filter((b) => seen.has(b.id));
+  const map = new Map<number, number>();
+  kept.forEach((b, i) => map.set(b.id, i));
+  for (const b of kept) {
+    b.id = map.get(b.id)!;
+    const t = b.term;
+    if (t.op === "jmp") t.target = map.get(t.target)!;
+    else if (t.op === "br") {
+      t.t = map.get(t.t)!;
+      t.f = map.get(t.f)!;
+    }
+  }
+  f.blocks = kept;
+  return true;
+}
+
+function defCounts(f: Func): Map<VReg, number> {
+  const n = new Map<VReg, number>([[f.ctx, 1]]);
+  for (const b of f.blocks)
+    for (const i of b.instrs) {
+      const d = defOf(i);
+      if (d !== undefined) n.set(d, (n.get(d) ?? 0) + 1);
+    }
+  return n;
+}
+
+const s64 = (v: bigint) => BigInt.asIntN(64, v);
+const u64 = (v: bigint) => BigInt.asUintN(64, v);
+
+function evalAlu(op: string, a: bigint, b: bigint): bigint {
+  switch (op) {
+    case "add":
+      return s64(a + b);
+    case "sub":
+      return s64(a - b);
+    case "mul":
+      return s64(a * b);
+    case "div":
+      return b === 0n ? 0n : s64(u64(a) / u64(b));
+    case "mod":
+      return b === 0n ? a : s64(u64(a) % u64(b));
+    case "and":
+      return s64(a & b);
+    case "or":
+      return s64(a | b);
+    case "xor":
+      return s64(a ^ b);
+    case "lsh":
+      return s64(a << (b & 63n));
+    case "rsh":
+      return s64(u64(a) >> (b & 63n));
+    case "arsh":
+      return s64(a) >> (b & 63n);
+  }
+  throw new Error(`internal: unknown alu op ${op}`);
+}
+
+export function evalCmp(c: CmpOp, a: bigint, b: bigint): boolean {
+  switch (c) {
+    case "eq":
+      return s64(a) === s64(b);
+    case "ne":
+      return s64(a) !== s64(b);
+    case "gt":
+      return u64(a) > u64(b);
+    case "ge":
+      return u64(a) >= u64(b);
+    case "lt":
+      return u64(a) < u64(b);
+    case "le":
+      return u64(a) <= u64(b);
+    case "sgt":
+      return s64(a) > s64(b);
+    case "sge":
+      return s64(a) >= s64(b);
+    case "slt":
+      return s64(a) < s64(b);
+    case "sle":
+      return s64(a) <= s64(b);
+    case "set":
+      return (a & b) !== 0n;
+  }
+}
+
+function bswap(v: bigint, bits: number): bigint {
+  let x = BigInt.asUintN(bits, v);
+  let y = 0n;
+  for (let i = 0; i < bits / 8; i++) {
+    y = (y << 8n) | (x & 0xffn);
+    x >>= 8n;
+  }
+  return y;
+}
+
+/** Replace single-def constant vregs by their value; fold ALU ops and branches on constants. */
+export function foldConstants(f: Func): boolean {
+  let changed = false;
+  const defs = defCounts(f);
+  const consts = new Map<VReg, bigint>();
+  for (const b of f.blocks)
+    for (const i of b.instrs)
+      if (i.op === "mov" && i.src.kind === "imm" && defs.get(i.dst) === 1)
+        consts.set(i.dst, i.src.value);
+  const sub = (o: Operand): Operand => {
+    if (o.kind === "reg" && consts.has(o.id)) {
+      changed = true;
+      return imm(consts.get(o.id)!);
+    }
+    return o;
+  };
+  for (const b of f.blocks) {
+    b.instrs = b.instrs.map((i): Instr => {
+      switch (i.op) {
+        case "mov":
+          return { ...i, src: sub(i.src) };
+        case "alu": {
+          const a = sub(i.a);
+          const bb = sub(i.b);
+          if (a.kind === "imm" && bb.kind === "imm") {
+            changed = true;
+            return {
+              op: "mov",
+              dst: i.dst,
+              src: imm(evalAlu(i.alu, a.value, bb.value)),
+              ...(i.loc ? { loc: i.loc } : {}),
+            };
+          }
+          // x + 0, x | 0, x - 0 … are copies
+          if (
+            bb.kind === "imm" &&
+            bb.value === 0n &&
+            ["add", "sub", "or", "xor", "lsh", "rsh", "arsh"].includes(i.alu)
+          ) {
+            changed = true;
+            return { op: "mov", dst: i.dst, src: a, ...(i.loc ? { loc: i.loc } : {}) };
+          }
+          return { ...i, a, b: bb };
+        }
+        case "neg": {
+          const a = sub(i.a);
+          if (a.kind === "imm")
+            return { op: "mov", dst: i.dst, src: imm(-a.value), ...(i.loc ? { loc: i.loc } : {}) };
+          return { ...i, a };
+        }
+        case "bswap": {
+          const a = sub(i.a);
+          if (a.kind === "imm")
+            return {
+              op: "mov",
+              dst: i.dst,
+              src: imm(bswap(a.value, i.bits)),
+              ...(i.loc ? { loc: i.loc } : {}),
+            };
+          return { ...i, a };
+        }
+        case "store":
+        case "atomicAdd":
+          return { ...i, value: sub(i.value) };
+        case "call":
+          return { ...i, args: i.args.map(sub) };
+        default:
+          return i;
+      }
+    });
+    const t = b.term;
+    if (t.op === "br") {
+      const a = sub(t.a);
+      const bb = sub(t.b);
+      if (a.kind === "imm" && bb.kind === "imm") {
+        b.term = {
+          op: "jmp",
+          target: evalCmp(t.cond, a.value, bb.value) ? t.t : t.f,
+          ...(t.loc ? { loc: t.loc } : {}),
+        };
+        changed = true;
+      } else if (t.t === t.f) {
+        b.term = { op: "jmp", target: t.t, ...(t.loc ? { loc: t.loc } : {}) };
+        changed = true;
+      } else b.term = { ...t, a, b: bb };
+    } else if (t.op === "ret") b.term = { ...t, value: sub(t.value) };
+  }
+  return changed;
+}
+
+/** `d = mov s` with both single-def: uses of d read s instead. */
+export function propagateCopies(f: Func): boolean {
+  const defs = defCounts(f);
+  const alias = new Map<VReg, VReg>();
+  for (const b of f.blocks)
+    for (const i of b.instrs)
+      if (
+        i.op === "mov" &&
+        i.src.kind === "reg" &&
+        defs.get(i.dst) === 1 &&
+        defs.get(i.src.id) === 1 &&
+        i.dst !== i.src.id
+      )
+        alias.set(i.dst, i.src.id);
+  if (alias.size === 0) return false;
+  const root = (v: VReg): VReg => {
+    let r = v;
+    for (let n = 0; alias.has(r) && n < 1000; n++) r = alias.get(r)!;
+    return r;
+  };
+  let changed = false;
+  const op = (o: Operand): Operand => {
+    if (o.kind === "reg" && alias.has(o.id)) {
+      changed = true;
+      return { kind: "reg", id: root(o.id) };
+    }
+    return o;
+  };
+  const base = <B extends { kind: string }>(b: B): B =>
+    b.kind === "reg" ? (op(b as unknown as Operand) as unknown as B) : b;
+  for (const b of f.blocks) {
+    b.instrs = b.instrs.map((i): Instr => {
+      switch (i.op) {
+        case "mov":
+          return { ...i, src: op(i.src) };
+        case "alu":
+          return { ...i, a: op(i.a), b: op(i.b) };
+        case "neg":
+        case "bswap":
+          return { ...i, a: op(i.a) };
+        case "load":
+          return { ...i, base: base(i.base) };
+        case "store":
+        case "atomicAdd":
+          return { ...i, base: base(i.base), value: op(i.value) };
+        case "call":
+          return { ...i, args: i.args.map(op) };
+        default:
+          return i;
+      }
+    });
+    const t: Terminator = b.term;
+    if (t.op === "br") b.term = { ...t, a: op(t.a), b: op(t.b) };
+    else if (t.op === "ret") b.term = { ...t, value: op(t.value) };
+  }
+  return changed;
+}
+
+/** Remove definitions nobody reads (calls stay, without their result). */
+export function eliminateDeadCode(f: Func): boolean {
+  let changed = false;
+  for (;;) {
+    const used = new Set<VReg>();
+    for (const b of f.blocks) {
+      for (const i of b.instrs) for (const u of usesOf(i)) used.add(u);
+      for (const u of termUses(b.term)) used.add(u);
+    }
+    let removed = false;
+    for (const b of f.blocks) {
+      b.instrs = b.instrs.filter((i) => {
+        const d = defOf(i);
+        if (d === undefined || used.has(d)) return true;
+        if (i.op === "call") {
+          if (i.dst !== undefined) {
+            i.dst = undefined;
+            removed = true;
+          }
+          return true;
+        }
+        if (hasSideEffect(i)) return true;
+        removed = true;
+        return false;
+      });
+    }
+    if (!removed) break;
+    changed = true;
+  }
+  return changed;
+}
+
+/** Jumps to empty blocks that only jump on go straight to the final target. */
+export function threadJumps(f: Func): boolean {
+  const forward = new Map<number, number>();
+  for (const b of f.blocks)
+    if (b.instrs.length === 0 && b.term.op === "jmp" && b.term.target !== b.id)
+      forward.set(b.id, b.term.target);
+  if (forward.size === 0) return false;
+  const final = (id: number): number => {
+    let x = id;
+    for (let n = 0; forward.has(x) && n < 64; n++) x = forward.get(x)!;
+    return x;
+  };
+  let changed = false;
+  const retarget = (id: number): number => {
+    const r = final(id);
+    if (r !== id) changed = true;
+    return r;
+  };
+  for (const b of f.blocks) {
+    const t = b.term;
+    if (t.op === "jmp") t.target = retarget(t.target);
+    else if (t.op === "br") {
+      t.t = retarget(t.t);
+      t.f = retarget(t.f);
+    }
+  }
+  return changed;
+}
+
+export type { Block };

@@ -1,0 +1,153 @@
+// Linear-scan register allocation over the blocks in layout order.
+//
+// Registers: r1–r4 and r6–r9 hold vregs; r0 and r5 are scratch for instruction selection
+// (spill reloads, 64-bit immediates, results on their way to a spill slot). A value live
+// across a helper call (or used as a call argument) may not sit in r1–r5, which calls clobber
+// and argument set-up overwrites, so it gets r6–r9 or a stack slot. Spills are full 8-byte
+// aligned slots, the only form in which the verifier keeps a spilled pointer's type and range.
+import { defOf, successors, termUses, usesOf, type Func, type VReg } from "./ir.js";
+
+export type Location = { kind: "reg"; reg: number } | { kind: "spill"; index: number };
+
+export interface Allocation {
+  loc: Map<VReg, Location>;
+  /** number of 8-byte spill slots */
+  spillSlots: number;
+}
+
+const CALLER_SAVED = [1, 2, 3, 4];
+const CALLEE_SAVED = [6, 7, 8, 9];
+
+interface Interval {
+  v: VReg;
+  start: number;
+  end: number;
+  crossesCall: boolean;
+}
+
+export function allocate(f: Func): Allocation {
+  // Positions: instruction k of the function gets 2k; a block's terminator follows its body.
+  const blockStart: number[] = [];
+  const blockEnd: number[] = [];
+  const calls: number[] = [];
+  let pos = 0;
+  for (const b of f.blocks) {
+    blockStart.push(pos);
+    for (const i of b.instrs) {
+      if (i.op === "call") calls.push(pos);
+      pos += 2;
+    }
+    blockEnd.push(pos); // terminator position
+    pos += 2;
+  }
+
+  // Liveness (backward dataflow over blocks).
+  const n = f.blocks.length;
+  const use: Set<VReg>[] = [];
+  const def: Set<VReg>[] = [];
+  for (const b of f.blocks) {
+    const u = new Set<VReg>();
+    const d = new Set<VReg>();
+    for (const i of b.instrs) {
+      for (const x of usesOf(i)) if (!d.has(x)) u.add(x);
+      const y = defOf(i);
+      if (y !== undefined) d.add(y);
+    }
+    for (const x of termUses(b.term)) if (!d.has(x)) u.add(x);
+    use.push(u);
+    def.push(d);
+  }
+  const liveIn: Set<VReg>[] = f.blocks.map(() => new Set());
+  const liveOut: Set<VReg>[] = f.blocks.map(() => new Set());
+  for (let changed = true; changed;) {
+    changed = false;
+    for (let k = n - 1; k >= 0; k--) {
+      const out = liveOut[k]!;
+      for (const s of successors(f.blocks[k]!.term))
+        for (const x of liveIn[s]!)
+          if (!out.has(x)) {
+            out.add(x);
+            changed = true;
+          }
+      const inn = liveIn[k]!;
+      for (const x of use[k]!)
+        if (!inn.has(x)) {
+          inn.add(x);
+          changed = true;
+        }
+      for (const x of out)
+        if (!def[k]!.has(x) && !inn.has(x)) {
+          inn.add(x);
+          changed = true;
+        }
+    }
+  }
+
+  // One conservative interval per vreg: from its first appearance to its last.
+  const lo = new Map<VReg, number>();
+  const hi = new Map<VReg, number>();
+  const touch = (v: VReg, p: number) => {
+    if (!lo.has(v) || p < lo.get(v)!) lo.set(v, p);
+    if (!hi.has(v) || p > hi.get(v)!) hi.set(v, p);
+  };
+  touch(f.ctx, -1); // arrives in r1 before the first instruction
+  f.blocks.forEach((b, k) => {
+    for (const x of liveIn[k]!) touch(x, blockStart[k]!);
+    for (const x of liveOut[k]!) touch(x, blockEnd[k]! + 1);
+    let p = blockStart[k]!;
+    for (const i of b.instrs) {
+      for (const x of usesOf(i)) touch(x, p);
+      const d = defOf(i);
+      if (d !== undefined) touch(d, p);
+      p += 2;
+    }
+    for (const x of termUses(b.term)) touch(x, blockEnd[k]!);
+  });
+
+  const intervals: Interval[] = [...lo.keys()].map((v) => {
+    const start = lo.get(v)!;
+    const end = hi.get(v)!;
+    return { v, start, end, crossesCall: calls.some((c) => start < c && c <= end) };
+  });
+  intervals.sort((a, b) => a.start - b.start || a.v - b.v);
+
+  const loc = new Map<VReg, Location>();
+  const active: { iv: Interval; reg: number }[] = [];
+  const spilled: Interval[] = [];
+  for (const iv of intervals) {
+    for (let k = active.length - 1; k >= 0; k--)
+      if (active[k]!.iv.end < iv.start) active.splice(k, 1);
+    const allowed = iv.crossesCall ? CALLEE_SAVED : [...CALLER_SAVED, ...CALLEE_SAVED];
+    const busy = new Set(active.map((a) => a.reg));
+    const free = allowed.find((r) => !busy.has(r));
+    if (free !== undefined) {
+      active.push({ iv, reg: free });
+      loc.set(iv.v, { kind: "reg", reg: free });
+      continue;
+    }
+    // Spill whichever of the conflicting intervals ends last.
+    let victim: { iv: Interval; reg: number } | undefined;
+    for (const a of active)
+      if (allowed.includes(a.reg) && (!victim || a.iv.end > victim.iv.end)) victim = a;
+    if (victim && victim.iv.end > iv.end) {
+      active.splice(active.indexOf(victim), 1);
+      spilled.push(victim.iv);
+      loc.delete(victim.iv.v);
+      active.push({ iv, reg: victim.reg });
+      loc.set(iv.v, { kind: "reg", reg: victim.reg });
+    } else spilled.push(iv);
+  }
+
+  // Spill slots, reused once an interval has ended.
+  spilled.sort((a, b) => a.start - b.start);
+  const slotEnd: number[] = [];
+  for (const iv of spilled) {
+    let s = slotEnd.findIndex((e) => e < iv.start);
+    if (s < 0) {
+      s = slotEnd.length;
+      slotEnd.push(iv.end);
+    } else slotEnd[s] = iv.end;
+    loc.set(iv.v, { kind: "spill", index: s });
+  }
+  return { loc, spillSlots: slotEnd.length };
+}

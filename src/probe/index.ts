@@ -1,0 +1,539 @@
+// `tsbpf/probe`: what probe authors import. These are typed declarations; the tsbpf compiler
+// recognises each one by its symbol and gives it eBPF meaning. Executed in Node they throw,
+// because probe code only makes sense inside the kernel.
+//
+// Keep this module free of runtime dependencies and of lib features beyond the compiler's
+// minimal lib (src/compiler/lib.ts): the compiler type-checks probes against it with noLib.
+import type { Infer, Type } from "../types/type.js";
+
+/** Thrown by every declaration here when run in Node. */
+function kernelOnly(): never {
+  throw new Error("probe code runs in the kernel; build it with tsbpf build");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Object-level declarations
+
+export interface ProgramOptions {
+  /** License string; GPL-only helpers (perf output, probe reads…) need a GPL-compatible one. */
+  license: string;
+  /** Kernel version word (`version` section); 0xfffffffe means "any" as in RedBPF. */
+  version?: number;
+}
+
+/** Declares the object's license and version. Call once at the top level of the probe. */
+export function program(options: ProgramOptions): void {
+  void options;
+  kernelOnly();
+}
+
+/** Map options shared by every map kind. */
+export interface MapOptions {
+  /** `max_entries` of the map. */
+  maxEntries: number;
+  /** `map_flags` (BPF_F_*), default 0. */
+  flags?: number;
+}
+
+/** Names a map: `const counts = map("counts", new HashMap(u32, u64, { maxEntries: 64 }))`. */
+export function map<M extends AnyMap>(name: string, definition: M): M {
+  void name;
+  return definition;
+}
+
+/** A key/value map. `get` returns a live reference into the map value (or null). */
+interface KeyValueMap<K extends Type, V extends Type> {
+  /** Looks up `key`; the result is a reference: assigning its fields updates the map. */
+  get(key: Infer<K>): Infer<V> | null;
+  /** Inserts or replaces; returns 0 or a negative errno. */
+  set(key: Infer<K>, value: Infer<V>, flags?: number): number;
+  /** Deletes; returns 0 or a negative errno (-ENOENT when absent). */
+  delete(key: Infer<K>): number;
+}
+
+export class HashMap<K extends Type, V extends Type> implements KeyValueMap<K, V> {
+  declare private readonly __kind: "hash";
+  constructor(key: K, value: V, options: MapOptions) {
+    (void key, value, options);
+    kernelOnly();
+  }
+  get(key: Infer<K>): Infer<V> | null {
+    void key;
+    return kernelOnly();
+  }
+  set(key: Infer<K>, value: Infer<V>, flags?: number): number {
+    (void key, value, flags);
+    return kernelOnly();
+  }
+  delete(key: Infer<K>): number {
+    void key;
+    return kernelOnly();
+  }
+}
+
+export class PerCpuHashMap<K extends Type, V extends Type> extends HashMap<K, V> {
+  declare private readonly __percpu: "percpu_hash";
+}
+
+export class LruHashMap<K extends Type, V extends Type> extends HashMap<K, V> {
+  declare private readonly __lru: "lru_hash";
+}
+
+export class LruPerCpuHashMap<K extends Type, V extends Type> extends HashMap<K, V> {
+  declare private readonly __lrupercpu: "lru_percpu_hash";
+}
+
+/** Keys are `u32` indexes below `maxEntries`; every entry exists (zeroed). */
+export class ArrayMap<V extends Type> {
+  declare private readonly __kind: "array";
+  constructor(value: V, options: MapOptions) {
+    (void value, options);
+    kernelOnly();
+  }
+  get(index: number): Infer<V> | null {
+    void index;
+    return kernelOnly();
+  }
+  set(index: number, value: Infer<V>, flags?: number): number {
+    (void index, value, flags);
+    return kernelOnly();
+  }
+}
+
+export class PerCpuArrayMap<V extends Type> extends ArrayMap<V> {
+  declare private readonly __percpu: "percpu_array";
+}
+
+/** Longest-prefix-match trie; the key type must start with a u32 prefix length. */
+export class LpmTrieMap<K extends Type, V extends Type> extends HashMap<K, V> {
+  declare private readonly __lpm: "lpm_trie";
+}
+
+/** Anything that can be sent through a perf or ring buffer. */
+export type Event<V extends Type> = Infer<V> | MapData<Infer<V>>;
+
+/** Perf event array: one ring per CPU, read with `Loader` events in user space. */
+export class PerfMap<V extends Type> {
+  declare private readonly __kind: "perf";
+  constructor(value: V, options?: Partial<MapOptions>) {
+    (void value, options);
+    kernelOnly();
+  }
+  /** `bpf_perf_event_output` on the current CPU; with MapData, packet bytes follow. */
+  insert(ctx: AnyContext, event: Event<V>): number {
+    (void ctx, event);
+    return kernelOnly();
+  }
+}
+
+/** BPF ring buffer; `maxEntries` is its size in bytes (a power of two, ≥ page size). */
+export class RingBuf<V extends Type> {
+  declare private readonly __kind: "ringbuf";
+  constructor(value: V, options: MapOptions) {
+    (void value, options);
+    kernelOnly();
+  }
+  /** `bpf_ringbuf_output`: copies the value; returns 0 or a negative errno. */
+  output(value: Infer<V>, flags?: number): number {
+    (void value, flags);
+    return kernelOnly();
+  }
+}
+
+/** Program array for tail calls. */
+export class ProgArray {
+  declare private readonly __kind: "prog_array";
+  constructor(options: MapOptions) {
+    void options;
+    kernelOnly();
+  }
+  /** Jumps to the program at `index`; returns only when the slot is empty. */
+  tailCall(ctx: AnyContext, index: number): void {
+    (void ctx, index);
+    kernelOnly();
+  }
+}
+
+/** Stack trace map for `getStackId`. */
+export class StackTraceMap {
+  declare private readonly __kind: "stack_trace";
+  constructor(options: MapOptions) {
+    void options;
+    kernelOnly();
+  }
+  /** `bpf_get_stackid`: an id into this map, or a negative errno. */
+  getStackId(ctx: AnyContext, flags?: number): number {
+    (void ctx, flags);
+    return kernelOnly();
+  }
+}
+
+export type AnyMap =
+  HashMap<Type, Type> | ArrayMap<Type> | PerfMap<Type> | RingBuf<Type> | ProgArray | StackTraceMap;
+
+/** A value followed by packet bytes in a perf event (RedBPF's MapData). */
+export class MapData<T> {
+  declare private readonly __kind: "mapdata";
+  declare readonly data: T;
+  /**
+   * `value`, then `offset` (u32: where the payload starts within the appended bytes) and
+   * `size` (u32: how many bytes of the packet, counted from its first byte, are appended).
+   */
+  static withPayload<T>(value: T, offset: number, size: number): MapData<T> {
+    (void value, offset, size);
+    return kernelOnly();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Packet views
+
+/** Bytes read from a packet, compared against string literals byte by byte. */
+export interface Bytes {
+  readonly length: number;
+  /** True when the bytes begin with the (ASCII) literal; it may not be longer than the read. */
+  startsWith(prefix: string): boolean;
+  /** True when the bytes are exactly the literal (same length as the read). */
+  equals(literal: string): boolean;
+  /** Byte at a constant index. */
+  at(index: number): number;
+}
+
+export interface EthernetHeader {
+  /** EtherType, host order (0x0800 IPv4, 0x86dd IPv6). */
+  readonly protocol: number;
+}
+
+export interface Ipv4Header {
+  readonly version: 4;
+  /** header length in bytes */
+  readonly headerLength: number;
+  readonly tos: number;
+  readonly totalLength: number;
+  readonly ttl: number;
+  /** IP protocol number (6 TCP, 17 UDP) */
+  readonly protocol: number;
+  /** source address as a number: 10.0.0.1 is 0x0a000001 */
+  readonly saddr: number;
+  readonly daddr: number;
+}
+
+/** A 16-byte IPv6 address; assign it to an `array(u8, 16)` field. */
+export interface Ipv6Address {
+  readonly __ipv6: true;
+  /** the first / last 8 bytes as a big-endian number */
+  readonly hi: bigint;
+  readonly lo: bigint;
+}
+
+export interface Ipv6Header {
+  readonly version: 6;
+  readonly payloadLength: number;
+  /** next header (6 TCP, 17 UDP); extension headers are not followed */
+  readonly protocol: number;
+  readonly hopLimit: number;
+  readonly saddr: Ipv6Address;
+  readonly daddr: Ipv6Address;
+}
+
+export type IpHeader = Ipv4Header | Ipv6Header;
+
+export interface TcpHeader {
+  readonly protocol: "tcp";
+  /** source port, host order */
+  source(): number;
+  dest(): number;
+  readonly seq: number;
+  readonly ackSeq: number;
+  /** flag byte (FIN 0x01, SYN 0x02, RST 0x04, PSH 0x08, ACK 0x10) */
+  readonly flags: number;
+  readonly window: number;
+}
+
+export interface UdpHeader {
+  readonly protocol: "udp";
+  source(): number;
+  dest(): number;
+  readonly length: number;
+}
+
+export type TransportHeader = TcpHeader | UdpHeader;
+
+/** The bytes after the transport header. */
+export interface Payload {
+  /** `n` (constant) bytes, or null when the packet is shorter. */
+  read(n: number): Bytes | null;
+  /** offset of the payload from the packet's first byte */
+  offset(): number;
+  /** payload length in bytes (to the end of the packet) */
+  len(): number;
+}
+
+/** Packet parsing shared by XDP, TC and cgroup skb contexts (direct packet access). */
+export interface PacketContext {
+  /** packet length in bytes */
+  len(): number;
+  eth(): EthernetHeader | null;
+  ip(): IpHeader | null;
+  transport(): TransportHeader | null;
+  data(): Payload | null;
+}
+
+export interface XdpContext extends PacketContext {
+  readonly __ctx: "xdp";
+  readonly ingressIfindex: number;
+  readonly rxQueueIndex: number;
+}
+
+/** `struct __sk_buff` fields shared by TC, socket filters and cgroup skb programs. */
+export interface SkBuffFields {
+  readonly len: number;
+  readonly pktType: number;
+  readonly mark: number;
+  readonly queueMapping: number;
+  /** EtherType in network order as the kernel stores it */
+  readonly protocol: number;
+  readonly vlanPresent: number;
+  readonly priority: number;
+  readonly ifindex: number;
+  readonly hash: number;
+}
+
+export interface TcContext extends SkBuffFields {
+  readonly __ctx: "tc";
+  packet(): PacketContext;
+}
+
+export interface SocketFilterContext extends SkBuffFields {
+  readonly __ctx: "socket";
+  /** `bpf_skb_load_bytes` of `n` (constant ≤ 8) bytes at `offset` as a big-endian number, or -1 */
+  loadBytes(offset: number, n: 1 | 2 | 4): number;
+}
+
+export interface CgroupSkbContext extends SkBuffFields {
+  readonly __ctx: "cgroup_skb";
+  packet(): PacketContext;
+}
+
+/** Tracepoint context: `fields` reads the event record laid out by `layout`. */
+export interface TracepointContext<F> {
+  readonly __ctx: "tracepoint";
+  readonly fields: F;
+}
+
+export interface RawTracepointContext {
+  readonly __ctx: "raw_tracepoint";
+  /** the i-th raw argument (constant index) */
+  arg(index: number): bigint;
+}
+
+/** `struct pt_regs` (x86-64) for kprobes and uprobes. */
+export interface Registers {
+  readonly __ctx: "regs";
+  parm1(): bigint;
+  parm2(): bigint;
+  parm3(): bigint;
+  parm4(): bigint;
+  parm5(): bigint;
+  /** return value (kretprobe / uretprobe) */
+  ret(): bigint;
+  ip(): bigint;
+  sp(): bigint;
+}
+
+export type AnyContext =
+  | XdpContext
+  | TcContext
+  | SocketFilterContext
+  | CgroupSkbContext
+  | TracepointContext<unknown>
+  | RawTracepointContext
+  | Registers;
+
+// ---------------------------------------------------------------------------------------------
+// Return codes
+
+export const XdpAction = { Aborted: 0, Drop: 1, Pass: 2, Tx: 3, Redirect: 4 } as const;
+export type XdpAction = (typeof XdpAction)[keyof typeof XdpAction];
+
+export const TcAction = {
+  Unspec: -1,
+  Ok: 0,
+  Reclassify: 1,
+  Shot: 2,
+  Pipe: 3,
+  Stolen: 4,
+  Redirect: 7,
+} as const;
+export type TcAction = (typeof TcAction)[keyof typeof TcAction];
+
+export const SkAction = { Drop: 0, Pass: 1 } as const;
+export type SkAction = (typeof SkAction)[keyof typeof SkAction];
+
+// ---------------------------------------------------------------------------------------------
+// Programs. Export the result: `export const name = xdp(...)`; `name` becomes the program.
+
+/** A compiled program; its kind decides the ELF section (libbpf SEC() names). */
+export interface ProgramDecl<Kind extends string> {
+  readonly __program: Kind;
+}
+
+function declare<K extends string>(): ProgramDecl<K> {
+  return kernelOnly();
+}
+
+export function xdp(fn: (ctx: XdpContext) => XdpAction): ProgramDecl<"xdp"> {
+  void fn;
+  return declare();
+}
+
+export function tc(fn: (ctx: TcContext) => TcAction): ProgramDecl<"tc"> {
+  void fn;
+  return declare();
+}
+
+/** Returns how many bytes of the packet to keep (0 drops it). */
+export function socketFilter(fn: (ctx: SocketFilterContext) => number): ProgramDecl<"socket"> {
+  void fn;
+  return declare();
+}
+
+export function cgroupSkb(
+  direction: "ingress" | "egress",
+  fn: (ctx: CgroupSkbContext) => SkAction,
+): ProgramDecl<"cgroup_skb"> {
+  (void direction, fn);
+  return declare();
+}
+
+/** `tracepoint/<category>/<name>`; `layout` describes the record after the 8-byte header. */
+export function tracepoint<L extends Type>(
+  category: string,
+  name: string,
+  layout: L,
+  fn: (ctx: TracepointContext<Infer<L>>) => number,
+): ProgramDecl<"tracepoint"> {
+  (void category, name, layout, fn);
+  return declare();
+}
+
+export function rawTracepoint(
+  name: string,
+  fn: (ctx: RawTracepointContext) => number,
+): ProgramDecl<"raw_tracepoint"> {
+  (void name, fn);
+  return declare();
+}
+
+export function tpBtf(
+  name: string,
+  fn: (ctx: RawTracepointContext) => number,
+): ProgramDecl<"tp_btf"> {
+  (void name, fn);
+  return declare();
+}
+
+export function kprobe(fn: (regs: Registers) => number, target: string): ProgramDecl<"kprobe"> {
+  (void fn, target);
+  return declare();
+}
+
+export function kretprobe(
+  fn: (regs: Registers) => number,
+  target: string,
+): ProgramDecl<"kretprobe"> {
+  (void fn, target);
+  return declare();
+}
+
+/** `uprobe` section; the loader attaches it to a binary and offset. */
+export function uprobe(fn: (regs: Registers) => number): ProgramDecl<"uprobe"> {
+  void fn;
+  return declare();
+}
+
+export function uretprobe(fn: (regs: Registers) => number): ProgramDecl<"uretprobe"> {
+  void fn;
+  return declare();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers (each is one BPF helper call)
+
+/** `bpf_get_current_pid_tgid`: tgid << 32 | pid */
+export function pidTgid(): bigint {
+  return kernelOnly();
+}
+/** `bpf_get_current_uid_gid`: gid << 32 | uid */
+export function uidGid(): bigint {
+  return kernelOnly();
+}
+export function ktimeGetNs(): bigint {
+  return kernelOnly();
+}
+export function ktimeGetBootNs(): bigint {
+  return kernelOnly();
+}
+export function prandom(): number {
+  return kernelOnly();
+}
+export function smpProcessorId(): number {
+  return kernelOnly();
+}
+/** `bpf_get_current_cgroup_id` */
+export function cgroupId(): bigint {
+  return kernelOnly();
+}
+/** `bpf_get_current_comm` into a `array(u8, 16)` field of a struct held on the stack */
+export function comm(into: ArrayLike<number>): number {
+  void into;
+  return kernelOnly();
+}
+/** `bpf_probe_read_user` / `_kernel` / `_user_str` / `_kernel_str` into an array field */
+export function probeReadUser(into: ArrayLike<number>, src: bigint): number {
+  (void into, src);
+  return kernelOnly();
+}
+export function probeReadKernel(into: ArrayLike<number>, src: bigint): number {
+  (void into, src);
+  return kernelOnly();
+}
+export function probeReadUserStr(into: ArrayLike<number>, src: bigint): number {
+  (void into, src);
+  return kernelOnly();
+}
+export function probeReadKernelStr(into: ArrayLike<number>, src: bigint): number {
+  (void into, src);
+  return kernelOnly();
+}
+/** `bpf_trace_printk`: a literal format and up to three integer arguments */
+export function tracePrintk(format: string, ...args: (number | bigint)[]): number {
+  (void format, args);
+  return kernelOnly();
+}
+/** `bpf_redirect(ifindex, flags)` */
+export function redirect(ifindex: number, flags?: number): number {
+  (void ifindex, flags);
+  return kernelOnly();
+}
+/** Any helper by id with integer arguments (at most five). */
+export function helper(id: number, ...args: (number | bigint)[]): bigint {
+  (void id, args);
+  return kernelOnly();
+}
+
+/** Atomically adds `by` to a numeric field of a map value (`lock xadd`). */
+export function atomicAdd<T, K extends keyof T>(target: T, field: K, by: number | bigint): void {
+  (void target, field, by);
+  kernelOnly();
+}
+
+/** Converts a 64-bit value to number / bigint in probe code (no runtime cost). */
+export function toNumber(value: number | bigint): number {
+  void value;
+  return kernelOnly();
+}
+export function toBigInt(value: number | bigint): bigint {
+  void value;
+  return kernelOnly();
+}
