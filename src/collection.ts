@@ -6,7 +6,12 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parseObject, type BpfObject, type MapSpec, type ProgramSpec } from "./obj/object.js";
 import { encodeBtf } from "./obj/btf.js";
-import { kernelFuncInfo, kernelLineInfo, KERNEL_FUNC_INFO_SIZE, KERNEL_LINE_INFO_SIZE } from "./obj/btf-ext.js";
+import {
+  kernelFuncInfo,
+  kernelLineInfo,
+  KERNEL_FUNC_INFO_SIZE,
+  KERNEL_LINE_INFO_SIZE,
+} from "./obj/btf-ext.js";
 import { BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE, encodeInsns, type Insn } from "./obj/insn.js";
 import { BpfFlags, MapType, ProgType, nameOf } from "./obj/consts.js";
 import { btfLoad, progLoad } from "./sys/bpf.js";
@@ -71,7 +76,9 @@ export class Collection implements Disposable {
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       throw new Error(
-        code === "ENOENT" ? `no such object file: ${path}` : `cannot read ${path}: ${(e as Error).message}`,
+        code === "ENOENT"
+          ? `no such object file: ${path}`
+          : `cannot read ${path}: ${(e as Error).message}`,
       );
     }
     return Collection.load(bytes, opts);
@@ -126,7 +133,9 @@ export class Collection implements Disposable {
   map(name: string): BpfMap {
     const m = this.maps.get(name);
     if (!m)
-      throw new Error(`no map named ${name} (the object has: ${[...this.maps.keys()].join(", ") || "none"})`);
+      throw new Error(
+        `no map named ${name} (the object has: ${[...this.maps.keys()].join(", ") || "none"})`,
+      );
     return m;
   }
 
@@ -159,7 +168,9 @@ function loadBtf(object: BpfObject, warn: (m: string) => void): FD | undefined {
     return btfLoad(encodeBtf(object.btf)).fd;
   } catch (e) {
     // Like libbpf: an object whose BTF this kernel rejects still loads, without BTF.
-    warn(`kernel rejected the object's BTF, loading without it: ${(e as Error).message.split("\n")[0]}`);
+    warn(
+      `kernel rejected the object's BTF, loading without it: ${(e as Error).message.split("\n")[0]}`,
+    );
     return undefined;
   }
 }
@@ -243,9 +254,11 @@ function newMap(spec: MapSpec, btf: FD | undefined, warn: (m: string) => void): 
 
 function checkCompatible(spec: MapSpec, map: BpfMap, what: string): void {
   const diff: string[] = [];
-  if (map.type !== spec.type) diff.push(`type ${nameOf(MapType, map.type)} vs ${nameOf(MapType, spec.type)}`);
+  if (map.type !== spec.type)
+    diff.push(`type ${nameOf(MapType, map.type)} vs ${nameOf(MapType, spec.type)}`);
   if (map.keySize !== spec.keySize) diff.push(`key size ${map.keySize} vs ${spec.keySize}`);
-  if (map.valueSize !== spec.valueSize) diff.push(`value size ${map.valueSize} vs ${spec.valueSize}`);
+  if (map.valueSize !== spec.valueSize)
+    diff.push(`value size ${map.valueSize} vs ${spec.valueSize}`);
   if (map.maxEntries !== spec.maxEntries && spec.type !== MapType.PERF_EVENT_ARRAY)
     diff.push(`max entries ${map.maxEntries} vs ${spec.maxEntries}`);
   if (diff.length)
@@ -256,7 +269,11 @@ function checkCompatible(spec: MapSpec, map: BpfMap, what: string): void {
 }
 
 /** Writes a global data section's initial bytes (with overrides), then freezes .rodata. */
-function initGlobal(spec: MapSpec, map: BpfMap, values: Record<string, number | bigint | Uint8Array>): void {
+function initGlobal(
+  spec: MapSpec,
+  map: BpfMap,
+  values: Record<string, number | bigint | Uint8Array>,
+): void {
   const g = spec.global!;
   const data = new Uint8Array(spec.valueSize);
   if (spec.initialData) data.set(spec.initialData.subarray(0, data.length));
@@ -276,7 +293,8 @@ function initGlobal(spec: MapSpec, map: BpfMap, values: Record<string, number | 
       if (big < -(1n << (bits - 1n)) || big >= 1n << bits)
         throw new Error(`global ${v.name}: ${val} does not fit in ${v.size} bytes`);
       const u = BigInt.asUintN(Number(bits), big);
-      for (let i = 0; i < v.size; i++) dv.setUint8(v.offset + i, Number((u >> BigInt(8 * i)) & 0xffn));
+      for (let i = 0; i < v.size; i++)
+        dv.setUint8(v.offset + i, Number((u >> BigInt(8 * i)) & 0xffn));
     }
   }
   map.set(new Uint8Array(4), data);
@@ -300,11 +318,14 @@ function relocate(spec: ProgramSpec, maps: ReadonlyMap<string, BpfMap>): Insn[] 
   const insns = spec.insns.map((i) => ({ ...i }));
   for (const r of spec.relocations) {
     const map = maps.get(r.map);
-    if (!map) throw new Error(`program ${spec.name}: instruction ${r.insn} refers to unknown map ${r.map}`);
+    if (!map)
+      throw new Error(`program ${spec.name}: instruction ${r.insn} refers to unknown map ${r.map}`);
     const lo = insns[r.insn];
     const hi = insns[r.insn + 1];
     if (!lo || !hi)
-      throw new Error(`program ${spec.name}: relocation at instruction ${r.insn} is outside the program`);
+      throw new Error(
+        `program ${spec.name}: relocation at instruction ${r.insn} is outside the program`,
+      );
     lo.imm = map.fd;
     if (r.kind === "map") {
       lo.src = BPF_PSEUDO_MAP_FD;
@@ -326,7 +347,11 @@ function loadProgram(
   const insns = relocate(spec, maps);
   const info = spec.sectionInfo;
   let attachBtfId: number | undefined;
-  if (info && (info.kind === "tp_btf" || info.kind === "fentry" || info.kind === "fexit") && info.target) {
+  if (
+    info &&
+    (info.kind === "tp_btf" || info.kind === "fentry" || info.kind === "fexit") &&
+    info.target
+  ) {
     const name = info.kind === "tp_btf" ? `btf_trace_${info.target}` : info.target;
     attachBtfId = kernelBtfTypeId(name, info.kind === "tp_btf" ? "typedef" : "func");
     if (attachBtfId === undefined)
@@ -342,7 +367,10 @@ function loadProgram(
       license: spec.license || object.license,
       name: kernelName(spec.name),
       kernVersion: object.kernelVersion,
-      ...(info?.expectedAttachType !== undefined && { expectedAttachType: info.expectedAttachType }),
+      ...(info?.progFlags && { flags: info.progFlags }),
+      ...(info?.expectedAttachType !== undefined && {
+        expectedAttachType: info.expectedAttachType,
+      }),
       ...(attachBtfId !== undefined && { attachBtfId }),
       ...(withBtf && {
         btfFd: btf.fd,
@@ -360,7 +388,8 @@ function loadProgram(
   } catch (e) {
     if (e instanceof SysError && e.syscall === "BPF_PROG_LOAD" && e.log)
       throw new VerifierError(spec.name, e.errno, e.log, spec.lineInfo);
-    if (e instanceof SysError) e.message = `cannot load program ${spec.name} (section ${spec.section}): ${e.message}`;
+    if (e instanceof SysError)
+      e.message = `cannot load program ${spec.name} (section ${spec.section}): ${e.message}`;
     throw e;
   }
 }

@@ -11,7 +11,13 @@ export * from "./link/index.js";
 export { VerifierError, type SourceLine } from "./verifier.js";
 export { SysError } from "./sys/errors.js";
 export { ObjectError } from "./obj/errors.js";
-export { parseObject, type BpfObject, type MapSpec, type ProgramSpec, type Relocation } from "./obj/object.js";
+export {
+  parseObject,
+  type BpfObject,
+  type MapSpec,
+  type ProgramSpec,
+  type Relocation,
+} from "./obj/object.js";
 export { parseSectionName, type ProgramSection, type ProgramKind } from "./obj/section.js";
 export { disassemble } from "./obj/disasm.js";
 export { MapType, ProgType, AttachType, XdpFlags } from "./obj/consts.js";

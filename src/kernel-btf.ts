@@ -30,7 +30,11 @@ function extraSize(kind: number, vlen: number): number {
   }
 }
 
-const kindNumbers = { func: BtfKind.FUNC, typedef: BtfKind.TYPEDEF, struct: BtfKind.STRUCT } as const;
+const kindNumbers = {
+  func: BtfKind.FUNC,
+  typedef: BtfKind.TYPEDEF,
+  struct: BtfKind.STRUCT,
+} as const;
 
 /** The id of the first type of `kind` named `name` in raw BTF bytes, or undefined. */
 export function findBtfTypeId(

@@ -9,8 +9,13 @@ import type { BpfMap } from "./map.js";
 import type { Program } from "./program.js";
 import type { AttachOptions, Link, XdpMode } from "./link/index.js";
 import { MapType } from "./obj/consts.js";
-import { mergeReaders, RingBufReader, PerfReader, type EventBatch, type EventReader } from "./reader/index.js";
-
+import {
+  mergeReaders,
+  RingBufReader,
+  PerfReader,
+  type EventBatch,
+  type EventReader,
+} from "./reader/index.js";
 
 export interface XdpOptions {
   /** attach mode; default lets the kernel pick (native when the driver supports it) */
@@ -100,7 +105,11 @@ export class Loaded implements Disposable, AsyncDisposable {
   #events: AsyncIterable<EventBatch> | undefined;
   #closed = false;
 
-  private constructor(collection: Collection, links: { program: Program; link: Link }[], readers: EventReader[]) {
+  private constructor(
+    collection: Collection,
+    links: { program: Program; link: Link }[],
+    readers: EventReader[],
+  ) {
     this.collection = collection;
     this.links = links;
     this.#readers = readers;

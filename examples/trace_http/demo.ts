@@ -50,7 +50,9 @@ function tearDown(): void {
 
 /** Runs `cmd` in a namespace; resolves when `ready` appears on its stdout (echoing lines). */
 function start(ns: string, cmd: string[], ready: RegExp | undefined, echo: (l: string) => void) {
-  const child = spawn("ip", ["netns", "exec", ns, ...cmd], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn("ip", ["netns", "exec", ns, ...cmd], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   children.push(child);
   return new Promise<ChildProcess>((resolve, reject) => {
     let buf = "";
@@ -103,7 +105,9 @@ async function main(): Promise<void> {
   if (!elf) throw new Error("usage: demo ELF");
   const node = process.execPath;
   setUp();
-  console.log(`== network namespaces ${SRV} (10.200.0.1) and ${CLI} (10.200.0.2), joined by a veth pair`);
+  console.log(
+    `== network namespaces ${SRV} (10.200.0.1) and ${CLI} (10.200.0.2), joined by a veth pair`,
+  );
   await start(SRV, [node, "-e", SERVER], /listening/, () => {});
   console.log(`== HTTP server on port ${PORT} in ${SRV}`);
 

@@ -7,7 +7,8 @@ import { networkInterfaces } from "node:os";
 import { Loader, MapData } from "tsbpf";
 import { RequestInfo } from "./shared.js";
 
-const USAGE = "usage: loader IFACE ELF\n  attach the HTTP tracer in ELF to IFACE and print `IP - REQUEST LINE` per request";
+const USAGE =
+  "usage: loader IFACE ELF\n  attach the HTTP tracer in ELF to IFACE and print `IP - REQUEST LINE` per request";
 
 /** The client address: IPv4 from RequestInfo (network order bytes), IPv6 from the packet. */
 export function clientAddress(saddr: number, packet: Uint8Array): string {
@@ -25,7 +26,7 @@ export function clientAddress(saddr: number, packet: Uint8Array): string {
 function compressIpv6(words: string[]): string {
   let best = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (words[i] !== "0") {
       i++;
       continue;
@@ -62,7 +63,8 @@ async function main(argv: string[]): Promise<number> {
   }
 
   await using loaded = await Loader.create().xdp(iface).loadFile(elf);
-  for (const { program } of loaded.links) console.log(`Loaded: ${program.name}, ${program.kindLabel}`);
+  for (const { program } of loaded.links)
+    console.log(`Loaded: ${program.name}, ${program.kindLabel}`);
 
   const stop = () => loaded.close(); // ends the loop below; links detach
   process.once("SIGINT", stop);
@@ -71,7 +73,10 @@ async function main(argv: string[]): Promise<number> {
     if (lost) console.error(`(${lost} requests lost: the perf ring was full)`);
     for (const raw of events) {
       const { data, payload, offset } = MapData.decode(RequestInfo, raw);
-      const packet = raw.subarray(MapData.headerSize(RequestInfo), MapData.headerSize(RequestInfo) + offset);
+      const packet = raw.subarray(
+        MapData.headerSize(RequestInfo),
+        MapData.headerSize(RequestInfo) + offset,
+      );
       console.log(`${clientAddress(data.saddr, packet)} - ${requestLine(payload)}`);
     }
   }

@@ -6,7 +6,8 @@ import { Loader, type Loaded } from "../loader.js";
 import { hexdump } from "./hexdump.js";
 import { reportError, UsageError, type LoadCliOptions } from "./main.js";
 
-const toHex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
+const toHex = (b: Uint8Array): string =>
+  Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
 
 export async function runLoad(file: string, opts: LoadCliOptions): Promise<number> {
   try {
@@ -57,11 +58,12 @@ export async function runLoad(file: string, opts: LoadCliOptions): Promise<numbe
       }
     }
     // No perf/ring maps: nothing to stream, stay attached until interrupted.
-    if (!stopping) await new Promise<void>((resolve) => {
-      const done = () => resolve();
-      process.once("SIGINT", done);
-      process.once("SIGTERM", done);
-    });
+    if (!stopping)
+      await new Promise<void>((resolve) => {
+        const done = () => resolve();
+        process.once("SIGINT", done);
+        process.once("SIGTERM", done);
+      });
   } finally {
     process.off("SIGINT", stop);
     process.off("SIGTERM", stop);

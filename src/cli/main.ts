@@ -25,14 +25,17 @@ async function readObject(file: string) {
     bytes = await readFile(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(code === "ENOENT" ? `no such file: ${file}` : `cannot read ${file}: ${(e as Error).message}`);
+    throw new UsageError(
+      code === "ENOENT" ? `no such file: ${file}` : `cannot read ${file}: ${(e as Error).message}`,
+    );
   }
   return parseObject(bytes);
 }
 
 const int = (what: string) => (v: string) => {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${what} must be a non-negative integer`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new InvalidArgumentError(`${what} must be a non-negative integer`);
   return n;
 };
 
@@ -45,8 +48,13 @@ export function program(): Command {
 
   cli
     .command("build")
-    .description("compile TypeScript probes to eBPF objects (target/bpf-programs/<name>/<name>.elf)")
-    .argument("[entries...]", "probe source files (default: probes listed in package.json or src/**/probe.ts)")
+    .description(
+      "compile TypeScript probes to eBPF objects (target/bpf-programs/<name>/<name>.elf)",
+    )
+    .argument(
+      "[entries...]",
+      "probe source files (default: probes listed in package.json or src/**/probe.ts)",
+    )
     .option("-o, --out-dir <dir>", "output directory", "target/bpf-programs")
     .action(async (entries: string[], opts: { outDir: string }) => {
       const { runBuild } = await import("./build-command.js");
@@ -85,9 +93,7 @@ export function program(): Command {
 
   cli
     .command("load")
-    .description(
-      "load an object, attach every program by its section, print events until Ctrl-C",
-    )
+    .description("load an object, attach every program by its section, print events until Ctrl-C")
     .argument("<file>", "eBPF ELF object")
     .option("-i, --interface <iface>", "network interface for XDP and TC programs")
     .option("-u, --uprobe-path <binary>", "binary or library for uprobes whose section names none")
@@ -121,7 +127,10 @@ export async function reportError(e: unknown): Promise<number> {
   }
   if (e instanceof VerifierError) {
     console.error(pc.red(`error: ${e.message.split("\n")[0]}`));
-    if (e.source) console.error(`  at ${e.source.fileName}:${e.source.line}:${e.source.col}: ${e.source.text.trim()}`);
+    if (e.source)
+      console.error(
+        `  at ${e.source.fileName}:${e.source.line}:${e.source.col}: ${e.source.text.trim()}`,
+      );
     console.error(pc.dim("verifier log:"));
     console.error(e.log.trimEnd());
     return 1;
