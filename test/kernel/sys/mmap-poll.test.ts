@@ -1,0 +1,175 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { needsKernel } from "../../support/kernel.js";
+import { MapType } from "../../../src/obj/consts.js";
+import { BpfMap } from "../../../src/map.js";
+import { BpfFlags } from "../../../src/obj/consts.js";
+import { Errno, SysError, check } from "../../../src/sys/errors.js";
+import { FD } from "../../../src/sys/fd.js";
+import {
+  MmapFlags,
+  Prot,
+  RingbufMapping,
+  mmap,
+  mmapPerfBuffer,
+  munmap,
+  pageSize,
+} from "../../../src/sys/mmap.js";
+import { native } from "../../../src/sys/native.js";
+import { Poller, PollEvents, waitReadable } from "../../../src/sys/poll.js";
+import { openBpfOutput } from "../../../src/sys/perf-event.js";
+import { u32 } from "../../../src/types/index.js";
+
+function eventfd(): FD {
+  return new FD(check("eventfd", native().eventfd(0, 0)));
+}
+
+function signal(fd: FD, n = 1n): void {
+  check("write", native().write(fd.fd, new BigUint64Array([n])));
+}
+
+test("ring buffer map: consumer page RW, producer page + doubled data area RO", (t) => {
+  if (!needsKernel(t)) return;
+  const size = 4 * pageSize();
+  using m = BpfMap.create({
+    type: MapType.RINGBUF,
+    keySize: 0,
+    valueSize: 0,
+    maxEntries: size,
+    name: "t_rb_mmap",
+  });
+  using rb = new RingbufMapping(m.fd, size);
+  assert.equal(rb.consumer.byteLength, pageSize());
+  assert.equal(rb.producer.byteLength, pageSize() + 2 * size);
+  assert.equal(rb.data().byteLength, 2 * size);
+  assert.equal(new BigUint64Array(rb.producer, 0, 1)[0], 0n, "producer_pos starts at 0");
+  const consumerPos = new BigUint64Array(rb.consumer, 0, 1);
+  consumerPos[0] = 0n; // writable without faulting
+  rb.close();
+  assert.equal(rb.consumer.byteLength, 0, "munmap detaches the buffer");
+  assert.throws(() => new RingbufMapping(m.fd, size + 1), RangeError);
+});
+
+test("mmapable array: writes through the mapping are map values (zero copy)", (t) => {
+  if (!needsKernel(t)) return;
+  using m = BpfMap.create(
+    {
+      type: MapType.ARRAY,
+      keySize: 4,
+      valueSize: 8,
+      maxEntries: 4,
+      flags: BpfFlags.MMAPABLE,
+      name: "t_mmapable",
+    },
+    { key: u32 },
+  );
+  const ab = mmap(m.fd, pageSize(), Prot.READ | Prot.WRITE, MmapFlags.SHARED);
+  new DataView(ab).setUint32(16, 0xfeedface, true); // element 2
+  assert.equal(new DataView(m.get(2)!.buffer).getUint32(0, true), 0xfeedface);
+  m.set(3, new Uint8Array(8).fill(9));
+  assert.equal(new Uint8Array(ab)[24], 9);
+  munmap(ab);
+  munmap(ab); // idempotent
+  assert.equal(ab.byteLength, 0);
+});
+
+test("mmap failures are SysErrors naming mmap", (t) => {
+  if (!needsKernel(t)) return;
+  using m = BpfMap.create({ type: MapType.HASH, keySize: 4, valueSize: 4, maxEntries: 1 });
+  assert.throws(
+    () => mmap(m.fd, pageSize(), Prot.READ),
+    (e: unknown) => e instanceof SysError && e.syscall === "mmap",
+  );
+  assert.throws(() => mmapPerfBuffer(m.fd, 3), RangeError);
+});
+
+test("perf buffer: BPF_OUTPUT event mapped with metadata page + data pages", (t) => {
+  if (!needsKernel(t)) return;
+  using ev = openBpfOutput(0);
+  const ab = mmapPerfBuffer(ev.fd, 4);
+  assert.equal(ab.byteLength, 5 * pageSize());
+  const meta = new DataView(ab);
+  assert.equal(meta.getBigUint64(1024, true), 0n, "data_head");
+  assert.equal(Number(meta.getBigUint64(1048, true)), 4 * pageSize(), "data_size");
+  munmap(ab);
+});
+
+test("Poller fires on the event loop without blocking it", async (t) => {
+  if (!needsKernel(t)) return;
+  using efd = eventfd();
+  let ticks = 0;
+  const interval = setInterval(() => ticks++, 1);
+  const fired = new Promise<number>((resolve) => {
+    const p = new Poller(efd.fd, PollEvents.READABLE, (events) => {
+      p.stop(); // stopping inside the callback is allowed
+      p.stop();
+      resolve(events);
+    });
+  });
+  setTimeout(() => signal(efd), 30);
+  const events = await fired;
+  clearInterval(interval);
+  assert.equal(events & PollEvents.READABLE, PollEvents.READABLE);
+  assert.ok(ticks > 3, `the loop kept running while waiting (${ticks} ticks)`);
+});
+
+test("Poller keeps firing while the fd stays readable, and stops on stop()", async (t) => {
+  if (!needsKernel(t)) return;
+  using efd = eventfd();
+  let calls = 0;
+  const buf = new BigUint64Array(1);
+  using p = new Poller(efd.fd, PollEvents.READABLE, () => {
+    calls++;
+    native().read(efd.fd, buf); // drain
+  });
+  for (let i = 0; i < 3; i++) {
+    signal(efd);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  p.stop();
+  signal(efd);
+  await new Promise((r) => setTimeout(r, 10));
+  assert.equal(calls, 3);
+  assert.equal(p.active, false);
+});
+
+test("waitReadable resolves on readiness and rejects on abort", async (t) => {
+  if (!needsKernel(t)) return;
+  using efd = eventfd();
+  setTimeout(() => signal(efd), 5);
+  await waitReadable(efd.fd);
+  using idle = eventfd();
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(new Error("gave up")), 5);
+  await assert.rejects(waitReadable(idle.fd, ac.signal), /gave up/);
+});
+
+test("a ref'd poller keeps the process alive; an unref'd one does not", (t) => {
+  if (!needsKernel(t)) return;
+  const pollJs = fileURLToPath(new URL("../../../src/sys/poll.js", import.meta.url));
+  const nativeJs = fileURLToPath(new URL("../../../src/sys/native.js", import.meta.url));
+  const script = (unref: boolean) => `
+    import { Poller } from ${JSON.stringify(pollJs)};
+    import { native } from ${JSON.stringify(nativeJs)};
+    const p = new Poller(native().eventfd(0, 0), 1, () => {});
+    ${unref ? "p.unref();" : ""}`;
+  const run = (unref: boolean) =>
+    spawnSync(process.execPath, ["--input-type=module", "-e", script(unref)], {
+      timeout: 1500,
+      encoding: "utf8",
+    });
+  const free = run(true);
+  assert.equal(free.status, 0, free.stderr);
+  const held = run(false);
+  assert.equal(held.signal, "SIGTERM", "still waiting when the timeout killed it");
+});
+
+test("poll errors are SysErrors (bad fd)", (t) => {
+  if (!needsKernel(t)) return;
+  assert.throws(
+    () => new Poller(1 << 20, PollEvents.READABLE, () => {}),
+    (e: unknown) => e instanceof SysError && e.errno === Errno.EBADF,
+  );
+});
