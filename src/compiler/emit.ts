@@ -71,7 +71,7 @@ export function emitObject(mod: ProbeModule, programs: CompiledProgram[]): Uint8
 
   // License and version as global variables, as clang emits them.
   const licenseBytes = new TextEncoder().encode(mod.license + "\0");
-  const charId = btf.addInt("char", 1, true, { char: true });
+  const charId = btf.addInt("char", 1, false, { char: true });
   const licVar = btf.addVar("LICENSE", btf.addArray(charId, licenseBytes.length), "global");
   btf.addDatasec(
     "license",

@@ -44,9 +44,10 @@ export function parsePacket(lw: Lowerer, level: ParseLevel, node: ts.Node): View
   const aux = lw.vreg();
   const nullB = lw.newBlock();
   const join = lw.newBlock();
-  const done = (ptr: VReg, a: VReg | number) => {
+  // `a` is a vreg holding the aux value, or a constant (4/6, 6/17) when given as { k }.
+  const done = (ptr: VReg, a: VReg | { k: number }) => {
     lw.emit({ op: "mov", dst: res, src: reg(ptr) });
-    lw.emit({ op: "mov", dst: aux, src: typeof a === "number" ? imm(a) : reg(a) });
+    lw.emit({ op: "mov", dst: aux, src: typeof a === "number" ? reg(a) : imm(a.k) });
     lw.jump(join);
   };
 
@@ -74,7 +75,7 @@ export function parsePacket(lw: Lowerer, level: ParseLevel, node: ts.Node): View
     const ok4 = lw.newBlock();
     lw.branch("ne", reg(lw.alu("and", reg(b0), imm(0xf0))), imm(0x40), nullB, ok4);
     lw.switchTo(ok4);
-    if (level === "ip") done(p4, 4);
+    if (level === "ip") done(p4, { k: 4 });
     else {
       const hl = lw.alu("lsh", reg(lw.alu("and", reg(b0), imm(0x0f))), imm(2));
       const okHl = lw.newBlock();
@@ -96,7 +97,7 @@ export function parsePacket(lw: Lowerer, level: ParseLevel, node: ts.Node): View
     const ok6 = lw.newBlock();
     lw.branch("ne", reg(lw.alu("and", reg(c0), imm(0xf0))), imm(0x60), nullB, ok6);
     lw.switchTo(ok6);
-    if (level === "ip") done(p6, 6);
+    if (level === "ip") done(p6, { k: 6 });
     else {
       lw.emit({ op: "load", dst: proto, base: { kind: "reg", id: p6 }, off: 6, size: 1 });
       lw.emit({ op: "alu", alu: "add", dst: th, a: reg(p6), b: imm(40) });
@@ -115,7 +116,7 @@ export function parsePacket(lw: Lowerer, level: ParseLevel, node: ts.Node): View
       lw.branch("eq", reg(proto), imm(6), tcp, notTcp);
       lw.switchTo(tcp);
       checkBounds(lw, th, 20, nullB, node);
-      if (level === "transport") done(th, 6);
+      if (level === "transport") done(th, { k: 6 });
       else {
         const d12 = lw.load({ kind: "reg", id: th }, 12, 1);
         const doff = lw.alu("lsh", reg(lw.alu("rsh", reg(d12), imm(4))), imm(2));
@@ -130,7 +131,7 @@ export function parsePacket(lw: Lowerer, level: ParseLevel, node: ts.Node): View
       lw.branch("eq", reg(proto), imm(17), udp, nullB);
       lw.switchTo(udp);
       checkBounds(lw, th, 8, nullB, node);
-      if (level === "transport") done(th, 17);
+      if (level === "transport") done(th, { k: 17 });
       else {
         lw.emit({ op: "alu", alu: "add", dst: pl, a: reg(th), b: imm(8) });
         lw.emit({ op: "alu", alu: "add", dst: poff, a: reg(off), b: imm(8) });
