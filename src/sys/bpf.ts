@@ -165,7 +165,7 @@ export class MapElemAttr {
     v.setUint32(0, this.#fd, true);
     v.setBigUint64(8, keyAddr, true);
     v.setBigUint64(16, valueAddr, true);
-    v.setBigUint64(24, BigInt(flags), true);
+    v.setBigUint64(24, flags === 0 ? 0n : BigInt(flags), true);
     return native().bpf(cmd, this.#attr.bytes);
   }
 }

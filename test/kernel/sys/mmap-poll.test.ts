@@ -21,6 +21,9 @@ import { native } from "../../../src/sys/native.js";
 import { Poller, PollEvents, waitReadable } from "../../../src/sys/poll.js";
 import { openBpfOutput } from "../../../src/sys/perf-event.js";
 import { u32 } from "../../../src/types/index.js";
+import { ProgType } from "../../../src/obj/consts.js";
+import { progLoad, progTestRun } from "../../../src/sys/bpf.js";
+import { ringbufOutputInsns } from "./programs.js";
 
 function eventfd(): FD {
   return new FD(check("eventfd", native().eventfd(0, 0)));
@@ -50,6 +53,39 @@ test("ring buffer map: consumer page RW, producer page + doubled data area RO", 
   rb.close();
   assert.equal(rb.consumer.byteLength, 0, "munmap detaches the buffer");
   assert.throws(() => new RingbufMapping(m.fd, size + 1), RangeError);
+});
+
+test("ring buffer data pages are mapped twice back to back (records that wrap stay contiguous)", (t) => {
+  if (!needsKernel(t)) return;
+  const size = pageSize();
+  using m = BpfMap.create({
+    type: MapType.RINGBUF,
+    keySize: 0,
+    valueSize: 0,
+    maxEntries: size,
+    name: "t_rb_twice",
+  });
+  using rb = new RingbufMapping(m.fd, size);
+  using prog = progLoad({
+    type: ProgType.SOCKET_FILTER,
+    insns: ringbufOutputInsns(m.fd, 0x5a5a5a5a),
+    license: "GPL",
+  }).fd;
+  // 16-byte records (8 header + 8 data): fill the ring, consume, and go around again.
+  const consumer = new BigUint64Array(rb.consumer, 0, 1);
+  const producer = new BigUint64Array(rb.producer, 0, 1);
+  for (let round = 0; round < 3; round++) {
+    progTestRun({ progFd: prog.fd, dataIn: new Uint8Array(64), repeat: size / 16 - 1 });
+    consumer[0] = producer[0]!;
+  }
+  assert.ok(producer[0]! > BigInt(size), "the producer wrapped around");
+  const data = rb.data();
+  assert.deepEqual(
+    data.subarray(size, 2 * size),
+    data.subarray(0, size),
+    "second copy mirrors the first",
+  );
+  assert.ok(data.subarray(0, size).some((b) => b === 0x5a));
 });
 
 test("mmapable array: writes through the mapping are map values (zero copy)", (t) => {

@@ -9,6 +9,8 @@ import {
   R0,
   R1,
   R2,
+  R3,
+  R4,
   R10,
 } from "../../../src/obj/insn.js";
 import { ProgType } from "../../../src/obj/consts.js";
@@ -39,6 +41,23 @@ export function loadCounter(
   name = "counter",
 ): FD {
   return progLoad({ type, insns: counterInsns(mapFd), license: "GPL", name }).fd;
+}
+
+const RINGBUF_OUTPUT = 130;
+
+/** `u64 v = <counter>; bpf_ringbuf_output(map, &v, 8, 0); return 0;` with v = r1 on entry. */
+export function ringbufOutputInsns(mapFd: number, value: number): Uint8Array {
+  return encodeInsns([
+    asm.st(BPF_DW, R10, -8, value),
+    ...asm.ldMapFd(R1, mapFd),
+    asm.mov64Reg(R2, R10),
+    asm.alu64Imm(BPF_ADD, R2, -8),
+    asm.mov64Imm(R3, 8),
+    asm.mov64Imm(R4, 0),
+    asm.call(RINGBUF_OUTPUT),
+    asm.mov64Imm(R0, 0),
+    asm.exit(),
+  ]);
 }
 
 /** `return imm;` */
