@@ -1,0 +1,72 @@
+// attachBySection's decisions that precede any syscall: which option is missing, and what
+// cannot be attached at all. (Successful dispatch is covered by the kernel tests.)
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { parseSectionName } from "../../../src/obj/section.js";
+import { AttachError, attachBySection, syscallFunction } from "../../../src/link/index.js";
+import { ProgType } from "../../../src/obj/consts.js";
+
+const prog = (name: string, type: number) => ({ fd: -1, name, type });
+
+function refuses(section: string, p: ReturnType<typeof prog>, pattern: RegExp, opts = {}): void {
+  const info = parseSectionName(section);
+  assert.ok(info, `section ${section} parses`);
+  assert.throws(
+    () => attachBySection(p, info, opts),
+    (e: unknown) => e instanceof AttachError && pattern.test(e.message),
+    section,
+  );
+}
+
+test("says which option is missing, naming the program", () => {
+  refuses(
+    "xdp",
+    prog("trace_http", ProgType.XDP),
+    /^XDP program trace_http needs an interface: pass -i IFACE$/,
+  );
+  refuses(
+    "xdp/trace_http",
+    prog("trace_http", ProgType.XDP),
+    /XDP program trace_http needs an interface/,
+  );
+  refuses("tc/ingress", prog("cls", ProgType.SCHED_CLS), /TC program cls needs an interface/);
+  refuses(
+    "tracepoint/trace_exec",
+    prog("t", ProgType.TRACEPOINT),
+    /needs a tracepoint: pass --tracepoint CATEGORY\/NAME/,
+  );
+  refuses("raw_tp", prog("r", ProgType.RAW_TRACEPOINT), /needs a raw tracepoint/);
+  refuses(
+    "uprobe",
+    prog("u", ProgType.KPROBE),
+    /UProbe program u needs a binary: pass --binary PATH/,
+  );
+  refuses("uprobe", prog("u", ProgType.KPROBE), /needs a function/, { binary: "/bin/true" });
+  refuses("socket", prog("s", ProgType.SOCKET_FILTER), /needs a socket/);
+  refuses(
+    "cgroup_skb/ingress",
+    prog("c", ProgType.CGROUP_SKB),
+    /needs a cgroup: pass --cgroup PATH/,
+  );
+  refuses("cgroup/skb", prog("c", ProgType.CGROUP_SKB), /needs a direction/, {
+    cgroup: "/sys/fs/cgroup",
+  });
+  refuses("kprobe", prog("k", ProgType.KPROBE), /needs a kernel function/);
+});
+
+test("explains what cannot be attached", () => {
+  refuses(
+    "xdp/devmap",
+    prog("d", ProgType.XDP),
+    /runs from a devmap entry: store its fd in the map/,
+  );
+  refuses(
+    "struct_ops/x",
+    prog("s", ProgType.STRUCT_OPS),
+    /attaching struct_ops programs is not supported/,
+  );
+});
+
+test("system call names map to this architecture's kernel functions", () => {
+  if (process.arch === "x64") assert.equal(syscallFunction("openat"), "__x64_sys_openat");
+});
