@@ -4,6 +4,7 @@
 // Older mechanisms (netlink XDP, perf ioctl, setsockopt) get their own small classes.
 
 import { linkDetach, linkUpdate, objPin } from "../sys/bpf.js";
+import { checkPinPath } from "../sys/bpffs.js";
 import type { FD } from "../sys/fd.js";
 import { linkInfo, type LinkInfo } from "../sys/info.js";
 
@@ -50,7 +51,9 @@ export class FdLink implements Link {
     return this.info().id;
   }
 
+  /** Pin in bpffs (mounted at /sys/fs/bpf when needed): the attachment then outlives this fd. */
   pin(path: string): void {
+    checkPinPath(path);
     objPin(this.fd.fd, path);
   }
 

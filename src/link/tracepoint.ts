@@ -52,7 +52,7 @@ export function attachTracepoint(
       } catch {
         // keep the default in the message
       }
-      throw new AttachError(`no tracepoint ${label} on this kernel (see ${dir})`, { cause: e });
+      throw new AttachError(`no tracepoint ${label} (see ${dir})`, { cause: e });
     }
     if (e instanceof TracefsError) throw new AttachError(e.message, { cause: e });
     throw e;

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { openSync, closeSync, readFileSync } from "node:fs";
+import { openSync, closeSync, readFileSync, rmSync } from "node:fs";
 import { parseBtf } from "../../../src/obj/btf.js";
 import { AttachType, ProgType } from "../../../src/obj/consts.js";
 import {
@@ -11,7 +11,7 @@ import {
   FdLink,
   tpBtfTargetId,
 } from "../../../src/link/index.js";
-import { linkIds } from "./bpftool.js";
+import { eventually, linkIds } from "./bpftool.js";
 import { needsKernel } from "../../support/kernel.js";
 import { countingProgram } from "./programs.js";
 
@@ -112,6 +112,35 @@ test("tp_btf sys_enter: loaded with attach_btf_id of btf_trace_sys_enter, attach
   const seen = prog.read();
   assert.ok(seen >= 30n, `counted ${seen}`);
   link.close();
+  const after = prog.read();
+  openMany(5);
+  assert.equal(prog.read(), after);
+});
+
+test("a pinned link outlives its fd; unpinning detaches", async (t) => {
+  if (!needsKernel(t)) return;
+  using prog = countingProgram({
+    type: ProgType.TRACEPOINT,
+    name: "tp_pin",
+    ret: 0,
+    tgid: process.pid,
+  });
+  const link = attachTracepoint(prog, "syscalls/sys_enter_openat");
+  assert.ok(link instanceof FdLink);
+  const id = link.id;
+  const path = `/sys/fs/bpf/tsbpf-link-test-${process.pid}`;
+  try {
+    link.pin(path);
+    link.close();
+    assert.ok(linkIds().includes(id), "pinned link survives close()");
+    const before = prog.read();
+    openMany(5);
+    assert.ok(prog.read() - before >= 5n, "and still runs");
+  } finally {
+    rmSync(path, { force: true });
+  }
+  // Releasing the last reference through the file system may be deferred a moment.
+  assert.ok(await eventually(() => !linkIds().includes(id)), "unpinned and closed: gone");
   const after = prog.read();
   openMany(5);
   assert.equal(prog.read(), after);
