@@ -3,7 +3,7 @@
 // src/obj (pure); this module is the sequence of syscalls libbpf's bpf_object__load performs.
 import { readFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { parseObject, type BpfObject, type MapSpec, type ProgramSpec } from "./obj/object.js";
 import { encodeBtf } from "./obj/btf.js";
 import {
@@ -40,6 +40,11 @@ export interface CollectionOptions {
   programs?: readonly string[];
   /** Called with a message when the loader works around something (e.g. BTF rejected). */
   onWarning?: (message: string) => void;
+  /**
+   * The object's name, which prefixes the kernel names of its global data maps as in libbpf
+   * (`tp_opena.rodata`). loadFile uses the file name without `.o`; load() has none by default.
+   */
+  objectName?: string;
 }
 
 /** The kernel objects of one loaded eBPF object. Closing it closes every map and program. */
@@ -79,9 +84,10 @@ export class Collection implements Disposable {
         code === "ENOENT"
           ? `no such object file: ${path}`
           : `cannot read ${path}: ${(e as Error).message}`,
+        { cause: e },
       );
     }
-    return Collection.load(bytes, opts);
+    return Collection.load(bytes, { objectName: objectNameOf(path), ...opts });
   }
 
   /** Loads an object from its bytes (or an already parsed object). */
@@ -92,6 +98,7 @@ export class Collection implements Disposable {
     const owned: BpfMap[] = [];
     const programs = new Map<string, Program>();
     const logs = new Map<string, string>();
+    const reusedPins = new Set<string>();
     let btf: FD | undefined;
     checkGlobalNames(object, opts.globals ?? {});
     try {
@@ -103,10 +110,21 @@ export class Collection implements Disposable {
           maps.set(spec.name, given);
           continue;
         }
-        const map = createMap(spec, btf, opts, warn);
+        const { map, reused } = createMap(spec, btf, opts, warn);
         owned.push(map);
         maps.set(spec.name, map);
+        if (reused) reusedPins.add(spec.name);
       }
+      // Map-in-map initializers (`.values = { [0] = &inner }`) once every map exists.
+      for (const spec of object.maps)
+        if (!reusedPins.has(spec.name) && !opts.maps?.[spec.name])
+          fillSlots(spec, maps.get(spec.name)!, (slot) => {
+            if (slot.map === undefined) return undefined;
+            const inner = maps.get(slot.map);
+            if (!inner)
+              throw new Error(`map ${spec.name}: slot ${slot.index} names unknown map ${slot.map}`);
+            return inner.fd;
+          });
       const wanted = opts.programs ? new Set(opts.programs) : undefined;
       if (wanted)
         for (const n of wanted)
@@ -120,6 +138,20 @@ export class Collection implements Disposable {
         programs.set(spec.name, program);
         if (log) logs.set(spec.name, log);
       }
+      // Prog array initializers (`.values = { [0] = &prog }`) once the programs are loaded.
+      for (const spec of object.maps)
+        if (!reusedPins.has(spec.name) && !opts.maps?.[spec.name])
+          fillSlots(spec, maps.get(spec.name)!, (slot) => {
+            if (slot.program === undefined) return undefined;
+            const p = programs.get(slot.program);
+            if (!p) {
+              warn(
+                `map ${spec.name}: slot ${slot.index} stays empty, program ${slot.program} was not loaded`,
+              );
+              return undefined;
+            }
+            return p.fd;
+          });
     } catch (e) {
       for (const p of programs.values()) p.close();
       for (const m of owned) m.close();
@@ -182,12 +214,72 @@ function kernelName(name: string): string {
   return name.replace(/[^A-Za-z0-9_.]/g, "_").slice(0, 15);
 }
 
+/** The object name libbpf derives from a file: its base name up to the first dot. */
+function objectNameOf(path: string): string {
+  const base = basename(path);
+  const dot = base.indexOf(".");
+  return dot > 0 ? base.slice(0, dot) : base;
+}
+
+/**
+ * The kernel name of a map. Global data maps follow libbpf: `<object prefix>.rodata` with the
+ * object name cut so the suffix (at least 7 chars reserved) fits, custom sections like
+ * `.data.custom` by their own name — so `bpftool map` shows the same names for both loaders.
+ */
+export function mapKernelName(spec: MapSpec, objectName = ""): string {
+  if (!spec.global) return kernelName(spec.name);
+  const custom = spec.name.indexOf(".", 1) >= 0;
+  const suffix = Math.min(Math.max(spec.name.length, 7), 15);
+  const prefix = custom ? "" : kernelName(objectName).slice(0, 15 - suffix);
+  return kernelName(prefix + spec.name);
+}
+
+/** Map types whose values are fds or that have no key: the kernel takes no BTF types for them. */
+const NO_BTF_TYPES: ReadonlySet<number> = new Set([
+  MapType.PERF_EVENT_ARRAY,
+  MapType.CGROUP_ARRAY,
+  MapType.STACK_TRACE,
+  MapType.ARRAY_OF_MAPS,
+  MapType.HASH_OF_MAPS,
+  MapType.DEVMAP,
+  MapType.DEVMAP_HASH,
+  MapType.CPUMAP,
+  MapType.XSKMAP,
+  MapType.SOCKMAP,
+  MapType.SOCKHASH,
+  MapType.QUEUE,
+  MapType.STACK,
+]);
+
+/** Writes `.values = { [i] = &x }` slots whose fd `fdOf` knows (it skips the others). */
+function fillSlots(
+  spec: MapSpec,
+  map: BpfMap,
+  fdOf: (slot: NonNullable<MapSpec["initSlots"]>[number]) => number | undefined,
+): void {
+  for (const slot of spec.initSlots ?? []) {
+    const fd = fdOf(slot);
+    if (fd === undefined) continue;
+    const key = new Uint8Array(4);
+    const value = new Uint8Array(4);
+    new DataView(key.buffer).setUint32(0, slot.index, true);
+    new DataView(value.buffer).setUint32(0, fd, true);
+    try {
+      map.set(key, value);
+    } catch (e) {
+      if (e instanceof Error)
+        e.message = `map ${spec.name}: cannot store ${slot.map ?? slot.program} in slot ${slot.index}: ${e.message}`;
+      throw e;
+    }
+  }
+}
+
 function createMap(
   spec: MapSpec,
   btf: FD | undefined,
   opts: CollectionOptions,
   warn: (m: string) => void,
-): BpfMap {
+): { map: BpfMap; reused: boolean } {
   if (spec.pinning === "by-name") {
     const dir = opts.pinPath ?? "/sys/fs/bpf";
     if (dir === "/sys/fs/bpf") ensureBpffs();
@@ -200,18 +292,34 @@ function createMap(
         pinned.close();
         throw e;
       }
-      return pinned;
+      return { map: pinned, reused: true };
     }
-    const map = newMap(spec, btf, warn);
-    map.pin(path);
-    return map;
+    const map = newMap(spec, btf, warn, opts.objectName);
+    try {
+      if (spec.global) initGlobal(spec, map, opts.globals ?? {});
+      map.pin(path);
+    } catch (e) {
+      map.close();
+      throw e;
+    }
+    return { map, reused: false };
   }
-  const map = newMap(spec, btf, warn);
-  if (spec.global) initGlobal(spec, map, opts.globals ?? {});
-  return map;
+  const map = newMap(spec, btf, warn, opts.objectName);
+  try {
+    if (spec.global) initGlobal(spec, map, opts.globals ?? {});
+  } catch (e) {
+    map.close();
+    throw e;
+  }
+  return { map, reused: false };
 }
 
-function newMap(spec: MapSpec, btf: FD | undefined, warn: (m: string) => void): BpfMap {
+function newMap(
+  spec: MapSpec,
+  btf: FD | undefined,
+  warn: (m: string) => void,
+  objectName?: string,
+): BpfMap {
   let inner: BpfMap | undefined;
   if (spec.innerMap) inner = newMap(spec.innerMap, undefined, warn);
   const flags = spec.global?.readonly ? spec.flags | BpfFlags.RDONLY_PROG : spec.flags;
@@ -221,14 +329,14 @@ function newMap(spec: MapSpec, btf: FD | undefined, warn: (m: string) => void): 
     valueSize: spec.valueSize,
     maxEntries: spec.maxEntries,
     flags,
-    name: kernelName(spec.name),
+    name: mapKernelName(spec, objectName),
     ...(inner && { innerMapFd: inner.fd }),
     ...(spec.mapExtra !== undefined && { mapExtra: spec.mapExtra }),
   };
   try {
-    // Perf event arrays default to one slot per possible CPU, as in libbpf.
+    // Perf event arrays with max_entries 0 get one slot per possible CPU (BpfMap.create).
     const withBtf =
-      btf && spec.btfValueTypeId
+      btf && spec.btfValueTypeId && !NO_BTF_TYPES.has(spec.type)
         ? {
             ...base,
             btfFd: btf.fd,

@@ -31,7 +31,14 @@ export class VerifierError extends Error {
   constructor(program: string, errno: number, log: string, lineInfo: readonly SourceLine[] = []) {
     const reason = summarize(log);
     const insn = failingInsn(log);
-    const source = insn === undefined ? undefined : sourceFor(insn, lineInfo);
+    const s = insn === undefined ? undefined : sourceFor(insn, lineInfo);
+    const source: SourceLine | undefined = s && {
+      insn: s.insn,
+      fileName: s.fileName,
+      line: s.line,
+      col: s.col,
+      text: s.text,
+    };
     const where = source
       ? `\n  at ${source.fileName}:${source.line}:${source.col}: ${source.text.trim()}`
       : "";
@@ -52,19 +59,31 @@ export class VerifierError extends Error {
   }
 }
 
-/** The last line that states a reason (skipping the "processed N insns" statistics). */
+const isStats = (l: string): boolean =>
+  /^processed \d+ insns/.test(l) ||
+  /^verification time/.test(l) ||
+  /^stack depth/.test(l) ||
+  /^-- END PROG LOAD LOG --/.test(l);
+
+/**
+ * The reason: the lines after the last instruction the verifier printed (e.g. "invalid access
+ * to packet, off=12 size=1, …; R1 offset is outside of the packet"), else the last line that
+ * is not a statistic.
+ */
 export function summarize(log: string): string {
   const lines = log
     .split("\n")
     .map((l) => l.trim())
     .filter((l) => l.length > 0);
-  for (let i = lines.length - 1; i >= 0; i--) {
-    const l = lines[i]!;
-    if (/^processed \d+ insns/.test(l) || /^verification time/.test(l) || /^stack depth/.test(l))
-      continue;
-    if (/^-- END PROG LOAD LOG --/.test(l)) continue;
-    return l;
+  let lastInsn = -1;
+  lines.forEach((l, i) => {
+    if (/^\d+: \([0-9a-f]{2}\)/.test(l)) lastInsn = i;
+  });
+  if (lastInsn >= 0) {
+    const after = lines.slice(lastInsn + 1).filter((l) => !isStats(l) && !l.startsWith(";"));
+    if (after.length > 0) return after.join("; ");
   }
+  for (let i = lines.length - 1; i >= 0; i--) if (!isStats(lines[i]!)) return lines[i]!;
   return "no verifier log (the kernel gave no reason; try log level 2)";
 }
 
