@@ -98,14 +98,15 @@ export function createFrontend(entryPath: string, sources?: ReadonlyMap<string, 
     options: { ...COMPILER_OPTIONS, lib: undefined },
     host,
   });
-  const diags = [
-    ...program.getSyntacticDiagnostics(),
-    ...program
-      .getSemanticDiagnostics()
-      .filter(
-        (d) => d.file && !isPackageFile(d.file.fileName) && d.file.fileName !== LIB_FILE_NAME,
-      ),
-  ].filter((d) => d.category === ts.DiagnosticCategory.Error);
+  // Only the user's files are checked and reported; tsbpf's own are its business.
+  const userFiles = program
+    .getSourceFiles()
+    .filter(
+      (f) => f.fileName !== LIB_FILE_NAME && !isPackageFile(f.fileName) && !f.isDeclarationFile,
+    );
+  const diags = userFiles
+    .flatMap((f) => [...program.getSyntacticDiagnostics(f), ...program.getSemanticDiagnostics(f)])
+    .filter((d) => d.category === ts.DiagnosticCategory.Error);
   if (diags.length > 0) {
     const errors = diags.map(fromTsDiagnostic);
     throw new CompileErrors(errors);

@@ -1,0 +1,122 @@
+// `tsbpf build`: compile probe files to cargo-bpf's layout, <outDir>/<name>/<name>.elf.
+// The CLI prints the returned diagnostics with formatDiagnostic (tsc's `file:line:col - error`).
+import { mkdir, stat, writeFile } from "node:fs/promises";
+import { basename, dirname, join, relative, resolve } from "node:path";
+import { compileProbe, CompileError, CompileErrors } from "../compiler/index.js";
+import { formatDiagnostic, type Diagnostic } from "../compiler/errors.js";
+
+export { formatDiagnostic, type Diagnostic };
+
+export interface BuildOptions {
+  /** default "target/bpf-programs" (relative to cwd) */
+  outDir?: string;
+  /** base for relative paths, default process.cwd() */
+  cwd?: string;
+}
+
+export interface BuildOutput {
+  /** the probe source compiled */
+  entry: string;
+  /** object name: the probe's directory for `probe.ts`, else its basename */
+  name: string;
+  /** the written ELF */
+  path: string;
+  programs: { name: string; section: string; instructions: number }[];
+  maps: string[];
+  /** compile time in milliseconds */
+  ms: number;
+}
+
+export interface BuildResult {
+  outputs: BuildOutput[];
+  /** errors with positions in the probe sources; empty when everything built */
+  diagnostics: Diagnostic[];
+}
+
+/** Diagnostic code of a compiler bug (reported, never thrown). */
+export const INTERNAL_ERROR_CODE = 9999;
+
+/** cargo-bpf naming: `examples/trace_http/probe.ts` → trace_http, `probes/count.ts` → count. */
+export function probeName(entry: string): string {
+  const base = basename(entry).replace(/\.(m|c)?tsx?$/, "");
+  if (base === "probe" || base === "index" || base === "main")
+    return basename(dirname(resolve(entry)));
+  return base;
+}
+
+/** A directory entry means its probe.ts. */
+async function resolveEntry(entry: string, cwd: string): Promise<string> {
+  const abs = resolve(cwd, entry);
+  try {
+    if ((await stat(abs)).isDirectory()) return join(abs, "probe.ts");
+  } catch {
+    // not there: the compiler reports the missing file with its name
+  }
+  return abs;
+}
+
+export async function build(entries: string[], opts: BuildOptions = {}): Promise<BuildResult> {
+  const cwd = opts.cwd ?? process.cwd();
+  const outDir = resolve(cwd, opts.outDir ?? "target/bpf-programs");
+  const outputs: BuildOutput[] = [];
+  const diagnostics: Diagnostic[] = [];
+  const rel = (f: string) => (f.startsWith("/") ? relative(cwd, f) || f : f);
+  const seen = new Map<string, string>();
+  for (const raw of entries) {
+    const entry = await resolveEntry(raw, cwd);
+    const name = probeName(entry);
+    const clash = seen.get(name);
+    if (clash !== undefined) {
+      diagnostics.push({
+        code: 1007,
+        message: `two probes are named ${name} (${rel(clash)} and ${rel(entry)}); rename one`,
+        file: rel(entry),
+        line: 1,
+        col: 1,
+      });
+      continue;
+    }
+    seen.set(name, entry);
+    const t0 = performance.now();
+    try {
+      const compiled = compileProbe(entry);
+      const path = join(outDir, name, `${name}.elf`);
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, compiled.elf);
+      outputs.push({
+        entry,
+        name,
+        path,
+        programs: compiled.programs.map((p) => ({
+          name: p.name,
+          section: p.section,
+          instructions: p.insns.length,
+        })),
+        maps: compiled.maps.map((m) => m.name),
+        ms: performance.now() - t0,
+      });
+    } catch (e) {
+      const errs =
+        e instanceof CompileErrors ? e.errors : e instanceof CompileError ? [e] : undefined;
+      if (errs) {
+        for (const x of errs)
+          diagnostics.push({
+            code: x.code,
+            message: x.message,
+            file: rel(x.file),
+            line: x.line,
+            col: x.col,
+          });
+      } else {
+        diagnostics.push({
+          code: INTERNAL_ERROR_CODE,
+          message: `internal compiler error: ${(e as Error).message ?? String(e)} (please report this with the probe source)`,
+          file: rel(entry),
+          line: 1,
+          col: 1,
+        });
+      }
+    }
+  }
+  return { outputs, diagnostics };
+}

@@ -1,0 +1,139 @@
+// Compiler output without a kernel: golden disassembly, object structure, folding.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync, writeFileSync, existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { disassemble } from "../../../src/obj/disasm.js";
+import { parseObject } from "../../../src/obj/object.js";
+import { MapType } from "../../../src/obj/consts.js";
+import { compileProbe } from "../../../src/compiler/index.js";
+import { compileSource, lineOf } from "./support.js";
+
+const GOLDEN = fileURLToPath(new URL("../../../../test/unit/compiler/golden/", import.meta.url));
+const TRACE_HTTP = fileURLToPath(
+  new URL("../../../../examples/trace_http/probe.ts", import.meta.url),
+);
+
+/** Compare with test/unit/compiler/golden/<name>.txt; UPDATE_GOLDEN=1 rewrites it. */
+function golden(name: string, text: string): void {
+  const file = `${GOLDEN}${name}.txt`;
+  if (process.env.UPDATE_GOLDEN === "1" || !existsSync(file)) {
+    if (process.env.UPDATE_GOLDEN !== "1")
+      assert.fail(`golden file ${file} missing; run with UPDATE_GOLDEN=1`);
+    writeFileSync(file, text);
+  }
+  assert.equal(text, readFileSync(file, "utf8"));
+}
+
+const listing = (src: string) =>
+  compileSource(src)
+    .programs.map((p) => `${p.section} ${p.name}\n${disassemble(p.insns).join("\n")}\n`)
+    .join("\n");
+
+test("a constant verdict is two instructions", () => {
+  const p = compileSource("export const drop = xdp(() => XdpAction.Drop);").programs[0]!;
+  assert.deepEqual(disassemble(p.insns), ["   0: (b7) r0 = 1", "   1: (95) exit"]);
+});
+
+test("constant expressions fold at compile time", () => {
+  const p = compileSource(`
+const K = 3;
+export const f = xdp(() => {
+  const a = 2 + K * 4;
+  const b = (a << 2) | 1;
+  return b > 50 ? XdpAction.Drop : XdpAction.Pass;
+});`).programs[0]!;
+  assert.deepEqual(disassemble(p.insns), ["   0: (b7) r0 = 1", "   1: (95) exit"]);
+});
+
+test("golden: hash map counter", () => {
+  golden(
+    "hash-counter",
+    listing(`
+const counts = map("counts", new HashMap(u32, u64, { maxEntries: 16 }));
+export const count = xdp((ctx: XdpContext) => {
+  const key = ctx.ingressIfindex;
+  const v = counts.get(key);
+  if (v === null) {
+    counts.set(key, 1n);
+    return XdpAction.Pass;
+  }
+  return XdpAction.Pass;
+});`),
+  );
+});
+
+test("golden: bounded loop and local function", () => {
+  golden(
+    "loop-function",
+    listing(`
+function mix(a: number, b: number): number {
+  return (a * 31) ^ b;
+}
+export const loop = xdp((ctx: XdpContext) => {
+  let h = 7;
+  for (let i = 0; i < 4; i++) {
+    if (i === 2) continue;
+    h = mix(h, i);
+  }
+  return h === 0 ? XdpAction.Drop : XdpAction.Pass;
+});`),
+  );
+});
+
+test("golden: trace_http", () => {
+  const r = compileProbe(TRACE_HTTP);
+  golden(
+    "trace_http",
+    r.programs.map((p) => `${p.section} ${p.name}\n${disassemble(p.insns).join("\n")}\n`).join(""),
+  );
+});
+
+test("the object: sections, maps, BTF and line info a loader understands", () => {
+  const src = `
+const Event = struct("Event", { pid: u32, ts: u64 });
+const events = map("events", new RingBuf(Event, { maxEntries: 4096 }));
+const seen = map("seen", new LruHashMap(u32, Event, { maxEntries: 64 }));
+const hits = map("hits", new PerCpuArrayMap(u64, { maxEntries: 1 }));
+export const on_enter = tracepoint("syscalls", "sys_enter_getpid", struct("args", { nr: u64 }), () => {
+  const e: { pid: number; ts: bigint } = { pid: toNumber(pidTgid() >> 32n), ts: ktimeGetNs() };
+  events.output(e);
+  seen.set(e.pid, e);
+  return 0;
+});`;
+  const r = compileSource(src);
+  const obj = parseObject(r.elf);
+  assert.equal(obj.license, "GPL");
+  assert.deepEqual(
+    obj.maps.map((m) => [m.name, m.type, m.keySize, m.valueSize, m.maxEntries]).sort(),
+    [
+      ["events", MapType.RINGBUF, 0, 0, 4096],
+      ["hits", MapType.PERCPU_ARRAY, 4, 8, 1],
+      ["seen", MapType.LRU_HASH, 4, 16, 64],
+    ],
+  );
+  const p = obj.programs[0]!;
+  assert.equal(p.section, "tracepoint/syscalls/sys_enter_getpid");
+  assert.equal(p.name, "on_enter");
+  assert.equal(p.funcInfo.length, 1);
+  assert.ok(p.lineInfo.length > 3);
+  assert.equal(p.lineInfo[0]!.insn, 0);
+  const outputLine = lineOf(src, "events.output(e)");
+  const li = p.lineInfo.find((l) => l.line === outputLine);
+  assert.ok(li, "line info for events.output(e)");
+  assert.equal(li.text.trim(), "events.output(e);");
+  assert.equal(p.relocations.length, 2);
+});
+
+test("trace_http: the perf map and the event type are in the object", () => {
+  const r = compileProbe(TRACE_HTTP);
+  const obj = parseObject(r.elf);
+  assert.deepEqual(
+    obj.maps.map((m) => [m.name, m.type, m.keySize, m.valueSize, m.maxEntries]),
+    [["requests", MapType.PERF_EVENT_ARRAY, 4, 4, 1024]],
+  );
+  assert.equal(obj.programs[0]!.section, "xdp");
+  assert.equal(obj.kernelVersion, 0xfffffffe);
+  const names = [...(obj.btf?.types ?? [])].map((t) => t.name);
+  assert.ok(names.includes("RequestInfo"));
+});
