@@ -211,6 +211,9 @@ typedef struct {
   size_t len;
 } mapping_t;
 
+// Marks ArrayBuffers made by mmap() so munmap() never detaches someone else's buffer.
+static const napi_type_tag MAPPING_TAG = {0x7473627066d0a11eULL, 0x6d6d61702d746167ULL};
+
 // Runs when the ArrayBuffer's backing store goes away: on GC, or after munmap() detached it.
 static void unmap_finalize(napi_env env, void* data, void* hint) {
   (void)env;
@@ -247,6 +250,7 @@ static napi_value js_mmap(napi_env env, napi_callback_info info) {
     napi_throw_error(env, NULL, "tsbpf native: cannot wrap mapping in an ArrayBuffer");
     return NULL;
   }
+  CHECK(napi_type_tag_object(env, ab, &MAPPING_TAG));
   return ab;
 }
 
@@ -254,7 +258,14 @@ static napi_value js_mmap(napi_env env, napi_callback_info info) {
 // the detach triggers does the actual munmap (exactly once).
 static napi_value js_munmap(napi_env env, napi_callback_info info) {
   ARGS(1);
-  bool detached = false;
+  bool ours = false, detached = false;
+  napi_valuetype t;
+  CHECK(napi_typeof(env, argv[0], &t));
+  if (t == napi_object) CHECK(napi_check_object_type_tag(env, argv[0], &MAPPING_TAG, &ours));
+  if (!ours) {
+    napi_throw_type_error(env, NULL, "tsbpf native: munmap() takes an ArrayBuffer returned by mmap()");
+    return NULL;
+  }
   CHECK(napi_is_detached_arraybuffer(env, argv[0], &detached));
   if (!detached) CHECK(napi_detach_arraybuffer(env, argv[0]));
   return make_int(env, 0);

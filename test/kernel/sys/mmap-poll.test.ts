@@ -108,6 +108,11 @@ test("mmapable array: writes through the mapping are map values (zero copy)", (t
   assert.equal(new Uint8Array(ab)[24], 9);
   munmap(ab);
   munmap(ab); // idempotent
+  assert.throws(
+    () => munmap(new ArrayBuffer(8)),
+    TypeError,
+    "only buffers from mmap() are unmapped",
+  );
   assert.equal(ab.byteLength, 0);
 });
 
