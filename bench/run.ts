@@ -1,0 +1,347 @@
+// tsbpf vs libbpf, side by side in one run (`make bench`, or `node dist/bench/run.js`):
+//   1. ring buffer events/s consumed and decoded (batch and threaded modes of ringbuf_consume)
+//   2. hash map lookups/s from user space (and a batch-lookup variant on the JS side)
+//   3. load+attach and detach time of fixture objects (tracepoint; XDP on a veth in a netns)
+// Each measurement alternates the libbpf binary and the JS code, `--runs` times, and reports
+// medians. Prints a table and writes build/bench/results.json. What is measured and how it is
+// kept fair: bench/README.md.
+//
+//   node dist/bench/run.js [--quick] [--runs N] [--only ringbuf,map,load] [--no-xdp]
+//                          [--events N] [--out PATH]
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus, release, totalmem } from "node:os";
+import { dirname, join } from "node:path";
+import { parseArgs } from "node:util";
+import { createNetnsPair, netnsUnavailable } from "../test/support/netns.js";
+import { batchLookupLoop, createLookupMap, lookupLoop } from "./map-lookup.js";
+import {
+  buildDir,
+  fixturesDir,
+  libbpf,
+  missingPrerequisites,
+  root,
+  runJsonCommand,
+  type LineResult,
+} from "./reference.js";
+import {
+  compare,
+  formatTable,
+  lookupChecksum,
+  numberField,
+  ringbufChecksum,
+  type Row,
+} from "./report.js";
+import { RingbufBench, type RingbufResult } from "./ringbuf.js";
+
+const THROUGHPUT: { op: ">="; value: number } = { op: ">=", value: 0.8 };
+const LATENCY: { op: "<="; value: number } = { op: "<=", value: 1.2 };
+
+interface Settings {
+  quick: boolean;
+  runs: number;
+  events: number;
+  batch: number;
+  threadedBatch: number;
+  lookupSeconds: number;
+  iterations: number;
+  xdp: boolean;
+  only: Set<string>;
+  out: string;
+}
+
+function settings(): Settings {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: "boolean", default: false },
+      runs: { type: "string" },
+      only: { type: "string", default: "ringbuf,map,load" },
+      "no-xdp": { type: "boolean", default: false },
+      events: { type: "string" },
+      out: { type: "string", default: join(buildDir, "results.json") },
+    },
+    strict: true,
+  });
+  const quick = values.quick;
+  const int = (v: string | undefined, dflt: number, what: string): number => {
+    if (v === undefined) return dflt;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1)
+      throw new Error(`--${what} wants a positive integer, got ${v}`);
+    return n;
+  };
+  const only = new Set(values.only.split(",").map((s) => s.trim()));
+  for (const o of only)
+    if (!["ringbuf", "map", "load"].includes(o))
+      throw new Error(`--only takes ringbuf, map and/or load, not "${o}"`);
+  return {
+    quick,
+    runs: int(values.runs, quick ? 1 : 5, "runs"),
+    events: int(values.events, quick ? 200_000 : 5_000_000, "events"),
+    batch: 65536,
+    threadedBatch: 4096,
+    lookupSeconds: 1,
+    iterations: quick ? 3 : 20,
+    xdp: !values["no-xdp"],
+    only,
+    out: values.out,
+  };
+}
+
+const log = (msg: string) => process.stderr.write(`${msg}\n`);
+
+/** Exact checksum check: both sides must have done the same work. */
+function checkChecksum(what: string, got: bigint | undefined, want: bigint): void {
+  if (got !== want) throw new Error(`${what}: checksum ${got} differs from the expected ${want}`);
+}
+
+// ---------------------------------------------------------------- ring buffer
+
+async function ringbuf(s: Settings, raw: Record<string, unknown[]>): Promise<Row[]> {
+  const obj = join(buildDir, "ringbuf_bench.bpf.o");
+  const want = ringbufChecksum(s.events);
+  const cArgs = (mode: string, batch: number) => [
+    "--obj",
+    obj,
+    "--mode",
+    mode,
+    "--events",
+    String(s.events),
+    "--batch",
+    String(batch),
+  ];
+  const c = { batch: [] as LineResult[], threaded: [] as LineResult[] };
+  const js = { batch: [] as RingbufResult[], threaded: [] as RingbufResult[] };
+  using bench = await RingbufBench.open(obj);
+  // Warm-up: let V8 optimise the consumer path before anything is timed.
+  const warm = Math.min(s.events, 1_000_000);
+  bench.batch(warm, s.batch);
+  await bench.threaded(warm, s.threadedBatch);
+  for (let r = 0; r < s.runs; r++) {
+    log(`ringbuf run ${r + 1}/${s.runs}`);
+    c.batch.push(libbpf("ringbuf_consume", cArgs("batch", s.batch)));
+    js.batch.push(bench.batch(s.events, s.batch));
+    c.threaded.push(libbpf("ringbuf_consume", cArgs("threaded", s.threadedBatch)));
+    js.threaded.push(await bench.threaded(s.events, s.threadedBatch));
+  }
+  for (const [mode, list] of Object.entries(c))
+    for (const x of list) checkChecksum(`libbpf ringbuf_consume ${mode}`, x.checksum, want);
+  for (const [mode, list] of Object.entries(js))
+    for (const x of list) checkChecksum(`tsbpf ring buffer ${mode}`, x.checksum, want);
+  raw.ringbuf = [
+    ...[...c.batch, ...c.threaded].map((x) => x.fields),
+    ...[...js.batch, ...js.threaded].map((x) => ({
+      bench: "ringbuf",
+      impl: "tsbpf",
+      ...x,
+      checksum: x.checksum.toString(),
+    })),
+  ];
+  const cNum = (list: LineResult[], f: string) =>
+    list.map((x) => numberField(x.fields, f, "ringbuf_consume"));
+  return [
+    compare(
+      "ringbuf batch, consume+decode only",
+      "events/s",
+      {
+        tsbpf: js.batch.map((x) => x.consume_events_per_sec),
+        libbpf: cNum(c.batch, "consume_events_per_sec"),
+      },
+      THROUGHPUT,
+    ),
+    compare(
+      "ringbuf batch, produce+consume loop",
+      "events/s",
+      { tsbpf: js.batch.map((x) => x.events_per_sec), libbpf: cNum(c.batch, "events_per_sec") },
+      THROUGHPUT,
+    ),
+    compare(
+      "ringbuf threaded, producer thread + epoll consumer",
+      "events/s",
+      {
+        tsbpf: js.threaded.map((x) => x.events_per_sec),
+        libbpf: cNum(c.threaded, "events_per_sec"),
+      },
+      THROUGHPUT,
+    ),
+  ];
+}
+
+// ---------------------------------------------------------------- map lookups
+
+function mapLookups(s: Settings, raw: Record<string, unknown[]>): Row[] {
+  const entries = 1024;
+  const cRuns: LineResult[] = [];
+  const jsRuns: ReturnType<typeof lookupLoop>[] = [];
+  const batchRuns: ReturnType<typeof batchLookupLoop>[] = [];
+  using map = createLookupMap(entries);
+  lookupLoop(map, 0.2);
+  batchLookupLoop(map, 0.2);
+  for (let r = 0; r < s.runs; r++) {
+    log(`map lookup run ${r + 1}/${s.runs}`);
+    cRuns.push(
+      libbpf("map_lookup", ["--entries", String(entries), "--seconds", String(s.lookupSeconds)]),
+    );
+    jsRuns.push(lookupLoop(map, s.lookupSeconds));
+    batchRuns.push(batchLookupLoop(map, s.lookupSeconds));
+  }
+  for (const x of cRuns)
+    checkChecksum(
+      "libbpf map_lookup",
+      x.checksum,
+      lookupChecksum(numberField(x.fields, "lookups", "map_lookup"), entries),
+    );
+  for (const x of [...jsRuns, ...batchRuns])
+    checkChecksum("tsbpf map lookups", x.checksum, lookupChecksum(x.lookups, entries));
+  const tag = (impl: string, variant: string) => (x: ReturnType<typeof lookupLoop>) => ({
+    bench: "map_lookup",
+    impl,
+    variant,
+    ...x,
+    checksum: x.checksum.toString(),
+  });
+  raw.map_lookup = [
+    ...cRuns.map((x) => x.fields),
+    ...jsRuns.map(tag("tsbpf", "get")),
+    ...batchRuns.map(tag("tsbpf", "getBatch")),
+  ];
+  const cRate = cRuns.map((x) => numberField(x.fields, "lookups_per_sec", "map_lookup"));
+  return [
+    compare(
+      "hash u32→u64 lookups, BpfMap.get",
+      "lookups/s",
+      { tsbpf: jsRuns.map((x) => x.lookups_per_sec), libbpf: cRate },
+      THROUGHPUT,
+    ),
+    compare(
+      "hash u32→u64 lookups, BpfMap.getBatch",
+      "elems/s",
+      { tsbpf: batchRuns.map((x) => x.lookups_per_sec), libbpf: cRate },
+      undefined,
+      "LOOKUP_BATCH of 256 per syscall; the libbpf column is its per-element lookup (no batch in map_lookup.c)",
+    ),
+  ];
+}
+
+// ---------------------------------------------------------------- load + attach
+
+interface LoadCase {
+  label: string;
+  args: string[];
+  netns?: string;
+}
+
+function loadAttachCase(s: Settings, k: LoadCase, raw: unknown[]): Row[] {
+  const iter = ["--iterations", String(s.iterations)];
+  const jsScript = join(root, "dist", "bench", "load-attach.js");
+  const c: LineResult[] = [];
+  const js: LineResult[] = [];
+  const opts = k.netns === undefined ? {} : { netns: k.netns };
+  for (let r = 0; r < s.runs; r++) {
+    log(`load+attach ${k.label} run ${r + 1}/${s.runs}`);
+    c.push(libbpf("load_attach", [...k.args, ...iter], opts));
+    js.push(runJsonCommand(process.execPath, [jsScript, ...k.args, ...iter], opts));
+  }
+  raw.push(...c.map((x) => x.fields), ...js.map((x) => x.fields));
+  const f = (list: LineResult[], field: string) =>
+    list.map((x) => numberField(x.fields, field, `load_attach ${k.label}`));
+  return [
+    compare(
+      `load+attach ${k.label}, median`,
+      "ms",
+      { tsbpf: f(js, "median_ms"), libbpf: f(c, "median_ms") },
+      LATENCY,
+    ),
+    compare(`  of which open+load`, "ms", {
+      tsbpf: f(js, "open_load_median_ms"),
+      libbpf: f(c, "open_load_median_ms"),
+    }),
+    compare(`detach+close ${k.label}, median`, "ms", {
+      tsbpf: f(js, "detach_median_ms"),
+      libbpf: f(c, "detach_median_ms"),
+    }),
+  ];
+}
+
+function loadAttach(s: Settings, raw: Record<string, unknown[]>): Row[] {
+  const list: unknown[] = [];
+  raw.load_attach = list;
+  const rows = loadAttachCase(
+    s,
+    { label: "tracepoint", args: ["--obj", join(fixturesDir, "tp_openat.o")] },
+    list,
+  );
+  if (!s.xdp) return rows;
+  const why = netnsUnavailable();
+  if (why !== undefined) {
+    log(`skipping XDP load+attach: ${why}`);
+    return rows;
+  }
+  using net = createNetnsPair();
+  return [
+    ...rows,
+    ...loadAttachCase(
+      s,
+      {
+        label: "XDP (veth, bpf_link)",
+        args: ["--obj", join(fixturesDir, "xdp_count.o"), "--iface", net.ifA],
+        netns: net.nsA,
+      },
+      list,
+    ),
+  ];
+}
+
+// ---------------------------------------------------------------- main
+
+function machine() {
+  const c = cpus();
+  return {
+    cpus: c.length,
+    cpu_model: c[0]?.model ?? "unknown",
+    kernel: release(),
+    node: process.version,
+    memory_gib: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+  };
+}
+
+async function main(): Promise<void> {
+  const s = settings();
+  const problems = missingPrerequisites(["tp_openat.o", "xdp_count.o"]);
+  if (problems.length > 0) {
+    log(`bench: cannot run:\n  ${problems.join("\n  ")}`);
+    process.exit(1);
+  }
+  const m = machine();
+  const date = new Date().toISOString();
+  log(
+    `tsbpf vs libbpf — ${date}, ${m.cpus} × ${m.cpu_model}, Linux ${m.kernel}, Node ${m.node}, ` +
+      `${s.runs} run(s) each${s.quick ? " (--quick: small sizes, not for publishing)" : ""}`,
+  );
+  const raw: Record<string, unknown[]> = {};
+  const rows: Row[] = [];
+  if (s.only.has("ringbuf")) rows.push(...(await ringbuf(s, raw)));
+  if (s.only.has("map")) rows.push(...mapLookups(s, raw));
+  if (s.only.has("load")) rows.push(...loadAttach(s, raw));
+
+  console.log(formatTable(rows));
+  const judged = rows.filter((r) => r.pass !== undefined);
+  console.log(
+    `\n${judged.filter((r) => r.pass).length} of ${judged.length} targets met ` +
+      `(medians of ${s.runs} run(s); ratio = tsbpf / libbpf)`,
+  );
+  mkdirSync(dirname(s.out), { recursive: true });
+  writeFileSync(
+    s.out,
+    JSON.stringify(
+      { date, machine: m, settings: { ...s, only: [...s.only] }, rows, raw },
+      null,
+      2,
+    ) + "\n",
+  );
+  log(`results written to ${s.out}`);
+}
+
+main().catch((e: unknown) => {
+  log(`bench: ${(e as Error).stack ?? String(e)}`);
+  process.exit(1);
+});
