@@ -13,6 +13,7 @@ import { attachSocketFilter } from "./socket-filter.js";
 import { attachTc, type TcDirection } from "./tc.js";
 import { attachTpBtf } from "./tp-btf.js";
 import { attachTracepoint } from "./tracepoint.js";
+import { attachTracing } from "./tracing.js";
 import { attachUprobe } from "./uprobe.js";
 import { attachXdp, type XdpMode } from "./xdp.js";
 
@@ -22,6 +23,7 @@ export { attachXdp, type XdpMode, type XdpOptions } from "./xdp.js";
 export { attachTc, type TcDirection, type TcOptions } from "./tc.js";
 export { attachTracepoint, parseTracepointName, type TracepointOptions } from "./tracepoint.js";
 export { attachRawTracepoint } from "./raw-tracepoint.js";
+export { attachTracing, type TracingKind, type TracingOptions } from "./tracing.js";
 export { attachTpBtf, tpBtfTargetId, tpBtfTypeName, TP_BTF_ATTACH_TYPE } from "./tp-btf.js";
 export {
   attachUprobe,
@@ -100,6 +102,14 @@ export function attachBySection(
     }
     case "tp_btf":
       return attachTpBtf(prog, section.target);
+    case "fentry":
+    case "fexit":
+    case "fmod_ret":
+    case "lsm":
+      return attachTracing(prog, {
+        kind: section.kind,
+        ...(section.target !== undefined && { target: section.target }),
+      });
     case "kprobe":
     case "kretprobe": {
       const t = opts.symbol ?? section.target ?? need("a kernel function", "--symbol FUNCTION");

@@ -3,7 +3,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { parseSectionName } from "../../../src/obj/section.js";
-import { AttachError, attachBySection, syscallFunction } from "../../../src/link/index.js";
+import {
+  AttachError,
+  attachBySection,
+  attachTracing,
+  syscallFunction,
+} from "../../../src/link/index.js";
 import { ProgType } from "../../../src/obj/consts.js";
 
 const prog = (name: string, type: number) => ({ fd: -1, name, type });
@@ -69,4 +74,11 @@ test("explains what cannot be attached", () => {
 
 test("system call names map to this architecture's kernel functions", () => {
   if (process.arch === "x64") assert.equal(syscallFunction("openat"), "__x64_sys_openat");
+});
+
+test("attachTracing refuses programs that are not TRACING or LSM", () => {
+  assert.throws(
+    () => attachTracing(prog("x", ProgType.XDP)),
+    /is a XDP program, not TRACING or LSM/,
+  );
 });
