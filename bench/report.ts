@@ -127,7 +127,9 @@ export function parseJsonLine(out: string, what: string): Record<string, unknown
   try {
     v = JSON.parse(lines[0]!);
   } catch (e) {
-    throw new Error(`${what} printed a line that is not JSON (${(e as Error).message}): ${out}`);
+    throw new Error(`${what} printed a line that is not JSON (${(e as Error).message}): ${out}`, {
+      cause: e,
+    });
   }
   if (typeof v !== "object" || v === null || Array.isArray(v))
     throw new Error(`${what} printed JSON that is not an object: ${out}`);
