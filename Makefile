@@ -44,7 +44,7 @@ demo: deps build fixtures
 	scripts/demo.sh
 
 bench: deps build fixtures
-	node dist/bench/run.js
+	scripts/build-bench-c.sh && node dist/bench/run.js
 
 clean:
 	rm -rf dist build target test/fixtures/obj/*.o
