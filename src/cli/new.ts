@@ -1,0 +1,83 @@
+// `tsbpf new NAME`: create ./NAME with a probe, the struct it shares with user space, a loader,
+// package.json and tsconfig.json — a project that builds and loads as generated.
+import { existsSync, readdirSync, realpathSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { basename, dirname, join, resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+import pc from "picocolors";
+import { UsageError } from "./main.js";
+import { projectFiles } from "./templates/project.js";
+
+const require = createRequire(import.meta.url);
+
+/** npm's rules for a package name we also use as a directory: lower case, no scope. */
+const NAME = /^[a-z0-9][a-z0-9._-]*$/;
+
+/** The root of this tsbpf package (holds its package.json). */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, "package.json"))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error("cannot find tsbpf's package.json");
+    dir = up;
+  }
+  return dir;
+}
+
+/**
+ * How the new project depends on tsbpf: the published version when this tsbpf was installed
+ * from npm, else (running from a checkout) a `file:` link to the checkout, so what is built is
+ * what the user is running. TSBPF_DEPENDENCY overrides both.
+ */
+function tsbpfDependency(root: string, version: string): string {
+  const override = process.env.TSBPF_DEPENDENCY;
+  if (override) return override;
+  const real = realpathSync(root);
+  return real.split(sep).includes("node_modules") ? `^${version}` : `file:${real}`;
+}
+
+/** `my-probe` → `my_probe`, `2fast` → `_2fast`: the program's name must be a C identifier. */
+export function programIdent(name: string): string {
+  const id = name.replace(/[^A-Za-z0-9_]/g, "_");
+  return /^[0-9]/.test(id) ? `_${id}` : id;
+}
+
+export async function scaffold(name: string): Promise<void> {
+  const dir = resolve(name);
+  const project = basename(dir);
+  if (!NAME.test(project) || project.length > 214)
+    throw new UsageError(
+      `invalid project name ${JSON.stringify(project)}: use lower-case letters, digits, '-', '_' ` +
+        "and '.', starting with a letter or digit",
+      2,
+    );
+  if (existsSync(dir) && readdirSync(dir).length > 0)
+    throw new UsageError(`${name} already exists and is not empty; pick another name`);
+
+  const root = packageRoot();
+  const pkg = require(join(root, "package.json")) as {
+    version: string;
+    dependencies: Record<string, string>;
+    devDependencies: Record<string, string>;
+  };
+  const files = projectFiles({
+    name: project,
+    ident: programIdent(project),
+    tsbpf: tsbpfDependency(root, pkg.version),
+    typescript: pkg.dependencies.typescript ?? "5.9",
+    typesNode: pkg.devDependencies?.["@types/node"] ?? "^20.0.0",
+  });
+  await mkdir(dir, { recursive: true });
+  for (const [file, text] of Object.entries(files)) await writeFile(join(dir, file), text);
+
+  const elf = `target/bpf-programs/${project}/${project}.elf`;
+  console.log(`${pc.green("Created")} ${project} in ${dir}: ${Object.keys(files).join(", ")}`);
+  console.log(`
+Next:
+  cd ${name}
+  npm install
+  npx tsbpf build                                 # → ${elf}
+  sudo npx tsbpf load -i eth0 ${elf}
+  npx tsc && sudo node dist/loader.js eth0 ${elf}  # your own loader`);
+}
