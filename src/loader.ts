@@ -26,8 +26,11 @@ export interface LoaderConfig {
   iface?: string;
   xdp?: XdpOptions;
   binary?: string;
+  symbol?: string;
   pid?: number;
   cgroup?: string;
+  /** per-program attach options, over the ones above */
+  perProgram: Record<string, AttachOptions>;
   collection: CollectionOptions;
   /** programs not to attach (they are still loaded) */
   skipAttach: Set<string>;
@@ -45,7 +48,12 @@ export class Loader {
   }
 
   static create(): Loader {
-    return new Loader({ collection: {}, skipAttach: new Set(), copyEvents: false });
+    return new Loader({
+      collection: {},
+      skipAttach: new Set(),
+      copyEvents: false,
+      perProgram: {},
+    });
   }
 
   #with(change: Partial<LoaderConfig>): Loader {
@@ -62,9 +70,16 @@ export class Loader {
     return this.#with({ iface });
   }
 
-  /** uprobes without a binary in their section attach to this binary, optionally one process. */
-  uprobe(binary: string, pid?: number): Loader {
-    return this.#with({ binary, ...(pid !== undefined && { pid }) });
+  /**
+   * uprobes whose section names no target attach to `symbol` (or the section's symbol) in
+   * this binary or library, optionally only in process `pid`.
+   */
+  uprobe(binary: string, opts: { symbol?: string; pid?: number } = {}): Loader {
+    return this.#with({
+      binary,
+      ...(opts.symbol !== undefined && { symbol: opts.symbol }),
+      ...(opts.pid !== undefined && { pid: opts.pid }),
+    });
   }
 
   /** cgroup programs attach to this cgroup v2 directory. */
@@ -75,6 +90,16 @@ export class Loader {
   /** Options for the underlying Collection load (globals, pin path, log level…). */
   options(opts: CollectionOptions): Loader {
     return this.#with({ collection: { ...this.#config.collection, ...opts } });
+  }
+
+  /** Attach options for one program, over the loader-wide ones (e.g. a socket fd, a tc direction). */
+  attachOptions(program: string, opts: AttachOptions): Loader {
+    return this.#with({
+      perProgram: {
+        ...this.#config.perProgram,
+        [program]: { ...this.#config.perProgram[program], ...opts },
+      },
+    });
   }
 
   /** Load but do not attach these programs. */
@@ -123,12 +148,18 @@ export class Loaded implements Disposable, AsyncDisposable {
         ...(config.iface !== undefined && { iface: config.iface }),
         ...(config.xdp?.mode !== undefined && { mode: config.xdp.mode }),
         ...(config.binary !== undefined && { binary: config.binary }),
+        ...(config.symbol !== undefined && { symbol: config.symbol }),
         ...(config.pid !== undefined && { pid: config.pid }),
         ...(config.cgroup !== undefined && { cgroup: config.cgroup }),
       };
+      for (const name of [...config.skipAttach, ...Object.keys(config.perProgram)])
+        collection.program(name); // throws naming the programs there are
       for (const program of collection.programs.values()) {
         if (config.skipAttach.has(program.name)) continue;
-        links.push({ program, link: program.attach(opts) });
+        links.push({
+          program,
+          link: program.attach({ ...opts, ...config.perProgram[program.name] }),
+        });
       }
       for (const [name, map] of collection.maps) {
         const source = { fd: map.fd, maxEntries: map.maxEntries, name, type: map.type };

@@ -18,7 +18,11 @@ export async function runLoad(file: string, opts: LoadCliOptions): Promise<numbe
   let loader = Loader.create();
   if (opts.interface !== undefined)
     loader = loader.xdp(opts.interface, opts.xdpMode ? { mode: opts.xdpMode } : {});
-  if (opts.uprobePath !== undefined) loader = loader.uprobe(opts.uprobePath, opts.pid);
+  if (opts.uprobePath !== undefined)
+    loader = loader.uprobe(opts.uprobePath, {
+      ...(opts.symbol !== undefined && { symbol: opts.symbol }),
+      ...(opts.pid !== undefined && { pid: opts.pid }),
+    });
   if (opts.cgroup !== undefined) loader = loader.cgroup(opts.cgroup);
 
   let loaded: Loaded;

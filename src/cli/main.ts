@@ -97,6 +97,7 @@ export function program(): Command {
     .argument("<file>", "eBPF ELF object")
     .option("-i, --interface <iface>", "network interface for XDP and TC programs")
     .option("-u, --uprobe-path <binary>", "binary or library for uprobes whose section names none")
+    .option("-s, --symbol <name>", "function for uprobes whose section names none")
     .option("-p, --pid <pid>", "only this process (uprobes)", int("pid"))
     .option("-c, --cgroup <path>", "cgroup v2 directory for cgroup programs")
     .addOption(new Option("--xdp-mode <mode>", "XDP attach mode").choices(["skb", "drv", "hw"]))
@@ -112,6 +113,7 @@ export function program(): Command {
 export interface LoadCliOptions {
   interface?: string;
   uprobePath?: string;
+  symbol?: string;
   pid?: number;
   cgroup?: string;
   xdpMode?: "skb" | "drv" | "hw";
