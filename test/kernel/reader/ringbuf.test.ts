@@ -146,3 +146,21 @@ test("ring buffer: wrong map type and bad sizes are refused with a clear error",
   );
   assert.throws(() => RingBufReader.open({ fd: 0, maxEntries: 5000, name: "y" }), /power of two/);
 });
+
+test("ring buffer: a producer that never pauses does not starve timers", async (t) => {
+  if (!needsKernel(t)) return;
+  const map = ringbufMap("rb_flood", 1 << 16);
+  using emitter = Emitter.create(map);
+  using reader = RingBufReader.open(map);
+  map.fd.close();
+  let timerFired = false;
+  setTimeout(() => (timerFired = true), 5);
+  emitter.run(10);
+  let batches = 0;
+  for await (const { events } of reader) {
+    assert.ok(events.length > 0);
+    emitter.run(10); // there is always more data when the loop asks for the next batch
+    if (timerFired || ++batches > 20000) break;
+  }
+  assert.ok(timerFired, `the timer never ran during ${batches} back-to-back batches`);
+});
