@@ -1,10 +1,11 @@
 // Reading a BPF ring buffer map (BPF_MAP_TYPE_RINGBUF, Linux ≥ 5.8) from user space.
 //
 // The map fd is mmapped the way libbpf does it (sys/mmap.ts RingbufMapping): the consumer
-// page read-write, then the producer page and the data area read-only. The kernel maps the data area twice in a row,
-// so mapping `page + 2 × max_entries` bytes gives a view in which every record is contiguous,
-// even one that wraps the ring end: events are handed out as zero-copy views. Ring walking
-// itself lives in ringbuf-ring.ts (pure, unit-tested on synthetic memory).
+// page read-write, then the producer page and the data area read-only. The kernel maps the
+// data area twice in a row, so mapping `page + 2 × max_entries` bytes gives a view in which
+// every record is contiguous, even one that wraps the ring end: events are handed out as
+// zero-copy views. Ring walking lives in ringbuf-ring.ts (pure, unit-tested on synthetic
+// memory).
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { MapType } from "../obj/consts.js";
 import type { FD } from "../sys/fd.js";
@@ -67,7 +68,10 @@ export class RingBufReader implements EventReader {
     this.maxBatch = opts.maxBatch ?? Number.MAX_SAFE_INTEGER;
   }
 
-  /** Map the ring buffer of `map` (a BpfMap or `{ fd, maxEntries }`). The map may be closed afterwards. */
+  /**
+   * Map the ring buffer of `map` (a BpfMap or `{ fd, maxEntries }`). The reader keeps its own
+   * fd and mappings, so the map may be closed afterwards.
+   */
   static open(map: MapSource, opts: RingBufReaderOptions = {}): RingBufReader {
     checkMapType(map, MapType.RINGBUF, "RingBufReader");
     const page = pageSize();
