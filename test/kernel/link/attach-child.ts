@@ -1,6 +1,6 @@
 // Child process for attach tests that must run inside a network namespace: started as
 //   ip netns exec <ns> node attach-child.js <kind> <iface> <progType> <progName> [json options]
-// with the program fd as its fd 3. It attaches, prints one JSON line
+// with the program fd as its fd 3 (and, for {"replaceFd4": true}, the program to replace as fd 4). It attaches, prints one JSON line
 // {"attached": description, "linkId": id|null} (or {"error": message}), then obeys stdin
 // lines: "close" (detach, print {"closed": true}) and "exit".
 import { createInterface } from "node:readline";
@@ -9,6 +9,11 @@ import { attachTc, attachXdp, FdLink, type Link } from "../../../src/link/index.
 const [kind, iface, progType, progName, json] = process.argv.slice(2);
 const prog = { fd: 3, type: Number(progType), name: progName ?? "" };
 const opts = json ? JSON.parse(json) : {};
+// {"replaceFd4": true}: the program to replace arrives as fd 4.
+if (opts.replaceFd4) {
+  delete opts.replaceFd4;
+  opts.replace = { fd: 4, type: prog.type, name: "replaced" };
+}
 const say = (o: unknown) => process.stdout.write(JSON.stringify(o) + "\n");
 
 let link: Link | undefined;

@@ -20,7 +20,14 @@ export class AttachChild {
   readonly #waiters: ((l: string) => void)[] = [];
   #stderr = "";
 
-  constructor(ns: string, kind: "xdp" | "tc", iface: string, prog: TestProgram, opts: object = {}) {
+  constructor(
+    ns: string,
+    kind: "xdp" | "tc",
+    iface: string,
+    prog: TestProgram,
+    opts: object = {},
+    extraFd?: number,
+  ) {
     this.proc = spawn(
       "ip",
       [
@@ -35,7 +42,7 @@ export class AttachChild {
         prog.name,
         JSON.stringify(opts),
       ],
-      { stdio: ["pipe", "pipe", "pipe", prog.fd] },
+      { stdio: ["pipe", "pipe", "pipe", prog.fd, ...(extraFd === undefined ? [] : [extraFd])] },
     );
     this.proc.stderr!.on("data", (d) => (this.#stderr += String(d)));
     createInterface({ input: this.proc.stdout! }).on("line", (l) => {

@@ -128,3 +128,27 @@ test("uprobe target resolution and errors", (t) => {
     /uprobes run KPROBE programs/,
   );
 });
+
+test('uprobe on "libc" by name with a pid: the library that process maps, a versioned dynamic symbol', async (t) => {
+  if (!needsKernel(t, unavailable)) return;
+  const bin = fixture("uprobe_target");
+  using prog = countingProgram({ type: ProgType.KPROBE, name: "up_libc", ret: 0 });
+  const child = spawn(bin, ["2", "--wait"], { stdio: ["pipe", "pipe", "inherit"] });
+  try {
+    const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+    assert.match((await lines.next()).value as string, /^ready \d+$/);
+    // The target prints its result with printf after we let it go.
+    using link = attachUprobe(prog, {
+      binary: "libc",
+      symbol: "printf@@GLIBC_2.2.5",
+      pid: child.pid!,
+    });
+    assert.match(link.description, /libc\.so\.6:printf@@GLIBC_2\.2\.5/);
+    assert.equal(prog.read(), 0n);
+    child.stdin!.write("go\n");
+    await once(child, "exit");
+    assert.ok(prog.read() >= 1n, "printf in the target's libc was probed");
+  } finally {
+    child.kill("SIGKILL");
+  }
+});

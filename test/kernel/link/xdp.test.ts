@@ -122,3 +122,52 @@ test("XDP errors: missing interface, wrong program type", (t) => {
   using tp = countingProgram({ type: ProgType.TRACEPOINT, name: "not_xdp", ret: 0 });
   assert.throws(() => attachXdp(tp, "lo"), /is a TRACEPOINT program, not XDP/);
 });
+
+test("netlink XDP outlives its process; { replace } swaps it atomically; { updateIfNoExist } refuses", async (t) => {
+  if (!needsKernel(t, netnsUnavailable())) return;
+  using net = createNetnsPair();
+  using a = countingProgram({ type: ProgType.XDP, name: "xdp_old", ret: XDP_PASS });
+  using b = countingProgram({ type: ProgType.XDP, name: "xdp_new", ret: XDP_PASS });
+  const idA = progInfo(a.fd).id;
+  const idB = progInfo(b.fd).id;
+  const children: AttachChild[] = [];
+  try {
+    const first = new AttachChild(net.nsB, "xdp", net.ifB, a, { netlink: true });
+    children.push(first);
+    assert.equal((await first.next()).error, undefined);
+    await first.stop(); // exits without close(): a netlink attachment stays
+    assert.match(ipLink(net.nsB, net.ifB), new RegExp(`prog/xdp id ${idA}\\b`));
+
+    const refused = new AttachChild(net.nsB, "xdp", net.ifB, b, {
+      netlink: true,
+      updateIfNoExist: true,
+    });
+    children.push(refused);
+    assert.match(
+      (await refused.next()).error ?? "",
+      new RegExp(`already attached \\(program id ${idA}`),
+    );
+
+    const swap = new AttachChild(
+      net.nsB,
+      "xdp",
+      net.ifB,
+      b,
+      { netlink: true, replaceFd4: true },
+      a.fd,
+    );
+    children.push(swap);
+    assert.equal((await swap.next()).error, undefined);
+    assert.match(ipLink(net.nsB, net.ifB), new RegExp(`prog/xdp id ${idB}\\b`));
+    const oldCount = a.read();
+    assert.equal(net.ping("a", 2), 2);
+    assert.ok(b.read() >= 2n, "the new program runs");
+    assert.equal(a.read(), oldCount, "the old one no longer does");
+    swap.send("close");
+    assert.deepEqual(await swap.next(), { closed: true });
+    assert.ok(!hasXdp(ipLink(net.nsB, net.ifB)));
+  } finally {
+    for (const c of children) await c.stop();
+    spawnSync("ip", ["-n", net.nsB, "link", "set", "dev", net.ifB, "xdp", "off"]);
+  }
+});
