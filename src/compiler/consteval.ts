@@ -15,6 +15,11 @@ export type ConstResult = unknown | typeof NOT_CONST;
 const TYPE_FACTORIES = new Set(["struct", "array", "bytes"]);
 const PROBE_VALUES = new Set(["XdpAction", "TcAction", "SkAction"]);
 
+/** `new Uint8Array(n)`: n zero bytes, assignable to an array field. */
+export class ZeroBytes {
+  constructor(readonly length: number) {}
+}
+
 export class ConstEvaluator {
   private readonly cache = new Map<ts.Symbol, ConstResult>();
   private readonly inProgress = new Set<ts.Symbol>();
@@ -85,6 +90,16 @@ export class ConstEvaluator {
         } else return NOT_CONST;
       }
       return out;
+    }
+    if (
+      ts.isNewExpression(e) &&
+      ts.isIdentifier(e.expression) &&
+      e.expression.text === "Uint8Array"
+    ) {
+      const n = e.arguments?.[0] && this.eval(e.arguments[0]);
+      if (typeof n === "number" && Number.isInteger(n) && n >= 0 && n <= 1 << 16)
+        return new ZeroBytes(n);
+      return NOT_CONST;
     }
     if (ts.isCallExpression(e)) {
       const api = this.apiName(e.expression);
@@ -166,6 +181,9 @@ export class ConstEvaluator {
     // Integer semantics, 64-bit, exactly as the generated code computes them.
     const x = BigInt(a as number | bigint);
     const y = BigInt(b as number | bigint);
+    // JavaScript would produce a fraction here; report it as the float it is.
+    if (bothNum && op === ts.SyntaxKind.SlashToken && y !== 0n && x % y !== 0n)
+      return (a as number) / (b as number);
     const r = foldBinary(op, x, y);
     if (r === undefined) return NOT_CONST;
     if (typeof r === "boolean") return r;

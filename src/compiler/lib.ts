@@ -23,6 +23,8 @@ interface TemplateStringsArray extends ReadonlyArray<string> { readonly raw: rea
 interface PromiseLike<T> { then(f: (v: T) => unknown): unknown; }
 interface Promise<T> { then(f: (v: T) => unknown): unknown; }
 interface Uint8Array { readonly length: number; [n: number]: number; readonly byteLength: number; }
+declare var Uint8Array: { new (length: number): Uint8Array };
+interface Int8Array { readonly length: number; [n: number]: number; readonly byteLength: number; }
 interface DataView { readonly byteLength: number; }
 interface ArrayBuffer { readonly byteLength: number; }
 interface Error { message: string; }

@@ -20,7 +20,7 @@ import {
   type Terminator,
   type VReg,
 } from "./ir.js";
-import { NOT_CONST, foldBinary } from "./consteval.js";
+import { NOT_CONST, ZeroBytes, foldBinary } from "./consteval.js";
 import type { ProbeModule, ProgramDecl } from "./module.js";
 import { VOID, type AggValue, type RefValue, type Value } from "./values.js";
 import { lowerCall } from "./intrinsics.js";
@@ -945,9 +945,9 @@ export class Lowerer {
     const fields = new Map<string, Value>();
     for (const p of e.properties) {
       if (ts.isPropertyAssignment(p) && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name))) {
-        fields.set(p.name.text, this.snapshot(this.expr(p.initializer), p.initializer));
+        fields.set(p.name.text, this.snapshot(this.expr(p.initializer), e));
       } else if (ts.isShorthandPropertyAssignment(p)) {
-        fields.set(p.name.text, this.snapshot(this.expr(p.name), p.name));
+        fields.set(p.name.text, this.snapshot(this.expr(p.name), e));
       } else
         throw this.err(
           p,
@@ -960,6 +960,12 @@ export class Lowerer {
 
   /** Freeze a value at this point (integers in memory or in let vregs are copied). */
   private snapshot(v: Value, node: ts.Node): Value {
+    if (v.k === "fn")
+      throw this.err(
+        node,
+        Code.Unsupported,
+        "functions are not values in probe code (they are inlined where called); call the function directly",
+      );
     if (v.k === "int" && v.op.kind === "reg") return { k: "int", op: reg(this.mov(v.op)) };
     if (v.k === "ref" && v.type.kind === "int") return { k: "int", op: this.int(v, node) };
     return v;
@@ -1099,7 +1105,7 @@ export class Lowerer {
     if (ts.isPropertyAccessExpression(target) || ts.isElementAccessExpression(target)) {
       const name = ts.isPropertyAccessExpression(target) ? target.name.text : undefined;
       const objV = this.expr(target.expression);
-      if (objV.k === "agg")
+      if (objV.k === "agg" || objV.k === "const")
         throw this.err(
           target,
           Code.Unsupported,
@@ -1129,6 +1135,19 @@ export class Lowerer {
     if (t.kind === "struct" && v.k === "ref" && !v.nullable && v.type.size === t.size) {
       this.copy(v.base, v.off, place.base, place.off, t.size);
       return;
+    }
+    if (
+      t.kind === "struct" &&
+      v.k === "const" &&
+      typeof v.v === "object" &&
+      v.v !== null &&
+      !(v.v instanceof ZeroBytes)
+    ) {
+      // A constant object literal: store it field by field like any other.
+      const fields = new Map<string, Value>(
+        Object.entries(v.v).map(([k, x]) => [k, { k: "const", v: x }]),
+      );
+      return this.storeValue(place, { k: "agg", fields, node }, node);
     }
     if (t.kind === "struct") {
       if (v.k !== "agg")
@@ -1163,7 +1182,10 @@ export class Lowerer {
       this.copy(v.base, v.off, place.base, place.off, t.size);
       return;
     }
-    if (v.k === "const" && (v.v === 0 || v.v === undefined))
+    if (
+      v.k === "const" &&
+      (v.v === 0 || v.v === undefined || (v.v instanceof ZeroBytes && v.v.length <= t.size))
+    )
       return this.zero(place.base, place.off, t.size);
     throw this.err(node, Code.Unsupported, `cannot store ${describeValue(v)} into ${t.label}`);
   }

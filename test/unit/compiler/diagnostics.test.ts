@@ -1,0 +1,201 @@
+// Every construct probes cannot express is reported at its file:line:col with a message that
+// says what to do instead.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { CompileError, CompileErrors, Code } from "../../../src/compiler/index.js";
+import { formatDiagnostic } from "../../../src/compiler/errors.js";
+import { compileSource, lineOf } from "./support.js";
+
+interface Case {
+  name: string;
+  body: string;
+  /** text at the reported position */
+  at: string;
+  code: number;
+  message: RegExp;
+}
+
+const prog = (stmts: string) =>
+  `export const p = xdp((ctx: XdpContext) => {\n${stmts}\n  return XdpAction.Pass;\n});\n`;
+
+const cases: Case[] = [
+  {
+    name: "class declaration",
+    body: prog("  class Foo { x = 1; }"),
+    at: "class Foo",
+    code: Code.Unsupported,
+    message: /classes are not supported/,
+  },
+  {
+    name: "try/catch",
+    body: prog("  try { prandom(); } catch { return XdpAction.Drop; }"),
+    at: "try {",
+    code: Code.Unsupported,
+    message: /exceptions do not exist in eBPF/,
+  },
+  {
+    name: "throw",
+    body: prog('  if (prandom() === 3) throw new Error("x");'),
+    at: "throw new",
+    code: Code.Unsupported,
+    message: /exceptions do not exist/,
+  },
+  {
+    name: "async function",
+    body: `async function f(): Promise<number> { return 1; }\n` + prog("  f();"),
+    at: "async function",
+    code: Code.Unsupported,
+    message: /async functions are not supported/,
+  },
+  {
+    name: "dynamic property access",
+    body:
+      `const S = struct("S", { a: u32, b: u32 });\nconst m = map("m", new ArrayMap(S, { maxEntries: 1 }));\n` +
+      prog(
+        "  const v = m.get(0);\n  if (v) (v as unknown as Record<number, number>)[ctx.ingressIfindex] = 1;",
+      ),
+    at: "(v as unknown",
+    code: Code.Unsupported,
+    message: /dynamic property access/,
+  },
+  {
+    name: "floating point",
+    body: prog("  const x = prandom() * 1.5;"),
+    at: "1.5",
+    code: Code.Float,
+    message: /floating-point.*only integers/,
+  },
+  {
+    name: "floating point constant",
+    body: prog("  const x = 7 / 2;"),
+    at: "7 / 2",
+    code: Code.Float,
+    message: /floating-point value 3.5/,
+  },
+  {
+    name: "while loop",
+    body: prog("  let i = 0;\n  while (i < 10) i++;"),
+    at: "while",
+    code: Code.UnboundedLoop,
+    message: /while\/do loops have no bound/,
+  },
+  {
+    name: "for loop with a runtime bound",
+    body: prog("  const n = prandom();\n  for (let i = 0; i < n; i++) {}"),
+    at: "for (let i = 0; i < n",
+    code: Code.UnboundedLoop,
+    message: /the bound is not a constant/,
+  },
+  {
+    name: "for loop assigning its counter",
+    body: prog("  for (let i = 0; i < 8; i++) { i = 0; }"),
+    at: "for (let i = 0; i < 8",
+    code: Code.UnboundedLoop,
+    message: /the body assigns the counter/,
+  },
+  {
+    name: "stack frame over 512 bytes",
+    body:
+      `const Big = struct("Big", { a: array(u8, 320) });\nconst m = map("m", new HashMap(u32, Big, { maxEntries: 1 }));\nconst z = new Uint8Array(320);\n` +
+      prog("  m.set(1, { a: z });\n  m.set(2, { a: z });"),
+    at: "m.set(2",
+    code: Code.StackTooLarge,
+    message: /eBPF allows 512/,
+  },
+  {
+    name: "closure escaping as a value",
+    body: prog(
+      "  const f = (x: number) => x + 1;\n  const g = f;\n  const h = { f: g };\n  if (h.f(1) > 2) return XdpAction.Drop;",
+    ),
+    at: "{ f: g }",
+    code: Code.Unsupported,
+    message: /functions are not values/,
+  },
+  {
+    name: "unannotated object field assignment",
+    body: prog("  const o = { a: 1 };\n  o.a = 2;"),
+    at: "o.a = 2",
+    code: Code.Unsupported,
+    message: /give the object its struct type/,
+  },
+  {
+    name: "startsWith longer than the read",
+    body: prog(
+      '  const d = ctx.data();\n  if (!d) return XdpAction.Pass;\n  const h = d.read(2);\n  if (h && h.startsWith("GET ")) return XdpAction.Drop;',
+    ),
+    at: '"GET "',
+    code: Code.BadApi,
+    message: /only 2 were read; read\(4\) or more/,
+  },
+  {
+    name: "non-constant map options",
+    body:
+      'const n = prandom();\nconst m = map("m", new HashMap(u32, u32, { maxEntries: n }));\n' +
+      prog(""),
+    at: "prandom();",
+    code: Code.NotConstant,
+    message: /compile-time constant/,
+  },
+  {
+    name: "unexported program",
+    body: "const p = xdp(() => XdpAction.Pass);\nexport const q = xdp(() => XdpAction.Drop);\n",
+    at: "p = xdp",
+    code: Code.Module,
+    message: /must be exported/,
+  },
+  {
+    name: "recursion",
+    body: "function f(n: number): number { return n === 0 ? 0 : f(n - 1); }\n" + prog("  f(3);"),
+    at: "f(n - 1)",
+    code: Code.Limit,
+    message: /recursion is not supported/,
+  },
+];
+
+for (const c of cases) {
+  test(`diagnostic: ${c.name}`, () => {
+    let err: unknown;
+    try {
+      compileSource(c.body);
+    } catch (e) {
+      err = e;
+    }
+    assert.ok(
+      err instanceof CompileError,
+      `expected a CompileError, got ${err instanceof Error ? err.stack : String(err)}`,
+    );
+    assert.match(err.message, c.message);
+    assert.equal(err.code, c.code, err.message);
+    assert.equal(err.line, lineOf(c.body, c.at), `${err.format()}`);
+    assert.ok(err.format().includes(`error TSBPF${String(c.code).padStart(4, "0")}`));
+  });
+}
+
+test("type errors come back all at once, tsc style, at their positions", () => {
+  const body = prog('  const x: number = "a";\n  const y: string = 1;');
+  let err: unknown;
+  try {
+    compileSource(body);
+  } catch (e) {
+    err = e;
+  }
+  assert.ok(err instanceof CompileErrors);
+  assert.equal(err.errors.length, 2);
+  assert.equal(err.errors[0]!.line, lineOf(body, "const x"));
+  assert.match(err.errors[0]!.message, /TS2322/);
+});
+
+test("formatDiagnostic reads like tsc", () => {
+  assert.equal(
+    formatDiagnostic({ code: 1001, message: "no", file: "probe.ts", line: 3, col: 7 }),
+    "probe.ts:3:7 - error TSBPF1001: no",
+  );
+});
+
+test("a module without program() or programs is rejected with a hint", () => {
+  assert.throws(
+    () => compileSource('import { xdp } from "tsbpf/probe";\n', { raw: true }),
+    /missing program\(\{ license/,
+  );
+  assert.throws(() => compileSource(""), /no programs: export at least one/);
+});
