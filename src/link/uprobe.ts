@@ -62,9 +62,11 @@ export function attachUprobe(prog: AttachableProgram, opts: UprobeOptions): Link
       `${progLabel(prog)} is a ${nameOf(ProgType, prog.type)} program; ${kind}s run KPROBE programs`,
     );
   const t = resolveUprobeTarget(opts);
-  const where = `${t.path}:${opts.symbol ?? ""}${opts.symbol && opts.offset ? "+" : ""}${
-    opts.offset !== undefined || !opts.symbol ? `0x${(opts.offset ?? 0).toString(16)}` : ""
-  }`;
+  const hex = (n: number) => `0x${n.toString(16)}`;
+  const where =
+    opts.symbol === undefined || opts.symbol === ""
+      ? `${t.path}:${hex(t.offset)}`
+      : `${t.path}:${opts.symbol}${opts.offset ? `+${hex(opts.offset)}` : ""}`;
   let event;
   try {
     event = openUprobe({

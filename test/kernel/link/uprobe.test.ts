@@ -108,6 +108,12 @@ test("uprobe target resolution and errors", (t) => {
     resolveUprobeTarget({ binary: bin, symbol: "tsbpf_probe_target" }).offset + 4,
   );
   using prog = countingProgram({ type: ProgType.KPROBE, name: "up_err", ret: 0 });
+  // A bare file offset works as well as the symbol it came from.
+  const byOffset = attachUprobe(prog, { binary: bin, offset: r.offset - 4 });
+  assert.match(byOffset.description, new RegExp(`uprobe_target:0x${(r.offset - 4).toString(16)} `));
+  run(bin, 2);
+  byOffset.close();
+  assert.equal(prog.read(), 2n);
   assert.throws(
     () => attachUprobe(prog, { binary: bin, symbol: "no_such_fn" }),
     (e: unknown) =>
