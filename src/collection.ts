@@ -2,7 +2,7 @@
 // maps), then programs with their map references patched in. The object model comes from
 // src/obj (pure); this module is the sequence of syscalls libbpf's bpf_object__load performs.
 import { readFile } from "node:fs/promises";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { basename, join } from "node:path";
 import { parseObject, type BpfObject, type MapSpec, type ProgramSpec } from "./obj/object.js";
 import { encodeBtf } from "./obj/btf.js";
@@ -282,7 +282,11 @@ function createMap(
 ): { map: BpfMap; reused: boolean } {
   if (spec.pinning === "by-name") {
     const dir = opts.pinPath ?? "/sys/fs/bpf";
-    if (dir === "/sys/fs/bpf") ensureBpffs();
+    // Like libbpf, create the pin directory (on bpffs) when it does not exist yet.
+    if (dir === "/sys/fs/bpf" || dir.startsWith("/sys/fs/bpf/")) {
+      ensureBpffs();
+      mkdirSync(dir, { recursive: true });
+    }
     const path = join(dir, spec.name);
     if (existsSync(path)) {
       const pinned = BpfMap.fromPin(path);
