@@ -4,7 +4,7 @@ SHELL := /bin/bash
 APT_PACKAGES := clang-19 llvm-19 libbpf-dev bpftool iproute2 iputils-ping gcc make python3 curl
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: all deps apt npm build fixtures lint test test-unit test-kernel demo bench clean kernel-setup
+.PHONY: all deps apt npm build fixtures lint test test-unit test-kernel demo bench clean kernel-setup test-kernels
 
 all: build
 
@@ -39,6 +39,12 @@ test-kernel: deps build fixtures
 
 test: deps build fixtures lint
 	npm test
+
+# The kernel suite on Debian 6.1 and 6.12 cloud kernels under qemu, and on the host; writes
+# docs/kernels.md. One kernel: make test-kernels KERNEL=6.1 (VM only; see scripts/vm/run.js).
+test-kernels: deps build fixtures
+	@scripts/ensure-apt.sh qemu-system-x86 busybox-static cpio xz-utils binutils
+	node scripts/vm/run.js $(if $(KERNEL),--kernel $(KERNEL),--host)
 
 demo: deps build fixtures
 	scripts/demo.sh
