@@ -1,0 +1,105 @@
+// Property: whatever the source, the compiler either produces an object or throws a
+// CompileError / CompileErrors with a position; never an internal error, never a hang.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import fc from "fast-check";
+import { CompileError, CompileErrors, compileProbe } from "../../../src/compiler/index.js";
+import { HEADER, virtualPath } from "./support.js";
+
+const TRACE_HTTP = readFileSync(fileURLToPath(new URL("../../../../examples/trace_http/probe.ts", import.meta.url)), "utf8").replace(
+  './shared.js',
+  "tsbpf/types",
+);
+
+/** Compiles `text`; true when it produced an object, false for a well-formed CompileError. */
+function checkCompiles(text: string): boolean {
+  const path = virtualPath("fuzz");
+  try {
+    const r = compileProbe(path, { sources: new Map([[path, text]]) });
+    assert.ok(r.elf.byteLength > 64);
+    for (const p of r.programs) assert.ok(p.insns.length > 0);
+    return true;
+  } catch (e) {
+    const errs = e instanceof CompileErrors ? e.errors : e instanceof CompileError ? [e] : undefined;
+    if (!errs) throw new Error(`internal error for source:\n${text}\n--\n${(e as Error).stack}`);
+    for (const x of errs) {
+      assert.ok(x.line >= 1 && x.col >= 1, `position of ${x.format()}`);
+      assert.ok(x.message.length > 0);
+    }
+    return false;
+  }
+}
+
+const ops = ["+", "-", "*", "/", "%", "&", "|", "^", "<<", ">>", ">>>", "<", "<=", ">", ">=", "===", "!==", "&&", "||", "??", "**", ","];
+const leaves = ["0", "1", "7", "-3", "255", "0x7fffffff", "1.5", "a", "b", "ctx.ingressIfindex", "prandom()", "smpProcessorId()", '"GET "', "null", "true", "XdpAction.Drop", "undefined", "m.get(a)", "ctx.len()"];
+
+const expr: fc.Arbitrary<string> = fc.letrec<{ e: string }>((tie) => ({
+  e: fc.oneof(
+    { depthSize: "small", withCrossShrink: true },
+    fc.constantFrom(...leaves),
+    fc.tuple(tie("e"), fc.constantFrom(...ops), tie("e")).map(([x, o, y]) => `(${x} ${o} ${y})`),
+    fc.tuple(fc.constantFrom("!", "-", "~", "+", "typeof "), tie("e")).map(([o, x]) => `${o}${x}`),
+    fc.tuple(tie("e"), tie("e"), tie("e")).map(([c, x, y]) => `(${c} ? ${x} : ${y})`),
+  ),
+})).e;
+
+const stmt: fc.Arbitrary<string> = fc.letrec<{ s: string; block: string }>((tie) => ({
+  s: fc.oneof(
+    { depthSize: "small" },
+    expr.map((e) => `a = ${e};`),
+    expr.map((e) => `b += ${e};`),
+    expr.map((e) => `if (${e}) return XdpAction.Drop;`),
+    fc.tuple(expr, tie("block"), tie("block")).map(([c, x, y]) => `if (${c}) ${x} else ${y}`),
+    fc.tuple(fc.integer({ min: 0, max: 20 }), tie("block")).map(([n, body]) => `for (let i = 0; i < ${n}; i++) ${body}`),
+    expr.map((e) => `while (${e}) { a++; }`),
+    expr.map((e) => `switch (${e}) { case 1: a = 2; break; case 2: b = 1; default: a = 0; }`),
+    fc.constantFrom("break;", "continue;", "a++;", "--b;", "m.set(a, 1n);", "m.delete(b);", "try { a = 1; } catch { }", "class K {}", "const o = { x: a, y: b };", "tracePrintk(\"v %d\", a);", "atomicAdd(m.get(1)!, \"x\" as never, 1);"),
+  ),
+  block: fc.array(tie("s"), { maxLength: 3 }).map((xs) => `{ ${xs.join(" ")} }`),
+})).s;
+
+const program = fc.array(stmt, { maxLength: 6 }).map(
+  (body) =>
+    `${HEADER}const m = map("m", new HashMap(u32, u64, { maxEntries: 8 }));\nexport const p = xdp((ctx: XdpContext) => {\n  let a = 0;\n  let b = 1;\n  ${body.join("\n  ")}\n  return XdpAction.Pass;\n});\n`,
+);
+
+test("fuzz: random programs never cause an internal error", () => {
+  let built = 0;
+  const runs = 80;
+  fc.assert(
+    fc.property(program, (text) => {
+      if (checkCompiles(text)) built++;
+    }),
+    { numRuns: runs },
+  );
+  // The generator must reach code generation, not only the error paths.
+  assert.ok(built >= runs / 10, `only ${built} of ${runs} generated programs compiled`);
+});
+
+const tokens = [" ", ";", "}", "{", "(", ")", "!", "0", "ctx", ".", "return ", "const x = ", "=>", "null", "if (", "\n", "'", "`", "/*", "as any", "1.5"];
+
+test("fuzz: mutated trace_http never causes an internal error", () => {
+  const mutation = fc.oneof(
+    fc.tuple(fc.nat(), fc.nat({ max: 40 })).map(([at, n]) => (s: string) => {
+      const i = at % s.length;
+      return s.slice(0, i) + s.slice(i + n);
+    }),
+    fc.tuple(fc.nat(), fc.constantFrom(...tokens)).map(([at, tok]) => (s: string) => {
+      const i = at % s.length;
+      return s.slice(0, i) + tok + s.slice(i);
+    }),
+    fc.tuple(fc.nat(), fc.nat(), fc.nat({ max: 60 })).map(([from, to, n]) => (s: string) => {
+      const i = from % s.length;
+      const j = to % s.length;
+      return s.slice(0, j) + s.slice(i, i + n) + s.slice(j);
+    }),
+  );
+  fc.assert(
+    fc.property(fc.array(mutation, { minLength: 1, maxLength: 4 }), (muts) => {
+      checkCompiles(muts.reduce((s, m) => m(s), TRACE_HTTP));
+    }),
+    { numRuns: 80 },
+  );
+});
