@@ -1,6 +1,6 @@
 // Traffic for the trace_http demo and its tests, run inside the client namespace:
 //
-//   node client.js '{"http":[["GET","10.200.0.1","/foo"]],"port":8080}'
+//   echo '{"http":[["GET","10.200.0.1","/foo"]],"port":8080}' | node client.js
 //
 // Sends, in this order: the HTTP requests (`concurrency` keep-alive connections, each request
 // waiting for its response), raw TCP payloads (`tcp`: connect, write, close) and UDP datagrams
@@ -70,7 +70,9 @@ async function send(t: Traffic): Promise<void> {
   for (const x of t.udp ?? []) await sendUdp(x.host, x.port, x.text);
 }
 
-send(JSON.parse(process.argv[2] ?? "{}") as Traffic).then(
+const chunks: Buffer[] = [];
+for await (const c of process.stdin) chunks.push(c as Buffer);
+send(JSON.parse(Buffer.concat(chunks).toString("utf8")) as Traffic).then(
   () => process.exit(0),
   (e: unknown) => {
     console.error(`client: ${(e as Error).message}`);

@@ -43,10 +43,16 @@ export class NsProcess {
   #waiters: (() => void)[] = [];
   #code: number | undefined;
 
-  constructor(ns: string, argv: string[], onLine?: (line: string, stream: "out" | "err") => void) {
+  constructor(
+    ns: string,
+    argv: string[],
+    onLine?: (line: string, stream: "out" | "err") => void,
+    input?: string,
+  ) {
     this.#child = spawn("ip", ["netns", "exec", ns, ...argv], {
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
     });
+    this.#child.stdin?.end(input);
     const split = (stream: NodeJS.ReadableStream, into: string[], tag: "out" | "err") => {
       let buf = "";
       stream.setEncoding("utf8");
@@ -112,6 +118,11 @@ export class NsProcess {
     return this.stdout.find((l) => re.test(l))!;
   }
 
+  /** Stops (SIGSTOP) or resumes (SIGCONT) the process: a paused reader lets its rings fill. */
+  pause(paused: boolean): void {
+    if (this.running) this.#child.kill(paused ? "SIGSTOP" : "SIGCONT");
+  }
+
   /** Sends `signal` and waits for the exit code. */
   async stop(signal: NodeJS.Signals = "SIGINT"): Promise<number> {
     if (this.running) this.#child.kill(signal);
@@ -171,8 +182,9 @@ export class Sandbox implements Disposable {
     side: "server" | "client",
     argv: string[],
     onLine?: (line: string, stream: "out" | "err") => void,
+    input?: string,
   ): NsProcess {
-    const p = new NsProcess(this[side].ns, argv, onLine);
+    const p = new NsProcess(this[side].ns, argv, onLine, input);
     this.#procs.push(p);
     return p;
   }
@@ -187,9 +199,16 @@ export class Sandbox implements Disposable {
     return p;
   }
 
-  /** Sends `traffic` from the client namespace (see client.ts); rejects if any of it fails. */
-  async send(traffic: Traffic, ms = 120_000): Promise<void> {
-    const p = this.spawn("client", [process.execPath, CLIENT_JS, JSON.stringify(traffic)]);
+  /**
+   * Sends `traffic` from the client namespace (see client.ts); rejects if any of it fails.
+   * With `cpu`, the client runs on that CPU only — and so does the XDP program that sees its
+   * packets, since veth delivers on the sender's CPU.
+   */
+  async send(traffic: Traffic, opts: { cpu?: number; ms?: number } = {}): Promise<void> {
+    const pin = opts.cpu === undefined ? [] : ["taskset", "-c", String(opts.cpu)];
+    const argv = [...pin, process.execPath, CLIENT_JS];
+    const p = this.spawn("client", argv, undefined, JSON.stringify(traffic));
+    const ms = opts.ms ?? 120_000;
     const timer = setTimeout(() => void p.stop("SIGKILL"), ms);
     const code = await p.exited;
     clearTimeout(timer);
