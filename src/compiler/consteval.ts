@@ -141,7 +141,9 @@ export class ConstEvaluator {
     if (e.text === "undefined") return undefined;
     const api = this.apiName(e);
     if (api) return this.apiValue(api, e);
-    const sym0 = this.fe.checker.getSymbolAtLocation(e);
+    const sym0 = ts.isShorthandPropertyAssignment(e.parent)
+      ? this.fe.checker.getShorthandAssignmentValueSymbol(e.parent)
+      : this.fe.checker.getSymbolAtLocation(e);
     if (!sym0) return NOT_CONST;
     const sym = canonical(this.fe.checker, sym0);
     if (this.cache.has(sym)) return this.cache.get(sym);

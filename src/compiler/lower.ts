@@ -785,7 +785,9 @@ export class Lowerer {
   }
 
   private identifier(e: ts.Identifier): Value {
-    const sym0 = this.fe.checker.getSymbolAtLocation(e);
+    const sym0 = ts.isShorthandPropertyAssignment(e.parent)
+      ? this.fe.checker.getShorthandAssignmentValueSymbol(e.parent)
+      : this.fe.checker.getSymbolAtLocation(e);
     if (!sym0) throw this.err(e, Code.Unsupported, `cannot resolve ${e.text}`);
     const sym = canonical(this.fe.checker, sym0);
     const b = this.env.get(sym) ?? this.env.get(sym0);
@@ -868,8 +870,7 @@ export class Lowerer {
   }
 
   refMember(obj: RefValue, name: string, e: ts.Node): Value {
-    if (obj.nullable)
-      throw this.err(e, Code.BadApi, "test the map lookup result against null before using it");
+    // The type checker forces the null test before this use (`Infer<V> | null`).
     if (obj.type.kind === "array" && name === "length") return { k: "const", v: obj.type.length };
     if (obj.type.kind !== "struct")
       throw this.err(e, Code.Unsupported, `.${name}: the value is not a struct`);
