@@ -1,6 +1,6 @@
 // Reports each TCP SYN (without ACK) over IPv4 through a ring buffer.
 import { program, map, xdp, RingBuf, XdpAction, type XdpContext } from "tsbpf/probe";
-import { struct, u8, u16, u32, array } from "tsbpf/types";
+import { struct, u8, u16, u32 } from "tsbpf/types";
 
 program({ license: "GPL" });
 

@@ -1,0 +1,138 @@
+// Building both sides of a pair and timing it: `tsbpf build` as a fresh process (what a user
+// types), the same build in a warm process (the compiler already loaded and JIT-compiled),
+// and `clang-19 -O2 -g -target bpf` as a fresh process.
+import { spawnSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { build } from "../../src/cli/build.js";
+import { formatDiagnostic } from "../../src/compiler/errors.js";
+
+export const CLANG = process.env.CLANG ?? "clang-19";
+
+/** A program written twice: `<name>.ts` (tsbpf probe) and `<name>.bpf.c` (libbpf C). */
+export interface Pair {
+  name: string;
+  ts: string;
+  c: string;
+}
+
+/** Every pair in `dir`; a `.ts` without its `.bpf.c` (or the reverse) is an error. */
+export function findPairs(dir: string): Pair[] {
+  const files = new Set(readdirSync(dir));
+  const names = new Set<string>();
+  for (const f of files) {
+    const m = /^(.*)\.bpf\.c$/.exec(f) ?? /^(.*)\.ts$/.exec(f);
+    if (m) names.add(m[1]!);
+  }
+  const pairs: Pair[] = [];
+  for (const name of [...names].sort()) {
+    const ts = `${name}.ts`;
+    const c = `${name}.bpf.c`;
+    if (!files.has(ts) || !files.has(c))
+      throw new Error(`${dir}: ${name} needs both ${ts} and ${c}; add the missing one`);
+    pairs.push({ name, ts: join(dir, ts), c: join(dir, c) });
+  }
+  return pairs;
+}
+
+/** The ELF of a built side, or the compiler's diagnostics. */
+export type Built = { ok: true; elf: Uint8Array; path: string } | { ok: false; error: string };
+
+function elapsedMs(f: () => void): number {
+  const t0 = process.hrtime.bigint();
+  f();
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+/** `tsbpf build FILE -o DIR` in a new Node process; throws with its output on failure. */
+function tsbpfCold(cli: string, file: string, outDir: string): void {
+  const r = spawnSync(process.execPath, [cli, "build", file, "-o", outDir], { encoding: "utf8" });
+  if (r.status !== 0)
+    throw new Error(`tsbpf build ${file} failed (exit ${r.status}):\n${r.stderr}${r.stdout}`);
+}
+
+/** The clang command line the C side is built with. */
+export function clangArgs(file: string, out: string, includeDir: string): string[] {
+  return [
+    "-O2",
+    "-g",
+    "-target",
+    "bpf",
+    "-D__TARGET_ARCH_x86",
+    "-Wall",
+    "-Wno-unused-function",
+    `-I${includeDir}`,
+    "-c",
+    file,
+    "-o",
+    out,
+  ];
+}
+
+/** Debian keeps asm/types.h under the multiarch directory, which -target bpf does not search. */
+export function multiarchInclude(): string {
+  const r = spawnSync("gcc", ["-print-multiarch"], { encoding: "utf8" });
+  const arch =
+    r.status === 0 && r.stdout.trim()
+      ? r.stdout.trim()
+      : `${process.arch === "arm64" ? "aarch64" : "x86_64"}-linux-gnu`;
+  return `/usr/include/${arch}`;
+}
+
+function clang(file: string, out: string, includeDir: string): void {
+  const r = spawnSync(CLANG, clangArgs(file, out, includeDir), { encoding: "utf8" });
+  if (r.error)
+    throw new Error(`${CLANG} could not run (${r.error.message}); install clang-19 or set CLANG`);
+  if (r.status !== 0) throw new Error(`${CLANG} failed on ${file}:\n${r.stderr}`);
+}
+
+export interface BuildTimes {
+  ts: Built;
+  c: Built;
+  /** wall ms of each cold `tsbpf build` process (empty when the probe does not compile) */
+  tsColdMs: number[];
+  /** wall ms of each in-process build() after one warm-up */
+  tsWarmMs: number[];
+  clangMs: number[];
+}
+
+/** Builds both sides `runs` times each, alternating, into `outDir`. */
+export async function buildPair(
+  pair: Pair,
+  opts: { outDir: string; cli: string; runs: number; includeDir: string },
+): Promise<BuildTimes> {
+  const cOut = join(opts.outDir, `${pair.name}.bpf.o`);
+  const times: BuildTimes = {
+    ts: { ok: false, error: "not built" },
+    c: { ok: false, error: "not built" },
+    tsColdMs: [],
+    tsWarmMs: [],
+    clangMs: [],
+  };
+  // First build in process: decides whether the probe compiles at all, and warms up.
+  const first = await build([pair.ts], { outDir: opts.outDir });
+  if (first.diagnostics.length > 0 || first.outputs.length !== 1)
+    times.ts = { ok: false, error: first.diagnostics.map(formatDiagnostic).join("\n") };
+  else
+    times.ts = {
+      ok: true,
+      path: first.outputs[0]!.path,
+      elf: readFileSync(first.outputs[0]!.path),
+    };
+  try {
+    clang(pair.c, cOut, opts.includeDir);
+    times.c = { ok: true, path: cOut, elf: readFileSync(cOut) };
+  } catch (e) {
+    times.c = { ok: false, error: (e as Error).message };
+  }
+  for (let i = 0; i < opts.runs; i++) {
+    if (times.c.ok) times.clangMs.push(elapsedMs(() => clang(pair.c, cOut, opts.includeDir)));
+    if (times.ts.ok) {
+      times.tsColdMs.push(elapsedMs(() => tsbpfCold(opts.cli, pair.ts, opts.outDir)));
+      const t0 = process.hrtime.bigint();
+      await build([pair.ts], { outDir: opts.outDir });
+      times.tsWarmMs.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+  }
+  return times;
+}
