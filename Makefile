@@ -4,7 +4,7 @@ SHELL := /bin/bash
 APT_PACKAGES := clang-19 llvm-19 libbpf-dev bpftool iproute2 iputils-ping gcc make python3 curl
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: all deps apt npm build fixtures lint test test-unit test-kernel demo bench clean kernel-setup test-kernels
+.PHONY: all deps apt npm build fixtures lint test test-unit test-kernel demo bench bench-compiler clean kernel-setup test-kernels
 
 all: build
 
@@ -51,6 +51,10 @@ demo: deps build fixtures
 
 bench: deps build fixtures
 	scripts/build-bench-c.sh && node dist/bench/run.js
+
+# tsbpf-compiled probes vs clang-19 -O2 on the same programs (bench/compiler/README.md)
+bench-compiler: deps build
+	node dist/bench/compiler/run.js
 
 clean:
 	rm -rf dist build target test/fixtures/obj/*.o
