@@ -34,14 +34,20 @@ export async function runLoad(file: string, opts: LoadCliOptions): Promise<numbe
   const write = (s: string) => process.stdout.write(s + "\n");
   for (const { program } of loaded.links) write(`Loaded: ${program.name}, ${program.kindLabel}`);
 
+  // Until SIGINT/SIGTERM: a pending promise and signal handlers alone do not keep Node's
+  // event loop alive (an object without event maps has no readers), so a timer does.
+  const keepAlive = setInterval(() => {}, 1 << 30);
   let stopping = false;
-  const stop = () => {
-    if (stopping) return;
-    stopping = true;
-    loaded.close(); // ends the event iteration below
-  };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  const stopped = new Promise<void>((resolve) => {
+    const stop = () => {
+      if (stopping) return;
+      stopping = true;
+      loaded.close(); // detaches everything and ends the event iteration below
+      resolve();
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
   try {
     for await (const batch of loaded.events) {
       if (batch.lost > 0)
@@ -61,16 +67,12 @@ export async function runLoad(file: string, opts: LoadCliOptions): Promise<numbe
         else write(`-- Event: ${batch.map} --\n${hexdump(ev)}`);
       }
     }
-    // No perf/ring maps: nothing to stream, stay attached until interrupted.
-    if (!stopping)
-      await new Promise<void>((resolve) => {
-        const done = () => resolve();
-        process.once("SIGINT", done);
-        process.once("SIGTERM", done);
-      });
+    // No perf/ring maps (or they ended): stay attached until interrupted.
+    await stopped;
   } finally {
-    process.off("SIGINT", stop);
-    process.off("SIGTERM", stop);
+    clearInterval(keepAlive);
+    process.removeAllListeners("SIGINT");
+    process.removeAllListeners("SIGTERM");
     loaded.close();
   }
   return 0;

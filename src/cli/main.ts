@@ -1,7 +1,7 @@
 // The `tsbpf` command: thin over the library. Each subcommand imports what it needs lazily so
 // `tsbpf inspect` does not pay for the TypeScript compiler and `tsbpf build` needs no addon.
 import { readFile } from "node:fs/promises";
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import pc from "picocolors";
 import { createRequire } from "node:module";
 
@@ -44,7 +44,11 @@ export function program(): Command {
     .description("Write eBPF programs in TypeScript, build them, load them, stream their events.")
     .version(version)
     .showHelpAfterError()
-    .configureOutput({ outputError: (s, write) => write(pc.red(s)) });
+    .configureOutput({ outputError: (s, write) => write(pc.red(s)) })
+    // Usage mistakes exit 2 (help and --version exit 0); inherited by the subcommands.
+    .exitOverride((e) => {
+      throw e.exitCode === 0 ? e : new CommanderError(USAGE_EXIT, e.code, e.message);
+    });
 
   cli
     .command("build")
@@ -120,6 +124,27 @@ export interface LoadCliOptions {
   json?: boolean;
 }
 
+/**
+ * Errors that describe a problem with the input or the machine, not a bug of tsbpf: printed as
+ * one line. Anything else (TypeError, …) is an internal error with its stack.
+ */
+const USER_ERRORS: ReadonlySet<string> = new Set([
+  "Error",
+  "ObjectError",
+  "SysError",
+  "CompileError",
+  "AttachError",
+  "FormatError",
+  "MapError",
+  "BpffsError",
+  "TracefsError",
+  "CpuListError",
+  "EncodeError",
+]);
+
+/** Exit code of a command line the parser rejects (unknown option, missing argument). */
+export const USAGE_EXIT = 2;
+
 /** Prints an error the way a user can act on it; verifier logs in full. */
 export async function reportError(e: unknown): Promise<number> {
   const { VerifierError } = await import("../verifier.js");
@@ -138,8 +163,8 @@ export async function reportError(e: unknown): Promise<number> {
     return 1;
   }
   const err = e as Error;
-  const known = ["ObjectError", "SysError", "CompileError", "Error", "TypeError", "RangeError"];
-  if (err && known.includes(err.name)) {
+  if (err instanceof CommanderError) return err.exitCode; // commander printed it already
+  if (err instanceof Error && USER_ERRORS.has(err.name)) {
     console.error(pc.red(`error: ${err.message}`));
     if (process.env.TSBPF_DEBUG) console.error(err.stack);
     return 1;

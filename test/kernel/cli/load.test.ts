@@ -1,0 +1,174 @@
+// `tsbpf load` as a user runs it: inside a test namespace, attached to its veth; prints
+// `Loaded: <program>, <KIND>`, events as hexdumps or JSON; SIGINT/SIGTERM detach and exit 0;
+// SIGKILL leaves nothing attached either (bpf_link).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { createInterface } from "node:readline";
+import { needsKernel } from "../../support/kernel.js";
+import { createNetnsPair, netnsUnavailable, type NetnsPair } from "../../support/netns.js";
+import { eventually, fixture } from "../loader/helpers.js";
+import { CliProcess, unhexdump } from "./cli-process.js";
+
+/** Ids of all bpf_links (`bpftool link show`). */
+function linkIds(): number[] {
+  const out = execFileSync("bpftool", ["-j", "link", "show"], { encoding: "utf8" });
+  return (JSON.parse(out || "[]") as { id: number }[]).map((l) => l.id);
+}
+
+/** XDP bpf_links running a program named `prog` (other tests may run concurrently). */
+function xdpLinksOf(prog: string): number[] {
+  const links = JSON.parse(
+    execFileSync("bpftool", ["-j", "link", "show"], { encoding: "utf8" }) || "[]",
+  ) as { id: number; type: string; prog_id: number }[];
+  const progs = JSON.parse(
+    execFileSync("bpftool", ["-j", "prog", "show"], { encoding: "utf8" }) || "[]",
+  ) as { id: number; name?: string }[];
+  const ids = new Set(progs.filter((p) => p.name === prog).map((p) => p.id));
+  return links.filter((l) => l.type === "xdp" && ids.has(l.prog_id)).map((l) => l.id);
+}
+
+const xdpOn = (net: NetnsPair): boolean =>
+  /\bprog\/xdp\b|\bxdp(generic|drv)?\b/.test(
+    spawnSync("ip", ["-n", net.nsB, "-d", "link", "show", net.ifB], { encoding: "utf8" }).stdout,
+  );
+
+for (const signal of ["SIGINT", "SIGTERM", "SIGKILL"] as const) {
+  test(`tsbpf load -i: ${signal} leaves no XDP program and no bpf_link behind`, async (t) => {
+    if (!needsKernel(t, netnsUnavailable())) return;
+    using net = createNetnsPair();
+    const before = new Set(xdpLinksOf("xdp_count_prog"));
+    const cli = new CliProcess(["load", "-i", net.ifB, fixture("xdp_count.o")], net.nsB);
+    try {
+      await cli.waitFor((l) => l === "Loaded: xdp_count_prog, XDP");
+      assert.ok(xdpOn(net), "ip link shows the XDP program");
+      const ours = xdpLinksOf("xdp_count_prog").filter((id) => !before.has(id));
+      assert.equal(ours.length, 1, "one new bpf_link");
+      assert.equal(net.ping("a", 2), 2, "traffic passes (XDP_PASS)");
+      const r = await cli.stop(signal);
+      if (signal === "SIGKILL") assert.equal(r.signal, "SIGKILL");
+      else assert.deepEqual(r, { code: 0, signal: null }, cli.stderr);
+      assert.ok(await eventually(() => !xdpOn(net)), "ip link shows no xdp");
+      assert.ok(
+        await eventually(() => !linkIds().includes(ours[0]!)),
+        "bpftool link no longer lists it",
+      );
+      if (signal !== "SIGKILL") assert.equal(cli.stderr, "");
+    } finally {
+      await cli.stop("SIGKILL");
+    }
+  });
+}
+
+/** An HTTP server in namespace B on its veth address; resolves with its port. */
+async function httpServer(net: NetnsPair) {
+  const code = `const s = require("http").createServer((q, r) => r.end("ok")).listen(0, "${net.ipB}", () => console.log(s.address().port));`;
+  const proc = spawn("ip", ["netns", "exec", net.nsB, process.execPath, "-e", code], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    createInterface({ input: proc.stdout! }).once("line", (l) => resolve(Number(l)));
+    proc.once("exit", () => reject(new Error("HTTP server exited")));
+  });
+  return { port, [Symbol.dispose]: () => proc.kill("SIGKILL") };
+}
+
+function httpGet(net: NetnsPair, port: number, path: string): void {
+  const code = `require("http").get("http://${net.ipB}:${port}${path}", (r) => { r.resume(); r.on("end", () => process.exit(0)); }).on("error", (e) => { console.error(e.message); process.exit(2); });`;
+  net.exec("a", process.execPath, ["-e", code], { timeoutMs: 10_000 });
+}
+
+test("tsbpf load trace_http.o prints cargo-bpf's event hexdump with the request", async (t) => {
+  if (!needsKernel(t, netnsUnavailable())) return;
+  using net = createNetnsPair();
+  using server = await httpServer(net);
+  const cli = new CliProcess(["load", "-i", net.ifB, fixture("trace_http.o")], net.nsB);
+  try {
+    await cli.waitFor((l) => l === "Loaded: trace_http, XDP");
+    const path = `/tsbpf-cli-${process.pid}`;
+    httpGet(net, server.port, path);
+    const want = Buffer.from(`GET ${path} HTTP/1.1`);
+    // Events are `-- Event: requests --`, hexdump lines, then the total-length line.
+    const events = () => {
+      const out: string[][] = [];
+      for (const l of cli.lines)
+        if (l === "-- Event: requests --") out.push([]);
+        else out[out.length - 1]?.push(l);
+      return out;
+    };
+    await cli.waitFor(() => events().some((e) => unhexdump(e).includes(want)));
+    const event = events().find((e) => unhexdump(e).includes(want))!;
+    const bytes = unhexdump(event);
+    for (const l of event.slice(0, -1))
+      assert.match(l, /^\|[0-9a-f ]{1,35}\| +[ -~]{1,16} +[0-9a-f]{8}$/, "hexdump line format");
+    assert.equal(event.at(-1)!.trim(), bytes.length.toString(16).padStart(8, "0"), "length line");
+    // MapData<RequestInfo>: saddr is namespace A's address.
+    assert.deepEqual([...bytes.subarray(0, 4)].join("."), net.ipA);
+    assert.deepEqual(await cli.stop("SIGINT"), { code: 0, signal: null });
+    assert.ok(await eventually(() => !xdpOn(net)), "detached on SIGINT");
+  } finally {
+    await cli.stop("SIGKILL");
+  }
+});
+
+test("tsbpf load --json prints one JSON object per event", async (t) => {
+  if (!needsKernel(t, netnsUnavailable())) return;
+  using net = createNetnsPair();
+  using server = await httpServer(net);
+  const cli = new CliProcess(
+    ["load", "--json", "-i", net.ifB, fixture("trace_http_ringbuf.o")],
+    net.nsB,
+  );
+  try {
+    await cli.waitFor((l) => l === "Loaded: trace_http, XDP");
+    const path = `/tsbpf-json-${process.pid}`;
+    httpGet(net, server.port, path);
+    const line = await cli.waitFor(
+      (l) => l.startsWith("{") && Buffer.from(JSON.parse(l).data, "hex").includes(`GET ${path}`),
+    );
+    const ev = JSON.parse(line) as { map: string; size: number; data: string };
+    assert.equal(ev.map, "requests");
+    assert.equal(ev.size, 532, "trace_http_ringbuf sends fixed 532-byte records");
+    assert.equal(Buffer.from(ev.data, "hex").length, ev.size);
+    for (const l of cli.lines.slice(1)) assert.doesNotThrow(() => JSON.parse(l), l);
+    assert.deepEqual(await cli.stop("SIGTERM"), { code: 0, signal: null });
+    assert.ok(await eventually(() => !xdpOn(net)), "detached on SIGTERM");
+  } finally {
+    await cli.stop("SIGKILL");
+  }
+});
+
+test("tsbpf load: user mistakes are one line and exit 1, bad usage exits 2", async (t) => {
+  if (!needsKernel(t)) return;
+  const run = (args: string[]) =>
+    spawnSync(process.execPath, [BIN_PATH, ...args], { encoding: "utf8" });
+  const cases: [string[], number, RegExp][] = [
+    [["load", "/nonexistent.o"], 1, /^error: no such file: \/nonexistent\.o\n$/],
+    [
+      ["load", fixture("xdp_count.o")],
+      1,
+      /^error: XDP program xdp_count_prog needs an interface: pass -i IFACE\n$/,
+    ],
+    [["load", "-i", "tsbpf-no-such0", fixture("xdp_count.o")], 1, /^error: .*tsbpf-no-such0.*\n$/],
+    [
+      ["load", fixture("verifier_reject.o")],
+      1,
+      /^error: the kernel verifier rejected program no_bounds_check: invalid access to packet.*\n {2}at .*verifier_reject\.bpf\.c:21:\d+: if \(eth->h_proto == bpf_htons\(ETH_P_IP\)\)\n/,
+    ],
+    [["load", "--bogus", fixture("xdp_count.o")], 2, /unknown option '--bogus'/],
+    [
+      ["load", "--xdp-mode", "fast", "-i", "lo", fixture("xdp_count.o")],
+      2,
+      /argument 'fast' is invalid/,
+    ],
+  ];
+  for (const [args, code, stderr] of cases) {
+    const r = run(args);
+    assert.equal(r.status, code, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, stderr, args.join(" "));
+    assert.doesNotMatch(r.stderr, /internal error| {4}at /, "no stack trace");
+    assert.equal(r.stdout, "");
+  }
+});
+
+const BIN_PATH = new URL("../../../src/cli/bin.js", import.meta.url).pathname;
