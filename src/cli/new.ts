@@ -77,7 +77,8 @@ export async function scaffold(name: string): Promise<void> {
 Next:
   cd ${name}
   npm install
-  npx tsbpf build                                 # → ${elf}
+  npx tsbpf build          # compiles probe.ts to ${elf}
   sudo npx tsbpf load -i eth0 ${elf}
-  npx tsc && sudo node dist/loader.js eth0 ${elf}  # your own loader`);
+  npx tsc                  # compiles loader.ts to dist/loader.js
+  sudo node dist/loader.js eth0 ${elf}`);
 }
