@@ -111,7 +111,7 @@ export function formatTable(rows: readonly Row[]): string {
       .join(" | ");
   const out = [line(all[0]!), widths.map((w) => "-".repeat(w)).join("-+-"), ...body.map(line)];
   const notes = rows.filter((r) => r.note !== undefined);
-  if (notes.length > 0) out.push("", ...notes.map((r) => `${r.metric}: ${r.note}`));
+  if (notes.length > 0) out.push("", ...notes.map((r) => `${r.metric.trim()}: ${r.note}`));
   return out.join("\n");
 }
 

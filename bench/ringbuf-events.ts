@@ -25,11 +25,35 @@ export const BPF_RB_NO_WAKEUP = 1;
 /** Bytes one event occupies in the ring: 8-byte record header + the 32-byte record. */
 export const RECORD_FOOTPRINT = 8 + BenchEvent.size;
 
+/** What a consumer of the bench stream reports; `onRecord` goes to RingBufReader.consume. */
+export interface EventSink {
+  readonly onRecord: (view: DataView, offset: number, length: number) => void;
+  readonly consumed: number;
+  readonly bad: number;
+  /** Σ value wrapping at 2⁶⁴; undefined when the sink does not read the records */
+  readonly checksum: bigint | undefined;
+}
+
+/** How the JS consumer reads each record. */
+export type DecodeVariant = "struct" | "dataview" | "none";
+
+export function makeSink(variant: DecodeVariant): EventSink {
+  switch (variant) {
+    case "struct":
+      return new EventChecker();
+    case "dataview":
+      return new DataViewChecker();
+    case "none":
+      return new Counter();
+  }
+}
+
 /**
  * Checks the stream of events as ringbuf_consume.c's on_event() does. `onRecord` is the
- * callback handed to RingBufReader.consume; it decodes each record through BenchEvent.
+ * callback handed to RingBufReader.consume; it decodes each record through BenchEvent —
+ * the way a user of tsbpf/types would, and the measured variant.
  */
-export class EventChecker {
+export class EventChecker implements EventSink {
   /** seq the next record must carry */
   next = 0n;
   consumed = 0;
@@ -72,4 +96,59 @@ export class EventChecker {
 /** The 16 ctx bytes of one `produce` run. */
 export function encodeArgs(out: Uint8Array, count: number, flags: number, seqStart: number): void {
   BenchArgs.encode({ count, submit_flags: flags, seq_start: BigInt(seqStart) }, out);
+}
+
+const TWO32 = 2 ** 32;
+
+/**
+ * The same checks with hand-written DataView reads of 32-bit halves: no BigInt, no object
+ * per event. Diagnostic only — it shows what the struct decode's BigInts cost.
+ */
+export class DataViewChecker implements EventSink {
+  private next = 0;
+  consumed = 0;
+  bad = 0;
+  private lo = 0;
+  private hi = 0;
+  cpus = 0;
+
+  readonly onRecord = (view: DataView, o: number, length: number): void => {
+    const seq = view.getUint32(o + 4, true) * TWO32 + view.getUint32(o, true);
+    const vLo = view.getUint32(o + 8, true);
+    const vHi = view.getUint32(o + 12, true);
+    if (
+      length !== BenchEvent.size ||
+      seq !== this.next ||
+      vHi * TWO32 + vLo !== seq * 3 ||
+      view.getUint32(o + 20, true) !== BENCH_MAGIC ||
+      view.getUint32(o + 24, true) !== 0 ||
+      view.getUint32(o + 28, true) !== 0
+    )
+      this.bad++;
+    // Σ value as two 32-bit halves with carry (exact, wraps at 2⁶⁴ like the C side).
+    this.lo += vLo;
+    this.hi += vHi;
+    if (this.lo >= TWO32) {
+      this.lo -= TWO32;
+      this.hi++;
+    }
+    this.cpus |= 1 << (view.getUint32(o + 16, true) % 32);
+    this.next = seq + 1;
+    this.consumed++;
+  };
+
+  get checksum(): bigint {
+    return BigInt.asUintN(64, (BigInt(this.hi) << 32n) + BigInt(this.lo));
+  }
+}
+
+/** Counts records without reading them: the reader's own cost per event. Diagnostic only. */
+export class Counter implements EventSink {
+  consumed = 0;
+  readonly bad = 0;
+  readonly onRecord = (): void => {
+    this.consumed++;
+  };
+
+  readonly checksum = undefined;
 }

@@ -5,7 +5,15 @@
 import { once } from "node:events";
 import { Worker } from "node:worker_threads";
 import { Collection, RingBufReader, type Program } from "tsbpf";
-import { BPF_RB_NO_WAKEUP, EventChecker, RECORD_FOOTPRINT, encodeArgs } from "./ringbuf-events.js";
+import {
+  BPF_RB_NO_WAKEUP,
+  EventChecker,
+  RECORD_FOOTPRINT,
+  encodeArgs,
+  makeSink,
+  type DecodeVariant,
+  type EventSink,
+} from "./ringbuf-events.js";
 import type { ProducerDone, ProducerJob } from "./ringbuf-producer.js";
 
 export type RingbufMode = "batch" | "threaded";
@@ -20,7 +28,9 @@ export interface RingbufResult {
   consume_seconds: number;
   consume_events_per_sec: number;
   full_retries: number;
-  checksum: bigint;
+  /** undefined for the "none" decode variant, which does not read the records */
+  checksum: bigint | undefined;
+  decode: DecodeVariant;
 }
 
 /**
@@ -59,11 +69,12 @@ export class RingbufBench implements Disposable {
 
   /**
    * Batch mode: produce a batch (no wakeups), then drain it; `consume_*` times the draining
-   * alone — the consumer comparison.
+   * alone — the consumer comparison. `decode` picks the per-event work (struct: the measured
+   * one; dataview and none: diagnostics).
    */
-  batch(events: number, batch: number): RingbufResult {
+  batch(events: number, batch: number, decode: DecodeVariant = "struct"): RingbufResult {
     this.checkBatch(batch);
-    const check = new EventChecker();
+    const check = makeSink(decode);
     const ctx = new Uint8Array(16);
     let consumeTime = 0;
     this.reader.consume(() => {
@@ -83,7 +94,7 @@ export class RingbufBench implements Disposable {
       consumeTime += performance.now() - t0;
     }
     const seconds = (performance.now() - start) / 1e3;
-    return this.result("batch", events, batch, seconds, consumeTime / 1e3, 0, check);
+    return this.result("batch", events, batch, seconds, consumeTime / 1e3, 0, check, decode);
   }
 
   /**
@@ -106,7 +117,7 @@ export class RingbufBench implements Disposable {
     }
     const seconds = (performance.now() - start) / 1e3;
     const [{ retries }] = await done;
-    return this.result("threaded", events, batch, seconds, seconds, retries, check);
+    return this.result("threaded", events, batch, seconds, seconds, retries, check, "struct");
   }
 
   /** The producer worker, started once and kept for every threaded run. */
@@ -135,7 +146,8 @@ export class RingbufBench implements Disposable {
     seconds: number,
     consumeSeconds: number,
     retries: number,
-    check: EventChecker,
+    check: EventSink,
+    decode: DecodeVariant,
   ): RingbufResult {
     if (check.consumed !== events)
       throw new Error(`ring buffer bench: consumed ${check.consumed} events, expected ${events}`);
@@ -151,6 +163,7 @@ export class RingbufBench implements Disposable {
       consume_events_per_sec: events / consumeSeconds,
       full_retries: retries,
       checksum: check.checksum,
+      decode,
     };
   }
 

@@ -111,10 +111,13 @@ async function ringbuf(s: Settings, raw: Record<string, unknown[]>): Promise<Row
   ];
   const c = { batch: [] as LineResult[], threaded: [] as LineResult[] };
   const js = { batch: [] as RingbufResult[], threaded: [] as RingbufResult[] };
+  const diag = { dataview: [] as RingbufResult[], none: [] as RingbufResult[] };
   using bench = await RingbufBench.open(obj);
   // Warm-up: let V8 optimise the consumer path before anything is timed.
   const warm = Math.min(s.events, 1_000_000);
   bench.batch(warm, s.batch);
+  bench.batch(warm, s.batch, "dataview");
+  bench.batch(warm, s.batch, "none");
   await bench.threaded(warm, s.threadedBatch);
   for (let r = 0; r < s.runs; r++) {
     log(`ringbuf run ${r + 1}/${s.runs}`);
@@ -122,18 +125,20 @@ async function ringbuf(s: Settings, raw: Record<string, unknown[]>): Promise<Row
     js.batch.push(bench.batch(s.events, s.batch));
     c.threaded.push(libbpf("ringbuf_consume", cArgs("threaded", s.threadedBatch)));
     js.threaded.push(await bench.threaded(s.events, s.threadedBatch));
+    diag.dataview.push(bench.batch(s.events, s.batch, "dataview"));
+    diag.none.push(bench.batch(s.events, s.batch, "none"));
   }
   for (const [mode, list] of Object.entries(c))
     for (const x of list) checkChecksum(`libbpf ringbuf_consume ${mode}`, x.checksum, want);
-  for (const [mode, list] of Object.entries(js))
+  for (const [mode, list] of Object.entries({ ...js, dataview: diag.dataview }))
     for (const x of list) checkChecksum(`tsbpf ring buffer ${mode}`, x.checksum, want);
   raw.ringbuf = [
     ...[...c.batch, ...c.threaded].map((x) => x.fields),
-    ...[...js.batch, ...js.threaded].map((x) => ({
+    ...[...js.batch, ...js.threaded, ...diag.dataview, ...diag.none].map((x) => ({
       bench: "ringbuf",
       impl: "tsbpf",
       ...x,
-      checksum: x.checksum.toString(),
+      checksum: x.checksum?.toString(),
     })),
   ];
   const cNum = (list: LineResult[], f: string) =>
@@ -147,6 +152,26 @@ async function ringbuf(s: Settings, raw: Record<string, unknown[]>): Promise<Row
         libbpf: cNum(c.batch, "consume_events_per_sec"),
       },
       THROUGHPUT,
+    ),
+    compare(
+      "  diagnostic: DataView u32 reads, no BigInt",
+      "events/s",
+      {
+        tsbpf: diag.dataview.map((x) => x.consume_events_per_sec),
+        libbpf: cNum(c.batch, "consume_events_per_sec"),
+      },
+      undefined,
+      "same checks and checksum as the struct decode, by hand: what BigInt decoding costs",
+    ),
+    compare(
+      "  diagnostic: reader only, records not read",
+      "events/s",
+      {
+        tsbpf: diag.none.map((x) => x.consume_events_per_sec),
+        libbpf: cNum(c.batch, "consume_events_per_sec"),
+      },
+      undefined,
+      "RingBufReader.consume with a callback that only counts: the reader's own floor",
     ),
     compare(
       "ringbuf batch, produce+consume loop",
