@@ -1,15 +1,22 @@
 // tsbpf — the user-space library: load eBPF objects (ours or clang/libbpf-built), attach them,
 // read their maps and stream their events.
 export { Loader, Loaded, type LoaderConfig } from "./loader.js";
-export { Collection, type CollectionOptions } from "./collection.js";
+export { Collection, mapKernelName, type CollectionOptions } from "./collection.js";
 export { Program, type TestRunOptions } from "./program.js";
-export { BpfMap } from "./map.js";
+export {
+  BpfMap,
+  PerCpuMap,
+  MapError,
+  type BpfMapSpec,
+  type MapCodecs,
+  type UpdateMode,
+} from "./map.js";
 export type { Codec } from "./codec.js";
 export { MapData, type MapDataRecord } from "./map-data.js";
 export * from "./reader/index.js";
 export * from "./link/index.js";
 export { VerifierError, type SourceLine } from "./verifier.js";
-export { SysError } from "./sys/errors.js";
+export { SysError, Errno } from "./sys/errors.js";
 export { ObjectError } from "./obj/errors.js";
 export {
   parseObject,
