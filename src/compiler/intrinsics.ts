@@ -307,8 +307,9 @@ function onStack(lw: Lowerer, e: ts.CallExpression, i: number, t: Type, what: st
   const a = e.arguments[i];
   if (!a) throw CompileError.at(e, Code.BadApi, `missing ${what}`);
   const v = lw.expr(a);
-  if (v.k === "ref" && v.base.kind === "slot" && v.off === 0 && v.type === t)
-    return slotAddr(lw, v.base.slot);
+  // Stack structs and map values are memory a helper can read as is; context memory is not.
+  if (v.k === "ref" && !v.readonly && v.type.size === t.size && v.type.kind === t.kind)
+    return refAddr(lw, v.base, v.off);
   const slot = lw.materializeOnStack(v, t, a, what);
   return slotAddr(lw, slot);
 }

@@ -51,6 +51,8 @@ interface LoopFrame {
 export interface PacketRegs {
   data: VReg;
   end: VReg;
+  /** cgroup skb programs see packets from the network header; the EtherType is skb->protocol */
+  l3: boolean;
 }
 
 export class Lowerer {
@@ -188,6 +190,7 @@ export class Lowerer {
       this.packet = {
         data: this.load({ kind: "reg", id: this.func.ctx }, d, 4),
         end: this.load({ kind: "reg", id: this.func.ctx }, e, 4),
+        l3: kind === "cgroupSkb",
       };
     }
     const params = fn.parameters;
@@ -895,6 +898,12 @@ export class Lowerer {
     }
     if (kind === "tc" || kind === "cgroupSkb" || kind === "socketFilter") {
       const off = SKB_FIELDS[name];
+      if (off !== undefined && name === "protocol") {
+        // skb->protocol holds the EtherType in network order; probes see 0x0800 for IPv4.
+        const d = this.vreg();
+        this.emit({ op: "bswap", dst: d, a: reg(this.load(ctx, off, 4)), bits: 16 });
+        return { k: "int", op: reg(d) };
+      }
       if (off !== undefined) return { k: "int", op: reg(this.load(ctx, off, 4)) };
     }
     if (kind === "tracepoint" && name === "fields")
@@ -1133,7 +1142,7 @@ export class Lowerer {
   storeValue(place: RefValue, v: Value, node: ts.Node): void {
     const t = place.type;
     if (t.kind === "int") return this.storeInt(place.base, place.off, t, this.int(v, node));
-    if (t.kind === "struct" && v.k === "ref" && !v.nullable && v.type.size === t.size) {
+    if (t.kind === "struct" && v.k === "ref" && v.type.size === t.size) {
       this.copy(v.base, v.off, place.base, place.off, t.size);
       return;
     }
@@ -1179,7 +1188,7 @@ export class Lowerer {
       }
       return;
     }
-    if (v.k === "ref" && !v.nullable && v.type.size === t.size) {
+    if (v.k === "ref" && v.type.size === t.size) {
       this.copy(v.base, v.off, place.base, place.off, t.size);
       return;
     }

@@ -18,7 +18,7 @@ const ETH_HLEN = 14;
 const ETH_P_IP_LE = 0x0008; // 0x0800 as the little-endian load of its big-endian bytes
 const ETH_P_IPV6_LE = 0xdd86;
 
-function packetRegs(lw: Lowerer, node: ts.Node): { data: VReg; end: VReg } {
+function packetRegs(lw: Lowerer, node: ts.Node): { data: VReg; end: VReg; l3: boolean } {
   if (!lw.packet)
     throw CompileError.at(
       node,
@@ -39,7 +39,15 @@ export function checkBounds(lw: Lowerer, ptr: VReg, n: number, fail: Block, node
 
 /** Parse up to `level`; the result view's pointer is 0 when a layer is missing or short. */
 export function parsePacket(lw: Lowerer, level: ParseLevel, node: ts.Node): ViewValue {
-  const { data, end } = packetRegs(lw, node);
+  const { data, end, l3 } = packetRegs(lw, node);
+  if (l3 && level === "eth")
+    throw CompileError.at(
+      node,
+      Code.BadApi,
+      "cgroup skb programs see packets from the IP header: there is no Ethernet header",
+    );
+  // Where the IP header starts: after Ethernet, or at the first byte for L3 packets.
+  const L2 = l3 ? 0 : ETH_HLEN;
   const res = lw.vreg();
   const aux = lw.vreg();
   const nullB = lw.newBlock();
@@ -51,8 +59,13 @@ export function parsePacket(lw: Lowerer, level: ParseLevel, node: ts.Node): View
     lw.jump(join);
   };
 
-  checkBounds(lw, data, ETH_HLEN, nullB, node);
-  const et = lw.load({ kind: "reg", id: data }, 12, 2);
+  let et: VReg;
+  if (l3) {
+    et = lw.load({ kind: "reg", id: lw.func.ctx }, 16, 4); // skb->protocol, network order
+  } else {
+    checkBounds(lw, data, ETH_HLEN, nullB, node);
+    et = lw.load({ kind: "reg", id: data }, 12, 2);
+  }
   if (level === "eth") {
     const host = lw.vreg();
     lw.emit({ op: "bswap", dst: host, a: reg(et), bits: 16 });
@@ -69,7 +82,7 @@ export function parsePacket(lw: Lowerer, level: ParseLevel, node: ts.Node): View
 
     // IPv4
     lw.switchTo(v4);
-    const p4 = lw.alu("add", reg(data), imm(ETH_HLEN));
+    const p4 = lw.alu("add", reg(data), imm(L2));
     checkBounds(lw, p4, 20, nullB, node);
     const b0 = lw.load({ kind: "reg", id: p4 }, 0, 1);
     const ok4 = lw.newBlock();
@@ -83,7 +96,7 @@ export function parsePacket(lw: Lowerer, level: ParseLevel, node: ts.Node): View
       lw.switchTo(okHl);
       lw.emit({ op: "load", dst: proto, base: { kind: "reg", id: p4 }, off: 9, size: 1 });
       lw.emit({ op: "alu", alu: "add", dst: th, a: reg(p4), b: reg(hl) });
-      lw.emit({ op: "alu", alu: "add", dst: off, a: reg(hl), b: imm(ETH_HLEN) });
+      lw.emit({ op: "alu", alu: "add", dst: off, a: reg(hl), b: imm(L2) });
       lw.jump(l4!);
     }
 
@@ -91,7 +104,7 @@ export function parsePacket(lw: Lowerer, level: ParseLevel, node: ts.Node): View
     lw.switchTo(notV4);
     lw.branch("eq", reg(et), imm(ETH_P_IPV6_LE), v6, nullB);
     lw.switchTo(v6);
-    const p6 = lw.alu("add", reg(data), imm(ETH_HLEN));
+    const p6 = lw.alu("add", reg(data), imm(L2));
     checkBounds(lw, p6, 40, nullB, node);
     const c0 = lw.load({ kind: "reg", id: p6 }, 0, 1);
     const ok6 = lw.newBlock();
@@ -101,7 +114,7 @@ export function parsePacket(lw: Lowerer, level: ParseLevel, node: ts.Node): View
     else {
       lw.emit({ op: "load", dst: proto, base: { kind: "reg", id: p6 }, off: 6, size: 1 });
       lw.emit({ op: "alu", alu: "add", dst: th, a: reg(p6), b: imm(40) });
-      lw.emit({ op: "mov", dst: off, src: imm(ETH_HLEN + 40) });
+      lw.emit({ op: "mov", dst: off, src: imm(L2 + 40) });
       lw.jump(l4!);
     }
 

@@ -291,7 +291,7 @@ export interface SkBuffFields {
   readonly pktType: number;
   readonly mark: number;
   readonly queueMapping: number;
-  /** EtherType in network order as the kernel stores it */
+  /** EtherType, host order (0x0800 IPv4, 0x86dd IPv6) */
   readonly protocol: number;
   readonly vlanPresent: number;
   readonly priority: number;
@@ -306,7 +306,10 @@ export interface TcContext extends SkBuffFields {
 
 export interface SocketFilterContext extends SkBuffFields {
   readonly __ctx: "socket";
-  /** `bpf_skb_load_bytes` of `n` (constant ≤ 8) bytes at `offset` as a big-endian number, or -1 */
+  /**
+   * `bpf_skb_load_bytes`: `n` bytes at `offset` from skb->data as a big-endian number, or -1.
+   * skb->data is the MAC header on packet sockets and the network header on IP sockets.
+   */
   loadBytes(offset: number, n: 1 | 2 | 4): number;
 }
 

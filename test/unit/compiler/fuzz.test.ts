@@ -8,10 +8,10 @@ import fc from "fast-check";
 import { CompileError, CompileErrors, compileProbe } from "../../../src/compiler/index.js";
 import { HEADER, virtualPath } from "./support.js";
 
-const TRACE_HTTP = readFileSync(fileURLToPath(new URL("../../../../examples/trace_http/probe.ts", import.meta.url)), "utf8").replace(
-  './shared.js',
-  "tsbpf/types",
-);
+const TRACE_HTTP = readFileSync(
+  fileURLToPath(new URL("../../../../examples/trace_http/probe.ts", import.meta.url)),
+  "utf8",
+).replace("./shared.js", "tsbpf/types");
 
 /** Compiles `text`; true when it produced an object, false for a well-formed CompileError. */
 function checkCompiles(text: string): boolean {
@@ -22,7 +22,8 @@ function checkCompiles(text: string): boolean {
     for (const p of r.programs) assert.ok(p.insns.length > 0);
     return true;
   } catch (e) {
-    const errs = e instanceof CompileErrors ? e.errors : e instanceof CompileError ? [e] : undefined;
+    const errs =
+      e instanceof CompileErrors ? e.errors : e instanceof CompileError ? [e] : undefined;
     if (!errs) throw new Error(`internal error for source:\n${text}\n--\n${(e as Error).stack}`);
     for (const x of errs) {
       assert.ok(x.line >= 1 && x.col >= 1, `position of ${x.format()}`);
@@ -32,8 +33,51 @@ function checkCompiles(text: string): boolean {
   }
 }
 
-const ops = ["+", "-", "*", "/", "%", "&", "|", "^", "<<", ">>", ">>>", "<", "<=", ">", ">=", "===", "!==", "&&", "||", "??", "**", ","];
-const leaves = ["0", "1", "7", "-3", "255", "0x7fffffff", "1.5", "a", "b", "ctx.ingressIfindex", "prandom()", "smpProcessorId()", '"GET "', "null", "true", "XdpAction.Drop", "undefined", "m.get(a)", "ctx.len()"];
+const ops = [
+  "+",
+  "-",
+  "*",
+  "/",
+  "%",
+  "&",
+  "|",
+  "^",
+  "<<",
+  ">>",
+  ">>>",
+  "<",
+  "<=",
+  ">",
+  ">=",
+  "===",
+  "!==",
+  "&&",
+  "||",
+  "??",
+  "**",
+  ",",
+];
+const leaves = [
+  "0",
+  "1",
+  "7",
+  "-3",
+  "255",
+  "0x7fffffff",
+  "1.5",
+  "a",
+  "b",
+  "ctx.ingressIfindex",
+  "prandom()",
+  "smpProcessorId()",
+  '"GET "',
+  "null",
+  "true",
+  "XdpAction.Drop",
+  "undefined",
+  "m.get(a)",
+  "ctx.len()",
+];
 
 const expr: fc.Arbitrary<string> = fc.letrec<{ e: string }>((tie) => ({
   e: fc.oneof(
@@ -52,18 +96,34 @@ const stmt: fc.Arbitrary<string> = fc.letrec<{ s: string; block: string }>((tie)
     expr.map((e) => `b += ${e};`),
     expr.map((e) => `if (${e}) return XdpAction.Drop;`),
     fc.tuple(expr, tie("block"), tie("block")).map(([c, x, y]) => `if (${c}) ${x} else ${y}`),
-    fc.tuple(fc.integer({ min: 0, max: 20 }), tie("block")).map(([n, body]) => `for (let i = 0; i < ${n}; i++) ${body}`),
+    fc
+      .tuple(fc.integer({ min: 0, max: 20 }), tie("block"))
+      .map(([n, body]) => `for (let i = 0; i < ${n}; i++) ${body}`),
     expr.map((e) => `while (${e}) { a++; }`),
     expr.map((e) => `switch (${e}) { case 1: a = 2; break; case 2: b = 1; default: a = 0; }`),
-    fc.constantFrom("break;", "continue;", "a++;", "--b;", "m.set(a, 1n);", "m.delete(b);", "try { a = 1; } catch { }", "class K {}", "const o = { x: a, y: b };", "tracePrintk(\"v %d\", a);", "atomicAdd(m.get(1)!, \"x\" as never, 1);"),
+    fc.constantFrom(
+      "break;",
+      "continue;",
+      "a++;",
+      "--b;",
+      "m.set(a, 1n);",
+      "m.delete(b);",
+      "try { a = 1; } catch { }",
+      "class K {}",
+      "const o = { x: a, y: b };",
+      'tracePrintk("v %d", a);',
+      'atomicAdd(m.get(1)!, "x" as never, 1);',
+    ),
   ),
   block: fc.array(tie("s"), { maxLength: 3 }).map((xs) => `{ ${xs.join(" ")} }`),
 })).s;
 
-const program = fc.array(stmt, { maxLength: 6 }).map(
-  (body) =>
-    `${HEADER}const m = map("m", new HashMap(u32, u64, { maxEntries: 8 }));\nexport const p = xdp((ctx: XdpContext) => {\n  let a = 0;\n  let b = 1;\n  ${body.join("\n  ")}\n  return XdpAction.Pass;\n});\n`,
-);
+const program = fc
+  .array(stmt, { maxLength: 6 })
+  .map(
+    (body) =>
+      `${HEADER}const m = map("m", new HashMap(u32, u64, { maxEntries: 8 }));\nexport const p = xdp((ctx: XdpContext) => {\n  let a = 0;\n  let b = 1;\n  ${body.join("\n  ")}\n  return XdpAction.Pass;\n});\n`,
+  );
 
 test("fuzz: random programs never cause an internal error", () => {
   let built = 0;
@@ -78,7 +138,29 @@ test("fuzz: random programs never cause an internal error", () => {
   assert.ok(built >= runs / 10, `only ${built} of ${runs} generated programs compiled`);
 });
 
-const tokens = [" ", ";", "}", "{", "(", ")", "!", "0", "ctx", ".", "return ", "const x = ", "=>", "null", "if (", "\n", "'", "`", "/*", "as any", "1.5"];
+const tokens = [
+  " ",
+  ";",
+  "}",
+  "{",
+  "(",
+  ")",
+  "!",
+  "0",
+  "ctx",
+  ".",
+  "return ",
+  "const x = ",
+  "=>",
+  "null",
+  "if (",
+  "\n",
+  "'",
+  "`",
+  "/*",
+  "as any",
+  "1.5",
+];
 
 test("fuzz: mutated trace_http never causes an internal error", () => {
   const mutation = fc.oneof(
