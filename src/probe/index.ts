@@ -6,6 +6,11 @@
 // minimal lib (src/compiler/lib.ts): the compiler type-checks probes against it with noLib.
 import type { Infer, Type } from "../types/type.js";
 
+/** Parameters exist for their types; the bodies never use them. */
+function unused(...args: unknown[]): void {
+  void args;
+}
+
 /** Thrown by every declaration here when run in Node. */
 function kernelOnly(): never {
   throw new Error("probe code runs in the kernel; build it with tsbpf build");
@@ -54,7 +59,7 @@ interface KeyValueMap<K extends Type, V extends Type> {
 export class HashMap<K extends Type, V extends Type> implements KeyValueMap<K, V> {
   declare private readonly __kind: "hash";
   constructor(key: K, value: V, options: MapOptions) {
-    (void key, value, options);
+    unused(key, value, options);
     kernelOnly();
   }
   get(key: Infer<K>): Infer<V> | null {
@@ -62,7 +67,7 @@ export class HashMap<K extends Type, V extends Type> implements KeyValueMap<K, V
     return kernelOnly();
   }
   set(key: Infer<K>, value: Infer<V>, flags?: number): number {
-    (void key, value, flags);
+    unused(key, value, flags);
     return kernelOnly();
   }
   delete(key: Infer<K>): number {
@@ -87,7 +92,7 @@ export class LruPerCpuHashMap<K extends Type, V extends Type> extends HashMap<K,
 export class ArrayMap<V extends Type> {
   declare private readonly __kind: "array";
   constructor(value: V, options: MapOptions) {
-    (void value, options);
+    unused(value, options);
     kernelOnly();
   }
   get(index: number): Infer<V> | null {
@@ -95,7 +100,7 @@ export class ArrayMap<V extends Type> {
     return kernelOnly();
   }
   set(index: number, value: Infer<V>, flags?: number): number {
-    (void index, value, flags);
+    unused(index, value, flags);
     return kernelOnly();
   }
 }
@@ -116,12 +121,12 @@ export type Event<V extends Type> = Infer<V> | MapData<Infer<V>>;
 export class PerfMap<V extends Type> {
   declare private readonly __kind: "perf";
   constructor(value: V, options?: Partial<MapOptions>) {
-    (void value, options);
+    unused(value, options);
     kernelOnly();
   }
   /** `bpf_perf_event_output` on the current CPU; with MapData, packet bytes follow. */
   insert(ctx: AnyContext, event: Event<V>): number {
-    (void ctx, event);
+    unused(ctx, event);
     return kernelOnly();
   }
 }
@@ -130,12 +135,12 @@ export class PerfMap<V extends Type> {
 export class RingBuf<V extends Type> {
   declare private readonly __kind: "ringbuf";
   constructor(value: V, options: MapOptions) {
-    (void value, options);
+    unused(value, options);
     kernelOnly();
   }
   /** `bpf_ringbuf_output`: copies the value; returns 0 or a negative errno. */
   output(value: Infer<V>, flags?: number): number {
-    (void value, flags);
+    unused(value, flags);
     return kernelOnly();
   }
 }
@@ -149,7 +154,7 @@ export class ProgArray {
   }
   /** Jumps to the program at `index`; returns only when the slot is empty. */
   tailCall(ctx: AnyContext, index: number): void {
-    (void ctx, index);
+    unused(ctx, index);
     kernelOnly();
   }
 }
@@ -163,7 +168,7 @@ export class StackTraceMap {
   }
   /** `bpf_get_stackid`: an id into this map, or a negative errno. */
   getStackId(ctx: AnyContext, flags?: number): number {
-    (void ctx, flags);
+    unused(ctx, flags);
     return kernelOnly();
   }
 }
@@ -180,7 +185,7 @@ export class MapData<T> {
    * `size` (u32: how many bytes of the packet, counted from its first byte, are appended).
    */
   static withPayload<T>(value: T, offset: number, size: number): MapData<T> {
-    (void value, offset, size);
+    unused(value, offset, size);
     return kernelOnly();
   }
 }
@@ -405,7 +410,7 @@ export function cgroupSkb(
   direction: "ingress" | "egress",
   fn: (ctx: CgroupSkbContext) => SkAction,
 ): ProgramDecl<"cgroup_skb"> {
-  (void direction, fn);
+  unused(direction, fn);
   return declare();
 }
 
@@ -416,7 +421,7 @@ export function tracepoint<L extends Type>(
   layout: L,
   fn: (ctx: TracepointContext<Infer<L>>) => number,
 ): ProgramDecl<"tracepoint"> {
-  (void category, name, layout, fn);
+  unused(category, name, layout, fn);
   return declare();
 }
 
@@ -424,7 +429,7 @@ export function rawTracepoint(
   name: string,
   fn: (ctx: RawTracepointContext) => number,
 ): ProgramDecl<"raw_tracepoint"> {
-  (void name, fn);
+  unused(name, fn);
   return declare();
 }
 
@@ -432,12 +437,12 @@ export function tpBtf(
   name: string,
   fn: (ctx: RawTracepointContext) => number,
 ): ProgramDecl<"tp_btf"> {
-  (void name, fn);
+  unused(name, fn);
   return declare();
 }
 
 export function kprobe(fn: (regs: Registers) => number, target: string): ProgramDecl<"kprobe"> {
-  (void fn, target);
+  unused(fn, target);
   return declare();
 }
 
@@ -445,7 +450,7 @@ export function kretprobe(
   fn: (regs: Registers) => number,
   target: string,
 ): ProgramDecl<"kretprobe"> {
-  (void fn, target);
+  unused(fn, target);
   return declare();
 }
 
@@ -494,40 +499,40 @@ export function comm(into: ArrayLike<number>): number {
 }
 /** `bpf_probe_read_user` / `_kernel` / `_user_str` / `_kernel_str` into an array field */
 export function probeReadUser(into: ArrayLike<number>, src: bigint): number {
-  (void into, src);
+  unused(into, src);
   return kernelOnly();
 }
 export function probeReadKernel(into: ArrayLike<number>, src: bigint): number {
-  (void into, src);
+  unused(into, src);
   return kernelOnly();
 }
 export function probeReadUserStr(into: ArrayLike<number>, src: bigint): number {
-  (void into, src);
+  unused(into, src);
   return kernelOnly();
 }
 export function probeReadKernelStr(into: ArrayLike<number>, src: bigint): number {
-  (void into, src);
+  unused(into, src);
   return kernelOnly();
 }
 /** `bpf_trace_printk`: a literal format and up to three integer arguments */
 export function tracePrintk(format: string, ...args: (number | bigint)[]): number {
-  (void format, args);
+  unused(format, args);
   return kernelOnly();
 }
 /** `bpf_redirect(ifindex, flags)` */
 export function redirect(ifindex: number, flags?: number): number {
-  (void ifindex, flags);
+  unused(ifindex, flags);
   return kernelOnly();
 }
 /** Any helper by id with integer arguments (at most five). */
 export function helper(id: number, ...args: (number | bigint)[]): bigint {
-  (void id, args);
+  unused(id, args);
   return kernelOnly();
 }
 
 /** Atomically adds `by` to a numeric field of a map value (`lock xadd`). */
 export function atomicAdd<T, K extends keyof T>(target: T, field: K, by: number | bigint): void {
-  (void target, field, by);
+  unused(target, field, by);
   kernelOnly();
 }
 

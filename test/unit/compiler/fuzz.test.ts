@@ -24,7 +24,10 @@ function checkCompiles(text: string): boolean {
   } catch (e) {
     const errs =
       e instanceof CompileErrors ? e.errors : e instanceof CompileError ? [e] : undefined;
-    if (!errs) throw new Error(`internal error for source:\n${text}\n--\n${(e as Error).stack}`);
+    if (!errs)
+      throw new Error(`internal error for source:\n${text}\n--\n${(e as Error).stack}`, {
+        cause: e,
+      });
     for (const x of errs) {
       assert.ok(x.line >= 1 && x.col >= 1, `position of ${x.format()}`);
       assert.ok(x.message.length > 0);
