@@ -141,7 +141,10 @@ test("tsbpf load --json prints one JSON object per event", async (t) => {
 test("tsbpf load: user mistakes are one line and exit 1, bad usage exits 2", async (t) => {
   if (!needsKernel(t)) return;
   const run = (args: string[]) =>
-    spawnSync(process.execPath, [BIN_PATH, ...args], { encoding: "utf8" });
+    spawnSync(process.execPath, [BIN_PATH, ...args], {
+      encoding: "utf8",
+      env: { ...process.env, NO_COLOR: "1" },
+    });
   const cases: [string[], number, RegExp][] = [
     [["load", "/nonexistent.o"], 1, /^error: no such file: \/nonexistent\.o\n$/],
     [
