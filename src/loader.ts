@@ -29,6 +29,8 @@ export interface LoaderConfig {
   symbol?: string;
   pid?: number;
   cgroup?: string;
+  /** attach options for every program, under the ones above */
+  defaults: AttachOptions;
   /** per-program attach options, over the ones above */
   perProgram: Record<string, AttachOptions>;
   collection: CollectionOptions;
@@ -52,6 +54,7 @@ export class Loader {
       collection: {},
       skipAttach: new Set(),
       copyEvents: false,
+      defaults: {},
       perProgram: {},
     });
   }
@@ -90,6 +93,14 @@ export class Loader {
   /** Options for the underlying Collection load (globals, pin path, log level…). */
   options(opts: CollectionOptions): Loader {
     return this.#with({ collection: { ...this.#config.collection, ...opts } });
+  }
+
+  /**
+   * Attach options for every program whose section does not say (e.g. `{ tracepoint }` for a
+   * bare `SEC("tracepoint")`, `{ direction: "egress" }` for tc); the other methods win.
+   */
+  attachDefaults(opts: AttachOptions): Loader {
+    return this.#with({ defaults: { ...this.#config.defaults, ...opts } });
   }
 
   /** Attach options for one program, over the loader-wide ones (e.g. a socket fd, a tc direction). */
@@ -145,6 +156,7 @@ export class Loaded implements Disposable, AsyncDisposable {
     const readers: EventReader[] = [];
     try {
       const opts: AttachOptions = {
+        ...config.defaults,
         ...(config.iface !== undefined && { iface: config.iface }),
         ...(config.xdp?.mode !== undefined && { mode: config.xdp.mode }),
         ...(config.binary !== undefined && { binary: config.binary }),

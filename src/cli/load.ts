@@ -18,11 +18,14 @@ export async function runLoad(file: string, opts: LoadCliOptions): Promise<numbe
   let loader = Loader.create();
   if (opts.interface !== undefined)
     loader = loader.xdp(opts.interface, opts.xdpMode ? { mode: opts.xdpMode } : {});
-  if (opts.uprobePath !== undefined)
-    loader = loader.uprobe(opts.uprobePath, {
-      ...(opts.symbol !== undefined && { symbol: opts.symbol }),
-      ...(opts.pid !== undefined && { pid: opts.pid }),
-    });
+  const binary = opts.uprobePath ?? opts.binary;
+  if (binary !== undefined)
+    loader = loader.uprobe(binary, opts.pid !== undefined ? { pid: opts.pid } : {});
+  loader = loader.attachDefaults({
+    ...(opts.symbol !== undefined && { symbol: opts.symbol }),
+    ...(opts.tracepoint !== undefined && { tracepoint: opts.tracepoint }),
+    ...(opts.direction !== undefined && { direction: opts.direction }),
+  });
   if (opts.cgroup !== undefined) loader = loader.cgroup(opts.cgroup);
 
   let loaded: Loaded;

@@ -101,7 +101,18 @@ export function program(): Command {
     .argument("<file>", "eBPF ELF object")
     .option("-i, --interface <iface>", "network interface for XDP and TC programs")
     .option("-u, --uprobe-path <binary>", "binary or library for uprobes whose section names none")
-    .option("-s, --symbol <name>", "function for uprobes whose section names none")
+    .option("-b, --binary <binary>", "same as --uprobe-path")
+    .option("-s, --symbol <name>", "function for uprobes and kprobes whose section names none")
+    .option(
+      "--tracepoint <name>",
+      "tracepoint (CATEGORY/NAME) or raw tracepoint (NAME) for bare sections",
+    )
+    .addOption(
+      new Option(
+        "--direction <dir>",
+        "tc and cgroup_skb direction when the section names none",
+      ).choices(["ingress", "egress"]),
+    )
     .option("-p, --pid <pid>", "only this process (uprobes)", int("pid"))
     .option("-c, --cgroup <path>", "cgroup v2 directory for cgroup programs")
     .addOption(new Option("--xdp-mode <mode>", "XDP attach mode").choices(["skb", "drv", "hw"]))
@@ -117,7 +128,10 @@ export function program(): Command {
 export interface LoadCliOptions {
   interface?: string;
   uprobePath?: string;
+  binary?: string;
   symbol?: string;
+  tracepoint?: string;
+  direction?: "ingress" | "egress";
   pid?: number;
   cgroup?: string;
   xdpMode?: "skb" | "drv" | "hw";

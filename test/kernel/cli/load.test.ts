@@ -175,3 +175,50 @@ test("tsbpf load: user mistakes are one line and exit 1, bad usage exits 2", asy
 });
 
 const BIN_PATH = new URL("../../../src/cli/bin.js", import.meta.url).pathname;
+
+test("tsbpf load --binary --symbol: uprobe events as JSON; the hint names the flag", async (t) => {
+  if (!needsKernel(t)) return;
+  const cli = new CliProcess([
+    "load",
+    "--json",
+    "--binary",
+    fixture("uprobe_target"),
+    "--symbol",
+    "tsbpf_probe_target",
+    fixture("uprobe.o"),
+  ]);
+  try {
+    await cli.waitFor((_, all) => all.includes("Loaded: uprobe_return, URetProbe"));
+    assert.ok(cli.lines.includes("Loaded: uprobe_entry, UProbe"));
+    const run = spawnSync(fixture("uprobe_target"), ["3"], { encoding: "utf8" });
+    assert.equal(run.status, 0);
+    const events = () => cli.lines.filter((l) => l.startsWith("{"));
+    await cli.waitFor(() => events().length >= 6);
+    // struct uprobe_event: pid, kind, a, b, ret; ours only (other processes do not call it).
+    const decoded = events().map((l) => {
+      const b = Buffer.from((JSON.parse(l) as { data: string }).data, "hex");
+      return [b.readUInt32LE(4), b.readInt32LE(8), b.readInt32LE(12), Number(b.readBigInt64LE(16))];
+    });
+    assert.deepEqual(
+      decoded.filter((e) => e[0] === 0).map((e) => [e[1], e[2]]),
+      [
+        [1, 10],
+        [2, 20],
+        [3, 30],
+      ],
+    );
+    assert.deepEqual(
+      decoded.filter((e) => e[0] === 1).map((e) => e[3]),
+      [17, 47, 97],
+    );
+    assert.deepEqual(await cli.stop("SIGINT"), { code: 0, signal: null });
+  } finally {
+    await cli.stop("SIGKILL");
+  }
+  const r = spawnSync(process.execPath, [BIN_PATH, "load", fixture("uprobe.o")], {
+    encoding: "utf8",
+    env: { ...process.env, NO_COLOR: "1" },
+  });
+  assert.equal(r.status, 1);
+  assert.equal(r.stderr, "error: UProbe program uprobe_entry needs a binary: pass --binary PATH\n");
+});
