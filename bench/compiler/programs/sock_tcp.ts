@@ -3,13 +3,13 @@ import { program, socketFilter } from "tsbpf/probe";
 
 program({ license: "GPL" });
 
-const ETH_P_IP_NET = 0x0008; // skb->protocol holds the EtherType in network order
-const ETH_P_IPV6_NET = 0xdd86;
+const ETH_P_IP = 0x0800;
+const ETH_P_IPV6 = 0x86dd;
 const IPPROTO_TCP = 6;
 
 export const sock_tcp = socketFilter((ctx) => {
   let proto = -1;
-  if (ctx.protocol === ETH_P_IP_NET) proto = ctx.loadBytes(9, 1);
-  else if (ctx.protocol === ETH_P_IPV6_NET) proto = ctx.loadBytes(6, 1);
+  if (ctx.protocol === ETH_P_IP) proto = ctx.loadBytes(9, 1);
+  else if (ctx.protocol === ETH_P_IPV6) proto = ctx.loadBytes(6, 1);
   return proto === IPPROTO_TCP ? ctx.len : 0;
 });
