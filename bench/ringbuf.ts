@@ -31,6 +31,8 @@ export interface RingbufResult {
   /** undefined for the "none" decode variant, which does not read the records */
   checksum: bigint | undefined;
   decode: DecodeVariant;
+  /** threaded mode: times the consumer found the ring empty and waited (epoll via uv_poll) */
+  waits?: number;
 }
 
 /**
@@ -108,16 +110,23 @@ export class RingbufBench implements Disposable {
     const done = once(worker, "message") as Promise<[ProducerDone]>;
     const start = performance.now();
     worker.postMessage({ events, batch } satisfies ProducerJob);
+    let waits = 0;
     try {
       while (check.consumed < events) {
-        if (this.reader.consume(check.onRecord) === 0) await this.reader.wait();
+        if (this.reader.consume(check.onRecord) === 0) {
+          waits++;
+          await this.reader.wait();
+        }
       }
     } catch (e) {
       throw this.workerError ?? e;
     }
     const seconds = (performance.now() - start) / 1e3;
     const [{ retries }] = await done;
-    return this.result("threaded", events, batch, seconds, seconds, retries, check, "struct");
+    return {
+      ...this.result("threaded", events, batch, seconds, seconds, retries, check, "struct"),
+      waits,
+    };
   }
 
   /** The producer worker, started once and kept for every threaded run. */
