@@ -363,6 +363,9 @@ export class Lowerer {
         continue;
       }
       let v = this.expr(d.initializer);
+      // A map lookup the checker has already narrowed to non-null reads like any value.
+      if (v.k === "ref" && v.nullable && this.isNonNull(d.initializer))
+        v = { ...v, nullable: false };
       if (mutable) {
         if (
           v.k === "int" ||
@@ -390,6 +393,13 @@ export class Lowerer {
         v = { k: "int", op: this.int(v, d.initializer) };
       this.bind(d.name, v);
     }
+  }
+
+  /** True when the checker says `e` cannot be null or undefined here (after narrowing). */
+  isNonNull(e: ts.Expression): boolean {
+    const t = this.fe.checker.getTypeAtLocation(e);
+    const parts = t.isUnion() ? t.types : [t];
+    return parts.every((x) => (x.flags & (ts.TypeFlags.Null | ts.TypeFlags.Undefined)) === 0);
   }
 
   /** The tsbpf/types layout a type annotation names: `Infer<typeof X>` or an alias of it. */
