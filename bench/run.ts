@@ -19,7 +19,9 @@ import {
   fixturesDir,
   libbpf,
   missingPrerequisites,
+  reference,
   root,
+  snapshotReference,
   runJsonCommand,
   type LineResult,
 } from "./reference.js";
@@ -97,7 +99,7 @@ function checkChecksum(what: string, got: bigint | undefined, want: bigint): voi
 // ---------------------------------------------------------------- ring buffer
 
 async function ringbuf(s: Settings, raw: Record<string, unknown[]>): Promise<Row[]> {
-  const obj = join(buildDir, "ringbuf_bench.bpf.o");
+  const obj = reference("ringbuf_bench.bpf.o");
   const want = ringbufChecksum(s.events);
   const cArgs = (mode: string, batch: number) => [
     "--obj",
@@ -338,6 +340,7 @@ async function main(): Promise<void> {
     log(`bench: cannot run:\n  ${problems.join("\n  ")}`);
     process.exit(1);
   }
+  snapshotReference();
   const m = machine();
   const date = new Date().toISOString();
   log(
