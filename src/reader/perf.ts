@@ -13,7 +13,7 @@ import { openBpfOutput, perfEventDisable, perfEventEnable } from "../sys/perf-ev
 import type { EventBatch, EventReader } from "./batch.js";
 import { ReaderClosedError } from "./errors.js";
 import { PerfRing } from "./perf-ring.js";
-import { Readiness } from "./readiness.js";
+import { LatchedReadiness, type Readiness } from "./readiness.js";
 import { adoptMap, checkMapType, type MapSource } from "./source.js";
 
 export interface PerfReaderOptions {
@@ -80,9 +80,10 @@ export class PerfReader implements EventReader {
     this.mapFd = mapFd;
     this.rings = rings;
     this.cpus = rings.map((r) => r.cpu);
-    this.readiness = new Readiness(
+    this.readiness = new LatchedReadiness(
       rings.map((r) => r.event.fd),
       `perf event array "${name}"`,
+      () => rings.some((r) => r.ring.hasData()),
     );
     this.copy = opts.copy ?? false;
     this.maxBatch = opts.maxBatch ?? Number.MAX_SAFE_INTEGER;
@@ -116,6 +117,7 @@ export class PerfReader implements EventReader {
     const { name, fd: mapFd } = adoptMap(map, MapType.PERF_EVENT_ARRAY, "PerfReader");
     const rings: CpuRing[] = [];
     const page = pageSize();
+    let reader: PerfReader;
     try {
       for (const cpu of cpus) {
         let event: FD;
@@ -136,21 +138,28 @@ export class PerfReader implements EventReader {
           event.close();
           throw e;
         }
-        const key = new Uint32Array([cpu]);
-        const value = new Uint32Array([event.fd]);
-        mapUpdateElem(mapFd.fd, u8(key), u8(value));
-        perfEventEnable(event.fd);
       }
       if (rings.length === 0) {
         throw new RangeError(
           `perf event array "${name}": none of CPUs ${cpus.join(",")} is online`,
         );
       }
-      return new PerfReader(name, mapFd, rings, opts);
+      // Watch the events before the program can write to them (see readiness.ts).
+      reader = new PerfReader(name, mapFd, rings, opts);
     } catch (e) {
       release(mapFd, rings);
       throw e;
     }
+    try {
+      for (const { cpu, event } of rings) {
+        mapUpdateElem(mapFd.fd, u8(new Uint32Array([cpu])), u8(new Uint32Array([event.fd])));
+        perfEventEnable(event.fd);
+      }
+    } catch (e) {
+      reader.close();
+      throw e;
+    }
+    return reader;
   }
 
   /** Samples reported lost on all CPUs since the reader was opened. */

@@ -12,7 +12,7 @@ import type { FD } from "../sys/fd.js";
 import { pageSize, RingbufMapping } from "../sys/mmap.js";
 import type { EventBatch, EventReader } from "./batch.js";
 import { ReaderClosedError } from "./errors.js";
-import { Readiness } from "./readiness.js";
+import { PollReadiness, type Readiness } from "./readiness.js";
 import { RingBufRing, type RecordCallback } from "./ringbuf-ring.js";
 import { adoptMap, checkMapType, type MapSource } from "./source.js";
 
@@ -63,7 +63,7 @@ export class RingBufReader implements EventReader {
     this.ring = ring;
     this.size = ring.size;
     this.mapping = mapping;
-    this.readiness = new Readiness([fd.fd], `ring buffer "${name}"`);
+    this.readiness = new PollReadiness([fd.fd], `ring buffer "${name}"`);
     this.copy = opts.copy ?? false;
     this.maxBatch = opts.maxBatch ?? Number.MAX_SAFE_INTEGER;
   }

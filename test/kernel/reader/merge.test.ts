@@ -20,8 +20,18 @@ test("merged ring buffer and perf readers deliver both maps; closing both ends i
     toPerf.run(7);
   }, 20);
   const counts = new Map<string, number[]>();
-  for await (const { map, events, lost } of mergeReaders([ring, perf])) {
+  const log: string[] = [];
+  // Fail with a picture of the state instead of hanging if an event never shows up.
+  const watchdog = setTimeout(() => {
+    log.push(`TIMEOUT ring available ${ring.available()} perf sent ${toPerf.sent()}`);
+    log.push(`perf now ${JSON.stringify(perf.readBatch().map((b) => [b.cpu, b.events.length]))}`);
+    log.push(`ring now ${ring.readBatch().length}`);
+    ring.close();
+    perf.close();
+  }, 5000);
+  for await (const { map, events, lost, cpu } of mergeReaders([ring, perf])) {
     assert.equal(lost, 0);
+    log.push(`${map}:${cpu ?? "-"}:${events.length}`);
     const list = counts.get(map) ?? [];
     list.push(...events.map((e) => decodeRecord(e).seq));
     counts.set(map, list);
@@ -32,6 +42,8 @@ test("merged ring buffer and perf readers deliver both maps; closing both ends i
       }, 10);
     }
   }
+  clearTimeout(watchdog);
+  assert.ok(!log.some((l) => l.startsWith("TIMEOUT")), log.join(" | "));
   assert.deepEqual(counts.get("m_ring"), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   assert.deepEqual(
     counts.get("m_perf")!.sort((a, b) => a - b),

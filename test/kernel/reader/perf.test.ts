@@ -185,3 +185,21 @@ test("perf: bad options are refused with clear errors", (t) => {
     map.fd.close();
   }
 });
+
+test("perf: samples written before libuv adds the epoll watch still wake the iterator", async (t) => {
+  if (!needsKernel(t)) return;
+  // perf_poll() clears the wakeup flag and epoll polls a new watch twice, so a watch added
+  // after the wakeup would never report it; the reader must cope.
+  const map = perfArrayMap("pa_early", cpuCount());
+  using emitter = Emitter.create(map);
+  using reader = PerfReader.open(map);
+  map.fd.close();
+  const it = reader[Symbol.asyncIterator]();
+  const first = it.next(); // reads nothing, then waits
+  emitter.run(3); // same tick: libuv has not touched epoll yet
+  const timeout = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), 3000).unref());
+  const r = await Promise.race([first, timeout]);
+  assert.notEqual(r, "timeout", "the iterator slept on data");
+  assert.deepEqual(seqs([(r as IteratorResult<EventBatch>).value as EventBatch]), [0, 1, 2]);
+  await it.return(undefined);
+});
