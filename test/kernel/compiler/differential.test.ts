@@ -109,7 +109,8 @@ function show(e: Expr): string {
     case "shift":
       return `(${show(e.a)} ${e.op} ${e.n}n)`;
     case "cond":
-      return `(${show(e.a)} ${e.cmp} ${show(e.b)} ? ${show(e.t)} : ${show(e.f)})`;
+      // (a) < (b): a bare `x < (` would parse as a call with type arguments.
+      return `((${show(e.a)}) ${e.cmp} (${show(e.b)}) ? ${show(e.t)} : ${show(e.f)})`;
   }
 }
 function showStmts(stmts: Stmt[], ind: string): string {
@@ -118,7 +119,7 @@ function showStmts(stmts: Stmt[], ind: string): string {
       if (s.k === "let") return `${ind}let ${s.name} = ${show(s.e)};`;
       if (s.k === "assign") return `${ind}${s.name} = ${show(s.e)};`;
       if (s.k === "if")
-        return `${ind}if (${show(s.a)} ${s.cmp} ${show(s.b)}) {\n${showStmts(s.then, ind + "  ")}\n${ind}} else {\n${showStmts(s.else, ind + "  ")}\n${ind}}`;
+        return `${ind}if ((${show(s.a)}) ${s.cmp} (${show(s.b)})) {\n${showStmts(s.then, ind + "  ")}\n${ind}} else {\n${showStmts(s.else, ind + "  ")}\n${ind}}`;
       return `${ind}for (let i = 0; i < ${s.n}; i++) {\n${showStmts(s.body, ind + "  ")}\n${ind}}`;
     })
     .join("\n");
