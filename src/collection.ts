@@ -101,6 +101,7 @@ export class Collection implements Disposable {
     const reusedPins = new Set<string>();
     let btf: FD | undefined;
     checkGlobalNames(object, opts.globals ?? {});
+    warnCoreRelos(object, warn);
     try {
       btf = loadBtf(object, warn);
       for (const spec of object.maps) {
@@ -193,6 +194,16 @@ export class Collection implements Disposable {
 }
 
 // ---------------------------------------------------------------- BTF
+
+/** CO-RE relocations are not applied yet: say so once per section instead of guessing. */
+function warnCoreRelos(object: BpfObject, warn: (m: string) => void): void {
+  for (const [section, relos] of object.btfExt?.coreRelos ?? [])
+    if (relos.length > 0)
+      warn(
+        `section ${section}: ${relos.length} CO-RE relocation(s) not applied; kernel struct ` +
+          `offsets stay as compiled (right when built against this kernel's vmlinux.h)`,
+      );
+}
 
 function loadBtf(object: BpfObject, warn: (m: string) => void): FD | undefined {
   if (!object.btf) return undefined;

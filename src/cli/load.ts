@@ -15,7 +15,9 @@ export async function runLoad(file: string, opts: LoadCliOptions): Promise<numbe
   } catch {
     throw new UsageError(`no such file: ${file}`);
   }
-  let loader = Loader.create();
+  let loader = Loader.create().options({
+    onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
+  });
   if (opts.interface !== undefined)
     loader = loader.xdp(opts.interface, opts.xdpMode ? { mode: opts.xdpMode } : {});
   const binary = opts.uprobePath ?? opts.binary;
