@@ -9,7 +9,7 @@
 //   node dist/bench/run.js [--quick] [--runs N] [--only ringbuf,map,load] [--no-xdp]
 //                          [--events N] [--out PATH]
 import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus, release, totalmem } from "node:os";
+import { cpus, loadavg, release, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { createNetnsPair, netnsUnavailable } from "../test/support/netns.js";
@@ -330,6 +330,8 @@ function machine() {
     kernel: release(),
     node: process.version,
     memory_gib: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    /** 1-minute load average when the run started: other work on the machine skews both sides */
+    load_average: Math.round(loadavg()[0]! * 100) / 100,
   };
 }
 
@@ -345,7 +347,8 @@ async function main(): Promise<void> {
   const date = new Date().toISOString();
   log(
     `tsbpf vs libbpf — ${date}, ${m.cpus} × ${m.cpu_model}, Linux ${m.kernel}, Node ${m.node}, ` +
-      `${s.runs} run(s) each${s.quick ? " (--quick: small sizes, not for publishing)" : ""}`,
+      `load average ${m.load_average}, ${s.runs} run(s) each` +
+      (s.quick ? " (--quick: small sizes, not for publishing)" : ""),
   );
   const raw: Record<string, unknown[]> = {};
   const rows: Row[] = [];
@@ -357,7 +360,8 @@ async function main(): Promise<void> {
   const judged = rows.filter((r) => r.pass !== undefined);
   console.log(
     `\n${judged.filter((r) => r.pass).length} of ${judged.length} targets met ` +
-      `(medians of ${s.runs} run(s); ratio = tsbpf / libbpf)`,
+      `(medians of ${s.runs} run(s); ratio = tsbpf / libbpf; load average ` +
+      `${m.load_average} → ${Math.round(loadavg()[0]! * 100) / 100} on ${m.cpus} CPUs)`,
   );
   mkdirSync(dirname(s.out), { recursive: true });
   writeFileSync(
