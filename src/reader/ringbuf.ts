@@ -38,6 +38,12 @@ export interface RingBufReaderOptions {
  * — whichever comes first. Until then the kernel cannot reuse that space, so a consumer that
  * holds a batch for long makes the producer drop (bpf_ringbuf_output returns -ENOSPC). After
  * close() old views read as empty (the mapping is detached), never as freed memory.
+ *
+ * Waiting: the ring's fd is readable while anything is reserved and unconsumed, including a
+ * record a program has reserved but not yet submitted. The iterator then re-checks once per
+ * event-loop turn (it never blocks) until the program submits or discards it — as libbpf's
+ * epoll loop does. Drops are not reported here: a full ring makes bpf_ringbuf_output /
+ * bpf_ringbuf_reserve fail in the program, so `lost` is always 0.
  */
 export class RingBufReader implements EventReader {
   readonly name: string;
