@@ -87,19 +87,29 @@ export function emitObject(mod: ProbeModule, programs: CompiledProgram[]): Uint8
     string,
     { insn: number; fileName: string; text: string; line: number; col: number }[]
   >();
+  // Programs sharing a section (two xdp programs) are laid out one after another in it, as
+  // clang does; each keeps its own symbol, func_info and line info at its start.
+  const startOf = new Map<CompiledProgram, number>();
+  const sectionSize = new Map<string, number>();
   for (const p of programs) {
+    const at = sectionSize.get(p.section) ?? 0;
+    startOf.set(p, at);
+    sectionSize.set(p.section, at + p.code.insns.length);
+  }
+  for (const p of programs) {
+    const base = startOf.get(p)!;
     const fn = btf.addFunc(p.name, proto, "global");
-    funcInfo.set(p.section, [{ insn: 0, typeId: fn }]);
-    lineInfo.set(
-      p.section,
-      p.code.lines.map((l) => ({
-        insn: l.insn,
+    funcInfo.set(p.section, [...(funcInfo.get(p.section) ?? []), { insn: base, typeId: fn }]);
+    lineInfo.set(p.section, [
+      ...(lineInfo.get(p.section) ?? []),
+      ...p.code.lines.map((l) => ({
+        insn: base + l.insn,
         fileName: p.file,
         text: p.lineText(l.loc.line),
         line: l.loc.line,
         col: l.loc.col,
       })),
-    );
+    ]);
   }
   const ext = encodeBtfExt({ funcInfo, lineInfo }, (s) => btf.addString(s));
   const btfBytes = btf.encode();
@@ -107,22 +117,29 @@ export function emitObject(mod: ProbeModule, programs: CompiledProgram[]): Uint8
   const sections: ElfSectionSpec[] = [];
   const symbols: ElfSymbolSpec[] = [];
   const relocations: Record<string, { offset: number; type: number; symbol: string }[]> = {};
-  for (const p of programs) {
-    const data = encodeInsns(p.code.insns);
-    sections.push({ name: p.section, flags: SHF_ALLOC | SHF_EXECINSTR, data, align: 8 });
-    symbols.push({
-      name: p.name,
-      section: p.section,
-      value: 0,
-      size: data.byteLength,
-      type: STT_FUNC,
-      bind: STB_GLOBAL,
-    });
-    relocations[p.section] = p.code.mapRelocs.map((r) => ({
-      offset: r.insn * INSN_SIZE,
-      type: R_BPF_64_64,
-      symbol: r.map,
-    }));
+  for (const [section] of sectionSize) {
+    const members = programs.filter((p) => p.section === section);
+    const data = encodeInsns(members.flatMap((p) => p.code.insns));
+    sections.push({ name: section, flags: SHF_ALLOC | SHF_EXECINSTR, data, align: 8 });
+    relocations[section] = [];
+    for (const p of members) {
+      const base = startOf.get(p)!;
+      symbols.push({
+        name: p.name,
+        section,
+        value: base * INSN_SIZE,
+        size: p.code.insns.length * INSN_SIZE,
+        type: STT_FUNC,
+        bind: STB_GLOBAL,
+      });
+      relocations[section]!.push(
+        ...p.code.mapRelocs.map((r) => ({
+          offset: (base + r.insn) * INSN_SIZE,
+          type: R_BPF_64_64,
+          symbol: r.map,
+        })),
+      );
+    }
   }
   sections.push({ name: "license", flags: SHF_ALLOC | SHF_WRITE, data: licenseBytes, align: 1 });
   symbols.push({

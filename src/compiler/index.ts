@@ -74,16 +74,6 @@ export function compileProbe(entry: string, opts: CompileOptions = {}): Compiled
       ...(opts.emitIr ? { ir: printFunc(func) } : {}),
     });
   }
-  const sections = new Set<string>();
-  for (const p of mod.programs) {
-    if (sections.has(p.section))
-      throw CompileError.at(
-        p.node,
-        Code.Module,
-        `two programs would share ELF section ${p.section}; libbpf needs one program per section here`,
-      );
-    sections.add(p.section);
-  }
   const elf = emitObject(mod, compiled);
   return { elf, programs: out, maps: mod.maps, license: mod.license };
 }

@@ -109,9 +109,14 @@ function show(e: Expr): string {
     case "shift":
       return `(${show(e.a)} ${e.op} ${e.n}n)`;
     case "cond":
-      // (a) < (b): a bare `x < (` would parse as a call with type arguments.
-      return `((${show(e.a)}) ${e.cmp} (${show(e.b)}) ? ${show(e.t)} : ${show(e.f)})`;
+      return `(${showCmp(e.cmp, e.a, e.b)} ? ${show(e.t)} : ${show(e.f)})`;
   }
+}
+/** `a < b` is printed as `b > a`: `x < (…) > (…)` would parse as a call with type arguments. */
+function showCmp(op: string, a: Expr, b: Expr): string {
+  if (op === "<") return `(${show(b)} > ${show(a)})`;
+  if (op === "<=") return `(${show(b)} >= ${show(a)})`;
+  return `(${show(a)} ${op} ${show(b)})`;
 }
 function showStmts(stmts: Stmt[], ind: string): string {
   return stmts
@@ -119,7 +124,7 @@ function showStmts(stmts: Stmt[], ind: string): string {
       if (s.k === "let") return `${ind}let ${s.name} = ${show(s.e)};`;
       if (s.k === "assign") return `${ind}${s.name} = ${show(s.e)};`;
       if (s.k === "if")
-        return `${ind}if ((${show(s.a)}) ${s.cmp} (${show(s.b)})) {\n${showStmts(s.then, ind + "  ")}\n${ind}} else {\n${showStmts(s.else, ind + "  ")}\n${ind}}`;
+        return `${ind}if (${showCmp(s.cmp, s.a, s.b)}) {\n${showStmts(s.then, ind + "  ")}\n${ind}} else {\n${showStmts(s.else, ind + "  ")}\n${ind}}`;
       return `${ind}for (let i = 0; i < ${s.n}; i++) {\n${showStmts(s.body, ind + "  ")}\n${ind}}`;
     })
     .join("\n");
