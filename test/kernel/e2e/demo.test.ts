@@ -1,15 +1,31 @@
 // `make demo`'s program (examples/trace_http/demo.ts): it runs through, and it removes what it
 // created — namespaces, processes, the attached probe — also when interrupted.
-import { test } from "node:test";
+import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { needsKernel } from "../../support/kernel.js";
 
 const root = fileURLToPath(new URL("../../../../", import.meta.url));
 const DEMO = join(root, "dist/examples/trace_http/demo.js");
-const ELF = join(root, "test/fixtures/obj/trace_http.o");
+const TSBPF = join(root, "dist/src/cli/bin.js");
+let ELF = "";
+
+// As scripts/demo.sh does: the TypeScript probe, built by `tsbpf build`.
+before(() => {
+  const out = mkdtempSync(join(tmpdir(), "tsbpf-demo-"));
+  process.once("exit", () => rmSync(out, { recursive: true, force: true }));
+  const r = spawnSync(
+    process.execPath,
+    [TSBPF, "build", join(root, "examples/trace_http/probe.ts"), "-o", out],
+    { encoding: "utf8" },
+  );
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  ELF = join(out, "trace_http/trace_http.elf");
+});
 
 const namespacesOf = (pid: number) =>
   spawnSync("ip", ["netns", "list"], { encoding: "utf8" })
