@@ -86,6 +86,6 @@ test("demo: Ctrl-C while the probe is attached removes everything, exit 130", as
   assert.deepEqual(namespacesOf(pid), []);
   // The loader was killed with its namespace: its program is unloaded (no pins, no links).
   const loaded = () => spawnSync("bpftool", ["prog", "show", "id", prog!]).status === 0;
-  for (let i = 0; i < 30 && loaded(); i++) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 100 && loaded(); i++) await new Promise((r) => setTimeout(r, 100));
   assert.ok(!loaded(), `program ${prog} is still loaded after the demo was interrupted`);
 });
