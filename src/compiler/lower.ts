@@ -395,6 +395,14 @@ export class Lowerer {
     }
   }
 
+  /** The vreg of a `let` integer variable named by `e`, if it is one. */
+  private mutableOf(e: ts.Expression): VReg | undefined {
+    while (ts.isParenthesizedExpression(e)) e = e.expression;
+    if (!ts.isIdentifier(e)) return undefined;
+    const sym = this.fe.checker.getSymbolAtLocation(e);
+    return sym ? this.env.get(sym)?.mutable : undefined;
+  }
+
   /** True when the checker says `e` cannot be null or undefined here (after narrowing). */
   isNonNull(e: ts.Expression): boolean {
     const t = this.fe.checker.getTypeAtLocation(e);
@@ -995,6 +1003,12 @@ export class Lowerer {
     const op = e.operatorToken.kind;
     if (op === ts.SyntaxKind.EqualsToken) return this.assign(e.left, () => this.expr(e.right), e);
     const compound = COMPOUND[op];
+    const slot = compound !== undefined ? this.mutableOf(e.left) : undefined;
+    if (compound !== undefined && slot !== undefined) {
+      const rhs = this.int(this.expr(e.right), e.right);
+      this.emit({ op: "alu", alu: compound, dst: slot, a: reg(slot), b: rhs });
+      return { k: "int", op: reg(this.mov(reg(slot))) };
+    }
     if (compound !== undefined) {
       return this.assign(
         e.left,
@@ -1075,6 +1089,14 @@ export class Lowerer {
   private unary(e: ts.PrefixUnaryExpression | ts.PostfixUnaryExpression): Value {
     const op = e.operator;
     if (op === ts.SyntaxKind.PlusPlusToken || op === ts.SyntaxKind.MinusMinusToken) {
+      const alu = op === ts.SyntaxKind.PlusPlusToken ? "add" : "sub";
+      const slot = this.mutableOf(e.operand);
+      if (slot !== undefined) {
+        // Update the variable's register in place; the value read is a copy (dead when unused).
+        const old = this.mov(reg(slot));
+        this.emit({ op: "alu", alu, dst: slot, a: reg(slot), b: imm(1) });
+        return { k: "int", op: reg(ts.isPrefixUnaryExpression(e) ? this.mov(reg(slot)) : old) };
+      }
       const before = this.int(this.expr(e.operand), e.operand);
       const old = before.kind === "reg" ? reg(this.mov(before)) : before;
       const updated = reg(

@@ -172,6 +172,17 @@ export function foldConstants(f: Func): boolean {
               ...(i.loc ? { loc: i.loc } : {}),
             };
           }
+          // The verifier rejects a division by the constant 0; its defined result is folded:
+          // x / 0 is 0 and x % 0 is x.
+          if (bb.kind === "imm" && bb.value === 0n && (i.alu === "div" || i.alu === "mod")) {
+            changed = true;
+            return {
+              op: "mov",
+              dst: i.dst,
+              src: i.alu === "div" ? imm(0) : a,
+              ...(i.loc ? { loc: i.loc } : {}),
+            };
+          }
           // x + 0, x | 0, x - 0 … are copies
           if (
             bb.kind === "imm" &&

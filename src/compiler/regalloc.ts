@@ -91,11 +91,13 @@ export function allocate(f: Func): Allocation {
     if (!hi.has(v) || p > hi.get(v)!) hi.set(v, p);
   };
   touch(f.ctx, -1); // arrives in r1 before the first instruction
+  const usesAt = new Map<number, VReg[]>();
   f.blocks.forEach((b, k) => {
     for (const x of liveIn[k]!) touch(x, blockStart[k]!);
     for (const x of liveOut[k]!) touch(x, blockEnd[k]! + 1);
     let p = blockStart[k]!;
     for (const i of b.instrs) {
+      usesAt.set(p, usesOf(i));
       for (const x of usesOf(i)) touch(x, p);
       const d = defOf(i);
       if (d !== undefined) touch(d, p);
@@ -115,11 +117,25 @@ export function allocate(f: Func): Allocation {
   const active: { iv: Interval; reg: number }[] = [];
   const spilled: Interval[] = [];
   for (const iv of intervals) {
-    for (let k = active.length - 1; k >= 0; k--)
-      if (active[k]!.iv.end < iv.start) active.splice(k, 1);
+    // A source that dies at the instruction defining iv hands over its register: the
+    // instruction reads it before writing (isel copes with `d = b op d` through r0). This
+    // removes most of the copies `let` and inlining introduce.
+    const sources = iv.start >= 0 ? (usesAt.get(iv.start) ?? []) : [];
+    let hint: number | undefined;
+    for (let k = active.length - 1; k >= 0; k--) {
+      const a = active[k]!;
+      if (a.iv.end < iv.start) active.splice(k, 1);
+      else if (a.iv.end === iv.start && sources.includes(a.iv.v)) {
+        active.splice(k, 1);
+        hint ??= a.reg;
+      }
+    }
     const allowed = iv.crossesCall ? CALLEE_SAVED : [...CALLER_SAVED, ...CALLEE_SAVED];
     const busy = new Set(active.map((a) => a.reg));
-    const free = allowed.find((r) => !busy.has(r));
+    const free =
+      hint !== undefined && allowed.includes(hint) && !busy.has(hint)
+        ? hint
+        : allowed.find((r) => !busy.has(r));
     if (free !== undefined) {
       active.push({ iv, reg: free });
       loc.set(iv.v, { kind: "reg", reg: free });
