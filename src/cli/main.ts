@@ -159,6 +159,21 @@ const USER_ERRORS: ReadonlySet<string> = new Set([
 /** Exit code of a command line the parser rejects (unknown option, missing argument). */
 export const USAGE_EXIT = 2;
 
+/** Verifier logs of a program that hit the 1M-instruction limit run to a million lines. */
+const LOG_LINES = 200;
+
+/** The first and last `max / 2` lines of a log, with a note on what was left out. */
+export function clipLog(log: string, max: number): string {
+  const lines = log.trimEnd().split("\n");
+  if (lines.length <= max) return lines.join("\n");
+  const half = Math.floor(max / 2);
+  return [
+    ...lines.slice(0, half),
+    `… ${lines.length - 2 * half} lines left out (set TSBPF_FULL_LOG=1 to print the whole log) …`,
+    ...lines.slice(-half),
+  ].join("\n");
+}
+
 /** Prints an error the way a user can act on it; verifier logs in full. */
 export async function reportError(e: unknown): Promise<number> {
   const { VerifierError } = await import("../verifier.js");
@@ -173,7 +188,7 @@ export async function reportError(e: unknown): Promise<number> {
         `  at ${e.source.fileName}:${e.source.line}:${e.source.col}: ${e.source.text.trim()}`,
       );
     console.error(pc.dim("verifier log:"));
-    console.error(e.log.trimEnd());
+    console.error(clipLog(e.log, process.env.TSBPF_FULL_LOG ? Infinity : LOG_LINES));
     return 1;
   }
   const err = e as Error;
