@@ -34,6 +34,9 @@ export const Helper = {
   probe_read_kernel_str: 115,
   ktime_get_boot_ns: 125,
   ringbuf_output: 130,
+  ringbuf_reserve: 131,
+  ringbuf_submit: 132,
+  ringbuf_discard: 133,
 } as const;
 
 const BPF_F_CURRENT_CPU = 0xffffffffn;
@@ -394,6 +397,30 @@ function mapMethod(lw: Lowerer, m: MapDecl, method: string, e: ts.CallExpression
       imm(m.value!.size),
       argInt(lw, e, 1, 0n),
     ]);
+  }
+  if (m.cls === "RingBuf" && method === "reserve") {
+    const r = call(lw, Helper.ringbuf_reserve, [mapFd(lw, m), imm(m.value!.size), imm(0)]);
+    const p = (r as { op: Operand }).op as { kind: "reg"; id: VReg };
+    return {
+      k: "ref",
+      base: { kind: "reg", id: p.id },
+      off: 0,
+      type: m.value!,
+      nullable: true,
+      nullReg: p.id,
+      readonly: false,
+    };
+  }
+  if (m.cls === "RingBuf" && (method === "submit" || method === "discard")) {
+    const ev = argRef(lw, e, 0, `${method}(event)`);
+    if (ev.base.kind !== "reg" || ev.off !== 0)
+      throw CompileError.at(
+        e.arguments[0]!,
+        Code.BadApi,
+        `${method}() takes the event returned by reserve()`,
+      );
+    const helper = method === "submit" ? Helper.ringbuf_submit : Helper.ringbuf_discard;
+    return call(lw, helper, [reg(ev.base.id), argInt(lw, e, 1, 0n)], false);
   }
   if (m.cls === "ProgArray" && method === "tailCall") {
     const ctx = ctxArg(lw, e, 0);

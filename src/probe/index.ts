@@ -143,6 +143,21 @@ export class RingBuf<V extends Type> {
     unused(value, flags);
     return kernelOnly();
   }
+  /**
+   * `bpf_ringbuf_reserve`: space for one event, written in place, or null when the ring is
+   * full. Every path must then `submit` or `discard` it (the verifier checks).
+   */
+  reserve(): Infer<V> | null {
+    return kernelOnly();
+  }
+  submit(event: Infer<V>, flags?: number): void {
+    unused(event, flags);
+    kernelOnly();
+  }
+  discard(event: Infer<V>, flags?: number): void {
+    unused(event, flags);
+    kernelOnly();
+  }
 }
 
 /** Program array for tail calls. */
@@ -224,7 +239,7 @@ export interface Ipv4Header {
 }
 
 /** A 16-byte IPv6 address; assign it to an `array(u8, 16)` field. */
-export interface Ipv6Address {
+export interface Ipv6Address extends Uint8Array {
   readonly __ipv6: true;
   /** the first / last 8 bytes as a big-endian number */
   readonly hi: bigint;
