@@ -6,7 +6,7 @@
 // The IP version and transport protocol are kept in registers set to constants on each path
 // (4/6, 6/17) instead of being re-read from the packet: the verifier then knows, on the IPv4
 // path, that `version === 6` is false, and never walks into IPv6 field loads it did not check.
-import type ts from "typescript";
+import ts from "typescript";
 import { Code, CompileError } from "./errors.js";
 import { imm, reg, type Base, type Block, type VReg } from "./ir.js";
 import type { Lowerer } from "./lower.js";
@@ -175,14 +175,19 @@ export function parsePacket(lw: Lowerer, level: ParseLevel, node: ts.Node): View
   return { k: "view", view, ptr: res, aux };
 }
 
-/** Which probe interface declares the property being read (IPv4 vs IPv6, TCP vs UDP). */
+/**
+ * Which tsbpf/probe header interface declares the property being read (IPv4 vs IPv6, TCP vs
+ * UDP), by symbol: the checker's narrowing of `ip`/`t` decides which layout applies.
+ */
 function declaringInterface(lw: Lowerer, e: ts.Node): string | undefined {
   const name = (e as ts.PropertyAccessExpression).name;
   if (!name) return undefined;
-  const sym = lw.fe.checker.getSymbolAtLocation(name);
-  const decl = sym?.declarations?.[0];
-  const parent = decl?.parent as ts.InterfaceDeclaration | undefined;
-  return parent?.name?.text;
+  const parent = lw.fe.checker.getSymbolAtLocation(name)?.declarations?.[0]?.parent;
+  if (!parent || !ts.isInterfaceDeclaration(parent)) return undefined;
+  const sym = lw.fe.checker.getSymbolAtLocation(parent.name);
+  for (const iface of ["Ipv4Header", "Ipv6Header", "TcpHeader", "UdpHeader"])
+    if (sym !== undefined && lw.fe.probeExports.get(iface) === sym) return iface;
+  return undefined;
 }
 
 const be = (lw: Lowerer, base: Base, off: number, size: 2 | 4 | 8): Value => {
