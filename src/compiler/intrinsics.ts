@@ -5,7 +5,7 @@ import type { Type } from "../types/index.js";
 import { Code, CompileError } from "./errors.js";
 import { imm, reg, type Base, type Block, type Operand, type VReg } from "./ir.js";
 import type { Lowerer } from "./lower.js";
-import { describeValue } from "./lower.js";
+import { describeValue, padding } from "./lower.js";
 import { lowerViewMethod, parsePacket, type ParseLevel } from "./packet.js";
 import type { MapDecl } from "./module.js";
 import type { MapDataValue, RefValue, Value } from "./values.js";
@@ -355,7 +355,10 @@ function mapMethod(lw: Lowerer, m: MapDecl, method: string, e: ts.CallExpression
       const total = Math.ceil((offAt + 8) / align) * align;
       const slot = lw.slot(total, `the MapData event of ${m.name}`, a);
       const base: Base = { kind: "slot", slot };
-      lw.zero(base, 0, (total + 7) & ~7);
+      // Initialise only the padding; every field is stored below.
+      for (const [a, b] of padding(t)) lw.zero(base, a, b - a);
+      if (offAt > t.size) lw.zero(base, t.size, offAt - t.size);
+      if (total > offAt + 8) lw.zero(base, offAt + 8, total - offAt - 8);
       lw.storeValue(
         { k: "ref", base, off: 0, type: t, nullable: false, readonly: false },
         v.value,

@@ -1264,11 +1264,12 @@ export class Lowerer {
     const slot = this.slot(t.size, what, node);
     const base: Base = { kind: "slot", slot };
     if (t.kind === "int") {
-      this.zero(base, 0, (t.size + 7) & ~7);
       this.storeInt(base, 0, t, this.int(v, node));
       return slot;
     }
-    this.zero(base, 0, (t.size + 7) & ~7);
+    // storeValue writes every field (absent ones as zero); only padding is left, and a helper
+    // reading the struct needs it initialised too.
+    for (const [start, end] of padding(t)) this.zero(base, start, end - start);
     this.storeValue({ k: "ref", base, off: 0, type: t, nullable: false, readonly: false }, v, node);
     return slot;
   }
@@ -1326,6 +1327,20 @@ export class Lowerer {
     this.switchTo(exit);
     return { k: "int", op: reg(result) };
   }
+}
+
+/** Byte ranges of `t` that belong to no field (struct padding, nested too). */
+export function padding(t: Type, at = 0): [number, number][] {
+  if (t.kind !== "struct") return [];
+  const out: [number, number][] = [];
+  let end = at;
+  for (const f of t.fields) {
+    if (at + f.offset > end) out.push([end, at + f.offset]);
+    out.push(...padding(f.type, at + f.offset));
+    end = at + f.offset + f.type.size;
+  }
+  if (at + t.size > end) out.push([end, at + t.size]);
+  return out;
 }
 
 const SKB_FIELDS: Record<string, number> = {
