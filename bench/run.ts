@@ -28,7 +28,9 @@ import {
 import {
   compare,
   formatTable,
+  formatValue,
   lookupChecksum,
+  median,
   numberField,
   ringbufChecksum,
   type Row,
@@ -279,6 +281,8 @@ function loadAttachCase(s: Settings, k: LoadCase, raw: unknown[]): Row[] {
       "ms",
       { tsbpf: f(js, "median_ms"), libbpf: f(c, "median_ms") },
       LATENCY,
+      `mean ${formatValue(median(f(js, "mean_ms")))} ms (tsbpf) vs ` +
+        `${formatValue(median(f(c, "mean_ms")))} ms (libbpf); ${s.iterations} iterations per run`,
     ),
     compare(`  of which open+load`, "ms", {
       tsbpf: f(js, "open_load_median_ms"),
