@@ -5,7 +5,7 @@
 // across a helper call (or used as a call argument) may not sit in r1–r5, which calls clobber
 // and argument set-up overwrites, so it gets r6–r9 or a stack slot. Spills are full 8-byte
 // aligned slots, the only form in which the verifier keeps a spilled pointer's type and range.
-import { defOf, successors, termUses, usesOf, type Func, type VReg } from "./ir.js";
+import { defOf, successors, termUses, usesOf, type Func, type Operand, type VReg } from "./ir.js";
 
 export type Location = { kind: "reg"; reg: number } | { kind: "spill"; index: number };
 
@@ -30,11 +30,15 @@ export function allocate(f: Func): Allocation {
   const blockStart: number[] = [];
   const blockEnd: number[] = [];
   const calls: number[] = [];
+  const callArgs: [number, readonly Operand[]][] = [];
   let pos = 0;
   for (const b of f.blocks) {
     blockStart.push(pos);
     for (const i of b.instrs) {
-      if (i.op === "call") calls.push(pos);
+      if (i.op === "call") {
+        calls.push(pos);
+        callArgs.push([pos, i.args]);
+      }
       pos += 2;
     }
     blockEnd.push(pos); // terminator position
@@ -106,6 +110,17 @@ export function allocate(f: Func): Allocation {
     for (const x of termUses(b.term)) touch(x, blockEnd[k]!);
   });
 
+  // A value whose life ends as argument k (< 4) of the next call can live in that argument
+  // register: arguments are set up in order r1, r2, …, so only its own move touches it.
+  const argReg = new Map<VReg, number>();
+  for (const [c, args] of callArgs) {
+    args.forEach((a, k) => {
+      if (k > 3 || a.kind !== "reg" || hi.get(a.id) !== c || argReg.has(a.id)) return;
+      if (args.some((b, j) => j !== k && b.kind === "reg" && b.id === a.id)) return;
+      const start = lo.get(a.id)!;
+      if (start >= 0 && !calls.some((x) => start < x && x < c)) argReg.set(a.id, 1 + k);
+    });
+  }
   const intervals: Interval[] = [...lo.keys()].map((v) => {
     const start = lo.get(v)!;
     const end = hi.get(v)!;
@@ -130,11 +145,18 @@ export function allocate(f: Func): Allocation {
         hint ??= a.reg;
       }
     }
-    const allowed = iv.crossesCall ? CALLEE_SAVED : [...CALLER_SAVED, ...CALLEE_SAVED];
+    const own = argReg.get(iv.v);
+    const allowed =
+      own !== undefined
+        ? [own, ...CALLEE_SAVED]
+        : iv.crossesCall
+          ? CALLEE_SAVED
+          : [...CALLER_SAVED, ...CALLEE_SAVED];
     const busy = new Set(active.map((a) => a.reg));
+    const preferred = own ?? hint;
     const free =
-      hint !== undefined && allowed.includes(hint) && !busy.has(hint)
-        ? hint
+      preferred !== undefined && allowed.includes(preferred) && !busy.has(preferred)
+        ? preferred
         : allowed.find((r) => !busy.has(r));
     if (free !== undefined) {
       active.push({ iv, reg: free });

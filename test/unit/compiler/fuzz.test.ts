@@ -130,7 +130,7 @@ const program = fc
 
 test("fuzz: random programs never cause an internal error", () => {
   let built = 0;
-  const runs = 80;
+  const runs = Number(process.env.TSBPF_FUZZ_RUNS ?? 80);
   fc.assert(
     fc.property(program, (text) => {
       if (checkCompiles(text)) built++;
@@ -185,6 +185,6 @@ test("fuzz: mutated trace_http never causes an internal error", () => {
     fc.property(fc.array(mutation, { minLength: 1, maxLength: 4 }), (muts) => {
       checkCompiles(muts.reduce((s, m) => m(s), TRACE_HTTP));
     }),
-    { numRuns: 80 },
+    { numRuns: Number(process.env.TSBPF_FUZZ_RUNS ?? 80) },
   );
 });
