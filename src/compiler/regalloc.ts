@@ -95,6 +95,12 @@ export function allocate(f: Func): Allocation {
     if (!hi.has(v) || p > hi.get(v)!) hi.set(v, p);
   };
   touch(f.ctx, -1); // arrives in r1 before the first instruction
+  const useCount = new Map<VReg, number>();
+  const count = (v: VReg) => useCount.set(v, (useCount.get(v) ?? 0) + 1);
+  for (const b of f.blocks) {
+    for (const i of b.instrs) usesOf(i).forEach(count);
+    termUses(b.term).forEach(count);
+  }
   const usesAt = new Map<number, VReg[]>();
   f.blocks.forEach((b, k) => {
     for (const x of liveIn[k]!) touch(x, blockStart[k]!);
@@ -163,11 +169,13 @@ export function allocate(f: Func): Allocation {
       loc.set(iv.v, { kind: "reg", reg: free });
       continue;
     }
-    // Spill whichever of the conflicting intervals ends last.
+    // Spill the value used least per instruction it stays live: long-lived, rarely read
+    // values go to the stack, hot ones (packet bounds, loop counters) keep registers.
+    const weight = (x: Interval) => (useCount.get(x.v) ?? 0) / (x.end - x.start + 2);
     let victim: { iv: Interval; reg: number } | undefined;
     for (const a of active)
-      if (allowed.includes(a.reg) && (!victim || a.iv.end > victim.iv.end)) victim = a;
-    if (victim && victim.iv.end > iv.end) {
+      if (allowed.includes(a.reg) && (!victim || weight(a.iv) < weight(victim.iv))) victim = a;
+    if (victim && weight(victim.iv) < weight(iv)) {
       active.splice(active.indexOf(victim), 1);
       spilled.push(victim.iv);
       loc.delete(victim.iv.v);
