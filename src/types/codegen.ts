@@ -99,3 +99,56 @@ export function compileWrite(
     fail,
   ) as WriteFn;
 }
+
+/** Slots of a generated view; `$` cannot appear in a C identifier, so no field collides. */
+export interface ViewSlots {
+  $v: DataView;
+  $o: number;
+}
+
+/**
+ * A class whose instances read the fields in place: one getter per field over the DataView
+ * and offset held in `$v`/`$o`. With `int64AsNumber`, 64-bit ints read as two 32-bit halves
+ * combined into a number, and `tooWide(k, hi, lo)` is called (it must throw) when the value
+ * lies outside ±2^53, where a number would round.
+ */
+export function compileView(
+  fields: readonly CompiledField[],
+  int64AsNumber: boolean,
+  tooWide: (k: number, hi: number, lo: number) => never,
+): new () => ViewSlots {
+  const getters = fields.map((f, k) => {
+    const at = f.offset === 0 ? "o" : `o + ${f.offset}`;
+    const name = JSON.stringify(f.name);
+    let body: string;
+    if (f.type.kind !== "int") {
+      body = `return t[${k}].read(this.$v, this.$o + ${f.offset});`;
+    } else if (f.type.bits === 64 && int64AsNumber) {
+      const le = f.type.byteOrder === "little";
+      const hiAt = `o + ${f.offset + (le ? 4 : 0)}`;
+      const loAt = `o + ${f.offset + (le ? 0 : 4)}`;
+      const flag = le ? "true" : "false";
+      // |x| ≤ 2^53 exactly when the high word is within [-2^21, 2^21 - 1] (signed) or ≤ 2^21 - 1.
+      const ok = f.type.signed ? "hi >= -0x200000 && hi <= 0x1fffff" : "hi <= 0x1fffff";
+      body =
+        `const v = this.$v, o = this.$o;\n` +
+        `    const hi = v.get${f.type.signed ? "Int32" : "Uint32"}(${hiAt}, ${flag});\n` +
+        `    const lo = v.getUint32(${loAt}, ${flag});\n` +
+        `    if (${ok}) return hi * 4294967296 + lo;\n` +
+        `    return tooWide(${k}, hi, lo);`;
+    } else {
+      const { method, le } = accessor(f.type);
+      body = `const o = this.$o;\n    return this.$v.get${method}(${at}${le});`;
+    }
+    return `  get [${name}]() {\n    ${body}\n  }`;
+  });
+  const src =
+    `return class View {\n` +
+    `  constructor() { this.$v = EMPTY; this.$o = 0; }\n` +
+    `${getters.join("\n")}\n};`;
+  return new Function("t", "tooWide", "EMPTY", src)(
+    fields.map((f) => f.type),
+    tooWide,
+    new DataView(new ArrayBuffer(0)),
+  ) as new () => ViewSlots;
+}

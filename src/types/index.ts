@@ -4,7 +4,15 @@ export type { IntName, IntType } from "./int.js";
 export { array, bytes, MAX_TYPE_SIZE } from "./array.js";
 export type { ArrayType, ArrayValue } from "./array.js";
 export { struct } from "./struct.js";
-export type { Field, Fields, StructType, StructValue } from "./struct.js";
+export type {
+  Field,
+  Fields,
+  StructType,
+  StructValue,
+  StructView,
+  StructViewOptions,
+  ViewFields,
+} from "./struct.js";
 export { EncodeError, DecodeError, isType } from "./type.js";
 export type { Infer, Type, TypeBase, TypeKind } from "./type.js";
 export { identProblem, isCIdentifier, MAX_NAME_LENGTH } from "./ident.js";

@@ -1,17 +1,54 @@
 // C structs with natural alignment: each field at the next multiple of its own alignment, the
 // struct aligned to its strictest field and padded to a multiple of that — what clang does
 // for the same declaration on every BPF target (no packing, no bitfields).
-import { BaseType, EncodeError, type Infer, type Type } from "./type.js";
+import { BaseType, checkRange, DecodeError, EncodeError, type Infer, type Type } from "./type.js";
+import type { IntType } from "./int.js";
 import { describe } from "./int.js";
 import { identProblem } from "./ident.js";
 import { MAX_TYPE_SIZE } from "./array.js";
-import { compileRead, compileWrite, type ReadFn, type WriteFn } from "./codegen.js";
+import {
+  compileRead,
+  compileView,
+  compileWrite,
+  type ReadFn,
+  type ViewSlots,
+  type WriteFn,
+} from "./codegen.js";
 
 /** Field definitions as passed to struct(): name → type, in declaration order. */
 export type Fields = { readonly [name: string]: Type };
 
 /** The value of a struct: one property per field. */
 export type StructValue<F extends Fields> = { -readonly [K in keyof F]: Infer<F[K]> };
+
+/** How a struct view reads 64-bit fields. */
+export interface StructViewOptions {
+  /**
+   * `"bigint"` (default): as `decode` does. `"number"`: as a number, exact for |x| ≤ 2^53; a
+   * value outside that range throws a DecodeError instead of rounding. Saves a heap BigInt
+   * per field read — for sequence numbers, counters and byte counts that stay below 2^53.
+   */
+  readonly int64?: "bigint" | "number";
+}
+
+/** The fields of a struct as a view reads them: 64-bit ints as `W`, the rest as decoded. */
+export type ViewFields<F extends Fields, W extends number | bigint = bigint> = {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly [K in keyof F]: F[K] extends IntType<any, bigint> ? W : Infer<F[K]>;
+};
+
+/**
+ * Reads a struct in place, allocating nothing per record: `at(view, offset)` points one
+ * reusable object at the bytes and returns it; each field is a getter that reads the bytes
+ * when accessed. The object is the same on every call and sees whatever the bytes hold
+ * when a field is read — copy what must outlive the buffer (or use `decodeFrom`).
+ */
+export interface StructView<F extends Fields = Fields, W extends number | bigint = bigint> {
+  /** the struct this view reads */
+  readonly type: StructType<F>;
+  /** Point the view at `offset` in `view` (throws RangeError unless `size` bytes fit). */
+  at(view: DataView, offset: number): ViewFields<F, W>;
+}
 
 /** A laid-out field. */
 export interface Field {
@@ -32,6 +69,13 @@ export interface StructType<F extends Fields = Fields> extends BaseType<StructVa
   readonly shape: F;
   /** the field called `name`, if any */
   field(name: string): Field | undefined;
+  /**
+   * A zero-allocation reader of this struct in place (see StructView). Nested arrays and
+   * structs are still decoded (copied) when their field is read.
+   */
+  view(): StructView<F, bigint>;
+  view(options: { readonly int64: "number" }): StructView<F, number>;
+  view(options: StructViewOptions): StructView<F, number | bigint>;
 }
 
 class Struct<F extends Fields> extends BaseType<StructValue<F>> implements StructType<F> {
@@ -80,6 +124,34 @@ class Struct<F extends Fields> extends BaseType<StructValue<F>> implements Struc
     return this.byName.get(name);
   }
 
+  view(): StructView<F, bigint>;
+  view(options: { readonly int64: "number" }): StructView<F, number>;
+  view(options: StructViewOptions): StructView<F, number | bigint>;
+  view(options: StructViewOptions = {}): StructView<F, number | bigint> {
+    const int64 = options.int64 ?? "bigint";
+    if (int64 !== "bigint" && int64 !== "number") {
+      throw new TypeError(
+        `struct ${this.name}: view({ int64 }) must be "bigint" or "number", got ${describe(int64)}`,
+      );
+    }
+    const View = compileView(this.fields, int64 === "number", (k, hi, lo) => {
+      const f = this.fields[k]!;
+      const x = (BigInt(hi) << 32n) | BigInt(lo);
+      throw new DecodeError(
+        `${this.name}.${f.name}: ${x}n is outside ±2^53, where a number is exact; ` +
+          `read it with view({ int64: "bigint" }) or decodeFrom`,
+      );
+    });
+    // console.log(view) shows the field values, not the slots.
+    const names = this.fields.map((f) => f.name);
+    Object.defineProperty(View.prototype, Symbol.for("nodejs.util.inspect.custom"), {
+      value(this: Record<string, unknown>) {
+        return Object.fromEntries(names.map((n) => [n, this[n]]));
+      },
+    });
+    return new FieldsView(this, new View());
+  }
+
   read(view: DataView, offset: number): StructValue<F> {
     return this.readFields(view, offset) as StructValue<F>;
   }
@@ -112,6 +184,26 @@ class Struct<F extends Fields> extends BaseType<StructValue<F>> implements Struc
   private fail(k: number, e: unknown): never {
     if (e instanceof EncodeError) throw e.within(`.${this.fields[k]!.name}`, this.name);
     throw e;
+  }
+}
+
+/** StructView over a generated getter class; `at` only rebinds the one instance. */
+class FieldsView<F extends Fields> implements StructView<F, number | bigint> {
+  constructor(
+    readonly type: Struct<F>,
+    private readonly flyweight: ViewSlots,
+  ) {
+    Object.freeze(this);
+  }
+
+  at(view: DataView, offset: number): ViewFields<F, number | bigint> {
+    if (!(offset >= 0 && offset + this.type.size <= view.byteLength && Number.isInteger(offset))) {
+      checkRange(view, offset, this.type.size, this.type.name);
+    }
+    const f = this.flyweight;
+    f.$v = view;
+    f.$o = offset;
+    return f as unknown as ViewFields<F, number | bigint>;
   }
 }
 
