@@ -41,10 +41,11 @@ test: deps build fixtures lint
 	npm test
 
 # The kernel suite on Debian 6.1 and 6.12 cloud kernels under qemu, and on the host; writes
-# docs/kernels.md. One kernel: make test-kernels KERNEL=6.1 (VM only; see scripts/vm/run.js).
+# docs/kernels.md. One kernel: make test-kernels KERNEL=6.1 (VM only); some test files only:
+# ONLY="kprobe/ fentry/" (see scripts/vm/run.js).
 test-kernels: deps build fixtures
 	@scripts/ensure-apt.sh qemu-system-x86 busybox-static cpio xz-utils binutils
-	node scripts/vm/run.js $(if $(KERNEL),--kernel $(KERNEL),--host)
+	node scripts/vm/run.js $(if $(KERNEL),--kernel $(KERNEL),--host) $(foreach o,$(ONLY),--only $(o))
 
 demo: deps build fixtures
 	scripts/demo.sh
