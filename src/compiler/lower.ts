@@ -22,7 +22,7 @@ import {
 } from "./ir.js";
 import { NOT_CONST, ZeroBytes, foldBinary } from "./consteval.js";
 import type { ProbeModule, ProgramDecl } from "./module.js";
-import { VOID, type AggValue, type RefValue, type Value } from "./values.js";
+import { VOID, type AggValue, type RefValue, type Value, type ViewValue } from "./values.js";
 import { lowerCall } from "./intrinsics.js";
 import { lowerViewProperty } from "./packet.js";
 
@@ -63,6 +63,10 @@ export class Lowerer {
   private readonly inlines: InlineFrame[] = [];
   private loc: Loc | undefined;
   packet: PacketRegs | undefined;
+  /** > 0 inside code that does not run on every path (branches, loop bodies, inlined calls) */
+  private depth = 0;
+  /** packet parses done at depth 0: they dominate all later code, so later calls reuse them */
+  readonly parsed = new Map<string, ViewValue>();
 
   constructor(
     readonly fe: Frontend,
@@ -74,6 +78,21 @@ export class Lowerer {
   }
 
   // ---- IR building ----
+
+  /** Lower code that may be skipped at run time. */
+  nested<T>(f: () => T): T {
+    this.depth++;
+    try {
+      return f();
+    } finally {
+      this.depth--;
+    }
+  }
+
+  /** True where the code being lowered runs on every path that reaches later code. */
+  get dominatesRest(): boolean {
+    return this.depth === 0;
+  }
 
   vreg(): VReg {
     return this.func.nextVreg++;
@@ -257,11 +276,11 @@ export class Lowerer {
       const join = this.newBlock();
       this.cond(s.expression, t, s.elseStatement ? f : join);
       this.switchTo(t);
-      this.statement(s.thenStatement);
+      this.nested(() => this.statement(s.thenStatement));
       this.jump(join);
       if (s.elseStatement) {
         this.switchTo(f);
-        this.statement(s.elseStatement);
+        this.nested(() => this.statement(s.elseStatement!));
         this.jump(join);
       } else {
         this.switchTo(f);
@@ -510,7 +529,7 @@ export class Lowerer {
     this.cond(c, body, exit);
     this.switchTo(body);
     this.loops.push({ brk: exit, cont });
-    this.statement(s.statement);
+    this.nested(() => this.statement(s.statement));
     this.loops.pop();
     this.jump(cont);
     this.switchTo(cont);
@@ -542,7 +561,7 @@ export class Lowerer {
     this.loops.push({ brk: exit, cont: this.loops[this.loops.length - 1]?.cont ?? exit });
     s.caseBlock.clauses.forEach((cl, i) => {
       this.switchTo(bodies[i]!);
-      this.statements(cl.statements);
+      this.nested(() => this.statements(cl.statements));
       this.jump(bodies[i + 1] ?? exit); // fallthrough
     });
     this.loops.pop();
@@ -568,7 +587,7 @@ export class Lowerer {
         if (op === ts.SyntaxKind.AmpersandAmpersandToken) this.cond(e.left, mid, f);
         else this.cond(e.left, t, mid);
         this.switchTo(mid);
-        this.cond(e.right, t, f);
+        this.nested(() => this.cond(e.right, t, f));
         return;
       }
       const cmp = CMP[op];
@@ -693,10 +712,14 @@ export class Lowerer {
       const r = this.vreg();
       this.cond(e.condition, t, f);
       this.switchTo(t);
-      this.emit({ op: "mov", dst: r, src: this.int(this.expr(e.whenTrue), e.whenTrue) });
+      this.nested(() =>
+        this.emit({ op: "mov", dst: r, src: this.int(this.expr(e.whenTrue), e.whenTrue) }),
+      );
       this.jump(join);
       this.switchTo(f);
-      this.emit({ op: "mov", dst: r, src: this.int(this.expr(e.whenFalse), e.whenFalse) });
+      this.nested(() =>
+        this.emit({ op: "mov", dst: r, src: this.int(this.expr(e.whenFalse), e.whenFalse) }),
+      );
       this.jump(join);
       this.switchTo(join);
       return { k: "int", op: reg(r) };
@@ -1035,7 +1058,9 @@ export class Lowerer {
       if (op === ts.SyntaxKind.BarBarToken) this.branch("ne", reg(r), imm(0), join, rhs);
       else this.branch("ne", reg(r), imm(0), rhs, join);
       this.switchTo(rhs);
-      this.emit({ op: "mov", dst: r, src: this.int(this.expr(e.right), e.right) });
+      this.nested(() =>
+        this.emit({ op: "mov", dst: r, src: this.int(this.expr(e.right), e.right) }),
+      );
       this.jump(join);
       this.switchTo(join);
       return { k: "int", op: reg(r) };
@@ -1319,8 +1344,10 @@ export class Lowerer {
     this.inlines.push({ exit, result, depth });
     const saved = this.loops.splice(0);
     const body = fn.body!;
-    if (ts.isBlock(body)) this.statements(body.statements);
-    else this.emit({ op: "mov", dst: result, src: this.int(this.expr(body), body) });
+    this.nested(() => {
+      if (ts.isBlock(body)) this.statements(body.statements);
+      else this.emit({ op: "mov", dst: result, src: this.int(this.expr(body), body) });
+    });
     this.jump(exit);
     this.loops.push(...saved);
     this.inlines.pop();

@@ -37,28 +37,71 @@ export function checkBounds(lw: Lowerer, ptr: VReg, n: number, fail: Block, node
   lw.switchTo(ok);
 }
 
-/** Parse up to `level`; the result view's pointer is 0 when a layer is missing or short. */
+/**
+ * Parse up to `level`; the view's pointer is 0 when a layer is missing or short. Each layer
+ * starts from the one below (ip → transport → payload); a parse done where it dominates the
+ * rest of the program is reused by later calls, so `ctx.ip()`, `ctx.transport()` and
+ * `ctx.data()` in sequence parse each header once.
+ */
 export function parsePacket(lw: Lowerer, level: ParseLevel, node: ts.Node): ViewValue {
-  const { data, end, l3 } = packetRegs(lw, node);
+  const cached = lw.parsed.get(level);
+  if (cached) return cached;
+  const { l3 } = packetRegs(lw, node);
   if (l3 && level === "eth")
     throw CompileError.at(
       node,
       Code.BadApi,
       "cgroup skb programs see packets from the IP header: there is no Ethernet header",
     );
-  // Where the IP header starts: after Ethernet, or at the first byte for L3 packets.
-  const L2 = l3 ? 0 : ETH_HLEN;
-  const res = lw.vreg();
-  const aux = lw.vreg();
+  let v: ViewValue;
+  if (level === "eth" || level === "ip") v = parseL2L3(lw, level, node);
+  else if (level === "transport") v = parseTransport(lw, parsePacket(lw, "ip", node), node);
+  else v = parsePayload(lw, parsePacket(lw, "transport", node), node);
+  if (lw.dominatesRest) lw.parsed.set(level, v);
+  return v;
+}
+
+/** Result registers of one layer, a null exit and a join; `done` fills them on a path. */
+function layer(lw: Lowerer, view: ViewValue["view"], withAux2 = false) {
+  const out: ViewValue = {
+    k: "view",
+    view,
+    ptr: lw.vreg(),
+    aux: lw.vreg(),
+    ...(withAux2 ? { aux2: lw.vreg() } : {}),
+  };
   const nullB = lw.newBlock();
   const join = lw.newBlock();
   // `a` is a vreg holding the aux value, or a constant (4/6, 6/17) when given as { k }.
-  const done = (ptr: VReg, a: VReg | { k: number }) => {
-    lw.emit({ op: "mov", dst: res, src: reg(ptr) });
-    lw.emit({ op: "mov", dst: aux, src: typeof a === "number" ? reg(a) : imm(a.k) });
+  const done = (ptr: VReg, a: VReg | { k: number }, a2?: VReg) => {
+    lw.emit({ op: "mov", dst: out.ptr, src: reg(ptr) });
+    lw.emit({ op: "mov", dst: out.aux!, src: typeof a === "number" ? reg(a) : imm(a.k) });
+    if (a2 !== undefined) lw.emit({ op: "mov", dst: out.aux2!, src: reg(a2) });
     lw.jump(join);
   };
+  const finish = (): ViewValue => {
+    lw.switchTo(nullB);
+    lw.emit({ op: "mov", dst: out.ptr, src: imm(0) });
+    lw.emit({ op: "mov", dst: out.aux!, src: imm(0) });
+    if (withAux2) lw.emit({ op: "mov", dst: out.aux2!, src: imm(0) });
+    lw.jump(join);
+    lw.switchTo(join);
+    return out;
+  };
+  return { nullB, done, finish };
+}
 
+/** Continue in a new block when `ptr` is not 0 (a present lower layer). */
+function whenPresent(lw: Lowerer, ptr: VReg, nullB: Block): void {
+  const ok = lw.newBlock();
+  lw.branch("eq", reg(ptr), imm(0), nullB, ok);
+  lw.switchTo(ok);
+}
+
+function parseL2L3(lw: Lowerer, level: "eth" | "ip", node: ts.Node): ViewValue {
+  const { data, l3 } = packetRegs(lw, node);
+  const L2 = l3 ? 0 : ETH_HLEN; // where the IP header starts
+  const { nullB, done, finish } = layer(lw, level);
   let et: VReg;
   if (l3) {
     et = lw.load({ kind: "reg", id: lw.func.ctx }, 16, 4); // skb->protocol, network order
@@ -70,109 +113,110 @@ export function parsePacket(lw: Lowerer, level: ParseLevel, node: ts.Node): View
     const host = lw.vreg();
     lw.emit({ op: "bswap", dst: host, a: reg(et), bits: 16 });
     done(data, host);
-  } else {
-    const v4 = lw.newBlock();
-    const notV4 = lw.newBlock();
-    const v6 = lw.newBlock();
-    const l4 = level === "ip" ? undefined : lw.newBlock();
-    const th = lw.vreg();
-    const proto = lw.vreg();
-    const off = lw.vreg();
-    lw.branch("eq", reg(et), imm(ETH_P_IP_LE), v4, notV4);
-
-    // IPv4
-    lw.switchTo(v4);
-    const p4 = lw.alu("add", reg(data), imm(L2));
-    checkBounds(lw, p4, 20, nullB, node);
-    const b0 = lw.load({ kind: "reg", id: p4 }, 0, 1);
-    const ok4 = lw.newBlock();
-    lw.branch("ne", reg(lw.alu("and", reg(b0), imm(0xf0))), imm(0x40), nullB, ok4);
-    lw.switchTo(ok4);
-    if (level === "ip") done(p4, { k: 4 });
-    else {
-      const hl = lw.alu("lsh", reg(lw.alu("and", reg(b0), imm(0x0f))), imm(2));
-      const okHl = lw.newBlock();
-      lw.branch("lt", reg(hl), imm(20), nullB, okHl);
-      lw.switchTo(okHl);
-      lw.emit({ op: "load", dst: proto, base: { kind: "reg", id: p4 }, off: 9, size: 1 });
-      lw.emit({ op: "alu", alu: "add", dst: th, a: reg(p4), b: reg(hl) });
-      lw.emit({ op: "alu", alu: "add", dst: off, a: reg(hl), b: imm(L2) });
-      lw.jump(l4!);
-    }
-
-    // IPv6 (extension headers are not followed)
-    lw.switchTo(notV4);
-    lw.branch("eq", reg(et), imm(ETH_P_IPV6_LE), v6, nullB);
-    lw.switchTo(v6);
-    const p6 = lw.alu("add", reg(data), imm(L2));
-    checkBounds(lw, p6, 40, nullB, node);
-    const c0 = lw.load({ kind: "reg", id: p6 }, 0, 1);
-    const ok6 = lw.newBlock();
-    lw.branch("ne", reg(lw.alu("and", reg(c0), imm(0xf0))), imm(0x60), nullB, ok6);
-    lw.switchTo(ok6);
-    if (level === "ip") done(p6, { k: 6 });
-    else {
-      lw.emit({ op: "load", dst: proto, base: { kind: "reg", id: p6 }, off: 6, size: 1 });
-      lw.emit({ op: "alu", alu: "add", dst: th, a: reg(p6), b: imm(40) });
-      lw.emit({ op: "mov", dst: off, src: imm(L2 + 40) });
-      lw.jump(l4!);
-    }
-
-    if (l4) {
-      lw.switchTo(l4);
-      const tcp = lw.newBlock();
-      const notTcp = lw.newBlock();
-      const udp = lw.newBlock();
-      const payload = level === "payload" ? lw.newBlock() : undefined;
-      const pl = lw.vreg();
-      const poff = lw.vreg();
-      lw.branch("eq", reg(proto), imm(6), tcp, notTcp);
-      lw.switchTo(tcp);
-      checkBounds(lw, th, 20, nullB, node);
-      if (level === "transport") done(th, { k: 6 });
-      else {
-        const d12 = lw.load({ kind: "reg", id: th }, 12, 1);
-        const doff = lw.alu("lsh", reg(lw.alu("rsh", reg(d12), imm(4))), imm(2));
-        const okD = lw.newBlock();
-        lw.branch("lt", reg(doff), imm(20), nullB, okD);
-        lw.switchTo(okD);
-        lw.emit({ op: "alu", alu: "add", dst: pl, a: reg(th), b: reg(doff) });
-        lw.emit({ op: "alu", alu: "add", dst: poff, a: reg(off), b: reg(doff) });
-        lw.jump(payload!);
-      }
-      lw.switchTo(notTcp);
-      lw.branch("eq", reg(proto), imm(17), udp, nullB);
-      lw.switchTo(udp);
-      checkBounds(lw, th, 8, nullB, node);
-      if (level === "transport") done(th, { k: 17 });
-      else {
-        lw.emit({ op: "alu", alu: "add", dst: pl, a: reg(th), b: imm(8) });
-        lw.emit({ op: "alu", alu: "add", dst: poff, a: reg(off), b: imm(8) });
-        lw.jump(payload!);
-      }
-      if (payload) {
-        lw.switchTo(payload);
-        const okP = lw.newBlock();
-        lw.branch("gt", reg(pl), reg(end), nullB, okP);
-        lw.switchTo(okP);
-        done(pl, poff);
-      }
-    }
+    return finish();
   }
-  lw.switchTo(nullB);
-  lw.emit({ op: "mov", dst: res, src: imm(0) });
-  lw.emit({ op: "mov", dst: aux, src: imm(0) });
-  lw.jump(join);
-  lw.switchTo(join);
-  const view =
-    level === "eth"
-      ? "eth"
-      : level === "ip"
-        ? "ip"
-        : level === "transport"
-          ? "transport"
-          : "payload";
-  return { k: "view", view, ptr: res, aux };
+  const v4 = lw.newBlock();
+  const notV4 = lw.newBlock();
+  const v6 = lw.newBlock();
+  lw.branch("eq", reg(et), imm(ETH_P_IP_LE), v4, notV4);
+  // IPv4: 20 bytes and version 4
+  lw.switchTo(v4);
+  const p4 = lw.alu("add", reg(data), imm(L2));
+  checkBounds(lw, p4, 20, nullB, node);
+  const ok4 = lw.newBlock();
+  const b0 = lw.load({ kind: "reg", id: p4 }, 0, 1);
+  lw.branch("ne", reg(lw.alu("and", reg(b0), imm(0xf0))), imm(0x40), nullB, ok4);
+  lw.switchTo(ok4);
+  done(p4, { k: 4 });
+  // IPv6: 40 bytes and version 6 (extension headers are not followed)
+  lw.switchTo(notV4);
+  lw.branch("eq", reg(et), imm(ETH_P_IPV6_LE), v6, nullB);
+  lw.switchTo(v6);
+  const p6 = lw.alu("add", reg(data), imm(L2));
+  checkBounds(lw, p6, 40, nullB, node);
+  const ok6 = lw.newBlock();
+  const c0 = lw.load({ kind: "reg", id: p6 }, 0, 1);
+  lw.branch("ne", reg(lw.alu("and", reg(c0), imm(0xf0))), imm(0x60), nullB, ok6);
+  lw.switchTo(ok6);
+  done(p6, { k: 6 });
+  return finish();
+}
+
+function parseTransport(lw: Lowerer, ip: ViewValue, node: ts.Node): ViewValue {
+  const { l3 } = packetRegs(lw, node);
+  const L2 = l3 ? 0 : ETH_HLEN;
+  const { nullB, done, finish } = layer(lw, "transport", true);
+  whenPresent(lw, ip.ptr, nullB);
+  const p: Base = { kind: "reg", id: ip.ptr };
+  const th = lw.vreg();
+  const proto = lw.vreg();
+  const off = lw.vreg();
+  const v4 = lw.newBlock();
+  const v6 = lw.newBlock();
+  const l4 = lw.newBlock();
+  // The version register is a constant on each path, so the verifier follows one branch.
+  lw.branch("eq", reg(ip.aux!), imm(4), v4, v6);
+  lw.switchTo(v4);
+  const hl = lw.alu("lsh", reg(lw.alu("and", reg(lw.load(p, 0, 1)), imm(0x0f))), imm(2));
+  const okHl = lw.newBlock();
+  lw.branch("lt", reg(hl), imm(20), nullB, okHl);
+  lw.switchTo(okHl);
+  lw.emit({ op: "load", dst: proto, base: p, off: 9, size: 1 });
+  lw.emit({ op: "alu", alu: "add", dst: th, a: reg(ip.ptr), b: reg(hl) });
+  lw.emit({ op: "alu", alu: "add", dst: off, a: reg(hl), b: imm(L2) });
+  lw.jump(l4);
+  lw.switchTo(v6);
+  lw.emit({ op: "load", dst: proto, base: p, off: 6, size: 1 });
+  lw.emit({ op: "alu", alu: "add", dst: th, a: reg(ip.ptr), b: imm(40) });
+  lw.emit({ op: "mov", dst: off, src: imm(L2 + 40) });
+  lw.jump(l4);
+
+  lw.switchTo(l4);
+  const tcp = lw.newBlock();
+  const notTcp = lw.newBlock();
+  const udp = lw.newBlock();
+  lw.branch("eq", reg(proto), imm(6), tcp, notTcp);
+  lw.switchTo(tcp);
+  checkBounds(lw, th, 20, nullB, node);
+  done(th, { k: 6 }, off);
+  lw.switchTo(notTcp);
+  lw.branch("eq", reg(proto), imm(17), udp, nullB);
+  lw.switchTo(udp);
+  checkBounds(lw, th, 8, nullB, node);
+  done(th, { k: 17 }, off);
+  return finish();
+}
+
+function parsePayload(lw: Lowerer, t: ViewValue, node: ts.Node): ViewValue {
+  const { end } = packetRegs(lw, node);
+  const { nullB, done, finish } = layer(lw, "payload");
+  whenPresent(lw, t.ptr, nullB);
+  const th: Base = { kind: "reg", id: t.ptr };
+  const pl = lw.vreg();
+  const poff = lw.vreg();
+  const tcp = lw.newBlock();
+  const udp = lw.newBlock();
+  const payload = lw.newBlock();
+  lw.branch("eq", reg(t.aux!), imm(6), tcp, udp);
+  lw.switchTo(tcp);
+  const d12 = lw.load(th, 12, 1);
+  const doff = lw.alu("lsh", reg(lw.alu("rsh", reg(d12), imm(4))), imm(2));
+  const okD = lw.newBlock();
+  lw.branch("lt", reg(doff), imm(20), nullB, okD);
+  lw.switchTo(okD);
+  lw.emit({ op: "alu", alu: "add", dst: pl, a: reg(t.ptr), b: reg(doff) });
+  lw.emit({ op: "alu", alu: "add", dst: poff, a: reg(t.aux2!), b: reg(doff) });
+  lw.jump(payload);
+  lw.switchTo(udp);
+  lw.emit({ op: "alu", alu: "add", dst: pl, a: reg(t.ptr), b: imm(8) });
+  lw.emit({ op: "alu", alu: "add", dst: poff, a: reg(t.aux2!), b: imm(8) });
+  lw.jump(payload);
+  lw.switchTo(payload);
+  const okP = lw.newBlock();
+  lw.branch("gt", reg(pl), reg(end), nullB, okP);
+  lw.switchTo(okP);
+  done(pl, poff);
+  return finish();
 }
 
 /**

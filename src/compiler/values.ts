@@ -64,6 +64,8 @@ export interface ViewValue {
   ptr: VReg;
   /** ip: version (4/6); transport: protocol (6/17); payload: offset from packet start */
   aux?: VReg;
+  /** transport: offset of the transport header from the packet start */
+  aux2?: VReg;
   /** bytes: how many bytes were checked */
   n?: number;
 }
