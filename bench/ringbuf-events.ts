@@ -1,7 +1,7 @@
 // The ring buffer bench's wire format (bench/c/ringbuf_bench.h) as a tsbpf/types struct, and
 // the consumer's per-event work: decode every field, check it, sum `value` — the same work
 // on_event() does in ringbuf_consume.c, so the two consumers are compared like for like.
-import { struct, u32, u64, type Infer } from "tsbpf/types";
+import { DecodeError, struct, u32, u64, type Infer } from "tsbpf/types";
 
 /** struct bench_event (32 bytes). */
 export const BenchEvent = struct("bench_event", {
@@ -35,10 +35,12 @@ export interface EventSink {
 }
 
 /** How the JS consumer reads each record. */
-export type DecodeVariant = "struct" | "dataview" | "none";
+export type DecodeVariant = "view" | "struct" | "dataview" | "none";
 
 export function makeSink(variant: DecodeVariant): EventSink {
   switch (variant) {
+    case "view":
+      return new ViewChecker();
     case "struct":
       return new EventChecker();
     case "dataview":
@@ -48,10 +50,69 @@ export function makeSink(variant: DecodeVariant): EventSink {
   }
 }
 
+/** The measured decoder: BenchEvent read in place, 64-bit fields as exact numbers. */
+const eventView = BenchEvent.view({ int64: "number" });
+
 /**
  * Checks the stream of events as ringbuf_consume.c's on_event() does. `onRecord` is the
- * callback handed to RingBufReader.consume; it decodes each record through BenchEvent —
- * the way a user of tsbpf/types would, and the measured variant.
+ * callback handed to RingBufReader.consume; it reads every field of each record through
+ * `BenchEvent.view({ int64: "number" })` — the zero-allocation path tsbpf/types offers a
+ * user — and is the measured variant. Fields outside ±2^53 would throw, not round; `3 * seq`
+ * is exact while seq < 2^51, far beyond any run's event count.
+ */
+export class ViewChecker implements EventSink {
+  /** seq the next record must carry */
+  next = 0;
+  consumed = 0;
+  cpus = 0;
+  bad = 0;
+  /** Σ value: exact in `sum` while it stays a safe integer, spilled to `big` beyond */
+  private sum = 0;
+  private big = 0n;
+
+  readonly onRecord = (view: DataView, offset: number, length: number): void => {
+    try {
+      this.check(view, offset, length);
+    } catch (e) {
+      // A 64-bit field past 2^53 cannot be this protocol's; the C side counts it bad too.
+      if (!(e instanceof DecodeError)) throw e;
+      this.bad++;
+      this.next++;
+      this.consumed++;
+    }
+  };
+
+  private check(view: DataView, offset: number, length: number): void {
+    const e = eventView.at(view, offset);
+    const seq = e.seq;
+    const value = e.value;
+    if (
+      length !== BenchEvent.size ||
+      seq !== this.next ||
+      value !== seq * 3 ||
+      e.magic !== BENCH_MAGIC ||
+      e.pad !== 0
+    )
+      this.bad++;
+    const s = this.sum + value;
+    if (s <= Number.MAX_SAFE_INTEGER) this.sum = s;
+    else {
+      this.big += BigInt(this.sum) + BigInt(value);
+      this.sum = 0;
+    }
+    this.cpus |= 1 << (e.cpu % 32);
+    this.next = seq + 1;
+    this.consumed++;
+  }
+
+  get checksum(): bigint {
+    return BigInt.asUintN(64, this.big + BigInt(this.sum));
+  }
+}
+
+/**
+ * The same checks through `BenchEvent.decodeFrom`: a fresh object and two BigInts per event
+ * (the allocating decode). Diagnostic: what the view saves.
  */
 export class EventChecker implements EventSink {
   /** seq the next record must carry */

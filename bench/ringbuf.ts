@@ -1,13 +1,13 @@
 // The JS side of the ring buffer bench, replicating ringbuf_consume.c (protocol in
 // bench/c/README.md) on the same object, build/bench/ringbuf_bench.bpf.o: loaded through
 // Collection, produced into with BPF_PROG_TEST_RUN, consumed with RingBufReader.consume and
-// decoded through a tsbpf/types struct (ringbuf-events.ts).
+// read through a tsbpf/types struct view (ringbuf-events.ts).
 import { once } from "node:events";
 import { Worker } from "node:worker_threads";
 import { Collection, RingBufReader, type Program } from "tsbpf";
 import {
   BPF_RB_NO_WAKEUP,
-  EventChecker,
+  ViewChecker,
   RECORD_FOOTPRINT,
   encodeArgs,
   makeSink,
@@ -71,10 +71,10 @@ export class RingbufBench implements Disposable {
 
   /**
    * Batch mode: produce a batch (no wakeups), then drain it; `consume_*` times the draining
-   * alone — the consumer comparison. `decode` picks the per-event work (struct: the measured
-   * one; dataview and none: diagnostics).
+   * alone — the consumer comparison. `decode` picks the per-event work (view: the measured
+   * one; struct, dataview and none: diagnostics).
    */
-  batch(events: number, batch: number, decode: DecodeVariant = "struct"): RingbufResult {
+  batch(events: number, batch: number, decode: DecodeVariant = "view"): RingbufResult {
     this.checkBatch(batch);
     const check = makeSink(decode);
     const ctx = new Uint8Array(16);
@@ -106,7 +106,7 @@ export class RingbufBench implements Disposable {
   async threaded(events: number, batch: number): Promise<RingbufResult> {
     this.checkBatch(batch);
     const worker = await this.producer();
-    const check = new EventChecker();
+    const check = new ViewChecker();
     const done = once(worker, "message") as Promise<[ProducerDone]>;
     const start = performance.now();
     worker.postMessage({ events, batch } satisfies ProducerJob);
@@ -124,7 +124,7 @@ export class RingbufBench implements Disposable {
     const seconds = (performance.now() - start) / 1e3;
     const [{ retries }] = await done;
     return {
-      ...this.result("threaded", events, batch, seconds, seconds, retries, check, "struct"),
+      ...this.result("threaded", events, batch, seconds, seconds, retries, check, "view"),
       waits,
     };
   }

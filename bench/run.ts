@@ -115,7 +115,11 @@ async function ringbuf(s: Settings, raw: Record<string, unknown[]>): Promise<Row
   ];
   const c = { batch: [] as LineResult[], threaded: [] as LineResult[] };
   const js = { batch: [] as RingbufResult[], threaded: [] as RingbufResult[] };
-  const diag = { dataview: [] as RingbufResult[], none: [] as RingbufResult[] };
+  const diag = {
+    struct: [] as RingbufResult[],
+    dataview: [] as RingbufResult[],
+    none: [] as RingbufResult[],
+  };
   using bench = await RingbufBench.open(obj);
   // Warm-up: let V8 optimise the consumer path before anything is timed.
   const warm = Math.min(s.events, 1_000_000);
@@ -129,18 +133,22 @@ async function ringbuf(s: Settings, raw: Record<string, unknown[]>): Promise<Row
     js.threaded.push(await bench.threaded(s.events, s.threadedBatch));
   }
   // Diagnostics last: other callbacks through the reader's call site make it polymorphic,
-  // which would slow the measured struct-decoding consumer had they run before it.
-  for (const variant of ["dataview", "none"] as const) {
+  // which would slow the measured view-decoding consumer had they run before it.
+  for (const variant of ["struct", "dataview", "none"] as const) {
     bench.batch(warm, s.batch, variant);
     for (let r = 0; r < s.runs; r++) diag[variant].push(bench.batch(s.events, s.batch, variant));
   }
   for (const [mode, list] of Object.entries(c))
     for (const x of list) checkChecksum(`libbpf ringbuf_consume ${mode}`, x.checksum, want);
-  for (const [mode, list] of Object.entries({ ...js, dataview: diag.dataview }))
+  for (const [mode, list] of Object.entries({
+    ...js,
+    struct: diag.struct,
+    dataview: diag.dataview,
+  }))
     for (const x of list) checkChecksum(`tsbpf ring buffer ${mode}`, x.checksum, want);
   raw.ringbuf = [
     ...[...c.batch, ...c.threaded].map((x) => x.fields),
-    ...[...js.batch, ...js.threaded, ...diag.dataview, ...diag.none].map((x) => ({
+    ...[...js.batch, ...js.threaded, ...diag.struct, ...diag.dataview, ...diag.none].map((x) => ({
       bench: "ringbuf",
       impl: "tsbpf",
       ...x,
@@ -160,6 +168,16 @@ async function ringbuf(s: Settings, raw: Record<string, unknown[]>): Promise<Row
       THROUGHPUT,
     ),
     compare(
+      "  diagnostic: decodeFrom, BigInt + object per event",
+      "events/s",
+      {
+        tsbpf: diag.struct.map((x) => x.consume_events_per_sec),
+        libbpf: cNum(c.batch, "consume_events_per_sec"),
+      },
+      undefined,
+      "same checks through BenchEvent.decodeFrom (the allocating decode): what the view saves",
+    ),
+    compare(
       "  diagnostic: DataView u32 reads, no BigInt",
       "events/s",
       {
@@ -167,7 +185,7 @@ async function ringbuf(s: Settings, raw: Record<string, unknown[]>): Promise<Row
         libbpf: cNum(c.batch, "consume_events_per_sec"),
       },
       undefined,
-      "same checks and checksum as the struct decode, by hand: what BigInt decoding costs",
+      "same checks and checksum, by hand-written DataView reads: what the view's getters cost",
     ),
     compare(
       "  diagnostic: reader only, records not read",

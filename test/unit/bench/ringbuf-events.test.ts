@@ -8,6 +8,7 @@ import {
   BenchArgs,
   DataViewChecker,
   EventChecker,
+  ViewChecker,
   encodeArgs,
   makeSink,
   type EventSink,
@@ -36,7 +37,7 @@ function feed(sink: EventSink, view: DataView, n: number, length = BenchEvent.si
 test("struct and DataView consumers accept the protocol and sum like the C side (past 2³²)", () => {
   const n = 100_000; // Σ 3·seq ≈ 1.5·10¹⁰: the DataView sink's low word must carry
   const view = records(n);
-  for (const sink of [new EventChecker(), new DataViewChecker()]) {
+  for (const sink of [new ViewChecker(), new EventChecker(), new DataViewChecker()]) {
     feed(sink, view, n);
     assert.equal(sink.consumed, n);
     assert.equal(sink.bad, 0);
@@ -54,7 +55,7 @@ test("every field is checked: a wrong seq, value, magic, pad or length counts as
   for (const [, hurt] of corrupt) {
     const view = records(10);
     hurt(view, 5 * BenchEvent.size);
-    for (const sink of [new EventChecker(), new DataViewChecker()]) {
+    for (const sink of [new ViewChecker(), new EventChecker(), new DataViewChecker()]) {
       feed(sink, view, 10);
       assert.equal(sink.bad, 1);
     }
@@ -68,11 +69,11 @@ test("every field is checked: a wrong seq, value, magic, pad or length counts as
     5 * BenchEvent.size,
   );
   new Uint8Array(view.buffer).set(a, 4 * BenchEvent.size);
-  for (const sink of [new EventChecker(), new DataViewChecker()]) {
+  for (const sink of [new ViewChecker(), new EventChecker(), new DataViewChecker()]) {
     feed(sink, view, 10);
     assert.equal(sink.bad, 3);
   }
-  for (const sink of [new EventChecker(), new DataViewChecker()]) {
+  for (const sink of [new ViewChecker(), new EventChecker(), new DataViewChecker()]) {
     feed(sink, records(3), 3, 40);
     assert.equal(sink.bad, 3, "records of the wrong length");
   }
@@ -87,4 +88,22 @@ test("bench_args is 16 bytes: count, submit_flags, seq_start little-endian", () 
   assert.equal(v.getUint32(0, true), 4096);
   assert.equal(v.getUint32(4, true), 1);
   assert.equal(v.getBigUint64(8, true), 2n ** 40n + 5n);
+});
+
+test("the view consumer's number sum stays exact past 2^53", () => {
+  const base = 2n ** 50n; // value = 3·seq ≈ 3.4·10¹⁵: three of them pass 2^53
+  const n = 8;
+  const view = new DataView(new ArrayBuffer(n * BenchEvent.size));
+  let want = 0n;
+  for (let i = 0; i < n; i++) {
+    const seq = base + BigInt(i);
+    want += seq * 3n;
+    const e = { seq, value: seq * 3n, cpu: 0, magic: BENCH_MAGIC, pad: 0n };
+    BenchEvent.encodeInto(view, i * BenchEvent.size, e);
+  }
+  const sink = new ViewChecker();
+  sink.next = Number(base);
+  feed(sink, view, n);
+  assert.equal(sink.bad, 0);
+  assert.equal(sink.checksum, want);
 });
