@@ -137,3 +137,22 @@ test("trace_http: the perf map and the event type are in the object", () => {
   const names = [...(obj.btf?.types ?? [])].map((t) => t.name);
   assert.ok(names.includes("RequestInfo"));
 });
+
+test("a dominating packet parse is reused; one inside a branch is not", () => {
+  const size = (body: string) =>
+    compileSource(
+      `export const p = xdp((ctx: XdpContext) => {\n${body}\n  return XdpAction.Pass;\n});`,
+    ).programs[0]!.insns.length;
+  const once = size(
+    "  const t = ctx.transport();\n  if (t && t.dest() === 80) return XdpAction.Drop;",
+  );
+  const twice = size(
+    "  const ip = ctx.ip();\n  const t = ctx.transport();\n  const u = ctx.transport();\n  if (ip && t && u && t.dest() === u.source()) return XdpAction.Drop;",
+  );
+  assert.ok(twice < once + 12, `repeated parses cost ${twice - once} more instructions`);
+  // A parse inside a branch may not have run: code after the branch parses again.
+  const nested = size(
+    "  if (prandom() > 5) {\n    const u = ctx.transport();\n    if (u && u.source() === 3) return XdpAction.Drop;\n  }\n  const t = ctx.transport();\n  if (t && t.dest() === 80) return XdpAction.Drop;",
+  );
+  assert.ok(nested > once + 30, `a parse in a branch is its own (${nested} vs ${once})`);
+});
