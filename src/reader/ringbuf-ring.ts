@@ -149,34 +149,51 @@ export class RingBufRing {
     const avail = Number(prod - cons);
     const start = Number(cons & BigInt(this.mask));
     this.pendingFrom = cons;
+    // Locals, so the loop body touches no `this` fields (V8 cannot keep them in registers
+    // across the callback, which might change them).
+    const words = this.words;
+    const view = this.view;
+    const mask = this.mask;
     let used = 0;
     let n = 0;
-    while (used < avail && n < max) {
-      if (avail - used < RINGBUF_HDR_SIZE) {
-        throw this.corrupt(`${avail - used} trailing bytes are too few for a record header`, cons);
+    try {
+      while (used < avail && n < max) {
+        if (avail - used < RINGBUF_HDR_SIZE) {
+          throw this.corrupt(
+            `${avail - used} trailing bytes are too few for a record header`,
+            cons,
+          );
+        }
+        const off = (start + used) & mask;
+        // Record starts are 8-byte aligned (sizes are rounded up), so off is a multiple of 4.
+        if ((off & 7) !== 0) throw this.corrupt(`record at unaligned offset ${off}`, cons);
+        // The acquire that pairs with the kernel's commit (xchg on the header, clearing BUSY):
+        // once we see BUSY clear, this load orders the record's bytes after it. It must stay
+        // an Atomics.load even on x86: a plain typed-array read is a non-atomic access to the
+        // JS memory model, which lets the JIT reorder the callback's data reads around it.
+        // It is the reader's main per-record cost (~13 ns on Node 20: a builtin call, not
+        // inlined) — measured and kept; see bench/README.md.
+        const hdr = Atomics.load(words, off >>> 2);
+        if ((hdr & RINGBUF_BUSY_BIT) !== 0) break;
+        const len = hdr & LEN_MASK;
+        const total = (len + RINGBUF_HDR_SIZE + 7) & ~7;
+        if (total > avail - used) {
+          throw this.corrupt(
+            `record of ${len} bytes exceeds the ${avail - used} bytes the producer published`,
+            cons + BigInt(used),
+          );
+        }
+        // Counted as consumed before the callback, so a throwing callback does not see it
+        // again: `finally` publishes `used` as pending whichever way the loop ends.
+        used += total;
+        if ((hdr & RINGBUF_DISCARD_BIT) === 0) {
+          n++;
+          cb(view, off + RINGBUF_HDR_SIZE, len);
+        }
       }
-      const off = (start + used) & this.mask;
-      // Record starts are 8-byte aligned (sizes are rounded up), so off is a multiple of 4.
-      if ((off & 7) !== 0) throw this.corrupt(`record at unaligned offset ${off}`, cons);
-      const hdr = Atomics.load(this.words, off >>> 2);
-      if ((hdr & RINGBUF_BUSY_BIT) !== 0) break;
-      const len = hdr & LEN_MASK;
-      const total = (len + RINGBUF_HDR_SIZE + 7) & ~7;
-      if (total > avail - used) {
-        throw this.corrupt(
-          `record of ${len} bytes exceeds the ${avail - used} bytes the producer published`,
-          cons + BigInt(used),
-        );
-      }
-      used += total;
-      // Count it as consumed before the callback, so a throwing callback does not see it again.
+    } finally {
       this.pending = used;
-      if ((hdr & RINGBUF_DISCARD_BIT) === 0) {
-        n++;
-        cb(this.view, off + RINGBUF_HDR_SIZE, len);
-      }
     }
-    this.pending = used;
     return n;
   }
 
