@@ -37,6 +37,7 @@ export const Helper = {
   ringbuf_reserve: 131,
   ringbuf_submit: 132,
   ringbuf_discard: 133,
+  xdp_load_bytes: 189,
 } as const;
 
 const BPF_F_CURRENT_CPU = 0xffffffffn;
@@ -393,6 +394,9 @@ function mapMethod(lw: Lowerer, m: MapDecl, method: string, e: ts.CallExpression
     ]);
   }
   if (m.cls === "RingBuf" && method === "output") {
+    const a = e.arguments[0];
+    const v = a && lw.expr(a);
+    if (v && v.k === "mapdata") return ringbufMapData(lw, m, v, e);
     const data = onStack(lw, e, 0, m.value!, `the event of ${m.name}`);
     return call(lw, Helper.ringbuf_output, [
       mapFd(lw, m),
@@ -438,6 +442,82 @@ function mapMethod(lw: Lowerer, m: MapDecl, method: string, e: ts.CallExpression
     Code.BadApi,
     `map ${m.name} (${m.cls}) has no method ${method}() in probe code`,
   );
+}
+
+/** Packet bytes a ring buffer record carries at most (records have a fixed size). */
+export const RINGBUF_CAPTURE = 512;
+
+/**
+ * `ring.output(MapData.withPayload(v, offset, size))`: a ring buffer cannot append packet
+ * bytes the way perf output does, so reserve `header + RINGBUF_CAPTURE` bytes, write the
+ * header, copy min(size, capture) packet bytes with bpf_xdp_load_bytes / bpf_skb_load_bytes,
+ * and submit. `size` in the record says how many bytes were captured. Returns 0, or -105
+ * (ENOBUFS) when the ring is full.
+ */
+function ringbufMapData(lw: Lowerer, m: MapDecl, v: MapDataValue, e: ts.CallExpression): Value {
+  const kind = lw.prog.kind;
+  if (kind !== "xdp" && kind !== "tc" && kind !== "cgroupSkb" && kind !== "socketFilter")
+    throw CompileError.at(
+      e,
+      Code.BadApi,
+      "MapData.withPayload carries packet bytes: only packet programs can send it",
+    );
+  const t = m.value!;
+  const offAt = Math.ceil(t.size / 4) * 4;
+  const align = Math.max(t.align, 4);
+  const header = Math.ceil((offAt + 8) / align) * align;
+  const total = header + RINGBUF_CAPTURE;
+  const res = lw.vreg();
+  const r = call(lw, Helper.ringbuf_reserve, [mapFd(lw, m), imm(total), imm(0)]);
+  const p = ((r as { op: Operand }).op as { kind: "reg"; id: VReg }).id;
+  const full = lw.newBlock();
+  const got = lw.newBlock();
+  const join = lw.newBlock();
+  lw.branch("eq", reg(p), imm(0), full, got);
+  lw.switchTo(full);
+  lw.emit({ op: "mov", dst: res, src: imm(-105) });
+  lw.jump(join);
+
+  lw.switchTo(got);
+  const base: Base = { kind: "reg", id: p };
+  for (const [a, b] of padding(t)) lw.zero(base, a, b - a);
+  if (offAt > t.size) lw.zero(base, t.size, offAt - t.size);
+  if (header > offAt + 8) lw.zero(base, offAt + 8, header - offAt - 8);
+  lw.storeValue(
+    { k: "ref", base, off: 0, type: t, nullable: false, readonly: false },
+    v.value,
+    v.node,
+  );
+  lw.emit({ op: "store", base, off: offAt, size: 4, value: lw.int(v.offset, v.node) });
+  // n = min(size, capture): a bound the verifier sees, as the copy's length must have.
+  const n = lw.vreg();
+  lw.emit({ op: "alu", alu: "and", dst: n, a: lw.int(v.size, v.node), b: imm(0xffffffffn) });
+  const clamp = lw.newBlock();
+  const copy = lw.newBlock();
+  const copied = lw.newBlock();
+  const submit = lw.newBlock();
+  lw.branch("gt", reg(n), imm(RINGBUF_CAPTURE), clamp, copy);
+  lw.switchTo(clamp);
+  lw.emit({ op: "mov", dst: n, src: imm(RINGBUF_CAPTURE) });
+  lw.jump(copy);
+  lw.switchTo(copy);
+  const doCopy = lw.newBlock();
+  lw.branch("eq", reg(n), imm(0), submit, doCopy);
+  lw.switchTo(doCopy);
+  const dst = lw.alu("add", reg(p), imm(header));
+  const loadHelper = kind === "xdp" ? Helper.xdp_load_bytes : Helper.skb_load_bytes;
+  const rc = call(lw, loadHelper, [reg(lw.func.ctx), imm(0), reg(dst), reg(n)]);
+  lw.branch("eq", (rc as { op: Operand }).op, imm(0), submit, copied);
+  lw.switchTo(copied);
+  lw.emit({ op: "mov", dst: n, src: imm(0) }); // the copy failed: no packet bytes
+  lw.jump(submit);
+  lw.switchTo(submit);
+  lw.emit({ op: "store", base, off: offAt + 4, size: 4, value: reg(n) });
+  call(lw, Helper.ringbuf_submit, [reg(p), imm(0)], false);
+  lw.emit({ op: "mov", dst: res, src: imm(0) });
+  lw.jump(join);
+  lw.switchTo(join);
+  return { k: "int", op: reg(res) };
 }
 
 function ctxArg(lw: Lowerer, e: ts.CallExpression, i: number): Operand {

@@ -138,8 +138,13 @@ export class RingBuf<V extends Type> {
     unused(value, options);
     kernelOnly();
   }
-  /** `bpf_ringbuf_output`: copies the value; returns 0 or a negative errno. */
-  output(value: Infer<V>, flags?: number): number {
+  /**
+   * `bpf_ringbuf_output`: copies the value; returns 0 or a negative errno. With
+   * `MapData.withPayload(value, offset, size)` (packet programs) the record is the MapData
+   * header followed by a fixed 512-byte capture area holding min(size, 512) packet bytes from
+   * the packet start; the record's `size` says how many.
+   */
+  output(value: Infer<V> | MapData<Infer<V>>, flags?: number): number {
     unused(value, flags);
     return kernelOnly();
   }

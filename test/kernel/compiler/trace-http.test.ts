@@ -81,3 +81,44 @@ test("trace_http: loads, passes every frame, reports HTTP requests with the fram
   arp[13] = 0x06;
   assert.equal(run(arp).length, 0);
 });
+
+const PROBE_RINGBUF = fileURLToPath(
+  new URL("../../../../examples/trace_http/probe_ringbuf.ts", import.meta.url),
+);
+
+test("trace_http over a ring buffer: MapData records with up to 512 captured frame bytes", async (t) => {
+  if (!needsKernel(t)) return;
+  const compiled = compileProbe(PROBE_RINGBUF);
+  const requestInfo = compiled.maps.find((m) => m.name === "requests")!.value as Type;
+  using coll = Collection.load(compiled.elf);
+  const prog = coll.programs.get("trace_http")!;
+  const { RingBufReader } = await import("../../../src/reader/ringbuf.js");
+  using reader = RingBufReader.open(coll.maps.get("requests")!);
+  const decode = (raw: Uint8Array) =>
+    MapData.decode(requestInfo as never, raw) as unknown as {
+      data: { saddr: number; dport: number };
+      offset: number;
+      size: number;
+      payload: Uint8Array;
+    };
+
+  const small = frame({ ip: 4, dport: 8080, payload: "POST /x HTTP/1.1\r\n\r\n" });
+  assert.equal(prog.testRun({ data: small }).retval, XDP_PASS);
+  const big = frame({ ip: 6, payload: "GET /" + "a".repeat(700) + " HTTP/1.1\r\n" });
+  assert.equal(prog.testRun({ data: big }).retval, XDP_PASS);
+  assert.equal(prog.testRun({ data: frame({ ip: 4, payload: "NOTHTTP" }) }).retval, XDP_PASS);
+
+  const recs = reader.readBatch().map(decode);
+  assert.equal(recs.length, 2);
+  assert.deepEqual(
+    [recs[0]!.data.saddr, recs[0]!.data.dport, recs[0]!.size, recs[0]!.offset],
+    [0x0a000001, 8080, small.length, 54],
+  );
+  assert.equal(Buffer.from(recs[0]!.payload).toString("latin1"), "POST /x HTTP/1.1\r\n\r\n");
+  assert.equal(recs[1]!.size, 512, "capture limited to 512 bytes");
+  assert.equal(recs[1]!.offset, 74);
+  assert.equal(
+    Buffer.from(recs[1]!.payload).toString("latin1"),
+    "GET /" + "a".repeat(512 - 74 - 5),
+  );
+});
