@@ -149,6 +149,28 @@ static napi_value js_bpf(napi_env env, napi_callback_info info) {
   return result_or_errno(env, r);
 }
 
+// mapElem(cmd, fd, keyAddr, valueAddr, flags) -> 0 | -errno: a map element command
+// (LOOKUP/UPDATE/DELETE/GET_NEXT_KEY) with its union bpf_attr built here, from plain numbers,
+// instead of a 32-byte attr written in JS (two BigInt stores) and resolved as a typed array
+// per call. Addresses come from addressOf() of buffers the caller keeps alive; x86-64 and
+// arm64 user addresses are below 2^53, so a double holds them exactly.
+static napi_value js_map_elem(napi_env env, napi_callback_info info) {
+  ARGS(5);
+  int32_t cmd, fd;
+  int64_t key, value, flags;
+  if (!get_i32(env, argv[0], &cmd) || !get_i32(env, argv[1], &fd)) return NULL;
+  if (napi_get_value_int64(env, argv[2], &key) != napi_ok ||
+      napi_get_value_int64(env, argv[3], &value) != napi_ok ||
+      napi_get_value_int64(env, argv[4], &flags) != napi_ok) {
+    napi_throw_type_error(env, NULL, "tsbpf native: mapElem takes numbers");
+    return NULL;
+  }
+  // struct { __u32 map_fd; __aligned_u64 key; __aligned_u64 value; __u64 flags; } of union bpf_attr
+  uint64_t attr[4] = {(uint32_t)fd, (uint64_t)key, (uint64_t)value, (uint64_t)flags};
+  long r = syscall(__NR_bpf, cmd, attr, (unsigned int)sizeof attr);
+  return result_or_errno(env, r);
+}
+
 // addressOf(view) -> bigint: the address of the view's first byte, for u64 pointer fields.
 static napi_value js_address_of(napi_env env, napi_callback_info info) {
   ARGS(1);
@@ -539,6 +561,7 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       EXPORT("bpf", js_bpf),
       EXPORT("addressOf", js_address_of),
+      EXPORT("mapElem", js_map_elem),
       EXPORT("perfEventOpen", js_perf_event_open),
       EXPORT("ioctl", js_ioctl),
       EXPORT("close", js_close),
