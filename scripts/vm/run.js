@@ -4,7 +4,7 @@
 //
 //   node scripts/vm/run.js [--kernel LABEL]... [--host] [--no-vm] [--accel tcg|kvm]
 //                          [--timeout SECONDS] [--test-timeout SECONDS] [--doc PATH] [--only FILE]...
-//   --timeout: the whole guest (default 1800 s, VM_TIMEOUT); --test-timeout: each test
+//   --timeout: the whole guest (default 3600 s, VM_TIMEOUT); --test-timeout: each test
 //   file (node --test-timeout, default 240 s, VM_TEST_TIMEOUT); VM_ACCEL, VM_CPUS, VM_MEMORY, VM_DIR likewise.
 //
 // Per kernel: the Debian cloud kernel package is fetched with `apt-get download` and unpacked
@@ -73,7 +73,7 @@ function parseArgs(argv) {
     host: false,
     vm: true,
     accel: process.env.VM_ACCEL ?? "tcg",
-    timeout: Number(process.env.VM_TIMEOUT ?? 1800),
+    timeout: Number(process.env.VM_TIMEOUT ?? 3600),
     // per test file, inside the guest (node --test-timeout): a hung file fails, the run goes on
     testTimeout: Number(process.env.VM_TEST_TIMEOUT ?? 240),
     // The VM kernels are known to have these; a test that would skip for lack of one fails.
@@ -141,7 +141,7 @@ function resolvePackage(k) {
 }
 
 /** Downloads and unpacks the kernel package once; returns paths and identity. */
-function fetchKernel(k) {
+function fetchKernel(k, refreshed = false) {
   const pkg = resolvePackage(k);
   const dir = join(vmDir, k.label);
   const stamp = join(dir, "package");
@@ -150,7 +150,20 @@ function fetchKernel(k) {
     console.log(`[${k.label}] apt-get download ${pkg.name} (${pkg.version})`);
     const debs = join(vmDir, "debs");
     mkdirSync(debs, { recursive: true });
-    sh("apt-get", ["download", `${pkg.name}=${pkg.version}`], { cwd: debs });
+    try {
+      sh("apt-get", ["download", `${pkg.name}=${pkg.version}`], { cwd: debs });
+    } catch (e) {
+      if (refreshed) throw e;
+      // Stale package lists name versions the mirror no longer has: refresh once and retry.
+      console.log(
+        `[${k.label}] apt-get download failed (${String(e.stderr ?? e)
+          .trim()
+          .split("\n")
+          .pop()}); apt-get update and retry`,
+      );
+      sh("apt-get", ["update", "-qq"]);
+      return fetchKernel(k, true);
+    }
     const deb = readdirSync(debs).find((f) => f.startsWith(`${pkg.name}_`) && f.endsWith(".deb"));
     if (!deb) throw new Error(`apt-get download ${pkg.name} left no .deb in ${debs}`);
     sh("rm", ["-rf", join(dir, "root")]);
