@@ -8,6 +8,7 @@ import {
   SHF_ALLOC,
   SHF_EXECINSTR,
   SHF_WRITE,
+  SHT_NOBITS,
   STB_GLOBAL,
   STT_FUNC,
   STT_OBJECT,
@@ -68,6 +69,21 @@ export function emitObject(mod: ProbeModule, programs: CompiledProgram[]): Uint8
       mapVars.map((v) => ({ type: v.id, offset: v.offset, size: v.size })),
       mapsSize,
     );
+
+  // Global variables: one DATASEC per section, as clang emits for C globals.
+  const globalSections: { name: ".bss" | ".data" | ".rodata"; size: number }[] = [];
+  for (const sec of [".bss", ".data", ".rodata"] as const) {
+    const vars = mod.globals.filter((g) => g.section === sec);
+    if (vars.length === 0) continue;
+    const size = vars.reduce((n, g) => Math.max(n, g.offset + g.type.size), 0);
+    const infos = vars.map((g) => {
+      let t = typeId(g.type);
+      if (sec === ".rodata") t = btf.addConst(btf.addVolatile(t)); // const volatile
+      return { type: btf.addVar(g.name, t, "global"), offset: g.offset, size: g.type.size };
+    });
+    btf.addDatasec(sec, infos, size);
+    globalSections.push({ name: sec, size });
+  }
 
   // License and version as global variables, as clang emits them.
   const licenseBytes = new TextEncoder().encode(mod.license + "\0");
@@ -153,6 +169,35 @@ export function emitObject(mod: ProbeModule, programs: CompiledProgram[]): Uint8
   const version = new Uint8Array(4);
   new DataView(version.buffer).setUint32(0, mod.version >>> 0, true);
   sections.push({ name: "version", flags: SHF_ALLOC | SHF_WRITE, data: version, align: 4 });
+  for (const g of globalSections) {
+    if (g.name === ".bss") {
+      sections.push({
+        name: ".bss",
+        type: SHT_NOBITS,
+        flags: SHF_ALLOC | SHF_WRITE,
+        size: g.size,
+        align: 8,
+      });
+    } else {
+      const data = new Uint8Array(g.size);
+      for (const v of mod.globals) if (v.section === g.name && v.init) data.set(v.init, v.offset);
+      sections.push({
+        name: g.name,
+        flags: SHF_ALLOC | (g.name === ".data" ? SHF_WRITE : 0),
+        data,
+        align: 8,
+      });
+    }
+  }
+  for (const v of mod.globals)
+    symbols.push({
+      name: v.name,
+      section: v.section,
+      value: v.offset,
+      size: v.type.size,
+      type: STT_OBJECT,
+      bind: STB_GLOBAL,
+    });
   if (mod.maps.length > 0) {
     sections.push({
       name: ".maps",

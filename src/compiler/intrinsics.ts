@@ -489,6 +489,8 @@ function ringbufMapData(lw: Lowerer, m: MapDecl, v: MapDataValue, e: ts.CallExpr
     v.node,
   );
   lw.emit({ op: "store", base, off: offAt, size: 4, value: lw.int(v.offset, v.node) });
+  // Zero the capture area: bytes past `size` must not show an earlier record's data.
+  lw.zero(base, header, RINGBUF_CAPTURE);
   // n = min(size, capture): a bound the verifier sees, as the copy's length must have.
   const n = lw.vreg();
   lw.emit({ op: "alu", alu: "and", dst: n, a: lw.int(v.size, v.node), b: imm(0xffffffffn) });

@@ -41,6 +41,8 @@ export type Instr = (
   | { op: "atomicAdd"; base: Base; off: number; size: 4 | 8; value: Operand }
   | { op: "addr"; dst: VReg; slot: number; off: number }
   | { op: "mapfd"; dst: VReg; map: string }
+  /** address of a global variable (lddw relocated against its symbol) */
+  | { op: "global"; dst: VReg; symbol: string }
   | { op: "call"; dst: VReg | undefined; helper: number; args: Operand[] }
 ) & { loc?: Loc };
 
@@ -105,6 +107,7 @@ export function usesOf(i: Instr): VReg[] {
       return [...baseRegs(i.base), ...regsOf([i.value])];
     case "addr":
     case "mapfd":
+    case "global":
       return [];
     case "call":
       return regsOf(i.args);
@@ -162,6 +165,8 @@ export function printInstr(i: Instr): string {
       return `v${i.dst} = &slot${i.slot}+${i.off}`;
     case "mapfd":
       return `v${i.dst} = map ${i.map}`;
+    case "global":
+      return `v${i.dst} = &${i.symbol}`;
     case "call":
       return `${i.dst === undefined ? "" : `v${i.dst} = `}call ${i.helper}(${i.args.map(opnd).join(", ")})`;
   }

@@ -258,6 +258,14 @@ export function select(
         fin();
         return;
       }
+      case "global": {
+        // `r = var ll` as clang emits it: the loader turns it into a map value address.
+        const [d, fin] = defReg(i.dst);
+        mapRelocs.push({ insn: out.length, map: i.symbol });
+        out.push(...asm.lddw(d, 0n));
+        fin();
+        return;
+      }
       case "call": {
         i.args.forEach((a, k) => into(R1 + k, a));
         out.push(asm.call(i.helper));

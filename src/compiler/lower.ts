@@ -1,7 +1,7 @@
 // AST → IR for one program. Statements become blocks; expressions become vregs or typed
 // values (values.ts). Packet parsing is in packet.ts, tsbpf/probe calls in intrinsics.ts.
 import ts from "typescript";
-import type { Type } from "../types/index.js";
+import { struct, type Type } from "../types/index.js";
 import { canonical } from "./frontend.js";
 import type { Frontend } from "./frontend.js";
 import { Code, CompileError } from "./errors.js";
@@ -838,6 +838,19 @@ export class Lowerer {
     if (b) return b.mutable !== undefined ? { k: "int", op: reg(b.mutable) } : b.value;
     const m = this.mod.mapBySymbol.get(sym);
     if (m) return { k: "map", map: m };
+    const g = this.mod.globalBySymbol.get(sym);
+    if (g) {
+      const d = this.vreg();
+      this.emit({ op: "global", dst: d, symbol: g.name });
+      return {
+        k: "ref",
+        base: { kind: "reg", id: d },
+        off: 0,
+        type: globalWrapper(g.type),
+        nullable: false,
+        readonly: g.section === ".rodata",
+      };
+    }
     const fn = this.mod.functions.get(sym);
     if (fn) return { k: "fn", decl: fn };
     const decl = sym.valueDeclaration;
@@ -1354,6 +1367,17 @@ export class Lowerer {
     this.switchTo(exit);
     return { k: "int", op: reg(result) };
   }
+}
+
+const wrappers = new WeakMap<Type, Type>();
+/** `{ value: T }`, the shape probe code sees a global through. */
+function globalWrapper(t: Type): Type {
+  let w = wrappers.get(t);
+  if (!w) {
+    w = struct("global", { value: t });
+    wrappers.set(t, w);
+  }
+  return w;
 }
 
 /** Byte ranges of `t` that belong to no field (struct padding, nested too). */

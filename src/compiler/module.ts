@@ -72,6 +72,18 @@ export interface ProgramDecl {
   node: ts.Node;
 }
 
+/** A global variable in `.bss`, `.data` or `.rodata`. */
+export interface GlobalDecl {
+  name: string;
+  section: ".bss" | ".data" | ".rodata";
+  type: Type;
+  /** byte offset in its section */
+  offset: number;
+  /** initial bytes (.data / .rodata) */
+  init?: Uint8Array;
+  node: ts.Node;
+}
+
 export interface ProbeModule {
   license: string;
   version: number;
@@ -79,6 +91,8 @@ export interface ProbeModule {
   /** map by the symbol of the const it is bound to */
   mapBySymbol: Map<ts.Symbol, MapDecl>;
   programs: ProgramDecl[];
+  globals: GlobalDecl[];
+  globalBySymbol: Map<ts.Symbol, GlobalDecl>;
   /** top-level functions (inlined where called) */
   functions: Map<ts.Symbol, ts.FunctionDeclaration>;
   consts: ConstEvaluator;
@@ -106,6 +120,8 @@ export function scanModule(fe: Frontend): ProbeModule {
     maps: [],
     mapBySymbol: new Map(),
     programs: [],
+    globals: [],
+    globalBySymbol: new Map(),
     functions: new Map(),
     consts,
   };
@@ -195,6 +211,17 @@ export function scanModule(fe: Frontend): ProbeModule {
             mod.mapBySymbol.set(symOf(d.name)!, m);
             continue;
           }
+          if (api?.module === "probe" && (api.name === "global" || api.name === "config")) {
+            const g = scanGlobal(consts, init, api.name, mod.globals);
+            if (
+              mod.globals.some((x) => x.name === g.name) ||
+              mod.maps.some((m) => m.name === g.name)
+            )
+              throw CompileError.at(init, Code.Module, `duplicate global name "${g.name}"`);
+            mod.globals.push(g);
+            mod.globalBySymbol.set(symOf(d.name)!, g);
+            continue;
+          }
           if (api?.module === "probe" && PROGRAM_KINDS.has(api.name)) {
             if (!exported)
               throw CompileError.at(
@@ -243,6 +270,55 @@ export function scanModule(fe: Frontend): ProbeModule {
       1,
     );
   return mod;
+}
+
+function scanGlobal(
+  consts: ConstEvaluator,
+  call: ts.CallExpression,
+  kind: "global" | "config",
+  prior: readonly GlobalDecl[],
+): GlobalDecl {
+  const [nameArg, typeArg, initArg] = call.arguments;
+  const name = nameArg && consts.eval(nameArg);
+  if (typeof name !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+    throw CompileError.at(
+      nameArg ?? call,
+      Code.BadApi,
+      `${kind}() needs a constant name that is a C identifier`,
+    );
+  const type = typeArg && consts.eval(typeArg);
+  if (!isType(type))
+    throw CompileError.at(
+      typeArg ?? call,
+      Code.BadApi,
+      `${kind}("${name}", …): the type must be a tsbpf/types type`,
+    );
+  let init: Uint8Array | undefined;
+  if (initArg) {
+    const v = consts.eval(initArg);
+    if (v === NOT_CONST)
+      throw CompileError.at(
+        initArg,
+        Code.NotConstant,
+        `${kind}("${name}", …): the initial value must be a compile-time constant`,
+      );
+    try {
+      init = new Uint8Array(type.encode(v as never));
+    } catch (e) {
+      throw CompileError.at(initArg, Code.BadApi, `${kind}("${name}", …): ${(e as Error).message}`);
+    }
+  } else if (kind === "config")
+    throw CompileError.at(
+      call,
+      Code.BadApi,
+      `config("${name}", type, value) needs its default value`,
+    );
+  const section = kind === "config" ? ".rodata" : init ? ".data" : ".bss";
+  const end = prior
+    .filter((g) => g.section === section)
+    .reduce((n, g) => Math.max(n, g.offset + g.type.size), 0);
+  const offset = Math.ceil(end / type.align) * type.align;
+  return { name, section, type, offset, ...(init ? { init } : {}), node: call };
 }
 
 function isType(v: unknown): v is Type {

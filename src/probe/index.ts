@@ -196,6 +196,37 @@ export class StackTraceMap {
 export type AnyMap =
   HashMap<Type, Type> | ArrayMap<Type> | PerfMap<Type> | RingBuf<Type> | ProgArray | StackTraceMap;
 
+/** A global variable of the object; read and assign `.value` (or `atomicAdd(g, "value", n)`). */
+export interface Global<T> {
+  value: T;
+}
+
+/**
+ * A global variable: `.bss` (zeroed), or `.data` when `initial` is given. User space reads and
+ * writes it through the loader's globals (libbpf: `<obj>.bss` / `<obj>.data` maps).
+ */
+export function global<L extends Type>(
+  name: string,
+  type: L,
+  initial?: Infer<L>,
+): Global<Infer<L>> {
+  unused(name, type, initial);
+  return kernelOnly();
+}
+
+/**
+ * A load-time constant (`const volatile` in `.rodata`): user space may set it before loading
+ * (Collection `globals` option); the verifier then knows its value and prunes dead branches.
+ */
+export function config<L extends Type>(
+  name: string,
+  type: L,
+  value: Infer<L>,
+): { readonly value: Infer<L> } {
+  unused(name, type, value);
+  return kernelOnly();
+}
+
 /** A value followed by packet bytes in a perf event (RedBPF's MapData). */
 export class MapData<T> {
   declare private readonly __kind: "mapdata";
