@@ -376,7 +376,23 @@ function readString(table: Uint8Array, offset: number, section: string, base = 0
       offset: base,
     });
   }
-  return utf8.decode(table.subarray(offset, end));
+  return decodeName(table, offset, end);
+}
+
+/**
+ * `bytes[start, end)` as UTF-8. BTF names are short ASCII identifiers: building those by hand
+ * skips TextDecoder's per-call fixed cost (a C++ round trip, most of a string's cost when
+ * parsing an object cold); anything longer or non-ASCII goes to the decoder.
+ */
+function decodeName(bytes: Uint8Array, start: number, end: number): string {
+  if (end - start > 64) return utf8.decode(bytes.subarray(start, end));
+  let s = "";
+  for (let i = start; i < end; i++) {
+    const c = bytes[i]!;
+    if (c >= 0x80) return utf8.decode(bytes.subarray(start, end));
+    s += String.fromCharCode(c);
+  }
+  return s;
 }
 
 // ---- Reading ----
