@@ -1,0 +1,149 @@
+// Enforces the dependency directions of docs/architecture.md by reading every import
+// (static, type-only, re-export and dynamic) of src/**: obj stays pure, types stays a
+// leaf, the compiler never reaches the syscall layer, and nothing depends on the CLI.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, relative, resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+import ts from "typescript";
+
+// dist/test/unit/ → the repository's TypeScript sources.
+const SRC = fileURLToPath(new URL("../../../src", import.meta.url));
+
+/** A module's area: its first directory under src/, or its file name for top-level files. */
+function area(srcRelative: string): string {
+  const parts = srcRelative.split("/");
+  return parts.length > 1 ? parts[0]! : parts[0]!.replace(/\.(ts|js)$/, "");
+}
+
+interface Edge {
+  from: string; // src-relative path of the importing file
+  to: string; // src-relative path of the imported file, or the bare specifier
+  external: boolean;
+}
+
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) return sources(p);
+    return p.endsWith(".ts") && !p.endsWith(".d.ts") ? [p] : [];
+  });
+}
+
+function edges(): Edge[] {
+  const out: Edge[] = [];
+  for (const file of sources(SRC)) {
+    const from = relative(SRC, file).split(sep).join("/");
+    const info = ts.preProcessFile(readFileSync(file, "utf8"), true, true);
+    for (const { fileName } of info.importedFiles) {
+      if (fileName.startsWith(".")) {
+        const target = resolve(dirname(file), fileName).replace(/\.js$/, ".ts");
+        out.push({ from, to: relative(SRC, target).split(sep).join("/"), external: false });
+      } else {
+        out.push({ from, to: fileName, external: true });
+      }
+    }
+  }
+  return out;
+}
+
+interface Rule {
+  /** The area whose imports the rule constrains. */
+  area: string;
+  /** Areas under src/ it may import. */
+  areas: readonly string[];
+  /** Exact src-relative files it may import outside those areas. */
+  files?: readonly string[];
+  /** Packages and node: built-ins it may import. */
+  externals: readonly string[];
+  why: string;
+}
+
+const RULES: readonly Rule[] = [
+  {
+    area: "obj",
+    areas: ["obj"],
+    externals: [],
+    why: "obj is pure and shared by compiler and loader: no syscalls, no Node I/O",
+  },
+  {
+    area: "types",
+    areas: ["types", "codec"],
+    externals: [],
+    why: "struct layouts are imported by probes and user space alike",
+  },
+  {
+    area: "probe",
+    areas: ["probe", "types"],
+    externals: [],
+    why: "probe declarations are compiled, never executed against the kernel",
+  },
+  {
+    area: "compiler",
+    areas: ["compiler", "obj", "types", "probe"],
+    externals: ["typescript", "node:fs", "node:path", "node:url"],
+    why: "the compiler writes objects; it never loads them",
+  },
+  {
+    area: "sys",
+    areas: ["sys"],
+    files: ["obj/consts.ts"],
+    externals: ["node:fs", "node:path", "node:url", "node:module"],
+    why: "sys is the syscall layer; it knows kernel constants, not objects or loaders",
+  },
+];
+
+// Violations present when the rules were written. Each is a TODO: remove the entry when the
+// import goes away, and the test fails if an entry no longer matches anything.
+const KNOWN: readonly { from: string; to: string; todo: string }[] = [
+  {
+    from: "types/btf.ts",
+    to: "obj/btf.ts",
+    todo: "TODO: types emits BTF through obj's BtfBuilder; either allow types → obj (both are pure) in docs/architecture.md or move the BTF emission of struct() types into obj/",
+  },
+];
+
+function allowed(rule: Rule, e: Edge): boolean {
+  if (e.external) return rule.externals.includes(e.to);
+  return rule.areas.includes(area(e.to)) || (rule.files ?? []).includes(e.to);
+}
+
+const ALL = edges();
+
+test("the import scan sees the tree (guards against a scan that finds nothing)", () => {
+  assert.ok(ALL.some((e) => e.from === "compiler/index.ts" && e.to === "typescript"));
+  assert.ok(ALL.some((e) => area(e.from) === "obj" && area(e.to) === "obj"));
+});
+
+for (const rule of RULES) {
+  test(`${rule.area}/ imports only ${[...rule.areas, ...(rule.files ?? []), ...rule.externals].join(", ")}`, () => {
+    const bad = ALL.filter(
+      (e) =>
+        area(e.from) === rule.area &&
+        !allowed(rule, e) &&
+        !KNOWN.some((k) => k.from === e.from && k.to === e.to),
+    ).map((e) => `${e.from} → ${e.to}`);
+    assert.deepEqual(bad, [], `${rule.why}; move the code or invert the dependency`);
+  });
+}
+
+test("nothing outside cli/ imports cli/", () => {
+  const bad = ALL.filter((e) => !e.external && area(e.to) === "cli" && area(e.from) !== "cli").map(
+    (e) => `${e.from} → ${e.to}`,
+  );
+  assert.deepEqual(
+    bad,
+    [],
+    "the CLI is a thin shell over the library; put shared code in the library",
+  );
+});
+
+test("every known exception still exists (delete the entry once fixed)", () => {
+  for (const k of KNOWN) {
+    assert.ok(
+      ALL.some((e) => e.from === k.from && e.to === k.to),
+      `${k.from} → ${k.to} is gone: remove it from KNOWN`,
+    );
+  }
+});
