@@ -45,13 +45,26 @@ export interface RingBufMemory {
  */
 export type RecordCallback = (view: DataView, offset: number, length: number) => void;
 
-/** Walks a ring buffer's records; commits the consumer position once per batch. */
+/**
+ * How many consumed bytes `consume` may hold back from the producer before it publishes the
+ * consumer position mid-batch. libbpf publishes after every record; once per 16 KiB (≈400
+ * small records) keeps that benefit — a producer on another CPU reuses space while a long
+ * batch is still being consumed — at one BigInt store per 16 KiB.
+ */
+const CONSUME_COMMIT_BYTES = 16 * 1024;
+
+/**
+ * Walks a ring buffer's records; commits the consumer position at least once per batch
+ * (`consume` also every 16 KiB or quarter ring, whichever is smaller).
+ */
 export class RingBufRing {
   readonly size: number;
   private readonly mem: RingBufMemory;
   private readonly mask: number;
   private readonly words: Uint32Array;
   private readonly view: DataView;
+  /** consume's mid-batch commit interval in bytes */
+  private readonly commitEvery: number;
   /** bytes consumed by the last batch whose views the caller may still hold */
   private pending = 0;
   private pendingFrom = 0n;
@@ -77,6 +90,7 @@ export class RingBufRing {
     this.mask = size - 1;
     this.words = new Uint32Array(data.buffer, data.byteOffset, data.byteLength / 4);
     this.view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    this.commitEvery = Math.max(RINGBUF_HDR_SIZE, Math.min(CONSUME_COMMIT_BYTES, size >>> 2));
   }
 
   /** Bytes published by the producer and not yet consumed (includes busy records). */
@@ -107,7 +121,8 @@ export class RingBufRing {
     const data = this.mem.data;
     const before = out.length;
     try {
-      this.walk(max, (_view, offset, length) => {
+      // Views stay valid until the next call: never commit in the middle of a read.
+      this.walk(max, Infinity, (_view, offset, length) => {
         out.push(
           copy ? data.slice(offset, offset + length) : data.subarray(offset, offset + length),
         );
@@ -121,20 +136,26 @@ export class RingBufRing {
 
   /**
    * Commit the previous batch, call `cb` for up to `max` records, commit them. Allocates
-   * nothing per record. If `cb` throws, the records before it and the one it threw on are
-   * committed (as libbpf does), and the error propagates.
+   * nothing per record. Records are released to the producer as the batch goes (every
+   * `commitEvery` bytes), so a concurrent producer is not stalled by a long batch. If `cb`
+   * throws, the records before it and the one it threw on are committed (as libbpf does),
+   * and the error propagates.
    */
   consume(cb: RecordCallback, max: number): number {
     this.commit();
     try {
-      return this.walk(max, cb);
+      return this.walk(max, this.commitEvery, cb);
     } finally {
       this.commit();
     }
   }
 
-  /** Visit committed records from the consumer position; sets `pending` to what was visited. */
-  private walk(max: number, cb: RecordCallback): number {
+  /**
+   * Visit committed records from the consumer position. Publishes the consumer position after
+   * every `commitEvery` bytes whose callbacks returned; what was visited and not yet published
+   * is left in `pending` (from `pendingFrom`).
+   */
+  private walk(max: number, commitEvery: number, cb: RecordCallback): number {
     const cons = Atomics.load(this.mem.consumerPos, 0);
     const prod = Atomics.load(this.mem.producerPos, 0);
     if (prod < cons) {
@@ -155,6 +176,7 @@ export class RingBufRing {
     const view = this.view;
     const mask = this.mask;
     let used = 0;
+    let committed = 0;
     let n = 0;
     try {
       while (used < avail && n < max) {
@@ -190,9 +212,17 @@ export class RingBufRing {
           n++;
           cb(view, off + RINGBUF_HDR_SIZE, len);
         }
+        if (used - committed >= commitEvery) {
+          // Release (Atomics.store): our reads of these records happen before the producer
+          // can see the space as free.
+          const pos = cons + BigInt(used);
+          Atomics.store(this.mem.consumerPos, 0, pos);
+          this.pendingFrom = pos;
+          committed = used;
+        }
       }
     } finally {
-      this.pending = used;
+      this.pending = used - committed;
     }
     return n;
   }

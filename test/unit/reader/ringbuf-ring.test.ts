@@ -89,7 +89,7 @@ test("max bounds the batch; the rest stays for the next read", () => {
   );
 });
 
-test("consume calls back with one shared DataView and commits once", () => {
+test("consume calls back with one shared DataView and commits everything", () => {
   const rb = new SynthRingBuf(256);
   const ring = new RingBufRing(rb.memory(), "events");
   for (let i = 0; i < 5; i++) rb.write(payloadFor(i, 6 + i));
@@ -106,6 +106,49 @@ test("consume calls back with one shared DataView and commits once", () => {
     [0, 1, 2, 3, 4].map((i) => [...payloadFor(i, 6 + i)]),
   );
   assert.equal(rb.consumerPos[0], rb.producerPos[0]);
+});
+
+test("consume releases space as it goes, never the record in hand; read holds it all", () => {
+  const rb = new SynthRingBuf(4096); // commits every 1024 bytes (a quarter ring)
+  const ring = new RingBufRing(rb.memory(), "events");
+  const starts: bigint[] = [];
+  for (let i = 0; i < 70; i++) starts.push(rb.write(payloadFor(i, 48))!); // 56 bytes each
+  let k = 0;
+  const seenPos: bigint[] = [];
+  ring.consume(() => {
+    const pos = rb.consumerPos[0]!;
+    seenPos.push(pos);
+    assert.ok(pos <= starts[k]!, `record ${k} at ${starts[k]} released early (${pos})`);
+    assert.ok(pos + 1024n + 56n > starts[k]!, `record ${k}: nothing released since ${pos}`);
+    k++;
+  }, ALL);
+  assert.equal(k, 70);
+  assert.ok(new Set(seenPos).size >= 3, "the position moved during the batch");
+  assert.equal(rb.consumerPos[0], rb.producerPos[0]);
+  // read(): views into the ring stay valid, so nothing is released until the next call.
+  for (let i = 0; i < 70; i++) rb.write(payloadFor(i, 48));
+  const before = rb.consumerPos[0];
+  assert.equal(read(ring).length, 70);
+  assert.equal(rb.consumerPos[0], before);
+  assert.equal(read(ring).length, 0);
+  assert.equal(rb.consumerPos[0], rb.producerPos[0]);
+  // A throw after mid-batch commits still commits exactly through the record it threw on.
+  const at: bigint[] = [];
+  for (let i = 0; i < 40; i++) at.push(rb.write(payloadFor(i, 48))!);
+  let calls = 0;
+  assert.throws(
+    () =>
+      ring.consume(() => {
+        if (calls++ === 30) throw new Error("boom");
+      }, ALL),
+    /boom/,
+  );
+  assert.equal(rb.consumerPos[0], at[30]! + 56n);
+  assert.equal(ring.available(), 9 * 56);
+  assert.equal(
+    ring.consume(() => {}, ALL),
+    9,
+  );
 });
 
 test("a throwing consume callback keeps the records it saw consumed", () => {
