@@ -37,7 +37,10 @@ userland() {
   done
   # What the kernel tests spawn: iproute2, bpftool, iputils ping, binutils nm, util-linux taskset
   # and mountpoint (scripts/kernel-setup.sh), coreutils env (scripts say #!/usr/bin/env bash).
-  for tool in node bash ip tc bpftool ping nm taskset ldconfig mountpoint env; do carry "$root" "$tool"; done
+  for tool in node bash dash ip tc bpftool ping nm taskset ldconfig mountpoint env; do carry "$root" "$tool"; done
+  # /bin/sh is dash, as on Debian: busybox sh runs its own applets before PATH, so `sh -c ping`
+  # would get busybox ping, whose output differs from the iputils ping the tests parse.
+  ln -sf /usr/bin/dash "$root/bin/sh"
   printf '%s\n' /lib/x86_64-linux-gnu /usr/lib/x86_64-linux-gnu >"$root/etc/ld.so.conf"
   printf 'root:x:0:0:root:/root:/bin/sh\n' >"$root/etc/passwd"
   printf 'root:x:0:\n' >"$root/etc/group"
