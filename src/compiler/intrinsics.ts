@@ -75,6 +75,7 @@ function call(lw: Lowerer, helper: number, args: Operand[], wantResult = true): 
   if (args.length > 5) throw new Error("internal: more than five helper arguments");
   const dst = wantResult ? lw.vreg() : undefined;
   lw.emit({ op: "call", dst, helper, args });
+  lw.releaseTemps();
   return dst === undefined ? { k: "void" } : { k: "int", op: reg(dst) };
 }
 
@@ -231,8 +232,9 @@ function probeFunction(lw: Lowerer, name: string, e: ts.CallExpression): Value {
           Code.BadApi,
           "tracePrintk(): at most three values after the format",
         );
+      const rest = e.arguments.slice(1).map((a) => lw.int(lw.expr(a), a));
       const bytes = [...new TextEncoder().encode(fmt), 0];
-      const slot = lw.slot(bytes.length, "the tracePrintk format", e);
+      const slot = lw.slot(bytes.length, "the tracePrintk format", e, true);
       for (let o = 0; o < bytes.length; o += 8) {
         let k = 0n;
         for (let i = 7; i >= 0; i--) k = (k << 8n) | BigInt(bytes[o + i] ?? 0);
@@ -244,7 +246,6 @@ function probeFunction(lw: Lowerer, name: string, e: ts.CallExpression): Value {
           value: imm(BigInt.asIntN(64, k)),
         });
       }
-      const rest = e.arguments.slice(1).map((a) => lw.int(lw.expr(a), a));
       return call(lw, Helper.trace_printk, [slotAddr(lw, slot), imm(bytes.length), ...rest]);
     }
     case "redirect":
@@ -308,13 +309,33 @@ function probeFunction(lw: Lowerer, name: string, e: ts.CallExpression): Value {
 
 /** The key or value of a map call, materialised on the stack with the map's layout. */
 function onStack(lw: Lowerer, e: ts.CallExpression, i: number, t: Type, what: string): Operand {
+  return placeOnStack(lw, e, i, argValue(lw, e, i, what), t, what);
+}
+
+/** Evaluate argument `i` (before any temporary slot of the call is allocated). */
+function argValue(lw: Lowerer, e: ts.CallExpression, i: number, what: string): Value {
   const a = e.arguments[i];
   if (!a) throw CompileError.at(e, Code.BadApi, `missing ${what}`);
-  const v = lw.expr(a);
+  return lw.expr(a);
+}
+
+/**
+ * Put an evaluated argument where a helper can read it. Evaluate every argument of a call
+ * first: evaluating one may emit another call, which frees the temporaries allocated so far.
+ */
+function placeOnStack(
+  lw: Lowerer,
+  e: ts.CallExpression,
+  i: number,
+  v: Value,
+  t: Type,
+  what: string,
+): Operand {
+  const a = e.arguments[i]!;
   // Stack structs and map values are memory a helper can read as is; context memory is not.
   if (v.k === "ref" && !v.readonly && v.type.size === t.size && v.type.kind === t.kind)
     return refAddr(lw, v.base, v.off);
-  const slot = lw.materializeOnStack(v, t, a, what);
+  const slot = lw.materializeOnStack(v, t, a, what, true);
   return slotAddr(lw, slot);
 }
 
@@ -335,9 +356,12 @@ function mapMethod(lw: Lowerer, m: MapDecl, method: string, e: ts.CallExpression
     };
   }
   if (keyed && method === "set") {
-    const key = onStack(lw, e, 0, m.key!, `the key of ${m.name}`);
-    const value = onStack(lw, e, 1, m.value!, `the value of ${m.name}`);
-    return call(lw, Helper.map_update_elem, [mapFd(lw, m), key, value, argInt(lw, e, 2, 0n)]);
+    const kv = argValue(lw, e, 0, `the key of ${m.name}`);
+    const vv = argValue(lw, e, 1, `the value of ${m.name}`);
+    const flags = argInt(lw, e, 2, 0n);
+    const key = placeOnStack(lw, e, 0, kv, m.key!, `the key of ${m.name}`);
+    const value = placeOnStack(lw, e, 1, vv, m.value!, `the value of ${m.name}`);
+    return call(lw, Helper.map_update_elem, [mapFd(lw, m), key, value, flags]);
   }
   if (keyed && method === "delete" && m.cls !== "ArrayMap" && m.cls !== "PerCpuArrayMap") {
     const key = onStack(lw, e, 0, m.key!, `the key of ${m.name}`);
@@ -354,7 +378,7 @@ function mapMethod(lw: Lowerer, m: MapDecl, method: string, e: ts.CallExpression
       const offAt = Math.ceil(t.size / 4) * 4;
       const align = Math.max(t.align, 4);
       const total = Math.ceil((offAt + 8) / align) * align;
-      const slot = lw.slot(total, `the MapData event of ${m.name}`, a);
+      const slot = lw.slot(total, `the MapData event of ${m.name}`, a, true);
       const base: Base = { kind: "slot", slot };
       // Initialise only the padding; every field is stored below.
       for (const [a, b] of padding(t)) lw.zero(base, a, b - a);
@@ -384,7 +408,7 @@ function mapMethod(lw: Lowerer, m: MapDecl, method: string, e: ts.CallExpression
         imm(total),
       ]);
     }
-    const data = onStack(lw, e, 1, t, `the event of ${m.name}`);
+    const data = placeOnStack(lw, e, 1, v, t, `the event of ${m.name}`);
     return call(lw, Helper.perf_event_output, [
       ctx,
       mapFd(lw, m),
@@ -395,15 +419,12 @@ function mapMethod(lw: Lowerer, m: MapDecl, method: string, e: ts.CallExpression
   }
   if (m.cls === "RingBuf" && method === "output") {
     const a = e.arguments[0];
-    const v = a && lw.expr(a);
-    if (v && v.k === "mapdata") return ringbufMapData(lw, m, v, e);
-    const data = onStack(lw, e, 0, m.value!, `the event of ${m.name}`);
-    return call(lw, Helper.ringbuf_output, [
-      mapFd(lw, m),
-      data,
-      imm(m.value!.size),
-      argInt(lw, e, 1, 0n),
-    ]);
+    const v = argValue(lw, e, 0, `the event of ${m.name}`);
+    if (v.k === "mapdata") return ringbufMapData(lw, m, v, e);
+    void a;
+    const flags = argInt(lw, e, 1, 0n);
+    const data = placeOnStack(lw, e, 0, v, m.value!, `the event of ${m.name}`);
+    return call(lw, Helper.ringbuf_output, [mapFd(lw, m), data, imm(m.value!.size), flags]);
   }
   if (m.cls === "RingBuf" && method === "reserve") {
     const r = call(lw, Helper.ringbuf_reserve, [mapFd(lw, m), imm(m.value!.size), imm(0)]);
@@ -557,7 +578,7 @@ function ctxMethod(lw: Lowerer, method: string, e: ts.CallExpression): Value {
     const n = nArg && lw.mod.consts.eval(nArg);
     if (n !== 1 && n !== 2 && n !== 4)
       throw CompileError.at(nArg ?? e, Code.BadApi, "loadBytes(offset, n): n must be 1, 2 or 4");
-    const slot = lw.slot(8, "loadBytes buffer", e);
+    const slot = lw.slot(8, "loadBytes buffer", e, true);
     lw.emit({ op: "store", base: { kind: "slot", slot }, off: 0, size: 8, value: imm(0) });
     const r = call(lw, Helper.skb_load_bytes, [reg(lw.func.ctx), off, slotAddr(lw, slot), imm(n)]);
     const res = lw.vreg();

@@ -63,6 +63,8 @@ export class Lowerer {
   private readonly inlines: InlineFrame[] = [];
   private loc: Loc | undefined;
   packet: PacketRegs | undefined;
+  private readonly freeTemps: number[] = [];
+  private readonly pendingTemps: number[] = [];
   /** > 0 inside code that does not run on every path (branches, loop bodies, inlined calls) */
   private depth = 0;
   /** packet parses done at depth 0: they dominate all later code, so later calls reuse them */
@@ -175,7 +177,19 @@ export class Lowerer {
     return d;
   }
 
-  slot(size: number, what: string, node: ts.Node): number {
+  /**
+   * A stack slot. `temp` slots hold a helper call's key, value or buffer: they are dead once
+   * that call is emitted (`releaseTemps`), and later temporaries reuse them.
+   */
+  slot(size: number, what: string, node: ts.Node, temp = false): number {
+    if (temp) {
+      const k = this.freeTemps.findIndex((t) => this.func.slots[t]!.size >= size);
+      if (k >= 0) {
+        const reused = this.freeTemps.splice(k, 1)[0]!;
+        this.pendingTemps.push(reused);
+        return reused;
+      }
+    }
     const total = this.func.slots.reduce((n, s) => n + ((s.size + 7) & ~7), 0) + ((size + 7) & ~7);
     if (total > MAX_STACK)
       throw CompileError.at(
@@ -184,7 +198,14 @@ export class Lowerer {
         `the stack frame would need ${total} bytes for ${what}; eBPF allows 512. Keep large values in a map (e.g. a PerCpuArrayMap scratch entry)`,
       );
     this.func.slots.push({ size, align: 8, what });
-    return this.func.slots.length - 1;
+    const id = this.func.slots.length - 1;
+    if (temp) this.pendingTemps.push(id);
+    return id;
+  }
+
+  /** The call using the pending temporary slots has been emitted: they may be reused. */
+  releaseTemps(): void {
+    this.freeTemps.push(...this.pendingTemps.splice(0));
   }
 
   setLoc(node: ts.Node): void {
@@ -1298,8 +1319,8 @@ export class Lowerer {
   }
 
   /** Put a value of layout `t` on the stack (zeroed padding); returns the slot. */
-  materializeOnStack(v: Value, t: Type, node: ts.Node, what: string): number {
-    const slot = this.slot(t.size, what, node);
+  materializeOnStack(v: Value, t: Type, node: ts.Node, what: string, temp = false): number {
+    const slot = this.slot(t.size, what, node, temp);
     const base: Base = { kind: "slot", slot };
     if (t.kind === "int") {
       this.storeInt(base, 0, t, this.int(v, node));

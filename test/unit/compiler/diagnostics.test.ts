@@ -97,8 +97,10 @@ const cases: Case[] = [
     name: "stack frame over 512 bytes",
     body:
       `const Big = struct("Big", { a: array(u8, 320) });\nconst m = map("m", new HashMap(u32, Big, { maxEntries: 1 }));\nconst z = new Uint8Array(320);\n` +
-      prog("  m.set(1, { a: z });\n  m.set(2, { a: z });"),
-    at: "m.set(2",
+      prog(
+        "  const local: Infer<typeof Big> = { a: z };\n  m.set(1, { a: z });\n  m.set(2, local);",
+      ),
+    at: "m.set(1",
     code: Code.StackTooLarge,
     message: /eBPF allows 512/,
   },
