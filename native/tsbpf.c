@@ -171,6 +171,51 @@ static napi_value js_map_elem(napi_env env, napi_callback_info info) {
   return result_or_errno(env, r);
 }
 
+// ringbufScan(data, pos, avail, out) -> n: acquire-load the headers of the committed records
+// of a BPF ring buffer, starting at byte `pos` of the data area, within `avail` published
+// bytes, into out[0..n) (raw header words). `data` is the data area mapped twice (2 × size
+// bytes). Stops at the first BUSY record, at anything malformed (the JS walker re-reads that
+// record and reports it), or when `out` is full. Each header is read with acquire semantics,
+// as libbpf does (smp_load_acquire): the record bytes the caller reads after this call
+// returns are ordered after the commit that cleared BUSY — on every architecture, and without
+// an Atomics.load per record on the JS side (a builtin call, ~13 ns on Node 20).
+static napi_value js_ringbuf_scan(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  void* data;
+  void* outp;
+  size_t len, out_len;
+  int64_t pos, avail;
+  if (!get_bytes(env, argv[0], &data, &len)) return NULL;
+  if (napi_get_value_int64(env, argv[1], &pos) != napi_ok ||
+      napi_get_value_int64(env, argv[2], &avail) != napi_ok) {
+    napi_throw_type_error(env, NULL, "tsbpf native: ringbufScan takes numbers");
+    return NULL;
+  }
+  if (!get_bytes(env, argv[3], &outp, &out_len)) return NULL;
+  size_t size = len / 2;
+  // A detached (unmapped) or malformed area scans nothing; the JS walker reports it.
+  if (data == NULL || size < 8 || (size & (size - 1)) != 0 || ((uintptr_t)data & 7) != 0 ||
+      ((uintptr_t)outp & 3) != 0 || pos < 0 || avail < 0 || (uint64_t)avail > size)
+    return make_int(env, 0);
+  const uint64_t mask = size - 1;
+  uint32_t* out = outp;
+  const size_t cap = out_len / 4;
+  uint64_t used = 0;
+  size_t n = 0;
+  while (used < (uint64_t)avail && n < cap) {
+    if ((uint64_t)avail - used < 8) break;
+    uint64_t off = ((uint64_t)pos + used) & mask;
+    if ((off & 7) != 0) break;
+    uint32_t hdr = __atomic_load_n((uint32_t*)((char*)data + off), __ATOMIC_ACQUIRE);
+    if (hdr & 0x80000000u) break; /* BUSY: not committed yet */
+    uint64_t total = ((uint64_t)(hdr & 0x3fffffffu) + 8 + 7) & ~(uint64_t)7;
+    if (total > (uint64_t)avail - used) break;
+    out[n++] = hdr;
+    used += total;
+  }
+  return make_int(env, (int64_t)n);
+}
+
 // addressOf(view) -> bigint: the address of the view's first byte, for u64 pointer fields.
 static napi_value js_address_of(napi_env env, napi_callback_info info) {
   ARGS(1);
@@ -562,6 +607,7 @@ static napi_value init(napi_env env, napi_value exports) {
       EXPORT("bpf", js_bpf),
       EXPORT("addressOf", js_address_of),
       EXPORT("mapElem", js_map_elem),
+      EXPORT("ringbufScan", js_ringbuf_scan),
       EXPORT("perfEventOpen", js_perf_event_open),
       EXPORT("ioctl", js_ioctl),
       EXPORT("close", js_close),

@@ -17,6 +17,9 @@
 // arrays over the mapping: V8 compiles them to sequentially consistent accesses (a plain
 // `mov` load on x86, `ldar`/`stlr` on arm64), which is at least acquire/release, and the JIT
 // never reorders ordinary accesses across them. Atomics work on non-shared ArrayBuffers too.
+// Headers are preferably acquire-loaded in batches by the addon (HeaderScan, native
+// ringbufScan: __atomic_load_n(ACQUIRE) per header in C), which saves the Atomics.load per
+// record; the records are read after that call returns, hence after the acquires.
 
 import { RingCorruptError } from "./errors.js";
 
@@ -37,6 +40,16 @@ export interface RingBufMemory {
   /** data area size in bytes, a power of two ≥ 8 */
   size: number;
 }
+
+/**
+ * Acquire-loads the headers of the committed records from byte `pos` of `data` (the data
+ * area, mapped twice) within `avail` bytes into `out`; returns how many. Stops early at
+ * anything but a committed, well-formed record (native/tsbpf.c ringbufScan).
+ */
+export type HeaderScan = (data: Uint8Array, pos: number, avail: number, out: Uint32Array) => number;
+
+/** Headers fetched per HeaderScan call. */
+const SCAN_BATCH = 1024;
 
 /**
  * Per-event callback of the allocation-free path. `view` spans the whole double-mapped data
@@ -63,6 +76,9 @@ export class RingBufRing {
   private readonly mask: number;
   private readonly words: Uint32Array;
   private readonly view: DataView;
+  /** native header scan (see walk), or undefined: one Atomics.load per header */
+  private readonly scan: HeaderScan | undefined;
+  private readonly scanned = new Uint32Array(SCAN_BATCH);
   /** consume's mid-batch commit interval in bytes */
   private readonly commitEvery: number;
   /** bytes consumed by the last batch whose views the caller may still hold */
@@ -72,6 +88,7 @@ export class RingBufRing {
   constructor(
     mem: RingBufMemory,
     private readonly label: string,
+    scan?: HeaderScan,
   ) {
     const { size, data } = mem;
     if (!Number.isInteger(size) || size < 8 || size > 2 ** 30 || (size & (size - 1)) !== 0) {
@@ -90,6 +107,7 @@ export class RingBufRing {
     this.mask = size - 1;
     this.words = new Uint32Array(data.buffer, data.byteOffset, data.byteLength / 4);
     this.view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    this.scan = scan;
     this.commitEvery = Math.max(RINGBUF_HDR_SIZE, Math.min(CONSUME_COMMIT_BYTES, size >>> 2));
   }
 
@@ -175,6 +193,12 @@ export class RingBufRing {
     const words = this.words;
     const view = this.view;
     const mask = this.mask;
+    const data = this.mem.data;
+    const scan = this.scan;
+    const scanned = this.scanned;
+    /** headers scanned[si..sn) belong to the next records, already acquire-loaded */
+    let si = 0;
+    let sn = 0;
     let used = 0;
     let committed = 0;
     let n = 0;
@@ -190,12 +214,19 @@ export class RingBufRing {
         // Record starts are 8-byte aligned (sizes are rounded up), so off is a multiple of 4.
         if ((off & 7) !== 0) throw this.corrupt(`record at unaligned offset ${off}`, cons);
         // The acquire that pairs with the kernel's commit (xchg on the header, clearing BUSY):
-        // once we see BUSY clear, this load orders the record's bytes after it. It must stay
-        // an Atomics.load even on x86: a plain typed-array read is a non-atomic access to the
-        // JS memory model, which lets the JIT reorder the callback's data reads around it.
-        // It is the reader's main per-record cost (~13 ns on Node 20: a builtin call, not
-        // inlined) — measured and kept; see bench/README.md.
-        const hdr = Atomics.load(words, off >>> 2);
+        // once we see BUSY clear, it orders the record's bytes after it. Preferably done by
+        // the native scan, a batch of headers per call (each an acquire load in C; the
+        // callback's reads come after the call returns, so they are ordered too). Otherwise,
+        // and for the record a scan stopped at, an Atomics.load — never a plain typed-array
+        // read: the JS memory model lets the JIT reorder the callback's data reads around a
+        // non-atomic access. An Atomics.load is a builtin call on Node 20 (~13 ns).
+        let hdr: number;
+        if (si < sn) hdr = scanned[si++]!;
+        else {
+          si = sn = 0;
+          if (scan !== undefined) sn = scan(data, off, avail - used, scanned);
+          hdr = sn > 0 ? scanned[si++]! : Atomics.load(words, off >>> 2);
+        }
         if ((hdr & RINGBUF_BUSY_BIT) !== 0) break;
         const len = hdr & LEN_MASK;
         const total = (len + RINGBUF_HDR_SIZE + 7) & ~7;

@@ -10,10 +10,11 @@ import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { MapType } from "../obj/consts.js";
 import type { FD } from "../sys/fd.js";
 import { pageSize, RingbufMapping } from "../sys/mmap.js";
+import { native } from "../sys/native.js";
 import type { EventBatch, EventReader } from "./batch.js";
 import { ReaderClosedError } from "./errors.js";
 import { PollReadiness, type Readiness } from "./readiness.js";
-import { RingBufRing, type RecordCallback } from "./ringbuf-ring.js";
+import { RingBufRing, type HeaderScan, type RecordCallback } from "./ringbuf-ring.js";
 import { adoptMap, checkMapType, type MapSource } from "./source.js";
 
 export type { RecordCallback } from "./ringbuf-ring.js";
@@ -101,6 +102,7 @@ export class RingBufReader implements EventReader {
           size,
         },
         name,
+        headerScan(),
       );
       return new RingBufReader(name, fd, ring, mapping, opts);
     } catch (e) {
@@ -191,4 +193,10 @@ export class RingBufReader implements EventReader {
   private assertOpen(): void {
     if (this.closed) throw new ReaderClosedError(this.name);
   }
+}
+
+/** The addon's ring header scan; undefined for an addon built before it existed. */
+function headerScan(): HeaderScan | undefined {
+  const scan = (native() as { ringbufScan?: HeaderScan }).ringbufScan;
+  return typeof scan === "function" ? scan : undefined;
 }

@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { RingBufRing } from "../../../src/reader/ringbuf-ring.js";
+import { RingBufRing, type HeaderScan } from "../../../src/reader/ringbuf-ring.js";
+import { native } from "../../../src/sys/native.js";
 import { RingCorruptError } from "../../../src/reader/errors.js";
 import { SynthRingBuf, payloadFor } from "./synthetic-rings.js";
 
@@ -315,4 +316,109 @@ test("property: well-formed producer sequences are read back exactly", () => {
       },
     ),
   );
+});
+
+/** The addon's header scan, or undefined when the addon is not built here. */
+function nativeScan(): HeaderScan | undefined {
+  try {
+    return (native() as { ringbufScan?: HeaderScan }).ringbufScan;
+  } catch {
+    return undefined;
+  }
+}
+
+test("property: the native header scan walks exactly like Atomics.load, errors included", (t) => {
+  const scan = nativeScan();
+  if (scan === undefined) return t.skip("native addon not built (npm install)");
+  fc.assert(
+    fc.property(
+      fc.constantFrom(8, 16, 64, 256),
+      fc.bigInt({ min: 0n, max: 600n }),
+      fc.integer({ min: -16, max: 300 }),
+      fc.array(
+        fc.record({
+          len: fc.integer({ min: 0, max: 40 }),
+          busy: fc.boolean(),
+          discard: fc.boolean(),
+        }),
+        { maxLength: 30 },
+      ),
+      fc.array(fc.tuple(fc.nat(255), fc.nat(255)), { maxLength: 4 }),
+      fc.integer({ min: 1, max: 50 }),
+      fc.boolean(),
+      (size, cons, extra, records, pokes, max, useConsume) => {
+        // Two identical rings: well-formed records (some busy or discarded), then corruption.
+        const make = (): SynthRingBuf => {
+          const rb = new SynthRingBuf(size);
+          rb.consumerPos[0] = rb.producerPos[0] = cons;
+          records.forEach((r, i) => rb.write(payloadFor(i, r.len), r));
+          for (const [at, v] of pokes) rb.poke(cons + BigInt(at % size), new Uint8Array([v]));
+          const prod = rb.producerPos[0]! + BigInt(extra);
+          rb.producerPos[0] = prod < 0n ? 0n : prod;
+          return rb;
+        };
+        const run = (rb: SynthRingBuf, s: HeaderScan | undefined) => {
+          const ring = new RingBufRing(rb.memory(), "diff", s);
+          const seen: number[][] = [];
+          const errors: string[] = [];
+          for (let pass = 0; pass < 3; pass++) {
+            try {
+              if (useConsume)
+                ring.consume((v, o, l) => {
+                  seen.push([...new Uint8Array(v.buffer, v.byteOffset + o, l)]);
+                }, max);
+              else for (const v of read(ring, max)) seen.push([...v]);
+            } catch (e) {
+              if (!(e instanceof RingCorruptError)) throw e;
+              errors.push(e.message);
+            }
+          }
+          ring.commit();
+          return { seen, errors, cons: rb.consumerPos[0] };
+        };
+        assert.deepEqual(run(make(), scan), run(make(), undefined));
+      },
+    ),
+    { numRuns: 1500 },
+  );
+});
+
+test("native header scan: never reads past the area, stops at BUSY and when out is full", (t) => {
+  const scan = nativeScan();
+  if (scan === undefined) return t.skip("native addon not built (npm install)");
+  const rb = new SynthRingBuf(64);
+  for (let i = 0; i < 3; i++) rb.write(payloadFor(i, 4)); // 16 bytes each
+  const busyAt = rb.write(payloadFor(3, 4), { busy: true })!;
+  const out = new Uint32Array(8);
+  assert.equal(scan(rb.data, 0, 64, out), 3, "stops at the BUSY record");
+  assert.deepEqual([...out.subarray(0, 3)], [4, 4, 4]);
+  assert.equal(scan(rb.data, 0, 64, new Uint32Array(2)), 2, "stops when out is full");
+  rb.publish(busyAt, 4);
+  assert.equal(scan(rb.data, 0, 64, out), 4);
+  assert.equal(scan(rb.data, 0, 200, out), 0, "avail beyond the ring: nothing");
+  assert.equal(scan(rb.data, -8, 64, out), 0);
+  assert.equal(scan(rb.data.subarray(0, 24), 0, 8, out), 0, "not a power-of-two area");
+  assert.throws(() => scan("x" as never, 0, 8, out), TypeError);
+});
+
+test("native header scan: batches longer than one scan keep every record in order", (t) => {
+  const scan = nativeScan();
+  if (scan === undefined) return t.skip("native addon not built (npm install)");
+  const rb = new SynthRingBuf(1 << 16);
+  const ring = new RingBufRing(rb.memory(), "long", scan);
+  const ids = [...Array(3000).keys()];
+  for (let round = 0; round < 3; round++) {
+    for (const i of ids) {
+      const pos = rb.write(payloadFor(i, 1 + (i % 9)), { discard: i % 7 === 0 });
+      assert.notEqual(pos, undefined, "the ring holds a whole round");
+    }
+    const got: number[][] = [];
+    const n = ring.consume((v, o, l) => {
+      got.push([...new Uint8Array(v.buffer, v.byteOffset + o, l)]);
+    }, ALL);
+    const want = ids.filter((i) => i % 7 !== 0).map((i) => [...payloadFor(i, 1 + (i % 9))]);
+    assert.equal(n, want.length, "more records than one 1024-header scan");
+    assert.deepEqual(got, want);
+    assert.equal(rb.consumerPos[0], rb.producerPos[0]);
+  }
 });
