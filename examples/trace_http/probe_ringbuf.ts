@@ -3,13 +3,27 @@
 // wastes less memory; a full ring drops the record, which the probe counts in `dropped`
 // (the loader prints it on exit).
 // Build with `tsbpf build examples/trace_http/probe_ringbuf.ts`.
-import { program, map, xdp, RingBuf, MapData, XdpAction, type XdpContext } from "tsbpf/probe";
+import {
+  program,
+  map,
+  global,
+  atomicAdd,
+  xdp,
+  RingBuf,
+  MapData,
+  XdpAction,
+  type XdpContext,
+} from "tsbpf/probe";
+import { u64 } from "tsbpf/types";
 import { RequestInfo } from "./shared.js";
 
 program({ version: 0xfffffffe, license: "GPL" });
 
 /** 256 KiB: about 480 records of 532 bytes (MapData header + up to 512 frame bytes). */
 const requests = map("requests", new RingBuf(RequestInfo, { maxEntries: 256 * 1024 }));
+
+/** Requests that did not fit in the ring (the loader prints this count when it exits). */
+const dropped = global("dropped", u64);
 
 export const trace_http = xdp((ctx: XdpContext) => {
   const ip = ctx.ip();
@@ -39,6 +53,7 @@ export const trace_http = xdp((ctx: XdpContext) => {
     info.daddr = ip.daddr;
   }
   // The record: MapData<RequestInfo>, then the frame (up to the ring's capture size).
-  requests.output(MapData.withPayload(info, data.offset(), ctx.len()));
+  if (requests.output(MapData.withPayload(info, data.offset(), ctx.len())) !== 0)
+    atomicAdd(dropped, "value", 1);
   return XdpAction.Pass;
 });

@@ -50,7 +50,6 @@ const variants: Variant[] = [
     name: "ring buffer, TypeScript probe (probe_ringbuf.ts)",
     source: "examples/trace_http/probe_ringbuf.ts",
     ordered: true,
-    todo: "RingBuf.output does not take MapData.withPayload (packet bytes) yet",
   },
   {
     name: "ring buffer, clang reference (c/trace_http_ringbuf.bpf.c)",
