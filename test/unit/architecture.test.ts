@@ -3,7 +3,7 @@
 // leaf, the compiler never reaches the syscall layer, and nothing depends on the CLI.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
@@ -127,6 +127,37 @@ for (const rule of RULES) {
     assert.deepEqual(bad, [], `${rule.why}; move the code or invert the dependency`);
   });
 }
+
+// Pure halves kept apart from the syscalls that feed them, so they run (and are fuzzed)
+// without a kernel: parsers of system files and ring walkers.
+const PURE_FILES = [
+  "verifier.ts",
+  "codec.ts",
+  "map-data.ts",
+  "link/elf-symbols.ts",
+  "link/ld-cache.ts",
+  "link/netlink.ts",
+  "reader/perf-ring.ts",
+  "reader/ringbuf-ring.ts",
+  "reader/merge.ts",
+  "reader/batch.ts",
+];
+
+test("pure modules import no syscall layer and no Node I/O", () => {
+  for (const f of PURE_FILES)
+    assert.ok(
+      existsSync(join(SRC, f)),
+      `${f} is listed as pure but does not exist: update PURE_FILES`,
+    );
+  const bad = ALL.filter(
+    (e) =>
+      PURE_FILES.includes(e.from) &&
+      (e.external ? e.to.startsWith("node:") : ["sys", "link", "reader"].includes(area(e.to))) &&
+      !(!e.external && dirname(e.to) === dirname(e.from) && PURE_FILES.includes(e.to)) &&
+      !(!e.external && e.to === `${dirname(e.from)}/errors.ts`),
+  ).map((e) => `${e.from} → ${e.to}`);
+  assert.deepEqual(bad, [], "keep parsing apart from I/O: pass bytes in, get values out");
+});
 
 test("nothing outside cli/ imports cli/", () => {
   const bad = ALL.filter((e) => !e.external && area(e.to) === "cli" && area(e.from) !== "cli").map(
