@@ -626,7 +626,11 @@ export class Lowerer {
   truthy(v: Value, node: ts.Node, t: Block, f: Block): void {
     if (v.k === "view") return this.branch("ne", reg(v.ptr), imm(0), t, f);
     if (v.k === "ref") {
-      if (v.nullReg === undefined) return this.jump(t);
+      if (v.nullReg === undefined) {
+        // An integer in memory (a field, a global): truthy when non-zero.
+        if (v.type.kind === "int") return this.branch("ne", this.int(v, node), imm(0), t, f);
+        return this.jump(t);
+      }
       if (v.type.kind === "int") {
         // `!x` on a number is also true for 0: test the pointer, then the value.
         const nonNull = this.newBlock();

@@ -35,6 +35,13 @@ test("globals: .bss/.data/.rodata variables read and written by a compiled progr
   assert.deepEqual([u32.decode(bss.subarray(8)), u32.decode(bss.subarray(12))], [60, 60], "pkt");
   assert.equal(u32.decode(value(".rodata")), 3);
 
+  // An integer global used as a condition tests its value (drop_all = 1 drops).
+  using dropping = Collection.load(compiled.elf, { globals: { drop_all: 1 } });
+  assert.equal(
+    dropping.programs.get("globals_xdp")!.testRun({ data: new Uint8Array(60) }).retval,
+    1,
+  );
+
   ensureBpffs();
   const dir = mkdtempSync(join(tmpdir(), "tsbpf-globals-"));
   const pin = `/sys/fs/bpf/tsbpf-globals-${process.pid}`;
