@@ -12,6 +12,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, release, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { createNetnsPair, netnsUnavailable } from "../test/support/netns.js";
 import { batchLookupLoop, createLookupMap, lookupLoop } from "./map-lookup.js";
 import {
@@ -36,6 +38,7 @@ import {
   type Row,
 } from "./report.js";
 import { RingbufBench, type RingbufResult } from "./ringbuf.js";
+import type { DecodeVariant } from "./ringbuf-events.js";
 
 const THROUGHPUT: { op: ">="; value: number } = { op: ">=", value: 0.8 };
 const LATENCY: { op: "<="; value: number } = { op: "<=", value: 1.2 };
@@ -132,11 +135,11 @@ async function ringbuf(s: Settings, raw: Record<string, unknown[]>): Promise<Row
     c.threaded.push(libbpf("ringbuf_consume", cArgs("threaded", s.threadedBatch)));
     js.threaded.push(await bench.threaded(s.events, s.threadedBatch));
   }
-  // Diagnostics last: other callbacks through the reader's call site make it polymorphic,
-  // which would slow the measured view-decoding consumer had they run before it.
+  // Diagnostics in processes of their own: other callbacks through the reader's call site
+  // would make it polymorphic — slower than each variant is alone.
   for (const variant of ["struct", "dataview", "none"] as const) {
-    bench.batch(warm, s.batch, variant);
-    for (let r = 0; r < s.runs; r++) diag[variant].push(bench.batch(s.events, s.batch, variant));
+    log(`ringbuf diagnostic ${variant}`);
+    diag[variant].push(...ringbufDiag(obj, variant, s));
   }
   for (const [mode, list] of Object.entries(c))
     for (const x of list) checkChecksum(`libbpf ringbuf_consume ${mode}`, x.checksum, want);
@@ -213,6 +216,24 @@ async function ringbuf(s: Settings, raw: Record<string, unknown[]>): Promise<Row
       THROUGHPUT,
     ),
   ];
+}
+
+/** Runs bench/ringbuf-diag.js for one decode variant; its results, checksums as bigints. */
+function ringbufDiag(obj: string, variant: DecodeVariant, s: Settings): RingbufResult[] {
+  const script = fileURLToPath(new URL("./ringbuf-diag.js", import.meta.url));
+  const args = [script, "--obj", obj, "--decode", variant, "--events", String(s.events)];
+  args.push("--batch", String(s.batch), "--runs", String(s.runs));
+  args.push("--warm", String(Math.min(s.events, 1_000_000)));
+  const r = spawnSync(process.execPath, args, { encoding: "utf8" });
+  if (r.status !== 0)
+    throw new Error(`ringbuf-diag ${variant} failed (${r.status ?? r.signal}): ${r.stderr.trim()}`);
+  return r.stdout
+    .trim()
+    .split("\n")
+    .map((line) => {
+      const x = JSON.parse(line) as Omit<RingbufResult, "checksum"> & { checksum?: string };
+      return { ...x, checksum: x.checksum === undefined ? undefined : BigInt(x.checksum) };
+    });
 }
 
 // ---------------------------------------------------------------- map lookups
