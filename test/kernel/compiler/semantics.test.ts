@@ -1,0 +1,26 @@
+// Language semantics on memory-typed values and control flow, checked in the kernel.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { needsKernel } from "../../support/kernel.js";
+import { compileProbe } from "../../../src/compiler/index.js";
+import { Collection } from "../../../src/collection.js";
+import { u32, u64 } from "../../../src/types/index.js";
+
+const FIXTURE = fileURLToPath(
+  new URL("../../../../test/fixtures/probes/semantics.ts", import.meta.url),
+);
+
+test("semantics: fields, truthiness, switch, shifts, division by zero, inlined early returns", (t) => {
+  if (!needsKernel(t)) return;
+  using coll = Collection.load(compileProbe(FIXTURE).elf);
+  for (const name of ["fields", "lookups", "control"])
+    assert.equal(coll.programs.get(name)!.testRun({ data: new Uint8Array(64) }).retval, 2, name);
+  const out = coll.maps.get("out")!;
+  const at = (i: number) =>
+    BigInt.asIntN(64, u64.decode(out.get(u32.encode(i) as never) as Uint8Array));
+  assert.deepEqual(
+    Array.from({ length: 14 }, (_, i) => at(i)),
+    [1n, 0n, 8080n, 7n, 1n, 0n, 0n, 0n, 5n, 110n, -4n, 15n, 0n, 7n],
+  );
+});
