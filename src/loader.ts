@@ -118,6 +118,13 @@ export class Loader {
     return this.#with({ skipAttach: new Set([...this.#config.skipAttach, ...programs]) });
   }
 
+  /** Pages per CPU of each perf event array's ring (a power of two; default 32). */
+  perfPages(pages: number): Loader {
+    if (!Number.isInteger(pages) || pages < 1 || (pages & (pages - 1)) !== 0)
+      throw new RangeError(`perf ring size must be a power of two number of pages, got ${pages}`);
+    return this.#with({ perfPageCount: pages });
+  }
+
   /** Events are copies that outlive their batch (default: zero-copy views). */
   copyEvents(copy = true): Loader {
     return this.#with({ copyEvents: copy });

@@ -53,9 +53,14 @@ export class VerifierError extends Error {
     this.source = source;
   }
 
-  /** The log with a marker on the failing instruction, for printing to a terminal. */
+  /** The log with `>` marking the failing instruction's line, for printing to a terminal. */
   pretty(): string {
-    return this.log.trimEnd();
+    const log = this.log.trimEnd();
+    if (this.insn === undefined) return log;
+    const lines = log.split("\n");
+    const at = lines.findLastIndex((l) => l.startsWith(`${this.insn}: (`));
+    if (at >= 0) lines[at] = `> ${lines[at]}`;
+    return lines.join("\n");
   }
 }
 

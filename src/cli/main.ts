@@ -57,7 +57,7 @@ export function program(): Command {
     )
     .argument(
       "[entries...]",
-      "probe source files (default: probes listed in package.json or src/**/probe.ts)",
+      "probe source files (default: the probes listed in package.json, else ./probe.ts, else src/**/probe.ts)",
     )
     .option("-o, --out-dir <dir>", "output directory", "target/bpf-programs")
     .action(async (entries: string[], opts: { outDir: string }) => {
