@@ -104,6 +104,8 @@ export function compileWrite(
 export interface ViewSlots {
   $v: DataView;
   $o: number;
+  /** `$v.byteLength` as of binding (reading it costs more than the rest of `at`) */
+  $n: number;
 }
 
 /**
@@ -144,7 +146,7 @@ export function compileView(
   });
   const src =
     `return class View {\n` +
-    `  constructor() { this.$v = EMPTY; this.$o = 0; }\n` +
+    `  constructor() { this.$v = EMPTY; this.$o = 0; this.$n = 0; }\n` +
     `${getters.join("\n")}\n};`;
   return new Function("t", "tooWide", "EMPTY", src)(
     fields.map((f) => f.type),

@@ -197,11 +197,16 @@ class FieldsView<F extends Fields> implements StructView<F, number | bigint> {
   }
 
   at(view: DataView, offset: number): ViewFields<F, number | bigint> {
-    if (!(offset >= 0 && offset + this.type.size <= view.byteLength && Number.isInteger(offset))) {
+    const f = this.flyweight;
+    // Callers rebind to the same DataView again and again (a ring buffer's data area), and
+    // `byteLength` is the slowest part of the check: remember it per view. Safe even if a
+    // resizable buffer shrinks later: every field read is bounds-checked by DataView itself.
+    const n = view === f.$v ? f.$n : view.byteLength;
+    if (!(offset >= 0 && offset + this.type.size <= n && Number.isInteger(offset))) {
       checkRange(view, offset, this.type.size, this.type.name);
     }
-    const f = this.flyweight;
     f.$v = view;
+    f.$n = n;
     f.$o = offset;
     return f as unknown as ViewFields<F, number | bigint>;
   }

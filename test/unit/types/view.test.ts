@@ -106,6 +106,11 @@ test("at() returns one reusable object and refuses ranges that do not fit", () =
   for (const bad of [-1, Event.size + 1, 0.5, NaN]) {
     assert.throws(() => v.at(dv, bad), RangeError, String(bad));
   }
+  // The length is remembered per DataView: another, shorter view is checked against its own.
+  const short = new DataView(dv.buffer, 0, Event.size);
+  assert.throws(() => v.at(short, Event.size), RangeError);
+  assert.equal(v.at(dv, Event.size).cpu, 2, "a failed at() leaves the previous binding usable");
+  assert.equal(v.at(short, 0).cpu, 1);
 });
 
 test("view() validates its option; nested fields decode; inspection shows fields", () => {
