@@ -1088,8 +1088,14 @@ export class Lowerer {
       )
         return this.materialize(e);
       // JS semantics for non-boolean operands: a || b is a when truthy, else b.
+      const lv = this.expr(e.left);
+      if (
+        op === ts.SyntaxKind.AmpersandAmpersandToken &&
+        (lv.k === "view" || (lv.k === "ref" && lv.nullReg !== undefined))
+      )
+        return this.andPointer(lv, e);
       const r = this.vreg();
-      const left = this.int(this.expr(e.left), e.left);
+      const left = this.int(lv, e.left);
       this.emit({ op: "mov", dst: r, src: left });
       const rhs = this.newBlock();
       const join = this.newBlock();
@@ -1116,6 +1122,51 @@ export class Lowerer {
     if (op === ts.SyntaxKind.InstanceOfKeyword || op === ts.SyntaxKind.InKeyword)
       throw this.err(e, Code.Unsupported, `${ts.tokenToString(op)} has no meaning in probe code`);
     throw this.err(e, Code.Unsupported, `unsupported operator ${ts.tokenToString(op)}`);
+  }
+
+  /**
+   * `a && b` where `a` may be null (a header view, a map lookup) and `b` is a view or lookup
+   * too — `const h = d && d.read(6)`: the result is b, or null when a is null.
+   */
+  private andPointer(lv: Value, e: ts.BinaryExpression): Value {
+    const ptrOf = (v: Value): VReg | undefined =>
+      v.k === "view" ? v.ptr : v.k === "ref" ? v.nullReg : undefined;
+    const rhs = this.newBlock();
+    const nullB = this.newBlock();
+    const join = this.newBlock();
+    this.branch("ne", reg(ptrOf(lv)!), imm(0), rhs, nullB);
+    this.switchTo(rhs);
+    const rv = this.nested(() => this.expr(e.right));
+    const rp = ptrOf(rv);
+    if (
+      rp === undefined ||
+      (rv.k === "ref" && (rv.base.kind !== "reg" || rv.base.id !== rp || rv.off !== 0))
+    )
+      throw this.err(
+        e.right,
+        Code.Unsupported,
+        `after &&, expected a header view or a map lookup, got ${describeValue(rv)}; use if statements`,
+      );
+    const res = this.vreg();
+    const extra =
+      rv.k === "view" ? ([rv.aux, rv.aux2].filter((x) => x !== undefined) as VReg[]) : [];
+    const merged = extra.map(() => this.vreg());
+    this.emit({ op: "mov", dst: res, src: reg(rp) });
+    extra.forEach((x, i) => this.emit({ op: "mov", dst: merged[i]!, src: reg(x) }));
+    this.jump(join);
+    this.switchTo(nullB);
+    this.emit({ op: "mov", dst: res, src: imm(0) });
+    merged.forEach((m) => this.emit({ op: "mov", dst: m, src: imm(0) }));
+    this.jump(join);
+    this.switchTo(join);
+    if (rv.k === "view") {
+      const out: Value = { ...rv, ptr: res };
+      let k = 0;
+      if (rv.aux !== undefined) out.aux = merged[k++];
+      if (rv.aux2 !== undefined) out.aux2 = merged[k++];
+      return out;
+    }
+    return { ...(rv as RefValue), base: { kind: "reg", id: res }, nullReg: res, nullable: true };
   }
 
   private isBooleanTyped(e: ts.Expression): boolean {

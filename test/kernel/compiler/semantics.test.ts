@@ -6,6 +6,7 @@ import { needsKernel } from "../../support/kernel.js";
 import { compileProbe } from "../../../src/compiler/index.js";
 import { Collection } from "../../../src/collection.js";
 import { u32, u64 } from "../../../src/types/index.js";
+import { frame } from "../../unit/compiler/packets.js";
 
 const FIXTURE = fileURLToPath(
   new URL("../../../../test/fixtures/probes/semantics.ts", import.meta.url),
@@ -23,4 +24,10 @@ test("semantics: fields, truthiness, switch, shifts, division by zero, inlined e
     Array.from({ length: 14 }, (_, i) => at(i)),
     [1n, 0n, 8080n, 7n, 1n, 0n, 0n, 0n, 5n, 110n, -4n, 15n, 0n, 7n],
   );
+  const idioms = coll.programs.get("idioms")!;
+  assert.equal(idioms.testRun({ data: frame({ ip: 4, payload: "GET / HTTP/1.1\r\n" }) }).retval, 1);
+  assert.equal(at(14), 8080n, "d && recs.get(1) found the record");
+  assert.equal(idioms.testRun({ data: frame({ ip: 6, payload: "PUT /" }) }).retval, 2);
+  assert.equal(idioms.testRun({ data: frame({ ip: 4, payload: "GE" }) }).retval, 2);
+  assert.equal(idioms.testRun({ data: new Uint8Array(20) }).retval, 2);
 });
