@@ -1161,9 +1161,8 @@ export class Lowerer {
     this.switchTo(join);
     if (rv.k === "view") {
       const out: Value = { ...rv, ptr: res };
-      let k = 0;
-      if (rv.aux !== undefined) out.aux = merged[k++];
-      if (rv.aux2 !== undefined) out.aux2 = merged[k++];
+      if (rv.aux !== undefined) out.aux = merged[0];
+      if (rv.aux2 !== undefined) out.aux2 = merged[rv.aux !== undefined ? 1 : 0];
       return out;
     }
     return { ...(rv as RefValue), base: { kind: "reg", id: res }, nullReg: res, nullable: true };
