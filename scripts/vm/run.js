@@ -5,7 +5,7 @@
 //   node scripts/vm/run.js [--kernel LABEL]... [--host] [--no-vm] [--accel tcg|kvm]
 //                          [--timeout SECONDS] [--test-timeout SECONDS] [--doc PATH] [--only FILE]...
 //   --timeout: the whole guest (default 3600 s, VM_TIMEOUT); --test-timeout: each test
-//   file (node --test-timeout, default 240 s, VM_TEST_TIMEOUT); VM_ACCEL, VM_CPUS, VM_MEMORY, VM_DIR likewise.
+//   file (node --test-timeout, default 900 s, VM_TEST_TIMEOUT); VM_ACCEL, VM_CPUS, VM_MEMORY, VM_DIR likewise.
 //
 // Per kernel: the Debian cloud kernel package is fetched with `apt-get download` and unpacked
 // into build/vm/<label>/ (never installed); an initramfs (scripts/vm/initramfs.sh) carries
@@ -77,7 +77,7 @@ function parseArgs(argv) {
     accel: process.env.VM_ACCEL ?? "tcg",
     timeout: Number(process.env.VM_TIMEOUT ?? 3600),
     // per test file, inside the guest (node --test-timeout): a hung file fails, the run goes on
-    testTimeout: Number(process.env.VM_TEST_TIMEOUT ?? 240),
+    testTimeout: Number(process.env.VM_TEST_TIMEOUT ?? 900),
     // The VM kernels are known to have these; a test that would skip for lack of one fails.
     testEnv: process.env.VM_TEST_ENV ?? "TSBPF_REQUIRE_FEATURES=kprobes,fentry,ringbuf",
     doc: join(root, "docs", "kernels.md"),
