@@ -197,6 +197,7 @@ export const ProgFlags = {
   TEST_STATE_FREQ: 1 << 3,
   SLEEPABLE: 1 << 4,
   XDP_HAS_FRAGS: 1 << 5,
+  XDP_DEV_BOUND_ONLY: 1 << 6,
 } as const;
 
 /** Special "any kernel" version value RedBPF and old loaders put in the `version` section. */

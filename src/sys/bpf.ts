@@ -68,16 +68,8 @@ export const AttachFlags = {
   LINK: 1 << 13,
 } as const;
 
-/** BPF_F_* flags of PROG_LOAD. */
-export const ProgLoadFlags = {
-  STRICT_ALIGNMENT: 1 << 0,
-  ANY_ALIGNMENT: 1 << 1,
-  TEST_RND_HI32: 1 << 2,
-  TEST_STATE_FREQ: 1 << 3,
-  SLEEPABLE: 1 << 4,
-  XDP_HAS_FRAGS: 1 << 5,
-  XDP_DEV_BOUND_ONLY: 1 << 6,
-} as const;
+/** BPF_F_* flags of PROG_LOAD: one table, kept with the other uapi constants. */
+export { ProgFlags as ProgLoadFlags } from "../obj/consts.js";
 
 /** file_flags of OBJ_GET and open_flags of MAP_GET_FD_BY_ID. */
 export const FileFlags = { RDONLY: 1 << 3, WRONLY: 1 << 4 } as const;
