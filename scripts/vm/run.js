@@ -40,8 +40,10 @@ const resultsDir = join(vmDir, "results");
  * set TSBPF_KERNEL_PKG_<label with _ for .> to pin one package.
  */
 const KERNELS = [
-  { label: "6.1", series: "6.1" },
-  { label: "6.12", series: "6.12" },
+  // `require`: features this kernel has, so a test declaring one must run, never skip
+  // (TSBPF_REQUIRE_FEATURES, test/support/kernel.ts).
+  { label: "6.1", series: "6.1", require: ["kprobes", "fentry", "ringbuf"] },
+  { label: "6.12", series: "6.12", require: ["kprobes", "fentry", "ringbuf"] },
 ];
 
 /** Modules the tests need that the cloud kernels build as modules (veth pairs, clsact, cls_bpf). */
@@ -78,8 +80,8 @@ function parseArgs(argv) {
     timeout: Number(process.env.VM_TIMEOUT ?? 3600),
     // per test file, inside the guest (node --test-timeout): a hung file fails, the run goes on
     testTimeout: Number(process.env.VM_TEST_TIMEOUT ?? 900),
-    // The VM kernels are known to have these; a test that would skip for lack of one fails.
-    testEnv: process.env.VM_TEST_ENV ?? "TSBPF_REQUIRE_FEATURES=kprobes,fentry,ringbuf",
+    // extra VAR=value settings for the guest's test run
+    testEnv: process.env.VM_TEST_ENV ?? "",
     doc: join(root, "docs", "kernels.md"),
     only: [],
     memory: process.env.VM_MEMORY ?? "3G",
@@ -242,7 +244,7 @@ async function runVm(k, opts, userland, files) {
     envCpio,
     `KERNEL_LABEL=${k.label}`,
     `TEST_FILES=${vmFiles.join(" ")}`,
-    `TEST_ENV=${opts.testEnv}`,
+    `TEST_ENV=TSBPF_REQUIRE_FEATURES=${k.require.join(",")} ${opts.testEnv}`.trim(),
     `TEST_TIMEOUT_MS=${opts.testTimeout * 1000}`,
   ]);
   await concat([userland, modCpio, envCpio], initrd);
