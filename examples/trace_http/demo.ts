@@ -33,6 +33,8 @@ async function main(elf: string | undefined, sb: Sandbox): Promise<void> {
     ["PUT", srv.v4, "/off-to-do-great-things"],
     ["DELETE", srv.v4, "/api/items/42"],
     ["HEAD", srv.v4, "/healthz"],
+    ["PATCH", srv.v4, "/api/items/42"],
+    ["OPTIONS", srv.v4, "/api"],
     ["GET", srv.v6, "/over/ipv6"],
     ["POST", srv.v6, "/v6/form"],
   ];

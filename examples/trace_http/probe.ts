@@ -1,4 +1,4 @@
-// XDP probe: reports every HTTP request (GET/HEAD/PUT/POST/DELETE) seen on TCP over IPv4 or
+// XDP probe: reports every HTTP request (GET/HEAD/PUT/POST/DELETE/PATCH/OPTIONS) seen on TCP over IPv4 or
 // IPv6, with the packet's bytes, through the `requests` perf map.
 // Build with `tsbpf build examples/trace_http/probe.ts`.
 import { program, map, xdp, PerfMap, MapData, XdpAction, type XdpContext } from "tsbpf/probe";
@@ -21,7 +21,9 @@ export const trace_http = xdp((ctx: XdpContext) => {
     !head.startsWith("HEAD") &&
     !head.startsWith("PUT ") &&
     !head.startsWith("POST") &&
-    !head.startsWith("DELETE")
+    !head.startsWith("DELETE") &&
+    !head.startsWith("PATCH ") &&
+    !head.startsWith("OPTION") // OPTIONS: six bytes are enough to tell
   )
     return XdpAction.Pass;
 

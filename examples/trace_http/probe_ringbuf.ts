@@ -38,7 +38,9 @@ export const trace_http = xdp((ctx: XdpContext) => {
     !head.startsWith("HEAD") &&
     !head.startsWith("PUT ") &&
     !head.startsWith("POST") &&
-    !head.startsWith("DELETE")
+    !head.startsWith("DELETE") &&
+    !head.startsWith("PATCH ") &&
+    !head.startsWith("OPTION") // OPTIONS: six bytes are enough to tell
   )
     return XdpAction.Pass;
 

@@ -38,8 +38,8 @@ struct MapData_RequestInfo {
 
 /* Parses Ethernet / IPv4 or IPv6 (no extension headers) / TCP. When the TCP payload starts
  * with an HTTP request method, fills info and the payload offset and returns 1; else 0.
- * The same test as RedBPF's example: at least 6 payload bytes, and they start with
- * "GET ", "HEAD", "PUT ", "POST" or "DELETE". */
+ * The test of RedBPF's example — at least 6 payload bytes, starting with "GET ", "HEAD",
+ * "PUT ", "POST" or "DELETE" — plus "PATCH " and "OPTION" (OPTIONS). */
 static __always_inline int parse_http(struct xdp_md *ctx, struct MapData_RequestInfo *md)
 {
 	void *data = (void *)(long)ctx->data;
@@ -79,7 +79,11 @@ static __always_inline int parse_http(struct xdp_md *ctx, struct MapData_Request
 	      (payload[0] == 'P' && payload[1] == 'U' && payload[2] == 'T' && payload[3] == ' ') ||
 	      (payload[0] == 'P' && payload[1] == 'O' && payload[2] == 'S' && payload[3] == 'T') ||
 	      (payload[0] == 'D' && payload[1] == 'E' && payload[2] == 'L' && payload[3] == 'E' &&
-	       payload[4] == 'T' && payload[5] == 'E')))
+	       payload[4] == 'T' && payload[5] == 'E') ||
+	      (payload[0] == 'P' && payload[1] == 'A' && payload[2] == 'T' && payload[3] == 'C' &&
+	       payload[4] == 'H' && payload[5] == ' ') ||
+	      (payload[0] == 'O' && payload[1] == 'P' && payload[2] == 'T' && payload[3] == 'I' &&
+	       payload[4] == 'O' && payload[5] == 'N')))
 		return 0;
 	md->data.sport = bpf_ntohs(tcp->source);
 	md->data.dport = bpf_ntohs(tcp->dest);

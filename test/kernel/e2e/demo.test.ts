@@ -61,8 +61,10 @@ test("demo: prints a line per request and the tsbpf load hexdump, then cleans up
     "   Loaded: trace_http, XDP",
     "   10.200.0.2 - GET /where-has-the-time-gone? HTTP/1.1",
     "   10.200.0.2 - DELETE /api/items/42 HTTP/1.1",
+    "   10.200.0.2 - PATCH /api/items/42 HTTP/1.1",
+    "   10.200.0.2 - OPTIONS /api HTTP/1.1",
     "   fd00:200::2 - GET /over/ipv6 HTTP/1.1",
-    "== 7 requests sent from tsbpf-cli-" + pid + ", 7 lines printed",
+    "== 9 requests sent from tsbpf-cli-" + pid + ", 9 lines printed",
     "   -- Event: requests --",
     "== done; removing the namespaces",
   ])

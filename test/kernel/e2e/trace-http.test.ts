@@ -152,7 +152,7 @@ async function requests(sb: Sandbox, v: Variant): Promise<void> {
   const http: HttpRequest[] = [];
   const paths = ["/", "/where-has-the-time-gone?", "/api/items/42?x=1&y=%20", "/a/b/c.html"];
   for (const host of [srv.v4, srv.v6])
-    for (const method of ["GET", "POST", "PUT", "DELETE", "HEAD"])
+    for (const method of ["GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS"])
       for (const path of paths) http.push([method, host, path]);
   const expected = http.map(
     ([method, host, path]) => `${host === srv.v4 ? cli.v4 : cli.v6} - ${method} ${path} HTTP/1.1`,
@@ -164,6 +164,7 @@ async function requests(sb: Sandbox, v: Variant): Promise<void> {
     "GETX / HTTP/1.1\r\n\r\n",
     "get / HTTP/1.1\r\n\r\n",
     "DELETX /x HTTP/1.1\r\n\r\n",
+    "PATCHY /x HTTP/1.1\r\n\r\n",
     "GET", // shorter than the 6 bytes the probe reads
   ];
   await sb.send({
