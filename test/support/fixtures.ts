@@ -8,12 +8,15 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { inCI } from "./kernel.js";
 
 export const CLANG = process.env.CLANG ?? "clang-19";
 export const LLVM_OBJDUMP = process.env.LLVM_OBJDUMP ?? "llvm-objdump-19";
 
 const cacheDir = join(tmpdir(), "tsbpf-fixtures");
+const root = fileURLToPath(new URL("../../../", import.meta.url));
+let fixturesBuilt = false;
 const multiarch = `/usr/include/${process.arch === "arm64" ? "aarch64" : "x86_64"}-linux-gnu`;
 
 function toolPresent(tool: string): boolean {
@@ -49,6 +52,20 @@ export function needsObjdump(t: TestContext): boolean {
   if (inCI) throw new Error(`${LLVM_OBJDUMP} is required under CI (apt-get install llvm-19)`);
   t.skip(`${LLVM_OBJDUMP} not installed`);
   return false;
+}
+
+/**
+ * Absolute path of test/fixtures/obj/<name> (built by scripts/build-fixtures.sh), running
+ * that build once per process when the object is missing.
+ */
+export function fixture(name: string): string {
+  const p = `${root}test/fixtures/obj/${name}`;
+  if (!existsSync(p) && !fixturesBuilt) {
+    fixturesBuilt = true;
+    execFileSync("bash", [`${root}scripts/build-fixtures.sh`], { stdio: "ignore" });
+  }
+  if (!existsSync(p)) throw new Error(`fixture ${p} missing; run scripts/build-fixtures.sh`);
+  return p;
 }
 
 export interface BuildOptions {

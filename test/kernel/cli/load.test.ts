@@ -7,14 +7,10 @@ import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { createInterface } from "node:readline";
 import { needsKernel } from "../../support/kernel.js";
 import { createNetnsPair, netnsUnavailable, type NetnsPair } from "../../support/netns.js";
-import { eventually, fixture } from "../loader/helpers.js";
+import { linkIds } from "../../support/bpftool.js";
+import { fixture } from "../../support/fixtures.js";
+import { eventually } from "../../support/poll.js";
 import { CliProcess, unhexdump } from "./cli-process.js";
-
-/** Ids of all bpf_links (`bpftool link show`). */
-function linkIds(): number[] {
-  const out = execFileSync("bpftool", ["-j", "link", "show"], { encoding: "utf8" });
-  return (JSON.parse(out || "[]") as { id: number }[]).map((l) => l.id);
-}
 
 /** XDP bpf_links running a program named `prog` (other tests may run concurrently). */
 function xdpLinksOf(prog: string): number[] {

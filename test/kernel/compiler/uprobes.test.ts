@@ -9,7 +9,7 @@ import { compileProbe } from "../../../src/compiler/index.js";
 import { Collection } from "../../../src/collection.js";
 import { attachUprobe } from "../../../src/link/index.js";
 import { struct, u32, u64 } from "../../../src/types/index.js";
-import { fixture } from "../link/fixtures.js";
+import { fixture } from "../../support/fixtures.js";
 
 const FIXTURE = fileURLToPath(
   new URL("../../../../test/fixtures/probes/uprobes.ts", import.meta.url),

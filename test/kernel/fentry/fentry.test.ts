@@ -14,7 +14,7 @@ import { ProgType } from "../../../src/obj/consts.js";
 import { parseObject } from "../../../src/obj/object.js";
 import { RingBufReader } from "../../../src/reader/ringbuf.js";
 import { needsKernel } from "../../support/kernel.js";
-import { fixture } from "../link/fixtures.js";
+import { fixture } from "../../support/fixtures.js";
 
 /** struct unlink_event: pid u32 | kind u32 (0 entry, 1 exit) | ret s64 | filename char[256] */
 interface UnlinkEvent {

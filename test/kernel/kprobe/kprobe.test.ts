@@ -12,7 +12,7 @@ import { Collection } from "../../../src/collection.js";
 import { AttachError, attachKprobe } from "../../../src/link/index.js";
 import { RingBufReader } from "../../../src/reader/ringbuf.js";
 import { needsKernel } from "../../support/kernel.js";
-import { fixture } from "../link/fixtures.js";
+import { fixture } from "../../support/fixtures.js";
 
 /** struct openat2_event: pid u32 | pad u32 | ret s64 | filename char[256] */
 interface OpenEvent {

@@ -6,7 +6,7 @@ import { ProgType } from "../../../src/obj/consts.js";
 import { parseSectionName } from "../../../src/obj/section.js";
 import { attachBySection } from "../../../src/link/index.js";
 import { needsKernel } from "../../support/kernel.js";
-import { fixture } from "./fixtures.js";
+import { fixture } from "../../support/fixtures.js";
 import { countingProgram } from "./programs.js";
 
 test("attachBySection: tracepoint, raw_tp and uprobe sections attach where they say", (t) => {

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, rmdirSync } from "node:fs";
 import { AttachType, ProgType } from "../../../src/obj/consts.js";
 import { AttachError, attachCgroup, attachCgroupSkb, FdLink } from "../../../src/link/index.js";
 import { needsKernel } from "../../support/kernel.js";
-import { linkIds } from "./bpftool.js";
+import { linkIds } from "../../support/bpftool.js";
 import { countingProgram } from "./programs.js";
 
 /** The cgroup v2 mount point (hybrid systems mount it at /sys/fs/cgroup/unified). */

@@ -11,7 +11,8 @@ import {
   FdLink,
   tpBtfTargetId,
 } from "../../../src/link/index.js";
-import { eventually, linkIds } from "./bpftool.js";
+import { linkIds } from "../../support/bpftool.js";
+import { eventually } from "../../support/poll.js";
 import { needsKernel } from "../../support/kernel.js";
 import { countingProgram } from "./programs.js";
 

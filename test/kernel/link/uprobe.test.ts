@@ -6,8 +6,8 @@ import { createInterface } from "node:readline";
 import { ProgType } from "../../../src/obj/consts.js";
 import { AttachError, attachUprobe, FdLink, resolveUprobeTarget } from "../../../src/link/index.js";
 import { needsKernel } from "../../support/kernel.js";
-import { linkIds } from "./bpftool.js";
-import { fixture } from "./fixtures.js";
+import { linkIds } from "../../support/bpftool.js";
+import { fixture } from "../../support/fixtures.js";
 import { countingProgram } from "./programs.js";
 
 // struct pt_regs (x86-64) offsets of the registers carrying int f(int a, int b) and its result.

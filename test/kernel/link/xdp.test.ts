@@ -6,7 +6,8 @@ import { progInfo } from "../../../src/sys/info.js";
 import { attachXdp, AttachError } from "../../../src/link/index.js";
 import { needsKernel } from "../../support/kernel.js";
 import { createNetnsPair, netnsUnavailable } from "../../support/netns.js";
-import { eventually, linkIds, linksOfProgram } from "./bpftool.js";
+import { linkIds, linksOfProgram } from "../../support/bpftool.js";
+import { eventually } from "../../support/poll.js";
 import { AttachChild } from "./child.js";
 import { countingProgram } from "./programs.js";
 

@@ -8,7 +8,9 @@ import { VerifierError } from "../../../src/verifier.js";
 import { SysError, Errno } from "../../../src/sys/errors.js";
 import { MapType, ProgType } from "../../../src/obj/consts.js";
 import { needsKernel } from "../../support/kernel.js";
-import { bpftoolMap, fixture, u32, u64, udpFrame } from "./helpers.js";
+import { bpftoolMap } from "../../support/bpftool.js";
+import { fixture } from "../../support/fixtures.js";
+import { u32, u64, udpFrame } from "./helpers.js";
 
 const XDP_DROP = 1;
 const XDP_PASS = 2;

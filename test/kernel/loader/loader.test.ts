@@ -19,7 +19,9 @@ import { Loader, type Loaded } from "../../../src/loader.js";
 import type { EventBatch } from "../../../src/reader/index.js";
 import { native } from "../../../src/sys/native.js";
 import { needsKernel } from "../../support/kernel.js";
-import { fixture, linksOfProgram, programIdsNamed, u32, u64 } from "./helpers.js";
+import { linksOfProgram, programIdsNamed } from "../../support/bpftool.js";
+import { fixture } from "../../support/fixtures.js";
+import { u32, u64 } from "./helpers.js";
 
 /** Events of `loaded` until `enough` says so, or fail after `ms`. */
 async function collect(

@@ -8,7 +8,10 @@ import { BpfMap } from "../../../src/map.js";
 import { needsKernel } from "../../support/kernel.js";
 import { createNetnsPair, netnsUnavailable, type NetnsPair } from "../../support/netns.js";
 import { LoaderChild, type ChildEvent } from "./child.js";
-import { eventually, fixture, linksOfProgram, u32, u64 } from "./helpers.js";
+import { linksOfProgram } from "../../support/bpftool.js";
+import { fixture } from "../../support/fixtures.js";
+import { eventually } from "../../support/poll.js";
+import { u32, u64 } from "./helpers.js";
 
 /** Sum of a per-CPU u64 slot, read through the map's kernel id. */
 function perCpuSum(mapId: number, key: number): bigint {
