@@ -12,7 +12,7 @@ import { openBpfOutput } from "../../src/sys/perf-event.js";
 import { progInfo } from "../../src/sys/info.js";
 import { mapInfo } from "../../src/sys/info.js";
 import { struct, u32, u64, array, u8 } from "../../src/types/index.js";
-import { loadCounter } from "./sys/programs.js";
+import { loadCounter } from "../support/programs.js";
 
 const le32 = (n: number): Uint8Array => new Uint8Array(new Uint32Array([n]).buffer);
 

@@ -7,23 +7,17 @@ import {
   asm,
   BPF_ADD,
   BPF_DW,
-  BPF_JEQ,
   BPF_JNE,
   BPF_RSH,
-  BPF_W,
   encodeInsns,
   R0,
   R1,
-  R2,
   R6,
-  R10,
   type Insn,
 } from "../../../src/obj/insn.js";
 import { mapCreate, mapLookupElem, progLoad } from "../../../src/sys/bpf.js";
 import type { FD } from "../../../src/sys/fd.js";
-
-const MAP_LOOKUP_ELEM = 1;
-const GET_CURRENT_PID_TGID = 14;
+import { Helper, lookupKey } from "../../support/programs.js";
 
 export interface TestProgram extends Disposable {
   readonly fd: number;
@@ -47,18 +41,6 @@ export interface CountingOptions {
   record?: { key: number; ctxOff: number }[];
 }
 
-/** Look up slot `key` of `mapFd` into r0, skip `skip` insns when null. */
-function lookup(mapFd: number, key: number, skip: number): Insn[] {
-  return [
-    asm.st(BPF_W, R10, -4, key),
-    asm.mov64Reg(R2, R10),
-    asm.alu64Imm(BPF_ADD, R2, -4),
-    ...asm.ldMapFd(R1, mapFd),
-    asm.call(MAP_LOOKUP_ELEM),
-    asm.jmpImm(BPF_JEQ, R0, 0, skip),
-  ];
-}
-
 export function countingProgram(o: CountingOptions): TestProgram {
   const map: FD = mapCreate({
     type: MapType.ARRAY,
@@ -71,16 +53,16 @@ export function countingProgram(o: CountingOptions): TestProgram {
   const body: Insn[] = [asm.mov64Reg(R6, R1)];
   const tail: Insn[] = [asm.mov64Imm(R0, o.ret), asm.exit()];
   const rest: Insn[] = [];
-  rest.push(...lookup(mfd, 0, 2), asm.mov64Imm(R1, 1), asm.atomic(BPF_DW, R0, R1, 0, BPF_ADD));
+  rest.push(...lookupKey(mfd, 0, 2), asm.mov64Imm(R1, 1), asm.atomic(BPF_DW, R0, R1, 0, BPF_ADD));
   for (const r of o.record ?? [])
     rest.push(
-      ...lookup(mfd, r.key, 2),
+      ...lookupKey(mfd, r.key, 2),
       asm.ldx(BPF_DW, R1, R6, r.ctxOff),
       asm.stx(BPF_DW, R0, R1, 0),
     );
   if (o.tgid !== undefined) {
     body.push(
-      asm.call(GET_CURRENT_PID_TGID),
+      asm.call(Helper.GET_CURRENT_PID_TGID),
       asm.alu64Imm(BPF_RSH, R0, 32),
       asm.jmpImm(BPF_JNE, R0, o.tgid, rest.length),
     );

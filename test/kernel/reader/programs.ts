@@ -8,8 +8,6 @@ import {
   BPF_ADD,
   BPF_DW,
   BPF_FETCH,
-  BPF_JEQ,
-  BPF_W,
   R0,
   R1,
   R2,
@@ -24,11 +22,9 @@ import {
 import { MapType, ProgType } from "../../../src/obj/consts.js";
 import { mapCreate, mapLookupElem, progLoad, progTestRun } from "../../../src/sys/bpf.js";
 import type { FD } from "../../../src/sys/fd.js";
+import { Helper, lookupKey } from "../../support/programs.js";
 
 export const MAGIC = 0x7473627066ee01n; // "tsbpf" + a marker
-const HELPER_MAP_LOOKUP_ELEM = 1;
-const HELPER_PERF_EVENT_OUTPUT = 25;
-const HELPER_RINGBUF_OUTPUT = 130;
 const XDP_PASS = 2;
 
 /** A map with the fields the readers look at. */
@@ -84,7 +80,7 @@ export class Emitter {
               asm.alu64Imm(BPF_ADD, R2, base),
               asm.mov64Imm(R3, size),
               asm.mov64Imm(R4, 0),
-              asm.call(HELPER_RINGBUF_OUTPUT),
+              asm.call(Helper.RINGBUF_OUTPUT),
             ]
           : [
               asm.mov64Reg(R1, R6),
@@ -93,7 +89,7 @@ export class Emitter {
               asm.mov64Reg(R4, R10),
               asm.alu64Imm(BPF_ADD, R4, base),
               asm.mov64Imm(R5, size),
-              asm.call(HELPER_PERF_EVENT_OUTPUT),
+              asm.call(Helper.PERF_EVENT_OUTPUT),
             ];
       const body: Insn[] = [
         asm.mov64Reg(R7, R0), // keep the counter pointer across the helper call
@@ -108,12 +104,7 @@ export class Emitter {
       ];
       const insns: Insn[] = [
         asm.mov64Reg(R6, R1),
-        asm.st(BPF_W, R10, -4, 0),
-        asm.mov64Reg(R2, R10),
-        asm.alu64Imm(BPF_ADD, R2, -4),
-        ...asm.ldMapFd(R1, counter.fd),
-        asm.call(HELPER_MAP_LOOKUP_ELEM),
-        asm.jmpImm(BPF_JEQ, R0, 0, body.length),
+        ...lookupKey(counter.fd, 0, body.length),
         ...body,
         asm.mov64Imm(R0, XDP_PASS),
         asm.exit(),

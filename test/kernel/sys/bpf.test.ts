@@ -10,7 +10,7 @@ import { btfData, btfInfo, linkInfo, progInfo, progXlatedInsns } from "../../../
 import { ensureBpffs } from "../../../src/sys/bpffs.js";
 import { BpfMap } from "../../../src/map.js";
 import { u32, u64 } from "../../../src/types/index.js";
-import { counterInsns, loadCounter, returnInsns } from "./programs.js";
+import { counterInsns, loadCounter, returnInsns } from "../../support/programs.js";
 import { encodeInsns, asm } from "../../../src/obj/insn.js";
 
 function counterMap(name: string): BpfMap<number, bigint> {

@@ -23,7 +23,7 @@ import { openBpfOutput } from "../../../src/sys/perf-event.js";
 import { u32 } from "../../../src/types/index.js";
 import { ProgType } from "../../../src/obj/consts.js";
 import { progLoad, progTestRun } from "../../../src/sys/bpf.js";
-import { ringbufOutputInsns } from "./programs.js";
+import { ringbufOutputInsns } from "../../support/programs.js";
 
 function eventfd(): FD {
   return new FD(check("eventfd", native().eventfd(0, 0)));
