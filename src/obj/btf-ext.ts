@@ -5,7 +5,7 @@
 // back on write, so everything above this module speaks instruction indices.
 // Strings (section names, file names, source lines) live in the `.BTF` string table.
 import { ByteReader, ByteWriter } from "./byte-reader.js";
-import { BTF_MAGIC, BTF_VERSION, type Btf } from "./btf.js";
+import { BTF_MAGIC, BTF_VERSION, writeBtfHeader, type Btf } from "./btf.js";
 import { ObjectError } from "./errors.js";
 import { INSN_SIZE } from "./insn.js";
 
@@ -203,16 +203,7 @@ export function encodeBtfExt(ext: BtfExtInput, addString: (s: string) => number)
     },
   );
   const w = new ByteWriter();
-  w.u16(BTF_MAGIC);
-  w.u8(BTF_VERSION);
-  w.u8(0);
-  w.u32(HEADER_LEN_CORE);
-  w.u32(0);
-  w.u32(funcs.byteLength);
-  w.u32(funcs.byteLength);
-  w.u32(lines.byteLength);
-  w.u32(funcs.byteLength + lines.byteLength);
-  w.u32(0);
+  writeBtfHeader(w, [funcs.byteLength, lines.byteLength, 0]); // func_info, line_info, core_relo
   w.bytes(funcs);
   w.bytes(lines);
   return w.finish();

@@ -727,17 +727,27 @@ function encodeAll(types: readonly BtfType[], strings: StringTable): Uint8Array 
   const typeBytes = tw.finish();
   const strBytes = strings.encode();
   const w = new ByteWriter();
-  w.u16(BTF_MAGIC);
-  w.u8(BTF_VERSION);
-  w.u8(0);
-  w.u32(BTF_HEADER_LEN);
-  w.u32(0);
-  w.u32(typeBytes.byteLength);
-  w.u32(typeBytes.byteLength);
-  w.u32(strBytes.byteLength);
+  writeBtfHeader(w, [typeBytes.byteLength, strBytes.byteLength]);
   w.bytes(typeBytes);
   w.bytes(strBytes);
   return w.finish();
+}
+
+/**
+ * The header `.BTF` and `.BTF.ext` share: magic, version, flags 0, header length, then one
+ * (offset, length) u32 pair per section, the sections laid out back to back right after it.
+ */
+export function writeBtfHeader(w: ByteWriter, sectionLengths: readonly number[]): void {
+  w.u16(BTF_MAGIC);
+  w.u8(BTF_VERSION);
+  w.u8(0);
+  w.u32(8 + 8 * sectionLengths.length);
+  let off = 0;
+  for (const len of sectionLengths) {
+    w.u32(off);
+    w.u32(len);
+    off += len;
+  }
 }
 
 /**
