@@ -1,0 +1,76 @@
+// The TypeScript compiler for the `tsbpf` binary (typescript-hooks.ts routes tsbpf's
+// `import ts from "typescript"` here), as the default export that import expects.
+//
+// Loaded as CommonJS, not through the ESM loader, which would lex and syntax-sniff the 9 MB
+// typescript.js (~0.4 s). And compiled with a V8 code cache kept in the user's cache
+// directory: compiling typescript.js and lazily compiling the parser/checker functions a build
+// uses costs more than the build itself on a cold process (Node 20 has no
+// module.enableCompileCache). Any cache trouble falls back to a plain require().
+import { createRequire } from "node:module";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { homedir, tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { Script } from "node:vm";
+import type tsModule from "typescript";
+
+const require = createRequire(import.meta.url);
+
+function cacheDir(): string {
+  const base = process.env.XDG_CACHE_HOME || (homedir() ? join(homedir(), ".cache") : tmpdir());
+  return join(base, "tsbpf");
+}
+
+/** typescript.js compiled from `cacheFile` when it holds V8 code for this exact source. */
+function loadCached(): typeof tsModule {
+  const file = require.resolve("typescript");
+  const source = readFileSync(file, "utf8");
+  const { version } = require("typescript/package.json") as { version: string };
+  const cacheFile = join(
+    cacheDir(),
+    `typescript-${version}-${source.length}-node${process.version}-${process.arch}.v8cache`,
+  );
+  let cachedData: Buffer | undefined;
+  try {
+    cachedData = readFileSync(cacheFile);
+  } catch {
+    // first run: compiled from source, cache written at exit
+  }
+  const script = new Script(
+    `(function (exports, require, module, __filename, __dirname) {${source}\n})`,
+    { filename: file, ...(cachedData ? { cachedData } : {}) },
+  );
+  if (!cachedData || script.cachedDataRejected === true) {
+    // At exit the cache also holds every function this build compiled lazily.
+    process.once("exit", () => {
+      try {
+        mkdirSync(dirname(cacheFile), { recursive: true });
+        const tmp = `${cacheFile}.${process.pid}`;
+        writeFileSync(tmp, script.createCachedData());
+        renameSync(tmp, cacheFile);
+      } catch {
+        // a read-only home costs speed, nothing else
+      }
+    });
+  }
+  const wrapper = script.runInThisContext() as (
+    exports: object,
+    require: NodeJS.Require,
+    module: { exports: object },
+    filename: string,
+    dirname: string,
+  ) => void;
+  const mod = { exports: {} };
+  wrapper.call(mod.exports, mod.exports, createRequire(file), mod, file, dirname(file));
+  return mod.exports as typeof tsModule;
+}
+
+function load(): typeof tsModule {
+  try {
+    return loadCached();
+  } catch {
+    return require("typescript") as typeof tsModule;
+  }
+}
+
+const ts = load();
+export default ts;
