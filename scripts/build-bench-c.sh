@@ -10,30 +10,11 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SRC="$ROOT/bench/c"
 OUT="$ROOT/build/bench"
 SELF="$ROOT/scripts/build-bench-c.sh"
-CLANG="${CLANG:-clang-19}"
-CC="${CC:-gcc}"
-
-die() {
-  echo "build-bench-c: $*" >&2
-  exit 1
-}
-
-command -v "$CLANG" >/dev/null || die "$CLANG not found; apt-get install clang-19 or set CLANG"
-command -v "$CC" >/dev/null || die "$CC not found; apt-get install gcc or set CC"
-[ -f /usr/include/bpf/libbpf.h ] || die "libbpf headers missing; apt-get install libbpf-dev"
+SCRIPT_NAME=build-bench-c
+# shellcheck source=lib/toolchain.sh
+. "$ROOT/scripts/lib/toolchain.sh"
+require_toolchain
 mkdir -p "$OUT"
-
-MULTIARCH="$("$CC" -print-multiarch 2>/dev/null || true)"
-[ -n "$MULTIARCH" ] || MULTIARCH="$(uname -m)-linux-gnu"
-
-# fresh OUTPUT INPUT... : OUTPUT exists and is newer than every INPUT.
-fresh() {
-  local out="$1" dep
-  shift
-  [ -e "$out" ] || return 1
-  for dep in "$@"; do [ "$dep" -nt "$out" ] && return 1; done
-  return 0
-}
 
 # build OUTPUT LABEL INPUTS... -- COMMAND... : run COMMAND (writing OUTPUT.tmp) if stale.
 build() {
@@ -44,7 +25,7 @@ build() {
     shift
   done
   shift
-  if fresh "$out" "${inputs[@]}" "$SELF"; then
+  if up_to_date "$out" "${inputs[@]}" "$SELF" "$TOOLCHAIN_SH"; then
     echo "  OK    ${out#"$ROOT"/} (up to date)"
     return 0
   fi

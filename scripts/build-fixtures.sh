@@ -16,38 +16,15 @@ SRC="$ROOT/test/fixtures/c"
 OUT="$ROOT/test/fixtures/obj"
 GEN="$ROOT/build/fixtures"         # vmlinux.h and clang dependency files (not committed)
 SELF="$ROOT/scripts/build-fixtures.sh"
-CLANG="${CLANG:-clang-19}"
-CC="${CC:-gcc}"
-
-die() {
-  echo "build-fixtures: $*" >&2
-  exit 1
-}
-
-command -v "$CLANG" >/dev/null || die "$CLANG not found; install it (apt-get install clang-19) or set CLANG=<path to clang>"
-command -v "$CC" >/dev/null || die "$CC not found; install gcc (apt-get install gcc) or set CC=<compiler>"
-[ -f /usr/include/bpf/bpf_helpers.h ] || die "libbpf headers missing (/usr/include/bpf/bpf_helpers.h); apt-get install libbpf-dev"
+SCRIPT_NAME=build-fixtures
+# shellcheck source=lib/toolchain.sh
+. "$ROOT/scripts/lib/toolchain.sh"
+require_toolchain
 
 mkdir -p "$OUT" "$GEN/deps"
 
-# linux/bpf.h includes <asm/types.h>, which Debian keeps under the multiarch directory;
-# -target bpf does not search it by itself.
-MULTIARCH="$("$CC" -print-multiarch 2>/dev/null || true)"
-[ -n "$MULTIARCH" ] || MULTIARCH="$(uname -m)-linux-gnu"
 BPF_CFLAGS=(-O2 -g -target bpf -D__TARGET_ARCH_x86 -Wall -Wno-unused-function
   -I"$GEN" -I"$SRC" -I"/usr/include/$MULTIARCH")
-
-# up_to_date OUTPUT INPUT... : true when OUTPUT exists and is newer than every INPUT.
-up_to_date() {
-  local out="$1" dep
-  shift
-  [ -e "$out" ] || return 1
-  for dep in "$@"; do
-    [ -e "$dep" ] || return 1
-    [ "$dep" -nt "$out" ] && return 1
-  done
-  return 0
-}
 
 # deps_of DEPFILE : the prerequisites listed in a make-style dependency file written by clang -MD.
 deps_of() {
@@ -76,7 +53,7 @@ build_bpf() {
   obj="$OUT/$name.o"
   dep="$GEN/deps/$name.d"
   if grep -q '^#include "vmlinux.h"' "$src"; then vmlinux_h; fi
-  local inputs=("$src" "$SELF") d
+  local inputs=("$src" "$SELF" "$TOOLCHAIN_SH") d
   while IFS= read -r d; do inputs+=("$d"); done < <(deps_of "$dep")
   if up_to_date "$obj" "${inputs[@]}"; then
     echo "  OK    ${obj#"$ROOT"/} (up to date)"
@@ -99,7 +76,7 @@ build_host() {
     shift
   done
   [ "$#" -gt 0 ] && shift
-  if up_to_date "$out" "$src" "$SELF" "$SRC/uprobe_target.h" "${inputs[@]}"; then
+  if up_to_date "$out" "$src" "$SELF" "$TOOLCHAIN_SH" "$SRC/uprobe_target.h" "${inputs[@]}"; then
     echo "  OK    ${out#"$ROOT"/} (up to date)"
     return 0
   fi
