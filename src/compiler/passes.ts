@@ -18,6 +18,7 @@ import {
   type Terminator,
   type VReg,
 } from "./ir.js";
+import { eliminateDeadDefs, layoutBlocks, threadKnownBranches } from "./thread.js";
 
 export function optimize(f: Func): Func {
   for (let round = 0; round < 8; round++) {
@@ -26,9 +27,12 @@ export function optimize(f: Func): Func {
     changed = propagateCopies(f) || changed;
     changed = eliminateDeadCode(f) || changed;
     changed = threadJumps(f) || changed;
+    changed = threadKnownBranches(f) || changed;
+    changed = eliminateDeadDefs(f) || changed;
     if (!changed) break;
   }
   removeUnreachable(f);
+  layoutBlocks(f);
   return f;
 }
 
