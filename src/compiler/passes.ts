@@ -18,7 +18,12 @@ import {
   type Terminator,
   type VReg,
 } from "./ir.js";
-import { eliminateDeadDefs, layoutBlocks, threadKnownBranches } from "./thread.js";
+import {
+  compareRawFields,
+  eliminateDeadDefs,
+  layoutBlocks,
+  threadKnownBranches,
+} from "./thread.js";
 
 export function optimize(f: Func): Func {
   for (let round = 0; round < 8; round++) {
@@ -28,6 +33,7 @@ export function optimize(f: Func): Func {
     changed = eliminateDeadCode(f) || changed;
     changed = threadJumps(f) || changed;
     changed = threadKnownBranches(f) || changed;
+    changed = compareRawFields(f) || changed;
     changed = eliminateDeadDefs(f) || changed;
     if (!changed) break;
   }

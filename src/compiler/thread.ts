@@ -22,7 +22,9 @@ import {
 } from "./ir.js";
 import { evalCmp } from "./passes.js";
 
-type Fact = { readonly k: "eq"; readonly v: bigint } | { readonly k: "nz" };
+/** eq: equals v; nz: non-zero; ptr: a pointer the verifier accepted (so non-zero, and adding a
+ * scalar, which the verifier bounds, keeps it a pointer). */
+type Fact = { readonly k: "eq"; readonly v: bigint } | { readonly k: "nz" } | { readonly k: "ptr" };
 type Facts = Map<VReg, Fact>;
 
 /** Longest run of skipped blocks one edge may thread through, and moves it may copy. */
@@ -37,7 +39,8 @@ function meet(a: Facts, b: Facts): Facts {
     if (fa.k === "eq" && fb.k === "eq") {
       if (fa.v === fb.v) out.set(v, fa);
       else if (fa.v !== 0n && fb.v !== 0n) out.set(v, { k: "nz" });
-    } else if (fa.k === "nz" && fb.k === "nz") out.set(v, fa);
+    } else if (fa.k === "ptr" && fb.k === "ptr") out.set(v, fa);
+    else if (fa.k !== "eq" && fb.k !== "eq") out.set(v, { k: "nz" });
     else {
       const e = fa.k === "eq" ? fa : (fb as { v: bigint });
       if (e.v !== 0n) out.set(v, { k: "nz" });
@@ -58,7 +61,7 @@ const sameFacts = (a: Facts, b: Facts): boolean => {
 /** Apply one instruction to the facts (in place). */
 function transfer(facts: Facts, i: Instr): void {
   if ((i.op === "load" || i.op === "store" || i.op === "atomicAdd") && i.base.kind === "reg")
-    facts.set(i.base.id, { k: "nz" });
+    facts.set(i.base.id, { k: "ptr" });
   const d = defOf(i);
   if (d === undefined) return;
   if (i.op === "mov") {
@@ -68,7 +71,14 @@ function transfer(facts: Facts, i: Instr): void {
       if (s && i.src.id !== d) facts.set(d, s);
       else facts.delete(d);
     }
-  } else if (i.op === "addr" || i.op === "mapfd" || i.op === "global") facts.set(d, { k: "nz" });
+  } else if (i.op === "addr" || i.op === "mapfd" || i.op === "global") facts.set(d, { k: "ptr" });
+  else if (
+    i.op === "alu" &&
+    i.alu === "add" &&
+    ((i.a.kind === "reg" && facts.get(i.a.id)?.k === "ptr") ||
+      (i.b.kind === "reg" && facts.get(i.b.id)?.k === "ptr"))
+  )
+    facts.set(d, { k: "ptr" });
   else facts.delete(d);
 }
 
@@ -83,8 +93,9 @@ function edgeFacts(facts: Facts, t: Terminator, taken: boolean): Facts {
   const isEq = (t.cond === "eq") === taken;
   if (t.cond === "eq" || t.cond === "ne") {
     if (isEq) out.set(a.id, { k: "eq", v: b.value });
-    else if (b.value === 0n) out.set(a.id, { k: "nz" });
-  } else if (t.cond === "gt" && taken && b.value >= 0n) out.set(a.id, { k: "nz" });
+    else if (b.value === 0n && out.get(a.id)?.k !== "ptr") out.set(a.id, { k: "nz" });
+  } else if (t.cond === "gt" && taken && b.value >= 0n && out.get(a.id)?.k !== "ptr")
+    out.set(a.id, { k: "nz" });
   return out;
 }
 
@@ -98,18 +109,18 @@ function decide(facts: Facts, t: Terminator): number | undefined {
   const b = val(t.b);
   if (!a || !b) return undefined;
   if (a.k === "eq" && b.k === "eq") return evalCmp(t.cond, a.v, b.v) ? t.t : t.f;
-  const [n, e] = a.k === "nz" ? [a, b] : [b, a];
-  if (n.k !== "nz" || e.k !== "eq" || e.v !== 0n) return undefined;
+  const [n, e] = a.k !== "eq" ? [a, b] : [b, a];
+  if (n.k === "eq" || e.k !== "eq" || e.v !== 0n) return undefined;
   if (t.cond === "eq") return t.f;
   if (t.cond === "ne") return t.t;
-  if (t.cond === "gt" && a.k === "nz") return t.t;
+  if (t.cond === "gt" && a.k !== "eq") return t.t;
   return undefined;
 }
 
 /** Must-facts at each block's entry (forward dataflow, meet = intersection). */
 function entryFacts(f: Func): Map<number, Facts> {
   const byId = new Map(f.blocks.map((b) => [b.id, b]));
-  const entry = new Map<number, Facts>([[f.blocks[0]!.id, new Map([[f.ctx, { k: "nz" }]])]]);
+  const entry = new Map<number, Facts>([[f.blocks[0]!.id, new Map([[f.ctx, { k: "ptr" }]])]]);
   const work = [f.blocks[0]!.id];
   for (let guard = 0; work.length && guard < 100_000; guard++) {
     const b = byId.get(work.pop()!)!;
@@ -296,4 +307,48 @@ export function layoutBlocks(f: Func): void {
     }
   }
   f.blocks = order;
+}
+
+function swapBytes(v: bigint, bits: number): bigint {
+  let x = BigInt.asUintN(bits, v);
+  let y = 0n;
+  for (let k = 0; k < bits / 8; k++) {
+    y = (y << 8n) | (x & 0xffn);
+    x >>= 8n;
+  }
+  return y;
+}
+
+/**
+ * `bswap(load) == K` becomes `load == bswap(K)` (as clang does with network-order fields), so
+ * the swap disappears when nothing else reads it. Only for a load of exactly the swapped width
+ * (its value already fits) and a constant that fits that width.
+ */
+export function compareRawFields(f: Func): boolean {
+  const defs = new Map<VReg, Instr[]>();
+  for (const b of f.blocks)
+    for (const i of b.instrs) {
+      const d = defOf(i);
+      if (d !== undefined) defs.set(d, [...(defs.get(d) ?? []), i]);
+    }
+  const only = (v: VReg): Instr | undefined => {
+    const ds = defs.get(v);
+    return ds?.length === 1 && v !== f.ctx ? ds[0] : undefined;
+  };
+  let changed = false;
+  for (const b of f.blocks) {
+    const t = b.term;
+    if (t.op !== "br" || (t.cond !== "eq" && t.cond !== "ne")) continue;
+    let [a, k] = [t.a, t.b];
+    if (a.kind === "imm") [a, k] = [k, a];
+    if (a.kind !== "reg" || k.kind !== "imm") continue;
+    const sw = only(a.id);
+    if (!sw || sw.op !== "bswap" || sw.a.kind !== "reg") continue;
+    const ld = only(sw.a.id);
+    if (!ld || ld.op !== "load" || ld.size * 8 !== sw.bits) continue;
+    if (BigInt.asUintN(sw.bits, k.value) !== k.value) continue;
+    b.term = { ...t, a: sw.a, b: { kind: "imm", value: swapBytes(k.value, sw.bits) } };
+    changed = true;
+  }
+  return changed;
 }
