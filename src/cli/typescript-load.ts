@@ -1,5 +1,5 @@
-// The TypeScript compiler for the `tsbpf` binary (typescript-hooks.ts routes tsbpf's
-// `import ts from "typescript"` here), as the default export that import expects.
+// The TypeScript compiler for the `tsbpf` binary: typescript-shim.ts hands out what
+// loadTypeScript() returns to tsbpf's `import ts from "typescript"` (see typescript-hooks.ts).
 //
 // Loaded as CommonJS, not through the ESM loader, which would lex and syntax-sniff the 9 MB
 // typescript.js (~0.4 s). And compiled with a V8 code cache kept in the user's cache
@@ -64,13 +64,15 @@ function loadCached(): typeof tsModule {
   return mod.exports as typeof tsModule;
 }
 
-function load(): typeof tsModule {
-  try {
-    return loadCached();
-  } catch {
-    return require("typescript") as typeof tsModule;
-  }
-}
+let loaded: typeof tsModule | undefined;
 
-const ts = load();
-export default ts;
+/** The TypeScript module, loaded once (bin.ts starts this while the hooks worker boots). */
+export function loadTypeScript(): typeof tsModule {
+  if (loaded) return loaded;
+  try {
+    loaded = loadCached();
+  } catch {
+    loaded = require("typescript") as typeof tsModule;
+  }
+  return loaded;
+}
