@@ -7,7 +7,7 @@
 // uses costs more than the build itself on a cold process (Node 20 has no
 // module.enableCompileCache). Any cache trouble falls back to a plain require().
 import { createRequire } from "node:module";
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { Script } from "node:vm";
@@ -24,10 +24,13 @@ function cacheDir(): string {
 function loadCached(): typeof tsModule {
   const file = require.resolve("typescript");
   const source = readFileSync(file, "utf8");
+  // V8 checks only the source length against a cache, so a same-length edit of typescript.js
+  // (patch-package) must change the name: the file's mtime is part of it.
+  const mtime = Math.trunc(statSync(file).mtimeMs);
   const { version } = require("typescript/package.json") as { version: string };
   const cacheFile = join(
     cacheDir(),
-    `typescript-${version}-${source.length}-node${process.version}-${process.arch}.v8cache`,
+    `typescript-${version}-${source.length}-${mtime}-node${process.version}-${process.arch}.v8cache`,
   );
   let cachedData: Buffer | undefined;
   try {
