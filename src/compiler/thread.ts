@@ -1,12 +1,12 @@
 // Branch threading on path facts. The lowering merges a parse result into one vreg that is 0 on
 // every failure path and tests it again at the join (`if (!ip) return`); the verifier then walks
 // each failure path through the join separately. Here, an edge whose path already decides the
-// join's branch goes straight to the decided target, carrying along the constant moves of the
-// blocks it skips, so failure paths reach their continuation directly and the merged test only
-// runs on paths that could go either way.
+// join's branch goes straight to the decided target, carrying along the moves (constants and
+// copies) of the blocks it skips, so failure paths reach their continuation directly and the
+// merged test only runs on paths that could go either way.
 //
-// Facts are must-facts per program point: a vreg equals a constant, or is non-zero. A vreg used
-// as a memory base is non-zero afterwards (the verifier accepts loads and stores only through
+// Facts are must-facts per program point: a vreg equals a constant, is non-zero, or is a pointer.
+// A vreg used as a memory base is a non-null pointer afterwards (the verifier accepts loads and stores only through
 // non-null pointers), which is what decides the join's test on the success paths.
 import {
   defOf,
@@ -154,28 +154,28 @@ export function threadKnownBranches(f: Func): boolean {
   const entry = entryFacts(f);
   let changed = false;
   let nextId = Math.max(...f.blocks.map((b) => b.id)) + 1;
-  const isConstMove = (i: Instr) => i.op === "mov" && i.src.kind === "imm";
+  const isMove = (i: Instr) => i.op === "mov";
   // Where an edge with these facts really ends up, and the moves executed on the way.
   const follow = (start: number, facts: Facts): { to: number; moves: Instr[] } | undefined => {
     let cur = start;
     const fs = new Map(facts);
     const moves: Instr[] = [];
     let decided = false;
-    const result = { to: start, moves: [] as Instr[] };
+    const result: { to: number; moves: Instr[] } = { to: start, moves: [] };
     for (let step = 0; step < MAX_STEPS; step++) {
       const blk = byId.get(cur)!;
-      if (!blk.instrs.every(isConstMove)) break;
+      if (!blk.instrs.every(isMove)) break;
       if (moves.length + blk.instrs.length > MAX_COPIED) break;
       const after = new Map(fs);
       for (const i of blk.instrs) transfer(after, i);
-      const next = decide(after, blk.term);
+      const t = blk.term;
+      const next = decide(after, t);
       if (next === undefined || next === cur) break;
       moves.push(...blk.instrs.map((i) => ({ ...i })));
-      for (const [k, v] of edgeFacts(after, blk.term, blk.term.op === "br" && next === blk.term.t))
-        after.set(k, v);
+      for (const [k, v] of edgeFacts(after, t, t.op === "br" && next === t.t)) after.set(k, v);
       fs.clear();
       for (const [k, v] of after) fs.set(k, v);
-      if (blk.term.op === "br") decided = true;
+      if (t.op === "br") decided = true;
       cur = next;
       if (decided) {
         result.to = cur;
