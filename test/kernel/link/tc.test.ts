@@ -17,7 +17,8 @@ const inNs = (ns: string, cmd: string, args: string[]) =>
   spawnSync("ip", ["netns", "exec", ns, cmd, ...args], { encoding: "utf8" }).stdout;
 
 test("TCX ingress counts pings; bpftool shows the link; close() detaches", async (t) => {
-  if (!needsKernel(t, netnsUnavailable())) return;
+  // TCX links exist from Linux 6.6 (older kernels use the netlink path tested below).
+  if (!needsKernel(t, netnsUnavailable()) || !needsKernel(t, { minKernel: "6.6" })) return;
   using net = createNetnsPair();
   using prog = countingProgram({ type: ProgType.SCHED_CLS, name: "tcx_count", ret: TC_ACT_OK });
   const child = new AttachChild(net.nsB, "tc", net.ifB, prog, { direction: "ingress" });
@@ -50,7 +51,8 @@ test("TCX ingress counts pings; bpftool shows the link; close() detaches", async
 });
 
 test("TCX egress link dies with a SIGKILLed process", async (t) => {
-  if (!needsKernel(t, netnsUnavailable())) return;
+  // TCX links exist from Linux 6.6 (older kernels use the netlink path tested below).
+  if (!needsKernel(t, netnsUnavailable()) || !needsKernel(t, { minKernel: "6.6" })) return;
   using net = createNetnsPair();
   using prog = countingProgram({ type: ProgType.SCHED_CLS, name: "tcx_kill", ret: TC_ACT_OK });
   const child = new AttachChild(net.nsB, "tc", net.ifB, prog, { direction: "egress" });
