@@ -1,10 +1,16 @@
-// Linear-scan register allocation over the blocks in layout order.
+// Register allocation over the blocks in layout order, on live ranges with holes.
+//
+// Each vreg's live range is the set of position segments where it is live (from liveness, not
+// the hull from its first to its last appearance): a value live only on one side of a branch
+// leaves its register free on the other side and in blocks laid out in between, and only the
+// calls it is really live across force it into a callee-saved register. Ranges are assigned in
+// order of their start to the first register none of whose ranges they overlap.
 //
 // Registers: r1–r4 and r6–r9 hold vregs; r0 and r5 are scratch for instruction selection
-// (spill reloads, 64-bit immediates, results on their way to a spill slot). A value live
-// across a helper call (or used as a call argument) may not sit in r1–r5, which calls clobber
-// and argument set-up overwrites, so it gets r6–r9 or a stack slot. Spills are full 8-byte
-// aligned slots, the only form in which the verifier keeps a spilled pointer's type and range.
+// (spill reloads, 64-bit immediates, results on their way to a spill slot). A value live across
+// a helper call (or used as a call argument) may not sit in r1–r5, which calls clobber and
+// argument set-up overwrites, so it gets r6–r9 or a stack slot. Spills are full 8-byte aligned
+// slots, the only form in which the verifier keeps a spilled pointer's type and range.
 import { defOf, successors, termUses, usesOf, type Func, type Operand, type VReg } from "./ir.js";
 
 export type Location = { kind: "reg"; reg: number } | { kind: "spill"; index: number };
@@ -18,30 +24,30 @@ export interface Allocation {
 const CALLER_SAVED = [1, 2, 3, 4];
 const CALLEE_SAVED = [6, 7, 8, 9];
 
-interface Interval {
-  v: VReg;
-  start: number;
-  end: number;
-  crossesCall: boolean;
-}
+/** Inclusive position segments [start, end], sorted and disjoint. */
+export type Segments = [number, number][];
 
-export function allocate(f: Func): Allocation {
-  // Positions: instruction k of the function gets 2k; a block's terminator follows its body.
+/**
+ * Live ranges of every vreg. Instruction k of the function (in block order) reads its operands
+ * at 2k and writes its result at 2k+1, so a value whose last use is an instruction does not
+ * overlap that instruction's result; a block's terminator reads at its own even position and
+ * values live out of the block reach one past it.
+ */
+export function liveRanges(f: Func): {
+  ranges: Map<VReg, Segments>;
+  calls: { pos: number; args: readonly Operand[] }[];
+} {
   const blockStart: number[] = [];
   const blockEnd: number[] = [];
-  const calls: number[] = [];
-  const callArgs: [number, readonly Operand[]][] = [];
+  const calls: { pos: number; args: readonly Operand[] }[] = [];
   let pos = 0;
   for (const b of f.blocks) {
     blockStart.push(pos);
     for (const i of b.instrs) {
-      if (i.op === "call") {
-        calls.push(pos);
-        callArgs.push([pos, i.args]);
-      }
+      if (i.op === "call") calls.push({ pos, args: i.args });
       pos += 2;
     }
-    blockEnd.push(pos); // terminator position
+    blockEnd.push(pos);
     pos += 2;
   }
 
@@ -87,113 +93,221 @@ export function allocate(f: Func): Allocation {
     }
   }
 
-  // One conservative interval per vreg: from its first appearance to its last.
-  const lo = new Map<VReg, number>();
-  const hi = new Map<VReg, number>();
-  const touch = (v: VReg, p: number) => {
-    if (!lo.has(v) || p < lo.get(v)!) lo.set(v, p);
-    if (!hi.has(v) || p > hi.get(v)!) hi.set(v, p);
+  // Segments per vreg, built backwards through each block: a segment opens at the last use
+  // (or the block end when live out) and closes at the definition (or the block start).
+  const raw = new Map<VReg, Segments>();
+  const add = (v: VReg, s: number, e: number) => {
+    let l = raw.get(v);
+    if (!l) raw.set(v, (l = []));
+    l.push([s, e]);
   };
-  touch(f.ctx, -1); // arrives in r1 before the first instruction
+  f.blocks.forEach((b, k) => {
+    const open = new Map<VReg, number>(); // vreg → end of the segment being built
+    for (const x of liveOut[k]!) open.set(x, blockEnd[k]! + 1);
+    for (const x of termUses(b.term)) if (!open.has(x)) open.set(x, blockEnd[k]!);
+    for (let j = b.instrs.length - 1; j >= 0; j--) {
+      const i = b.instrs[j]!;
+      const p = blockStart[k]! + 2 * j;
+      const d = defOf(i);
+      if (d !== undefined) {
+        const e = open.get(d);
+        add(d, p + 1, e ?? p + 1); // a dead result still needs a place to be written
+        open.delete(d);
+      }
+      for (const x of usesOf(i)) if (!open.has(x)) open.set(x, p);
+    }
+    for (const [x, e] of open) add(x, blockStart[k]!, e);
+  });
+  const ctxSegs = raw.get(f.ctx);
+  if (ctxSegs)
+    ctxSegs.push([-1, -1]); // arrives in r1 before the first instruction
+  else raw.set(f.ctx, [[-1, -1]]);
+  const ranges = new Map<VReg, Segments>();
+  for (const [v, segs] of raw) {
+    segs.sort((a, b) => a[0] - b[0]);
+    const merged: Segments = [];
+    for (const [s, e] of segs) {
+      const last = merged[merged.length - 1];
+      if (last && s <= last[1] + 1) last[1] = Math.max(last[1], e);
+      else merged.push([s, e]);
+    }
+    ranges.set(v, merged);
+  }
+  return { ranges, calls };
+}
+
+/** Do two sorted segment lists share a position? */
+export function overlaps(a: Segments, b: Segments): boolean {
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const x = a[i]!;
+    const y = b[j]!;
+    if (x[1] < y[0]) i++;
+    else if (y[1] < x[0]) j++;
+    else return true;
+  }
+  return false;
+}
+
+/** Insert `add` into the sorted disjoint list `into` (they do not overlap). */
+function union(into: Segments, add: Segments): void {
+  for (const s of add) {
+    let lo = 0;
+    let hi = into.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (into[mid]![0] < s[0]) lo = mid + 1;
+      else hi = mid;
+    }
+    into.splice(lo, 0, s);
+  }
+}
+
+interface Range {
+  v: VReg;
+  segs: Segments;
+  start: number;
+  end: number;
+  weight: number;
+}
+
+export function allocate(f: Func): Allocation {
+  const { ranges, calls } = liveRanges(f);
   const useCount = new Map<VReg, number>();
   const count = (v: VReg) => useCount.set(v, (useCount.get(v) ?? 0) + 1);
+  const usedAt = new Map<number, VReg[]>();
+  let p = 0;
   for (const b of f.blocks) {
-    for (const i of b.instrs) usesOf(i).forEach(count);
-    termUses(b.term).forEach(count);
-  }
-  const usesAt = new Map<number, VReg[]>();
-  f.blocks.forEach((b, k) => {
-    for (const x of liveIn[k]!) touch(x, blockStart[k]!);
-    for (const x of liveOut[k]!) touch(x, blockEnd[k]! + 1);
-    let p = blockStart[k]!;
     for (const i of b.instrs) {
-      usesAt.set(p, usesOf(i));
-      for (const x of usesOf(i)) touch(x, p);
-      const d = defOf(i);
-      if (d !== undefined) touch(d, p);
+      usesOf(i).forEach(count);
+      usedAt.set(p, usesOf(i));
       p += 2;
     }
-    for (const x of termUses(b.term)) touch(x, blockEnd[k]!);
-  });
-
-  // A value whose life ends as argument k (< 4) of the next call can live in that argument
-  // register: arguments are set up in order r1, r2, …, so only its own move touches it.
-  const argReg = new Map<VReg, number>();
-  for (const [c, args] of callArgs) {
-    args.forEach((a, k) => {
-      if (k > 3 || a.kind !== "reg" || hi.get(a.id) !== c || argReg.has(a.id)) return;
-      if (args.some((b, j) => j !== k && b.kind === "reg" && b.id === a.id)) return;
-      const start = lo.get(a.id)!;
-      if (start >= 0 && !calls.some((x) => start < x && x < c)) argReg.set(a.id, 1 + k);
-    });
+    termUses(b.term).forEach(count);
+    p += 2;
   }
-  const intervals: Interval[] = [...lo.keys()].map((v) => {
-    const start = lo.get(v)!;
-    const end = hi.get(v)!;
-    return { v, start, end, crossesCall: calls.some((c) => start < c && c <= end) };
+
+  const covers = (segs: Segments, x: number) => segs.some(([s, e]) => s <= x && x <= e);
+  // A value live across a call (read after it, written before it) or read by it as an argument
+  // may not sit in r1–r5.
+  const touchesCall = (segs: Segments): boolean => calls.some(({ pos }) => covers(segs, pos));
+  // A value whose life ends as argument k (< 4) of a call it does not outlive, and that is not
+  // live across an earlier call, can live in that argument register: arguments are set up in
+  // order r1, r2, …, so only its own move touches it.
+  const argReg = new Map<VReg, number>();
+  for (const { pos, args } of calls)
+    args.forEach((a, k) => {
+      if (k > 3 || a.kind !== "reg" || argReg.has(a.id)) return;
+      const segs = ranges.get(a.id)!;
+      if (segs[segs.length - 1]![1] !== pos) return;
+      if (args.some((b, j) => j !== k && b.kind === "reg" && b.id === a.id)) return;
+      if (segs[0]![0] < 0) return;
+      if (calls.some((c) => c.pos !== pos && covers(segs, c.pos))) return;
+      argReg.set(a.id, 1 + k);
+    });
+
+  const list: Range[] = [...ranges].map(([v, segs]) => {
+    const len = segs.reduce((n, [s, e]) => n + e - s + 1, 0);
+    return {
+      v,
+      segs,
+      start: segs[0]![0],
+      end: segs[segs.length - 1]![1],
+      weight: (useCount.get(v) ?? 0) / (len + 1),
+    };
   });
-  intervals.sort((a, b) => a.start - b.start || a.v - b.v);
+  list.sort((a, b) => a.start - b.start || a.v - b.v);
 
   const loc = new Map<VReg, Location>();
-  const active: { iv: Interval; reg: number }[] = [];
-  const spilled: Interval[] = [];
-  for (const iv of intervals) {
-    // A source that dies at the instruction defining iv hands over its register: the
-    // instruction reads it before writing (isel copes with `d = b op d` through r0). This
+  const regSegs = new Map<number, Segments>();
+  const owners = new Map<number, Range[]>();
+  for (const r of [...CALLER_SAVED, ...CALLEE_SAVED]) {
+    regSegs.set(r, []);
+    owners.set(r, []);
+  }
+  const regOf = new Map<VReg, number>();
+  const spilled: Range[] = [];
+  const assign = (rg: Range, r: number) => {
+    union(
+      regSegs.get(r)!,
+      rg.segs.map(([s, e]) => [s, e]),
+    );
+    owners.get(r)!.push(rg);
+    regOf.set(rg.v, r);
+  };
+  const evict = (rg: Range) => {
+    const r = regOf.get(rg.v)!;
+    regOf.delete(rg.v);
+    const own = owners.get(r)!.filter((x) => x !== rg);
+    owners.set(r, own);
+    const segs: Segments = [];
+    for (const o of own)
+      union(
+        segs,
+        o.segs.map(([s, e]) => [s, e]),
+      );
+    regSegs.set(r, segs);
+    spilled.push(rg);
+  };
+
+  for (const rg of list) {
+    // A source read by the defining instruction and dying there hands over its register (the
+    // instruction reads it before writing; isel copes with `d = b op d` through r0). This
     // removes most of the copies `let` and inlining introduce.
-    const sources = iv.start >= 0 ? (usesAt.get(iv.start) ?? []) : [];
     let hint: number | undefined;
-    for (let k = active.length - 1; k >= 0; k--) {
-      const a = active[k]!;
-      if (a.iv.end < iv.start) active.splice(k, 1);
-      else if (a.iv.end === iv.start && sources.includes(a.iv.v)) {
-        active.splice(k, 1);
-        hint ??= a.reg;
+    if (rg.start > 0 && rg.start % 2 === 1)
+      for (const s of usedAt.get(rg.start - 1) ?? []) {
+        const segs = ranges.get(s)!;
+        if (regOf.has(s) && segs[segs.length - 1]![1] === rg.start - 1) hint ??= regOf.get(s);
       }
-    }
-    const own = argReg.get(iv.v);
+    const own = argReg.get(rg.v);
     const allowed =
       own !== undefined
         ? [own, ...CALLEE_SAVED]
-        : iv.crossesCall
+        : touchesCall(rg.segs)
           ? CALLEE_SAVED
           : [...CALLER_SAVED, ...CALLEE_SAVED];
-    const busy = new Set(active.map((a) => a.reg));
+    const fits = (r: number) => !overlaps(regSegs.get(r)!, rg.segs);
     const preferred = own ?? hint;
     const free =
-      preferred !== undefined && allowed.includes(preferred) && !busy.has(preferred)
+      preferred !== undefined && allowed.includes(preferred) && fits(preferred)
         ? preferred
-        : allowed.find((r) => !busy.has(r));
+        : allowed.find(fits);
     if (free !== undefined) {
-      active.push({ iv, reg: free });
-      loc.set(iv.v, { kind: "reg", reg: free });
+      assign(rg, free);
       continue;
     }
-    // Spill the value used least per instruction it stays live: long-lived, rarely read
-    // values go to the stack, hot ones (packet bounds, loop counters) keep registers.
-    const weight = (x: Interval) => (useCount.get(x.v) ?? 0) / (x.end - x.start + 2);
-    let victim: { iv: Interval; reg: number } | undefined;
-    for (const a of active)
-      if (allowed.includes(a.reg) && (!victim || weight(a.iv) < weight(victim.iv))) victim = a;
-    if (victim && weight(victim.iv) < weight(iv)) {
-      active.splice(active.indexOf(victim), 1);
-      spilled.push(victim.iv);
-      loc.delete(victim.iv.v);
-      active.push({ iv, reg: victim.reg });
-      loc.set(iv.v, { kind: "reg", reg: victim.reg });
-    } else spilled.push(iv);
+    // Spill what is used least per position it stays live: long-lived, rarely read values go to
+    // the stack, hot ones (packet bounds, loop counters) keep registers. A register is taken
+    // over when every range in it that overlaps this one weighs less.
+    let best: { r: number; conflicts: Range[]; w: number } | undefined;
+    for (const r of allowed) {
+      const conflicts = owners.get(r)!.filter((o) => overlaps(o.segs, rg.segs));
+      const w = Math.max(...conflicts.map((o) => o.weight));
+      if (!best || w < best.w) best = { r, conflicts, w };
+    }
+    if (best && best.w < rg.weight) {
+      for (const o of best.conflicts) evict(o);
+      assign(rg, best.r);
+    } else spilled.push(rg);
   }
+  for (const [v, r] of regOf) loc.set(v, { kind: "reg", reg: r });
 
-  // Spill slots, reused once an interval has ended.
+  // Spill slots, shared by ranges that do not overlap.
   spilled.sort((a, b) => a.start - b.start);
-  const slotEnd: number[] = [];
-  for (const iv of spilled) {
-    let s = slotEnd.findIndex((e) => e < iv.start);
+  const slots: Segments[] = [];
+  for (const rg of spilled) {
+    let s = slots.findIndex((segs) => !overlaps(segs, rg.segs));
     if (s < 0) {
-      s = slotEnd.length;
-      slotEnd.push(iv.end);
-    } else slotEnd[s] = iv.end;
-    loc.set(iv.v, { kind: "spill", index: s });
+      s = slots.length;
+      slots.push([]);
+    }
+    union(
+      slots[s]!,
+      rg.segs.map(([a, b]) => [a, b]),
+    );
+    loc.set(rg.v, { kind: "spill", index: s });
   }
-  return { loc, spillSlots: slotEnd.length };
+  return { loc, spillSlots: slots.length };
 }
