@@ -24,12 +24,15 @@ import {
   layoutBlocks,
   threadKnownBranches,
 } from "./thread.js";
+import { eliminateCommonSubexpressions, eliminateRedundantStores } from "./redundancy.js";
 
 export function optimize(f: Func): Func {
   for (let round = 0; round < 8; round++) {
     let changed = removeUnreachable(f);
     changed = foldConstants(f) || changed;
     changed = propagateCopies(f) || changed;
+    changed = eliminateCommonSubexpressions(f) || changed;
+    changed = eliminateRedundantStores(f) || changed;
     changed = eliminateDeadCode(f) || changed;
     changed = threadJumps(f) || changed;
     changed = threadKnownBranches(f) || changed;
