@@ -23,6 +23,10 @@ export class ZeroBytes {
 export class ConstEvaluator {
   private readonly cache = new Map<ts.Symbol, ConstResult>();
   private readonly inProgress = new Set<ts.Symbol>();
+  /** Symbols with a value fixed for a stretch of lowering (the counter of an unrolled loop). */
+  private readonly bound = new Map<ts.Symbol, unknown>();
+  /** Counts reads of `bound` symbols, so values derived from them are not cached. */
+  private boundReads = 0;
 
   constructor(private readonly fe: Frontend) {}
 
@@ -34,6 +38,19 @@ export class ConstEvaluator {
     for (const [name, s] of this.fe.probeExports) if (s === sym) return { module: "probe", name };
     for (const [name, s] of this.fe.typesExports) if (s === sym) return { module: "types", name };
     return undefined;
+  }
+
+  /** Evaluate `f` with `sym` standing for the constant `value` (an unrolled loop's counter). */
+  withBinding<T>(sym: ts.Symbol, value: unknown, f: () => T): T {
+    const had = this.bound.has(sym);
+    const old = this.bound.get(sym);
+    this.bound.set(sym, value);
+    try {
+      return f();
+    } finally {
+      if (had) this.bound.set(sym, old);
+      else this.bound.delete(sym);
+    }
   }
 
   /** The value of `e`, or NOT_CONST. Throws CompileError only for definite misuse. */
@@ -146,6 +163,10 @@ export class ConstEvaluator {
       : this.fe.checker.getSymbolAtLocation(e);
     if (!sym0) return NOT_CONST;
     const sym = canonical(this.fe.checker, sym0);
+    if (this.bound.has(sym)) {
+      this.boundReads++;
+      return this.bound.get(sym);
+    }
     if (this.cache.has(sym)) return this.cache.get(sym);
     const decl = sym.valueDeclaration;
     if (!decl || !ts.isVariableDeclaration(decl) || !decl.initializer) return NOT_CONST;
@@ -153,9 +174,11 @@ export class ConstEvaluator {
     if (!ts.isVariableDeclarationList(list) || !(list.flags & ts.NodeFlags.Const)) return NOT_CONST;
     if (this.inProgress.has(sym)) return NOT_CONST;
     this.inProgress.add(sym);
+    const reads = this.boundReads;
     try {
       const v = this.eval(decl.initializer);
-      this.cache.set(sym, v);
+      // `const x = i * 2` inside an unrolled loop has one value per iteration.
+      if (this.boundReads === reads) this.cache.set(sym, v);
       return v;
     } finally {
       this.inProgress.delete(sym);

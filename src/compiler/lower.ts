@@ -29,11 +29,17 @@ import { lowerViewProperty } from "./packet.js";
 export const MAX_STACK = 512;
 const MAX_INLINE_DEPTH = 8;
 const MAX_LOOP_ITERATIONS = 1 << 16;
+/** Loops of at most this many iterations are unrolled: the counter is a constant in each copy. */
+export const UNROLL_MAX_ITERATIONS = 16;
+/** Bodies copied by unrolling, nested loops multiplied, stay within this. */
+export const UNROLL_MAX_COPIES = 64;
 
 interface Binding {
   value: Value;
   /** `let` bindings of integers live in one vreg, reassigned in place */
   mutable?: VReg;
+  /** `let` bindings of references (map lookups…): the pointer's vreg, 0 for null */
+  pointer?: { reg: VReg; type: Type; readonly: boolean };
 }
 
 interface InlineFrame {
@@ -61,6 +67,8 @@ export class Lowerer {
   private readonly env = new Map<ts.Symbol, Binding>();
   private readonly loops: LoopFrame[] = [];
   private readonly inlines: InlineFrame[] = [];
+  /** product of the trip counts of the unrolled loops being lowered */
+  private unrolled = 1;
   private loc: Loc | undefined;
   packet: PacketRegs | undefined;
   private readonly freeTemps: number[] = [];
@@ -407,6 +415,15 @@ export class Lowerer {
       if (v.k === "ref" && v.nullable && this.isNonNull(d.initializer))
         v = { ...v, nullable: false };
       if (mutable) {
+        const nullLayout =
+          v.k === "const" && v.v === null && d.type ? this.nullableLayoutOf(d.type) : undefined;
+        if (nullLayout) {
+          // `let c: Counter | null = null`: a pointer that starts null.
+          const r = this.vreg();
+          this.emit({ op: "mov", dst: r, src: imm(0) });
+          this.bindPointer(d.name, r, nullLayout, false);
+          continue;
+        }
         if (
           v.k === "int" ||
           v.k === "const" ||
@@ -421,18 +438,61 @@ export class Lowerer {
           this.bind(d.name, v);
           continue;
         }
+        if (v.k === "ref" && v.base.kind === "reg") {
+          // A reference (a lookup result) held in a vreg that later assignments overwrite.
+          const r = this.vreg();
+          this.emit({ op: "mov", dst: r, src: this.pointerOf(v) });
+          this.bindPointer(d.name, r, v.type, v.readonly);
+          continue;
+        }
         throw this.err(
           d,
           Code.Unsupported,
-          "only integers may be reassigned (let); bind other values with const",
+          `a let variable may hold an integer, an object literal or a reference (a map lookup, a ring buffer reservation), not ${describeValue(v)}; bind it with const`,
         );
       }
       // A const snapshot of a value that may change later (a let vreg, a map value field).
       if (v.k === "int" && v.op.kind === "reg") v = { ...v, op: reg(this.mov(v.op)) };
+      if (v.k === "ref" && v.nullReg !== undefined && this.pointerBinding(d.initializer)) {
+        // `const d = c` where `let c` is a reference: later `c = …` must not move d.
+        const r = this.mov(reg(v.nullReg));
+        v = { ...v, base: { kind: "reg", id: r }, nullReg: r };
+      }
       if (v.k === "ref" && v.type.kind === "int" && !v.nullable)
         v = { k: "int", op: this.int(v, d.initializer) };
       this.bind(d.name, v);
     }
+  }
+
+  private bindPointer(name: ts.Identifier, r: VReg, type: Type, readonly: boolean): void {
+    const sym = this.fe.checker.getSymbolAtLocation(name);
+    if (!sym) throw this.err(name, Code.Unsupported, `cannot resolve ${name.text}`);
+    this.env.set(sym, { value: VOID, pointer: { reg: r, type, readonly } });
+  }
+
+  /** True when `e` names a `let` holding a reference. */
+  private pointerBinding(e: ts.Expression): boolean {
+    while (ts.isParenthesizedExpression(e) || ts.isNonNullExpression(e)) e = e.expression;
+    if (!ts.isIdentifier(e)) return false;
+    const sym = this.fe.checker.getSymbolAtLocation(e);
+    return sym !== undefined && this.env.get(sym)?.pointer !== undefined;
+  }
+
+  /** The address a reference points at, as an operand (its base register plus offset). */
+  private pointerOf(v: RefValue): Operand {
+    if (v.base.kind !== "reg") throw new Error("internal: pointer of a stack slot");
+    return v.off === 0 ? reg(v.base.id) : reg(this.alu("add", reg(v.base.id), imm(v.off)));
+  }
+
+  /** The layout of `X | null` (or `X | undefined`) where X names a layout. */
+  private nullableLayoutOf(node: ts.TypeNode): Type | undefined {
+    if (!ts.isUnionTypeNode(node)) return undefined;
+    const rest = node.types.filter(
+      (t) =>
+        !(ts.isLiteralTypeNode(t) && t.literal.kind === ts.SyntaxKind.NullKeyword) &&
+        t.kind !== ts.SyntaxKind.UndefinedKeyword,
+    );
+    return rest.length === 1 ? this.layoutOf(rest[0]!) : undefined;
   }
 
   /** The vreg of a `let` integer variable named by `e`, if it is one. */
@@ -485,14 +545,23 @@ export class Lowerer {
     if (typeof start !== "number" && typeof start !== "bigint")
       throw bad("the initial value is not a constant");
     const counterSym = this.fe.checker.getSymbolAtLocation(d.name);
+    if (!counterSym) throw bad("the counter cannot be resolved");
     const isCounter = (n: ts.Node) =>
       ts.isIdentifier(n) && this.fe.checker.getSymbolAtLocation(n) === counterSym;
     const c = s.condition;
     if (!c || !ts.isBinaryExpression(c))
       throw bad("the condition must compare the counter with a constant");
     let limit: unknown;
-    if (isCounter(c.left)) limit = this.mod.consts.eval(c.right);
-    else if (isCounter(c.right)) limit = this.mod.consts.eval(c.left);
+    // The bound: a constant, or a value known when compiling (`bytes.length`, `arr.length`).
+    const bound = (e: ts.Expression): unknown => {
+      const k = this.mod.consts.eval(e);
+      if (k !== NOT_CONST || !ts.isPropertyAccessExpression(e) || e.name.text !== "length")
+        return k;
+      const v = this.expr(e);
+      return v.k === "const" ? v.v : NOT_CONST;
+    };
+    if (isCounter(c.left)) limit = bound(c.right);
+    else if (isCounter(c.right)) limit = bound(c.left);
     else throw bad("the condition must compare the counter with a constant");
     if (typeof limit !== "number" && typeof limit !== "bigint")
       throw bad("the bound is not a constant");
@@ -540,6 +609,10 @@ export class Lowerer {
     };
     if (assigns(s.statement)) throw bad("the body assigns the counter");
 
+    const trips = this.tripCount(start, limit, step, c, isCounter(c.left));
+    if (trips !== undefined && trips.length * this.unrolled <= UNROLL_MAX_COPIES)
+      return this.unroll(s, counterSym, trips);
+
     this.variables(init);
     const head = this.newBlock();
     const body = this.newBlock();
@@ -557,6 +630,57 @@ export class Lowerer {
     this.setLoc(inc!);
     this.expr(inc!);
     this.jump(head);
+    this.switchTo(exit);
+  }
+
+  /**
+   * The counter's values, when the loop runs at most UNROLL_MAX_ITERATIONS times; computed
+   * with the generated code's 64-bit semantics.
+   */
+  private tripCount(
+    start: number | bigint,
+    limit: number | bigint,
+    step: bigint,
+    c: ts.BinaryExpression,
+    counterLeft: boolean,
+  ): (number | bigint)[] | undefined {
+    const out: (number | bigint)[] = [];
+    const asNumber = typeof start === "number";
+    let i = BigInt(start);
+    const k = BigInt(limit);
+    for (;;) {
+      const go = counterLeft
+        ? foldBinary(c.operatorToken.kind, i, k)
+        : foldBinary(c.operatorToken.kind, k, i);
+      if (typeof go !== "boolean") return undefined;
+      if (!go) return out;
+      if (out.length === UNROLL_MAX_ITERATIONS) return undefined;
+      out.push(asNumber ? Number(i) : i);
+      i = BigInt.asIntN(64, i + step);
+    }
+  }
+
+  /** A loop copied once per iteration, its counter a constant in each copy. */
+  private unroll(s: ts.ForStatement, counter: ts.Symbol, values: (number | bigint)[]): void {
+    const exit = this.newBlock();
+    const outer = this.unrolled;
+    this.unrolled *= Math.max(1, values.length);
+    try {
+      for (const v of values) {
+        const next = this.newBlock();
+        this.loops.push({ brk: exit, cont: next });
+        this.env.set(counter, { value: { k: "const", v } });
+        this.mod.consts.withBinding(counter, v, () =>
+          this.nested(() => this.statement(s.statement)),
+        );
+        this.loops.pop();
+        this.jump(next);
+        this.switchTo(next);
+      }
+    } finally {
+      this.unrolled = outer;
+    }
+    this.jump(exit);
     this.switchTo(exit);
   }
 
@@ -860,6 +984,16 @@ export class Lowerer {
     if (!sym0) throw this.err(e, Code.Unsupported, `cannot resolve ${e.text}`);
     const sym = canonical(this.fe.checker, sym0);
     const b = this.env.get(sym) ?? this.env.get(sym0);
+    if (b?.pointer)
+      return {
+        k: "ref",
+        base: { kind: "reg", id: b.pointer.reg },
+        off: 0,
+        type: b.pointer.type,
+        nullable: !this.isNonNull(e),
+        nullReg: b.pointer.reg,
+        readonly: b.pointer.readonly,
+      };
     if (b) return b.mutable !== undefined ? { k: "int", op: reg(b.mutable) } : b.value;
     const m = this.mod.mapBySymbol.get(sym);
     if (m) return { k: "map", map: m };
@@ -1239,6 +1373,22 @@ export class Lowerer {
     if (ts.isIdentifier(target)) {
       const sym = this.fe.checker.getSymbolAtLocation(target);
       const b = sym && this.env.get(sym);
+      if (b?.pointer) {
+        const v = value();
+        const p = b.pointer;
+        if (v.k === "const" && (v.v === null || v.v === undefined)) {
+          this.emit({ op: "mov", dst: p.reg, src: imm(0) });
+          return v;
+        }
+        if (v.k !== "ref" || v.base.kind !== "reg" || v.type.size !== p.type.size)
+          throw this.err(
+            node,
+            Code.Unsupported,
+            `${target.text} holds a reference to a ${p.type.label}; assign another reference of that layout (a lookup) or null, not ${describeValue(v)}`,
+          );
+        this.emit({ op: "mov", dst: p.reg, src: this.pointerOf(v) });
+        return v;
+      }
       if (!b || b.mutable === undefined) {
         if (b?.value.k === "agg") {
           const v = value();

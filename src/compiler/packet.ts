@@ -7,6 +7,7 @@
 // (4/6, 6/17) instead of being re-read from the packet: the verifier then knows, on the IPv4
 // path, that `version === 6` is false, and never walks into IPv6 field loads it did not check.
 import ts from "typescript";
+import { NOT_CONST } from "./consteval.js";
 import { Code, CompileError } from "./errors.js";
 import { imm, reg, type Base, type Block, type VReg } from "./ir.js";
 import type { Lowerer } from "./lower.js";
@@ -382,6 +383,7 @@ export function lowerViewMethod(
   }
   if (v.view === "bytes") {
     if (method === "at") {
+      if (args[0] && lw.mod.consts.eval(args[0]) === NOT_CONST) return byteAt(lw, v, args[0]);
       const i = constArg(0, "the index");
       if (typeof i !== "number" || !Number.isInteger(i) || i < 0 || i >= v.n!)
         throw CompileError.at(
@@ -436,4 +438,28 @@ export function lowerViewMethod(
     }
   }
   throw CompileError.at(e, Code.BadApi, `packet ${v.view} view has no method ${method}()`);
+}
+
+/**
+ * `bytes.at(i)` with a run-time index (a loop counter of a loop that is not unrolled): the
+ * unsigned test `i < n` bounds the register the verifier then adds to the checked pointer.
+ * An index outside the bytes read gives 0.
+ */
+function byteAt(lw: Lowerer, v: ViewValue, arg: ts.Expression): Value {
+  const i = lw.int(lw.expr(arg), arg);
+  const idx = lw.mov(i); // its own register: the bound learnt from the test stays with it
+  const res = lw.vreg();
+  const inside = lw.newBlock();
+  const outside = lw.newBlock();
+  const join = lw.newBlock();
+  lw.branch("lt", reg(idx), imm(v.n!), inside, outside);
+  lw.switchTo(inside);
+  const p = lw.alu("add", reg(v.ptr), reg(idx));
+  lw.emit({ op: "load", dst: res, base: { kind: "reg", id: p }, off: 0, size: 1 });
+  lw.jump(join);
+  lw.switchTo(outside);
+  lw.emit({ op: "mov", dst: res, src: imm(0) });
+  lw.jump(join);
+  lw.switchTo(join);
+  return { k: "int", op: reg(res) };
 }

@@ -71,12 +71,30 @@ function mix(a: number, b: number): number {
   return (a * 31) ^ b;
 }
 export const loop = xdp((ctx: XdpContext) => {
-  let h = 7;
-  for (let i = 0; i < 4; i++) {
+  let h = ctx.ingressIfindex;
+  for (let i = 0; i < 20; i++) {
     if (i === 2) continue;
     h = mix(h, i);
   }
   return h === 0 ? XdpAction.Drop : XdpAction.Pass;
+});`),
+  );
+});
+
+test("golden: a loop of at most 16 iterations is unrolled, its counter a constant", () => {
+  golden(
+    "loop-unrolled",
+    listing(`
+export const sum = xdp((ctx: XdpContext) => {
+  const d = ctx.data();
+  const b = d && d.read(4);
+  if (!b) return XdpAction.Pass;
+  let s = 0;
+  for (let i = 0; i < b.length; i++) {
+    if (i === 2) continue;
+    s += b.at(i);
+  }
+  return s === 0 ? XdpAction.Drop : XdpAction.Pass;
 });`),
   );
 });

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { CompileError, CompileErrors, Code } from "../../../src/compiler/index.js";
 import { formatDiagnostic } from "../../../src/compiler/errors.js";
-import { compileSource, lineOf } from "./support.js";
+import { HEADER, compileSource, lineOf } from "./support.js";
 
 interface Case {
   name: string;
@@ -13,12 +13,51 @@ interface Case {
   at: string;
   code: number;
   message: RegExp;
+  /** also check the column: the error starts exactly at `at` */
+  exact?: boolean;
 }
+
+/** 1-based column of `needle` in HEADER + body. */
+const colOf = (body: string, needle: string): number => {
+  const text = HEADER + body;
+  const i = text.indexOf(needle);
+  return i - text.lastIndexOf("\n", i - 1);
+};
 
 const prog = (stmts: string) =>
   `export const p = xdp((ctx: XdpContext) => {\n${stmts}\n  return XdpAction.Pass;\n});\n`;
 
+const Ctr = `const Ctr = struct("Ctr", { n: u64 });\nconst cm = map("cm", new HashMap(u32, Ctr, { maxEntries: 4 }));\n`;
+
 const cases: Case[] = [
+  {
+    name: "constant index past the bytes read, in an unrolled loop",
+    body: prog(
+      "  const d = ctx.data();\n  const b = d && d.read(4);\n  let s = 0;\n  if (b) for (let i = 0; i < 6; i++) s += b.at(i);",
+    ),
+    at: "i);",
+    code: Code.BadApi,
+    message: /at\(i\): i must be a constant below 4/,
+    exact: true,
+  },
+  {
+    name: "let holding a packet view",
+    body: prog("  let d = ctx.data();"),
+    at: "d = ctx.data()",
+    code: Code.Unsupported,
+    message:
+      /a let variable may hold an integer, an object literal or a reference.*packet payload view; bind it with const/,
+    exact: true,
+  },
+  {
+    name: "let reference assigned an integer",
+    body: Ctr + prog("  let c = cm.get(1);\n  c = 5 as never;"),
+    at: "c = 5",
+    code: Code.Unsupported,
+    message:
+      /c holds a reference to a Ctr; assign another reference of that layout \(a lookup\) or null/,
+    exact: true,
+  },
   {
     name: "class declaration",
     body: prog("  class Foo { x = 1; }"),
@@ -169,6 +208,7 @@ for (const c of cases) {
     assert.match(err.message, c.message);
     assert.equal(err.code, c.code, err.message);
     assert.equal(err.line, lineOf(c.body, c.at), `${err.format()}`);
+    if (c.exact) assert.equal(err.col, colOf(c.body, c.at), `${err.format()}`);
     assert.ok(err.format().includes(`error TSBPF${String(c.code).padStart(4, "0")}`));
   });
 }

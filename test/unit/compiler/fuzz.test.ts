@@ -80,6 +80,8 @@ const leaves = [
   "undefined",
   "m.get(a)",
   "ctx.len()",
+  "(bs ? bs.at(a) : 0)",
+  "(bs ? bs.at(3) : 9)",
 ];
 
 const expr: fc.Arbitrary<string> = fc.letrec<{ e: string }>((tie) => ({
@@ -102,6 +104,12 @@ const stmt: fc.Arbitrary<string> = fc.letrec<{ s: string; block: string }>((tie)
     fc
       .tuple(fc.integer({ min: 0, max: 20 }), tie("block"))
       .map(([n, body]) => `for (let i = 0; i < ${n}; i++) ${body}`),
+    fc
+      .tuple(fc.integer({ min: 0, max: 40 }), fc.constantFrom("+=", "^=", "="), expr)
+      .map(([n, op, e]) => `if (bs) for (let i = 0; i < ${n}; i++) { a ${op} bs.at(i + ${e}); }`),
+    fc
+      .tuple(fc.integer({ min: -2, max: 20 }), fc.constantFrom("<", "<=", ">", "!=="), tie("block"))
+      .map(([n, op, body]) => `for (let j = ${n}; j ${op} 6; j += 2) ${body}`),
     expr.map((e) => `while (${e}) { a++; }`),
     expr.map((e) => `switch (${e}) { case 1: a = 2; break; case 2: b = 1; default: a = 0; }`),
     fc.constantFrom(
@@ -116,6 +124,9 @@ const stmt: fc.Arbitrary<string> = fc.letrec<{ s: string; block: string }>((tie)
       "const o = { x: a, y: b };",
       'tracePrintk("v %d", a);',
       'atomicAdd(m.get(1)!, "x" as never, 1);',
+      "{ let c = m.get(a); if (c === null) { m.set(a, 1n); c = m.get(a); } if (c !== null) b = toNumber(c); c = null; }",
+      "{ let c = m.get(a); const c0 = c; c = m.get(b); if (c0 && c) a = toNumber(c0 + c); }",
+      "{ let c = m.get(a); c = 3; }",
     ),
   ),
   block: fc.array(tie("s"), { maxLength: 3 }).map((xs) => `{ ${xs.join(" ")} }`),
@@ -125,7 +136,7 @@ const program = fc
   .array(stmt, { maxLength: 6 })
   .map(
     (body) =>
-      `${HEADER}const m = map("m", new HashMap(u32, u64, { maxEntries: 8 }));\nexport const p = xdp((ctx: XdpContext) => {\n  let a = 0;\n  let b = 1;\n  ${body.join("\n  ")}\n  return XdpAction.Pass;\n});\n`,
+      `${HEADER}const m = map("m", new HashMap(u32, u64, { maxEntries: 8 }));\nexport const p = xdp((ctx: XdpContext) => {\n  let a = 0;\n  let b = 1;\n  const d0 = ctx.data();\n  const bs = d0 && d0.read(8);\n  ${body.join("\n  ")}\n  return XdpAction.Pass;\n});\n`,
   );
 
 test("fuzz: random programs never cause an internal error", () => {
