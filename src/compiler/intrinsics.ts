@@ -525,7 +525,10 @@ function ringbufMapData(lw: Lowerer, m: MapDecl, v: MapDataValue, e: ts.CallExpr
   lw.jump(copy);
   lw.switchTo(copy);
   const doCopy = lw.newBlock();
-  lw.branch("eq", reg(n), imm(0), submit, doCopy);
+  // `n > 0` (unsigned), not `n != 0`: the copy's length is ARG_CONST_SIZE, which must be
+  // provably >= 1, and verifiers before 6.8 learn no lower bound from a `!=` test (Linux 6.1
+  // rejects the copy: "R4 min value is outside of the allowed memory range").
+  lw.branch("gt", reg(n), imm(0), doCopy, submit);
   lw.switchTo(doCopy);
   const dst = lw.alu("add", reg(p), imm(header));
   const loadHelper = kind === "xdp" ? Helper.xdp_load_bytes : Helper.skb_load_bytes;
