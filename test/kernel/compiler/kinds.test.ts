@@ -13,6 +13,7 @@ import { attachTracepoint } from "../../../src/link/tracepoint.js";
 import { attachRawTracepoint } from "../../../src/link/raw-tracepoint.js";
 import { struct, array, u8, u32, u64 } from "../../../src/types/index.js";
 import { frame } from "../../unit/compiler/packets.js";
+import { cgroupSkbTestRunSeesPacket } from "./cgroup-test-run.js";
 
 const FIXTURE = fileURLToPath(
   new URL("../../../../test/fixtures/probes/kinds.ts", import.meta.url),
@@ -55,10 +56,18 @@ test("program kinds: all load; packet kinds behave under test runs; tracepoints 
   assert.equal(sock(tcp22v6), 0);
 
   const cg = (p: Uint8Array) => coll.programs.get("no_ssh")!.testRun({ data: p }).retval;
-  assert.equal(cg(tcp22v6), 0, "TCP to 22 denied");
-  assert.equal(cg(frame({ ip: 4, dport: 22 })), 0);
-  assert.equal(cg(tcp80), 1);
-  assert.equal(cg(udp53), 1);
+  if (cgroupSkbTestRunSeesPacket()) {
+    assert.equal(cg(tcp22v6), 0, "TCP to 22 denied");
+    assert.equal(cg(frame({ ip: 4, dport: 22 })), 0);
+    assert.equal(cg(tcp80), 1);
+    assert.equal(cg(udp53), 1);
+  } else {
+    // This kernel's test run hides the packet from cgroup_skb programs (data_end = 0): the
+    // probe sees no transport header and passes everything. cgroup-skb.test.ts judges the
+    // same program on a real cgroup instead.
+    t.diagnostic("cgroup_skb test runs see no packet on this kernel; see cgroup-skb.test.ts");
+    for (const p of [tcp22v6, tcp80, udp53]) assert.equal(cg(p), 1);
+  }
 
   // Tracepoints, for real: only this process's openat calls, with the file name.
   coll.maps.get("config")!.set(u32.encode(0) as never, u32.encode(process.pid) as never);
