@@ -19,6 +19,7 @@ import {
   type VReg,
 } from "./ir.js";
 import {
+  cloneDecidedPaths,
   compareRawFields,
   eliminateDeadDefs,
   layoutBlocks,
@@ -27,6 +28,15 @@ import {
 import { eliminateCommonSubexpressions, eliminateRedundantStores } from "./redundancy.js";
 
 export function optimize(f: Func): Func {
+  simplify(f);
+  for (let k = 0; k < 32 && cloneDecidedPaths(f, simplify); k++);
+  removeUnreachable(f);
+  layoutBlocks(f);
+  return f;
+}
+
+/** The clean-up passes, repeated until nothing changes (at most 8 rounds). */
+export function simplify(f: Func): void {
   for (let round = 0; round < 8; round++) {
     let changed = removeUnreachable(f);
     changed = foldConstants(f) || changed;
@@ -41,8 +51,6 @@ export function optimize(f: Func): Func {
     if (!changed) break;
   }
   removeUnreachable(f);
-  layoutBlocks(f);
-  return f;
 }
 
 /** Drop blocks not reachable from the entry and renumber the rest in order. */

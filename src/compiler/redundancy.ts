@@ -91,6 +91,17 @@ export function eliminateCommonSubexpressions(f: Func): boolean {
         return undefined; // constants (addr, mapfd, global) are cheaper to recompute than to keep
     }
   };
+  // Nothing to do unless some value is computed twice.
+  const keys = new Set<string>();
+  let repeated = false;
+  for (const b of f.blocks)
+    for (const i of b.instrs) {
+      const k = keyOf(i);
+      if (k === undefined) continue;
+      if (keys.has(k)) repeated = true;
+      keys.add(k);
+    }
+  if (!repeated) return false;
   const transfer = (s: State, i: Instr): void => {
     // Memory may change under any store or helper call: loads are no longer available.
     if (i.op === "store" || i.op === "atomicAdd" || i.op === "call") {
@@ -137,6 +148,17 @@ const READS_ONLY = new Set(
 
 /** Drop stores of the value a stack slot already holds on every path. */
 export function eliminateRedundantStores(f: Func): boolean {
+  // Nothing to do unless some stack location is stored twice.
+  const stored = new Set<string>();
+  let repeated = false;
+  for (const b of f.blocks)
+    for (const i of b.instrs)
+      if (i.op === "store" && i.base.kind === "slot") {
+        const k = `${i.base.slot}:${i.off}:${i.size}`;
+        if (stored.has(k)) repeated = true;
+        stored.add(k);
+      }
+  if (!repeated) return false;
   // Vregs that may point into the frame. When such a pointer is itself stored, any loaded value
   // might be one: give up rather than track it.
   const stackPtr = new Set<VReg>();

@@ -218,6 +218,24 @@ export function threadKnownBranches(f: Func): boolean {
 /** Dead code elimination by liveness: also removes dead definitions of multi-def vregs. */
 export function eliminateDeadDefs(f: Func): boolean {
   const byId = new Map(f.blocks.map((b) => [b.id, b]));
+  // Per block: vregs read before any write (gen) and vregs written (kill).
+  const gen = new Map<number, Set<VReg>>();
+  const kill = new Map<number, Set<VReg>>();
+  for (const b of f.blocks) {
+    const g = new Set<VReg>(termUses(b.term));
+    const k = new Set<VReg>();
+    for (let j = b.instrs.length - 1; j >= 0; j--) {
+      const i = b.instrs[j]!;
+      const d = defOf(i);
+      if (d !== undefined) {
+        g.delete(d);
+        k.add(d);
+      }
+      for (const u of usesOf(i)) g.add(u);
+    }
+    gen.set(b.id, g);
+    kill.set(b.id, k);
+  }
   const liveIn = new Map<number, Set<VReg>>();
   const liveOut = (id: number): Set<VReg> => {
     const s = new Set<VReg>();
@@ -225,23 +243,13 @@ export function eliminateDeadDefs(f: Func): boolean {
       for (const v of liveIn.get(succ) ?? []) s.add(v);
     return s;
   };
-  const scan = (id: number): Set<VReg> => {
-    const b = byId.get(id)!;
-    const live = liveOut(id);
-    for (const u of termUses(b.term)) live.add(u);
-    for (let k = b.instrs.length - 1; k >= 0; k--) {
-      const i = b.instrs[k]!;
-      const d = defOf(i);
-      if (d !== undefined) live.delete(d);
-      for (const u of usesOf(i)) live.add(u);
-    }
-    return live;
-  };
   for (let changed = true, guard = 0; changed && guard < 1000; guard++) {
     changed = false;
     for (let k = f.blocks.length - 1; k >= 0; k--) {
       const id = f.blocks[k]!.id;
-      const nu = scan(id);
+      const nu = new Set(gen.get(id));
+      const kl = kill.get(id)!;
+      for (const v of liveOut(id)) if (!kl.has(v)) nu.add(v);
       const old = liveIn.get(id);
       if (!old || old.size !== nu.size) {
         liveIn.set(id, nu);
@@ -351,4 +359,167 @@ export function compareRawFields(f: Func): boolean {
     changed = true;
   }
   return changed;
+}
+
+/** Largest region (blocks, instructions) one edge may get a private copy of. */
+const MAX_REGION_BLOCKS = 12;
+const MAX_REGION_INSTRS = 32;
+/** Candidate copies tried (and simplified) per call. */
+const MAX_TRIALS = 12;
+
+const size = (f: Func): number => f.blocks.reduce((n, b) => n + b.instrs.length + 1, 0);
+
+/**
+ * Tail duplication for branches decided by a path fact further on. A parse result's tag (IP
+ * version 4/6, protocol 6/17) is a constant on each path out of the parse, but the program
+ * tests it only after more parsing (`ctx.transport()` between `ctx.ip()` and
+ * `ip.version !== 4`), so the IPv6 path walks the whole transport parse before it is sent back.
+ * For an edge whose facts decide a branch D further on (through a region of blocks that does
+ * not redefine the deciding vreg), the region is copied for that edge alone, with D's copy
+ * jumping straight to the decided target; `simplify` then folds the copy (its exits often all
+ * lead to the same place, so its loads and checks die). A copy is kept only when the simplified
+ * program is no larger, so this never trades code size for verifier effort.
+ */
+export function cloneDecidedPaths(f: Func, simplify: (f: Func) => void): boolean {
+  const byId = new Map(f.blocks.map((b) => [b.id, b]));
+  const preds = new Map<number, number[]>();
+  for (const b of f.blocks)
+    for (const s of successors(b.term)) preds.set(s, [...(preds.get(s) ?? []), b.id]);
+  const entry = entryFacts(f);
+  const decidedMemo = new Map<number, boolean>();
+  const decidedAtEntry = (d: number): boolean => {
+    let r = decidedMemo.get(d);
+    if (r === undefined) {
+      const fs = new Map(entry.get(d) ?? []);
+      const blk = byId.get(d)!;
+      for (const i of blk.instrs) transfer(fs, i);
+      decidedMemo.set(d, (r = decide(fs, blk.term) !== undefined));
+    }
+    return r;
+  };
+  const before = size(f);
+  let trials = 0;
+  for (const p of f.blocks) {
+    const pIn = entry.get(p.id);
+    if (!pIn) continue;
+    const out = new Map(pIn);
+    for (const i of p.instrs) transfer(out, i);
+    const t = p.term;
+    const edges: ["t" | "f" | "target", number, Facts][] =
+      t.op === "br"
+        ? [
+            ["t", t.t, edgeFacts(out, t, true)],
+            ["f", t.f, edgeFacts(out, t, false)],
+          ]
+        : t.op === "jmp"
+          ? [["target", t.target, out]]
+          : [];
+    for (const [side, s, facts] of edges) {
+      if (facts.size === 0) continue;
+      // Branch blocks reachable from s within the budget, nearest first.
+      const seen = new Set([s]);
+      const order = [s];
+      for (let k = 0; k < order.length && order.length <= MAX_REGION_BLOCKS * 2; k++)
+        for (const x of successors(byId.get(order[k]!)!.term))
+          if (!seen.has(x)) {
+            seen.add(x);
+            order.push(x);
+          }
+      for (const d of order) {
+        const dBlk = byId.get(d)!;
+        if (d === s || dBlk.term.op !== "br") continue;
+        if (!termUses(dBlk.term).some((v) => facts.has(v)) || decidedAtEntry(d)) continue;
+        const region = regionBetween(byId, preds, s, d);
+        if (!region || region.has(p.id) || region.has(0)) continue;
+        const blocks = [...region].map((id) => byId.get(id)!);
+        if (blocks.length > MAX_REGION_BLOCKS) continue;
+        if (blocks.reduce((n, b) => n + b.instrs.length, 0) > MAX_REGION_INSTRS) continue;
+        // Only facts about vregs the region leaves alone still hold at d.
+        const defined = new Set<VReg>();
+        for (const b of [...blocks, dBlk])
+          for (const i of b.instrs) {
+            const x = defOf(i);
+            if (x !== undefined) defined.add(x);
+          }
+        const fs: Facts = new Map([...facts].filter(([v]) => !defined.has(v)));
+        for (const i of dBlk.instrs) transfer(fs, i);
+        const to = decide(fs, dBlk.term);
+        if (to === undefined) continue;
+        if (trials++ >= MAX_TRIALS) return false;
+        const trial: Func = { ...f, blocks: structuredClone(f.blocks) };
+        copyRegion(trial, p.id, side, region, d, to);
+        simplify(trial);
+        if (size(trial) > before) continue;
+        f.blocks = trial.blocks;
+        f.nextVreg = trial.nextVreg;
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+/** Blocks on paths from s to d (d excluded), or undefined when d is not reachable. */
+function regionBetween(
+  byId: Map<number, Func["blocks"][number]>,
+  preds: Map<number, number[]>,
+  s: number,
+  d: number,
+): Set<number> | undefined {
+  const fwd = new Set<number>([s]);
+  const work = [s];
+  while (work.length) {
+    const x = work.pop()!;
+    for (const y of successors(byId.get(x)!.term))
+      if (y !== d && !fwd.has(y)) {
+        if (fwd.size > MAX_REGION_BLOCKS * 4) return undefined;
+        fwd.add(y);
+        work.push(y);
+      }
+  }
+  const back = new Set<number>();
+  const bw = [d];
+  while (bw.length) {
+    const x = bw.pop()!;
+    for (const y of preds.get(x) ?? [])
+      if (fwd.has(y) && !back.has(y)) {
+        back.add(y);
+        bw.push(y);
+      }
+  }
+  return back.has(s) ? back : undefined;
+}
+
+/** Give the edge `p.side` its own copy of `region` and of `d`, whose copy jumps to `to`. */
+function copyRegion(
+  f: Func,
+  p: number,
+  side: "t" | "f" | "target",
+  region: Set<number>,
+  d: number,
+  to: number,
+): void {
+  const byId = new Map(f.blocks.map((b) => [b.id, b]));
+  let next = Math.max(...f.blocks.map((b) => b.id)) + 1;
+  const copyOf = new Map<number, number>();
+  for (const id of [...region, d]) copyOf.set(id, next++);
+  const map = (id: number) => copyOf.get(id) ?? id;
+  for (const id of region) {
+    const b = byId.get(id)!;
+    const term = structuredClone(b.term);
+    if (term.op === "jmp") term.target = map(term.target);
+    else if (term.op === "br") {
+      term.t = map(term.t);
+      term.f = map(term.f);
+    }
+    f.blocks.push({ id: copyOf.get(id)!, instrs: structuredClone(b.instrs), term });
+  }
+  const dBlk = byId.get(d)!;
+  f.blocks.push({
+    id: copyOf.get(d)!,
+    instrs: structuredClone(dBlk.instrs),
+    term: { op: "jmp", target: to, ...(dBlk.term.loc ? { loc: dBlk.term.loc } : {}) },
+  });
+  const pt = byId.get(p)!.term as Record<string, unknown>;
+  pt[side] = map(pt[side] as number);
 }

@@ -2,8 +2,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { imm, printFunc, reg, type Block, type Func } from "../../../src/compiler/ir.js";
-import { optimize } from "../../../src/compiler/passes.js";
+import { optimize, simplify } from "../../../src/compiler/passes.js";
 import {
+  cloneDecidedPaths,
   compareRawFields,
   eliminateDeadDefs,
   layoutBlocks,
@@ -130,4 +131,67 @@ test("layout puts a jump's target right after it and keeps the entry first", () 
   );
   assert.deepEqual(f.blocks[0]!.term, { op: "jmp", target: 1 });
   assert.deepEqual(f.blocks[1]!.term, { op: "br", cond: "eq", a: reg(1), b: imm(0), t: 2, f: 2 });
+});
+
+// `const ip = parse(); const t = parse2(); if (ip.version !== 4) return 2; …`: the version tag
+// v3 is 4 or 6 on the two parse paths, and tested only after a shared second parse (b3–b5).
+const tagTestedLate = (): Func =>
+  func([
+    /* b0 */ {
+      instrs: [{ op: "load", dst: 2, base: { kind: "reg", id: 1 }, off: 0, size: 1 }],
+      term: { op: "br", cond: "eq", a: reg(2), b: imm(4), t: 1, f: 2 },
+    },
+    /* b1 v4 */ { instrs: [{ op: "mov", dst: 3, src: imm(4) }], term: { op: "jmp", target: 3 } },
+    /* b2 v6 */ {
+      instrs: [{ op: "mov", dst: 3, src: imm(6) }],
+      term: { op: "br", cond: "eq", a: reg(2), b: imm(6), t: 3, f: 7 },
+    },
+    /* b3 second parse */ {
+      instrs: [{ op: "load", dst: 5, base: { kind: "reg", id: 1 }, off: 9, size: 1 }],
+      term: { op: "br", cond: "gt", a: reg(5), b: imm(20), t: 7, f: 4 },
+    },
+    /* b4 */ {
+      instrs: [{ op: "load", dst: 6, base: { kind: "reg", id: 1 }, off: 10, size: 1 }],
+      term: { op: "jmp", target: 5 },
+    },
+    /* b5 late tag test */ {
+      instrs: [],
+      term: { op: "br", cond: "ne", a: reg(3), b: imm(4), t: 7, f: 6 },
+    },
+    /* b6 */ {
+      instrs: [{ op: "alu", alu: "add", dst: 8, a: reg(6), b: reg(5) }],
+      term: { op: "ret", value: reg(8) },
+    },
+    /* b7 */ { instrs: [], term: { op: "ret", value: imm(2) } },
+  ]);
+
+test("an edge whose tag decides a later test gets its own copy of the path, which folds away", () => {
+  const f = tagTestedLate();
+  assert.equal(
+    cloneDecidedPaths(f, (g) => simplify(g)),
+    true,
+  );
+  const ir = printFunc(f);
+  // The IPv6 side returns without the second parse; the late test is gone on the IPv4 side too.
+  assert.doesNotMatch(ir, /br ne v3, 4/, ir);
+  assert.equal((ir.match(/load8 \[v1\+9\]/g) ?? []).length, 1, ir);
+  assert.doesNotMatch(ir, /v3 = 6/, ir);
+});
+
+test("a copy that would grow the program is not kept", () => {
+  const f = tagTestedLate();
+  // the IPv6 side now needs the second parse's values after the test: the copy cannot fold
+  f.blocks[7] = {
+    id: 7,
+    instrs: [{ op: "alu", alu: "add", dst: 9, a: reg(6), b: reg(5) }],
+    term: { op: "ret", value: reg(9) },
+  };
+  f.blocks[3]!.term = { op: "br", cond: "gt", a: reg(5), b: imm(20), t: 6, f: 4 };
+  simplify(f);
+  const before = printFunc(f);
+  const size = f.blocks.reduce((n, b) => n + b.instrs.length + 1, 0);
+  const kept = cloneDecidedPaths(f, (g) => simplify(g));
+  const after = f.blocks.reduce((n, b) => n + b.instrs.length + 1, 0);
+  assert.ok(after <= size, `${before}\n---\n${printFunc(f)}`);
+  if (!kept) assert.equal(printFunc(f), before);
 });
