@@ -1,19 +1,78 @@
 #!/usr/bin/env node
-// Entry point of the `tsbpf` binary. For `build`, hooks that hand the compiler a TypeScript
-// loaded through require() and a code cache (typescript-hooks.ts) are registered before main.js
-// is imported; TypeScript is loaded while the hooks' worker thread starts, so neither waits on
-// the other. Other subcommands never load the compiler and skip both.
+// Entry point of the `tsbpf` binary.
+//
+// `tsbpf build` runs in a new Node process started from the build snapshot (snapshot.ts) when
+// there is one for this Node and these files: TypeScript and the compiler are already loaded
+// and warm there. Without one (or with TSBPF_SNAPSHOT=0, or Node options such as --inspect
+// that the build should see) it runs here: hooks that hand the compiler a TypeScript loaded
+// through require() and a code cache (typescript-hooks.ts) are registered before main.js is
+// imported, TypeScript is loaded while the hooks' worker thread starts, and a snapshot is made
+// in the background for the next build. Other subcommands never load the compiler.
+import { spawnSync } from "node:child_process";
 import { register } from "node:module";
-import { loadTypeScript } from "./typescript-load.js";
+import { fileURLToPath } from "node:url";
 
-if (process.argv.slice(2).includes("build")) {
-  register("./typescript-hooks.js", import.meta.url);
-  loadTypeScript();
+const args = process.argv.slice(2);
+/** Node's exit code when it cannot load a startup snapshot (before any of our code runs). */
+const SNAPSHOT_REFUSED = 14;
+/** Signals of a Node that died on a damaged blob (a build's own errors are exit codes). */
+const CRASHES: ReadonlySet<string> = new Set(["SIGABRT", "SIGSEGV", "SIGBUS", "SIGILL", "SIGTRAP"]);
+const debug = process.env.TSBPF_DEBUG ? (s: string) => console.error(`tsbpf: ${s}`) : undefined;
+
+/** Runs the build in a process started from the snapshot; false when there is none to use. */
+async function buildFromSnapshot(): Promise<boolean> {
+  if (process.env.TSBPF_SNAPSHOT === "0") {
+    debug?.("build snapshot not used: TSBPF_SNAPSHOT=0");
+    return false;
+  }
+  // Node refuses a snapshot made under other V8 flags; the build should see the user's.
+  const options = [...process.execArgv, process.env.NODE_OPTIONS ?? ""].join(" ").trim();
+  if (options !== "") {
+    debug?.(`build snapshot not used: Node options ${options}`);
+    return false;
+  }
+  const { findSnapshot, makeSnapshotInBackground, discardSnapshot } = await import("./snapshot.js");
+  const found = findSnapshot();
+  if (!found.ok) {
+    debug?.(`build snapshot not used: ${found.reason}`);
+    if (found.stale) {
+      debug?.("making one in the background for the next build");
+      makeSnapshotInBackground();
+    }
+    return false;
+  }
+  debug?.(`build snapshot ${found.blob}`);
+  const r = spawnSync(
+    process.execPath,
+    ["--snapshot-blob", found.blob, fileURLToPath(import.meta.url), ...args],
+    { stdio: "inherit" },
+  );
+  if (r.error || r.status === SNAPSHOT_REFUSED || (r.signal !== null && CRASHES.has(r.signal))) {
+    // A blob Node cannot load (or that crashes it) is removed; the build runs here instead.
+    debug?.(
+      `build snapshot not used: ${r.error?.message ?? `Node exited with ${r.signal ?? r.status}`}`,
+    );
+    discardSnapshot();
+    makeSnapshotInBackground();
+    return false;
+  }
+  if (r.signal) process.kill(process.pid, r.signal);
+  process.exitCode = r.status ?? 1;
+  return true;
 }
-const { program, reportError } = await import("./main.js");
 
-program()
-  .parseAsync(process.argv)
-  .catch(async (e: unknown) => {
-    process.exitCode = await reportError(e);
-  });
+if (args[0] === "build" && (await buildFromSnapshot())) {
+  // built by the snapshot process
+} else {
+  if (args.includes("build")) {
+    register("./typescript-hooks.js", import.meta.url);
+    const { loadTypeScript } = await import("./typescript-load.js");
+    loadTypeScript();
+  }
+  const { program, reportError } = await import("./main.js");
+  program()
+    .parseAsync(process.argv)
+    .catch(async (e: unknown) => {
+      process.exitCode = await reportError(e);
+    });
+}

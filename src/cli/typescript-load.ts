@@ -8,17 +8,12 @@
 // module.enableCompileCache). Any cache trouble falls back to a plain require().
 import { createRequire } from "node:module";
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
-import { homedir, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { Script } from "node:vm";
 import type tsModule from "typescript";
+import { cacheDir } from "./cache-dir.js";
 
 const require = createRequire(import.meta.url);
-
-function cacheDir(): string {
-  const base = process.env.XDG_CACHE_HOME || (homedir() ? join(homedir(), ".cache") : tmpdir());
-  return join(base, "tsbpf");
-}
 
 /** typescript.js compiled from `cacheFile` when it holds V8 code for this exact source. */
 function loadCached(): typeof tsModule {

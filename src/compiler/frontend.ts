@@ -62,6 +62,28 @@ export interface Frontend {
   typesExports: Map<string, ts.Symbol>;
 }
 
+/**
+ * Parsed and bound SourceFiles of the probe lib and tsbpf's own declarations, reused by every
+ * program of this process (and kept in the `tsbpf build` startup snapshot, see
+ * src/cli/snapshot.ts). TypeScript binds a SourceFile once and keeps the result on its nodes, and
+ * a checker only reads it, so a later program skips parse and bind, as a language service
+ * does. An entry is used only while the file's text is unchanged.
+ */
+const trustedFiles = new Map<string, ts.SourceFile>();
+
+/** The cached SourceFile of `fileName` when its text is still `text`, else a new one (cached). */
+function trustedSourceFile(
+  fileName: string,
+  text: string,
+  lang: ts.ScriptTarget | ts.CreateSourceFileOptions,
+): ts.SourceFile {
+  const cached = trustedFiles.get(fileName);
+  if (cached !== undefined && cached.text === text) return cached;
+  const sf = ts.createSourceFile(fileName, text, lang, true);
+  trustedFiles.set(fileName, sf);
+  return sf;
+}
+
 /** Build the checked program. Throws CompileError for type errors in the user's files. */
 export function createFrontend(entryPath: string, sources?: ReadonlyMap<string, string>): Frontend {
   const entry = resolve(entryPath);
@@ -70,14 +92,24 @@ export function createFrontend(entryPath: string, sources?: ReadonlyMap<string, 
   const host = ts.createCompilerHost(COMPILER_OPTIONS, true);
   const baseGetSourceFile = host.getSourceFile.bind(host);
   host.getSourceFile = (fileName, lang, onError, shouldCreate) => {
-    if (fileName === LIB_FILE_NAME) return ts.createSourceFile(fileName, LIB_SOURCE, lang, true);
+    if (fileName === LIB_FILE_NAME) return trustedSourceFile(fileName, LIB_SOURCE, lang);
     const text = sources?.get(resolve(fileName));
     if (text !== undefined) return ts.createSourceFile(fileName, text, lang, true);
+    if (fileName.endsWith(".d.ts") && isPackageFile(fileName)) {
+      const dts = host.readFile(fileName);
+      if (dts !== undefined) return trustedSourceFile(fileName, dts, lang);
+    }
     return baseGetSourceFile(fileName, lang, onError, shouldCreate);
   };
   const baseFileExists = host.fileExists.bind(host);
   host.fileExists = (f) =>
     f === LIB_FILE_NAME || sources?.has(resolve(f)) === true || baseFileExists(f);
+  // In-memory sources may live in directories that do not exist on disk; module resolution
+  // looks for the directory before the file.
+  const baseDirectoryExists = host.directoryExists?.bind(host);
+  host.directoryExists = (d) =>
+    (sources !== undefined && [...sources.keys()].some((f) => f.startsWith(resolve(d) + "/"))) ||
+    (baseDirectoryExists?.(d) ?? true);
   const baseReadFile = host.readFile.bind(host);
   host.readFile = (f) =>
     f === LIB_FILE_NAME ? LIB_SOURCE : (sources?.get(resolve(f)) ?? baseReadFile(f));

@@ -1,0 +1,217 @@
+// The `tsbpf build` startup snapshot: a V8 heap with TypeScript and the compiler loaded, the
+// probe lib and tsbpf's declarations parsed and bound, and the build functions compiled
+// (snapshot-entry.ts). bin.ts runs a build as `node --snapshot-blob BLOB bin.js build …` when
+// findSnapshot() finds one for this Node and these exact files, which skips loading and
+// compiling TypeScript and parsing the declarations in every build.
+//
+// The blob lives in the cache directory (cache-dir.ts), one per package directory and Node
+// version, with a manifest listing the size and mtime of every file it was made from (the
+// bundle and the modules bundled into it). It is made by `npm run build` and after
+// `npm install` (snapshot-make.ts), and in the background by the first build that finds none.
+// Anything missing or stale means the ordinary path: slower, never different.
+import { createHash } from "node:crypto";
+import { spawn, spawnSync } from "node:child_process";
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { cacheDir } from "./cache-dir.js";
+
+/** The bundled snapshot entry and its manifest, relative to the package root. */
+export const BUNDLE_FILE = "dist/snapshot/tsbpf-build.cjs";
+export const BUNDLE_MANIFEST = "dist/snapshot/tsbpf-build.json";
+
+/** What scripts/bundle-snapshot.ts wrote the bundle from (paths relative to the package). */
+export interface BundleManifest {
+  bundle: { path: string; sha256: string };
+  inputs: { path: string; sha256: string }[];
+}
+
+/** A file as it was when the snapshot was made. */
+interface FileStamp {
+  path: string;
+  size: number;
+  mtimeMs: number;
+}
+
+/** Written next to the blob: what it was made from, or why it could not be made. */
+interface SnapshotManifest {
+  node: string;
+  arch: string;
+  blobSize: number;
+  files: FileStamp[];
+  /** set when making the snapshot failed for these files (not retried until one changes) */
+  error?: string;
+}
+
+export type SnapshotStatus =
+  | { ok: true; blob: string }
+  | { ok: false; reason: string; /** worth making one now */ stale: boolean };
+
+/** The package root: this file is <root>/dist/src/cli/snapshot.js. */
+export const PACKAGE_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+
+function paths(dir = cacheDir()) {
+  const id = createHash("sha256").update(PACKAGE_ROOT).digest("hex").slice(0, 16);
+  const base = join(dir, `build-${id}-node${process.version}-${process.arch}`);
+  return { blob: `${base}.blob`, manifest: `${base}.json`, lock: `${base}.lock` };
+}
+
+function stamp(path: string): FileStamp {
+  const s = statSync(path);
+  return { path, size: s.size, mtimeMs: s.mtimeMs };
+}
+
+/** The first file that differs from its stamp, or undefined. */
+function changedFile(files: FileStamp[]): string | undefined {
+  for (const f of files) {
+    try {
+      const s = statSync(f.path);
+      if (s.size !== f.size || s.mtimeMs !== f.mtimeMs) return f.path;
+    } catch {
+      return f.path;
+    }
+  }
+  return undefined;
+}
+
+/** A usable snapshot for this package and Node, or why there is none (a few stat calls). */
+export function findSnapshot(dir?: string): SnapshotStatus {
+  const p = paths(dir);
+  let m: SnapshotManifest;
+  try {
+    m = JSON.parse(readFileSync(p.manifest, "utf8")) as SnapshotManifest;
+  } catch {
+    return { ok: false, reason: `no build snapshot for Node ${process.version} yet`, stale: true };
+  }
+  const changed = changedFile(m.files);
+  if (changed !== undefined)
+    return { ok: false, reason: `the build snapshot is older than ${changed}`, stale: true };
+  if (m.error !== undefined) return { ok: false, reason: m.error, stale: false };
+  try {
+    if (statSync(p.blob).size !== m.blobSize) throw new Error("size");
+  } catch {
+    return { ok: false, reason: `${p.blob} is missing or incomplete`, stale: true };
+  }
+  return { ok: true, blob: p.blob };
+}
+
+/** Removes this package's snapshot (one Node could not load); the next build makes another. */
+export function discardSnapshot(dir?: string): void {
+  const p = paths(dir);
+  rmSync(p.manifest, { force: true });
+  rmSync(p.blob, { force: true });
+}
+
+const sha256 = (file: string) => createHash("sha256").update(readFileSync(file)).digest("hex");
+
+function writeAtomic(file: string, data: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, file);
+}
+
+/**
+ * Makes the snapshot (seconds): checks that the bundle is as new as every module in it, runs
+ * `node --build-snapshot` on it, and records the files it was made from. A failure is
+ * recorded too, so builds do not retry it until a file changes. Throws only when the cache
+ * directory cannot be written.
+ */
+export function makeSnapshot(dir?: string): SnapshotStatus {
+  const p = paths(dir);
+  const manifestFile = join(PACKAGE_ROOT, BUNDLE_MANIFEST);
+  const fail = (reason: string, files: FileStamp[]): SnapshotStatus => {
+    const m: SnapshotManifest = {
+      node: process.version,
+      arch: process.arch,
+      blobSize: 0,
+      files,
+      error: reason,
+    };
+    writeAtomic(p.manifest, JSON.stringify(m));
+    return { ok: false, reason, stale: false };
+  };
+  mkdirSync(dirname(p.manifest), { recursive: true });
+  let bundle: BundleManifest;
+  let files: FileStamp[];
+  try {
+    bundle = JSON.parse(readFileSync(manifestFile, "utf8")) as BundleManifest;
+    files = [
+      manifestFile,
+      ...[bundle.bundle, ...bundle.inputs].map((f) => join(PACKAGE_ROOT, f.path)),
+    ].map(stamp);
+  } catch {
+    return {
+      ok: false,
+      reason: `no snapshot bundle (${BUNDLE_MANIFEST}): run npm run build`,
+      stale: false,
+    };
+  }
+  for (const f of [bundle.bundle, ...bundle.inputs])
+    if (sha256(join(PACKAGE_ROOT, f.path)) !== f.sha256)
+      return fail(`the snapshot bundle is older than ${f.path}: run npm run build`, files);
+
+  const tmp = `${p.blob}.${process.pid}.tmp`;
+  const r = spawnSync(
+    process.execPath,
+    ["--snapshot-blob", tmp, "--build-snapshot", join(PACKAGE_ROOT, bundle.bundle.path)],
+    {
+      cwd: PACKAGE_ROOT,
+      // bin.ts runs the snapshot only without NODE_OPTIONS; V8 flags must match.
+      env: { ...process.env, NODE_OPTIONS: "" },
+      encoding: "utf8",
+      stdio: ["ignore", "ignore", "pipe"],
+      timeout: 300_000,
+    },
+  );
+  if (r.status !== 0) {
+    rmSync(tmp, { force: true });
+    const why = r.error?.message ?? r.stderr.trim().split("\n").slice(-3).join(" ");
+    return fail(`making the build snapshot failed: ${why}`, files);
+  }
+  renameSync(tmp, p.blob);
+  const m: SnapshotManifest = {
+    node: process.version,
+    arch: process.arch,
+    blobSize: statSync(p.blob).size,
+    files,
+  };
+  writeAtomic(p.manifest, JSON.stringify(m));
+  return { ok: true, blob: p.blob };
+}
+
+/** A lock older than this belongs to a snapshot maker that died. */
+const LOCK_TTL_MS = 10 * 60_000;
+
+/**
+ * Starts makeSnapshot() in a detached process unless one is already running (a lock file in
+ * the cache directory), so the next build is fast. Never throws.
+ */
+export function makeSnapshotInBackground(): void {
+  try {
+    const p = paths();
+    mkdirSync(dirname(p.lock), { recursive: true });
+    try {
+      if (Date.now() - statSync(p.lock).mtimeMs < LOCK_TTL_MS) return;
+      rmSync(p.lock, { force: true });
+    } catch {
+      // no lock
+    }
+    closeSync(openSync(p.lock, "wx"));
+    const maker = fileURLToPath(new URL("./snapshot-make.js", import.meta.url));
+    spawn(process.execPath, [maker, "--lock", p.lock], {
+      detached: true,
+      stdio: "ignore",
+    }).unref();
+  } catch {
+    // another build took the lock, or the cache cannot be written: no snapshot, no harm
+  }
+}

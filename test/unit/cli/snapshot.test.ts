@@ -1,0 +1,151 @@
+// The `tsbpf build` startup snapshot (src/cli/snapshot.ts): a build run from it prints, exits
+// and writes exactly what a build without it does, and a stale or damaged snapshot costs speed
+// only (the build runs in the first process and a new snapshot is made in the background).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { compileProbe } from "../../../src/compiler/index.js";
+import { WARMUP_ROOT, warmupProbes } from "../../../src/cli/snapshot-warmup.js";
+
+const root = fileURLToPath(new URL("../../../../", import.meta.url));
+const BIN = fileURLToPath(new URL("../../../src/cli/bin.js", import.meta.url));
+const MAKER = fileURLToPath(new URL("../../../src/cli/snapshot-make.js", import.meta.url));
+const BUNDLER = fileURLToPath(new URL("../../../scripts/bundle-snapshot.js", import.meta.url));
+const PROBE = join(root, "examples/trace_http/probe.ts");
+
+test("the warm-up probes compile, except the one that exercises type errors", () => {
+  for (const p of warmupProbes()) {
+    const compile = () => compileProbe(`${WARMUP_ROOT}/${p.entry}`, { sources: p.sources });
+    if (p.compiles) assert.ok(compile().programs.length > 0, p.entry);
+    else assert.throws(compile, /TS2322/, p.entry);
+  }
+});
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  debug: string[];
+}
+
+function tsbpf(cacheHome: string, args: string[], env: Record<string, string> = {}): Run {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: "utf8",
+    cwd: root,
+    env: { ...process.env, NO_COLOR: "1", XDG_CACHE_HOME: cacheHome, TSBPF_DEBUG: "1", ...env },
+  });
+  const lines = r.stderr.split("\n");
+  return {
+    status: r.status,
+    // compile times differ between runs
+    stdout: r.stdout.replace(/, \d+ ms\)/g, ", N ms)"),
+    stderr: lines.filter((l) => !l.startsWith("tsbpf: ")).join("\n"),
+    debug: lines.filter((l) => l.startsWith("tsbpf: ")),
+  };
+}
+
+/** Waits (bounded) until the background snapshot maker has released its lock. */
+async function settled(cache: string): Promise<void> {
+  const dir = join(cache, "tsbpf");
+  for (let i = 0; i < 600; i++) {
+    if (!readdirSync(dir).some((f) => f.endsWith(".lock"))) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.fail("the background snapshot maker did not finish in 60 s");
+}
+
+test("builds from the snapshot equal builds without it; stale or damaged ones are remade", async (t) => {
+  // The bundle is made by `npm run build`; a plain tsc leaves it older than dist/src.
+  const bundled = spawnSync(process.execPath, [BUNDLER], { encoding: "utf8", cwd: root });
+  assert.equal(bundled.status, 0, bundled.stderr);
+
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf-snapshot-"));
+  const cache = join(dir, "cache");
+  t.after(async () => {
+    if (existsSync(join(cache, "tsbpf"))) await settled(cache);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const made = spawnSync(process.execPath, [MAKER], {
+    encoding: "utf8",
+    env: { ...process.env, XDG_CACHE_HOME: cache },
+  });
+  assert.match(made.stdout, /SNAPSHOT .*\.blob/, made.stdout + made.stderr);
+  const blob = readdirSync(join(cache, "tsbpf")).find((f) => f.endsWith(".blob"))!;
+  const blobPath = join(cache, "tsbpf", blob);
+  const manifestPath = blobPath.replace(/\.blob$/, ".json");
+
+  const badProbe = join(dir, "bad.ts");
+  writeFileSync(
+    badProbe,
+    'import { program, xdp, XdpAction } from "tsbpf/probe";\nprogram({ license: 1 });\n' +
+      "export const p = xdp(() => XdpAction.Nope);\n",
+  );
+  const cases: string[][] = [
+    ["build", PROBE, "-o", join(dir, "out")],
+    ["build", badProbe, "-o", join(dir, "out")],
+    ["build", join(dir, "missing.ts")],
+    ["build", "--bogus"],
+  ];
+  const elf = () => readFileSync(join(dir, "out/trace_http/trace_http.elf"));
+  for (const args of cases) {
+    const plain = tsbpf(cache, args, { TSBPF_SNAPSHOT: "0" });
+    const plainElf = args[1] === PROBE ? elf() : undefined;
+    const snap = tsbpf(cache, args);
+    assert.ok(
+      snap.debug.some((l) => l.startsWith("tsbpf: snapshot loaded")),
+      `${args.join(" ")}: the snapshot was not used:\n${snap.debug.join("\n")}`,
+    );
+    assert.deepEqual(
+      { status: snap.status, stdout: snap.stdout, stderr: snap.stderr },
+      { status: plain.status, stdout: plain.stdout, stderr: plain.stderr },
+      args.join(" "),
+    );
+    if (plainElf) assert.deepEqual(elf(), plainElf);
+  }
+  const good = tsbpf(cache, cases[0]!);
+  assert.equal(good.status, 0);
+  const goodElf = elf();
+
+  // A file the snapshot was made from changed: built without it, remade in the background.
+  const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as {
+    files: { mtimeMs: number }[];
+  };
+  manifest.files[0]!.mtimeMs -= 1000;
+  writeFileSync(manifestPath, JSON.stringify(manifest));
+  const stale = tsbpf(cache, cases[0]!);
+  assert.equal(stale.status, 0, stale.stderr);
+  assert.ok(stale.debug.some((l) => /not used: the build snapshot is older than/.test(l)));
+  assert.deepEqual(elf(), goodElf);
+  await settled(cache);
+  assert.ok(tsbpf(cache, cases[0]!).debug.some((l) => l.startsWith("tsbpf: snapshot loaded")));
+
+  // A damaged blob of the right size: Node aborts on it; the build still succeeds, the blob
+  // is thrown away and remade.
+  writeFileSync(blobPath, Buffer.alloc(statSync(blobPath).size, 0x5a));
+  const damaged = tsbpf(cache, cases[0]!);
+  assert.equal(damaged.status, 0, damaged.stderr);
+  assert.ok(
+    damaged.debug.some((l) => /not used: Node exited with/.test(l)),
+    damaged.debug.join("\n"),
+  );
+  assert.deepEqual(elf(), goodElf);
+  await settled(cache);
+  assert.ok(tsbpf(cache, cases[0]!).debug.some((l) => l.startsWith("tsbpf: snapshot loaded")));
+
+  // Node options (V8 flags) would make Node refuse the snapshot: not even tried.
+  const flagged = tsbpf(cache, cases[0]!, { NODE_OPTIONS: "--max-old-space-size=1024" });
+  assert.equal(flagged.status, 0, flagged.stderr);
+  assert.ok(flagged.debug.some((l) => /not used: Node options --max-old-space-size/.test(l)));
+});
