@@ -67,6 +67,10 @@ export class Lowerer {
   private readonly env = new Map<ts.Symbol, Binding>();
   private readonly loops: LoopFrame[] = [];
   private readonly inlines: InlineFrame[] = [];
+  /** values of sub-expressions already lowered (the non-null object of an optional chain) */
+  private readonly preset = new Map<ts.Node, Value>();
+  /** `?.` links whose object has been tested (or cannot be null) */
+  private readonly resolvedLinks = new Set<ts.Node>();
   /** product of the trip counts of the unrolled loops being lowered */
   private unrolled = 1;
   private loc: Loc | undefined;
@@ -415,6 +419,12 @@ export class Lowerer {
       if (v.k === "ref" && v.nullable && this.isNonNull(d.initializer))
         v = { ...v, nullable: false };
       if (mutable) {
+        if (v.k === "int" && v.present !== undefined)
+          throw this.err(
+            d,
+            Code.Unsupported,
+            "this let would hold a value that may be undefined (an optional chain); give it a default with ?? (let x = a?.b ?? 0)",
+          );
         const nullLayout =
           v.k === "const" && v.v === null && d.type ? this.nullableLayoutOf(d.type) : undefined;
         if (nullLayout) {
@@ -738,7 +748,7 @@ export class Lowerer {
       const cmp = CMP[op];
       if (cmp) return this.compare(e, cmp, t, f);
     }
-    if (ts.isCallExpression(e)) {
+    if (ts.isCallExpression(e) && !isChainTop(e)) {
       const handled = lowerCall(this, e, { t, f });
       if (handled === "branched") return;
       return this.truthy(handled, e, t, f);
@@ -793,8 +803,11 @@ export class Lowerer {
     if (eqOp && (isNullish(e.left) || isNullish(e.right))) {
       const other = isNullish(e.left) ? e.right : e.left;
       const v = this.expr(other);
-      const p = v.k === "view" ? v.ptr : v.k === "ref" ? v.nullReg : undefined;
+      const p =
+        v.k === "view" ? v.ptr : v.k === "ref" ? v.nullReg : v.k === "int" ? v.present : undefined;
       const [yes, no] = cmp.op === "eq" ? [t, f] : [f, t];
+      if (v.k === "const")
+        return this.jump((v.v === null || v.v === undefined) === (cmp.op === "eq") ? t : f);
       if (p === undefined) return this.jump(no); // never null
       return this.branch("eq", reg(p), imm(0), yes, no);
     }
@@ -825,6 +838,9 @@ export class Lowerer {
   // ---- expressions ----
 
   expr(e: ts.Expression): Value {
+    const pre = this.preset.get(e);
+    if (pre) return pre;
+    if (isChainTop(e)) return this.optionalChain(e);
     const k = this.mod.consts.eval(e);
     if (k !== NOT_CONST) {
       if (typeof k === "number" && !Number.isInteger(k))
@@ -1042,13 +1058,7 @@ export class Lowerer {
   private property(e: ts.PropertyAccessExpression): Value {
     if (ts.isPrivateIdentifier(e.name))
       throw this.err(e, Code.Unsupported, "private names are not supported");
-    if (e.questionDotToken)
-      throw this.err(
-        e,
-        Code.Unsupported,
-        "optional chaining (?.) is not supported; test for null with if first",
-      );
-    const obj = this.expr(e.expression);
+    const obj = this.expr(e.expression); // a `?.` here was resolved by optionalChain()
     const name = e.name.text;
     return this.member(obj, name, e);
   }
@@ -1243,8 +1253,9 @@ export class Lowerer {
       this.switchTo(join);
       return { k: "int", op: reg(r) };
     }
-    if (op === ts.SyntaxKind.QuestionQuestionToken)
-      throw this.err(e, Code.Unsupported, "?? is not supported; test for null with if");
+    if (op === ts.SyntaxKind.QuestionQuestionToken) return this.nullish(e);
+    if (op === ts.SyntaxKind.QuestionQuestionEqualsToken)
+      throw this.err(e, Code.Unsupported, "??= is not supported; write x = x ?? y");
     if (op === ts.SyntaxKind.CommaToken) {
       this.expr(e.left);
       return this.expr(e.right);
@@ -1256,6 +1267,198 @@ export class Lowerer {
     if (op === ts.SyntaxKind.InstanceOfKeyword || op === ts.SyntaxKind.InKeyword)
       throw this.err(e, Code.Unsupported, `${ts.tokenToString(op)} has no meaning in probe code`);
     throw this.err(e, Code.Unsupported, `unsupported operator ${ts.tokenToString(op)}`);
+  }
+
+  /**
+   * An optional chain `x?.a.b(…)`: the deepest unresolved `?.` link's object is tested once;
+   * on the non-null path the whole chain is lowered with that object known non-null (further
+   * links recurse), on the null path the chain is undefined. The two results merge like
+   * `andPointer`: pointers and views into one register (0 for null), integers with a presence
+   * flag for `??`.
+   */
+  private optionalChain(top: ts.Expression): Value {
+    let link: ts.Node | undefined;
+    for (let n: ts.Node = top; ;) {
+      if (
+        (ts.isPropertyAccessExpression(n) ||
+          ts.isElementAccessExpression(n) ||
+          ts.isCallExpression(n)) &&
+        n.questionDotToken &&
+        !this.resolvedLinks.has(n)
+      )
+        link = n;
+      if (
+        ts.isPropertyAccessExpression(n) ||
+        ts.isElementAccessExpression(n) ||
+        ts.isCallExpression(n) ||
+        ts.isNonNullExpression(n)
+      )
+        n = n.expression;
+      else break;
+    }
+    if (!link) return this.exprNoChain(top);
+    const l = link as ts.PropertyAccessExpression | ts.ElementAccessExpression | ts.CallExpression;
+    if (ts.isCallExpression(l))
+      throw this.err(
+        l,
+        Code.Unsupported,
+        "optional calls f?.() are not supported: functions are never null",
+      );
+    const obj = this.expr(l.expression);
+    const p = obj.k === "view" ? obj.ptr : obj.k === "ref" ? obj.nullReg : undefined;
+    const isNull = obj.k === "const" && (obj.v === null || obj.v === undefined);
+    this.resolvedLinks.add(l);
+    try {
+      if (isNull) return { k: "const", v: undefined };
+      const nonNull: Value = obj.k === "ref" ? { ...obj, nullable: false } : obj;
+      this.preset.set(l.expression, nonNull);
+      if (p === undefined) return this.expr(top); // never null: `?.` is `.`
+      const some = this.newBlock();
+      const none = this.newBlock();
+      const join = this.newBlock();
+      this.branch("ne", reg(p), imm(0), some, none);
+      this.switchTo(some);
+      const v = this.nested(() => this.expr(top));
+      if (v.k === "void" || (v.k === "const" && (v.v === undefined || v.v === null))) {
+        this.jump(join);
+        this.switchTo(none);
+        this.jump(join);
+        this.switchTo(join);
+        return v;
+      }
+      const c = this.carry(v, top);
+      const regs = c.ops.map((o) => this.mov(o));
+      this.jump(join);
+      this.switchTo(none);
+      regs.forEach((r) => this.emit({ op: "mov", dst: r, src: imm(0) }));
+      this.jump(join);
+      this.switchTo(join);
+      return c.make(regs);
+    } finally {
+      this.resolvedLinks.delete(l);
+      this.preset.delete(l.expression);
+    }
+  }
+
+  /** `expr` of an optional chain whose links are all resolved. */
+  private exprNoChain(e: ts.Expression): Value {
+    if (ts.isPropertyAccessExpression(e)) return this.property(e);
+    if (ts.isElementAccessExpression(e)) return this.elementAccess(e);
+    if (ts.isNonNullExpression(e)) return this.expr(e.expression);
+    if (ts.isCallExpression(e)) {
+      const v = lowerCall(this, e);
+      if (v === "branched") throw new Error("internal: branched call in value context");
+      return v;
+    }
+    throw this.err(e, Code.Unsupported, `unsupported expression (${ts.SyntaxKind[e.kind]})`);
+  }
+
+  /**
+   * The registers that carry a nullable value across a join (a view's pointer and tags, a
+   * reference's pointer, an integer and its presence flag) and how to rebuild it from them.
+   */
+  private carry(v: Value, node: ts.Node): { ops: Operand[]; make: (r: VReg[]) => Value } {
+    if (v.k === "view") {
+      const aux = v.aux !== undefined ? 1 : 0;
+      return {
+        ops: [v.ptr, v.aux, v.aux2].filter((x) => x !== undefined).map((x) => reg(x)),
+        make: (r) => {
+          const out: ViewValue = { ...v, ptr: r[0]! };
+          if (v.aux !== undefined) out.aux = r[1];
+          if (v.aux2 !== undefined) out.aux2 = r[1 + aux];
+          return out;
+        },
+      };
+    }
+    if (v.k === "ref" && v.base.kind === "reg" && v.type.kind !== "int")
+      return {
+        ops: [this.pointerOf(v)],
+        make: (r) => ({
+          ...v,
+          base: { kind: "reg", id: r[0]! },
+          off: 0,
+          nullReg: r[0],
+          nullable: true,
+        }),
+      };
+    if (v.k === "ref" && v.type.kind === "int" && v.nullable && v.nullReg !== undefined)
+      return this.carry(this.presentInt(v, node), node);
+    if (v.k === "int" || v.k === "const" || (v.k === "ref" && v.type.kind === "int"))
+      return {
+        ops: [
+          this.int(v, node),
+          v.k === "int" && v.present !== undefined ? reg(v.present) : imm(1),
+        ],
+        make: (r) => ({ k: "int", op: reg(r[0]!), present: r[1] }),
+      };
+    throw this.err(
+      node,
+      Code.Unsupported,
+      `?. and ?? cannot produce ${describeValue(v)} here; test for null with if first`,
+    );
+  }
+
+  /** A scalar lookup result as an integer (0 when missing) and its presence flag. */
+  private presentInt(v: RefValue, node: ts.Node): Value {
+    const r = this.vreg();
+    const present = this.vreg();
+    const some = this.newBlock();
+    const none = this.newBlock();
+    const join = this.newBlock();
+    this.branch("ne", reg(v.nullReg!), imm(0), some, none);
+    this.switchTo(some);
+    this.emit({ op: "mov", dst: r, src: this.int({ ...v, nullable: false }, node) });
+    this.emit({ op: "mov", dst: present, src: imm(1) });
+    this.jump(join);
+    this.switchTo(none);
+    this.emit({ op: "mov", dst: r, src: imm(0) });
+    this.emit({ op: "mov", dst: present, src: imm(0) });
+    this.jump(join);
+    this.switchTo(join);
+    return { k: "int", op: reg(r), present };
+  }
+
+  /** `a ?? b`: b when a is null or undefined (a lookup missed, an optional chain stopped). */
+  private nullish(e: ts.BinaryExpression): Value {
+    const a = this.expr(e.left);
+    if (a.k === "const") return a.v === null || a.v === undefined ? this.expr(e.right) : a;
+    const p =
+      a.k === "int" ? a.present : a.k === "ref" ? a.nullReg : a.k === "view" ? a.ptr : undefined;
+    if (p === undefined) return a; // never nullish
+    const some = this.newBlock();
+    const none = this.newBlock();
+    const join = this.newBlock();
+    this.branch("ne", reg(p), imm(0), some, none);
+    this.switchTo(some);
+    const left: Value = a.k === "ref" ? { ...a, nullable: false } : a;
+    const cl = this.carry(left, e.left);
+    const regs = cl.ops.map((o) => this.mov(o));
+    this.jump(join);
+    this.switchTo(none);
+    const b = this.nested(() => this.expr(e.right));
+    const sameKind =
+      left.k === "int" || (left.k === "ref" && left.type.kind === "int")
+        ? b.k === "int" || b.k === "const" || (b.k === "ref" && b.type.kind === "int")
+        : left.k === "ref"
+          ? b.k === "ref" && b.type.size === left.type.size
+          : left.k === "view" && b.k === "view" && b.view === left.view && b.n === left.n;
+    if (!sameKind)
+      throw this.err(
+        e.right,
+        Code.Unsupported,
+        `the right side of ?? must be the same kind of value as the left (${describeValue(left)}), got ${describeValue(b)}`,
+      );
+    const cb = this.carry(b, e.right);
+    regs.forEach((r, i) => this.emit({ op: "mov", dst: r, src: cb.ops[i]! }));
+    this.jump(join);
+    this.switchTo(join);
+    const out = cl.make(regs);
+    // An integer is present unless the right side may be undefined too.
+    const bMaybe =
+      (b.k === "int" && b.present !== undefined) ||
+      (b.k === "ref" && b.nullable && b.nullReg !== undefined);
+    if (out.k === "int" && !bMaybe) delete out.present;
+    return out;
   }
 
   /**
@@ -1592,6 +1795,16 @@ export class Lowerer {
     this.switchTo(exit);
     return { k: "int", op: reg(result) };
   }
+}
+
+/** The outermost node of an optional chain (`a?.b.c` as a whole). */
+function isChainTop(e: ts.Node): boolean {
+  if (!ts.isOptionalChain(e)) return false;
+  const p = e.parent;
+  return (
+    !(ts.isOptionalChain(p) && (p as ts.PropertyAccessExpression).expression === e) &&
+    !(ts.isNonNullExpression(p) && ts.isOptionalChain(p))
+  );
 }
 
 const wrappers = new WeakMap<Type, Type>();

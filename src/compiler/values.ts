@@ -13,6 +13,9 @@ export interface IntValue {
   k: "int";
   op: Operand;
   strings?: Readonly<Record<string, number>>;
+  /** the result of an optional chain (`m.get(k)?.n`): non-zero when not undefined (`op` is
+   * 0 when undefined) */
+  present?: VReg;
 }
 
 export interface ConstValue {

@@ -65,3 +65,22 @@ test("let references: lookup-or-insert, reassigned lookups, a reference starting
   prog.testRun({ data: small });
   assert.equal(at(4), 0n, "the reassigned lookup found key 2");
 });
+
+test("optional chaining and ??: lookups, views, scalars", (t) => {
+  if (!needsKernel(t)) return;
+  using coll = Collection.load(compiled.elf);
+  const at = outOf(coll);
+  const prog = coll.programs.get("optional")!;
+  const flows = coll.maps.get("flows")!;
+  const seen = coll.maps.get("seen")!;
+  const payload = new Uint8Array([5, 6, 77, 8, 9]);
+  assert.equal(prog.testRun({ data: frame({ ip: 4, payload }) }).retval, 2);
+  assert.deepEqual([5, 6, 7, 8, 9].map(at), [7n, 9n, 1n, 77n, 0n]);
+  flows.set(u32.encode(60) as never, Counter.encode({ packets: 3n, bytes: 220n }) as never);
+  seen.set(u32.encode(2) as never, u64.encode(42n) as never);
+  assert.equal(prog.testRun({ data: frame({ ip: 4, payload: "ab" }) }).retval, 1);
+  assert.deepEqual([5, 6, 7, 8, 9].map(at), [3n, 9n, 1n, 0n, 42n]);
+  seen.set(u32.encode(1) as never, u64.encode(0n) as never);
+  prog.testRun({ data: new Uint8Array(20) });
+  assert.deepEqual([8, 9].map(at), [0n, 0n], "a present 0 is not nullish");
+});

@@ -31,6 +31,33 @@ const Ctr = `const Ctr = struct("Ctr", { n: u64 });\nconst cm = map("cm", new Ha
 
 const cases: Case[] = [
   {
+    name: "let of an optional chain without a default",
+    body: Ctr + prog("  let n = cm.get(1)?.n;"),
+    at: "n = cm.get(1)?.n",
+    code: Code.Unsupported,
+    message: /may be undefined \(an optional chain\); give it a default with \?\?/,
+    exact: true,
+  },
+  {
+    name: "?? with a right side of another kind",
+    body: Ctr + prog("  const c = cm.get(1) ?? (3 as never);\n  if (c) c.n = 1n;"),
+    at: "(3 as never)",
+    code: Code.Unsupported,
+    message:
+      /the right side of \?\? must be the same kind of value as the left \(a Ctr in memory\)/,
+    exact: true,
+  },
+  {
+    name: "optional call",
+    body:
+      `function f(): number { return 1; }\n` +
+      prog("  const g = f as (() => number) | undefined;\n  g?.();"),
+    at: "g?.()",
+    code: Code.Unsupported,
+    message: /optional calls f\?\.\(\) are not supported/,
+    exact: true,
+  },
+  {
     name: "constant index past the bytes read, in an unrolled loop",
     body: prog(
       "  const d = ctx.data();\n  const b = d && d.read(4);\n  let s = 0;\n  if (b) for (let i = 0; i < 6; i++) s += b.at(i);",

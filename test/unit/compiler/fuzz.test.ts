@@ -82,6 +82,11 @@ const leaves = [
   "ctx.len()",
   "(bs ? bs.at(a) : 0)",
   "(bs ? bs.at(3) : 9)",
+  "toNumber(m.get(a) ?? 0n)",
+  "toNumber(m.get(a) ?? m.get(b) ?? 2n)",
+  "(bs?.at(a) ?? 4)",
+  "(ctx.data()?.read(2)?.at(1) ?? a)",
+  "(m.get(a) === undefined ? 1 : 0)",
 ];
 
 const expr: fc.Arbitrary<string> = fc.letrec<{ e: string }>((tie) => ({
