@@ -193,6 +193,18 @@ export function select(
       }
       case "alu": {
         let [d, fin] = defReg(i.dst);
+        // `d = a op d` of a commutative op is `d op= a` (the verifier also accepts
+        // `scalar += pointer`, the only pointer form of these).
+        if (
+          regOf(i.b) === d &&
+          regOf(i.a) !== d &&
+          (i.alu === "add" ||
+            i.alu === "mul" ||
+            i.alu === "and" ||
+            i.alu === "or" ||
+            i.alu === "xor")
+        )
+          i = { ...i, a: i.b, b: i.a };
         // Computing in d would clobber b before it is read: use r0 instead.
         if (regOf(i.b) === d && !(i.a.kind === "reg" && i.b.kind === "reg" && i.a.id === i.b.id)) {
           const spill = fin;

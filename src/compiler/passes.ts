@@ -10,6 +10,7 @@ import {
   successors,
   termUses,
   usesOf,
+  type Base,
   type Block,
   type CmpOp,
   type Func,
@@ -41,6 +42,8 @@ export function simplify(f: Func): void {
     let changed = removeUnreachable(f);
     changed = foldConstants(f) || changed;
     changed = propagateCopies(f) || changed;
+    changed = propagateLocally(f) || changed;
+    changed = duplicateReturns(f) || changed;
     changed = eliminateCommonSubexpressions(f) || changed;
     changed = eliminateRedundantStores(f) || changed;
     changed = eliminateDeadCode(f) || changed;
@@ -381,3 +384,111 @@ export function threadJumps(f: Func): boolean {
 }
 
 export type { Block };
+
+/** Substitute `env`'s known values into an instruction's operands (bases only by registers). */
+function substitute(i: Instr, env: Map<VReg, Operand>): [Instr, boolean] {
+  let hit = false;
+  const op = (o: Operand): Operand => {
+    const r = o.kind === "reg" ? env.get(o.id) : undefined;
+    if (!r) return o;
+    hit = true;
+    return r;
+  };
+  const base = <B extends Base>(b: B): B => {
+    const r = b.kind === "reg" ? env.get(b.id) : undefined;
+    if (!r || r.kind !== "reg") return b;
+    hit = true;
+    return { kind: "reg", id: r.id } as B;
+  };
+  let out: Instr;
+  switch (i.op) {
+    case "mov":
+      out = { ...i, src: op(i.src) };
+      break;
+    case "alu":
+      out = { ...i, a: op(i.a), b: op(i.b) };
+      break;
+    case "neg":
+    case "bswap":
+      out = { ...i, a: op(i.a) };
+      break;
+    case "load":
+      out = { ...i, base: base(i.base) };
+      break;
+    case "store":
+    case "atomicAdd":
+      out = { ...i, base: base(i.base), value: op(i.value) };
+      break;
+    case "call":
+      out = { ...i, args: i.args.map(op) };
+      break;
+    default:
+      out = i;
+  }
+  return [hit ? out : i, hit];
+}
+
+/** Record `i`'s effect on the block-local value map: a move makes its target known. */
+function localStep(env: Map<VReg, Operand>, i: Instr): void {
+  const d = defOf(i);
+  if (d === undefined) return;
+  env.delete(d);
+  for (const [v, o] of env) if (o.kind === "reg" && o.id === d) env.delete(v);
+  if (i.op === "mov" && !(i.src.kind === "reg" && i.src.id === d)) env.set(d, i.src);
+}
+
+/**
+ * Constant and copy propagation inside each block, also for vregs with several definitions
+ * (joins), which the global passes leave alone: `v = 0; … ret v` returns 0 directly.
+ */
+export function propagateLocally(f: Func): boolean {
+  let changed = false;
+  for (const b of f.blocks) {
+    const env = new Map<VReg, Operand>();
+    b.instrs = b.instrs.map((i) => {
+      const [out, hit] = substitute(i, env);
+      if (hit) changed = true;
+      localStep(env, out);
+      return out;
+    });
+    if (env.size === 0) continue;
+    const t = b.term;
+    const op = (o: Operand): Operand => (o.kind === "reg" ? (env.get(o.id) ?? o) : o);
+    if (t.op === "br") {
+      const [a, bb] = [op(t.a), op(t.b)];
+      if (a !== t.a || bb !== t.b) {
+        b.term = { ...t, a, b: bb };
+        changed = true;
+      }
+    } else if (t.op === "ret" && op(t.value) !== t.value) {
+      b.term = { ...t, value: op(t.value) };
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+/**
+ * A jump to a short return block (`v = …; ret v`) whose returned value the jumping block knows
+ * (it set it to a constant or a copy) becomes a copy of the return: `r1 = 0; goto L … L: r0 = r1;
+ * exit` is `r0 = 0; exit`, and the shared block goes once nothing jumps to it.
+ */
+export function duplicateReturns(f: Func): boolean {
+  let changed = false;
+  for (const p of f.blocks) {
+    const t = p.term;
+    if (t.op !== "jmp") continue;
+    const r = f.blocks[t.target];
+    if (!r || r === p || r.term.op !== "ret" || r.instrs.length > 2) continue;
+    if (!r.instrs.every((i) => i.op === "mov")) continue;
+    const env = new Map<VReg, Operand>();
+    for (const i of p.instrs) localStep(env, i);
+    for (const i of r.instrs) localStep(env, substitute(i, env)[0]);
+    const v = r.term.value;
+    if (v.kind !== "reg" || !env.has(v.id)) continue;
+    p.instrs.push(...r.instrs.map((i) => ({ ...i })));
+    p.term = { ...r.term };
+    changed = true;
+  }
+  return changed;
+}

@@ -190,6 +190,13 @@ export function threadKnownBranches(f: Func): boolean {
     const out = new Map(inFacts);
     for (const i of b.instrs) transfer(out, i);
     const t = b.term;
+    // A branch its own block's facts decide (the tag was set in this block).
+    const own = t.op === "br" ? decide(out, t) : undefined;
+    if (own !== undefined) {
+      b.term = { op: "jmp", target: own, ...(t.loc ? { loc: t.loc } : {}) };
+      changed = true;
+      continue;
+    }
     if (t.op === "jmp") {
       const r = follow(t.target, out);
       if (!r) continue;

@@ -1,0 +1,92 @@
+// Block-local propagation, return duplication and self-decided branches, on hand-built IR.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { imm, printFunc, reg, type Block, type Func } from "../../../src/compiler/ir.js";
+import { duplicateReturns, propagateLocally } from "../../../src/compiler/passes.js";
+import { threadKnownBranches } from "../../../src/compiler/thread.js";
+
+const func = (blocks: Omit<Block, "id">[]): Func => ({
+  name: "t",
+  ctx: 1,
+  nextVreg: 100,
+  slots: [],
+  blocks: blocks.map((b, id) => ({ ...b, id })),
+});
+
+test("a join vreg's constant reaches its uses in the same block, not past a redefinition", () => {
+  const f = func([
+    {
+      instrs: [
+        { op: "mov", dst: 3, src: imm(5) },
+        { op: "alu", alu: "add", dst: 4, a: reg(3), b: imm(1) },
+        { op: "load", dst: 3, base: { kind: "reg", id: 1 }, off: 0, size: 4 },
+        { op: "alu", alu: "add", dst: 5, a: reg(3), b: reg(4) },
+      ],
+      term: { op: "ret", value: reg(5) },
+    },
+    { instrs: [{ op: "mov", dst: 3, src: imm(9) }], term: { op: "ret", value: reg(3) } },
+  ]);
+  assert.equal(propagateLocally(f), true);
+  const [, add1, , add2] = f.blocks[0]!.instrs;
+  assert.deepEqual(add1, { op: "alu", alu: "add", dst: 4, a: imm(5), b: imm(1) });
+  assert.deepEqual(add2, { op: "alu", alu: "add", dst: 5, a: reg(3), b: reg(4) }, printFunc(f));
+  assert.deepEqual(f.blocks[1]!.term, { op: "ret", value: imm(9) });
+});
+
+test("a copy stops standing for its source once the source is redefined", () => {
+  const f = func([
+    {
+      instrs: [
+        { op: "mov", dst: 3, src: reg(2) },
+        { op: "alu", alu: "add", dst: 2, a: reg(2), b: imm(1) },
+        { op: "alu", alu: "add", dst: 4, a: reg(3), b: reg(2) },
+      ],
+      term: { op: "ret", value: reg(4) },
+    },
+  ]);
+  propagateLocally(f);
+  assert.deepEqual(f.blocks[0]!.instrs[2], {
+    op: "alu",
+    alu: "add",
+    dst: 4,
+    a: reg(3),
+    b: reg(2),
+  });
+});
+
+test("a jump to `ret v` where the jumping block set v returns directly", () => {
+  const f = func([
+    {
+      instrs: [],
+      term: { op: "br", cond: "eq", a: reg(1), b: imm(0), t: 1, f: 2 },
+    },
+    { instrs: [{ op: "mov", dst: 3, src: imm(0) }], term: { op: "jmp", target: 3 } },
+    {
+      instrs: [{ op: "load", dst: 3, base: { kind: "reg", id: 1 }, off: 0, size: 4 }],
+      term: { op: "jmp", target: 3 },
+    },
+    { instrs: [], term: { op: "ret", value: reg(3) } },
+  ]);
+  assert.equal(duplicateReturns(f), true);
+  assert.equal(f.blocks[1]!.term.op, "ret");
+  // b2's value is not known there: it keeps jumping to the shared return
+  assert.deepEqual(f.blocks[2]!.term, { op: "jmp", target: 3 });
+  propagateLocally(f);
+  assert.deepEqual(f.blocks[1]!.term, { op: "ret", value: imm(0) });
+});
+
+test("a branch on a tag set in its own block is decided", () => {
+  const f = func([
+    {
+      instrs: [
+        { op: "mov", dst: 3, src: imm(17) },
+        { op: "load", dst: 4, base: { kind: "reg", id: 1 }, off: 0, size: 4 },
+      ],
+      term: { op: "br", cond: "eq", a: reg(3), b: imm(6), t: 1, f: 2 },
+    },
+    { instrs: [], term: { op: "ret", value: imm(1) } },
+    { instrs: [], term: { op: "ret", value: reg(4) } },
+  ]);
+  assert.equal(threadKnownBranches(f), true);
+  assert.deepEqual(f.blocks[0]!.term, { op: "jmp", target: 2 });
+});
