@@ -311,7 +311,7 @@ export interface ProgLoadAttr {
   fdArray?: Int32Array;
   /** 0 = only collect a log on failure (then level 1); 1 = verbose; 2 = per-insn states; 4 = stats. */
   logLevel?: number;
-  /** Initial log buffer size in bytes (grown on ENOSPC). */
+  /** Initial log buffer size in bytes (at least 128, which kernels before 6.4 require; grown on ENOSPC). */
   logSize?: number;
 }
 
@@ -323,6 +323,10 @@ export interface ProgLoadResult {
 
 const DEFAULT_LOG_SIZE = 1 << 16;
 const MAX_LOG_SIZE = 1 << 28;
+/** Kernels before 6.4 refuse a verifier or BTF log buffer under 128 bytes with EINVAL. */
+const MIN_LOG_SIZE = 128;
+const logSizeOf = (asked: number | undefined): number =>
+  Math.max(MIN_LOG_SIZE, asked ?? DEFAULT_LOG_SIZE);
 const EAGAIN_RETRIES = 5;
 
 function encodeProgLoad(
@@ -380,7 +384,7 @@ export function progLoad(p: ProgLoadAttr): ProgLoadResult {
   const license = cString(p.license);
   const subject = `program "${p.name ?? "?"}"`;
   let logLevel = p.logLevel ?? 0;
-  let logSize = logLevel > 0 ? (p.logSize ?? DEFAULT_LOG_SIZE) : 0;
+  let logSize = logLevel > 0 ? logSizeOf(p.logSize) : 0;
   let eagain = 0;
   for (;;) {
     const log = logSize > 0 ? new Uint8Array(logSize) : null;
@@ -397,7 +401,7 @@ export function progLoad(p: ProgLoadAttr): ProgLoadResult {
     }
     if (!log) {
       logLevel = 1;
-      logSize = p.logSize ?? DEFAULT_LOG_SIZE;
+      logSize = logSizeOf(p.logSize);
       continue;
     }
     const tail = text
@@ -420,7 +424,7 @@ export function btfLoad(
   opts: { logLevel?: number; logSize?: number } = {},
 ): BtfLoadResult {
   let logLevel = opts.logLevel ?? 0;
-  let logSize = logLevel > 0 ? (opts.logSize ?? DEFAULT_LOG_SIZE) : 0;
+  let logSize = logLevel > 0 ? logSizeOf(opts.logSize) : 0;
   for (;;) {
     const log = logSize > 0 ? new Uint8Array(logSize) : null;
     const a = new Attr(40)
@@ -439,7 +443,7 @@ export function btfLoad(
     }
     if (!log) {
       logLevel = 1;
-      logSize = opts.logSize ?? DEFAULT_LOG_SIZE;
+      logSize = logSizeOf(opts.logSize);
       continue;
     }
     const err = new SysError("BPF_BTF_LOAD", errno, { log: text });

@@ -60,6 +60,7 @@ test("a rejected program throws SysError with the verifier log; the log buffer g
       /verifier log/.test(e.message),
   );
   using m = counterMap("t_log");
+  // 64 bytes: raised to the 128 that kernels before 6.4 require (EINVAL below), then grown.
   const { fd, log } = bpf.progLoad({
     type: ProgType.SOCKET_FILTER,
     insns: counterInsns(m.fd),
@@ -69,7 +70,7 @@ test("a rejected program throws SysError with the verifier log; the log buffer g
     logSize: 64,
   });
   fd.close();
-  assert.ok(log.length > 64, `log grew past its first buffer (${log.length} bytes)`);
+  assert.ok(log.length > 128, `log grew past its first buffer (${log.length} bytes)`);
   assert.match(log, /processed \d+ insns/);
   assert.throws(
     () => bpf.progLoad({ type: 1, insns: new Uint8Array(12), license: "GPL" }),
