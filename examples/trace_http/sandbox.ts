@@ -189,11 +189,18 @@ export class Sandbox implements Disposable {
     return p;
   }
 
-  /** Starts an HTTP server (IPv4 and IPv6) on `port` in the server namespace. */
+  /**
+   * Starts an HTTP server (IPv4 and IPv6) on `port` in the server namespace. Idle keep-alive
+   * connections stay open until the client closes them: with Node's default 5 s timeout, a
+   * machine that stalls for seconds (a loaded VM) sees the server close a connection the
+   * client is just reusing, and the request fails with "socket hang up".
+   */
   async httpServer(port: number): Promise<NsProcess> {
-    const script = `require("node:http").createServer((req, res) => {
+    const script = `const s = require("node:http").createServer((req, res) => {
         req.resume(); req.on("end", () => res.end("ok\\n"));
-      }).listen(${port}, "::", () => console.log("listening"));`;
+      });
+      s.keepAliveTimeout = 0;
+      s.listen(${port}, "::", () => console.log("listening"));`;
     const p = this.spawn("server", [process.execPath, "-e", script]);
     await p.waitFor(/^listening$/);
     return p;

@@ -42,6 +42,9 @@ export function renderKernelsDoc(input) {
     "Guests run under TCG (KVM on the development machine failed: `-cpu host`/`max` abort on an",
     "MSR write, `qemu64` hangs at boot), `--test-timeout` fails a hung test, the guest is killed",
     "after `--timeout`. Results travel over the guest's second serial port as JSON lines.",
+    "A guest's tests see `TSBPF_TIME_SCALE` (the ×N under accel; 10 under TCG, measured in",
+    "scripts/vm/run.js): they stretch their waits, and shrink load bursts, by it — never what",
+    "they assert.",
     "",
     "A test that declares a kernel feature (`needsKernel(t, { minKernel, feature })`) fails on a",
     "kernel that should have it; it skips, with the reason shown, only where the kernel is older",
@@ -56,7 +59,7 @@ export function renderKernelsDoc(input) {
   lines.push("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
   for (const r of runs)
     lines.push(
-      `| ${cell(r.label)} | ${cell(r.kernel || "?")} | ${cell(r.package)} | ${cell(r.accel)} | ${r.cpus} | ${secs(r.wallSeconds)} | ${secs(r.testSeconds)} | ${count(r, "pass")} | ${count(r, "fail")} | ${count(r, "skip")} | ${cell(r.outcome)} |`,
+      `| ${cell(r.label)} | ${cell(r.kernel || "?")} | ${cell(r.package)} | ${cell(r.accel)}${r.timeScale > 1 ? ` (×${r.timeScale})` : ""} | ${r.cpus} | ${secs(r.wallSeconds)} | ${secs(r.testSeconds)} | ${count(r, "pass")} | ${count(r, "fail")} | ${count(r, "skip")} | ${cell(r.outcome)} |`,
     );
   lines.push("");
   const excluded = runs.flatMap((r) =>

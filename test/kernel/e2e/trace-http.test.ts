@@ -2,8 +2,8 @@
 // HTTP server and the example loader in one, real requests from the other. For each variant of
 // the probe (perf map / ring buffer; TypeScript-built / clang-built reference) it asserts the
 // exact line printed for each request over IPv4 and IPv6, silence for non-HTTP TCP and UDP,
-// exact accounting of a 10,000-request burst (also with the loader paused so the rings
-// overflow), and that nothing stays loaded, attached or created.
+// accounting of a 10,000-request burst (3,000 on a slow guest; also with the loader paused so
+// the rings overflow), and that nothing stays loaded, attached or created.
 import { test, before, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -12,6 +12,7 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { needsKernel, kernelUnavailable } from "../../support/kernel.js";
+import { scaled, timeScale } from "../../support/time-scale.js";
 import { Sandbox, run, type NsProcess } from "../../../examples/trace_http/sandbox.js";
 import type { HttpRequest } from "../../../examples/trace_http/client.js";
 
@@ -20,7 +21,9 @@ const LOADER = join(root, "dist/examples/trace_http/loader.js");
 const TSBPF = join(root, "dist/src/cli/bin.js");
 const FIXTURES = join(root, "test/fixtures/obj");
 const PORT = 8080;
-const BURST = 10_000;
+// A slow guest (TCG) sends 10,000 requests in 80-130 s, not 4 s: there 3,000, which still
+// overflow every ring of a paused loader (perf: ~700 samples per CPU; ring buffer: ~490).
+const BURST = timeScale() > 1 ? 3_000 : 10_000;
 const CPUS = Array.from({ length: availableParallelism() }, (_, i) => i);
 
 interface Variant {
@@ -140,6 +143,36 @@ function lostCount(p: NsProcess): number {
   return n;
 }
 
+/**
+ * TCP segments the client namespace retransmitted. The probe reports packets: a request whose
+ * segment TCP sent again (a slow machine can let the retransmission timer expire) is seen,
+ * and printed, twice — correctly. So a repeated line is allowed only for a retransmission.
+ */
+function clientRetransmits(sb: Sandbox): number {
+  const tcp = run("ip", ["netns", "exec", sb.client.ns, "cat", "/proc/net/snmp"])
+    .split("\n")
+    .filter((l) => l.startsWith("Tcp:"))
+    .map((l) => l.trim().split(/\s+/));
+  const at = tcp[0]?.indexOf("RetransSegs") ?? -1;
+  assert.ok(at > 0 && tcp[1]?.[at] !== undefined, "/proc/net/snmp has Tcp: RetransSegs");
+  return Number(tcp[1][at]);
+}
+
+function assertRetransmitted(sb: Sandbox, repeats: number): void {
+  if (repeats === 0) return;
+  const retransmits = clientRetransmits(sb);
+  assert.ok(
+    repeats <= retransmits,
+    `${repeats} lines printed again, but the client retransmitted only ${retransmits} TCP segments`,
+  );
+}
+
+/** The lines without repeats (first occurrence kept), and how many repeats there were. */
+function dedupe(lines: readonly string[]): { unique: string[]; repeats: number } {
+  const unique = [...new Set(lines)];
+  return { unique, repeats: lines.length - unique.length };
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Requests of every method on several paths over both address families print exactly. */
@@ -178,20 +211,61 @@ async function requests(sb: Sandbox, v: Variant): Promise<void> {
   // A last request marks the end: once its line is out, everything before it was seen.
   await sb.send({ port: PORT, http: [["GET", srv.v4, "/the-end"]] });
   expected.push(`${cli.v4} - GET /the-end HTTP/1.1`);
-  await loader.until(() => requestLines(loader).length >= expected.length, "the lines");
+  await loader.until(
+    () => {
+      const seen = new Set(requestLines(loader));
+      return expected.every((l) => seen.has(l));
+    },
+    "the lines",
+    scaled(10_000),
+  );
   await sleep(300); // room for a wrong extra line to show up
 
   assert.equal(await loader.stop("SIGINT"), 0, "Ctrl-C exits 0");
-  const lines = requestLines(loader);
+  const { unique: lines, repeats } = dedupe(requestLines(loader));
+  assertRetransmitted(sb, repeats);
   if (v.ordered) assert.deepEqual(lines, expected);
   else assert.deepEqual([...lines].sort(), [...expected].sort());
   assert.deepEqual(loader.stderr, []);
   await assertNothingLeft(sb, ids);
 }
 
+const FLUSH_LINE = /^10\.200\.0\.2 - GET \/flush\/\d+\/\d+ HTTP\/1\.1$/;
+
 /**
- * Sends BURST requests and checks that every one is either printed exactly once or counted
- * in the loader's `lost N requests` lines. With `paused`, the loader is stopped (SIGSTOP)
+ * Sends one request from each CPU and waits for its line: the kernel reports a perf ring's
+ * losses with the next sample written to that ring, so once a CPU's request is printed, every
+ * earlier request from that CPU was printed or counted lost. A loader resumed after a pause may
+ * still be draining a full ring when the request arrives (on a slow machine for seconds), so
+ * that request can be lost as well, and counted: send another until one is printed.
+ * Returns how many requests were sent.
+ */
+async function flush(sb: Sandbox, loader: NsProcess): Promise<number> {
+  let sent = 0;
+  for (const cpu of CPUS) {
+    for (let attempt = 0; ; attempt++) {
+      const path = `/flush/${cpu}/${attempt}`;
+      await sb.send({ port: PORT, http: [["GET", sb.server.v4, path]] }, { cpu });
+      sent++;
+      const line = `${sb.client.v4} - GET ${path} HTTP/1.1`;
+      try {
+        const ms = scaled(1_000);
+        await loader.until(() => loader.stdout.includes(line), `the line of ${path}`, ms);
+        break;
+      } catch (e) {
+        if (!loader.running || attempt === FLUSH_ATTEMPTS - 1) throw e;
+      }
+    }
+  }
+  return sent;
+}
+
+/** Flush requests per CPU before giving up: 1 s each (scaled), half a minute in all. */
+const FLUSH_ATTEMPTS = 30;
+
+/**
+ * Sends BURST requests and checks that every one is either printed once (again only for a TCP
+ * retransmission) or counted in the loader's `lost N requests` lines. With `paused`, the loader is stopped (SIGSTOP)
  * during the burst, so its rings fill up and the kernel (perf) or the probe (ring buffer)
  * must count what did not fit.
  */
@@ -206,38 +280,41 @@ async function burst(t: TestContext, sb: Sandbox, v: Variant, paused: boolean): 
   ]);
   const t0 = performance.now();
   if (paused) loader.pause(true);
-  await sb.send({ port: PORT, http, concurrency: 8 });
+  await sb.send({ port: PORT, http, concurrency: 8 }, { ms: scaled(120_000) });
   const sendMs = performance.now() - t0;
   if (paused) loader.pause(false);
-  // The kernel reports a perf ring's losses with the next sample written to that ring, so
-  // send one more request from each CPU: their lines also mark the end of the burst.
-  const flush = CPUS.map((cpu) => `${sb.client.v4} - GET /flush/${cpu} HTTP/1.1`);
-  for (const cpu of CPUS)
-    await sb.send({ port: PORT, http: [["GET", sb.server.v4, `/flush/${cpu}`]] }, { cpu });
-  await loader.until(
-    () => flush.every((f) => loader.stdout.includes(f)),
-    "the lines of the requests sent after the burst",
-    30_000,
-  );
-  await sleep(300);
+  const flushSent = await flush(sb, loader);
+  await sleep(300); // room for a late or wrong line to show up
   assert.equal(await loader.stop("SIGINT"), 0, "Ctrl-C exits 0");
-  const lines = requestLines(loader).filter((l) => !flush.includes(l));
+  const printed = requestLines(loader);
+  const flushed = printed.filter((l) => FLUSH_LINE.test(l)).length;
+  const all = printed.filter((l) => !FLUSH_LINE.test(l));
+  const { unique: lines, repeats } = dedupe(all);
   const lost = lostCount(loader); // the ring buffer variant reports its count on exit
+  const retransmits = clientRetransmits(sb);
   t.diagnostic(
     `${BURST} requests in ${Math.round(sendMs)} ms${paused ? " (loader paused)" : ""}: ` +
-      `${lines.length} lines, ${lost} lost`,
+      `${all.length} lines (${repeats} repeated), ${lost} lost; ` +
+      `${flushed} of ${flushSent} flush requests printed; ${retransmits} TCP retransmits`,
   );
-  assert.equal(lines.length + lost, BURST, `${lines.length} lines + ${lost} lost`);
+  // Every request sent, flush requests included, is printed or counted lost; a packet is
+  // seen once more for each retransmission (on an idle machine: none, and the count is exact).
+  const seen = all.length + flushed + lost;
+  const sent = BURST + flushSent;
+  assert.ok(
+    seen >= sent && seen <= sent + retransmits,
+    `${all.length} lines + ${flushed} flush lines + ${lost} lost = ${seen}; ` +
+      `sent ${sent}, ${retransmits} TCP retransmits`,
+  );
+  assert.ok(repeats <= retransmits, `${repeats} lines repeated, ${retransmits} retransmits`);
   if (paused) assert.ok(lost > 0, "a paused loader loses requests");
-  // Each printed line is one request, none twice.
-  const paths = new Set<string>();
+  // Each printed line is one of the burst's requests, from the address it was sent over.
   for (const l of lines) {
-    const m = /^(10\.200\.0\.2|fd00:200::2) - GET (\/burst\/(\d+)) HTTP\/1\.1$/.exec(l);
-    assert.ok(m, `unexpected line: ${l}`);
-    assert.equal(m[1], Number(m[3]) % 2 ? sb.client.v6 : sb.client.v4);
-    paths.add(m[2]!);
+    const m = /^(10\.200\.0\.2|fd00:200::2) - GET \/burst\/(\d+) HTTP\/1\.1$/.exec(l);
+    assert.ok(m && Number(m[2]) < BURST, `unexpected line: ${l}`);
+    assert.equal(m[1], Number(m[2]) % 2 ? sb.client.v6 : sb.client.v4);
   }
-  assert.equal(paths.size, lines.length, "no request printed twice");
+  assert.ok(lines.length + lost >= BURST, `${lines.length} requests printed, ${lost} lost`);
   await assertNothingLeft(sb, ids);
 }
 
@@ -260,7 +337,7 @@ for (const v of variants) {
   });
   for (const paused of [false, true])
     test(
-      `trace_http e2e, ${v.name}: ${BURST} requests are printed or counted lost` +
+      `trace_http e2e, ${v.name}: a burst of requests is printed or counted lost` +
         (paused ? " (loader paused: the rings overflow)" : ""),
       opts,
       async (t) => {
