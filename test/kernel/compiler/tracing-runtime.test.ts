@@ -93,21 +93,37 @@ program({ license: "GPL" });
 const Config = struct("Config", { tgid: u32 });
 const Stack = struct("Stack", { id: u64, tgid: u32, pad: u32 });
 const OpenatArgs = struct("OpenatArgs", { nr: i32, dfd: u64, filename: u64, flags: u64, mode: u64 });
+/** sched_process_fork's fields differ between kernels (fixed arrays, then __data_loc): unread. */
+const ForkArgs = struct("ForkArgs", { unread: u32 });
 const config = map("config", new ArrayMap(Config, { maxEntries: 1 }));
 const stacks = map("stacks", new StackTraceMap({ maxEntries: 64 }));
-const last = map("last", new ArrayMap(Stack, { maxEntries: 1 }));
+/** [0] the kernel stack of a fork, [1] the user stack of an openat */
+const last = map("last", new ArrayMap(Stack, { maxEntries: 2 }));
 
-/** The kernel stack of the configured process's openat calls. */
-export const on_openat = tracepoint("syscalls", "sys_enter_openat", OpenatArgs, (ctx) => {
-  const cfg = config.get(0);
-  const tgid = toNumber(pidTgid() >> 32n);
-  if (!cfg || cfg.tgid !== tgid) return 0;
-  const id = stacks.getStackId(ctx, 0);
-  const s = last.get(0);
+function record(slot: number, id: number, tgid: number): void {
+  const s = last.get(slot);
   if (s) {
     s.id = toBigInt(id);
     s.tgid = tgid;
   }
+}
+
+/** The kernel stack of the configured process forking. */
+export const on_fork = tracepoint("sched", "sched_process_fork", ForkArgs, (ctx) => {
+  const cfg = config.get(0);
+  const tgid = toNumber(pidTgid() >> 32n);
+  if (cfg && cfg.tgid === tgid) record(0, stacks.getStackId(ctx, 0), tgid);
+  return 0;
+});
+
+/**
+ * The user stack of its openat calls (BPF_F_USER_STACK). Syscall tracepoints carry the
+ * user-mode registers of the call: a kernel stack taken there is empty on 6.1 (-EFAULT).
+ */
+export const on_openat = tracepoint("syscalls", "sys_enter_openat", OpenatArgs, (ctx) => {
+  const cfg = config.get(0);
+  const tgid = toNumber(pidTgid() >> 32n);
+  if (cfg && cfg.tgid === tgid) record(1, stacks.getStackId(ctx, 256), tgid);
   return 0;
 });
 `;
@@ -133,7 +149,35 @@ function symbolize(addrs: bigint[]): string[] {
   });
 }
 
-test("getStackId stores the kernel stack of a syscall; user space reads and resolves its frames", (t) => {
+/** The executable mapping of this process each address falls in ("?" outside all of them). */
+function userMappings(addrs: bigint[]): string[] {
+  const maps = readFileSync("/proc/self/maps", "utf8")
+    .split("\n")
+    .map((l) => /^([0-9a-f]+)-([0-9a-f]+) r-xp \S+ \S+ \S+\s*(.*)$/.exec(l))
+    .filter((m) => m !== null)
+    .map((m) => ({ lo: BigInt(`0x${m[1]}`), hi: BigInt(`0x${m[2]}`), path: m[3] || "[anon]" }));
+  return addrs.map((a) => maps.find((m) => a >= m.lo && a < m.hi)?.path ?? "?");
+}
+
+/** The frames (instruction pointers) of stack `slot` the probe recorded. */
+function frames(coll: Collection, slot: number): bigint[] {
+  const last = Stack.decode(coll.maps.get("last")!.get(u32.encode(slot) as never) as Uint8Array);
+  assert.equal(last.tgid, process.pid, `stack ${slot}: the probe ran for this process`);
+  const id = BigInt.asIntN(64, last.id);
+  assert.ok(id >= 0n, `stack ${slot}: getStackId returned an id, not an errno (${id})`);
+  const raw = coll.maps.get("stacks")!.get(u32.encode(Number(id)) as never) as Uint8Array;
+  assert.equal(raw.byteLength, 127 * 8);
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  const ips: bigint[] = [];
+  for (let i = 0; i < 127; i++) {
+    const ip = view.getBigUint64(i * 8, true);
+    if (ip === 0n) break;
+    ips.push(ip);
+  }
+  return ips;
+}
+
+test("getStackId stores kernel and user stacks; user space reads and resolves their frames", (t) => {
   if (!needsKernel(t)) return;
   using coll = Collection.load(compileSource(STACKS, { raw: true }).elf);
   coll.maps
@@ -141,29 +185,28 @@ test("getStackId stores the kernel stack of a syscall; user space reads and reso
     .set(u32.encode(0) as never, Config.encode({ tgid: process.pid }) as never);
   const path = `/tmp/tsbpf-stack-${process.pid}`;
   {
-    using _tp = attachTracepoint(coll.programs.get("on_openat")!, "syscalls", "sys_enter_openat");
+    using _fork = attachTracepoint(coll.programs.get("on_fork")!, "sched", "sched_process_fork");
+    using _open = attachTracepoint(coll.programs.get("on_openat")!, "syscalls", "sys_enter_openat");
+    assert.equal(spawnSync("/bin/true").status, 0);
     closeSync(openSync(path, constants.O_CREAT | constants.O_RDWR, 0o600));
     unlinkSync(path);
   }
-  const last = Stack.decode(coll.maps.get("last")!.get(u32.encode(0) as never) as Uint8Array);
-  assert.equal(last.tgid, process.pid, "the probe ran for this process");
-  const id = BigInt.asIntN(64, last.id);
-  assert.ok(id >= 0n, `getStackId returned an id, not an errno (${id})`);
-  const raw = coll.maps.get("stacks")!.get(u32.encode(Number(id)) as never) as Uint8Array;
-  assert.equal(raw.byteLength, 127 * 8);
-  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  const frames: bigint[] = [];
-  for (let i = 0; i < 127; i++) {
-    const ip = view.getBigUint64(i * 8, true);
-    if (ip === 0n) break;
-    frames.push(ip);
-  }
-  assert.ok(frames.length >= 2, `a stack of ${frames.length} frames`);
-  for (const ip of frames)
+  const kernel = frames(coll, 0);
+  assert.ok(kernel.length >= 2, `a kernel stack of ${kernel.length} frames`);
+  for (const ip of kernel)
     assert.ok(ip >= 0xffff800000000000n, `kernel address ${ip.toString(16)}`);
-  const names = symbolize(frames);
+  const names = symbolize(kernel);
   assert.ok(
-    names.some((n) => /syscall/.test(n)),
-    `the syscall entry among the frames: ${names.join(" <- ")}`,
+    names.some((n) => /clone|fork/.test(n)),
+    `the clone path among the frames: ${names.join(" <- ")}`,
   );
+  const user = frames(coll, 1);
+  assert.ok(user.length >= 1, "a user stack");
+  const where = userMappings(user);
+  assert.notEqual(
+    where[0],
+    "?",
+    `the openat call site is in an executable mapping: ${where.join(" <- ")}`,
+  );
+  assert.ok(user[0]! < 0x800000000000n, `user address ${user[0]!.toString(16)}`);
 });
