@@ -385,12 +385,14 @@ export class Lowerer {
     if (!(list.flags & (ts.NodeFlags.Const | ts.NodeFlags.Let)))
       throw this.err(list, Code.Unsupported, "use const or let; var is not supported");
     for (const d of list.declarations) {
-      if (!ts.isIdentifier(d.name))
-        throw this.err(
-          d.name,
-          Code.Unsupported,
-          "destructuring is not supported; bind each value with its own const",
-        );
+      if (!ts.isIdentifier(d.name)) {
+        if (!d.initializer) throw this.err(d, Code.BadApi, "destructuring needs an initializer");
+        const init = d.initializer;
+        // (an array pattern is reported before its initializer is looked at)
+        const v = ts.isArrayBindingPattern(d.name) ? VOID : this.expr(init);
+        this.destructure(d.name, v, mutable);
+        continue;
+      }
       if (!d.initializer) {
         if (!mutable) throw this.err(d, Code.BadApi, "const needs an initializer");
         const v = this.vreg();
@@ -414,64 +416,113 @@ export class Lowerer {
         });
         continue;
       }
-      let v = this.expr(d.initializer);
-      // A map lookup the checker has already narrowed to non-null reads like any value.
-      if (v.k === "ref" && v.nullable && this.isNonNull(d.initializer))
-        v = { ...v, nullable: false };
-      if (mutable) {
-        if (v.k === "int" && v.present !== undefined)
-          throw this.err(
-            d,
-            Code.Unsupported,
-            "this let would hold a value that may be undefined (an optional chain); give it a default with ?? (let x = a?.b ?? 0)",
-          );
-        const nullLayout =
-          v.k === "const" && v.v === null && d.type ? this.nullableLayoutOf(d.type) : undefined;
-        if (nullLayout) {
-          // `let c: Counter | null = null`: a pointer that starts null.
-          const r = this.vreg();
-          this.emit({ op: "mov", dst: r, src: imm(0) });
-          this.bindPointer(d.name, r, nullLayout, false);
-          continue;
-        }
-        if (
-          v.k === "int" ||
-          v.k === "const" ||
-          (v.k === "ref" && v.type.kind === "int" && !v.nullable)
-        ) {
-          const r = this.vreg();
-          this.emit({ op: "mov", dst: r, src: this.int(v, d.initializer) });
-          this.bind(d.name, { k: "int", op: reg(r) }, r);
-          continue;
-        }
-        if (v.k === "agg") {
-          this.bind(d.name, v);
-          continue;
-        }
-        if (v.k === "ref" && v.base.kind === "reg") {
-          // A reference (a lookup result) held in a vreg that later assignments overwrite.
-          const r = this.vreg();
-          this.emit({ op: "mov", dst: r, src: this.pointerOf(v) });
-          this.bindPointer(d.name, r, v.type, v.readonly);
-          continue;
-        }
+      this.bindValue(d.name, this.expr(d.initializer), mutable, d, d.initializer);
+    }
+  }
+
+  /**
+   * `const { a, b: c, inner: { x } } = v`: each name is bound to the member, as if declared
+   * on its own (`const a = v.a`), so integers are copied at this point.
+   */
+  private destructure(pattern: ts.BindingName, v: Value, mutable: boolean): void {
+    if (ts.isIdentifier(pattern)) return this.bindValue(pattern, v, mutable, pattern.parent);
+    if (ts.isArrayBindingPattern(pattern))
+      throw this.err(
+        pattern,
+        Code.Unsupported,
+        "array destructuring is not supported (probes have no arrays of values); use indexes",
+      );
+    for (const el of pattern.elements) {
+      if (el.dotDotDotToken)
+        throw this.err(
+          el,
+          Code.Unsupported,
+          "rest elements (...) are not supported in destructuring",
+        );
+      if (el.initializer)
+        throw this.err(
+          el.initializer,
+          Code.Unsupported,
+          "defaults in destructuring are not supported: struct fields and header fields are never undefined",
+        );
+      const key = el.propertyName ?? el.name;
+      if (!ts.isIdentifier(key) && !ts.isStringLiteral(key))
+        throw this.err(key, Code.Unsupported, "destructure fields by name");
+      this.destructure(el.name, this.member(v, key.text, el), mutable);
+    }
+  }
+
+  /** Bind a declared name (`const`/`let`, or a destructured field) to a lowered value. */
+  private bindValue(
+    name: ts.Identifier,
+    v0: Value,
+    mutable: boolean,
+    d: ts.Node,
+    init?: ts.Expression,
+  ): void {
+    let v = v0;
+    const at = init ?? d;
+    // A map lookup the checker has already narrowed to non-null reads like any value.
+    if (v.k === "ref" && v.nullable && init && this.isNonNull(init)) v = { ...v, nullable: false };
+    if (mutable) {
+      if (v.k === "int" && v.present !== undefined)
         throw this.err(
           d,
           Code.Unsupported,
-          `a let variable may hold an integer, an object literal or a reference (a map lookup, a ring buffer reservation), not ${describeValue(v)}; bind it with const`,
+          "this let would hold a value that may be undefined (an optional chain); give it a default with ?? (let x = a?.b ?? 0)",
         );
+      const typeNode = ts.isVariableDeclaration(d) ? d.type : undefined;
+      const nullLayout =
+        v.k === "const" && v.v === null && typeNode ? this.nullableLayoutOf(typeNode) : undefined;
+      if (nullLayout) {
+        // `let c: Counter | null = null`: a pointer that starts null.
+        const r = this.vreg();
+        this.emit({ op: "mov", dst: r, src: imm(0) });
+        this.bindPointer(name, r, nullLayout, false);
+        return;
       }
-      // A const snapshot of a value that may change later (a let vreg, a map value field).
-      if (v.k === "int" && v.op.kind === "reg") v = { ...v, op: reg(this.mov(v.op)) };
-      if (v.k === "ref" && v.nullReg !== undefined && this.pointerBinding(d.initializer)) {
-        // `const d = c` where `let c` is a reference: later `c = …` must not move d.
-        const r = this.mov(reg(v.nullReg));
-        v = { ...v, base: { kind: "reg", id: r }, nullReg: r };
+      if (
+        v.k === "int" ||
+        v.k === "const" ||
+        (v.k === "ref" && v.type.kind === "int" && !v.nullable)
+      ) {
+        const r = this.vreg();
+        this.emit({ op: "mov", dst: r, src: this.int(v, at) });
+        this.bind(name, { k: "int", op: reg(r) }, r);
+        return;
       }
-      if (v.k === "ref" && v.type.kind === "int" && !v.nullable)
-        v = { k: "int", op: this.int(v, d.initializer) };
-      this.bind(d.name, v);
+      if (v.k === "agg") {
+        this.bind(name, v);
+        return;
+      }
+      if (v.k === "ref" && v.base.kind === "reg") {
+        // A reference (a lookup result) held in a vreg that later assignments overwrite.
+        const r = this.vreg();
+        this.emit({ op: "mov", dst: r, src: this.pointerOf(v) });
+        this.bindPointer(name, r, v.type, v.readonly);
+        return;
+      }
+      throw this.err(
+        d,
+        Code.Unsupported,
+        `a let variable may hold an integer, an object literal or a reference (a map lookup, a ring buffer reservation), not ${describeValue(v)}; bind it with const`,
+      );
     }
+    // A const snapshot of a value that may change later (a let vreg, a map value field).
+    if (v.k === "int" && v.op.kind === "reg") v = { ...v, op: reg(this.mov(v.op)) };
+    if (
+      v.k === "ref" &&
+      v.nullReg !== undefined &&
+      init !== undefined &&
+      this.pointerBinding(init)
+    ) {
+      // `const d = c` where `let c` is a reference: later `c = …` must not move d.
+      const r = this.mov(reg(v.nullReg));
+      v = { ...v, base: { kind: "reg", id: r }, nullReg: r };
+    }
+    if (v.k === "ref" && v.type.kind === "int" && !v.nullable)
+      v = { k: "int", op: this.int(v, at) };
+    this.bind(name, v);
   }
 
   private bindPointer(name: ts.Identifier, r: VReg, type: Type, readonly: boolean): void {
@@ -1763,15 +1814,19 @@ export class Lowerer {
     if (fn.asteriskToken) throw this.err(fn, Code.Unsupported, "generators are not supported");
     const values = args.map((a) => this.snapshot(this.expr(a), a));
     fn.parameters.forEach((p, i) => {
-      if (!ts.isIdentifier(p.name))
-        throw this.err(p, Code.Unsupported, "destructured parameters are not supported");
       if (p.dotDotDotToken)
         throw this.err(p, Code.Unsupported, "rest parameters are not supported");
       let v = values[i];
       if (v === undefined) {
-        if (!p.initializer) throw this.err(call, Code.BadApi, `missing argument ${p.name.text}`);
+        if (!p.initializer)
+          throw this.err(
+            call,
+            Code.BadApi,
+            `missing argument ${ts.isIdentifier(p.name) ? p.name.text : i + 1}`,
+          );
         v = this.expr(p.initializer);
       }
+      if (!ts.isIdentifier(p.name)) return this.destructure(p.name, v, false);
       if (v.k === "int" || v.k === "const") {
         // Parameters are assignable inside the function: give each its own vreg.
         const r = this.vreg();

@@ -225,9 +225,18 @@ function parsePayload(lw: Lowerer, t: ViewValue, node: ts.Node): ViewValue {
  * UDP), by symbol: the checker's narrowing of `ip`/`t` decides which layout applies.
  */
 function declaringInterface(lw: Lowerer, e: ts.Node): string | undefined {
-  const name = (e as ts.PropertyAccessExpression).name;
-  if (!name) return undefined;
-  const parent = lw.fe.checker.getSymbolAtLocation(name)?.declarations?.[0]?.parent;
+  let prop: ts.Symbol | undefined;
+  if (ts.isBindingElement(e)) {
+    // `const { saddr } = ip`: the property of the (narrowed) type being destructured
+    const key = e.propertyName ?? e.name;
+    if (!ts.isIdentifier(key)) return undefined;
+    prop = lw.fe.checker.getTypeAtLocation(e.parent).getProperty(key.text);
+  } else {
+    const name = (e as ts.PropertyAccessExpression).name;
+    if (!name) return undefined;
+    prop = lw.fe.checker.getSymbolAtLocation(name);
+  }
+  const parent = prop?.declarations?.[0]?.parent;
   if (!parent || !ts.isInterfaceDeclaration(parent)) return undefined;
   const sym = lw.fe.checker.getSymbolAtLocation(parent.name);
   for (const iface of ["Ipv4Header", "Ipv6Header", "TcpHeader", "UdpHeader"])

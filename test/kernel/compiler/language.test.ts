@@ -84,3 +84,24 @@ test("optional chaining and ??: lookups, views, scalars", (t) => {
   prog.testRun({ data: new Uint8Array(20) });
   assert.deepEqual([8, 9].map(at), [0n, 0n], "a present 0 is not nullish");
 });
+
+test("destructuring of header views, struct locals, lookups and parameters; shorthand", (t) => {
+  if (!needsKernel(t)) return;
+  using coll = Collection.load(compiled.elf);
+  const at = outOf(coll);
+  const prog = coll.programs.get("destructuring")!;
+  const flows = coll.maps.get("flows")!;
+  const pkt = frame({ ip: 4, src: [10, 1, 2, 3], dst: [192, 168, 7, 9], dport: 8080 });
+  assert.equal(prog.testRun({ data: pkt }).retval, 0, "flow 60 missing: aborted");
+  flows.set(u32.encode(60) as never, Counter.encode({ packets: 3n, bytes: 220n }) as never);
+  assert.equal(prog.testRun({ data: pkt }).retval, 1);
+  assert.equal(at(10), BigInt((0x0a010203 ^ 0xc0a80709) >>> 0));
+  assert.equal(at(11), 8080n);
+  assert.equal(at(12), 223n);
+  assert.equal(at(13), 5n * 1000n + 8081n);
+  assert.equal(at(14), 5n + 8080n);
+  const get = (k: number) => Counter.decode(flows.get(u32.encode(k) as never) as Uint8Array);
+  assert.deepEqual(get(60), { packets: 0n, bytes: 220n });
+  assert.deepEqual(get(61), { packets: 5n, bytes: 8081n });
+  assert.equal(prog.testRun({ data: frame({ ip: 6 }) }).retval, 2);
+});

@@ -174,3 +174,29 @@ test("a dominating packet parse is reused; one inside a branch is not", () => {
   );
   assert.ok(nested > once + 30, `a parse in a branch is its own (${nested} vs ${once})`);
 });
+
+test("object shorthand is accepted wherever an object literal is", () => {
+  const src = `import { program, map, xdp, HashMap, RingBuf, XdpAction, type XdpContext } from "tsbpf/probe";
+import { struct, u32, type Infer } from "tsbpf/types";
+const license = "GPL";
+program({ license });
+const maxEntries = 8;
+const Ev = struct("Ev", { pid: u32, len: u32 });
+type Ev = Infer<typeof Ev>;
+const m = map("m", new HashMap(u32, Ev, { maxEntries }));
+const ring = map("ring", new RingBuf(Ev, { maxEntries: 4096 }));
+export const p = xdp((ctx: XdpContext) => {
+  const len = ctx.len();
+  const pid = 7;
+  m.set(len, { pid, len });
+  const e: Ev = { pid, len };
+  ring.output({ len, pid: e.pid });
+  return XdpAction.Pass;
+});`;
+  const obj = parseObject(compileSource(src, { raw: true }).elf);
+  assert.equal(obj.license, "GPL");
+  assert.deepEqual(obj.maps.map((m) => [m.name, m.maxEntries]).sort(), [
+    ["m", 8],
+    ["ring", 4096],
+  ]);
+});

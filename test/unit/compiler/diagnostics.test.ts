@@ -31,6 +31,26 @@ const Ctr = `const Ctr = struct("Ctr", { n: u64 });\nconst cm = map("cm", new Ha
 
 const cases: Case[] = [
   {
+    name: "default in destructuring",
+    body:
+      Ctr +
+      prog('  const c = cm.get(1);\n  if (c) { const { n = 5n } = c; tracePrintk("%d", n); }'),
+    at: "5n }",
+    code: Code.Unsupported,
+    message: /defaults in destructuring are not supported/,
+    exact: true,
+  },
+  {
+    name: "rest element in destructuring",
+    body:
+      Ctr +
+      prog('  const c = cm.get(1);\n  if (c) { const { ...all } = c; tracePrintk("%d", all.n); }'),
+    at: "...all",
+    code: Code.Unsupported,
+    message: /rest elements \(\.\.\.\) are not supported/,
+    exact: true,
+  },
+  {
     name: "let of an optional chain without a default",
     body: Ctr + prog("  let n = cm.get(1)?.n;"),
     at: "n = cm.get(1)?.n",
