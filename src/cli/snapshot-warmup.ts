@@ -1,7 +1,8 @@
 // The probes the `tsbpf build` snapshot compiles before it is taken (snapshot-entry.ts): the
 // functions a build runs get their bytecode into the snapshot, and every later build starts
 // where a second build in one process would. Together they reach the common paths: the
-// `tsbpf new` template (XDP, perf output, a struct from another file), maps, ring buffer,
+// `tsbpf new` template (XDP, perf output, a struct from another file), packet payloads, maps,
+// ring buffer,
 // tracepoint fields, helpers, local functions, a bounded loop, and a type error (the
 // diagnostic path). test/unit/cli/snapshot.test.ts checks that they compile as intended.
 import { projectFiles } from "./templates/project.js";
@@ -63,6 +64,49 @@ export const count_ports = xdp((ctx: XdpContext) => {
 });
 `;
 
+const PAYLOAD = `import { program, map, xdp, tc, PerfMap, PerCpuArrayMap, LruHashMap, MapData, XdpAction, TcAction,
+  type XdpContext } from "tsbpf/probe";
+import { struct, be32, u16, u32, u64, type Infer } from "tsbpf/types";
+
+program({ license: "GPL" });
+
+const Info = struct("Info", { saddr: be32, daddr: be32, sport: u16, dport: u16 });
+type Info = Infer<typeof Info>;
+const Flow = struct("Flow", { saddr: u32, daddr: u32, sport: u16, dport: u16, proto: u32 });
+type Flow = Infer<typeof Flow>;
+const Bytes = struct("Bytes", { n: u64 });
+const seen = map("seen", new PerfMap(Info, { maxEntries: 1024 }));
+const flows = map("flows", new LruHashMap(Flow, Bytes, { maxEntries: 1024 }));
+const totals = map("totals", new PerCpuArrayMap(Bytes, { maxEntries: 2 }));
+
+export const requests = xdp((ctx: XdpContext) => {
+  const ip = ctx.ip();
+  const transport = ctx.transport();
+  const data = ctx.data();
+  if (!ip || !transport || transport.protocol !== "tcp" || !data) return XdpAction.Pass;
+  const head = data.read(4);
+  if (!head || (!head.startsWith("GET ") && !head.startsWith("POST"))) return XdpAction.Pass;
+  const info: Info = { saddr: 0, daddr: 0, sport: transport.source(), dport: transport.dest() };
+  if (ip.version === 4) {
+    info.saddr = ip.saddr;
+    info.daddr = ip.daddr;
+    const key: Flow = { saddr: ip.saddr, daddr: ip.daddr, sport: info.sport, dport: info.dport, proto: 6 };
+    const f = flows.get(key);
+    if (f === null) flows.set(key, { n: 1n });
+    else f.n += 1n;
+  }
+  seen.insert(ctx, MapData.withPayload(info, data.offset(), ctx.len()));
+  return XdpAction.Pass;
+});
+
+export const sizes = tc((ctx) => {
+  const ip = ctx.packet().ip();
+  const t = totals.get(ip !== null && ip.version === 6 ? 1 : 0);
+  if (t !== null) t.n += 1n;
+  return TcAction.Ok;
+});
+`;
+
 const TYPE_ERROR = `import { program, xdp, XdpAction } from "tsbpf/probe";
 program({ license: "GPL" });
 export const bad = xdp((ctx) => {
@@ -92,6 +136,7 @@ export function warmupProbes(): WarmupProbe[] {
   return [
     probe("template", template, true),
     probe("events", { "probe.ts": EVENTS }, true),
+    probe("payload", { "probe.ts": PAYLOAD }, true),
     probe("type-error", { "probe.ts": TYPE_ERROR }, false),
   ];
 }
