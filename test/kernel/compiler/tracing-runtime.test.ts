@@ -96,7 +96,12 @@ const OpenatArgs = struct("OpenatArgs", { nr: i32, dfd: u64, filename: u64, flag
 /** sched_process_fork's fields differ between kernels (fixed arrays, then __data_loc): unread. */
 const ForkArgs = struct("ForkArgs", { unread: u32 });
 const config = map("config", new ArrayMap(Config, { maxEntries: 1 }));
-const stacks = map("stacks", new StackTraceMap({ maxEntries: 64 }));
+/**
+ * One map per kind of stack, with BPF_F_REUSE_STACKID (1024): a stack hashing to a taken
+ * bucket replaces it instead of failing with -EEXIST, so the last call's id is always valid.
+ */
+const kstacks = map("kstacks", new StackTraceMap({ maxEntries: 256 }));
+const ustacks = map("ustacks", new StackTraceMap({ maxEntries: 256 }));
 /** [0] the kernel stack of a fork, [1] the user stack of an openat */
 const last = map("last", new ArrayMap(Stack, { maxEntries: 2 }));
 
@@ -112,18 +117,18 @@ function record(slot: number, id: number, tgid: number): void {
 export const on_fork = tracepoint("sched", "sched_process_fork", ForkArgs, (ctx) => {
   const cfg = config.get(0);
   const tgid = toNumber(pidTgid() >> 32n);
-  if (cfg && cfg.tgid === tgid) record(0, stacks.getStackId(ctx, 0), tgid);
+  if (cfg && cfg.tgid === tgid) record(0, kstacks.getStackId(ctx, 1024), tgid);
   return 0;
 });
 
 /**
- * The user stack of its openat calls (BPF_F_USER_STACK). Syscall tracepoints carry the
+ * The user stack of its openat calls (BPF_F_USER_STACK, 256). Syscall tracepoints carry the
  * user-mode registers of the call: a kernel stack taken there is empty on 6.1 (-EFAULT).
  */
 export const on_openat = tracepoint("syscalls", "sys_enter_openat", OpenatArgs, (ctx) => {
   const cfg = config.get(0);
   const tgid = toNumber(pidTgid() >> 32n);
-  if (cfg && cfg.tgid === tgid) record(1, stacks.getStackId(ctx, 256), tgid);
+  if (cfg && cfg.tgid === tgid) record(1, ustacks.getStackId(ctx, 256 | 1024), tgid);
   return 0;
 });
 `;
@@ -165,7 +170,8 @@ function frames(coll: Collection, slot: number): bigint[] {
   assert.equal(last.tgid, process.pid, `stack ${slot}: the probe ran for this process`);
   const id = BigInt.asIntN(64, last.id);
   assert.ok(id >= 0n, `stack ${slot}: getStackId returned an id, not an errno (${id})`);
-  const raw = coll.maps.get("stacks")!.get(u32.encode(Number(id)) as never) as Uint8Array;
+  const map = coll.maps.get(slot === 0 ? "kstacks" : "ustacks")!;
+  const raw = map.get(u32.encode(Number(id)) as never) as Uint8Array;
   assert.equal(raw.byteLength, 127 * 8);
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const ips: bigint[] = [];
