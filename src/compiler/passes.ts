@@ -22,6 +22,7 @@ import {
 import {
   cloneDecidedPaths,
   compareRawFields,
+  irSize,
   eliminateDeadDefs,
   layoutBlocks,
   threadKnownBranches,
@@ -30,7 +31,8 @@ import { eliminateCommonSubexpressions, eliminateRedundantStores } from "./redun
 
 export function optimize(f: Func): Func {
   simplify(f);
-  for (let k = 0; k < 32 && cloneDecidedPaths(f, simplify); k++);
+  const limit = irSize(f) + 4; // path copies may grow the function this much in total
+  for (let k = 0; k < 16 && cloneDecidedPaths(f, simplify, limit); k++);
   removeUnreachable(f);
   layoutBlocks(f);
   return f;

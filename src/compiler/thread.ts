@@ -374,7 +374,11 @@ const MAX_REGION_INSTRS = 32;
 /** Candidate copies tried (and simplified) per call. */
 const MAX_TRIALS = 12;
 
-const size = (f: Func): number => f.blocks.reduce((n, b) => n + b.instrs.length + 1, 0);
+/** IR size (instructions and terminators), the measure a copy must not grow much. */
+export const irSize = (f: Func): number => f.blocks.reduce((n, b) => n + b.instrs.length + 1, 0);
+/** Growth of the IR one copy may cause: register allocation and isel often recover it (a
+ * copied block's moves coalesce, its jumps fall through), and the copy saves the verifier a walk. */
+const COPY_SLACK = 4;
 
 /**
  * Tail duplication for branches decided by a path fact further on. A parse result's tag (IP
@@ -385,9 +389,10 @@ const size = (f: Func): number => f.blocks.reduce((n, b) => n + b.instrs.length 
  * not redefine the deciding vreg), the region is copied for that edge alone, with D's copy
  * jumping straight to the decided target; `simplify` then folds the copy (its exits often all
  * lead to the same place, so its loads and checks die). A copy is kept only when the simplified
- * program is no larger, so this never trades code size for verifier effort.
+ * program grows by at most COPY_SLACK and stays within `limit` (the caller's bound on the
+ * function's total growth).
  */
-export function cloneDecidedPaths(f: Func, simplify: (f: Func) => void): boolean {
+export function cloneDecidedPaths(f: Func, simplify: (f: Func) => void, limit = Infinity): boolean {
   const byId = new Map(f.blocks.map((b) => [b.id, b]));
   const preds = new Map<number, number[]>();
   for (const b of f.blocks)
@@ -404,7 +409,7 @@ export function cloneDecidedPaths(f: Func, simplify: (f: Func) => void): boolean
     }
     return r;
   };
-  const before = size(f);
+  const before = irSize(f);
   let trials = 0;
   for (const p of f.blocks) {
     const pIn = entry.get(p.id);
@@ -434,9 +439,9 @@ export function cloneDecidedPaths(f: Func, simplify: (f: Func) => void): boolean
           }
       for (const d of order) {
         const dBlk = byId.get(d)!;
-        if (d === s || dBlk.term.op !== "br") continue;
+        if (dBlk.term.op !== "br") continue;
         if (!termUses(dBlk.term).some((v) => facts.has(v)) || decidedAtEntry(d)) continue;
-        const region = regionBetween(byId, preds, s, d);
+        const region = d === s ? new Set<number>() : regionBetween(byId, preds, s, d);
         if (!region || region.has(p.id) || region.has(0)) continue;
         const blocks = [...region].map((id) => byId.get(id)!);
         if (blocks.length > MAX_REGION_BLOCKS) continue;
@@ -456,7 +461,7 @@ export function cloneDecidedPaths(f: Func, simplify: (f: Func) => void): boolean
         const trial: Func = { ...f, blocks: structuredClone(f.blocks) };
         copyRegion(trial, p.id, side, region, d, to);
         simplify(trial);
-        if (size(trial) > before) continue;
+        if (irSize(trial) > Math.min(limit, before + COPY_SLACK)) continue;
         f.blocks = trial.blocks;
         f.nextVreg = trial.nextVreg;
         return true;

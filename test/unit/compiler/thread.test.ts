@@ -178,7 +178,7 @@ test("an edge whose tag decides a later test gets its own copy of the path, whic
   assert.doesNotMatch(ir, /v3 = 6/, ir);
 });
 
-test("a copy that would grow the program is not kept", () => {
+test("a copy that would grow the program past the caller's limit is not kept", () => {
   const f = tagTestedLate();
   // the IPv6 side now needs the second parse's values after the test: the copy cannot fold
   f.blocks[7] = {
@@ -190,8 +190,33 @@ test("a copy that would grow the program is not kept", () => {
   simplify(f);
   const before = printFunc(f);
   const size = f.blocks.reduce((n, b) => n + b.instrs.length + 1, 0);
-  const kept = cloneDecidedPaths(f, (g) => simplify(g));
+  const kept = cloneDecidedPaths(f, (g) => simplify(g), size);
   const after = f.blocks.reduce((n, b) => n + b.instrs.length + 1, 0);
   assert.ok(after <= size, `${before}\n---\n${printFunc(f)}`);
   if (!kept) assert.equal(printFunc(f), before);
+});
+
+test("a join block that loads before testing the tag is copied for each tag", () => {
+  // `t.protocol === "tcp" ? t.flags : 0` after the key's loads: both paths set the tag v3.
+  const f = func([
+    {
+      instrs: [{ op: "load", dst: 2, base: { kind: "reg", id: 1 }, off: 0, size: 1 }],
+      term: { op: "br", cond: "eq", a: reg(2), b: imm(6), t: 1, f: 2 },
+    },
+    { instrs: [{ op: "mov", dst: 3, src: imm(6) }], term: { op: "jmp", target: 3 } },
+    { instrs: [{ op: "mov", dst: 3, src: imm(17) }], term: { op: "jmp", target: 3 } },
+    {
+      instrs: [{ op: "load", dst: 4, base: { kind: "reg", id: 1 }, off: 4, size: 4 }],
+      term: { op: "br", cond: "eq", a: reg(3), b: imm(6), t: 4, f: 5 },
+    },
+    {
+      instrs: [{ op: "alu", alu: "add", dst: 5, a: reg(4), b: imm(1) }],
+      term: { op: "ret", value: reg(5) },
+    },
+    { instrs: [], term: { op: "ret", value: reg(4) } },
+  ]);
+  optimize(f);
+  const ir = printFunc(f);
+  assert.doesNotMatch(ir, /v3/, ir);
+  assert.equal((ir.match(/load32 \[v1\+4\]/g) ?? []).length, 2, ir);
 });
