@@ -22,9 +22,10 @@ interface ArrayLike<T> { readonly length: number; readonly [n: number]: T; }
 interface TemplateStringsArray extends ReadonlyArray<string> { readonly raw: readonly string[]; }
 interface PromiseLike<T> { then(f: (v: T) => unknown): unknown; }
 interface Promise<T> { then(f: (v: T) => unknown): unknown; }
-interface Uint8Array { readonly length: number; [n: number]: number; readonly byteLength: number; }
+// No byteLength: an array literal (\`pad: [0, 0, 0]\`) must be assignable to an array() field.
+interface Uint8Array { readonly length: number; [n: number]: number; }
 declare var Uint8Array: { new (length: number): Uint8Array };
-interface Int8Array { readonly length: number; [n: number]: number; readonly byteLength: number; }
+interface Int8Array { readonly length: number; [n: number]: number; }
 interface DataView { readonly byteLength: number; }
 interface ArrayBuffer { readonly byteLength: number; }
 interface Error { message: string; }

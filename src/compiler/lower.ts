@@ -962,12 +962,7 @@ export class Lowerer {
         Code.Unsupported,
         "strings exist only as literals compared with packet bytes",
       );
-    if (ts.isArrayLiteralExpression(e))
-      throw this.err(
-        e,
-        Code.Unsupported,
-        "array literals are not supported; use a struct() with an array() field",
-      );
+    if (ts.isArrayLiteralExpression(e)) return this.arrayLiteral(e);
     if (ts.isClassExpression(e))
       throw this.err(e, Code.Unsupported, "classes are not supported in probe code");
     if (e.kind === ts.SyntaxKind.ThisKeyword)
@@ -1240,6 +1235,21 @@ export class Lowerer {
         );
     }
     return { k: "agg", fields, node: e };
+  }
+
+  /** `[a, b, c]`: stored element by element into an `array()` field or value. */
+  private arrayLiteral(e: ts.ArrayLiteralExpression): AggValue {
+    const fields = new Map<string, Value>();
+    e.elements.forEach((x, i) => {
+      if (ts.isSpreadElement(x) || ts.isOmittedExpression(x))
+        throw this.err(
+          x,
+          Code.Unsupported,
+          "array literals hold values only (no spread, no holes)",
+        );
+      fields.set(String(i), this.snapshot(this.expr(x), x));
+    });
+    return { k: "agg", fields, node: e, elements: e.elements.length };
   }
 
   /** Freeze a value at this point (integers in memory or in let vregs are copied). */
@@ -1690,6 +1700,8 @@ export class Lowerer {
   /** Write `v` into memory described by `place`, following its layout. */
   storeValue(place: RefValue, v: Value, node: ts.Node): void {
     const t = place.type;
+    if (v.k === "agg" && v.elements !== undefined && t.kind !== "array")
+      throw this.err(v.node, Code.Unsupported, `an array literal cannot be stored into ${t.label}`);
     if (t.kind === "int") return this.storeInt(place.base, place.off, t, this.int(v, node));
     if (t.kind === "struct" && v.k === "ref" && v.type.size === t.size) {
       this.copy(v.base, v.off, place.base, place.off, t.size);
@@ -1727,6 +1739,26 @@ export class Lowerer {
       for (const name of v.fields.keys())
         if (!t.field(name))
           throw this.err(node, Code.BadApi, `struct ${t.name} has no field ${name}`);
+      return;
+    }
+    if (t.kind === "array" && v.k === "agg" && v.elements !== undefined) {
+      if (v.elements !== t.length)
+        throw this.err(
+          v.node,
+          Code.BadApi,
+          `${t.label} needs ${t.length} elements, the array literal has ${v.elements}`,
+        );
+      for (let i = 0; i < t.length; i++) {
+        const sub: RefValue = {
+          k: "ref",
+          base: place.base,
+          off: place.off + i * t.element.size,
+          type: t.element,
+          nullable: false,
+          readonly: false,
+        };
+        this.storeValue(sub, v.fields.get(String(i))!, v.node);
+      }
       return;
     }
     // arrays: copy bytes from an IPv6 address view or another ref of the same size

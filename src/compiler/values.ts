@@ -56,6 +56,8 @@ export interface AggValue {
   k: "agg";
   fields: Map<string, Value>;
   node: ts.Node;
+  /** an array literal (`[0, 0, 0]`): its elements are `fields` "0", "1", … */
+  elements?: number;
 }
 
 export type ViewKind = "eth" | "ip" | "transport" | "payload" | "bytes" | "ipv6addr";

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { needsKernel } from "../../support/kernel.js";
 import { compileProbe } from "../../../src/compiler/index.js";
 import { Collection } from "../../../src/collection.js";
-import { struct, u32, u64 } from "../../../src/types/index.js";
+import { struct, array, u8, u16, u32, u64 } from "../../../src/types/index.js";
 import { frame } from "../../unit/compiler/packets.js";
 
 const FIXTURE = fileURLToPath(
@@ -104,4 +104,21 @@ test("destructuring of header views, struct locals, lookups and parameters; shor
   assert.deepEqual(get(60), { packets: 0n, bytes: 220n });
   assert.deepEqual(get(61), { packets: 5n, bytes: 8081n });
   assert.equal(prog.testRun({ data: frame({ ip: 6 }) }).retval, 2);
+});
+
+test("array literals for array() fields", (t) => {
+  if (!needsKernel(t)) return;
+  using coll = Collection.load(compiled.elf);
+  const Padded = struct("Padded", {
+    tag: u8,
+    pad: array(u8, 3),
+    words: array(u16, 2),
+    n: u32,
+  });
+  const data = new Uint8Array(70);
+  assert.equal(coll.programs.get("arrays")!.testRun({ data }).retval, 2);
+  const padded = coll.maps.get("padded")!;
+  const get = (k: number) => Padded.decode(padded.get(u32.encode(k) as never) as Uint8Array);
+  assert.deepEqual(get(1), { tag: 7, pad: new Uint8Array([0, 0, 0]), words: [70, 0xbeef], n: 9 });
+  assert.deepEqual(get(2), { tag: 1, pad: new Uint8Array([1, 2, 70]), words: [3, 4], n: 5 });
 });

@@ -31,6 +31,16 @@ const Ctr = `const Ctr = struct("Ctr", { n: u64 });\nconst cm = map("cm", new Ha
 
 const cases: Case[] = [
   {
+    name: "array literal of the wrong length",
+    body:
+      `const P = struct("P", { pad: array(u8, 3) });\nconst pm = map("pm", new HashMap(u32, P, { maxEntries: 4 }));\n` +
+      prog("  pm.set(1, { pad: [0, 0] });"),
+    at: "[0, 0]",
+    code: Code.BadApi,
+    message: /u8\[3\] needs 3 elements, the array literal has 2/,
+    exact: true,
+  },
+  {
     name: "default in destructuring",
     body:
       Ctr +

@@ -135,6 +135,8 @@ const stmt: fc.Arbitrary<string> = fc.letrec<{ s: string; block: string }>((tie)
       "{ const ip = ctx.ip(); if (ip && ip.version === 4) { const { saddr, ttl: t2 } = ip; a = saddr + t2; } }",
       "{ const ip = ctx.ip(); if (ip) { let { version } = ip; version++; b = version; } }",
       "{ const [q] = [a]; b = q; }",
+      "m.set(a, [1, a] as never);",
+      "{ const z = [a, b, ...[1]]; }",
       "{ const { ...r } = { x: a }; }",
       "{ const o = { a, b }; const { a: a2 = 1 } = o; b = a2; }",
     ),
