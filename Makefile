@@ -39,6 +39,7 @@ test-kernel: deps build fixtures
 
 test: deps build fixtures lint
 	npm test
+	@$(MAKE) --no-print-directory test-vm
 
 VM_APT_PACKAGES := qemu-system-x86 busybox-static cpio xz-utils binutils
 
@@ -50,11 +51,12 @@ test-kernels: deps build fixtures
 	node scripts/vm/run.js $(if $(KERNEL),--kernel $(KERNEL),--host) $(foreach o,$(ONLY),--only $(o))
 
 # The attach paths the host kernel cannot prove (kprobes are configured out, fentry is
-# refused), run for real on the 6.1 and 6.12 VMs.
+# refused), run for real on the 6.1 and 6.12 VMs (about 4 minutes). Where qemu or the kernel
+# packages cannot be had it says so and passes, except under CI=true, where it fails.
 VM_SMOKE := kprobe/ fentry/
 test-vm: deps build fixtures
-	@scripts/ensure-apt.sh $(VM_APT_PACKAGES)
-	node scripts/vm/run.js --kernel 6.1,6.12 $(foreach o,$(VM_SMOKE),--only $(o))
+	@scripts/ensure-apt.sh $(VM_APT_PACKAGES) || [ "$$CI" != true ]
+	node scripts/vm/run.js --optional --kernel 6.1,6.12 $(foreach o,$(VM_SMOKE),--only $(o))
 
 demo: deps build fixtures
 	scripts/demo.sh

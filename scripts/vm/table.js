@@ -39,6 +39,8 @@ export function renderKernelsDoc(input) {
     "under qemu (`scripts/vm/`). Do not edit by hand; rerun the runner.",
     "",
     "Run it: `make test-kernels` (host + every kernel), `make test-kernels KERNEL=6.1` (one VM).",
+    "`make test` (so CI) ends with `make test-vm`: the kprobe/ and fentry/ files, whose attach",
+    "paths the development kernel cannot run, on both VM kernels (about 4 minutes).",
     "Guests run under TCG (KVM on the development machine failed: `-cpu host`/`max` abort on an",
     "MSR write, `qemu64` hangs at boot), `--test-timeout` fails a hung test, the guest is killed",
     "after `--timeout`. Results travel over the guest's second serial port as JSON lines.",
