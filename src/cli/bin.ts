@@ -31,7 +31,8 @@ async function buildFromSnapshot(): Promise<boolean> {
     debug?.(`build snapshot not used: Node options ${options}`);
     return false;
   }
-  const { findSnapshot, makeSnapshotInBackground, discardSnapshot } = await import("./snapshot.js");
+  const { findSnapshot, makeSnapshotInBackground, discardSnapshot, SNAPSHOT_FLAGS } =
+    await import("./snapshot.js");
   const found = findSnapshot();
   if (!found.ok) {
     debug?.(`build snapshot not used: ${found.reason}`);
@@ -44,7 +45,7 @@ async function buildFromSnapshot(): Promise<boolean> {
   debug?.(`build snapshot ${found.blob}`);
   const r = spawnSync(
     process.execPath,
-    ["--snapshot-blob", found.blob, fileURLToPath(import.meta.url), ...args],
+    [...SNAPSHOT_FLAGS, "--snapshot-blob", found.blob, fileURLToPath(import.meta.url), ...args],
     { stdio: "inherit" },
   );
   if (r.error || r.status === SNAPSHOT_REFUSED || (r.signal !== null && CRASHES.has(r.signal))) {

@@ -29,6 +29,15 @@ import { cacheDir } from "./cache-dir.js";
 export const BUNDLE_FILE = "dist/snapshot/tsbpf-build.cjs";
 export const BUNDLE_MANIFEST = "dist/snapshot/tsbpf-build.json";
 
+/**
+ * V8 flags of both the process that makes the snapshot and the ones started from it (V8
+ * refuses a snapshot made under other flags). Without rehashing, the snapshot's tables keep
+ * the hash seed they were built with instead of being rehashed for a new random one: a third
+ * less deserialization time. The random seed guards servers against hash flooding by their
+ * input; a build reads only the user's own probe sources.
+ */
+export const SNAPSHOT_FLAGS: readonly string[] = ["--no-rehash-snapshot"];
+
 /** What scripts/bundle-snapshot.ts wrote the bundle from (paths relative to the package). */
 export interface BundleManifest {
   bundle: { path: string; sha256: string };
@@ -46,6 +55,7 @@ interface FileStamp {
 interface SnapshotManifest {
   node: string;
   arch: string;
+  flags: readonly string[];
   blobSize: number;
   files: FileStamp[];
   /** set when making the snapshot failed for these files (not retried until one changes) */
@@ -92,6 +102,8 @@ export function findSnapshot(dir?: string): SnapshotStatus {
   } catch {
     return { ok: false, reason: `no build snapshot for Node ${process.version} yet`, stale: true };
   }
+  if (m.flags?.join(" ") !== SNAPSHOT_FLAGS.join(" "))
+    return { ok: false, reason: "the build snapshot was made with other V8 flags", stale: true };
   const changed = changedFile(m.files);
   if (changed !== undefined)
     return { ok: false, reason: `the build snapshot is older than ${changed}`, stale: true };
@@ -132,6 +144,7 @@ export function makeSnapshot(dir?: string): SnapshotStatus {
     const m: SnapshotManifest = {
       node: process.version,
       arch: process.arch,
+      flags: SNAPSHOT_FLAGS,
       blobSize: 0,
       files,
       error: reason,
@@ -162,7 +175,13 @@ export function makeSnapshot(dir?: string): SnapshotStatus {
   const tmp = `${p.blob}.${process.pid}.tmp`;
   const r = spawnSync(
     process.execPath,
-    ["--snapshot-blob", tmp, "--build-snapshot", join(PACKAGE_ROOT, bundle.bundle.path)],
+    [
+      ...SNAPSHOT_FLAGS,
+      "--snapshot-blob",
+      tmp,
+      "--build-snapshot",
+      join(PACKAGE_ROOT, bundle.bundle.path),
+    ],
     {
       cwd: PACKAGE_ROOT,
       // bin.ts runs the snapshot only without NODE_OPTIONS; V8 flags must match.
@@ -181,6 +200,7 @@ export function makeSnapshot(dir?: string): SnapshotStatus {
   const m: SnapshotManifest = {
     node: process.version,
     arch: process.arch,
+    flags: SNAPSHOT_FLAGS,
     blobSize: statSync(p.blob).size,
     files,
   };

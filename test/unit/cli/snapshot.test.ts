@@ -131,6 +131,16 @@ test("builds from the snapshot equal builds without it; stale or damaged ones ar
   await settled(cache);
   assert.ok(tsbpf(cache, cases[0]!).debug.some((l) => l.startsWith("tsbpf: snapshot loaded")));
 
+  // Made under other V8 flags (an older tsbpf): Node would refuse it, so it is remade.
+  const flags = JSON.parse(readFileSync(manifestPath, "utf8")) as { flags: string[] };
+  flags.flags = [];
+  writeFileSync(manifestPath, JSON.stringify(flags));
+  const reflagged = tsbpf(cache, cases[0]!);
+  assert.equal(reflagged.status, 0, reflagged.stderr);
+  assert.ok(reflagged.debug.some((l) => /not used: .* made with other V8 flags/.test(l)));
+  await settled(cache);
+  assert.ok(tsbpf(cache, cases[0]!).debug.some((l) => l.startsWith("tsbpf: snapshot loaded")));
+
   // A damaged blob of the right size: Node aborts on it; the build still succeeds, the blob
   // is thrown away and remade.
   writeFileSync(blobPath, Buffer.alloc(statSync(blobPath).size, 0x5a));
