@@ -25,6 +25,8 @@ import {
   irSize,
   eliminateDeadDefs,
   layoutBlocks,
+  mergeReturns,
+  propagateFacts,
   threadKnownBranches,
 } from "./thread.js";
 import { eliminateCommonSubexpressions, eliminateRedundantStores } from "./redundancy.js";
@@ -46,6 +48,8 @@ export function simplify(f: Func): void {
     changed = propagateCopies(f) || changed;
     changed = propagateLocally(f) || changed;
     changed = duplicateReturns(f) || changed;
+    changed = propagateFacts(f) || changed;
+    changed = mergeReturns(f) || changed;
     changed = eliminateCommonSubexpressions(f) || changed;
     changed = eliminateRedundantStores(f) || changed;
     changed = eliminateDeadCode(f) || changed;
@@ -100,7 +104,7 @@ function defCounts(f: Func): Map<VReg, number> {
 const s64 = (v: bigint) => BigInt.asIntN(64, v);
 const u64 = (v: bigint) => BigInt.asUintN(64, v);
 
-function evalAlu(op: string, a: bigint, b: bigint): bigint {
+export function evalAlu(op: string, a: bigint, b: bigint): bigint {
   switch (op) {
     case "add":
       return s64(a + b);
@@ -174,6 +178,19 @@ export function foldConstants(f: Func): boolean {
     for (const i of b.instrs)
       if (i.op === "mov" && i.src.kind === "imm" && defs.get(i.dst) === 1)
         consts.set(i.dst, i.src.value);
+  // Bits a single-def vreg can have set: loads and byte swaps zero-extend.
+  const only = new Map<VReg, Instr>();
+  for (const b of f.blocks)
+    for (const i of b.instrs) {
+      const d = defOf(i);
+      if (d !== undefined && defs.get(d) === 1) only.set(d, i);
+    }
+  const widthOf = (v: VReg): number => {
+    const i = only.get(v);
+    if (i?.op === "load") return i.size * 8;
+    if (i?.op === "bswap") return i.bits;
+    return 64;
+  };
   const sub = (o: Operand): Operand => {
     if (o.kind === "reg" && consts.has(o.id)) {
       changed = true;
@@ -208,6 +225,14 @@ export function foldConstants(f: Func): boolean {
               src: i.alu === "div" ? imm(0) : a,
               ...(i.loc ? { loc: i.loc } : {}),
             };
+          }
+          // x & K is x when x's set bits are all within K (a zero-extending load or swap)
+          if (i.alu === "and" && bb.kind === "imm" && a.kind === "reg") {
+            const w = widthOf(a.id);
+            if (w < 64 && (u64(bb.value) & ((1n << BigInt(w)) - 1n)) === (1n << BigInt(w)) - 1n) {
+              changed = true;
+              return { op: "mov", dst: i.dst, src: a, ...(i.loc ? { loc: i.loc } : {}) };
+            }
           }
           // x + 0, x | 0, x - 0 … are copies
           if (

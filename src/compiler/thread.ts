@@ -20,7 +20,7 @@ import {
   type Terminator,
   type VReg,
 } from "./ir.js";
-import { evalCmp } from "./passes.js";
+import { evalAlu, evalCmp } from "./passes.js";
 
 /** eq: equals v; nz: non-zero; ptr: a pointer the verifier accepted (so non-zero, and adding a
  * scalar, which the verifier bounds, keeps it a pointer). */
@@ -58,6 +58,11 @@ const sameFacts = (a: Facts, b: Facts): boolean => {
   return true;
 };
 
+const eqOf = (facts: Facts, v: VReg): bigint | undefined => {
+  const x = facts.get(v);
+  return x?.k === "eq" ? x.v : undefined;
+};
+
 /** Apply one instruction to the facts (in place). */
 function transfer(facts: Facts, i: Instr): void {
   if ((i.op === "load" || i.op === "store" || i.op === "atomicAdd") && i.base.kind === "reg")
@@ -73,6 +78,13 @@ function transfer(facts: Facts, i: Instr): void {
     }
   } else if (i.op === "addr" || i.op === "mapfd" || i.op === "global") facts.set(d, { k: "ptr" });
   else if (
+    i.op === "alu" &&
+    ((i.a.kind === "imm" ? i.a.value : eqOf(facts, i.a.id)) ?? null) !== null &&
+    ((i.b.kind === "imm" ? i.b.value : eqOf(facts, i.b.id)) ?? null) !== null
+  ) {
+    const val = (o: Operand) => (o.kind === "imm" ? o.value : eqOf(facts, o.id)!);
+    facts.set(d, { k: "eq", v: evalAlu(i.alu, val(i.a), val(i.b)) });
+  } else if (
     i.op === "alu" &&
     i.alu === "add" &&
     ((i.a.kind === "reg" && facts.get(i.a.id)?.k === "ptr") ||
@@ -534,4 +546,68 @@ function copyRegion(
   });
   const pt = byId.get(p)!.term as Record<string, unknown>;
   pt[side] = map(pt[side] as number);
+}
+
+/**
+ * Constants known on every path (a `let` counter or mask in an unrolled loop, a join vreg all of
+ * whose definitions reaching a use agree) replace the uses; folding then computes with them.
+ */
+export function propagateFacts(f: Func): boolean {
+  const entry = entryFacts(f);
+  let changed = false;
+  for (const b of f.blocks) {
+    const inFacts = entry.get(b.id);
+    if (!inFacts) continue;
+    const fs = new Map(inFacts);
+    const op = (o: Operand): Operand => {
+      const v = o.kind === "reg" ? eqOf(fs, o.id) : undefined;
+      if (v === undefined) return o;
+      changed = true;
+      return { kind: "imm", value: v };
+    };
+    b.instrs = b.instrs.map((i): Instr => {
+      let out: Instr = i;
+      if (i.op === "mov") out = { ...i, src: op(i.src) };
+      else if (i.op === "alu") out = { ...i, a: op(i.a), b: op(i.b) };
+      else if (i.op === "neg" || i.op === "bswap") out = { ...i, a: op(i.a) };
+      else if (i.op === "store" || i.op === "atomicAdd") out = { ...i, value: op(i.value) };
+      else if (i.op === "call") out = { ...i, args: i.args.map(op) };
+      transfer(fs, out);
+      return out;
+    });
+    const t = b.term;
+    if (t.op === "br") b.term = { ...t, a: op(t.a), b: op(t.b) };
+    else if (t.op === "ret") b.term = { ...t, value: op(t.value) };
+  }
+  return changed;
+}
+
+/** Blocks that only return the same constant are one block: jumps to the copies go to the first. */
+export function mergeReturns(f: Func): boolean {
+  const first = new Map<bigint, number>();
+  const alias = new Map<number, number>();
+  for (const b of f.blocks)
+    if (b.instrs.length === 0 && b.term.op === "ret" && b.term.value.kind === "imm") {
+      const k = b.term.value.value;
+      const x = first.get(k);
+      if (x === undefined) first.set(k, b.id);
+      else alias.set(b.id, x);
+    }
+  if (alias.size === 0) return false;
+  let changed = false;
+  const to = (id: number) => {
+    const x = alias.get(id);
+    if (x === undefined) return id;
+    changed = true;
+    return x;
+  };
+  for (const b of f.blocks) {
+    const t = b.term;
+    if (t.op === "jmp") t.target = to(t.target);
+    else if (t.op === "br") {
+      t.t = to(t.t);
+      t.f = to(t.f);
+    }
+  }
+  return changed;
 }

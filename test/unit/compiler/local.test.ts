@@ -2,8 +2,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { imm, printFunc, reg, type Block, type Func } from "../../../src/compiler/ir.js";
-import { duplicateReturns, propagateLocally } from "../../../src/compiler/passes.js";
-import { threadKnownBranches } from "../../../src/compiler/thread.js";
+import { duplicateReturns, foldConstants, propagateLocally } from "../../../src/compiler/passes.js";
+import { mergeReturns, propagateFacts, threadKnownBranches } from "../../../src/compiler/thread.js";
 
 const func = (blocks: Omit<Block, "id">[]): Func => ({
   name: "t",
@@ -89,4 +89,63 @@ test("a branch on a tag set in its own block is decided", () => {
   ]);
   assert.equal(threadKnownBranches(f), true);
   assert.deepEqual(f.blocks[0]!.term, { op: "jmp", target: 2 });
+});
+
+test("a let's value known on every path is propagated; one that differs by path is not", () => {
+  // v3 = 0xff; loop copy 1 uses it, then v3 = v3 << 8 and copy 2 uses it; b2 joins v3 = 1 / 2
+  const f = func([
+    {
+      instrs: [
+        { op: "mov", dst: 3, src: imm(0xff) },
+        { op: "alu", alu: "and", dst: 4, a: reg(1), b: reg(3) },
+        { op: "alu", alu: "lsh", dst: 3, a: reg(3), b: imm(8) },
+        { op: "alu", alu: "and", dst: 5, a: reg(1), b: reg(3) },
+      ],
+      term: { op: "br", cond: "eq", a: reg(4), b: reg(5), t: 1, f: 2 },
+    },
+    { instrs: [{ op: "mov", dst: 6, src: imm(1) }], term: { op: "jmp", target: 3 } },
+    { instrs: [{ op: "mov", dst: 6, src: imm(2) }], term: { op: "jmp", target: 3 } },
+    { instrs: [], term: { op: "ret", value: reg(6) } },
+  ]);
+  assert.equal(propagateFacts(f), true);
+  const [, and1, , and2] = f.blocks[0]!.instrs;
+  assert.deepEqual(and1, { op: "alu", alu: "and", dst: 4, a: reg(1), b: imm(0xff) });
+  assert.deepEqual(and2, { op: "alu", alu: "and", dst: 5, a: reg(1), b: imm(0xff00) });
+  assert.deepEqual(f.blocks[3]!.term, { op: "ret", value: reg(6) }, printFunc(f));
+});
+
+test("blocks returning the same constant are merged", () => {
+  const f = func([
+    { instrs: [], term: { op: "br", cond: "eq", a: reg(1), b: imm(0), t: 1, f: 2 } },
+    { instrs: [], term: { op: "ret", value: imm(1) } },
+    { instrs: [], term: { op: "br", cond: "eq", a: reg(1), b: imm(5), t: 3, f: 4 } },
+    { instrs: [], term: { op: "ret", value: imm(1) } },
+    { instrs: [], term: { op: "ret", value: imm(2) } },
+  ]);
+  assert.equal(mergeReturns(f), true);
+  assert.deepEqual(f.blocks[2]!.term, { op: "br", cond: "eq", a: reg(1), b: imm(5), t: 1, f: 4 });
+});
+
+test("masking a zero-extended load or swap with all its bits is a copy", () => {
+  const mk = (mask: bigint) =>
+    func([
+      {
+        instrs: [
+          { op: "load", dst: 2, base: { kind: "reg", id: 1 }, off: 0, size: 4 },
+          { op: "bswap", dst: 3, a: reg(2), bits: 16 },
+          { op: "alu", alu: "and", dst: 4, a: reg(2), b: imm(mask) },
+          { op: "alu", alu: "and", dst: 5, a: reg(3), b: imm(mask) },
+          { op: "alu", alu: "add", dst: 6, a: reg(4), b: reg(5) },
+        ],
+        term: { op: "ret", value: reg(6) },
+      },
+    ]);
+  const f = mk(0xffffffffn);
+  foldConstants(f);
+  assert.deepEqual(f.blocks[0]!.instrs[2], { op: "mov", dst: 4, src: reg(2) });
+  assert.deepEqual(f.blocks[0]!.instrs[3], { op: "mov", dst: 5, src: reg(3) });
+  const g = mk(0xffffn);
+  foldConstants(g);
+  assert.equal(g.blocks[0]!.instrs[2]!.op, "alu", "a 32-bit load keeps a 16-bit mask");
+  assert.deepEqual(g.blocks[0]!.instrs[3], { op: "mov", dst: 5, src: reg(3) });
 });
