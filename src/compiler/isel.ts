@@ -246,14 +246,15 @@ export function select(
       case "store": {
         const [b, off] = addr(i.base, i.off, R5);
         const v = i.value;
+        // a base in r0 (a helper's result) leaves r5 free for the value
         if (v.kind === "imm" && (i.size < 8 || fitsS32(v.value))) {
           out.push(asm.st(SIZE[i.size], b, off, Number(BigInt.asIntN(32, v.value))));
-        } else out.push(asm.stx(SIZE[i.size], b, use(v, R0), off));
+        } else out.push(asm.stx(SIZE[i.size], b, use(v, b === R0 ? R5 : R0), off));
         return;
       }
       case "atomicAdd": {
         const [b, off] = addr(i.base, i.off, R5);
-        out.push(asm.atomic(SIZE[i.size], b, use(i.value, R0), off, BPF_ADD));
+        out.push(asm.atomic(SIZE[i.size], b, use(i.value, b === R0 ? R5 : R0), off, BPF_ADD));
         return;
       }
       case "addr": {
@@ -283,8 +284,9 @@ export function select(
         out.push(asm.call(i.helper));
         if (i.dst !== undefined) {
           const l = where(i.dst);
-          if (l.kind === "reg") out.push(asm.mov64Reg(l.reg, R0));
-          else out.push(asm.stx(BPF_DW, R10, R0, spillOff(l)));
+          if (l.kind === "reg") {
+            if (l.reg !== R0) out.push(asm.mov64Reg(l.reg, R0));
+          } else out.push(asm.stx(BPF_DW, R10, R0, spillOff(l)));
         }
         return;
       }

@@ -172,8 +172,93 @@ interface Range {
   weight: number;
 }
 
+/**
+ * Allocate registers. A helper's result that lives only until values set up for no other call
+ * may stay in r0, where the call leaves it (`if r0 == 0` on a map lookup, no `r1 = r0`); it is
+ * moved out again when instruction selection would need r0 as scratch while it is live.
+ */
 export function allocate(f: Func): Allocation {
   const { ranges, calls } = liveRanges(f);
+  const defCount = new Map<VReg, number>();
+  const callDefs = new Set<VReg>();
+  for (const b of f.blocks)
+    for (const i of b.instrs) {
+      const d = defOf(i);
+      if (d === undefined) continue;
+      defCount.set(d, (defCount.get(d) ?? 0) + 1);
+      if (i.op === "call") callDefs.add(d);
+    }
+  const inR0 = new Set(
+    [...callDefs].filter((v) => {
+      const segs = ranges.get(v);
+      return (
+        defCount.get(v) === 1 &&
+        segs !== undefined &&
+        !calls.some(({ pos }) => segs.some(([s, e]) => s <= pos && pos <= e))
+      );
+    }),
+  );
+  for (let round = 0; ; round++) {
+    const a = allocateWith(f, ranges, calls, inR0);
+    const bad = r0Conflicts(f, a, ranges, inR0);
+    if (bad.length === 0 || round >= 3) {
+      if (bad.length === 0) return a;
+      inR0.clear();
+      return allocateWith(f, ranges, calls, inR0);
+    }
+    for (const v of bad) inR0.delete(v);
+  }
+}
+
+/** Values placed in r0 whose range contains an instruction that needs r0 as scratch. */
+function r0Conflicts(f: Func, a: Allocation, ranges: Map<VReg, Segments>, inR0: Set<VReg>): VReg[] {
+  const held = [...inR0].filter((v) => {
+    const l = a.loc.get(v);
+    return l?.kind === "reg" && l.reg === 0;
+  });
+  if (held.length === 0) return [];
+  const inReg = (o: Operand) => o.kind === "reg" && a.loc.get(o.id)?.kind === "reg";
+  const regNo = (v: VReg) => {
+    const l = a.loc.get(v);
+    return l?.kind === "reg" ? l.reg : -1;
+  };
+  // Positions where isel uses r0 for something else.
+  const scratch: number[] = [];
+  let p = 0;
+  for (const b of f.blocks) {
+    for (const i of b.instrs) {
+      const d = defOf(i);
+      let needs = d !== undefined && a.loc.get(d)?.kind === "spill";
+      if (i.op === "call") needs = true;
+      if (i.op === "alu" && i.b.kind === "reg" && d !== undefined && regNo(i.b.id) === regNo(d))
+        needs = true;
+      // a stored value needing a register uses r5 when the base is r0, else r0
+      const baseR0 =
+        (i.op === "store" || i.op === "atomicAdd") &&
+        i.base.kind === "reg" &&
+        regNo(i.base.id) === 0;
+      if (i.op === "store" && !baseR0 && !(i.value.kind === "imm" || inReg(i.value))) needs = true;
+      if (i.op === "atomicAdd" && !baseR0 && !inReg(i.value)) needs = true;
+      if (needs) scratch.push(p);
+      p += 2;
+    }
+    const t = b.term;
+    if (t.op === "br" && !inReg(t.a)) scratch.push(p);
+    p += 2;
+  }
+  return held.filter((v) => {
+    const segs = ranges.get(v)!;
+    // its own defining call is at the position before its range starts
+    return scratch.some((x) => segs.some(([s, e]) => s <= x + 1 && x <= e && x + 1 !== s));
+  });
+}
+
+function allocateWith(
+  f: Func,
+  ranges: Map<VReg, Segments>,
+  calls: { pos: number; args: readonly Operand[] }[],
+  inR0: Set<VReg>,
+): Allocation {
   const useCount = new Map<VReg, number>();
   const count = (v: VReg) => useCount.set(v, (useCount.get(v) ?? 0) + 1);
   const usedAt = new Map<number, VReg[]>();
@@ -222,7 +307,7 @@ export function allocate(f: Func): Allocation {
   const loc = new Map<VReg, Location>();
   const regSegs = new Map<number, Segments>();
   const owners = new Map<number, Range[]>();
-  for (const r of [...CALLER_SAVED, ...CALLEE_SAVED]) {
+  for (const r of [0, ...CALLER_SAVED, ...CALLEE_SAVED]) {
     regSegs.set(r, []);
     owners.set(r, []);
   }
@@ -262,14 +347,15 @@ export function allocate(f: Func): Allocation {
         if (regOf.has(s) && segs[segs.length - 1]![1] === rg.start - 1) hint ??= regOf.get(s);
       }
     const own = argReg.get(rg.v);
+    const r0 = inR0.has(rg.v);
     const allowed =
       own !== undefined
         ? [own, ...CALLEE_SAVED]
         : touchesCall(rg.segs)
           ? CALLEE_SAVED
-          : [...CALLER_SAVED, ...CALLEE_SAVED];
+          : [...(r0 ? [0] : []), ...CALLER_SAVED, ...CALLEE_SAVED];
     const fits = (r: number) => !overlaps(regSegs.get(r)!, rg.segs);
-    const preferred = own ?? hint;
+    const preferred = r0 ? 0 : (own ?? hint);
     const free =
       preferred !== undefined && allowed.includes(preferred) && fits(preferred)
         ? preferred

@@ -108,3 +108,29 @@ test("overlapping values never share a register or a spill slot", () => {
     }
   assert.ok(a.spillSlots >= 1);
 });
+
+test("a helper's result stays in r0 unless a spill or call needs r0 while it lives", () => {
+  // v = lookup(); if (v == 0) ret 0; atomic_add [v], 1; ret 2
+  const mk = (between: Func["blocks"][number]["instrs"]) =>
+    func([
+      {
+        instrs: [
+          { op: "mapfd", dst: 2, map: "m" },
+          { op: "call", dst: 3, helper: 1, args: [reg(2), reg(1)] },
+        ],
+        term: { op: "br", cond: "eq", a: reg(3), b: imm(0), t: 1, f: 2 },
+      },
+      { instrs: [], term: { op: "ret", value: imm(0) } },
+      {
+        instrs: [
+          ...between,
+          { op: "atomicAdd", base: { kind: "reg", id: 3 }, off: 0, size: 8, value: imm(1) },
+        ],
+        term: { op: "ret", value: imm(2) },
+      },
+    ]);
+  assert.equal(regOf(mk([]), 3), 0);
+  // a later helper call clobbers r0: the result moves to a callee-saved register
+  const g = mk([{ op: "call", dst: undefined, helper: 5, args: [] }]);
+  assert.ok([6, 7, 8, 9].includes(regOf(g, 3)));
+});
