@@ -67,20 +67,25 @@ async function settled(cache: string): Promise<void> {
 }
 
 test("builds from the snapshot equal builds without it; stale or damaged ones are remade", async (t) => {
-  // The bundle is made by `npm run build`; a plain tsc leaves it older than dist/src.
-  const bundled = spawnSync(process.execPath, [BUNDLER], { encoding: "utf8", cwd: root });
-  assert.equal(bundled.status, 0, bundled.stderr);
-
   const dir = mkdtempSync(join(tmpdir(), "tsbpf-snapshot-"));
   const cache = join(dir, "cache");
   t.after(async () => {
     if (existsSync(join(cache, "tsbpf"))) await settled(cache);
     rmSync(dir, { recursive: true, force: true });
   });
-  const made = spawnSync(process.execPath, [MAKER], {
-    encoding: "utf8",
-    env: { ...process.env, XDG_CACHE_HOME: cache },
-  });
+  const make = () =>
+    spawnSync(process.execPath, [MAKER], {
+      encoding: "utf8",
+      env: { ...process.env, XDG_CACHE_HOME: cache },
+    });
+  let made = make();
+  if (/bundle is older than|no snapshot bundle/.test(made.stdout)) {
+    // `npm run build` makes the bundle; a plain tsc leaves it older than dist/src.
+    const bundled = spawnSync(process.execPath, [BUNDLER], { encoding: "utf8", cwd: root });
+    assert.equal(bundled.status, 0, bundled.stderr);
+    rmSync(join(cache, "tsbpf"), { recursive: true, force: true });
+    made = make();
+  }
   assert.match(made.stdout, /SNAPSHOT .*\.blob/, made.stdout + made.stderr);
   const blob = readdirSync(join(cache, "tsbpf")).find((f) => f.endsWith(".blob"))!;
   const blobPath = join(cache, "tsbpf", blob);
