@@ -4,12 +4,14 @@
 import { BtfBuilder } from "../obj/btf.js";
 import { encodeBtfExt, type FuncInfo } from "../obj/btf-ext.js";
 import {
+  R_BPF_64_32,
   R_BPF_64_64,
   SHF_ALLOC,
   SHF_EXECINSTR,
   SHF_WRITE,
   SHT_NOBITS,
   STB_GLOBAL,
+  STB_LOCAL,
   STT_FUNC,
   STT_OBJECT,
 } from "../obj/elf.js";
@@ -26,6 +28,8 @@ export interface CompiledProgram {
   /** source file and line texts for line info */
   file: string;
   lineText: (line: number) => string;
+  /** a bpf-to-bpf subprogram (section `.text`, static): its parameter names */
+  params?: string[];
 }
 
 export function emitObject(mod: ProbeModule, programs: CompiledProgram[]): Uint8Array {
@@ -112,9 +116,20 @@ export function emitObject(mod: ProbeModule, programs: CompiledProgram[]): Uint8
     startOf.set(p, at);
     sectionSize.set(p.section, at + p.code.insns.length);
   }
+  // Subprograms take and return 64-bit integers: `static long long f(long long a, …)`.
+  const i64 = programs.some((p) => p.params) ? btf.addInt("long long", 8, true) : 0;
   for (const p of programs) {
     const base = startOf.get(p)!;
-    const fn = btf.addFunc(p.name, proto, "global");
+    const fn = p.params
+      ? btf.addFunc(
+          p.name,
+          btf.addFuncProto(
+            i64,
+            p.params.map((name) => ({ name, type: i64 })),
+          ),
+          "static",
+        )
+      : btf.addFunc(p.name, proto, "global");
     funcInfo.set(p.section, [...(funcInfo.get(p.section) ?? []), { insn: base, typeId: fn }]);
     lineInfo.set(p.section, [
       ...(lineInfo.get(p.section) ?? []),
@@ -146,13 +161,18 @@ export function emitObject(mod: ProbeModule, programs: CompiledProgram[]): Uint8
         value: base * INSN_SIZE,
         size: p.code.insns.length * INSN_SIZE,
         type: STT_FUNC,
-        bind: STB_GLOBAL,
+        bind: p.params ? STB_LOCAL : STB_GLOBAL,
       });
       relocations[section]!.push(
         ...p.code.mapRelocs.map((r) => ({
           offset: (base + r.insn) * INSN_SIZE,
           type: R_BPF_64_64,
           symbol: r.map,
+        })),
+        ...p.code.callRelocs.map((r) => ({
+          offset: (base + r.insn) * INSN_SIZE,
+          type: R_BPF_64_32,
+          symbol: r.fn,
         })),
       );
     }

@@ -3,8 +3,10 @@
 //   → passes (fold, propagate, DCE) → regalloc → isel (instructions) → emit (ELF + BTF).
 import ts from "typescript";
 import { createFrontend, lineText, CompileErrors } from "./frontend.js";
-import { scanModule, type MapDecl } from "./module.js";
-import { Lowerer } from "./lower.js";
+import { scanModule, type MapDecl, type ProgramDecl } from "./module.js";
+import { Lowerer, MAX_STACK } from "./lower.js";
+import { Subprograms, type Subprogram } from "./subprogram.js";
+import type { Func } from "./ir.js";
 import { optimize } from "./passes.js";
 import { allocate } from "./regalloc.js";
 import { select, type Selected } from "./isel.js";
@@ -27,6 +29,8 @@ export interface CompiledProbe {
   /** the ELF object */
   elf: Uint8Array;
   programs: { name: string; section: string; insns: Insn[]; ir?: string; stackSize: number }[];
+  /** local functions compiled as bpf-to-bpf subprograms (section .text) */
+  subprograms: { name: string; insns: Insn[]; stackSize: number }[];
   maps: MapDecl[];
   license: string;
 }
@@ -40,8 +44,24 @@ export function compileProbe(entry: string, opts: CompileOptions = {}): Compiled
   const mod = scanModule(fe);
   const compiled: CompiledProgram[] = [];
   const out: CompiledProbe["programs"] = [];
-  for (const prog of mod.programs) {
-    const func = new Lowerer(fe, mod, prog).lower();
+  const subs = new Subprograms(fe, mod);
+  const subOut: CompiledProbe["subprograms"] = [];
+  const units: { prog: ProgramDecl; lower: () => Func; sub?: Subprogram }[] = mod.programs.map(
+    (prog) => ({ prog, lower: () => new Lowerer(fe, mod, prog, subs).lower() }),
+  );
+  for (let u = units.shift(); u; u = units.shift()) {
+    const { prog, sub } = u;
+    const func = u.lower();
+    if (units.length === 0)
+      for (let s = subs.next(); s; s = subs.next()) {
+        const decl = s.decl;
+        const name = s.name;
+        units.push({
+          prog: { ...s.prog, node: decl },
+          lower: () => new Lowerer(fe, mod, s.prog, subs).lowerSubprogram(decl, name),
+          sub: s,
+        });
+      }
     optimize(func);
     const alloc = allocate(func);
     const sf = prog.node.getSourceFile();
@@ -59,6 +79,18 @@ export function compileProbe(entry: string, opts: CompileOptions = {}): Compiled
         Code.Limit,
         `program ${prog.name} has ${code.insns.length} instructions; the kernel accepts at most 1,000,000`,
       );
+    if (sub) {
+      compiled.push({
+        name: sub.name,
+        section: ".text",
+        code,
+        file: sf.fileName,
+        lineText: (l) => lineText(sf, l),
+        params: sub.decl.parameters.map((p) => p.name.getText()),
+      });
+      subOut.push({ name: sub.name, insns: code.insns, stackSize: code.stackSize });
+      continue;
+    }
     compiled.push({
       name: prog.name,
       section: prog.section,
@@ -74,8 +106,36 @@ export function compileProbe(entry: string, opts: CompileOptions = {}): Compiled
       ...(opts.emitIr ? { ir: printFunc(func) } : {}),
     });
   }
+  subs.checkRecursion();
+  checkCallStacks(mod.programs, compiled, subs);
   const elf = emitObject(mod, compiled);
-  return { elf, programs: out, maps: mod.maps, license: mod.license };
+  return { elf, programs: out, subprograms: subOut, maps: mod.maps, license: mod.license };
+}
+
+/**
+ * The verifier adds up the frames of a call chain (each rounded up to 32 bytes) and refuses
+ * more than 512 bytes in total; report it here, at the program.
+ */
+function checkCallStacks(
+  progs: readonly ProgramDecl[],
+  compiled: readonly CompiledProgram[],
+  subs: Subprograms,
+): void {
+  const size = new Map(compiled.map((c) => [c.name, Math.ceil(c.code.stackSize / 32) * 32]));
+  const deepest = (n: string): number =>
+    (size.get(n) ?? 0) + Math.max(0, ...[...(subs.callees.get(n) ?? [])].map(deepest));
+  for (const p of progs) {
+    const c = compiled.find((x) => x.name === p.name && !x.params);
+    if (!c) continue;
+    const callees = new Set(c.code.callRelocs.map((r) => r.fn));
+    const total = (size.get(p.name) ?? 0) + Math.max(0, ...[...callees].map(deepest));
+    if (total > MAX_STACK)
+      throw CompileError.at(
+        p.node,
+        Code.StackTooLarge,
+        `program ${p.name} and the functions it calls need ${total} bytes of stack together; eBPF allows ${MAX_STACK} per call chain. Mark a function /** @inline */ or keep large values in a map`,
+      );
+  }
 }
 
 /** Is this error one the compiler reports to users (as opposed to a compiler bug)? */

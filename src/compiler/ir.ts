@@ -43,7 +43,8 @@ export type Instr = (
   | { op: "mapfd"; dst: VReg; map: string }
   /** address of a global variable (lddw relocated against its symbol) */
   | { op: "global"; dst: VReg; symbol: string }
-  | { op: "call"; dst: VReg | undefined; helper: number; args: Operand[] }
+  /** a helper call, or with `fn` a bpf-to-bpf call of the subprogram of that symbol */
+  | { op: "call"; dst: VReg | undefined; helper: number; args: Operand[]; fn?: string }
 ) & { loc?: Loc };
 
 export type Terminator = (
@@ -73,6 +74,8 @@ export interface Func {
   ctx: VReg;
   nextVreg: number;
   slots: Slot[];
+  /** a subprogram: the slots its arguments (r1, r2, …) are stored to on entry */
+  argSlots?: number[];
 }
 
 export function defOf(i: Instr): VReg | undefined {
@@ -168,7 +171,7 @@ export function printInstr(i: Instr): string {
     case "global":
       return `v${i.dst} = &${i.symbol}`;
     case "call":
-      return `${i.dst === undefined ? "" : `v${i.dst} = `}call ${i.helper}(${i.args.map(opnd).join(", ")})`;
+      return `${i.dst === undefined ? "" : `v${i.dst} = `}call ${i.fn ?? i.helper}(${i.args.map(opnd).join(", ")})`;
   }
 }
 

@@ -24,6 +24,7 @@ import {
   BPF_MOD,
   BPF_MUL,
   BPF_OR,
+  BPF_PSEUDO_CALL,
   BPF_RSH,
   BPF_SUB,
   BPF_W,
@@ -54,6 +55,8 @@ export interface Selected {
   insns: Insn[];
   /** instruction index of each lddw that loads a map, and the map's name */
   mapRelocs: { insn: number; map: string }[];
+  /** instruction index of each bpf-to-bpf call and the subprogram symbol it calls */
+  callRelocs: { insn: number; fn: string }[];
   /** instruction index → source position (first instruction of each IR instruction) */
   lines: { insn: number; loc: Loc }[];
   stackSize: number;
@@ -138,6 +141,7 @@ export function select(
   }
   const out: Insn[] = [];
   const mapRelocs: Selected["mapRelocs"] = [];
+  const callRelocs: Selected["callRelocs"] = [];
   const lines: Selected["lines"] = [];
   const blockAt: number[] = [];
   const fixups: { at: number; block: number }[] = [];
@@ -281,7 +285,11 @@ export function select(
       }
       case "call": {
         i.args.forEach((a, k) => into(R1 + k, a));
-        out.push(asm.call(i.helper));
+        if (i.fn !== undefined) {
+          // `call -1` relocated against the subprogram's symbol (R_BPF_64_32), as clang emits
+          callRelocs.push({ insn: out.length, fn: i.fn });
+          out.push({ ...asm.call(-1), src: BPF_PSEUDO_CALL });
+        } else out.push(asm.call(i.helper));
         if (i.dst !== undefined) {
           const l = where(i.dst);
           if (l.kind === "reg") {
@@ -327,6 +335,8 @@ export function select(
     }
   };
 
+  // A subprogram's arguments arrive in r1…r5: store them before anything can clobber them.
+  f.argSlots?.forEach((slot, k) => out.push(asm.stx(BPF_DW, R10, R1 + k, frame.slotOff[slot]!)));
   // The context arrives in r1.
   const ctxLoc = alloc.loc.get(f.ctx);
   if (ctxLoc) {
@@ -369,5 +379,5 @@ export function select(
   }
   if (dedup.length > 0 && dedup[0]!.insn !== 0) dedup.unshift({ insn: 0, loc: dedup[0]!.loc });
   const tail = dedup.filter((l) => l.insn < out.length);
-  return { insns: out, mapRelocs, lines: tail, stackSize: frame.size };
+  return { insns: out, mapRelocs, callRelocs, lines: tail, stackSize: frame.size };
 }

@@ -25,6 +25,7 @@ import type { ProbeModule, ProgramDecl } from "./module.js";
 import { VOID, type AggValue, type RefValue, type Value, type ViewValue } from "./values.js";
 import { lowerCall } from "./intrinsics.js";
 import { lowerViewProperty } from "./packet.js";
+import type { Subprograms } from "./subprogram.js";
 
 export const MAX_STACK = 512;
 const MAX_INLINE_DEPTH = 8;
@@ -82,10 +83,14 @@ export class Lowerer {
   /** packet parses done at depth 0: they dominate all later code, so later calls reuse them */
   readonly parsed = new Map<string, ViewValue>();
 
+  /** set while lowering a subprogram: its symbol */
+  private subName: string | undefined;
+
   constructor(
     readonly fe: Frontend,
     readonly mod: ProbeModule,
     readonly prog: ProgramDecl,
+    readonly subs?: Subprograms,
   ) {
     this.func = { name: prog.name, blocks: [], ctx: 0, nextVreg: 1, slots: [] };
     this.cur = this.newBlock();
@@ -280,6 +285,28 @@ export class Lowerer {
     return this.func;
   }
 
+  /**
+   * A local function as a subprogram of its own: integer arguments arrive in r1…r5 and are
+   * stored to stack slots first (isel), then read like `let` variables; the result in r0.
+   */
+  lowerSubprogram(decl: ts.FunctionDeclaration, name: string): Func {
+    this.func.name = name;
+    this.subName = name;
+    this.setLoc(decl);
+    this.func.ctx = this.vreg(); // unused: a subprogram sees no context
+    this.func.argSlots = decl.parameters.map((p) => {
+      const slot = this.slot(8, `argument ${p.name.getText()}`, p);
+      const r = this.vreg();
+      this.emit({ op: "load", dst: r, base: { kind: "slot", slot }, off: 0, size: 8 });
+      this.bind(p.name as ts.Identifier, { k: "int", op: reg(r) }, r);
+      return slot;
+    });
+    this.statements(decl.body!.statements);
+    this.terminate({ op: "ret", value: imm(0) }); // a void function's end
+    for (const b of this.func.blocks) delete (b as Block & { open?: boolean }).open;
+    return this.func;
+  }
+
   bind(name: ts.Identifier, value: Value, mutable?: VReg): void {
     const sym = this.fe.checker.getSymbolAtLocation(name);
     if (!sym) throw this.err(name, Code.Unsupported, `cannot resolve ${name.text}`);
@@ -329,6 +356,8 @@ export class Lowerer {
         if (v.k !== "void")
           this.emit({ op: "mov", dst: frame.result, src: this.int(v, s.expression!) });
         this.jump(frame.exit);
+      } else if (this.subName !== undefined) {
+        this.terminate({ op: "ret", value: v.k === "void" ? imm(0) : this.int(v, s.expression!) });
       } else {
         if (!s.expression)
           throw this.err(s, Code.BadApi, "a program must return a value (an action or a number)");
@@ -1823,13 +1852,41 @@ export class Lowerer {
     return slot;
   }
 
-  // ---- inlining of local functions ----
+  // ---- local functions: bpf-to-bpf calls and inlining ----
+
+  private callSubprogram(
+    fn: ts.FunctionDeclaration,
+    args: readonly ts.Expression[],
+    call: ts.Node,
+  ): Value {
+    const ops = fn.parameters.map((p, i) => {
+      const a = args[i];
+      if (a) return this.int(this.expr(a), a);
+      if (!p.initializer) throw this.err(call, Code.BadApi, `missing argument ${p.name.getText()}`);
+      return this.int(this.expr(p.initializer), p.initializer);
+    });
+    for (const a of args.slice(fn.parameters.length)) this.expr(a); // evaluated, unused
+    // Values in registers must be copies: the callee cannot change the caller's variables,
+    // but isel moves operands into r1…r5 in order, so keep each argument in its own vreg.
+    const moved = ops.map((o) => (o.kind === "reg" ? reg(this.mov(o)) : o));
+    const name = this.subs!.symbolOf(fn, this.prog);
+    if (this.subName !== undefined) {
+      const set = this.subs!.callees.get(this.subName) ?? new Set<string>();
+      set.add(name);
+      this.subs!.callees.set(this.subName, set);
+    }
+    const dst = this.vreg();
+    this.emit({ op: "call", dst, helper: 0, args: moved, fn: name });
+    return { k: "int", op: reg(dst) };
+  }
 
   inline(
     fn: ts.FunctionDeclaration | ts.ArrowFunction | ts.FunctionExpression,
     args: readonly ts.Expression[],
     call: ts.Node,
   ): Value {
+    if (this.subs && ts.isFunctionDeclaration(fn) && this.subs.wantsCall(fn))
+      return this.callSubprogram(fn, args, call);
     const depth = (this.inlines[this.inlines.length - 1]?.depth ?? 0) + 1;
     if (depth > MAX_INLINE_DEPTH)
       throw this.err(
@@ -1895,6 +1952,7 @@ function isChainTop(e: ts.Node): boolean {
 }
 
 const wrappers = new WeakMap<Type, Type>();
+
 /** `{ value: T }`, the shape probe code sees a global through. */
 function globalWrapper(t: Type): Type {
   let w = wrappers.get(t);

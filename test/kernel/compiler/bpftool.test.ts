@@ -17,6 +17,7 @@ for (const probe of [
   "examples/trace_http/probe.ts",
   "test/fixtures/probes/maps.ts",
   "test/fixtures/probes/kinds.ts",
+  "test/fixtures/probes/language.ts", // bpf-to-bpf calls into .text
 ]) {
   test(`bpftool prog loadall accepts ${probe}`, (t) => {
     if (!needsKernel(t)) return;

@@ -122,3 +122,38 @@ test("array literals for array() fields", (t) => {
   assert.deepEqual(get(1), { tag: 7, pad: new Uint8Array([0, 0, 0]), words: [70, 0xbeef], n: 9 });
   assert.deepEqual(get(2), { tag: 1, pad: new Uint8Array([1, 2, 70]), words: [3, 4], n: 5 });
 });
+
+test("bpf-to-bpf calls: @noinline and large functions are subprograms in .text", (t) => {
+  assert.deepEqual(compiled.subprograms.map((s) => s.name).sort(), ["checksum", "mix", "record"]);
+  if (!needsKernel(t)) return;
+  using coll = Collection.load(compiled.elf);
+  const at = outOf(coll);
+  const mix = (a: bigint, b: bigint) => {
+    let h = a;
+    for (let i = 0n; i < 3n; i++) h = BigInt.asUintN(64, (h * 31n) ^ (b + i));
+    return h & 0xffffn;
+  };
+  const checksum = (seed: bigint, rounds: number) => {
+    let s = seed;
+    for (let i = 0; i < 40 && i < rounds; i++) {
+      s = (s * 6364136223846793005n + 1442695040888963407n) & 0xffffffffffffn;
+      if ((s & 1n) === 1n) s ^= 0x5555n;
+      else s += BigInt(i);
+      s = s > 0x7fffffffffffn ? s >> 3n : s << 1n;
+    }
+    return s;
+  };
+  for (const len of [60, 99, 1500]) {
+    assert.equal(coll.programs.get("calls")!.testRun({ data: new Uint8Array(len) }).retval, 2);
+    const n = BigInt(len);
+    const a = mix(n, 7n);
+    const b = mix(a, n);
+    assert.deepEqual([15, 16, 17, 18, 19].map(at), [
+      mix(b, 15n) * 2n,
+      a,
+      b,
+      checksum(n, 30),
+      checksum(5n, 3),
+    ]);
+  }
+});

@@ -200,3 +200,34 @@ export const p = xdp((ctx: XdpContext) => {
     ["ring", 4096],
   ]);
 });
+
+test("functions: small ones inlined, @noinline and large shared ones called, @inline forces inlining", () => {
+  const big = (name: string, tag: string) => `${tag}
+function ${name}(x: number): number {
+  let s = x;
+  for (let i = 0; i < 30; i++) {
+    if (s > 1000) s = s - 999;
+    else s = s * 3 + i;
+    if ((s & 1) === 1) s ^= 0x55;
+  }
+  return s;
+}`;
+  const src = `${big("shared", "")}
+${big("forced", "/** @inline */")}
+/** @noinline */
+function tiny(x: number): number { return x + 1; }
+function small(x: number): number { return x * 2; }
+export const p = xdp((ctx: XdpContext) => {
+  const n = ctx.ingressIfindex;
+  return shared(n) + shared(n + 1) + forced(n) + forced(2) + tiny(n) + small(n) > 5
+    ? XdpAction.Drop
+    : XdpAction.Pass;
+});`;
+  const r = compileSource(src);
+  assert.deepEqual(r.subprograms.map((s) => s.name).sort(), ["shared", "tiny"]);
+  const text = parseObject(r.elf).programs[0]!;
+  assert.ok(
+    text.insns.length > r.programs[0]!.insns.length,
+    "subprograms linked after the program",
+  );
+});

@@ -31,6 +31,43 @@ const Ctr = `const Ctr = struct("Ctr", { n: u64 });\nconst cm = map("cm", new Ha
 
 const cases: Case[] = [
   {
+    name: "@noinline on a function taking a view",
+    body:
+      `/** @noinline */\nfunction first(b: { at(i: number): number }): number { return b.at(0); }\n` +
+      prog(
+        '  const d = ctx.data();\n  const b = d && d.read(2);\n  if (b) tracePrintk("%d", first(b));',
+      ),
+    at: "function first",
+    exact: true,
+    code: Code.Unsupported,
+    message:
+      /@noinline: this function cannot be a bpf-to-bpf call because parameter b is not an integer/,
+  },
+  {
+    name: "recursion through bpf-to-bpf calls",
+    body:
+      `/** @noinline */\nfunction down(n: number): number { return n === 0 ? 0 : down(n - 1) + 1; }\n` +
+      prog('  tracePrintk("%d", down(ctx.ingressIfindex));'),
+    at: "down(n: number)",
+    code: Code.Limit,
+    message: /recursion is not supported \(down → down\)/,
+    exact: true,
+  },
+  {
+    name: "call chain over 512 bytes of stack",
+    body:
+      `const Big = struct("Big", { n: u64, a: array(u64, 35) });\ntype Big = Infer<typeof Big>;\n` +
+      `/** @noinline */\nfunction save(k: number): number { const v: Big = { n: toBigInt(k), a: new Uint8Array(280) as never }; return toNumber(v.n); }\n` +
+      prog(
+        '  const w: Big = { n: 2n, a: new Uint8Array(280) as never };\n  tracePrintk("%d", w.n);\n  save(ctx.ingressIfindex);',
+      ),
+    at: "xdp((ctx: XdpContext)",
+    code: Code.StackTooLarge,
+    message:
+      /program p and the functions it calls need \d+ bytes of stack together; eBPF allows 512 per call chain/,
+    exact: true,
+  },
+  {
     name: "array literal of the wrong length",
     body:
       `const P = struct("P", { pad: array(u8, 3) });\nconst pm = map("pm", new HashMap(u32, P, { maxEntries: 4 }));\n` +

@@ -135,6 +135,8 @@ const stmt: fc.Arbitrary<string> = fc.letrec<{ s: string; block: string }>((tie)
       "{ const ip = ctx.ip(); if (ip && ip.version === 4) { const { saddr, ttl: t2 } = ip; a = saddr + t2; } }",
       "{ const ip = ctx.ip(); if (ip) { let { version } = ip; version++; b = version; } }",
       "{ const [q] = [a]; b = q; }",
+      "a = g(a, b);",
+      "b += g(g(a, 1), b);",
       "m.set(a, [1, a] as never);",
       "{ const z = [a, b, ...[1]]; }",
       "{ const { ...r } = { x: a }; }",
@@ -148,7 +150,7 @@ const program = fc
   .array(stmt, { maxLength: 6 })
   .map(
     (body) =>
-      `${HEADER}const m = map("m", new HashMap(u32, u64, { maxEntries: 8 }));\nexport const p = xdp((ctx: XdpContext) => {\n  let a = 0;\n  let b = 1;\n  const d0 = ctx.data();\n  const bs = d0 && d0.read(8);\n  ${body.join("\n  ")}\n  return XdpAction.Pass;\n});\n`,
+      `${HEADER}const m = map("m", new HashMap(u32, u64, { maxEntries: 8 }));\n/** @noinline */\nfunction g(x: number, y: number): number { if (x > y) return x - y; m.set(x, 1n); return y; }\nexport const p = xdp((ctx: XdpContext) => {\n  let a = 0;\n  let b = 1;\n  const d0 = ctx.data();\n  const bs = d0 && d0.read(8);\n  ${body.join("\n  ")}\n  return XdpAction.Pass;\n});\n`,
   );
 
 test("fuzz: random programs never cause an internal error", () => {
