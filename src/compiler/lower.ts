@@ -550,7 +550,7 @@ export class Lowerer {
       v = { ...v, base: { kind: "reg", id: r }, nullReg: r };
     }
     if (v.k === "ref" && v.type.kind === "int" && !v.nullable)
-      v = { k: "int", op: this.int(v, at) };
+      v = { k: "int", op: this.int(v, at), ...(isU64(v) ? { u64: true } : {}) };
     this.bind(name, v);
   }
 
@@ -912,7 +912,7 @@ export class Lowerer {
       const r = foldBinary(e.operatorToken.kind, x.value, y.value);
       return this.jump(r ? t : f);
     }
-    this.branch(cmp.op, x, y, t, f);
+    this.branch(unsignedCompare(a, x, b, y) ? UNSIGNED[cmp.op] : cmp.op, x, y, t, f);
   }
 
   // ---- expressions ----
@@ -1940,6 +1940,38 @@ export class Lowerer {
     return { k: "int", op: reg(result) };
   }
 }
+
+const isU64 = (v: Value): boolean =>
+  (v.k === "int" && v.u64 === true) ||
+  (v.k === "ref" && v.type.kind === "int" && v.type.size === 8 && !v.type.signed);
+
+/**
+ * `< <= > >=` are signed, except where an operand is a u64 (a field, map value or global of
+ * type u64, or a const bound to one) and the other is a u64 too or a constant >= 0: those
+ * compare unsigned, so values of 2^63 and more order as the bigints they are.
+ */
+function unsignedCompare(a: Value, x: Operand, b: Value, y: Operand): boolean {
+  const ok = (v: Value, o: Operand) =>
+    isU64(v) ||
+    (v.k === "const" && (typeof v.v === "number" || typeof v.v === "bigint")
+      ? v.v >= 0
+      : o.kind === "imm" && o.value >= 0n);
+  return (isU64(a) || isU64(b)) && ok(a, x) && ok(b, y);
+}
+
+const UNSIGNED: Record<CmpOp, CmpOp> = {
+  eq: "eq",
+  ne: "ne",
+  gt: "gt",
+  ge: "ge",
+  lt: "lt",
+  le: "le",
+  sgt: "gt",
+  sge: "ge",
+  slt: "lt",
+  sle: "le",
+  set: "set",
+};
 
 /** The outermost node of an optional chain (`a?.b.c` as a whole). */
 function isChainTop(e: ts.Node): boolean {

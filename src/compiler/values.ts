@@ -16,6 +16,8 @@ export interface IntValue {
   /** the result of an optional chain (`m.get(k)?.n`): non-zero when not undefined (`op` is
    * 0 when undefined) */
   present?: VReg;
+  /** read from an unsigned 64-bit field (u64): `< <= > >=` compare it unsigned */
+  u64?: boolean;
 }
 
 export interface ConstValue {

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { needsKernel } from "../../support/kernel.js";
 import { compileProbe } from "../../../src/compiler/index.js";
 import { Collection } from "../../../src/collection.js";
-import { struct, array, u8, u16, u32, u64 } from "../../../src/types/index.js";
+import { struct, array, u8, u16, u32, u64, i64 } from "../../../src/types/index.js";
 import { frame } from "../../unit/compiler/packets.js";
 
 const FIXTURE = fileURLToPath(
@@ -156,4 +156,19 @@ test("bpf-to-bpf calls: @noinline and large functions are subprograms in .text",
       checksum(5n, 3),
     ]);
   }
+});
+
+test("comparisons: u64 operands compare unsigned, the rest signed", (t) => {
+  if (!needsKernel(t)) return;
+  using coll = Collection.load(compiled.elf);
+  const at = outOf(coll);
+  const Signs = struct("Signs", { big: u64, neg: i64, small: u32 });
+  coll.maps
+    .get("signs")!
+    .set(
+      u32.encode(0) as never,
+      Signs.encode({ big: (1n << 63n) + 5n, neg: -1n, small: 7 }) as never,
+    );
+  assert.equal(coll.programs.get("compares")!.testRun({ data: new Uint8Array(64) }).retval, 2);
+  assert.deepEqual([20, 21, 22, 23, 24].map(at), [1n, 1n, 1n, 0n, 0n]);
 });
