@@ -1,5 +1,5 @@
-// Building both sides of a pair and timing it: `tsbpf build` as a fresh process (what a user
-// types), the same build in a warm process (the compiler already loaded and JIT-compiled),
+// Building both sides of a pair and timing it: `tsbpf build` as a fresh process (bin/tsbpf,
+// the command a user types, which npm links as the package's bin), the same build in a warm process (the compiler already loaded and JIT-compiled),
 // and `clang-19 -O2 -g -target bpf` as a fresh process.
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
@@ -46,6 +46,11 @@ function elapsedMs(f: () => void): number {
 
 let prepared = false;
 
+/** The `tsbpf` command users run (the package's bin) for `cli` = <package>/dist/src/cli/bin.js. */
+export function launcherOf(cli: string): string {
+  return join(dirname(cli), "../../../bin/tsbpf");
+}
+
 /**
  * Makes the `tsbpf build` startup snapshot now if there is none (npm run build normally has),
  * so that no background maker competes with the timed builds, and says on stderr which path
@@ -56,21 +61,22 @@ function prepareColdBuilds(cli: string): void {
   prepared = true;
   const maker = join(dirname(cli), "snapshot-make.js");
   const made = spawnSync(process.execPath, [maker], { encoding: "utf8" });
-  const probe = spawnSync(process.execPath, [cli, "build", "--help"], {
+  // `build --help` takes the same path as a build (and writes nothing)
+  const probe = spawnSync(launcherOf(cli), ["build", "--help"], {
     encoding: "utf8",
     env: { ...process.env, TSBPF_DEBUG: "1" },
   });
-  const how = probe.stderr.split("\n").find((l) => l.startsWith("tsbpf: build snapshot"));
+  const how = probe.stderr.split("\n").find((l) => /^tsbpf: (launcher: )?build snapshot/.test(l));
   console.error(
-    `cold tsbpf builds: ${how?.replace(/^tsbpf: /, "") ?? "no snapshot"}` +
+    `cold tsbpf builds (bin/tsbpf): ${how?.replace(/^tsbpf: /, "") ?? "no snapshot"}` +
       (made.stdout.includes("SNAPSHOT none") ? ` (${made.stdout.trim()})` : ""),
   );
 }
 
-/** `tsbpf build FILE -o DIR` in a new Node process; throws with its output on failure. */
+/** `tsbpf build FILE -o DIR` as a user runs it (bin/tsbpf); throws with its output on failure. */
 function tsbpfCold(cli: string, file: string, outDir: string): void {
   prepareColdBuilds(cli);
-  const r = spawnSync(process.execPath, [cli, "build", file, "-o", outDir], { encoding: "utf8" });
+  const r = spawnSync(launcherOf(cli), ["build", file, "-o", outDir], { encoding: "utf8" });
   if (r.status !== 0)
     throw new Error(`tsbpf build ${file} failed (exit ${r.status}):\n${r.stderr}${r.stdout}`);
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Entry point of the `tsbpf` binary.
+// The `tsbpf` command in Node (bin/tsbpf, the command users run, starts a build from the
+// snapshot itself when its launch record says it may, and runs this file for everything else).
 //
 // `tsbpf build` runs in a new Node process started from the build snapshot (snapshot.ts) when
 // there is one for this Node and these files: TypeScript and the compiler are already loaded
@@ -31,11 +32,12 @@ async function buildFromSnapshot(): Promise<boolean> {
     debug?.(`build snapshot not used: Node options ${options}`);
     return false;
   }
-  const { findSnapshot, makeSnapshotInBackground, discardSnapshot, SNAPSHOT_FLAGS } =
-    await import("./snapshot.js");
+  const snapshot = await import("./snapshot.js");
+  const { findSnapshot, makeSnapshotInBackground, discardSnapshot, SNAPSHOT_FLAGS } = snapshot;
   const found = findSnapshot();
   if (!found.ok) {
     debug?.(`build snapshot not used: ${found.reason}`);
+    snapshot.forgetLaunch();
     if (found.stale) {
       debug?.("making one in the background for the next build");
       makeSnapshotInBackground();
@@ -57,6 +59,8 @@ async function buildFromSnapshot(): Promise<boolean> {
     makeSnapshotInBackground();
     return false;
   }
+  // Node loaded it: bin/tsbpf may start the next build from it directly.
+  snapshot.recordLaunch(found.blob, found.files);
   if (r.signal) process.kill(process.pid, r.signal);
   process.exitCode = r.status ?? 1;
   return true;

@@ -28,6 +28,13 @@ import { cacheDir } from "./cache-dir.js";
 /** The bundled snapshot entry and its manifest, relative to the package root. */
 export const BUNDLE_FILE = "dist/snapshot/tsbpf-build.cjs";
 export const BUNDLE_MANIFEST = "dist/snapshot/tsbpf-build.json";
+/**
+ * The launch record that bin/tsbpf (a sh script) reads to start a build from the snapshot
+ * without a first Node process: written whenever a snapshot is made or a build ran from it,
+ * removed when there is none. Its checks are shell builtins: everything it names must exist and
+ * be no newer than the record (the Node binary and the files the snapshot was made from).
+ */
+export const LAUNCH_FILE = "dist/snapshot/tsbpf-build.launch";
 
 /**
  * V8 flags of both the process that makes the snapshot and the ones started from it (V8
@@ -63,7 +70,7 @@ interface SnapshotManifest {
 }
 
 export type SnapshotStatus =
-  | { ok: true; blob: string }
+  | { ok: true; blob: string; /** the files it was made from */ files: string[] }
   | { ok: false; reason: string; /** worth making one now */ stale: boolean };
 
 /** The package root: this file is <root>/dist/src/cli/snapshot.js. */
@@ -113,14 +120,40 @@ export function findSnapshot(dir?: string): SnapshotStatus {
   } catch {
     return { ok: false, reason: `${p.blob} is missing or incomplete`, stale: true };
   }
-  return { ok: true, blob: p.blob };
+  return { ok: true, blob: p.blob, files: m.files.map((f) => f.path) };
 }
 
 /** Removes this package's snapshot (one Node could not load); the next build makes another. */
 export function discardSnapshot(dir?: string): void {
   const p = paths(dir);
+  forgetLaunch();
   rmSync(p.manifest, { force: true });
   rmSync(p.blob, { force: true });
+}
+
+/**
+ * Writes the launch record for a snapshot that is valid now (see LAUNCH_FILE): one line each
+ * for a tag, the Node binary, the cache directory, the blob and the V8 flags, then the files.
+ * Never throws: an installed package may be read-only, and bin/tsbpf then runs bin.js.
+ */
+export function recordLaunch(blob: string, files: readonly string[], dir = cacheDir()): void {
+  const lines = ["tsbpf-launch 1", process.execPath, dir, blob, SNAPSHOT_FLAGS.join(" ")];
+  // A newline in a path would split its line; such a snapshot is just not launched directly.
+  if ([...lines, ...files].some((l) => l.includes("\n"))) return forgetLaunch();
+  try {
+    writeAtomic(join(PACKAGE_ROOT, LAUNCH_FILE), [...lines, ...files, ""].join("\n"));
+  } catch {
+    // read-only package: every build goes through bin.js, as without the launcher
+  }
+}
+
+/** Removes the launch record, so that bin/tsbpf runs every build through bin.js. */
+export function forgetLaunch(): void {
+  try {
+    rmSync(join(PACKAGE_ROOT, LAUNCH_FILE), { force: true });
+  } catch {
+    // read-only package: it cannot have written one either
+  }
 }
 
 const sha256 = (file: string) => createHash("sha256").update(readFileSync(file)).digest("hex");
@@ -149,6 +182,7 @@ export function makeSnapshot(dir?: string): SnapshotStatus {
       files,
       error: reason,
     };
+    forgetLaunch();
     writeAtomic(p.manifest, JSON.stringify(m));
     return { ok: false, reason, stale: false };
   };
@@ -205,7 +239,9 @@ export function makeSnapshot(dir?: string): SnapshotStatus {
     files,
   };
   writeAtomic(p.manifest, JSON.stringify(m));
-  return { ok: true, blob: p.blob };
+  const made = files.map((f) => f.path);
+  recordLaunch(p.blob, made, dir);
+  return { ok: true, blob: p.blob, files: made };
 }
 
 /** A lock older than this belongs to a snapshot maker that died. */

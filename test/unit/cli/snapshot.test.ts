@@ -6,11 +6,14 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import {
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readFileSync,
   readdirSync,
   rmSync,
   statSync,
+  symlinkSync,
+  utimesSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -18,6 +21,12 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { compileProbe } from "../../../src/compiler/index.js";
 import { WARMUP_ROOT, warmupProbes } from "../../../src/cli/snapshot-warmup.js";
+import {
+  LAUNCH_FILE,
+  findSnapshot,
+  forgetLaunch,
+  recordLaunch,
+} from "../../../src/cli/snapshot.js";
 
 const root = fileURLToPath(new URL("../../../../", import.meta.url));
 const BIN = fileURLToPath(new URL("../../../src/cli/bin.js", import.meta.url));
@@ -163,4 +172,119 @@ test("builds from the snapshot equal builds without it; stale or damaged ones ar
   const flagged = tsbpf(cache, cases[0]!, { NODE_OPTIONS: "--max-old-space-size=1024" });
   assert.equal(flagged.status, 0, flagged.stderr);
   assert.ok(flagged.debug.some((l) => /not used: Node options --max-old-space-size/.test(l)));
+});
+
+const LAUNCHER = join(root, "bin/tsbpf");
+
+/** Runs `cmd args` (bin/tsbpf or a link to it) as tsbpf() runs bin.js. */
+function launch(cmd: string, cacheHome: string, args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(cmd, args, {
+    encoding: "utf8",
+    cwd: root,
+    env: { ...process.env, NO_COLOR: "1", XDG_CACHE_HOME: cacheHome, TSBPF_DEBUG: "1", ...env },
+  });
+  const lines = r.stderr.split("\n");
+  return {
+    status: r.status,
+    stdout: r.stdout.replace(/, \d+ ms\)/g, ", N ms)"),
+    stderr: lines.filter((l) => !l.startsWith("tsbpf: ")).join("\n"),
+    debug: lines.filter((l) => l.startsWith("tsbpf: ")),
+  };
+}
+
+test("bin/tsbpf starts builds from the snapshot itself, same results; falls back to bin.js", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf-launcher-"));
+  const cache = join(dir, "cache");
+  const tsbpfCache = join(cache, "tsbpf");
+  t.after(async () => {
+    if (existsSync(tsbpfCache)) await settled(cache);
+    rmSync(dir, { recursive: true, force: true });
+    // bin.js rewrites the record for the user's own cache at its next build
+    forgetLaunch();
+  });
+  const made = spawnSync(process.execPath, [MAKER], {
+    encoding: "utf8",
+    env: { ...process.env, XDG_CACHE_HOME: cache },
+  });
+  assert.match(made.stdout, /SNAPSHOT .*\.blob/, made.stdout + made.stderr);
+  const found = findSnapshot(tsbpfCache);
+  assert.ok(found.ok, found.ok ? "" : found.reason);
+  // Other test files' builds rewrite the record for their cache: write ours before each run.
+  const record = () => recordLaunch(found.blob, found.files, tsbpfCache);
+  const fast = (d: string[]) =>
+    d.some((l) => l.startsWith("tsbpf: launcher: build snapshot")) &&
+    d.some((l) => l.startsWith("tsbpf: snapshot loaded")) &&
+    !d.some((l) => l.startsWith("tsbpf: build snapshot"));
+
+  const badProbe = join(dir, "bad.ts");
+  writeFileSync(
+    badProbe,
+    'import { program, xdp, XdpAction } from "tsbpf/probe";\nprogram({ license: 1 });\n' +
+      "export const p = xdp(() => XdpAction.Nope);\n",
+  );
+  const out = join(dir, "out");
+  const elfPath = join(out, "trace_http/trace_http.elf");
+  const cases: { args: string[]; snapshot: boolean }[] = [
+    { args: ["build", PROBE, "-o", out], snapshot: true },
+    { args: ["build", badProbe, "-o", out], snapshot: true },
+    { args: ["build", "--bogus"], snapshot: true },
+    { args: ["inspect", elfPath], snapshot: false },
+    { args: ["--version"], snapshot: false },
+  ];
+  for (const { args, snapshot } of cases) {
+    const js = tsbpf(cache, args);
+    const jsElf = args[1] === PROBE ? readFileSync(elfPath) : undefined;
+    if (jsElf) rmSync(elfPath);
+    record();
+    const sh = launch(LAUNCHER, cache, args);
+    assert.equal(fast(sh.debug), snapshot, `${args.join(" ")}:\n${sh.debug.join("\n")}`);
+    assert.deepEqual(
+      { status: sh.status, stdout: sh.stdout, stderr: sh.stderr },
+      { status: js.status, stdout: js.stdout, stderr: js.stderr },
+      args.join(" "),
+    );
+    if (jsElf) assert.deepEqual(readFileSync(elfPath), jsElf);
+  }
+  const good = cases[0]!.args;
+  const goodElf = readFileSync(elfPath);
+
+  // npm links the bin as node_modules/.bin/tsbpf -> ../tsbpf/bin/tsbpf.
+  mkdirSync(join(dir, "node_modules/.bin"), { recursive: true });
+  symlinkSync(root, join(dir, "node_modules/tsbpf"));
+  symlinkSync("../tsbpf/bin/tsbpf", join(dir, "node_modules/.bin/tsbpf"));
+  record();
+  const linked = launch(join(dir, "node_modules/.bin/tsbpf"), cache, good);
+  assert.equal(linked.status, 0, linked.stderr);
+  assert.ok(fast(linked.debug), linked.debug.join("\n"));
+  assert.deepEqual(readFileSync(elfPath), goodElf);
+
+  // Fallbacks: the build runs through bin.js (which uses the snapshot if it is fine).
+  const fallback = (why: RegExp, env: Record<string, string> = {}) => {
+    const r = launch(LAUNCHER, cache, good, env);
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(!fast(r.debug), r.debug.join("\n"));
+    assert.ok(
+      r.debug.some((l) => why.test(l)),
+      `${why}:\n${r.debug.join("\n")}`,
+    );
+    assert.deepEqual(readFileSync(elfPath), goodElf);
+  };
+  // a record older than a file the snapshot was made from
+  record();
+  const older = new Date(statSync(found.files[0]!).mtimeMs - 2000);
+  utimesSync(join(root, LAUNCH_FILE), older, older);
+  fallback(/launcher: snapshot older than .*tsbpf-build\.json/);
+  // ... which bin.js rewrote after its build: the next one starts from the snapshot again
+  assert.ok(fast(launch(LAUNCHER, cache, good).debug));
+  forgetLaunch();
+  fallback(/tsbpf: build snapshot /);
+  // a blob Node refuses (or dies on): bin.js runs the build, with the intact real blob
+  const junk = join(dir, "junk.blob");
+  writeFileSync(junk, Buffer.alloc(4096, 0x5a));
+  recordLaunch(junk, found.files, tsbpfCache);
+  fallback(/launcher: Node refused the snapshot \(exit \d+\)/);
+  record();
+  fallback(/build snapshot not used: TSBPF_SNAPSHOT=0/, { TSBPF_SNAPSHOT: "0" });
+  record();
+  fallback(/build snapshot not used: Node options/, { NODE_OPTIONS: "--max-old-space-size=1024" });
 });
