@@ -196,8 +196,8 @@ export function eliminateRedundantStores(f: Func): boolean {
         if (i.op === "store") s.set(slotKey(i.base.slot, i.off, i.size), valKey(i.value));
       }
     } else if (i.op === "call") {
-      if (!READS_ONLY.has(i.helper) && i.args.some((a) => a.kind === "reg" && stackPtr.has(a.id)))
-        s.clear();
+      const readsOnly = i.fn === undefined && READS_ONLY.has(i.helper);
+      if (!readsOnly && i.args.some((a) => a.kind === "reg" && stackPtr.has(a.id))) s.clear();
     }
     const d = defOf(i);
     if (d !== undefined) for (const [k, v] of s) if (v === `v${d}`) s.delete(k);
