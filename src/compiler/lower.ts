@@ -912,7 +912,7 @@ export class Lowerer {
       const r = foldBinary(e.operatorToken.kind, x.value, y.value);
       return this.jump(r ? t : f);
     }
-    this.branch(unsignedCompare(a, x, b, y) ? UNSIGNED[cmp.op] : cmp.op, x, y, t, f);
+    this.branch(unsignedCompare(a, b) ? UNSIGNED[cmp.op] : cmp.op, x, y, t, f);
   }
 
   // ---- expressions ----
@@ -1950,13 +1950,13 @@ const isU64 = (v: Value): boolean =>
  * type u64, or a const bound to one) and the other is a u64 too or a constant >= 0: those
  * compare unsigned, so values of 2^63 and more order as the bigints they are.
  */
-function unsignedCompare(a: Value, x: Operand, b: Value, y: Operand): boolean {
-  const ok = (v: Value, o: Operand) =>
+function unsignedCompare(a: Value, b: Value): boolean {
+  // a compile-time constant (folded expression) >= 0; not a value that merely became an
+  // immediate (an unrolled loop's counter through toBigInt stays signed)
+  const ok = (v: Value) =>
     isU64(v) ||
-    (v.k === "const" && (typeof v.v === "number" || typeof v.v === "bigint")
-      ? v.v >= 0
-      : o.kind === "imm" && o.value >= 0n);
-  return (isU64(a) || isU64(b)) && ok(a, x) && ok(b, y);
+    (v.k === "const" && (typeof v.v === "number" || typeof v.v === "bigint") && v.v >= 0);
+  return (isU64(a) || isU64(b)) && ok(a) && ok(b);
 }
 
 const UNSIGNED: Record<CmpOp, CmpOp> = {

@@ -64,6 +64,24 @@ function cmp(op: string, a: bigint, b: bigint): boolean {
   }
 }
 
+/**
+ * x and y are consts bound to u64 map values: an ordering comparison of one with the other or
+ * with a literal >= 0 is unsigned (docs/probe-language.md); everything else is signed.
+ */
+function cmpExpr(op: string, a: Expr, b: Expr, env: Map<string, bigint>): boolean {
+  const u64 = (e: Expr) => e.k === "var" && (e.name === "x" || e.name === "y");
+  // literals and operators over literals fold to constants in the compiler
+  const constant = (e: Expr): boolean =>
+    e.k === "lit" ||
+    (e.k === "bin" && constant(e.a) && constant(e.b)) ||
+    (e.k === "shift" && constant(e.a));
+  const ok = (e: Expr) => u64(e) || (constant(e) && evalExpr(e, env) >= 0n);
+  const va = evalExpr(a, env);
+  const vb = evalExpr(b, env);
+  if ((u64(a) || u64(b)) && ok(a) && ok(b)) return cmp(op, U(va), U(vb));
+  return cmp(op, va, vb);
+}
+
 function evalExpr(e: Expr, env: Map<string, bigint>): bigint {
   switch (e.k) {
     case "var":
@@ -77,17 +95,14 @@ function evalExpr(e: Expr, env: Map<string, bigint>): bigint {
         ? S(evalExpr(e.a, env) << BigInt(e.n))
         : evalExpr(e.a, env) >> BigInt(e.n);
     case "cond":
-      return cmp(e.cmp, evalExpr(e.a, env), evalExpr(e.b, env))
-        ? evalExpr(e.t, env)
-        : evalExpr(e.f, env);
+      return cmpExpr(e.cmp, e.a, e.b, env) ? evalExpr(e.t, env) : evalExpr(e.f, env);
   }
 }
 
 function run(stmts: Stmt[], env: Map<string, bigint>): void {
   for (const s of stmts) {
     if (s.k === "let" || s.k === "assign") env.set(s.name, evalExpr(s.e, env));
-    else if (s.k === "if")
-      run(cmp(s.cmp, evalExpr(s.a, env), evalExpr(s.b, env)) ? s.then : s.else, env);
+    else if (s.k === "if") run(cmpExpr(s.cmp, s.a, s.b, env) ? s.then : s.else, env);
     else
       for (let i = 0; i < s.n; i++) {
         env.set("i", BigInt(i));
