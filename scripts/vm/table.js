@@ -50,7 +50,9 @@ export function renderKernelsDoc(input) {
     "",
     "A test that declares a kernel feature (`needsKernel(t, { minKernel, feature })`) fails on a",
     "kernel that should have it; it skips, with the reason shown, only where the kernel is older",
-    "than its minimum or the feature is configured out.",
+    "than its minimum or the feature is configured out. The guests carry no compiler: a test that",
+    "runs clang-19 itself skips there (saying so), and files that need clang, gcc or the npm",
+    "cache are listed below as not run.",
     "",
   );
   lines.push("## Runs");
