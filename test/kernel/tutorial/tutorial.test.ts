@@ -98,13 +98,15 @@ test("docs/tutorial.md: every command runs and prints what the tutorial shows", 
       background.push(p);
       return p.until(() => matchesOutput(c.expected, lines(p.out)), `${where}: ${c.cmd}`);
     }
-    const r = spawnSync("bash", ["-c", adapt(c.cmd)], {
+    // coreutils timeout signals its whole process group: a command that hangs (a program the
+    // verifier should have refused, now loaded and waiting for events) leaves no npm/node
+    // grandchildren holding links behind, as spawnSync's own timeout (direct child only) did.
+    const r = spawnSync("timeout", ["-k", "5", "120", "bash", "-c", adapt(c.cmd)], {
       cwd,
       env,
       encoding: "utf8",
-      timeout: 120_000,
     });
-    const output = r.stdout + r.stderr;
+    const output = r.stdout + r.stderr + (r.status === 124 ? "\n(timed out after 120 s)" : "");
     if (block.fails) assert.notEqual(r.status, 0, `${where}: \`${c.cmd}\` should fail:\n${output}`);
     else assert.equal(r.status, 0, `${where}: \`${c.cmd}\` failed (${r.status}):\n${output}`);
     check(c, output, where);
