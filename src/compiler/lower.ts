@@ -8,6 +8,7 @@ import { Code, CompileError } from "./errors.js";
 import {
   imm,
   reg,
+  swapBytes,
   type AluOp,
   type Base,
   type Block,
@@ -1051,14 +1052,7 @@ export class Lowerer {
     let v = value;
     if (t.byteOrder === "big" && t.size > 1) {
       if (v.kind === "imm") {
-        const bytes = t.size * 8;
-        let x = BigInt.asUintN(bytes, v.value);
-        let y = 0n;
-        for (let i = 0; i < t.size; i++) {
-          y = (y << 8n) | (x & 0xffn);
-          x >>= 8n;
-        }
-        v = imm(y);
+        v = imm(swapBytes(v.value, t.size * 8));
       } else {
         const d = this.vreg();
         this.emit({ op: "bswap", dst: d, a: v, bits: (t.size * 8) as 16 | 32 | 64 });

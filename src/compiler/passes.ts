@@ -8,6 +8,7 @@ import {
   hasSideEffect,
   imm,
   successors,
+  swapBytes,
   termUses,
   usesOf,
   type Base,
@@ -159,16 +160,6 @@ export function evalCmp(c: CmpOp, a: bigint, b: bigint): boolean {
   }
 }
 
-function bswap(v: bigint, bits: number): bigint {
-  let x = BigInt.asUintN(bits, v);
-  let y = 0n;
-  for (let i = 0; i < bits / 8; i++) {
-    y = (y << 8n) | (x & 0xffn);
-    x >>= 8n;
-  }
-  return y;
-}
-
 /** Replace single-def constant vregs by their value; fold ALU ops and branches on constants. */
 export function foldConstants(f: Func): boolean {
   let changed = false;
@@ -257,7 +248,7 @@ export function foldConstants(f: Func): boolean {
             return {
               op: "mov",
               dst: i.dst,
-              src: imm(bswap(a.value, i.bits)),
+              src: imm(swapBytes(a.value, i.bits)),
               ...(i.loc ? { loc: i.loc } : {}),
             };
           return { ...i, a };

@@ -12,6 +12,7 @@ import {
   defOf,
   hasSideEffect,
   successors,
+  swapBytes,
   termUses,
   usesOf,
   type Func,
@@ -334,16 +335,6 @@ export function layoutBlocks(f: Func): void {
     }
   }
   f.blocks = order;
-}
-
-function swapBytes(v: bigint, bits: number): bigint {
-  let x = BigInt.asUintN(bits, v);
-  let y = 0n;
-  for (let k = 0; k < bits / 8; k++) {
-    y = (y << 8n) | (x & 0xffn);
-    x >>= 8n;
-  }
-  return y;
 }
 
 /**
