@@ -50,19 +50,7 @@ interface Run {
 }
 
 function tsbpf(cacheHome: string, args: string[], env: Record<string, string> = {}): Run {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    encoding: "utf8",
-    cwd: root,
-    env: { ...process.env, NO_COLOR: "1", XDG_CACHE_HOME: cacheHome, TSBPF_DEBUG: "1", ...env },
-  });
-  const lines = r.stderr.split("\n");
-  return {
-    status: r.status,
-    // compile times differ between runs
-    stdout: r.stdout.replace(/, \d+ ms\)/g, ", N ms)"),
-    stderr: lines.filter((l) => !l.startsWith("tsbpf: ")).join("\n"),
-    debug: lines.filter((l) => l.startsWith("tsbpf: ")),
-  };
+  return launch(process.execPath, cacheHome, [BIN, ...args], env);
 }
 
 /** Waits (bounded) until the background snapshot maker has released its lock. */
@@ -176,8 +164,13 @@ test("builds from the snapshot equal builds without it; stale or damaged ones ar
 
 const LAUNCHER = join(root, "bin/tsbpf");
 
-/** Runs `cmd args` (bin/tsbpf or a link to it) as tsbpf() runs bin.js. */
-function launch(cmd: string, cacheHome: string, args: string[], env: Record<string, string> = {}) {
+/** Runs `cmd args` (node with bin.js, or bin/tsbpf or a link to it) with a private cache. */
+function launch(
+  cmd: string,
+  cacheHome: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Run {
   const r = spawnSync(cmd, args, {
     encoding: "utf8",
     cwd: root,
@@ -186,6 +179,7 @@ function launch(cmd: string, cacheHome: string, args: string[], env: Record<stri
   const lines = r.stderr.split("\n");
   return {
     status: r.status,
+    // compile times differ between runs
     stdout: r.stdout.replace(/, \d+ ms\)/g, ", N ms)"),
     stderr: lines.filter((l) => !l.startsWith("tsbpf: ")).join("\n"),
     debug: lines.filter((l) => l.startsWith("tsbpf: ")),
