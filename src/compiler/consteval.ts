@@ -209,6 +209,7 @@ export class ConstEvaluator {
     // JavaScript would produce a fraction here; report it as the float it is.
     if (bothNum && op === ts.SyntaxKind.SlashToken && y !== 0n && x % y !== 0n)
       return (a as number) / (b as number);
+    if (op === ts.SyntaxKind.GreaterThanGreaterThanGreaterThanToken) checkUshrCount(e.right, y);
     const r = foldBinary(op, x, y);
     if (r === undefined) return NOT_CONST;
     if (typeof r === "boolean") return r;
@@ -242,7 +243,7 @@ export function foldBinary(op: ts.SyntaxKind, x: bigint, y: bigint): bigint | bo
     case ts.SyntaxKind.GreaterThanGreaterThanToken:
       return S(x) >> (y & 63n);
     case ts.SyntaxKind.GreaterThanGreaterThanGreaterThanToken:
-      return S(U(x) >> (y & 63n));
+      return ushr32(x, y);
     case ts.SyntaxKind.LessThanToken:
       return S(x) < S(y);
     case ts.SyntaxKind.LessThanEqualsToken:
@@ -259,4 +260,26 @@ export function foldBinary(op: ts.SyntaxKind, x: bigint, y: bigint): bigint | bo
       return S(x) !== S(y);
   }
   return undefined;
+}
+
+/**
+ * `x >>> n` as JavaScript computes it: the low 32 bits of `x` as an unsigned number, shifted
+ * right by `n` modulo 32. It is the probe language's one 32-bit operator, so that the `>>> 0`
+ * idiom truncates to u32 as TypeScript users expect.
+ */
+export function ushr32(x: bigint, n: bigint): bigint {
+  return BigInt.asUintN(32, x) >> (n & 31n);
+}
+
+/**
+ * A constant count of `>>>` outside 0–31 is taken modulo 32 by JavaScript (`x >>> 32` is
+ * `x >>> 0`), which in a probe is almost always a 64-bit shift gone wrong: reported.
+ */
+export function checkUshrCount(node: ts.Node, n: bigint): void {
+  if (n >= 0n && n < 32n) return;
+  throw CompileError.at(
+    node,
+    Code.Unsupported,
+    `\`>>> ${n}\` shifts by ${n & 31n}: like JavaScript, \`>>>\` works on the low 32 bits of its left operand (unsigned) and takes the count modulo 32. Use a count from 0 to 31; to shift a 64-bit value, write >> and mask the result, e.g. (x >> 32) & 0xffffffff`,
+  );
 }

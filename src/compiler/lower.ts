@@ -21,7 +21,7 @@ import {
   type Terminator,
   type VReg,
 } from "./ir.js";
-import { NOT_CONST, ZeroBytes, foldBinary } from "./consteval.js";
+import { NOT_CONST, ZeroBytes, checkUshrCount, foldBinary } from "./consteval.js";
 import type { ProbeModule, ProgramDecl } from "./module.js";
 import { VOID, type AggValue, type RefValue, type Value, type ViewValue } from "./values.js";
 import { lowerCall } from "./intrinsics.js";
@@ -701,6 +701,7 @@ export class Lowerer {
     if (assigns(s.statement)) throw bad("the body assigns the counter");
 
     const trips = this.tripCount(start, limit, step, c, isCounter(c.left));
+    if (trips?.length === 0) return this.checkNeverRuns(s, init, counterSym, start);
     if (trips !== undefined && trips.length * this.unrolled <= UNROLL_MAX_COPIES)
       return this.unroll(s, counterSym, trips);
 
@@ -749,6 +750,63 @@ export class Lowerer {
       out.push(asNumber ? Number(i) : i);
       i = BigInt.asIntN(64, i + step);
     }
+  }
+
+  /**
+   * A loop that never runs emits nothing, but its body is still lowered — into blocks no edge
+   * reaches, dropped before code generation — so that misuse inside it is reported while the
+   * bound happens to be 0. The counter has no value there: the body is tried with it as its
+   * start value (an unrolled copy's view) and, if that fails, as a run-time integer (a kernel
+   * loop's view); only an error in both is the body's own, reported as the first attempt saw it. Stack slots and temporaries taken
+   * by the attempts are given back, so the loop costs no stack either.
+   */
+  private checkNeverRuns(
+    s: ts.ForStatement,
+    init: ts.VariableDeclarationList,
+    counter: ts.Symbol,
+    start: number | bigint,
+  ): void {
+    const live = this.cur;
+    const saved = {
+      slots: this.func.slots.length,
+      free: [...this.freeTemps],
+      pending: [...this.pendingTemps],
+      loops: this.loops.length,
+      inlines: this.inlines.length,
+      loc: this.loc,
+    };
+    const attempt = (lowerBody: (body: () => void) => void): CompileError | undefined => {
+      this.switchTo(this.newBlock()); // no predecessor
+      const end = this.newBlock();
+      this.loops.push({ brk: end, cont: end });
+      try {
+        lowerBody(() => this.nested(() => this.statement(s.statement)));
+        return undefined;
+      } catch (e) {
+        if (e instanceof CompileError) return e;
+        throw e;
+      } finally {
+        this.func.slots.length = saved.slots;
+        this.freeTemps.splice(0, Infinity, ...saved.free);
+        this.pendingTemps.splice(0, Infinity, ...saved.pending);
+        this.loops.length = saved.loops;
+        this.inlines.length = saved.inlines;
+        this.loc = saved.loc;
+      }
+    };
+    const atStart = attempt((body) => {
+      this.env.set(counter, { value: { k: "const", v: start } });
+      this.mod.consts.withBinding(counter, start, body);
+    });
+    if (
+      atStart &&
+      attempt((body) => {
+        this.variables(init);
+        body();
+      })
+    )
+      throw atStart;
+    this.switchTo(live);
   }
 
   /** A loop copied once per iteration, its counter a constant in each copy. */
@@ -1295,7 +1353,9 @@ export class Lowerer {
     const slot = compound !== undefined ? this.mutableOf(e.left) : undefined;
     if (compound !== undefined && slot !== undefined) {
       const rhs = this.int(this.expr(e.right), e.right);
-      this.emit({ op: "alu", alu: compound, dst: slot, a: reg(slot), b: rhs });
+      if (op === ts.SyntaxKind.GreaterThanGreaterThanGreaterThanEqualsToken)
+        this.emit({ op: "mov", dst: slot, src: this.ushr(reg(slot), rhs, e.right) });
+      else this.emit({ op: "alu", alu: compound, dst: slot, a: reg(slot), b: rhs });
       return { k: "int", op: reg(this.mov(reg(slot))) };
     }
     if (compound !== undefined) {
@@ -1617,7 +1677,22 @@ export class Lowerer {
   arith(op: AluOp, a: Value, b: Value, node: ts.Node): Operand {
     const x = this.int(a, node);
     const y = this.int(b, node);
+    if (op === "rsh") return this.ushr(x, y, ts.isBinaryExpression(node) ? node.right : node);
     return reg(this.alu(op, x, y));
+  }
+
+  /**
+   * `x >>> n` with JavaScript's meaning (consteval's `ushr32`): the low 32 bits of `x`, unsigned,
+   * shifted by `n & 31`. Moving them to the top and shifting back down by `32 + n` takes two
+   * instructions and needs no 64-bit mask constant.
+   */
+  private ushr(x: Operand, n: Operand, countNode: ts.Node): Operand {
+    if (n.kind === "imm") checkUshrCount(countNode, n.value);
+    const by =
+      n.kind === "imm"
+        ? imm(32n + n.value)
+        : reg(this.alu("add", reg(this.alu("and", n, imm(31))), imm(32)));
+    return reg(this.alu("rsh", reg(this.alu("lsh", x, imm(32))), by));
   }
 
   private unary(e: ts.PrefixUnaryExpression | ts.PostfixUnaryExpression): Value {

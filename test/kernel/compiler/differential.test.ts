@@ -1,6 +1,6 @@
 // Differential test of code generation: random integer programs (locals, branches, loops,
-// 64-bit arithmetic) run in the kernel must compute exactly what a reference evaluator of the
-// documented semantics computes. Exercises lowering, folding, register allocation, spilling.
+// 64-bit arithmetic, JavaScript's 32-bit `>>>`) run in the kernel must compute exactly what a
+// reference evaluator of the documented semantics computes. Exercises lowering, folding, register allocation, spilling.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
@@ -15,6 +15,8 @@ type Expr =
   | { k: "lit"; v: bigint }
   | { k: "bin"; op: string; a: Expr; b: Expr }
   | { k: "shift"; op: "<<" | ">>"; a: Expr; n: number }
+  /** `a >>> n` on numbers: a constant count 0–31, or a run-time one (`x ^ e`, any value) */
+  | { k: "ushr"; a: Expr; n: number | Expr }
   | { k: "cond"; cmp: string; a: Expr; b: Expr; t: Expr; f: Expr };
 
 type Stmt =
@@ -94,6 +96,11 @@ function evalExpr(e: Expr, env: Map<string, bigint>): bigint {
       return e.op === "<<"
         ? S(evalExpr(e.a, env) << BigInt(e.n))
         : evalExpr(e.a, env) >> BigInt(e.n);
+    case "ushr": {
+      // JavaScript's >>>: the low 32 bits, unsigned, shifted by the count modulo 32
+      const n = typeof e.n === "number" ? BigInt(e.n) : env.get("x")! ^ evalExpr(e.n, env);
+      return BigInt.asUintN(32, evalExpr(e.a, env)) >> (n & 31n);
+    }
     case "cond":
       return cmpExpr(e.cmp, e.a, e.b, env) ? evalExpr(e.t, env) : evalExpr(e.f, env);
   }
@@ -123,6 +130,8 @@ function show(e: Expr): string {
       return `(${show(e.a)} ${e.op} ${show(e.b)})`;
     case "shift":
       return `(${show(e.a)} ${e.op} ${e.n}n)`;
+    case "ushr":
+      return `toBigInt(toNumber(${show(e.a)}) >>> ${typeof e.n === "number" ? e.n : `toNumber(x ^ ${show(e.n)})`})`;
     case "cond":
       return `(${showCmp(e.cmp, e.a, e.b)} ? ${show(e.t)} : ${show(e.f)})`;
   }
@@ -170,6 +179,9 @@ function exprArb(vars: string[]): fc.Arbitrary<Expr> {
           fc.integer({ min: 0, max: 63 }),
         )
         .map(([op, a, n]): Expr => ({ k: "shift", op, a, n })),
+      fc
+        .tuple(tie("e"), fc.oneof(fc.integer({ min: 0, max: 31 }), tie("e")))
+        .map(([a, n]): Expr => ({ k: "ushr", a, n })),
       fc
         .tuple(fc.constantFrom(...CMPS), tie("e"), tie("e"), tie("e"), tie("e"))
         .map(([c, a, b, t, f]): Expr => ({ k: "cond", cmp: c, a, b, t, f })),

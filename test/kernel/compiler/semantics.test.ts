@@ -12,7 +12,7 @@ const FIXTURE = fileURLToPath(
   new URL("../../../../test/fixtures/probes/semantics.ts", import.meta.url),
 );
 
-test("semantics: fields, truthiness, switch, shifts, division by zero, inlined early returns", (t) => {
+test("semantics: fields, truthiness, switch, shifts (>>> as in JavaScript), division by zero, inlined early returns", (t) => {
   if (!needsKernel(t)) return;
   using coll = Collection.load(compileProbe(FIXTURE).elf);
   for (const name of ["fields", "lookups", "control"])
@@ -24,6 +24,14 @@ test("semantics: fields, truthiness, switch, shifts, division by zero, inlined e
     Array.from({ length: 14 }, (_, i) => at(i)),
     [1n, 0n, 8080n, 7n, 1n, 0n, 0n, 0n, 5n, 110n, -4n, 15n, 0n, 7n],
   );
+  // `>>>` truncates to 32 bits and masks its count, as in JavaScript
+  assert.deepEqual([15, 16, 17, 18, 19].map(at), [
+    4294967280n,
+    268435455n,
+    2147483640n,
+    591751049n,
+    4294967280n,
+  ]);
   const idioms = coll.programs.get("idioms")!;
   assert.equal(idioms.testRun({ data: frame({ ip: 4, payload: "GET / HTTP/1.1\r\n" }) }).retval, 1);
   assert.equal(at(14), 8080n, "d && recs.get(1) found the record");

@@ -206,6 +206,53 @@ const cases: Case[] = [
     message: /floating-point value 3.5/,
   },
   {
+    name: ">>> by a constant of 32 or more",
+    body: prog('  const v = ctx.ingressIfindex >>> 32;\n  tracePrintk("%d", v);'),
+    at: "32;",
+    code: Code.Unsupported,
+    message:
+      /`>>> 32` shifts by 0: like JavaScript, `>>>` works on the low 32 bits .* write >> and mask the result/,
+    exact: true,
+  },
+  {
+    name: ">>>= by a negative constant",
+    body: prog('  let v = ctx.ingressIfindex;\n  v >>>= -1;\n  tracePrintk("%d", v);'),
+    at: "-1;",
+    code: Code.Unsupported,
+    message: /`>>> -1` shifts by 31/,
+    exact: true,
+  },
+  {
+    name: ">>> of two constants, folded",
+    body: `const K = 5 >>> 40;\n` + prog('  tracePrintk("%d", K);'),
+    at: "40;",
+    code: Code.Unsupported,
+    message: /`>>> 40` shifts by 8/,
+    exact: true,
+  },
+  {
+    name: "unsupported construct in a loop that never runs",
+    body:
+      `const N = 0;\n` +
+      prog('  for (let i = 0; i < N; i++) { try { tracePrintk("x"); } catch {} }'),
+    at: "try {",
+    code: Code.Unsupported,
+    message: /exceptions do not exist in eBPF/,
+    exact: true,
+  },
+  {
+    name: "index out of range in a loop that never runs (whatever the counter)",
+    body:
+      `const W = struct("W", { w: array(u32, 2) });\ntype W = Infer<typeof W>;\nconst N = 0;\n` +
+      prog(
+        '  const ev: W = { w: [0, 0] };\n  for (let i = 0; i < N; i++) ev.w[i + 5] = 1;\n  tracePrintk("%d", ev.w[0]);',
+      ),
+    at: "i + 5",
+    code: Code.BadApi,
+    message: /index 5 is outside u32\[2\]/,
+    exact: true,
+  },
+  {
     name: "while loop",
     body: prog("  let i = 0;\n  while (i < 10) i++;"),
     at: "while",
