@@ -581,8 +581,9 @@ function ctxMethod(lw: Lowerer, method: string, e: ts.CallExpression): Value {
     const n = nArg && lw.mod.consts.eval(nArg);
     if (n !== 1 && n !== 2 && n !== 4)
       throw CompileError.at(nArg ?? e, Code.BadApi, "loadBytes(offset, n): n must be 1, 2 or 4");
+    // Not zeroed first: the helper's buffer is ARG_PTR_TO_UNINIT_MEM (it writes all n bytes,
+    // zeros on failure), so the verifier accepts uninitialised stack there.
     const slot = lw.slot(8, "loadBytes buffer", e, true);
-    lw.emit({ op: "store", base: { kind: "slot", slot }, off: 0, size: 8, value: imm(0) });
     const r = call(lw, Helper.skb_load_bytes, [reg(lw.func.ctx), off, slotAddr(lw, slot), imm(n)]);
     const res = lw.vreg();
     const ok = lw.newBlock();

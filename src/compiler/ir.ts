@@ -73,6 +73,7 @@ export interface Block {
 /** A stack object: a buffer or struct the program builds in its frame. */
 export interface Slot {
   size: number;
+  /** 8, or a smaller natural alignment: the slot then sits at the top of its 8-byte chunk */
   align: number;
   /** what it holds, for messages */
   what: string;
@@ -186,19 +187,20 @@ export function printInstr(i: Instr): string {
   }
 }
 
+export function printTerm(t: Terminator): string {
+  return t.op === "jmp"
+    ? `jmp b${t.target}`
+    : t.op === "br"
+      ? `br ${t.cond} ${opnd(t.a)}, ${opnd(t.b)} ? b${t.t} : b${t.f}`
+      : `ret ${opnd(t.value)}`;
+}
+
 export function printFunc(f: Func): string {
   const out: string[] = [`func ${f.name}(v${f.ctx}):`];
   for (const b of f.blocks) {
     out.push(`b${b.id}:`);
     for (const i of b.instrs) out.push(`  ${printInstr(i)}`);
-    const t = b.term;
-    out.push(
-      t.op === "jmp"
-        ? `  jmp b${t.target}`
-        : t.op === "br"
-          ? `  br ${t.cond} ${opnd(t.a)}, ${opnd(t.b)} ? b${t.t} : b${t.f}`
-          : `  ret ${opnd(t.value)}`,
-    );
+    out.push(`  ${printTerm(b.term)}`);
   }
   return out.join("\n");
 }

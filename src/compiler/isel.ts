@@ -116,7 +116,8 @@ export function frameLayout(
   let used = 0;
   for (const s of f.slots) {
     used += (s.size + 7) & ~7;
-    slotOff.push(-used);
+    const rounded = (s.size + s.align - 1) & -s.align;
+    slotOff.push(s.align < 8 ? -used + 8 - rounded : -used);
   }
   const base = used;
   const size = base + spillSlots * 8;

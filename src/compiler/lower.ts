@@ -215,7 +215,14 @@ export class Lowerer {
         Code.StackTooLarge,
         `the stack frame would need ${total} bytes for ${what}; eBPF allows 512. Keep large values in a map (e.g. a PerCpuArrayMap scratch entry)`,
       );
-    this.func.slots.push({ size, align: 8, what });
+    // A helper's temporary of at most 4 bytes gets its natural alignment (frameLayout puts it
+    // at the top of its 8-byte chunk, fp-4 for a u32 key, as clang lays such a local out).
+    // Nothing reads it back but the helper, and off an 8-byte boundary the verifier keeps a
+    // constant stored there as plain initialised bytes rather than as a spilled register: paths
+    // that differ only in the key (an array index chosen per branch) then reach the call in
+    // equal states and are pruned, instead of each constant being walked to the end.
+    const align = temp && size <= 4 ? (size <= 1 ? 1 : size <= 2 ? 2 : 4) : 8;
+    this.func.slots.push({ size, align, what });
     const id = this.func.slots.length - 1;
     if (temp) this.pendingTemps.push(id);
     return id;
@@ -1249,9 +1256,11 @@ export class Lowerer {
     if (kind === "tc" || kind === "cgroupSkb" || kind === "socketFilter") {
       const off = SKB_FIELDS[name];
       if (off !== undefined && name === "protocol") {
-        // skb->protocol holds the EtherType in network order; probes see 0x0800 for IPv4.
+        // skb->protocol holds the EtherType in network order; probes see 0x0800 for IPv4. A
+        // narrow 2-byte read (the kernel's field is 16 bits) lets `protocol === K` compare the
+        // raw load with the swapped constant (compareRawFields), as clang does.
         const d = this.vreg();
-        this.emit({ op: "bswap", dst: d, a: reg(this.load(ctx, off, 4)), bits: 16 });
+        this.emit({ op: "bswap", dst: d, a: reg(this.load(ctx, off, 2)), bits: 16 });
         return { k: "int", op: reg(d) };
       }
       if (off !== undefined) return { k: "int", op: reg(this.load(ctx, off, 4)) };

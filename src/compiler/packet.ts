@@ -105,7 +105,7 @@ function parseL2L3(lw: Lowerer, level: "eth" | "ip", node: ts.Node): ViewValue {
   const { nullB, done, finish } = layer(lw, level);
   let et: VReg;
   if (l3) {
-    et = lw.load({ kind: "reg", id: lw.func.ctx }, 16, 4); // skb->protocol, network order
+    et = lw.load({ kind: "reg", id: lw.func.ctx }, 16, 2); // skb->protocol (16 bits), network order
   } else {
     checkBounds(lw, data, ETH_HLEN, nullB, node);
     et = lw.load({ kind: "reg", id: data }, 12, 2);

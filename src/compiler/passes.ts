@@ -26,7 +26,7 @@ import {
   irSize,
   eliminateDeadDefs,
   layoutBlocks,
-  mergeReturns,
+  mergeIdenticalBlocks,
   propagateFacts,
   threadKnownBranches,
 } from "./thread.js";
@@ -50,7 +50,7 @@ export function simplify(f: Func): void {
     changed = propagateLocally(f) || changed;
     changed = duplicateReturns(f) || changed;
     changed = propagateFacts(f) || changed;
-    changed = mergeReturns(f) || changed;
+    changed = mergeIdenticalBlocks(f) || changed;
     changed = eliminateCommonSubexpressions(f) || changed;
     changed = eliminateRedundantStores(f) || changed;
     changed = eliminateDeadCode(f) || changed;

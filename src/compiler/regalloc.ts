@@ -174,30 +174,38 @@ interface Range {
 
 /**
  * Allocate registers. A helper's result that lives only until values set up for no other call
- * may stay in r0, where the call leaves it (`if r0 == 0` on a map lookup, no `r1 = r0`); it is
- * moved out again when instruction selection would need r0 as scratch while it is live.
+ * may stay in r0, where the call leaves it (`if r0 == 0` on a map lookup, no `r1 = r0`); so may
+ * a value read only by `return`s, which is then computed where the exit wants it (no
+ * `r0 = r1; exit`). Either is moved out again when instruction selection would need r0 as
+ * scratch while it is live.
  */
 export function allocate(f: Func): Allocation {
   const { ranges, calls } = liveRanges(f);
   const defCount = new Map<VReg, number>();
   const callDefs = new Set<VReg>();
-  for (const b of f.blocks)
+  const readByInstr = new Set<VReg>();
+  const returned = new Set<VReg>();
+  for (const b of f.blocks) {
     for (const i of b.instrs) {
+      for (const u of usesOf(i)) readByInstr.add(u);
       const d = defOf(i);
       if (d === undefined) continue;
       defCount.set(d, (defCount.get(d) ?? 0) + 1);
       if (i.op === "call") callDefs.add(d);
     }
-  const inR0 = new Set(
-    [...callDefs].filter((v) => {
-      const segs = ranges.get(v);
-      return (
-        defCount.get(v) === 1 &&
-        segs !== undefined &&
-        !calls.some(({ pos }) => segs.some(([s, e]) => s <= pos && pos <= e))
-      );
-    }),
-  );
+    if (b.term.op === "ret" && b.term.value.kind === "reg") returned.add(b.term.value.id);
+    else for (const u of termUses(b.term)) readByInstr.add(u);
+  }
+  const crossesNoCall = (v: VReg): boolean => {
+    const segs = ranges.get(v);
+    return (
+      segs !== undefined && !calls.some(({ pos }) => segs.some(([s, e]) => s <= pos && pos <= e))
+    );
+  };
+  const inR0 = new Set([
+    ...[...callDefs].filter((v) => defCount.get(v) === 1 && crossesNoCall(v)),
+    ...[...returned].filter((v) => v !== f.ctx && !readByInstr.has(v) && crossesNoCall(v)),
+  ]);
   for (let round = 0; ; round++) {
     const a = allocateWith(f, ranges, calls, inR0);
     const bad = r0Conflicts(f, a, ranges, inR0);
@@ -224,9 +232,11 @@ function r0Conflicts(f: Func, a: Allocation, ranges: Map<VReg, Segments>, inR0: 
   };
   // Positions where isel uses r0 for something else.
   const scratch: number[] = [];
+  const callAt = new Set<number>();
   let p = 0;
   for (const b of f.blocks) {
     for (const i of b.instrs) {
+      if (i.op === "call") callAt.add(p);
       const d = defOf(i);
       let needs = d !== undefined && a.loc.get(d)?.kind === "spill";
       if (i.op === "call") needs = true;
@@ -237,7 +247,13 @@ function r0Conflicts(f: Func, a: Allocation, ranges: Map<VReg, Segments>, inR0: 
         (i.op === "store" || i.op === "atomicAdd") &&
         i.base.kind === "reg" &&
         regNo(i.base.id) === 0;
-      if (i.op === "store" && !baseR0 && !(i.value.kind === "imm" || inReg(i.value))) needs = true;
+      // (an immediate is stored directly unless it is a 64-bit one wider than s32: lddw r0)
+      const direct =
+        i.op === "store" &&
+        (inReg(i.value) ||
+          (i.value.kind === "imm" &&
+            (i.size < 8 || BigInt.asIntN(32, i.value.value) === i.value.value)));
+      if (i.op === "store" && !baseR0 && !direct) needs = true;
       if (i.op === "atomicAdd" && !baseR0 && !inReg(i.value)) needs = true;
       if (needs) scratch.push(p);
       p += 2;
@@ -248,8 +264,11 @@ function r0Conflicts(f: Func, a: Allocation, ranges: Map<VReg, Segments>, inR0: 
   }
   return held.filter((v) => {
     const segs = ranges.get(v)!;
-    // its own defining call is at the position before its range starts
-    return scratch.some((x) => segs.some(([s, e]) => s <= x + 1 && x <= e && x + 1 !== s));
+    // its own defining call is at the position before its range starts (another defining
+    // instruction that needs r0 as scratch conflicts with its own result)
+    return scratch.some((x) =>
+      segs.some(([s, e]) => s <= x + 1 && x <= e && !(x + 1 === s && callAt.has(x))),
+    );
   });
 }
 

@@ -7,6 +7,7 @@ import { disassemble } from "../../../src/obj/disasm.js";
 import { parseObject } from "../../../src/obj/object.js";
 import { MapType } from "../../../src/obj/consts.js";
 import { compileProbe } from "../../../src/compiler/index.js";
+import { frameLayout } from "../../../src/compiler/isel.js";
 import { compileSource, lineOf } from "./support.js";
 
 const GOLDEN = fileURLToPath(new URL("../../../../test/unit/compiler/golden/", import.meta.url));
@@ -61,6 +62,42 @@ export const count = xdp((ctx: XdpContext) => {
   return XdpAction.Pass;
 });`),
   );
+});
+
+test("a helper's small key sits at its natural place in the frame, a struct local on 8 bytes", () => {
+  const layout = frameLayout(
+    {
+      name: "t",
+      ctx: 1,
+      nextVreg: 2,
+      blocks: [],
+      slots: [
+        { size: 4, align: 4, what: "key" },
+        { size: 16, align: 8, what: "value" },
+        { size: 2, align: 2, what: "port" },
+        { size: 3, align: 1, what: "bytes" },
+        { size: 4, align: 8, what: "local" },
+      ],
+    },
+    1,
+  );
+  assert.deepEqual(layout.slotOff, [-4, -24, -26, -35, -48]);
+  assert.equal(layout.spillOff(0), -56);
+  assert.equal(layout.size, 56);
+  // from source: an array index built for a lookup is 4-aligned, a struct-typed local (whose
+  // fields the program reads back) 8-aligned
+  const text = listing(`
+const P = struct("P", { a: u32 });
+type P = Infer<typeof P>;
+const arr = map("arr", new ArrayMap(u64, { maxEntries: 4 }));
+export const f = xdp((ctx: XdpContext) => {
+  const p: P = { a: ctx.ingressIfindex };
+  const v = arr.get(ctx.rxQueueIndex & 3);
+  return v === null || p.a === 7 ? XdpAction.Pass : XdpAction.Drop;
+});`);
+  assert.match(text, /\*\(u32 \*\)\(r10 -8\) = r\d/, text); // p, first slot: [-8, 0)
+  assert.match(text, /\*\(u32 \*\)\(r10 -12\) = r\d/, text); // the key: top of [-16, -8)
+  assert.match(text, /r2 \+= -12/, text);
 });
 
 test("golden: bounded loop and local function", () => {

@@ -3,7 +3,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { imm, printFunc, reg, type Block, type Func } from "../../../src/compiler/ir.js";
 import { duplicateReturns, foldConstants, propagateLocally } from "../../../src/compiler/passes.js";
-import { mergeReturns, propagateFacts, threadKnownBranches } from "../../../src/compiler/thread.js";
+import {
+  mergeIdenticalBlocks,
+  propagateFacts,
+  threadKnownBranches,
+} from "../../../src/compiler/thread.js";
 
 const func = (blocks: Omit<Block, "id">[]): Func => ({
   name: "t",
@@ -122,8 +126,34 @@ test("blocks returning the same constant are merged", () => {
     { instrs: [], term: { op: "ret", value: imm(1) } },
     { instrs: [], term: { op: "ret", value: imm(2) } },
   ]);
-  assert.equal(mergeReturns(f), true);
+  assert.equal(mergeIdenticalBlocks(f), true);
   assert.deepEqual(f.blocks[2]!.term, { op: "br", cond: "eq", a: reg(1), b: imm(5), t: 1, f: 4 });
+});
+
+test("identical blocks are merged, the entry and near-copies are not", () => {
+  // b1 and b3 both set the join vreg v3 to 0 and jump to the lookup in b4; b2 sets 1.
+  const f = func([
+    { instrs: [], term: { op: "br", cond: "eq", a: reg(1), b: imm(0), t: 1, f: 2 } },
+    { instrs: [{ op: "mov", dst: 3, src: imm(0) }], term: { op: "jmp", target: 4 } },
+    { instrs: [], term: { op: "br", cond: "eq", a: reg(1), b: imm(5), t: 3, f: 5 } },
+    { instrs: [{ op: "mov", dst: 3, src: imm(0) }], term: { op: "jmp", target: 4 } },
+    {
+      instrs: [{ op: "store", base: { kind: "slot", slot: 0 }, off: 0, size: 4, value: reg(3) }],
+      term: { op: "ret", value: imm(0) },
+    },
+    { instrs: [{ op: "mov", dst: 3, src: imm(1) }], term: { op: "jmp", target: 4 } },
+  ]);
+  assert.equal(mergeIdenticalBlocks(f), true);
+  assert.deepEqual(f.blocks[2]!.term, { op: "br", cond: "eq", a: reg(1), b: imm(5), t: 1, f: 5 });
+  assert.equal(mergeIdenticalBlocks(f), false, "nothing left to merge");
+  // a block identical to the entry keeps its own predecessors (the entry has none)
+  const g = func([
+    { instrs: [], term: { op: "jmp", target: 1 } },
+    { instrs: [], term: { op: "br", cond: "eq", a: reg(1), b: imm(0), t: 2, f: 3 } },
+    { instrs: [], term: { op: "jmp", target: 1 } },
+    { instrs: [], term: { op: "ret", value: imm(0) } },
+  ]);
+  assert.equal(mergeIdenticalBlocks(g), false, printFunc(g));
 });
 
 test("masking a zero-extended load or swap with all its bits is a copy", () => {

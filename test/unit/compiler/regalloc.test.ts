@@ -25,7 +25,13 @@ test("a value's range has a hole over a block laid out between its uses", () => 
       instrs: [{ op: "load", dst: 2, base: { kind: "reg", id: 1 }, off: 0, size: 4 }],
       term: { op: "br", cond: "eq", a: reg(2), b: imm(0), t: 1, f: 2 },
     },
-    { instrs: [{ op: "mov", dst: 3, src: imm(7) }], term: { op: "ret", value: reg(3) } },
+    {
+      instrs: [
+        { op: "mov", dst: 3, src: imm(7) },
+        { op: "store", base: { kind: "reg", id: 1 }, off: 0, size: 4, value: reg(3) },
+      ],
+      term: { op: "ret", value: imm(0) },
+    },
     { instrs: [], term: { op: "ret", value: reg(2) } },
   ]);
   const { ranges } = liveRanges(f);
@@ -77,8 +83,9 @@ test("a source dying at an instruction hands its register to the result", () => 
         { op: "load", dst: 2, base: { kind: "reg", id: 1 }, off: 0, size: 4 },
         { op: "alu", alu: "add", dst: 3, a: reg(2), b: imm(1) },
         { op: "alu", alu: "mul", dst: 4, a: reg(3), b: imm(3) },
+        { op: "store", base: { kind: "reg", id: 1 }, off: 0, size: 4, value: reg(4) },
       ],
-      term: { op: "ret", value: reg(4) },
+      term: { op: "ret", value: imm(0) },
     },
   ]);
   const r = regOf(f, 2);
@@ -133,4 +140,44 @@ test("a helper's result stays in r0 unless a spill or call needs r0 while it liv
   // a later helper call clobbers r0: the result moves to a callee-saved register
   const g = mk([{ op: "call", dst: undefined, helper: 5, args: [] }]);
   assert.ok([6, 7, 8, 9].includes(regOf(g, 3)));
+});
+
+test("a value read only by returns is computed in r0, unless r0 is scratch while it lives", () => {
+  // v2 = load; if v2 == 0 ret v3 = 5 else ret v4 = v2 + 1: no `r0 = rX` before either exit.
+  const f = func([
+    {
+      instrs: [{ op: "load", dst: 2, base: { kind: "reg", id: 1 }, off: 0, size: 4 }],
+      term: { op: "br", cond: "eq", a: reg(2), b: imm(0), t: 1, f: 2 },
+    },
+    { instrs: [{ op: "mov", dst: 3, src: imm(5) }], term: { op: "ret", value: reg(3) } },
+    {
+      instrs: [{ op: "alu", alu: "add", dst: 4, a: reg(2), b: imm(1) }],
+      term: { op: "ret", value: reg(4) },
+    },
+  ]);
+  assert.equal(regOf(f, 3), 0);
+  assert.equal(regOf(f, 4), 0);
+  assert.notEqual(regOf(f, 2), 0, "a value a branch reads is not a return value");
+  // a store of a spilled/immediate-64 value while it lives needs r0: it moves out again
+  const g = func([
+    {
+      instrs: [
+        { op: "load", dst: 2, base: { kind: "reg", id: 1 }, off: 0, size: 4 },
+        { op: "store", base: { kind: "reg", id: 1 }, off: 8, size: 8, value: imm(1n << 40n) },
+      ],
+      term: { op: "ret", value: reg(2) },
+    },
+  ]);
+  assert.notEqual(regOf(g, 2), 0);
+  // a returned value live across a call cannot be in r0 (nor r1–r5)
+  const h = func([
+    {
+      instrs: [
+        { op: "load", dst: 2, base: { kind: "reg", id: 1 }, off: 0, size: 4 },
+        { op: "call", dst: undefined, helper: 5, args: [] },
+      ],
+      term: { op: "ret", value: reg(2) },
+    },
+  ]);
+  assert.ok([6, 7, 8, 9].includes(regOf(h, 2)));
 });
