@@ -17,8 +17,8 @@ const outfile = join(root, BUNDLE_FILE);
 /** The bundle's stand-in for import.meta.url: the URL a module had in dist/. */
 const MODULE_URL = "__tsbpfModuleUrl";
 
-/** Lazy imports of main.js that a build needs. */
-const KEEP = new Set(["./build-command.js", "../verifier.js"]);
+/** Lazy imports of main.js that a build needs, and the build server (which runs builds). */
+const KEEP = new Set(["./build-command.js", "../verifier.js", "./server.js"]);
 
 const sha256 = (file: string) => createHash("sha256").update(readFileSync(file)).digest("hex");
 
@@ -45,7 +45,7 @@ const result = await esbuild.build({
   logOverride: { "require-resolve-not-external": "silent" },
   plugins: [
     {
-      // The snapshot runs `tsbpf build` only (bin.ts): the other subcommands main.js imports
+      // The snapshot runs `tsbpf build` and the build server only: the other subcommands main.js imports
       // lazily stay out of the bundle, as imports of the modules next to it.
       name: "build-only",
       setup(b) {

@@ -65,6 +65,58 @@ export function program(): Command {
       process.exitCode = await runBuild(entries, opts);
     });
 
+  const server = cli
+    .command("server")
+    .description(
+      "the build server that keeps the compiler loaded between builds (started by `tsbpf build`)",
+    );
+  server
+    .command("start")
+    .description("start this package's build server now (a build starts one when there is none)")
+    .action(async () => {
+      const { startServer } = await import("./server-control.js");
+      const { status, started } = await startServer();
+      console.log(
+        `${started ? "started" : "already running:"} build server pid ${status.pid} on ${status.socket}`,
+      );
+    });
+  server
+    .command("stop")
+    .description("stop this package's build server")
+    .action(async () => {
+      const { currentSocket, stopServer } = await import("./server-control.js");
+      const socket = currentSocket();
+      const pid = socket === undefined ? undefined : await stopServer(socket);
+      console.log(
+        pid === undefined ? "no build server was running" : `stopped build server pid ${pid}`,
+      );
+    });
+  server
+    .command("status")
+    .description("say whether this package's build server runs (exit 1 when not)")
+    .option("--json", "print JSON")
+    .action(async (opts: { json?: boolean }) => {
+      const { currentSocket, serverStatus } = await import("./server-control.js");
+      const socket = currentSocket();
+      const status = socket === undefined ? undefined : await serverStatus(socket);
+      if (opts.json) console.log(JSON.stringify(status ?? null));
+      else if (!status)
+        console.log(`no build server running${socket ? ` (socket ${socket})` : ""}`);
+      else
+        console.log(
+          `build server pid ${status.pid} on ${status.socket}: up since ${status.startedAt}, ` +
+            `${status.builds} builds, stops after ${status.idleSeconds} s idle`,
+        );
+      if (!status) process.exitCode = 1;
+    });
+  server
+    .command("run", { hidden: true })
+    .description("run the build server in this process (started by `tsbpf server start`)")
+    .action(async () => {
+      const { runServer } = await import("./server.js");
+      await runServer();
+    });
+
   cli
     .command("new")
     .description("create a new tsbpf project (probe, shared struct, loader)")

@@ -22,11 +22,14 @@ for (const { entry, sources } of warmupProbes()) {
 v8.startupSnapshot.setDeserializeMainFunction(() => {
   if (process.env.TSBPF_DEBUG)
     console.error(`tsbpf: snapshot loaded after ${(process.uptime() * 1000).toFixed(0)} ms`);
-  void import("./main.js").then(({ program, reportError }) =>
-    program()
-      .parseAsync(process.argv)
-      .catch(async (e: unknown) => {
-        process.exitCode = await reportError(e);
-      }),
-  );
+  void import("./main.js").then(async ({ program, reportError }) => {
+    try {
+      await program().parseAsync(process.argv);
+    } catch (e) {
+      process.exitCode = await reportError(e);
+    }
+    // The next build goes to a build server (server.ts) when one runs: start it now if not.
+    if (process.argv[2] === "build")
+      await (await import("./server-control.js")).startInBackground();
+  });
 });

@@ -82,6 +82,14 @@ function paths(dir = cacheDir()) {
   return { blob: `${base}.blob`, manifest: `${base}.json`, lock: `${base}.lock` };
 }
 
+/**
+ * The build server's socket (server.ts) for a snapshot blob: next to it, so each package
+ * directory and Node version has its own, and bin/tsbpf finds it from the launch record.
+ */
+export function serverSocketFor(blob: string): string {
+  return blob.replace(/\.blob$/, "") + ".sock";
+}
+
 function stamp(path: string): FileStamp {
   const s = statSync(path);
   return { path, size: s.size, mtimeMs: s.mtimeMs };

@@ -21,6 +21,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { compileProbe } from "../../../src/compiler/index.js";
 import { WARMUP_ROOT, warmupProbes } from "../../../src/cli/snapshot-warmup.js";
+import { launch, type Run } from "../../support/cli-run.js";
 import {
   LAUNCH_FILE,
   findSnapshot,
@@ -41,13 +42,6 @@ test("the warm-up probes compile, except the one that exercises type errors", ()
     else assert.throws(compile, /TS2322/, p.entry);
   }
 });
-
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-  debug: string[];
-}
 
 function tsbpf(cacheHome: string, args: string[], env: Record<string, string> = {}): Run {
   return launch(process.execPath, cacheHome, [BIN, ...args], env);
@@ -163,28 +157,6 @@ test("builds from the snapshot equal builds without it; stale or damaged ones ar
 });
 
 const LAUNCHER = join(root, "bin/tsbpf");
-
-/** Runs `cmd args` (node with bin.js, or bin/tsbpf or a link to it) with a private cache. */
-function launch(
-  cmd: string,
-  cacheHome: string,
-  args: string[],
-  env: Record<string, string> = {},
-): Run {
-  const r = spawnSync(cmd, args, {
-    encoding: "utf8",
-    cwd: root,
-    env: { ...process.env, NO_COLOR: "1", XDG_CACHE_HOME: cacheHome, TSBPF_DEBUG: "1", ...env },
-  });
-  const lines = r.stderr.split("\n");
-  return {
-    status: r.status,
-    // compile times differ between runs
-    stdout: r.stdout.replace(/, \d+ ms\)/g, ", N ms)"),
-    stderr: lines.filter((l) => !l.startsWith("tsbpf: ")).join("\n"),
-    debug: lines.filter((l) => l.startsWith("tsbpf: ")),
-  };
-}
 
 test("bin/tsbpf starts builds from the snapshot itself, same results; falls back to bin.js", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "tsbpf-launcher-"));

@@ -1,0 +1,179 @@
+// Starting, stopping and asking the build server (server.ts): `tsbpf server start|stop|status`
+// and the start in the background after a build from the snapshot. The Node side of the
+// protocol in server-protocol.ts; builds themselves go through native/tsbpf-client.c.
+import { spawn } from "node:child_process";
+import { closeSync, openSync } from "node:fs";
+import { createConnection, type Socket } from "node:net";
+import { basename, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { encodeRequest, FrameKind, NOT_SERVED, Unframer } from "./server-protocol.js";
+import { findSnapshot, makeSnapshot, SNAPSHOT_FLAGS, serverSocketFor } from "./snapshot.js";
+import type { ServerStatus } from "./server.js";
+
+export type { ServerStatus };
+
+/** Connects to a Unix socket; a path longer than sockaddr_un holds is reached from its directory. */
+export function connectSocket(path: string): Socket {
+  if (Buffer.byteLength(path) < 104) return createConnection(path);
+  const cwd = process.cwd();
+  process.chdir(dirname(path));
+  try {
+    return createConnection(basename(path)); // the kernel resolves it in connect(), now
+  } finally {
+    process.chdir(cwd);
+  }
+}
+
+/** Whether a server answers on the socket. */
+export function answers(socket: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = connectSocket(socket);
+    c.once("connect", () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once("error", () => resolve(false));
+  });
+}
+
+export interface Reply {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Sends one request; undefined when no server answers (or it did not serve the request). */
+export function ask(
+  socket: string,
+  argv: string[],
+  timeoutMs = 10_000,
+): Promise<Reply | undefined> {
+  return new Promise((resolve) => {
+    const reply: Reply = { status: NOT_SERVED, stdout: "", stderr: "" };
+    const frames = new Unframer(1);
+    let exited = false;
+    const c = connectSocket(socket);
+    const timer = setTimeout(() => c.destroy(), timeoutMs);
+    c.once("connect", () =>
+      c.write(
+        encodeRequest({
+          cwd: process.cwd(),
+          umask: 0o022,
+          stdoutTty: false,
+          stderrTty: false,
+          uid: process.getuid?.() ?? 0,
+          argv,
+          env: {},
+        }),
+      ),
+    );
+    c.on("data", (chunk) => {
+      for (const f of frames.push(chunk)) {
+        if (f.head === FrameKind.Stdout) reply.stdout += f.body.toString("utf8");
+        else if (f.head === FrameKind.Stderr) reply.stderr += f.body.toString("utf8");
+        else if (f.head === FrameKind.Exit) {
+          reply.status = Number(f.body.toString("latin1"));
+          exited = true;
+        }
+      }
+    });
+    c.on("error", () => {});
+    c.once("close", () => {
+      clearTimeout(timer);
+      resolve(exited && reply.status !== NOT_SERVED ? reply : undefined);
+    });
+  });
+}
+
+/** The running server's status, or undefined when none answers. */
+export async function serverStatus(socket: string): Promise<ServerStatus | undefined> {
+  const r = await ask(socket, ["server-status"]);
+  if (r?.status !== 0) return undefined;
+  return JSON.parse(r.stdout) as ServerStatus;
+}
+
+/** Why builds start no server by themselves here, or undefined when they do. */
+export function autoStartDisabled(env: NodeJS.ProcessEnv): string | undefined {
+  if (env.TSBPF_SERVER === "0") return "TSBPF_SERVER=0";
+  if (env.CI) return "CI is set (one build per machine: a server would only linger)";
+  return undefined;
+}
+
+/** The snapshot blob this process was started from, if any. */
+export function ownSnapshotBlob(): string | undefined {
+  const i = process.execArgv.indexOf("--snapshot-blob");
+  return i >= 0 ? process.execArgv[i + 1] : undefined;
+}
+
+/** Starts `tsbpf server run` from the blob, detached from this terminal and session. */
+function spawnServer(blob: string, bin: string): void {
+  const env = { ...process.env, NODE_OPTIONS: "" };
+  // With TSBPF_DEBUG the server logs each request to <socket>.log.
+  const log = process.env.TSBPF_DEBUG
+    ? openSync(`${serverSocketFor(blob)}.log`, "a", 0o600)
+    : "ignore";
+  spawn(process.execPath, [...SNAPSHOT_FLAGS, "--snapshot-blob", blob, bin, "server", "run"], {
+    detached: true,
+    stdio: ["ignore", log, log],
+    cwd: "/",
+    env,
+  }).unref();
+  if (typeof log === "number") closeSync(log);
+}
+
+/**
+ * After a build from the snapshot: starts a server for the next builds unless one answers or
+ * autoStartDisabled() says no. Never throws; costs a connect() when a server is running.
+ */
+export async function startInBackground(): Promise<void> {
+  try {
+    const blob = ownSnapshotBlob();
+    const bin = process.argv[1];
+    if (!blob || !bin || autoStartDisabled(process.env)) return;
+    if (await answers(serverSocketFor(blob))) return;
+    spawnServer(blob, bin);
+  } catch {
+    // no server: builds are slower, nothing else
+  }
+}
+
+const BIN = fileURLToPath(new URL("./bin.js", import.meta.url));
+
+/** `tsbpf server start`: makes the snapshot if needed, starts the server and waits for it. */
+export async function startServer(
+  waitMs = 30_000,
+): Promise<{ status: ServerStatus; started: boolean }> {
+  let found = findSnapshot();
+  if (!found.ok && found.stale) found = makeSnapshot();
+  if (!found.ok) throw new Error(`the build server needs the build snapshot: ${found.reason}`);
+  const socket = serverSocketFor(found.blob);
+  const running = await serverStatus(socket);
+  if (running) return { status: running, started: false };
+  spawnServer(found.blob, BIN);
+  const until = Date.now() + waitMs;
+  while (Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 50));
+    const status = await serverStatus(socket);
+    if (status) return { status, started: true };
+  }
+  throw new Error(
+    `the build server did not answer on ${socket} within ${waitMs / 1000} s ` +
+      "(TSBPF_DEBUG=1 tsbpf server start writes its log to ${socket}.log)",
+  );
+}
+
+/** The socket of this package's server (whether or not one runs), if there is a snapshot. */
+export function currentSocket(): string | undefined {
+  const found = findSnapshot();
+  return found.ok ? serverSocketFor(found.blob) : undefined;
+}
+
+/** `tsbpf server stop`: the stopped server's pid, or undefined when none was running. */
+export async function stopServer(socket: string, waitMs = 10_000): Promise<number | undefined> {
+  const status = await serverStatus(socket);
+  if (!status) return undefined;
+  await ask(socket, ["server-stop"]);
+  const until = Date.now() + waitMs;
+  while (Date.now() < until && (await answers(socket))) await new Promise((r) => setTimeout(r, 20));
+  return status.pid;
+}
