@@ -1,6 +1,7 @@
 // Building both sides of a pair and timing it: `tsbpf build` as a fresh process (bin/tsbpf,
-// the command a user types, which npm links as the package's bin), the same build in a warm process (the compiler already loaded and JIT-compiled),
-// and `clang-19 -O2 -g -target bpf` as a fresh process.
+// the command a user types, which npm links as the package's bin), the same command served by
+// a running build server, the same build in a warm process (the compiler already loaded and
+// JIT-compiled), and `clang-19 -O2 -g -target bpf` as a fresh process.
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -73,12 +74,49 @@ function prepareColdBuilds(cli: string): void {
   );
 }
 
-/** `tsbpf build FILE -o DIR` as a user runs it (bin/tsbpf); throws with its output on failure. */
-function tsbpfCold(cli: string, file: string, outDir: string): void {
+/**
+ * `tsbpf build FILE -o DIR` as a user runs it (bin/tsbpf), without (cold) or with the build
+ * server; throws with its output on failure, or when a served build did not reach the server.
+ */
+function tsbpfBuild(cli: string, file: string, outDir: string, served: boolean): void {
   prepareColdBuilds(cli);
-  const r = spawnSync(launcherOf(cli), ["build", file, "-o", outDir], { encoding: "utf8" });
+  if (served) prepareServerBuilds(cli, file, outDir);
+  const env = { ...process.env, TSBPF_SERVER: served ? "1" : "0" };
+  const r = spawnSync(launcherOf(cli), ["build", file, "-o", outDir], { encoding: "utf8", env });
   if (r.status !== 0)
     throw new Error(`tsbpf build ${file} failed (exit ${r.status}):\n${r.stderr}${r.stdout}`);
+}
+
+let server = false;
+
+/**
+ * Starts this package's build server (`tsbpf server start`) for the served builds and checks
+ * that a build reaches it. Its idle timeout is short in case the harness dies; stopBuildServer()
+ * stops it.
+ */
+function prepareServerBuilds(cli: string, file: string, outDir: string): void {
+  if (server) return;
+  const start = spawnSync(process.execPath, [cli, "server", "start"], {
+    encoding: "utf8",
+    env: { ...process.env, TSBPF_SERVER_IDLE: "300" },
+  });
+  if (start.status !== 0) throw new Error(`tsbpf server start failed:\n${start.stderr}`);
+  server = true;
+  const probe = spawnSync(launcherOf(cli), ["build", file, "-o", outDir], {
+    encoding: "utf8",
+    env: { ...process.env, TSBPF_SERVER: "1", TSBPF_DEBUG: "1" },
+  });
+  const path = probe.stderr.split("\n").filter((l) => l.startsWith("tsbpf: launcher:"));
+  if (!path.some((l) => l.includes("build server")) || path.some((l) => l.includes("did not take")))
+    throw new Error(`builds do not reach the build server:\n${probe.stderr}`);
+  console.error(`served tsbpf builds: ${start.stdout.trim()}`);
+}
+
+/** Stops the server prepareServerBuilds() started (the harness calls it when done). */
+export function stopBuildServer(cli: string): void {
+  if (!server) return;
+  server = false;
+  spawnSync(process.execPath, [cli, "server", "stop"], { stdio: "ignore" });
 }
 
 /** The clang command line the C side is built with. */
@@ -121,6 +159,8 @@ export interface BuildTimes {
   c: Built;
   /** wall ms of each cold `tsbpf build` process (empty when the probe does not compile) */
   tsColdMs: number[];
+  /** wall ms of each `tsbpf build` served by the build server (bin/tsbpf → tsbpf-client) */
+  tsServerMs: number[];
   /** wall ms of each in-process build() after one warm-up */
   tsWarmMs: number[];
   clangMs: number[];
@@ -136,6 +176,7 @@ export async function buildPair(
     ts: { ok: false, error: "not built" },
     c: { ok: false, error: "not built" },
     tsColdMs: [],
+    tsServerMs: [],
     tsWarmMs: [],
     clangMs: [],
   };
@@ -158,7 +199,8 @@ export async function buildPair(
   for (let i = 0; i < opts.runs; i++) {
     if (times.c.ok) times.clangMs.push(elapsedMs(() => clang(pair.c, cOut, opts.includeDir)));
     if (times.ts.ok) {
-      times.tsColdMs.push(elapsedMs(() => tsbpfCold(opts.cli, pair.ts, opts.outDir)));
+      times.tsColdMs.push(elapsedMs(() => tsbpfBuild(opts.cli, pair.ts, opts.outDir, false)));
+      times.tsServerMs.push(elapsedMs(() => tsbpfBuild(opts.cli, pair.ts, opts.outDir, true)));
       const t0 = process.hrtime.bigint();
       await build([pair.ts], { outDir: opts.outDir });
       times.tsWarmMs.push(Number(process.hrtime.bigint() - t0) / 1e6);

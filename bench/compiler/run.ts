@@ -15,7 +15,14 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { spawnSync } from "node:child_process";
-import { buildPair, CLANG, findPairs, multiarchInclude, type Pair } from "./builds.js";
+import {
+  buildPair,
+  CLANG,
+  findPairs,
+  multiarchInclude,
+  stopBuildServer,
+  type Pair,
+} from "./builds.js";
 import { DEFAULT_TIMED_INPUT, inputs, mapSetup, TIMED_INPUT } from "./inputs.js";
 import { compareBehaviour, LoadedSide } from "./measure.js";
 import { formatTable, summarize, type Metric, type PairResult } from "./table.js";
@@ -84,10 +91,15 @@ async function measurePair(
     insns: {},
     verified: {},
     ns: { ts: [], c: [] },
-    buildMs: { tsCold: [], tsWarm: [], clang: [] },
+    buildMs: { tsCold: [], tsServer: [], tsWarm: [], clang: [] },
   };
   const built = await buildPair(pair, { ...ctx, runs: s.buildRuns });
-  result.buildMs = { tsCold: built.tsColdMs, tsWarm: built.tsWarmMs, clang: built.clangMs };
+  result.buildMs = {
+    tsCold: built.tsColdMs,
+    tsServer: built.tsServerMs,
+    tsWarm: built.tsWarmMs,
+    clang: built.clangMs,
+  };
   if (!built.c.ok) return { ...result, status: "error", error: built.c.error };
 
   const all = inputs();
@@ -166,9 +178,10 @@ export async function runBenchmark(s: Settings): Promise<Report> {
       programs.push(r);
     }
   } finally {
+    stopBuildServer(ctx.cli);
     rmSync(outDir, { recursive: true, force: true });
   }
-  const metrics: Metric[] = ["insns", "verified", "ns", "buildCold", "buildWarm"];
+  const metrics: Metric[] = ["insns", "verified", "ns", "buildCold", "buildServer", "buildWarm"];
   return {
     date: new Date().toISOString(),
     machine: {

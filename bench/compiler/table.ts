@@ -22,7 +22,7 @@ export interface PairResult {
   verified: { ts?: number; c?: number };
   /** ns/run of each timing run */
   ns: { ts: number[]; c: number[] };
-  buildMs: { tsCold: number[]; tsWarm: number[]; clang: number[] };
+  buildMs: { tsCold: number[]; tsServer: number[]; tsWarm: number[]; clang: number[] };
 }
 
 export function median(xs: readonly number[]): number | undefined {
@@ -36,7 +36,8 @@ export function ratio(ts: number | undefined, c: number | undefined): number | u
   return ts === undefined || c === undefined || c === 0 ? undefined : ts / c;
 }
 
-export type Metric = "insns" | "verified" | "ns" | "buildCold" | "buildWarm";
+export type Metric = "insns" | "verified" | "ns" | "buildCold" | "buildServer" | "buildWarm";
+const BUILD_METRICS: readonly Metric[] = ["buildCold", "buildServer", "buildWarm"];
 
 /** The value of a metric for each side (medians for repeated measurements). */
 export function sides(r: PairResult, m: Metric): { ts?: number; c?: number } {
@@ -49,6 +50,8 @@ export function sides(r: PairResult, m: Metric): { ts?: number; c?: number } {
       return { ts: median(r.ns.ts), c: median(r.ns.c) };
     case "buildCold":
       return { ts: median(r.buildMs.tsCold), c: median(r.buildMs.clang) };
+    case "buildServer":
+      return { ts: median(r.buildMs.tsServer), c: median(r.buildMs.clang) };
     case "buildWarm":
       return { ts: median(r.buildMs.tsWarm), c: median(r.buildMs.clang) };
   }
@@ -76,7 +79,7 @@ export function summarize(results: readonly PairResult[], m: Metric): Summary {
   const med = median(rs.map(([, x]) => x));
   let worst: [string, number] | undefined;
   for (const e of rs) if (!worst || e[1] > worst[1]) worst = e;
-  const build = m === "buildCold" || m === "buildWarm";
+  const build = BUILD_METRICS.includes(m);
   const pass =
     med === undefined
       ? undefined
@@ -110,6 +113,7 @@ const LABELS: Record<Metric, string> = {
   verified: "verifier processed insns",
   ns: "ns/run (BPF_PROG_TEST_RUN)",
   buildCold: "build wall time, cold tsbpf process vs clang",
+  buildServer: "build wall time, tsbpf build served by the build server vs clang",
   buildWarm: "build wall time, warm in-process build() vs clang",
 };
 
@@ -130,9 +134,11 @@ export const COLUMNS = [
   "ratio",
   "",
   "build ms ts",
+  "server",
   "warm",
   "clang",
   "ratio",
+  "ratio srv",
   "same",
 ] as const;
 
@@ -148,11 +154,14 @@ export function formatTable(results: readonly PairResult[]): string {
       row.push(fmt(s.ts, m === "ns" ? 1 : 0), fmt(s.c, m === "ns" ? 1 : 0), fmtRatio(x), mark(x));
     }
     const b = sides(r, "buildCold");
+    const srv = sides(r, "buildServer");
     row.push(
       fmt(b.ts),
+      fmt(srv.ts),
       fmt(median(r.buildMs.tsWarm)),
       fmt(b.c),
       fmtRatio(r.status === "ok" ? ratio(b.ts, b.c) : undefined),
+      fmtRatio(r.status === "ok" ? ratio(srv.ts, srv.c) : undefined),
     );
     row.push(r.status === "ok" ? "✓" : r.status === "mismatch" ? "✗" : "–");
     rows.push(row);
@@ -174,7 +183,7 @@ export function formatTable(results: readonly PairResult[]): string {
         `${s.programs} programs ${verdict(s.pass)}`,
     );
   }
-  for (const m of ["buildCold", "buildWarm"] as const) {
+  for (const m of BUILD_METRICS) {
     const s = summarize(results, m);
     lines.push(
       `${LABELS[m]}: median ratio ${fmtRatio(s.median)} (target ≤ ${TARGETS.build.toFixed(1)}), ` +

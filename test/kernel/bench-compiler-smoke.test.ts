@@ -54,9 +54,10 @@ test("bench-compiler --quick: a well-formed table and results file", async (t) =
         assert.equal(p.ns[side].length, 2);
         for (const ns of p.ns[side]) assert.ok(Number.isFinite(ns) && ns > 0, `${p.name} ns`);
       }
-      for (const ms of [...p.buildMs.tsCold, ...p.buildMs.tsWarm, ...p.buildMs.clang])
-        assert.ok(ms > 0);
-      assert.equal(p.buildMs.tsCold.length, 1);
+      const { tsCold, tsServer, tsWarm, clang } = p.buildMs;
+      for (const ms of [...tsCold, ...tsServer, ...tsWarm, ...clang]) assert.ok(ms > 0);
+      assert.equal(tsCold.length, 1);
+      assert.equal(tsServer.length, 1);
     }
     assert.equal(p(report, "xdp_pass").insns.ts, 2, "a constant verdict is two instructions");
     assert.equal(p(report, "sock_tcp").section, "socket");
@@ -141,7 +142,7 @@ test("summaries: medians, the worst program, and the verdicts", () => {
     insns: { ts, c },
     verified: { ts, c },
     ns: { ts: [ts], c: [c] },
-    buildMs: { tsCold: [3 * c], tsWarm: [c], clang: [c] },
+    buildMs: { tsCold: [3 * c], tsServer: [c], tsWarm: [c], clang: [c] },
   });
   const rs = [row("a", 10, 10), row("b", 9, 10), row("c", 14, 10)];
   const s = summarize(rs, "insns");
@@ -151,6 +152,7 @@ test("summaries: medians, the worst program, and the verdicts", () => {
   assert.equal(s.pass, false, "one program above 1.3");
   assert.equal(summarize(rs.slice(0, 2), "insns").pass, true);
   assert.equal(summarize(rs, "buildCold").pass, false);
+  assert.equal(summarize(rs, "buildServer").pass, true);
   assert.equal(summarize(rs, "buildWarm").pass, true);
   // Programs that do not compile or behave differently do not count.
   const bad = { ...row("d", 100, 1), status: "mismatch" as const };
