@@ -5,10 +5,12 @@ import type { Type } from "../types/index.js";
 import { Code, CompileError } from "./errors.js";
 import { imm, reg, type Base, type Block, type Operand, type VReg } from "./ir.js";
 import type { Lowerer } from "./lower.js";
+import { canonical } from "./frontend.js";
 import { describeValue, padding } from "./lower.js";
 import { lowerViewMethod, parsePacket, type ParseLevel } from "./packet.js";
 import type { MapDecl } from "./module.js";
 import type { MapDataValue, RefValue, Value } from "./values.js";
+import { TcAction, XdpAction } from "../probe/index.js";
 
 /** Helper ids (include/uapi/linux/bpf.h `___BPF_FUNC_MAPPER`). */
 export const Helper = {
@@ -249,6 +251,7 @@ function probeFunction(lw: Lowerer, name: string, e: ts.CallExpression): Value {
       return call(lw, Helper.trace_printk, [slotAddr(lw, slot), imm(bytes.length), ...rest]);
     }
     case "redirect":
+      checkRedirectUse(lw, e);
       return call(lw, Helper.redirect, [argInt(lw, e, 0), argInt(lw, e, 1, 0n)]);
     case "helper": {
       const idArg = e.arguments[0];
@@ -617,4 +620,44 @@ function ctxMethod(lw: Lowerer, method: string, e: ts.CallExpression): Value {
     if (off !== undefined) return { k: "int", op: reg(lw.load(ctx, off, 8)) };
   }
   throw CompileError.at(e, Code.BadApi, `the ${kind} context has no method ${method}()`);
+}
+
+/** What bpf_redirect returns per program kind: redirected, bad flags. */
+const REDIRECT = {
+  xdp: {
+    type: "XdpAction",
+    ok: `XdpAction.Redirect (${XdpAction.Redirect})`,
+    bad: `XdpAction.Aborted (${XdpAction.Aborted})`,
+  },
+  tc: {
+    type: "TcAction",
+    ok: `TcAction.Redirect (${TcAction.Redirect})`,
+    bad: `TcAction.Shot (${TcAction.Shot})`,
+  },
+} as const;
+
+/**
+ * `redirect<A>()` takes its type from where its result goes (`return redirect(i)` in an xdp
+ * program is an XdpAction), so nothing in TypeScript stops an xdp program from using it as a
+ * TcAction, whose Redirect is 7 where XDP's verdict is 4: rejected here, as is a call from a
+ * program kind whose verifier refuses bpf_redirect.
+ */
+function checkRedirectUse(lw: Lowerer, e: ts.CallExpression): void {
+  const kind = lw.prog.kind;
+  if (kind !== "xdp" && kind !== "tc")
+    throw CompileError.at(
+      e,
+      Code.BadApi,
+      `redirect() works in xdp and tc programs; this is a ${kind} program`,
+    );
+  const alias = lw.fe.checker.getTypeAtLocation(e).aliasSymbol;
+  const mine = REDIRECT[kind];
+  const other = REDIRECT[kind === "xdp" ? "tc" : "xdp"];
+  const sym = alias && canonical(lw.fe.checker, alias);
+  if (!sym || sym !== lw.fe.probeExports.get(other.type)) return;
+  throw CompileError.at(
+    e,
+    Code.BadApi,
+    `redirect() in ${kind === "xdp" ? "an" : "a"} ${kind} program returns ${mine.ok}, or ${mine.bad} for bad flags, but here its result is typed ${other.type}; type it ${mine.type}`,
+  );
 }

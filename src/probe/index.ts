@@ -570,8 +570,16 @@ export function tracePrintk(format: string, ...args: (number | bigint)[]): numbe
   unused(format, args);
   return kernelOnly();
 }
-/** `bpf_redirect(ifindex, flags)` */
-export function redirect(ifindex: number, flags?: number): number {
+/**
+ * `bpf_redirect(ifindex, flags)`: the program's verdict, `XdpAction.Redirect` /
+ * `TcAction.Redirect` (or `Aborted` / `Shot` for bad flags). Its type is the action type the
+ * result is used as, so `return redirect(ifindex)` needs no cast in an xdp or a tc program;
+ * the compiler rejects the other program's action type.
+ */
+export function redirect<A extends XdpAction | TcAction = XdpAction | TcAction>(
+  ifindex: number,
+  flags?: number,
+): A {
   unused(ifindex, flags);
   return kernelOnly();
 }

@@ -36,7 +36,7 @@ export const xdp_redirect = xdp((ctx) => {
   if (!cfg || !t || t.protocol !== "udp" || t.dest() !== 4242) return XdpAction.Pass;
   const c = counts.get(0);
   if (c) atomicAdd(c, "n", 1);
-  return redirect(cfg.ifindex, 0) as XdpAction;
+  return redirect(cfg.ifindex, 0);
 });
 
 export const tc_redirect = tc((ctx) => {
@@ -45,7 +45,7 @@ export const tc_redirect = tc((ctx) => {
   if (!cfg || !t || t.protocol !== "udp" || t.dest() !== 4242) return TcAction.Ok;
   const c = counts.get(0);
   if (c) atomicAdd(c, "n", 1);
-  return redirect(cfg.ifindex, 0) as TcAction;
+  return redirect(cfg.ifindex, 0);
 });
 `;
 

@@ -253,6 +253,36 @@ const cases: Case[] = [
     exact: true,
   },
   {
+    name: "redirect() used as a TcAction in an xdp program",
+    body:
+      `import { redirect } from "tsbpf/probe";\n` +
+      prog(
+        "  const r: TcAction = redirect(2);\n  if (r === TcAction.Redirect) return XdpAction.Drop;",
+      ),
+    at: "redirect(2)",
+    code: Code.BadApi,
+    message:
+      /redirect\(\) in an xdp program returns XdpAction.Redirect \(4\), or XdpAction.Aborted \(0\) for bad flags, but here its result is typed TcAction; type it XdpAction/,
+    exact: true,
+  },
+  {
+    name: "redirect() used as an XdpAction in a tc program",
+    body: `import { redirect } from "tsbpf/probe";\nfunction fwd(i: number): XdpAction {\n  return redirect(i);\n}\nexport const p = tc(() => (fwd(3) === XdpAction.Redirect ? TcAction.Ok : TcAction.Shot));\n`,
+    at: "redirect(i)",
+    code: Code.BadApi,
+    message:
+      /redirect\(\) in a tc program returns TcAction.Redirect \(7\).*typed XdpAction; type it TcAction/,
+    exact: true,
+  },
+  {
+    name: "redirect() in a socket filter",
+    body: `import { redirect } from "tsbpf/probe";\nexport const p = socketFilter(() => {\n  redirect(2);\n  return 0;\n});\n`,
+    at: "redirect(2)",
+    code: Code.BadApi,
+    message: /redirect\(\) works in xdp and tc programs; this is a socketFilter program/,
+    exact: true,
+  },
+  {
     name: "while loop",
     body: prog("  let i = 0;\n  while (i < 10) i++;"),
     at: "while",
