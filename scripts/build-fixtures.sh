@@ -5,6 +5,7 @@
 #   test/fixtures/c/uprobe_target.c    -> test/fixtures/obj/uprobe_target (gcc; uprobe target)
 #   test/fixtures/c/libtsbpf_target.c  -> test/fixtures/obj/libtsbpf_target.so
 #   test/fixtures/c/uprobe_target_shared.c -> test/fixtures/obj/uprobe_target_shared (links the .so)
+#   test/fixtures/c/libbpf_config.c    -> test/fixtures/obj/libbpf_config (gcc -lbpf; sets .rodata)
 # Incremental: an output is rebuilt only when it is missing or older than one of its inputs
 # (the source, every header clang reported in its dependency file, and this script).
 # Needs: clang-19 (override with CLANG=...), bpftool (only for sources that include
@@ -102,3 +103,5 @@ build_host "$OUT/uprobe_target" "$SRC/uprobe_target.c" -- -fno-inline -rdynamic
 build_host "$OUT/libtsbpf_target.so" "$SRC/libtsbpf_target.c" -- -fno-inline -shared -fPIC
 build_host "$OUT/uprobe_target_shared" "$SRC/uprobe_target_shared.c" "$OUT/libtsbpf_target.so" -- \
   -L"$OUT" -ltsbpf_target -Wl,-rpath,'$ORIGIN'
+# A libbpf user setting .rodata configuration before load, as a skeleton does.
+build_host "$OUT/libbpf_config" "$SRC/libbpf_config.c" -- -lbpf

@@ -1,5 +1,6 @@
 // Global variables from a TypeScript probe: .bss, .data with an initial value, and .rodata
-// configuration set before load, through our loader and libbpf (bpftool).
+// configuration set before load, through our loader and through libbpf (bpftool loads the
+// object; test/fixtures/c/libbpf_config.c sets configuration as a libbpf program does).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -8,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { needsKernel } from "../../support/kernel.js";
+import { fixture } from "../../support/fixtures.js";
 import { compileProbe } from "../../../src/compiler/index.js";
 import { Collection } from "../../../src/collection.js";
 import { parseObject } from "../../../src/obj/object.js";
@@ -41,6 +43,13 @@ test("globals: .bss/.data/.rodata variables read and written by a compiled progr
     dropping.programs.get("globals_xdp")!.testRun({ data: new Uint8Array(60) }).retval,
     1,
   );
+  // .rodata is frozen before the program loads, so the verifier knows drop_all and removes
+  // the code it makes dead (`const volatile` configuration costs nothing when it is off).
+  const xlated = (c: Collection) => c.programs.get("globals_xdp")!.info().xlatedProgLen / 8;
+  assert.ok(
+    xlated(dropping) * 2 < xlated(coll),
+    `drop_all = 1: ${xlated(dropping)} instructions after verification, drop_all = 0: ${xlated(coll)}`,
+  );
 
   ensureBpffs();
   const dir = mkdtempSync(join(tmpdir(), "tsbpf-globals-"));
@@ -48,6 +57,15 @@ test("globals: .bss/.data/.rodata variables read and written by a compiled progr
   try {
     writeFileSync(join(dir, "g.elf"), compiled.elf);
     execFileSync("bpftool", ["prog", "loadall", join(dir, "g.elf"), pin], { stdio: "pipe" });
+    // libbpf finds the configuration through the .rodata DATASEC and sets it before load.
+    const libbpf = (...set: string[]) =>
+      execFileSync(fixture("libbpf_config"), [join(dir, "g.elf"), "globals_xdp", ...set], {
+        encoding: "utf8",
+        stdio: "pipe",
+      }).trim();
+    assert.equal(libbpf(), "2");
+    assert.equal(libbpf("drop_all=1"), "1");
+    assert.equal(libbpf("increment=7", "drop_all=0"), "2");
   } finally {
     rmSync(pin, { recursive: true, force: true });
     rmSync(dir, { recursive: true, force: true });
