@@ -19,7 +19,7 @@ import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { launch, ROOT, type Run } from "../../support/cli-run.js";
-import { findSnapshot, serverSocketFor } from "../../../src/cli/snapshot.js";
+import { findSnapshot, recordLaunch, serverSocketFor } from "../../../src/cli/snapshot.js";
 
 const BIN = join(ROOT, "dist/src/cli/bin.js");
 const LAUNCHER = join(ROOT, "bin/tsbpf");
@@ -75,8 +75,13 @@ test("builds served by the build server equal ordinary builds; the server goes a
   const socket = serverSocketFor(found.blob);
   const node = (args: string[], extra = {}) =>
     launch(process.execPath, cache, [BIN, ...args], { ...env, ...extra }, dir);
-  const sh = (args: string[], extra = {}) =>
-    launch(LAUNCHER, cache, args, { ...env, ...extra }, dir);
+  // Builds of other test files (or their background snapshot makers) rewrite the launch
+  // record for their cache: bin/tsbpf would then take the bin.js path. Ours before each run.
+  const record = () => recordLaunch(found.blob, found.files, join(cache, "tsbpf"));
+  const sh = (args: string[], extra = {}) => {
+    record();
+    return launch(LAUNCHER, cache, args, { ...env, ...extra }, dir);
+  };
   const status = () => {
     const r = node(["server", "status", "--json"]);
     return JSON.parse(r.stdout) as { pid: number; builds: number } | null;
@@ -145,6 +150,7 @@ test("builds served by the build server equal ordinary builds; the server goes a
 
   // The client's umask: files as an ordinary build would make them.
   rmSync(join(dir, "out"), { recursive: true });
+  record();
   const masked = spawnSync("sh", ["-c", `umask 027; exec "${LAUNCHER}" build probe.ts -o out`], {
     cwd: dir,
     encoding: "utf8",
@@ -155,6 +161,7 @@ test("builds served by the build server equal ordinary builds; the server goes a
   assert.equal(statSync(join(dir, "out", name)).mode & 0o777, 0o750);
 
   // Builds at the same time are served one after the other, each in its own directory.
+  record();
   const together = await Promise.all(
     [0, 1, 2].map(
       (i) =>
