@@ -358,12 +358,13 @@ function allocateWith(
   for (const rg of list) {
     // A source read by the defining instruction and dying there hands over its register (the
     // instruction reads it before writing; isel copes with `d = b op d` through r0). This
-    // removes most of the copies `let` and inlining introduce.
+    // removes most of the copies `let` and inlining introduce. Dying there means on this path:
+    // a join value (defined on several paths) may live on in segments laid out later.
     let hint: number | undefined;
     if (rg.start > 0 && rg.start % 2 === 1)
       for (const s of usedAt.get(rg.start - 1) ?? []) {
         const segs = ranges.get(s)!;
-        if (regOf.has(s) && segs[segs.length - 1]![1] === rg.start - 1) hint ??= regOf.get(s);
+        if (regOf.has(s) && segs.some(([, e]) => e === rg.start - 1)) hint ??= regOf.get(s);
       }
     const own = argReg.get(rg.v);
     const r0 = inR0.has(rg.v);

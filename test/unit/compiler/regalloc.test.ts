@@ -181,3 +181,36 @@ test("a value read only by returns is computed in r0, unless r0 is scratch while
   ]);
   assert.ok([6, 7, 8, 9].includes(regOf(h, 2)));
 });
+
+test("a copy of a join value dying on its path takes its register though it lives on later", () => {
+  // b0 → b1 (v3 = v2 + 1) → b2: v4 = v3; b3 (laid out last) sets v3 = v2 + 2 and jumps to b2,
+  // so v3 has a segment after the copy in layout order. The context (r1) is free in b2, where
+  // first fit would put v4; the copy coalesces instead.
+  const st = { op: "store", base: { kind: "reg", id: 1 }, off: 8, size: 4, value: imm(0) } as const;
+  const f = func([
+    {
+      instrs: [{ op: "load", dst: 2, base: { kind: "reg", id: 1 }, off: 0, size: 4 }],
+      term: { op: "br", cond: "eq", a: reg(2), b: imm(0), t: 1, f: 3 },
+    },
+    {
+      instrs: [{ op: "alu", alu: "add", dst: 3, a: reg(2), b: imm(1) }, st],
+      term: { op: "jmp", target: 2 },
+    },
+    {
+      instrs: [
+        { op: "mov", dst: 4, src: reg(3) },
+        { op: "load", dst: 5, base: { kind: "reg", id: 4 }, off: 0, size: 4 },
+      ],
+      term: { op: "ret", value: reg(5) },
+    },
+    {
+      instrs: [{ op: "alu", alu: "add", dst: 3, a: reg(2), b: imm(2) }, st],
+      term: { op: "jmp", target: 2 },
+    },
+  ]);
+  const v3 = liveRanges(f).ranges.get(3)!;
+  assert.ok(v3.length >= 2, JSON.stringify(v3));
+  assert.equal(regOf(f, 1), 1);
+  assert.notEqual(regOf(f, 3), 1);
+  assert.equal(regOf(f, 4), regOf(f, 3));
+});
