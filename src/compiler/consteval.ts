@@ -53,6 +53,30 @@ export class ConstEvaluator {
     }
   }
 
+  /** The tsbpf/types layout a type annotation names: `Infer<typeof X>` or an alias of it. */
+  layoutOf(node: ts.TypeNode, depth = 0): typesRuntime.Type | undefined {
+    if (depth > 8 || !ts.isTypeReferenceNode(node)) return undefined;
+    const sym0 = this.fe.checker.getSymbolAtLocation(node.typeName);
+    if (!sym0) return undefined;
+    const sym = canonical(this.fe.checker, sym0);
+    if (sym === this.fe.typesExports.get("Infer")) {
+      const arg = node.typeArguments?.[0];
+      if (arg && ts.isTypeQueryNode(arg) && ts.isIdentifier(arg.exprName)) {
+        const v = this.eval(arg.exprName);
+        if (typeof v === "object" && v !== null && "kind" in v && "size" in v)
+          return v as typesRuntime.Type;
+      }
+      return undefined;
+    }
+    const alias = sym.declarations?.find(ts.isTypeAliasDeclaration);
+    return alias ? this.layoutOf(alias.type, depth + 1) : undefined;
+  }
+
+  private isStructLocal(annotation: ts.TypeNode): boolean {
+    const layout = this.layoutOf(annotation);
+    return layout !== undefined && layout.kind !== "int";
+  }
+
   /** The value of `e`, or NOT_CONST. Throws CompileError only for definite misuse. */
   eval(e: ts.Expression): ConstResult {
     if (
@@ -172,6 +196,10 @@ export class ConstEvaluator {
     if (!decl || !ts.isVariableDeclaration(decl) || !decl.initializer) return NOT_CONST;
     const list = decl.parent;
     if (!ts.isVariableDeclarationList(list) || !(list.flags & ts.NodeFlags.Const)) return NOT_CONST;
+    // `const ev: Event = { n: 0 }` in a function is a struct local, a stack slot whose fields
+    // are assigned later, even when every initial field is a constant.
+    if (decl.type && !ts.isSourceFile(list.parent.parent) && this.isStructLocal(decl.type))
+      return NOT_CONST;
     if (this.inProgress.has(sym)) return NOT_CONST;
     this.inProgress.add(sym);
     const reads = this.boundReads;

@@ -609,21 +609,8 @@ export class Lowerer {
   }
 
   /** The tsbpf/types layout a type annotation names: `Infer<typeof X>` or an alias of it. */
-  layoutOf(node: ts.TypeNode, depth = 0): Type | undefined {
-    if (depth > 8 || !ts.isTypeReferenceNode(node)) return undefined;
-    const sym0 = this.fe.checker.getSymbolAtLocation(node.typeName);
-    if (!sym0) return undefined;
-    const sym = canonical(this.fe.checker, sym0);
-    if (sym === this.fe.typesExports.get("Infer")) {
-      const arg = node.typeArguments?.[0];
-      if (arg && ts.isTypeQueryNode(arg) && ts.isIdentifier(arg.exprName)) {
-        const v = this.mod.consts.eval(arg.exprName);
-        if (typeof v === "object" && v !== null && "kind" in v && "size" in v) return v as Type;
-      }
-      return undefined;
-    }
-    const alias = sym.declarations?.find(ts.isTypeAliasDeclaration);
-    return alias ? this.layoutOf(alias.type, depth + 1) : undefined;
+  layoutOf(node: ts.TypeNode): Type | undefined {
+    return this.mod.consts.layoutOf(node);
   }
 
   private forLoop(s: ts.ForStatement): void {

@@ -15,7 +15,7 @@ const FIXTURE = fileURLToPath(
 test("semantics: fields, truthiness, switch, shifts (>>> as in JavaScript), division by zero, inlined early returns", (t) => {
   if (!needsKernel(t)) return;
   using coll = Collection.load(compileProbe(FIXTURE).elf);
-  for (const name of ["fields", "lookups", "control"])
+  for (const name of ["fields", "lookups", "control", "locals"])
     assert.equal(coll.programs.get(name)!.testRun({ data: new Uint8Array(64) }).retval, 2, name);
   const out = coll.maps.get("out")!;
   const at = (i: number) =>
@@ -32,6 +32,8 @@ test("semantics: fields, truthiness, switch, shifts (>>> as in JavaScript), divi
     591751049n,
     4294967280n,
   ]);
+  // a struct local initialised with constants only (`{ n: 0, w: new Uint8Array(8) }`)
+  assert.deepEqual([20, 21, 22].map(at), [64n, 65n, 0n]);
   const idioms = coll.programs.get("idioms")!;
   assert.equal(idioms.testRun({ data: frame({ ip: 4, payload: "GET / HTTP/1.1\r\n" }) }).retval, 1);
   assert.equal(at(14), 8080n, "d && recs.get(1) found the record");
