@@ -31,6 +31,7 @@ import {
   threadKnownBranches,
 } from "./thread.js";
 import { eliminateCommonSubexpressions, eliminateRedundantStores } from "./redundancy.js";
+import { dropUnreadTruncations } from "./demanded.js";
 
 export function optimize(f: Func): Func {
   simplify(f);
@@ -57,6 +58,7 @@ export function simplify(f: Func): void {
     changed = threadJumps(f) || changed;
     changed = threadKnownBranches(f) || changed;
     changed = compareRawFields(f) || changed;
+    changed = dropUnreadTruncations(f) || changed;
     changed = eliminateDeadDefs(f) || changed;
     if (!changed) break;
   }
