@@ -281,11 +281,13 @@ function allocateWith(
   const useCount = new Map<VReg, number>();
   const count = (v: VReg) => useCount.set(v, (useCount.get(v) ?? 0) + 1);
   const usedAt = new Map<number, VReg[]>();
+  const copyAt = new Map<number, { dst: VReg; src: VReg }>();
   let p = 0;
   for (const b of f.blocks) {
     for (const i of b.instrs) {
       usesOf(i).forEach(count);
       usedAt.set(p, usesOf(i));
+      if (i.op === "mov" && i.src.kind === "reg") copyAt.set(p, { dst: i.dst, src: i.src.id });
       p += 2;
     }
     termUses(b.term).forEach(count);
@@ -356,11 +358,18 @@ function allocateWith(
   };
 
   for (const rg of list) {
+    // A value dying into a copy to a join value already placed (`v43 = v44` on one of v43's
+    // paths, v44 laid out after v43's first definition) takes the join value's register: the
+    // copy disappears.
+    let hint: number | undefined;
+    for (const [, e] of rg.segs) {
+      const c = copyAt.get(e);
+      if (c?.src === rg.v && regOf.has(c.dst)) hint ??= regOf.get(c.dst);
+    }
     // A source read by the defining instruction and dying there hands over its register (the
     // instruction reads it before writing; isel copes with `d = b op d` through r0). This
     // removes most of the copies `let` and inlining introduce. Dying there means on this path:
     // a join value (defined on several paths) may live on in segments laid out later.
-    let hint: number | undefined;
     if (rg.start > 0 && rg.start % 2 === 1)
       for (const s of usedAt.get(rg.start - 1) ?? []) {
         const segs = ranges.get(s)!;

@@ -214,3 +214,32 @@ test("a copy of a join value dying on its path takes its register though it live
   assert.notEqual(regOf(f, 3), 1);
   assert.equal(regOf(f, 4), regOf(f, 3));
 });
+
+test("a value dying into a copy to a join value takes the join value's register", () => {
+  // v3 is 0 on one path and a loaded byte (v5, copied) on the other, laid out after: the load
+  // writes v3's register directly rather than its base's (which dies there too).
+  const ctx = { kind: "reg", id: 1 } as const;
+  const f = func([
+    {
+      instrs: [{ op: "load", dst: 2, base: ctx, off: 0, size: 4 }],
+      term: { op: "br", cond: "eq", a: reg(2), b: imm(0), t: 1, f: 3 },
+    },
+    { instrs: [{ op: "mov", dst: 3, src: imm(0) }], term: { op: "jmp", target: 2 } },
+    {
+      instrs: [{ op: "store", base: ctx, off: 8, size: 4, value: reg(3) }],
+      term: { op: "ret", value: imm(0) },
+    },
+    {
+      instrs: [
+        { op: "load", dst: 6, base: ctx, off: 4, size: 4 },
+        { op: "alu", alu: "add", dst: 4, a: reg(1), b: imm(14) },
+        { op: "store", base: ctx, off: 16, size: 4, value: reg(6) },
+        { op: "load", dst: 5, base: { kind: "reg", id: 4 }, off: 0, size: 1 },
+        { op: "mov", dst: 3, src: reg(5) },
+      ],
+      term: { op: "jmp", target: 2 },
+    },
+  ]);
+  assert.notEqual(regOf(f, 4), regOf(f, 3));
+  assert.equal(regOf(f, 5), regOf(f, 3));
+});
