@@ -84,11 +84,15 @@ export function program(): Command {
     .command("stop")
     .description("stop this package's build server")
     .action(async () => {
-      const { currentSocket, stopServer } = await import("./server-control.js");
-      const socket = currentSocket();
-      const pid = socket === undefined ? undefined : await stopServer(socket);
+      const { currentServer, stopServer } = await import("./server-control.js");
+      const current = currentServer();
+      const stopped = current && (await stopServer(current.socket, current.blob));
       console.log(
-        pid === undefined ? "no build server was running" : `stopped build server pid ${pid}`,
+        !stopped
+          ? "no build server was running"
+          : stopped.killed
+            ? `build server pid ${stopped.pid} did not answer (a build that never ends?): killed it`
+            : `stopped build server pid ${stopped.pid}`,
       );
     });
   server
@@ -96,8 +100,8 @@ export function program(): Command {
     .description("say whether this package's build server runs (exit 1 when not)")
     .option("--json", "print JSON")
     .action(async (opts: { json?: boolean }) => {
-      const { currentSocket, serverStatus } = await import("./server-control.js");
-      const socket = currentSocket();
+      const { currentServer, serverStatus } = await import("./server-control.js");
+      const socket = currentServer()?.socket;
       const status = socket === undefined ? undefined : await serverStatus(socket);
       if (opts.json) console.log(JSON.stringify(status ?? null));
       else if (!status)

@@ -2,7 +2,7 @@
 // and the start in the background after a build from the snapshot. The Node side of the
 // protocol in server-protocol.ts; builds themselves go through native/tsbpf-client.c.
 import { spawn } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
+import { closeSync, openSync, readFileSync, rmSync } from "node:fs";
 import { createConnection, type Socket } from "node:net";
 import { basename, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -86,8 +86,11 @@ export function ask(
 }
 
 /** The running server's status, or undefined when none answers. */
-export async function serverStatus(socket: string): Promise<ServerStatus | undefined> {
-  const r = await ask(socket, ["server-status"]);
+export async function serverStatus(
+  socket: string,
+  timeoutMs?: number,
+): Promise<ServerStatus | undefined> {
+  const r = await ask(socket, ["server-status"], timeoutMs);
   if (r?.status !== 0) return undefined;
   return JSON.parse(r.stdout) as ServerStatus;
 }
@@ -158,22 +161,71 @@ export async function startServer(
   }
   throw new Error(
     `the build server did not answer on ${socket} within ${waitMs / 1000} s ` +
-      "(TSBPF_DEBUG=1 tsbpf server start writes its log to ${socket}.log)",
+      "(TSBPF_DEBUG=1 tsbpf server start writes its log to ${socket}.log; " +
+      "`tsbpf server stop` ends a server that hangs)",
   );
 }
 
-/** The socket of this package's server (whether or not one runs), if there is a snapshot. */
-export function currentSocket(): string | undefined {
+/** This package's snapshot blob and its server's socket (whether or not one runs). */
+export function currentServer(): { blob: string; socket: string } | undefined {
   const found = findSnapshot();
-  return found.ok ? serverSocketFor(found.blob) : undefined;
+  return found.ok ? { blob: found.blob, socket: serverSocketFor(found.blob) } : undefined;
 }
 
-/** `tsbpf server stop`: the stopped server's pid, or undefined when none was running. */
-export async function stopServer(socket: string, waitMs = 10_000): Promise<number | undefined> {
-  const status = await serverStatus(socket);
-  if (!status) return undefined;
-  await ask(socket, ["server-stop"]);
+/** The pid a server wrote next to its socket (`<socket>.pid`), if any. */
+export function readPid(file: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(file, "utf8").trim());
+    return Number.isSafeInteger(pid) && pid > 1 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether pid is a build server of this snapshot (not a process that reused the number). */
+function isServer(pid: number, blob: string): boolean {
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, "latin1").split("\0");
+    const i = argv.indexOf("--snapshot-blob");
+    return i >= 0 && argv[i + 1] === blob && argv.includes("server") && argv.includes("run");
+  } catch {
+    return false;
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * `tsbpf server stop`: asks the server to stop and waits until it is gone. A server that does
+ * not answer (stuck in a build) but left its pid is sent SIGTERM, then SIGKILL. Resolves with
+ * what happened, or undefined when no server was running.
+ */
+export async function stopServer(
+  socket: string,
+  blob: string,
+  waitMs = 10_000,
+): Promise<{ pid: number; killed: boolean } | undefined> {
+  const status = await serverStatus(socket, 3_000);
   const until = Date.now() + waitMs;
-  while (Date.now() < until && (await answers(socket))) await new Promise((r) => setTimeout(r, 20));
-  return status.pid;
+  if (status) {
+    await ask(socket, ["server-stop"]);
+    while (Date.now() < until && (await answers(socket))) await sleep(20);
+    return { pid: status.pid, killed: false };
+  }
+  const pid = readPid(`${socket}.pid`);
+  if (pid === undefined || !isServer(pid, blob)) return undefined;
+  for (const sig of ["SIGTERM", "SIGKILL"] as const) {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      break; // gone
+    }
+    const deadline = Math.min(until, Date.now() + 2_000);
+    while (Date.now() < deadline && isServer(pid, blob)) await sleep(20);
+    if (!isServer(pid, blob)) break;
+  }
+  // SIGKILL leaves no chance to clean up
+  rmSync(socket, { force: true });
+  rmSync(`${socket}.pid`, { force: true });
+  return { pid, killed: true };
 }

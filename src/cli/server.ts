@@ -11,7 +11,7 @@
 // client builds the usual way), after TSBPF_SERVER_IDLE seconds without a request, on
 // `tsbpf server stop`, SIGTERM or SIGINT.
 import { createServer, type Server, type Socket } from "node:net";
-import { rmSync, statSync, writeSync } from "node:fs";
+import { rmSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import pc from "picocolors";
 import {
@@ -23,7 +23,7 @@ import {
   Unframer,
   type BuildRequest,
 } from "./server-protocol.js";
-import { answers, ownSnapshotBlob } from "./server-control.js";
+import { answers, ownSnapshotBlob, readPid } from "./server-control.js";
 import { serverSocketFor } from "./snapshot.js";
 import { UsageError } from "./main.js";
 
@@ -176,6 +176,9 @@ export async function serve(opts: ServeOptions): Promise<void> {
     await bind();
   }
   const mine = stampOf(opts.socket);
+  // For `tsbpf server stop` when this process no longer answers (a build that never ends).
+  const pidFile = `${opts.socket}.pid`;
+  writeFileSync(pidFile, `${process.pid}\n`);
   log(`listening on ${opts.socket} (pid ${process.pid})`);
 
   let idle: NodeJS.Timeout | undefined;
@@ -192,54 +195,70 @@ export async function serve(opts: ServeOptions): Promise<void> {
     log(`stopping: ${why}`);
     // Remove the socket only if it is still ours (not one a newer server bound since).
     if (stampOf(opts.socket)?.ino === mine?.ino) rmSync(opts.socket, { force: true });
+    if (readPid(pidFile) === process.pid) rmSync(pidFile, { force: true });
     server.close();
   }
   const onSignal = (sig: NodeJS.Signals) => stop(sig);
   process.once("SIGTERM", onSignal);
   process.once("SIGINT", onSignal);
 
-  async function handle(conn: Socket, payload: Buffer): Promise<void> {
-    const send = (kind: FrameKind, data: string | Uint8Array) => {
+  /** The reply channel of one connection. */
+  const replyTo = (conn: Socket) => ({
+    send(kind: FrameKind, data: string | Uint8Array) {
       if (!conn.destroyed) conn.write(encodeFrame(kind, data));
-    };
-    const exit = (status: number) => {
-      send(FrameKind.Exit, String(status));
-      conn.end();
-    };
-    let req: BuildRequest;
-    try {
-      req = parseRequest(payload);
-    } catch (e) {
-      log(`refused a request: ${(e as Error).message}`);
-      return exit(NOT_SERVED);
+    },
+    exit(status: number) {
+      if (!conn.destroyed) conn.end(encodeFrame(FrameKind.Exit, String(status)));
+    },
+  });
+
+  /**
+   * Answers what needs no build at once (refusals, status, stop), even while a build runs;
+   * returns false for a build, which waits its turn in the queue.
+   */
+  function answerAtOnce(conn: Socket, req: BuildRequest): boolean {
+    const { send, exit } = replyTo(conn);
+    if (req.uid !== process.getuid?.()) {
+      exit(NOT_SERVED);
+      return true;
     }
-    if (req.uid !== process.getuid?.()) return exit(NOT_SERVED);
     const now = stampOf(opts.identity);
     if (stopping || !now || now.ino !== identity!.ino || now.mtimeMs !== identity!.mtimeMs) {
       exit(NOT_SERVED);
-      return stop(`${opts.identity} was replaced`);
+      stop(`${opts.identity} was replaced`);
+      return true;
     }
-    const verb = req.argv[0];
-    if (verb === "server-status") {
-      const status: ServerStatus = {
-        pid: process.pid,
-        socket: opts.socket,
-        node: process.version,
-        startedAt: startedAt.toISOString(),
-        builds,
-        idleSeconds: opts.idleSeconds,
-      };
-      send(FrameKind.Stdout, JSON.stringify(status) + "\n");
-      return exit(0);
+    switch (req.argv[0]) {
+      case "server-status": {
+        const status: ServerStatus = {
+          pid: process.pid,
+          socket: opts.socket,
+          node: process.version,
+          startedAt: startedAt.toISOString(),
+          builds,
+          idleSeconds: opts.idleSeconds,
+        };
+        send(FrameKind.Stdout, JSON.stringify(status) + "\n");
+        exit(0);
+        return true;
+      }
+      case "server-stop":
+        exit(0);
+        stop("asked to stop");
+        return true;
+      case "build":
+        return false;
+      default:
+        send(FrameKind.Stderr, "error: the build server runs only `tsbpf build`\n");
+        exit(2);
+        return true;
     }
-    if (verb === "server-stop") {
-      exit(0);
-      return stop("asked to stop");
-    }
-    if (verb !== "build") {
-      send(FrameKind.Stderr, `error: the build server runs only \`tsbpf build\`\n`);
-      return exit(2);
-    }
+  }
+
+  async function build(conn: Socket, req: BuildRequest): Promise<void> {
+    const { send, exit } = replyTo(conn);
+    // A stale snapshot or a stop may have come while this build waited.
+    if (answerAtOnce(conn, req)) return;
     const t0 = performance.now();
     const status = await runCli(req, send);
     builds++;
@@ -260,30 +279,30 @@ export async function serve(opts: ServeOptions): Promise<void> {
     });
     conn.on("data", (chunk) => {
       if (taken) return;
-      let records;
+      let req: BuildRequest;
       try {
-        records = unframer.push(chunk);
+        const first = unframer.push(chunk)[0];
+        if (!first) return;
+        taken = true;
+        req = parseRequest(first.body);
       } catch (e) {
         log(`refused a request: ${(e as RequestError).message}`);
-        conn.destroy();
+        taken = true;
+        replyTo(conn).exit(NOT_SERVED);
+        if (!stopping) armIdle();
         return;
       }
-      const first = records[0];
-      if (!first) return;
-      taken = true;
+      if (answerAtOnce(conn, req)) {
+        if (!stopping) armIdle();
+        return;
+      }
       queue = queue
-        .then(() => handle(conn, first.body))
+        .then(() => build(conn, req))
         .catch((e: unknown) => {
           log(`internal error: ${(e as Error).stack ?? String(e)}`);
-          if (!conn.destroyed) {
-            conn.write(
-              encodeFrame(
-                FrameKind.Stderr,
-                `internal error in the build server: ${(e as Error).message}\n`,
-              ),
-            );
-            conn.end(encodeFrame(FrameKind.Exit, "70"));
-          }
+          const { send, exit } = replyTo(conn);
+          send(FrameKind.Stderr, `internal error in the build server: ${(e as Error).message}\n`);
+          exit(70);
         })
         .finally(() => {
           if (!stopping) armIdle();

@@ -178,13 +178,17 @@ test("builds served by the build server equal ordinary builds; the server goes a
   assert.deepEqual(together, [0, 0, 0]);
   for (const i of [0, 1, 2]) assert.deepEqual(elf(`par${i}`), after);
 
-  // Garbage on the socket is refused without harming the server.
-  await new Promise<void>((resolve) => {
+  // Garbage on the socket is refused (an exit frame with 75, "not served") without harming
+  // the server.
+  const answer = await new Promise<Buffer>((resolve) => {
     const c = createConnection(socket);
+    const got: Buffer[] = [];
     c.on("connect", () => c.end(Buffer.from("\xff\xff\xff\x7fnot a request")));
-    c.on("close", () => resolve());
+    c.on("data", (d: Buffer) => got.push(d));
+    c.on("close", () => resolve(Buffer.concat(got)));
     c.on("error", () => {});
   });
+  assert.deepEqual([...answer], [3, 2, 0, 0, 0, 0x37, 0x35]);
   const counted = status()!;
   assert.equal(counted.pid, first.pid);
   // the five cases, two colour checks, the edit, the umask and three at once
@@ -215,6 +219,20 @@ test("builds served by the build server equal ordinary builds; the server goes a
   assert.equal(none.status, 1);
   assert.match(none.stdout, /^no build server running/);
   assert.equal(node(["server", "stop"]).stdout, "no build server was running\n");
+
+  // A server that does not answer (here: stopped with SIGSTOP; in life, a build that never
+  // ends) is killed through the pid it left next to its socket.
+  assert.equal(node(["server", "start"]).status, 0);
+  const hung = status()!.pid;
+  pids.add(hung);
+  process.kill(hung, "SIGSTOP");
+  const stopHung = node(["server", "stop"]);
+  assert.equal(
+    stopHung.stdout,
+    `build server pid ${hung} did not answer (a build that never ends?): killed it\n`,
+  );
+  await until("the hung server's exit", () => !alive(hung));
+  assert.ok(!existsSync(socket) && !existsSync(`${socket}.pid`));
 
   // CI and TSBPF_SERVER=0 start none; an idle server exits by itself.
   for (const off of [{ CI: "true" }, { TSBPF_SERVER: "0" }]) {
