@@ -3,6 +3,7 @@
 // protocol in server-protocol.ts; builds themselves go through native/tsbpf-client.c.
 import { spawn } from "node:child_process";
 import { closeSync, openSync, readFileSync, rmSync } from "node:fs";
+import { readPid } from "./cache-prune.js";
 import { createConnection, type Socket } from "node:net";
 import { basename, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -170,16 +171,6 @@ export async function startServer(
 export function currentServer(): { blob: string; socket: string } | undefined {
   const found = findSnapshot();
   return found.ok ? { blob: found.blob, socket: serverSocketFor(found.blob) } : undefined;
-}
-
-/** The pid a server wrote next to its socket (`<socket>.pid`), if any. */
-export function readPid(file: string): number | undefined {
-  try {
-    const pid = Number(readFileSync(file, "utf8").trim());
-    return Number.isSafeInteger(pid) && pid > 1 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Whether pid is a build server of this snapshot (not a process that reused the number). */

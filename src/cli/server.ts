@@ -23,7 +23,8 @@ import {
   Unframer,
   type BuildRequest,
 } from "./server-protocol.js";
-import { answers, ownSnapshotBlob, readPid } from "./server-control.js";
+import { readPid } from "./cache-prune.js";
+import { answers, ownSnapshotBlob } from "./server-control.js";
 import { serverSocketFor } from "./snapshot.js";
 import { UsageError } from "./main.js";
 

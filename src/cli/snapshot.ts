@@ -24,6 +24,7 @@ import {
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { cacheDir } from "./cache-dir.js";
+import { pruneCache } from "./cache-prune.js";
 
 /** The bundled snapshot entry and its manifest, relative to the package root. */
 export const BUNDLE_FILE = "dist/snapshot/tsbpf-build.cjs";
@@ -249,6 +250,8 @@ export function makeSnapshot(dir?: string): SnapshotStatus {
   writeAtomic(p.manifest, JSON.stringify(m));
   const made = files.map((f) => f.path);
   recordLaunch(p.blob, made, dir);
+  // snapshots of deleted checkouts, old code caches: 18 MB a snapshot otherwise stays forever
+  pruneCache(dirname(p.manifest));
   return { ok: true, blob: p.blob, files: made };
 }
 
