@@ -34,11 +34,18 @@ export function apiModulePath(sub: "probe" | "types"): string {
   return resolve(ROOT, "dist", "src", sub, "index.d.ts");
 }
 
-/** True for files that belong to tsbpf itself (their diagnostics are not the user's). */
-export const isPackageFile = (file: string): boolean =>
-  resolve(file).startsWith(resolve(ROOT) + "/") &&
-  !resolve(file).includes("/test/fixtures/") &&
-  !resolve(file).includes("/examples/");
+/** tsbpf's own code: its sources (a checkout) and what tsc emitted from them (dist). */
+const OWN_DIRS = [resolve(ROOT, "src") + "/", resolve(ROOT, "dist") + "/"];
+
+/**
+ * True for files that belong to tsbpf itself (their diagnostics are not the user's). Probes
+ * inside a checkout (examples, test fixtures, the compiler benchmark's programs) are the
+ * user's: they are type-checked as any probe is.
+ */
+export const isPackageFile = (file: string): boolean => {
+  const abs = resolve(file);
+  return OWN_DIRS.some((d) => abs.startsWith(d));
+};
 
 export const COMPILER_OPTIONS: ts.CompilerOptions = {
   noLib: true,
