@@ -42,29 +42,46 @@ export function optimize(f: Func): Func {
   return f;
 }
 
-/** The clean-up passes, repeated until nothing changes (at most 8 rounds). */
+/** The clean-up passes of `simplify`, in the order each round runs them. */
+const CLEANUPS: readonly ((f: Func) => boolean)[] = [
+  removeUnreachable,
+  foldConstants,
+  propagateCopies,
+  propagateLocally,
+  duplicateReturns,
+  propagateFacts,
+  mergeIdenticalBlocks,
+  eliminateCommonSubexpressions,
+  eliminateRedundantStores,
+  eliminateDeadCode,
+  threadJumps,
+  threadKnownBranches,
+  compareRawFields,
+  dropUnreadTruncations,
+  eliminateDeadDefs,
+];
+
+/**
+ * The clean-up passes, repeated until nothing changes (at most 8 rounds). A pass is a
+ * deterministic function of the IR that leaves it as it was when it reports no change, so once
+ * every pass has run on the current IR without a change the rounds are over: the final round
+ * stops at the last pass that changed something instead of running all of them again.
+ */
 export function simplify(f: Func): void {
-  for (let round = 0; round < 8; round++) {
-    let changed = removeUnreachable(f);
-    changed = foldConstants(f) || changed;
-    changed = propagateCopies(f) || changed;
-    changed = propagateLocally(f) || changed;
-    changed = duplicateReturns(f) || changed;
-    changed = propagateFacts(f) || changed;
-    changed = mergeIdenticalBlocks(f) || changed;
-    changed = eliminateCommonSubexpressions(f) || changed;
-    changed = eliminateRedundantStores(f) || changed;
-    changed = eliminateDeadCode(f) || changed;
-    changed = threadJumps(f) || changed;
-    changed = threadKnownBranches(f) || changed;
-    changed = compareRawFields(f) || changed;
-    changed = dropUnreadTruncations(f) || changed;
-    changed = eliminateDeadDefs(f) || changed;
+  const n = CLEANUPS.length;
+  let quiet = 0; // passes run in a row without a change
+  for (let round = 0; round < 8 && quiet < n; round++) {
+    let changed = false;
+    for (let k = 0; k < n && quiet < n; k++) {
+      if (CLEANUPS[k]!(f)) {
+        changed = true;
+        quiet = 0;
+      } else quiet++;
+    }
     if (!changed) break;
   }
   removeUnreachable(f);
 }
-
 /** Drop blocks not reachable from the entry and renumber the rest in order. */
 export function removeUnreachable(f: Func): boolean {
   const seen = new Set<number>([0]);

@@ -24,6 +24,7 @@ import {
   type VReg,
 } from "./ir.js";
 import { evalAlu, evalCmp } from "./passes.js";
+import { liveOutSets } from "./liveness.js";
 
 /** eq: equals v; nz: non-zero; ptr: a pointer the verifier accepted (so non-zero, and adding a
  * scalar, which the verifier bounds, keeps it a pointer). */
@@ -132,34 +133,62 @@ function decide(facts: Facts, t: Terminator): number | undefined {
   return undefined;
 }
 
-/** Must-facts at each block's entry (forward dataflow, meet = intersection). */
+/** Ids of the blocks reachable from the entry, in reverse postorder (predecessors first). */
+function reversePostorder(f: Func, byId: Map<number, Func["blocks"][number]>): number[] {
+  const post: number[] = [];
+  const seen = new Set<number>([f.blocks[0]!.id]);
+  const stack: { id: number; succ: number[]; k: number }[] = [
+    { id: f.blocks[0]!.id, succ: successors(f.blocks[0]!.term), k: 0 },
+  ];
+  while (stack.length) {
+    const top = stack[stack.length - 1]!;
+    const next = top.succ[top.k++];
+    if (next === undefined) {
+      post.push(top.id);
+      stack.pop();
+    } else if (!seen.has(next)) {
+      seen.add(next);
+      stack.push({ id: next, succ: successors(byId.get(next)!.term), k: 0 });
+    }
+  }
+  return post.reverse();
+}
+
+/**
+ * Must-facts at each block's entry (forward dataflow, meet = intersection). Transfer and meet
+ * are monotone, so the fixpoint does not depend on the visiting order; sweeping in reverse
+ * postorder visits each block of an acyclic function once (a worklist took 2–3 visits).
+ */
 function entryFacts(f: Func): Map<number, Facts> {
   const byId = new Map(f.blocks.map((b) => [b.id, b]));
   const entry = new Map<number, Facts>([[f.blocks[0]!.id, new Map([[f.ctx, { k: "ptr" }]])]]);
-  const work = [f.blocks[0]!.id];
-  for (let guard = 0; work.length && guard < 100_000; guard++) {
-    const b = byId.get(work.pop()!)!;
-    const out = new Map(entry.get(b.id)!);
-    for (const i of b.instrs) transfer(out, i);
-    const t = b.term;
-    const edges: [number, Facts][] =
-      t.op === "br"
-        ? [
-            [t.t, edgeFacts(out, t, true)],
-            [t.f, edgeFacts(out, t, false)],
-          ]
-        : t.op === "jmp"
-          ? [[t.target, out]]
-          : [];
-    for (const [s, fs] of edges) {
-      const old = entry.get(s);
-      const nu = old ? meet(old, fs) : fs;
-      if (!old || !sameFacts(old, nu)) {
-        entry.set(s, nu);
-        work.push(s);
+  const order = reversePostorder(f, byId);
+  const dirty = new Set<number>([f.blocks[0]!.id]);
+  for (let sweep = 0; dirty.size > 0 && sweep < 1000; sweep++)
+    for (const id of order) {
+      if (!dirty.delete(id)) continue;
+      const b = byId.get(id)!;
+      const out = new Map(entry.get(id)!);
+      for (const i of b.instrs) transfer(out, i);
+      const t = b.term;
+      const edges: [number, Facts][] =
+        t.op === "br"
+          ? [
+              [t.t, edgeFacts(out, t, true)],
+              [t.f, edgeFacts(out, t, false)],
+            ]
+          : t.op === "jmp"
+            ? [[t.target, out]]
+            : [];
+      for (const [s, fs] of edges) {
+        const old = entry.get(s);
+        const nu = old ? meet(old, fs) : fs;
+        if (!old || !sameFacts(old, nu)) {
+          entry.set(s, nu);
+          dirty.add(s);
+        }
       }
     }
-  }
   return entry;
 }
 
@@ -239,49 +268,10 @@ export function threadKnownBranches(f: Func): boolean {
 
 /** Dead code elimination by liveness: also removes dead definitions of multi-def vregs. */
 export function eliminateDeadDefs(f: Func): boolean {
-  const byId = new Map(f.blocks.map((b) => [b.id, b]));
-  // Per block: vregs read before any write (gen) and vregs written (kill).
-  const gen = new Map<number, Set<VReg>>();
-  const kill = new Map<number, Set<VReg>>();
-  for (const b of f.blocks) {
-    const g = new Set<VReg>(termUses(b.term));
-    const k = new Set<VReg>();
-    for (let j = b.instrs.length - 1; j >= 0; j--) {
-      const i = b.instrs[j]!;
-      const d = defOf(i);
-      if (d !== undefined) {
-        g.delete(d);
-        k.add(d);
-      }
-      for (const u of usesOf(i)) g.add(u);
-    }
-    gen.set(b.id, g);
-    kill.set(b.id, k);
-  }
-  const liveIn = new Map<number, Set<VReg>>();
-  const liveOut = (id: number): Set<VReg> => {
-    const s = new Set<VReg>();
-    for (const succ of successors(byId.get(id)!.term))
-      for (const v of liveIn.get(succ) ?? []) s.add(v);
-    return s;
-  };
-  for (let changed = true, guard = 0; changed && guard < 1000; guard++) {
-    changed = false;
-    for (let k = f.blocks.length - 1; k >= 0; k--) {
-      const id = f.blocks[k]!.id;
-      const nu = new Set(gen.get(id));
-      const kl = kill.get(id)!;
-      for (const v of liveOut(id)) if (!kl.has(v)) nu.add(v);
-      const old = liveIn.get(id);
-      if (!old || old.size !== nu.size) {
-        liveIn.set(id, nu);
-        changed = true;
-      }
-    }
-  }
+  const liveOut = liveOutSets(f);
   let removed = false;
-  for (const b of f.blocks) {
-    const live = liveOut(b.id);
+  f.blocks.forEach((b, pos) => {
+    const live = liveOut[pos]!;
     for (const u of termUses(b.term)) live.add(u);
     const kept: Instr[] = [];
     for (let k = b.instrs.length - 1; k >= 0; k--) {
@@ -301,7 +291,7 @@ export function eliminateDeadDefs(f: Func): boolean {
       kept.push(i);
     }
     b.instrs = kept.reverse();
-  }
+  });
   return removed;
 }
 
