@@ -391,19 +391,23 @@ export function eliminateDeadCode(f: Func): boolean {
   return changed;
 }
 
-/** Jumps to empty blocks that only jump on go straight to the final target. */
+/**
+ * Jumps to empty blocks that only jump on go straight to the final target, and a branch going
+ * to the same block either way is a jump: its compare decides nothing (an IPv6 bounds check
+ * whose outcomes both return the same verdict).
+ */
 export function threadJumps(f: Func): boolean {
+  let changed = sameTargetBranches(f);
   const forward = new Map<number, number>();
   for (const b of f.blocks)
     if (b.instrs.length === 0 && b.term.op === "jmp" && b.term.target !== b.id)
       forward.set(b.id, b.term.target);
-  if (forward.size === 0) return false;
+  if (forward.size === 0) return changed;
   const final = (id: number): number => {
     let x = id;
     for (let n = 0; forward.has(x) && n < 64; n++) x = forward.get(x)!;
     return x;
   };
-  let changed = false;
   const retarget = (id: number): number => {
     const r = final(id);
     if (r !== id) changed = true;
@@ -415,6 +419,18 @@ export function threadJumps(f: Func): boolean {
     else if (t.op === "br") {
       t.t = retarget(t.t);
       t.f = retarget(t.f);
+    }
+  }
+  return sameTargetBranches(f) || changed;
+}
+
+function sameTargetBranches(f: Func): boolean {
+  let changed = false;
+  for (const b of f.blocks) {
+    const t = b.term;
+    if (t.op === "br" && t.t === t.f) {
+      b.term = { op: "jmp", target: t.t, ...(t.loc && { loc: t.loc }) };
+      changed = true;
     }
   }
   return changed;

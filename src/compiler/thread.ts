@@ -373,7 +373,7 @@ const MAX_TRIALS = 12;
 export const irSize = (f: Func): number => f.blocks.reduce((n, b) => n + b.instrs.length + 1, 0);
 /** Growth of the IR one copy may cause: register allocation and isel often recover it (a
  * copied block's moves coalesce, its jumps fall through), and the copy saves the verifier a walk. */
-const COPY_SLACK = 4;
+const COPY_SLACK = 8;
 
 /**
  * Tail duplication for branches decided by a path fact further on. A parse result's tag (IP

@@ -2,7 +2,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { imm, printFunc, reg, type Block, type Func } from "../../../src/compiler/ir.js";
-import { duplicateReturns, foldConstants, propagateLocally } from "../../../src/compiler/passes.js";
+import {
+  duplicateReturns,
+  foldConstants,
+  propagateLocally,
+  threadJumps,
+} from "../../../src/compiler/passes.js";
 import {
   mergeIdenticalBlocks,
   propagateFacts,
@@ -154,6 +159,18 @@ test("identical blocks are merged, the entry and near-copies are not", () => {
     { instrs: [], term: { op: "ret", value: imm(0) } },
   ]);
   assert.equal(mergeIdenticalBlocks(g), false, printFunc(g));
+});
+
+test("a branch whose sides end up at the same block is a jump", () => {
+  // b0: if v1 == 5 → b1, else b2 (empty, jumps to b1): both sides reach b1
+  const f = func([
+    { instrs: [], term: { op: "br", cond: "eq", a: reg(1), b: imm(5), t: 1, f: 2 } },
+    { instrs: [], term: { op: "ret", value: imm(2) } },
+    { instrs: [], term: { op: "jmp", target: 1 } },
+  ]);
+  assert.equal(threadJumps(f), true);
+  assert.deepEqual(f.blocks[0]!.term, { op: "jmp", target: 1 }, printFunc(f));
+  assert.equal(threadJumps(f), false);
 });
 
 test("masking a zero-extended load or swap with all its bits is a copy", () => {
