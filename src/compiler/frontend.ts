@@ -2,7 +2,7 @@
 // `tsbpf/types` resolved to this package's own sources (a checkout) or declarations (an
 // installed package), and the minimal lib instead of the default one.
 import ts from "typescript";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LIB_FILE_NAME, LIB_SOURCE } from "./lib.js";
@@ -91,6 +91,43 @@ function trustedSourceFile(
   return sf;
 }
 
+/** Size and modification time of a package declaration when its SourceFile was cached. */
+const declarationStamps = new Map<string, string>();
+
+/**
+ * A `.d.ts` of tsbpf's own, from the cache while the file's size and mtime are unchanged (one
+ * stat instead of reading and comparing the text on every build); undefined when unreadable.
+ */
+function packageDeclaration(
+  fileName: string,
+  lang: ts.ScriptTarget | ts.CreateSourceFileOptions,
+): ts.SourceFile | undefined {
+  let stamp: string;
+  try {
+    const st = statSync(fileName);
+    stamp = `${st.size}:${st.mtimeMs}`;
+  } catch {
+    return undefined;
+  }
+  const cached = trustedFiles.get(fileName);
+  if (cached !== undefined && declarationStamps.get(fileName) === stamp) return cached;
+  let text: string;
+  try {
+    text = readFileSync(fileName, "utf8");
+  } catch {
+    return undefined;
+  }
+  declarationStamps.set(fileName, stamp);
+  return trustedSourceFile(fileName, text, lang);
+}
+
+/**
+ * Module resolutions made from tsbpf's own files (the declarations importing each other), kept
+ * for the process: they name only files of the package, which a build does not change. The
+ * user's imports are resolved afresh every build (a file may have appeared since).
+ */
+const packageResolutions = new Map<string, ts.ResolvedModuleWithFailedLookupLocations>();
+
 /** Build the checked program. Throws CompileError for type errors in the user's files. */
 export function createFrontend(entryPath: string, sources?: ReadonlyMap<string, string>): Frontend {
   const entry = resolve(entryPath);
@@ -103,8 +140,8 @@ export function createFrontend(entryPath: string, sources?: ReadonlyMap<string, 
     const text = sources?.get(resolve(fileName));
     if (text !== undefined) return ts.createSourceFile(fileName, text, lang, true);
     if (fileName.endsWith(".d.ts") && isPackageFile(fileName)) {
-      const dts = host.readFile(fileName);
-      if (dts !== undefined) return trustedSourceFile(fileName, dts, lang);
+      const sf = packageDeclaration(fileName, lang);
+      if (sf !== undefined) return sf;
     }
     return baseGetSourceFile(fileName, lang, onError, shouldCreate);
   };
@@ -133,7 +170,15 @@ export function createFrontend(entryPath: string, sources?: ReadonlyMap<string, 
           },
         };
       }
-      return ts.resolveModuleName(name, containingFile, options, host);
+      if (!isPackageFile(containingFile))
+        return ts.resolveModuleName(name, containingFile, options, host);
+      const key = `${containingFile}\0${name}`;
+      let r = packageResolutions.get(key);
+      if (r === undefined) {
+        r = ts.resolveModuleName(name, containingFile, options, host);
+        if (r.resolvedModule !== undefined) packageResolutions.set(key, r);
+      }
+      return r;
     });
 
   if (!host.fileExists(entry)) {
