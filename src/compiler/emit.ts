@@ -25,9 +25,8 @@ export interface CompiledProgram {
   name: string;
   section: string;
   code: Selected;
-  /** source file and line texts for line info */
-  file: string;
-  lineText: (line: number) => string;
+  /** the source line of a file, for line info (an inlined function may be in another file) */
+  lineText: (file: string, line: number) => string;
   /** a bpf-to-bpf subprogram (section `.text`, static): its parameter names */
   params?: string[];
 }
@@ -135,8 +134,8 @@ export function emitObject(mod: ProbeModule, programs: CompiledProgram[]): Uint8
       ...(lineInfo.get(p.section) ?? []),
       ...p.code.lines.map((l) => ({
         insn: base + l.insn,
-        fileName: p.file,
-        text: p.lineText(l.loc.line),
+        fileName: l.loc.file,
+        text: p.lineText(l.loc.file, l.loc.line),
         line: l.loc.line,
         col: l.loc.col,
       })),

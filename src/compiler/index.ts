@@ -46,6 +46,10 @@ export function compileProbe(entry: string, opts: CompileOptions = {}): Compiled
   const out: CompiledProbe["programs"] = [];
   const subs = new Subprograms(fe, mod);
   const subOut: CompiledProbe["subprograms"] = [];
+  const textOf = (file: string, line: number): string => {
+    const sf = fe.program.getSourceFile(file);
+    return sf ? lineText(sf, line) : "";
+  };
   const units: { prog: ProgramDecl; lower: () => Func; sub?: Subprogram }[] = mod.programs.map(
     (prog) => ({ prog, lower: () => new Lowerer(fe, mod, prog, subs).lower() }),
   );
@@ -84,8 +88,7 @@ export function compileProbe(entry: string, opts: CompileOptions = {}): Compiled
         name: sub.name,
         section: ".text",
         code,
-        file: sf.fileName,
-        lineText: (l) => lineText(sf, l),
+        lineText: textOf,
         params: sub.decl.parameters.map((p) => p.name.getText()),
       });
       subOut.push({ name: sub.name, insns: code.insns, stackSize: code.stackSize });
@@ -95,8 +98,7 @@ export function compileProbe(entry: string, opts: CompileOptions = {}): Compiled
       name: prog.name,
       section: prog.section,
       code,
-      file: sf.fileName,
-      lineText: (l) => lineText(sf, l),
+      lineText: textOf,
     });
     out.push({
       name: prog.name,

@@ -34,6 +34,8 @@ export type Size = 1 | 2 | 4 | 8;
 
 /** Source position for `.BTF.ext` line info. */
 export interface Loc {
+  /** the source file: an inlined function of another module keeps its own */
+  file: string;
   line: number; // 1-based
   col: number; // 1-based
 }

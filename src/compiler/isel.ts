@@ -375,7 +375,13 @@ export function select(
     if (last && last.insn === l.insn) {
       continue;
     }
-    if (last && last.loc.line === l.loc.line && last.loc.col === l.loc.col) continue;
+    if (
+      last &&
+      last.loc.line === l.loc.line &&
+      last.loc.col === l.loc.col &&
+      last.loc.file === l.loc.file
+    )
+      continue;
     dedup.push(l);
   }
   if (dedup.length > 0 && dedup[0]!.insn !== 0) dedup.unshift({ insn: 0, loc: dedup[0]!.loc });

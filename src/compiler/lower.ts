@@ -2,7 +2,9 @@
 // values (values.ts). Packet parsing is in packet.ts, tsbpf/probe calls in intrinsics.ts.
 import ts from "typescript";
 import { struct, type Type } from "../types/index.js";
+import { basename } from "node:path";
 import { canonical } from "./frontend.js";
+import { foreignFunction, isProbeFile } from "./imports.js";
 import type { Frontend } from "./frontend.js";
 import { Code, CompileError } from "./errors.js";
 import {
@@ -236,7 +238,7 @@ export class Lowerer {
   setLoc(node: ts.Node): void {
     const sf = node.getSourceFile();
     const p = sf.getLineAndCharacterOfPosition(node.getStart(sf));
-    this.loc = { line: p.line + 1, col: p.character + 1 };
+    this.loc = { file: sf.fileName, line: p.line + 1, col: p.character + 1 };
   }
 
   err(node: ts.Node, code: Code, msg: string): CompileError {
@@ -1149,15 +1151,17 @@ export class Lowerer {
     }
     const fn = this.mod.functions.get(sym);
     if (fn) return { k: "fn", decl: fn };
-    const decl = sym.valueDeclaration;
+    const decl = sym.valueDeclaration ?? sym.declarations?.[0];
     if (
       decl &&
       ts.isVariableDeclaration(decl) &&
       decl.initializer &&
       (ts.isArrowFunction(decl.initializer) || ts.isFunctionExpression(decl.initializer)) &&
-      decl.getSourceFile() === this.fe.entry
+      isProbeFile(decl.getSourceFile())
     )
       return { k: "fn", decl: decl.initializer };
+    const foreign = decl && !this.isApi(e) ? foreignFunction(decl, e.text, this.fe) : undefined;
+    if (foreign) throw this.err(e, Code.Unsupported, foreign);
     if (
       decl &&
       ts.isVariableDeclaration(decl) &&
@@ -1167,7 +1171,7 @@ export class Lowerer {
       throw this.err(
         e,
         Code.NotConstant,
-        `${e.text} is imported but not a compile-time constant; probes can use imported struct() layouts and constants only`,
+        `${e.text} (declared in ${basename(decl.getSourceFile().fileName)}) is not a compile-time constant; the probe's other modules contribute struct() layouts, constants and functions only (declare maps and globals in the entry file; a module may import them from there)`,
       );
     throw this.err(e, Code.Unsupported, `${e.text} cannot be used as a value in probe code`);
   }
@@ -1993,15 +1997,22 @@ export class Lowerer {
     this.emit({ op: "mov", dst: result, src: imm(0) });
     this.inlines.push({ exit, result, depth });
     const saved = this.loops.splice(0);
+    // Line info: the body's own lines (maybe in another module), then the caller's line again
+    // for the rest of the calling statement.
+    const callerLoc = this.loc;
     const body = fn.body!;
     this.nested(() => {
       if (ts.isBlock(body)) this.statements(body.statements);
-      else this.emit({ op: "mov", dst: result, src: this.int(this.expr(body), body) });
+      else {
+        this.setLoc(body);
+        this.emit({ op: "mov", dst: result, src: this.int(this.expr(body), body) });
+      }
     });
     this.jump(exit);
     this.loops.push(...saved);
     this.inlines.pop();
     this.switchTo(exit);
+    this.loc = callerLoc;
     return { k: "int", op: reg(result) };
   }
 }

@@ -6,6 +6,7 @@ import { MapType } from "../obj/consts.js";
 import { canonical, type Frontend } from "./frontend.js";
 import { ConstEvaluator, NOT_CONST } from "./consteval.js";
 import { Code, CompileError } from "./errors.js";
+import { importedFunctions } from "./imports.js";
 
 export type MapClass =
   | "HashMap"
@@ -93,7 +94,7 @@ export interface ProbeModule {
   programs: ProgramDecl[];
   globals: GlobalDecl[];
   globalBySymbol: Map<ts.Symbol, GlobalDecl>;
-  /** top-level functions (inlined where called) */
+  /** top-level functions of the entry and of the probe's own imported modules */
   functions: Map<ts.Symbol, ts.FunctionDeclaration>;
   consts: ConstEvaluator;
 }
@@ -131,6 +132,7 @@ export function scanModule(fe: Frontend): ProbeModule {
     const s = checker.getSymbolAtLocation(n);
     return s && canonical(checker, s);
   };
+  for (const [name, decl] of importedFunctions(fe)) mod.functions.set(symOf(name)!, decl);
 
   for (const st of fe.entry.statements) {
     if (
@@ -229,7 +231,9 @@ export function scanModule(fe: Frontend): ProbeModule {
                 Code.Module,
                 `program ${d.name.text} must be exported: export const ${d.name.text} = ${api.name}(…)`,
               );
-            mod.programs.push(scanProgram(consts, d.name.text, api.name as ProgramKind, init, mod));
+            mod.programs.push(
+              scanProgram(checker, consts, d.name.text, api.name as ProgramKind, init, mod),
+            );
             continue;
           }
         }
@@ -474,6 +478,7 @@ import { ints as intsTable } from "../types/index.js";
 const ints = () => intsTable;
 
 function scanProgram(
+  checker: ts.TypeChecker,
   consts: ConstEvaluator,
   name: string,
   kind: ProgramKind,
@@ -495,8 +500,9 @@ function scanProgram(
     const a = call.arguments[i];
     if (a && (ts.isArrowFunction(a) || ts.isFunctionExpression(a))) return a;
     if (a && ts.isIdentifier(a)) {
-      for (const [sym, decl] of mod.functions)
-        if (sym.name === a.text && decl.name?.text === a.text) return decl;
+      const s = checker.getSymbolAtLocation(a);
+      const decl = s && mod.functions.get(canonical(checker, s));
+      if (decl) return decl;
     }
     throw CompileError.at(
       a ?? call,

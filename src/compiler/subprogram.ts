@@ -4,11 +4,13 @@
 // The rule (docs/probe-language.md, "Functions"): a top-level `function` declaration whose
 // parameters (at most five) and result are integers (number, bigint, boolean; void result) is
 // called, not inlined, when it is large (at least CALL_MIN_NODES syntax nodes) or when it is
-// medium-sized (SHARED_MIN_NODES) and called from two or more places. `/** @noinline */` asks
+// medium-sized (SHARED_MIN_NODES) and called from two or more places (in any of the probe's
+// modules: a function of an imported module follows the same rule). `/** @noinline */` asks
 // for a call (an error when the function does not qualify), `/** @inline */` forbids it.
 import ts from "typescript";
 import { Code, CompileError } from "./errors.js";
-import type { Frontend } from "./frontend.js";
+import { canonical, type Frontend } from "./frontend.js";
+import { probeFiles } from "./imports.js";
 import type { ProbeModule, ProgramDecl } from "./module.js";
 
 export const CALL_MIN_NODES = 120;
@@ -54,7 +56,9 @@ export class Subprograms {
       const taken = (n: string) =>
         this.mod.maps.some((m) => m.name === n) ||
         this.mod.programs.some((p) => p.name === n) ||
-        this.mod.globals.some((g) => g.name === n);
+        this.mod.globals.some((g) => g.name === n) ||
+        // functions of two modules may share a name
+        [...this.byDecl.values()].some((x) => x.name === n);
       while (taken(name)) name = `${name}_fn`;
       s = { name, decl: fn, prog: caller };
       this.byDecl.set(fn, s);
@@ -130,20 +134,25 @@ export class Subprograms {
     return undefined;
   }
 
+  /** Calls of `fn` in all of the probe's modules (an imported function is called by alias). */
   private callSites(fn: ts.FunctionDeclaration): number {
+    const { checker } = this.fe;
     if (!this.sites) {
       const sites = new Map<ts.Symbol, number>();
       const visit = (n: ts.Node): void => {
         if (ts.isCallExpression(n) && ts.isIdentifier(n.expression)) {
-          const s = this.fe.checker.getSymbolAtLocation(n.expression);
-          if (s) sites.set(s, (sites.get(s) ?? 0) + 1);
+          const s = checker.getSymbolAtLocation(n.expression);
+          if (s) {
+            const c = canonical(checker, s);
+            sites.set(c, (sites.get(c) ?? 0) + 1);
+          }
         }
         ts.forEachChild(n, visit);
       };
-      visit(fn.getSourceFile());
+      for (const sf of probeFiles(this.fe)) visit(sf);
       this.sites = sites;
     }
-    const sym = this.fe.checker.getSymbolAtLocation(fn.name!);
+    const sym = checker.getSymbolAtLocation(fn.name!);
     return sym ? (this.sites.get(sym) ?? 0) : 0;
   }
 }
