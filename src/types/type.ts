@@ -9,7 +9,7 @@ import type { StructType } from "./struct.js";
 export type TypeKind = "int" | "array" | "struct";
 
 /** What every type offers: C layout plus a codec for values of `T`. */
-export interface TypeBase<T> extends Codec<T> {
+export interface TypeBase<out T> extends Codec<T> {
   readonly kind: TypeKind;
   /** sizeof in bytes, as clang computes it for the equivalent C type */
   readonly size: number;
