@@ -231,6 +231,9 @@ export class ConstEvaluator {
       if (op === ts.SyntaxKind.ExclamationEqualsEqualsToken) return a !== b;
       return NOT_CONST;
     }
+    // A fraction among the operands (`i + 1.5`): folded as JavaScript would, so the float is
+    // reported where it is used; BigInt() of it would throw.
+    if (bothNum && (!Number.isInteger(a) || !Number.isInteger(b))) return floatBinary(op, a, b);
     // Integer semantics, 64-bit, exactly as the generated code computes them.
     const x = BigInt(a as number | bigint);
     const y = BigInt(b as number | bigint);
@@ -243,6 +246,35 @@ export class ConstEvaluator {
     if (typeof r === "boolean") return r;
     return bothNum ? Number(r) : r;
   }
+}
+
+/** JavaScript's arithmetic and comparisons on numbers, for operands that are not integers. */
+function floatBinary(op: ts.SyntaxKind, a: number, b: number): ConstResult {
+  switch (op) {
+    case ts.SyntaxKind.PlusToken:
+      return a + b;
+    case ts.SyntaxKind.MinusToken:
+      return a - b;
+    case ts.SyntaxKind.AsteriskToken:
+      return a * b;
+    case ts.SyntaxKind.SlashToken:
+      return a / b;
+    case ts.SyntaxKind.PercentToken:
+      return a % b;
+    case ts.SyntaxKind.LessThanToken:
+      return a < b;
+    case ts.SyntaxKind.LessThanEqualsToken:
+      return a <= b;
+    case ts.SyntaxKind.GreaterThanToken:
+      return a > b;
+    case ts.SyntaxKind.GreaterThanEqualsToken:
+      return a >= b;
+    case ts.SyntaxKind.EqualsEqualsEqualsToken:
+      return a === b;
+    case ts.SyntaxKind.ExclamationEqualsEqualsToken:
+      return a !== b;
+  }
+  return NOT_CONST;
 }
 
 /** 64-bit integer semantics for a binary operator; undefined when not foldable. */

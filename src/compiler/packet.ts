@@ -394,6 +394,12 @@ export function lowerViewMethod(
     if (method === "at") {
       if (args[0] && lw.mod.consts.eval(args[0]) === NOT_CONST) return byteAt(lw, v, args[0]);
       const i = constArg(0, "the index");
+      if (typeof i === "number" && Number.isFinite(i) && !Number.isInteger(i))
+        throw CompileError.at(
+          args[0] ?? e,
+          Code.Float,
+          `floating-point value ${i}: eBPF has only integers`,
+        );
       if (typeof i !== "number" || !Number.isInteger(i) || i < 0 || i >= v.n!)
         throw CompileError.at(
           args[0] ?? e,

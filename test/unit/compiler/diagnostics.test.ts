@@ -206,6 +206,17 @@ const cases: Case[] = [
     message: /floating-point value 3.5/,
   },
   {
+    // the counter is a constant in an unrolled copy: 0 + 1.5 once threw BigInt's RangeError
+    name: "floating point index built from a loop counter",
+    body: prog(
+      "  const d = ctx.data();\n  const bs = d && d.read(8);\n  let a = 0;\n" +
+        "  if (bs) for (let i = 0; i < 2; i++) a += bs.at(i + 1.5);\n  return a > 0 ? XdpAction.Drop : XdpAction.Pass;",
+    ),
+    at: "i + 1.5",
+    code: Code.Float,
+    message: /floating-point value 1.5/,
+  },
+  {
     name: ">>> by a constant of 32 or more",
     body: prog('  const v = ctx.ingressIfindex >>> 32;\n  tracePrintk("%d", v);'),
     at: "32;",
