@@ -104,24 +104,31 @@ export function defOf(i: Instr): VReg | undefined {
   }
 }
 
-const regsOf = (ops: readonly Operand[]): VReg[] =>
-  ops.flatMap((o) => (o.kind === "reg" ? [o.id] : []));
-const baseRegs = (b: Base): VReg[] => (b.kind === "reg" ? [b.id] : []);
+// Plain loops and literals: every pass asks these for every instruction, every round (flatMap
+// over a fresh operand array was a few percent of a compile).
+const regsOf = (ops: readonly Operand[]): VReg[] => {
+  const out: VReg[] = [];
+  for (const o of ops) if (o.kind === "reg") out.push(o.id);
+  return out;
+};
+const reg1 = (o: Operand): VReg[] => (o.kind === "reg" ? [o.id] : []);
+const reg2 = (a: Operand | Base, b: Operand): VReg[] =>
+  a.kind === "reg" ? (b.kind === "reg" ? [a.id, b.id] : [a.id]) : reg1(b);
 
 export function usesOf(i: Instr): VReg[] {
   switch (i.op) {
     case "mov":
-      return regsOf([i.src]);
+      return reg1(i.src);
     case "alu":
-      return regsOf([i.a, i.b]);
+      return reg2(i.a, i.b);
     case "neg":
     case "bswap":
-      return regsOf([i.a]);
+      return reg1(i.a);
     case "load":
-      return baseRegs(i.base);
+      return i.base.kind === "reg" ? [i.base.id] : [];
     case "store":
     case "atomicAdd":
-      return [...baseRegs(i.base), ...regsOf([i.value])];
+      return reg2(i.base, i.value);
     case "addr":
     case "mapfd":
     case "global":
@@ -136,9 +143,9 @@ export function termUses(t: Terminator): VReg[] {
     case "jmp":
       return [];
     case "br":
-      return regsOf([t.a, t.b]);
+      return reg2(t.a, t.b);
     case "ret":
-      return regsOf([t.value]);
+      return reg1(t.value);
   }
 }
 
