@@ -68,7 +68,7 @@ export function eliminateCommonSubexpressions(f: Func): boolean {
   const base = (b: Base): string | undefined =>
     b.kind === "slot" ? `s${b.slot}` : single.has(b.id) ? `v${b.id}` : undefined;
   /** The value an instruction computes, as a key, when it is pure and names fixed values. */
-  const keyOf = (i: Instr): string | undefined => {
+  const computeKey = (i: Instr): string | undefined => {
     const d = defOf(i);
     if (d === undefined || !single.has(d) || d === f.ctx) return undefined;
     switch (i.op) {
@@ -91,15 +91,23 @@ export function eliminateCommonSubexpressions(f: Func): boolean {
         return undefined; // constants (addr, mapfd, global) are cheaper to recompute than to keep
     }
   };
+  // Asked for every instruction on every visit of the dataflow and again when rewriting.
+  const keys = new Map<Instr, string | undefined>();
+  const keyOf = (i: Instr): string | undefined => {
+    if (keys.has(i)) return keys.get(i);
+    const k = computeKey(i);
+    keys.set(i, k);
+    return k;
+  };
   // Nothing to do unless some value is computed twice.
-  const keys = new Set<string>();
+  const seen = new Set<string>();
   let repeated = false;
   for (const b of f.blocks)
     for (const i of b.instrs) {
       const k = keyOf(i);
       if (k === undefined) continue;
-      if (keys.has(k)) repeated = true;
-      keys.add(k);
+      if (seen.has(k)) repeated = true;
+      seen.add(k);
     }
   if (!repeated) return false;
   const transfer = (s: State, i: Instr): void => {
