@@ -160,6 +160,15 @@ export function successors(t: Terminator): number[] {
   }
 }
 
+/** Points a terminator's targets elsewhere: `to` maps each old block id to its new one. */
+export function retarget(t: Terminator, to: (id: number) => number): void {
+  if (t.op === "jmp") t.target = to(t.target);
+  else if (t.op === "br") {
+    t.t = to(t.t);
+    t.f = to(t.f);
+  }
+}
+
 export const hasSideEffect = (i: Instr): boolean =>
   i.op === "store" || i.op === "atomicAdd" || i.op === "call";
 

@@ -9,6 +9,7 @@ import {
   imm,
   successors,
   swapBytes,
+  retarget,
   termUses,
   usesOf,
   type Base,
@@ -100,12 +101,7 @@ export function removeUnreachable(f: Func): boolean {
   kept.forEach((b, i) => map.set(b.id, i));
   for (const b of kept) {
     b.id = map.get(b.id)!;
-    const t = b.term;
-    if (t.op === "jmp") t.target = map.get(t.target)!;
-    else if (t.op === "br") {
-      t.t = map.get(t.t)!;
-      t.f = map.get(t.f)!;
-    }
+    retarget(b.term, (id) => map.get(id)!);
   }
   f.blocks = kept;
   return true;
@@ -408,19 +404,12 @@ export function threadJumps(f: Func): boolean {
     for (let n = 0; forward.has(x) && n < 64; n++) x = forward.get(x)!;
     return x;
   };
-  const retarget = (id: number): number => {
+  const follow = (id: number): number => {
     const r = final(id);
     if (r !== id) changed = true;
     return r;
   };
-  for (const b of f.blocks) {
-    const t = b.term;
-    if (t.op === "jmp") t.target = retarget(t.target);
-    else if (t.op === "br") {
-      t.t = retarget(t.t);
-      t.f = retarget(t.f);
-    }
-  }
+  for (const b of f.blocks) retarget(b.term, follow);
   return sameTargetBranches(f) || changed;
 }
 

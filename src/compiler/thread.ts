@@ -15,6 +15,7 @@ import {
   printTerm,
   successors,
   swapBytes,
+  retarget,
   termUses,
   usesOf,
   type Func,
@@ -319,12 +320,7 @@ export function layoutBlocks(f: Func): void {
   order.forEach((b, k) => map.set(b.id, k));
   for (const b of order) {
     b.id = map.get(b.id)!;
-    const t = b.term;
-    if (t.op === "jmp") t.target = map.get(t.target)!;
-    else if (t.op === "br") {
-      t.t = map.get(t.t)!;
-      t.f = map.get(t.f)!;
-    }
+    retarget(b.term, (id) => map.get(id)!);
   }
   f.blocks = order;
 }
@@ -590,13 +586,6 @@ export function mergeIdenticalBlocks(f: Func): boolean {
     changed = true;
     return x;
   };
-  for (const b of f.blocks) {
-    const t = b.term;
-    if (t.op === "jmp") t.target = to(t.target);
-    else if (t.op === "br") {
-      t.t = to(t.t);
-      t.f = to(t.f);
-    }
-  }
+  for (const b of f.blocks) retarget(b.term, to);
   return changed;
 }
