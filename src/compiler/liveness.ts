@@ -1,7 +1,7 @@
 // Liveness of vregs at block ends, on bit vectors: vreg ids are small and dense (counted up from
 // 0 per function), so a set of them is a few words and the fixpoint is word-wise or/and-not.
 // The optimiser runs it every round (dead definition removal), so Set<VReg>-based liveness
-// was a tenth of a warm compile.
+// was a tenth of a warm compile; the register allocator's live ranges start from it too.
 import { defOf, successors, termUses, usesOf, type Func } from "./ir.js";
 
 /** A set of vregs as a bit vector of fixed capacity. */
@@ -23,6 +23,13 @@ export class VRegSet {
 
   delete(v: number): void {
     this.words[v >>> 5]! &= ~(1 << (v & 31));
+  }
+
+  /** The members, in ascending order. */
+  *values(): IterableIterator<number> {
+    for (let w = 0; w < this.words.length; w++)
+      for (let bits = this.words[w]!; bits !== 0; bits &= bits - 1)
+        yield (w << 5) + (31 - Math.clz32(bits & -bits));
   }
 
   copy(): VRegSet {

@@ -11,7 +11,8 @@
 // a helper call (or used as a call argument) may not sit in r1–r5, which calls clobber and
 // argument set-up overwrites, so it gets r6–r9 or a stack slot. Spills are full 8-byte aligned
 // slots, the only form in which the verifier keeps a spilled pointer's type and range.
-import { defOf, successors, termUses, usesOf, type Func, type Operand, type VReg } from "./ir.js";
+import { defOf, termUses, usesOf, type Func, type Operand, type VReg } from "./ir.js";
+import { liveOutSets } from "./liveness.js";
 
 export type Location = { kind: "reg"; reg: number } | { kind: "spill"; index: number };
 
@@ -51,47 +52,7 @@ export function liveRanges(f: Func): {
     pos += 2;
   }
 
-  // Liveness (backward dataflow over blocks).
-  const n = f.blocks.length;
-  const use: Set<VReg>[] = [];
-  const def: Set<VReg>[] = [];
-  for (const b of f.blocks) {
-    const u = new Set<VReg>();
-    const d = new Set<VReg>();
-    for (const i of b.instrs) {
-      for (const x of usesOf(i)) if (!d.has(x)) u.add(x);
-      const y = defOf(i);
-      if (y !== undefined) d.add(y);
-    }
-    for (const x of termUses(b.term)) if (!d.has(x)) u.add(x);
-    use.push(u);
-    def.push(d);
-  }
-  const liveIn: Set<VReg>[] = f.blocks.map(() => new Set());
-  const liveOut: Set<VReg>[] = f.blocks.map(() => new Set());
-  for (let changed = true; changed;) {
-    changed = false;
-    for (let k = n - 1; k >= 0; k--) {
-      const out = liveOut[k]!;
-      for (const s of successors(f.blocks[k]!.term))
-        for (const x of liveIn[s]!)
-          if (!out.has(x)) {
-            out.add(x);
-            changed = true;
-          }
-      const inn = liveIn[k]!;
-      for (const x of use[k]!)
-        if (!inn.has(x)) {
-          inn.add(x);
-          changed = true;
-        }
-      for (const x of out)
-        if (!def[k]!.has(x) && !inn.has(x)) {
-          inn.add(x);
-          changed = true;
-        }
-    }
-  }
+  const liveOut = liveOutSets(f);
 
   // Segments per vreg, built backwards through each block: a segment opens at the last use
   // (or the block end when live out) and closes at the definition (or the block start).
@@ -103,7 +64,7 @@ export function liveRanges(f: Func): {
   };
   f.blocks.forEach((b, k) => {
     const open = new Map<VReg, number>(); // vreg → end of the segment being built
-    for (const x of liveOut[k]!) open.set(x, blockEnd[k]! + 1);
+    for (const x of liveOut[k]!.values()) open.set(x, blockEnd[k]! + 1);
     for (const x of termUses(b.term)) if (!open.has(x)) open.set(x, blockEnd[k]!);
     for (let j = b.instrs.length - 1; j >= 0; j--) {
       const i = b.instrs[j]!;

@@ -52,6 +52,7 @@ test("VRegSet: bits across word boundaries, including bit 31", () => {
   for (const v of [0, 31, 32, 63, 69]) s.add(v);
   s.delete(32);
   assert.deepEqual(members(s, 70), [0, 31, 63, 69]);
+  assert.deepEqual([...s.values()], [0, 31, 63, 69], "values() lists the same, ascending");
   const c = s.copy();
   c.delete(31);
   assert.ok(s.has(31) && !c.has(31));
