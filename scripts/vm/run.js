@@ -70,9 +70,9 @@ const VM_EXCLUDED = {
   "dist/test/kernel/bench-smoke.test.js":
     "rebuilds the C fixtures with clang and gcc (scripts/build-fixtures.sh), which the VM image does not carry",
   "dist/test/kernel/e2e/new-project.test.js":
-    "runs `npm install --offline` from the host's npm cache, which the VM image does not carry",
+    "runs `npm install`, which needs the npm registry, which the VM has no network to reach",
   "dist/test/kernel/tutorial/tutorial.test.js":
-    "runs the tutorial's `npm install` from the host's npm cache, which the VM image does not carry",
+    "runs the tutorial's `npm install`, which needs the npm registry, which the VM has no network to reach",
   "dist/test/kernel/fixtures-bpftool.test.js":
     "first runs scripts/build-fixtures.sh, which needs clang-19 and gcc, which the VM image does not carry",
 };

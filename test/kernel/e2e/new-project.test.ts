@@ -1,5 +1,6 @@
 // `tsbpf new` makes a project that builds and loads as generated: scaffold into a temp dir,
-// `npm install` it (offline, from npm's cache), `tsbpf build` its probe, `tsc` its loader, then
+// `npm install` it (from npm's cache where it can, else the registry: a fresh machine's cache
+// holds no registry metadata), `tsbpf build` its probe, `tsc` its loader, then
 // attach it on the server side of a veth pair in private namespaces — through `tsbpf load` and
 // through its own loader — and see the packets sent from the other side.
 import { test } from "node:test";
@@ -38,7 +39,7 @@ test("tsbpf new: the generated project builds, loads and reports packets", async
   assert.equal(pkg.dependencies.tsbpf, `file:${root.replace(/\/$/, "")}`);
 
   // What the README tells users to run.
-  sh(dir, "npm", ["install", "--offline", "--no-audit", "--no-fund"]);
+  sh(dir, "npm", ["install", "--prefer-offline", "--no-audit", "--no-fund"]);
   const built = sh(dir, "npx", ["tsbpf", "build"]);
   const elf = `target/bpf-programs/${NAME}/${NAME}.elf`;
   assert.match(built, new RegExp(`^Compiled ${NAME} → ${elf} \\(1 program, `));

@@ -76,7 +76,7 @@ test("docs/tutorial.md: every command runs and prints what the tutorial shows", 
   const adapt = (cmd: string) =>
     cmd
       .replace(/\btsbpf-(web|client)\b/g, `tsbpf-$1-${id}`)
-      .replace(/^npm install$/, "npm install --offline --no-audit --no-fund");
+      .replace(/^npm install$/, "npm install --prefer-offline --no-audit --no-fund");
 
   const check = (c: Command, output: string, where: string) =>
     assert.ok(
