@@ -21,6 +21,7 @@ import { BpfMap } from "./map.js";
 import { Program } from "./program.js";
 import { VerifierError } from "./verifier.js";
 import { kernelBtfTypeId } from "./kernel-btf.js";
+import { applyCore, coreVerifierError, resolveCore, type CoreResults } from "./core-relocate.js";
 
 export interface CollectionOptions {
   /**
@@ -37,6 +38,12 @@ export interface CollectionOptions {
   logLevel?: number;
   /** Load only these programs (by name); the default loads all. */
   programs?: readonly string[];
+  /**
+   * The target kernel's BTF for CO-RE relocations, as a file: raw BTF (e.g. from BTFHub, or
+   * `/sys/kernel/btf/vmlinux` copied from the target) or an ELF with a .BTF section. Default:
+   * the running kernel's `/sys/kernel/btf/vmlinux` and its modules' BTF.
+   */
+  btfPath?: string;
   /** Called with a message when the loader works around something (e.g. BTF rejected). */
   onWarning?: (message: string) => void;
   /**
@@ -104,7 +111,6 @@ export class Collection implements Disposable {
     const reusedPins = new Set<string>();
     let btf: FD | undefined;
     checkGlobalNames(object, opts.globals ?? {});
-    warnCoreRelos(object, warn);
     try {
       btf = loadBtf(object, warn);
       for (const spec of object.maps) {
@@ -136,9 +142,15 @@ export class Collection implements Disposable {
             throw new Error(
               `no program named ${n} in the object (it has: ${object.programs.map((p) => p.name).join(", ")})`,
             );
+      // CO-RE relocations, resolved before any program loads (so a failure loads nothing).
+      const core = resolveCore(
+        object,
+        object.programs.filter((p) => !wanted || wanted.has(p.name)),
+        opts.btfPath,
+      );
       for (const spec of object.programs) {
         if (wanted && !wanted.has(spec.name)) continue;
-        const { program, log } = loadProgram(object, spec, maps, btf, opts);
+        const { program, log } = loadProgram(object, spec, maps, btf, opts, core);
         programs.set(spec.name, program);
         if (log) logs.set(spec.name, log);
       }
@@ -197,16 +209,6 @@ export class Collection implements Disposable {
 }
 
 // ---------------------------------------------------------------- BTF
-
-/** CO-RE relocations are not applied yet: say so once per section instead of guessing. */
-function warnCoreRelos(object: BpfObject, warn: (m: string) => void): void {
-  for (const [section, relos] of object.btfExt?.coreRelos ?? [])
-    if (relos.length > 0)
-      warn(
-        `section ${section}: ${relos.length} CO-RE relocation(s) not applied; kernel struct ` +
-          `offsets stay as compiled (right when built against this kernel's vmlinux.h)`,
-      );
-}
 
 function loadBtf(object: BpfObject, warn: (m: string) => void): FD | undefined {
   if (!object.btf) return undefined;
@@ -469,8 +471,10 @@ function loadProgram(
   maps: ReadonlyMap<string, BpfMap>,
   btf: FD | undefined,
   opts: CollectionOptions,
+  core: CoreResults,
 ): { program: Program; log: string } {
   const insns = relocate(spec, maps);
+  const poisoned = applyCore(spec, insns, core);
   const info = spec.sectionInfo;
   let attachBtfId: number | undefined;
   if (
@@ -512,8 +516,10 @@ function loadProgram(
     const program = new Program(fd, { name: spec.name, type: info?.progType ?? 0, spec });
     return { program, log };
   } catch (e) {
-    if (e instanceof SysError && e.syscall === "BPF_PROG_LOAD" && e.log)
-      throw new VerifierError(spec.name, e.errno, e.log, spec.lineInfo);
+    if (e instanceof SysError && e.syscall === "BPF_PROG_LOAD" && e.log) {
+      const ve = new VerifierError(spec.name, e.errno, e.log, spec.lineInfo);
+      throw coreVerifierError(ve, spec, poisoned) ?? ve;
+    }
     if (e instanceof SysError)
       e.message = `cannot load program ${spec.name} (section ${spec.section}): ${e.message}`;
     throw e;

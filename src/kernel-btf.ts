@@ -1,34 +1,21 @@
-// Type ids in the running kernel's BTF (/sys/kernel/btf/vmlinux), for programs that attach
-// by BTF id (tp_btf, fentry/fexit). The file is several MB with ~100k types, and one load
-// needs one id, so this scans type headers for a name instead of building the full model.
-import { readFileSync } from "node:fs";
-import { BtfKind } from "./obj/btf.js";
+// The running kernel's BTF (/sys/kernel/btf/vmlinux and its modules' split BTF beside it):
+// type ids for programs that attach by BTF id (tp_btf, fentry/fexit), and the targets of CO-RE
+// relocations. The vmlinux file is ~5 MB with ~100k types; it is read once per process and
+// decoded lazily (LazyBtf: an index of type headers, types decoded when CO-RE asks).
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { BtfKind, btfTypeExtraSize, LazyBtf } from "./obj/btf.js";
+import type { CoreTargets } from "./obj/core.js";
 import { ObjectError } from "./obj/errors.js";
 
-const VMLINUX = "/sys/kernel/btf/vmlinux";
+const BTF_DIR = "/sys/kernel/btf";
+const VMLINUX = `${BTF_DIR}/vmlinux`;
 let vmlinux: Uint8Array | undefined;
+let vmlinuxBtf: LazyBtf | undefined;
+let moduleBtfs: { name: string; btf: LazyBtf }[] | undefined;
+const fileBtfs = new Map<string, LazyBtf>();
 
-/** Bytes of trailing data after the 12-byte common header, per kind. */
-function extraSize(kind: number, vlen: number): number {
-  switch (kind) {
-    case BtfKind.INT:
-    case BtfKind.VAR:
-    case BtfKind.DECL_TAG:
-      return 4;
-    case BtfKind.ARRAY:
-      return 12;
-    case BtfKind.STRUCT:
-    case BtfKind.UNION:
-    case BtfKind.DATASEC:
-    case BtfKind.ENUM64:
-      return vlen * 12;
-    case BtfKind.ENUM:
-    case BtfKind.FUNC_PROTO:
-      return vlen * 8;
-    default:
-      return 0;
-  }
-}
+const extraSize = btfTypeExtraSize;
 
 const kindNumbers = {
   func: BtfKind.FUNC,
@@ -71,16 +58,112 @@ export function findBtfTypeId(
   return undefined;
 }
 
-/** Id of a type in the running kernel's BTF; undefined when absent (or no kernel BTF). */
-export function kernelBtfTypeId(name: string, kind: keyof typeof kindNumbers): number | undefined {
+function readVmlinux(why: string): Uint8Array {
   if (!vmlinux) {
     try {
       vmlinux = readFileSync(VMLINUX);
     } catch {
-      throw new Error(
-        `this kernel has no BTF at ${VMLINUX} (CONFIG_DEBUG_INFO_BTF); tp_btf, fentry and fexit need it`,
-      );
+      throw new Error(`this kernel has no BTF at ${VMLINUX} (CONFIG_DEBUG_INFO_BTF); ${why}`);
     }
   }
-  return findBtfTypeId(vmlinux, name, kind);
+  return vmlinux;
+}
+
+/** Id of a type in the running kernel's BTF; undefined when absent (or no kernel BTF). */
+export function kernelBtfTypeId(name: string, kind: keyof typeof kindNumbers): number | undefined {
+  return findBtfTypeId(readVmlinux("tp_btf, fentry and fexit need it"), name, kind);
+}
+
+/**
+ * The targets CO-RE relocations resolve against: the BTF file `btfPath` when given (raw BTF,
+ * or an ELF file with a .BTF section such as a vmlinux image; no module BTF then, as in
+ * libbpf), else the running kernel's vmlinux BTF with its modules' BTF as the fallback.
+ * Everything is read once per process.
+ */
+export function coreTargets(btfPath?: string): CoreTargets {
+  if (btfPath !== undefined) return { vmlinux: btfFromFile(btfPath) };
+  if (!vmlinuxBtf) {
+    const bytes = readVmlinux(
+      "CO-RE relocations need the kernel's types: pass the kernel's BTF as a file (btfPath, tsbpf --btf FILE)",
+    );
+    vmlinuxBtf = LazyBtf.parse(bytes, { label: VMLINUX });
+  }
+  const base = vmlinuxBtf;
+  return { vmlinux: base, modules: () => (moduleBtfs ??= readModuleBtfs(base)) };
+}
+
+/** Split BTF of every loaded module with BTF (/sys/kernel/btf/<module>), by name. */
+function readModuleBtfs(base: LazyBtf): { name: string; btf: LazyBtf }[] {
+  let names: string[];
+  try {
+    names = readdirSync(BTF_DIR).filter((n) => n !== "vmlinux");
+  } catch {
+    return [];
+  }
+  const out: { name: string; btf: LazyBtf }[] = [];
+  for (const name of names.sort()) {
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(join(BTF_DIR, name));
+    } catch {
+      continue; // unloaded meanwhile
+    }
+    out.push({ name, btf: LazyBtf.parse(bytes, { base, label: `${BTF_DIR}/${name}` }) });
+  }
+  return out;
+}
+
+function btfFromFile(path: string): LazyBtf {
+  const hit = fileBtfs.get(path);
+  if (hit) return hit;
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new Error(`cannot read the BTF file ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  const btf = LazyBtf.parse(elfBtfSection(bytes, path) ?? bytes, { label: path });
+  fileBtfs.set(path, btf);
+  return btf;
+}
+
+/** The .BTF section of an ELF64 little-endian file (any machine); undefined when not ELF. */
+export function elfBtfSection(bytes: Uint8Array, path = "file"): Uint8Array | undefined {
+  if (
+    bytes.byteLength < 64 ||
+    bytes[0] !== 0x7f ||
+    bytes[1] !== 0x45 ||
+    bytes[2] !== 0x4c ||
+    bytes[3] !== 0x46
+  )
+    return undefined;
+  const fail = (why: string): ObjectError =>
+    new ObjectError(`${path}: ${why}`, { section: ".BTF" });
+  if (bytes[4] !== 2 || bytes[5] !== 1) throw fail("only ELF64 little-endian files are read");
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const shoff = Number(dv.getBigUint64(40, true));
+  const shnum = dv.getUint16(60, true);
+  const shstrndx = dv.getUint16(62, true);
+  const sh = (i: number): { name: number; off: number; size: number } => {
+    const at = shoff + i * 64;
+    if (at + 64 > bytes.byteLength) throw fail(`section header ${i} is past the end`);
+    return {
+      name: dv.getUint32(at, true),
+      off: Number(dv.getBigUint64(at + 24, true)),
+      size: Number(dv.getBigUint64(at + 32, true)),
+    };
+  };
+  if (shstrndx >= shnum) throw fail("no section name table");
+  const strtab = sh(shstrndx);
+  const want = ".BTF\0";
+  for (let i = 1; i < shnum; i++) {
+    const s = sh(i);
+    const p = strtab.off + s.name;
+    let ok = p + want.length <= bytes.byteLength;
+    for (let k = 0; ok && k < want.length; k++) ok = bytes[p + k] === want.charCodeAt(k);
+    if (!ok) continue;
+    if (s.off + s.size > bytes.byteLength) throw fail(".BTF section is past the end of the file");
+    return bytes.subarray(s.off, s.off + s.size);
+  }
+  throw fail("ELF file without a .BTF section");
 }

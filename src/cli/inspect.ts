@@ -2,6 +2,8 @@
 import type { BpfObject } from "../obj/object.js";
 import { MapType, KERNEL_VERSION_ANY, nameOf } from "../obj/consts.js";
 import { ProgType } from "../obj/consts.js";
+import { resolveCore } from "../core-relocate.js";
+import { coreKindName } from "../obj/core.js";
 
 export interface ObjectSummary {
   file: string;
@@ -9,6 +11,16 @@ export interface ObjectSummary {
   kernelVersion: number;
   btf: boolean;
   lineInfo: boolean;
+  /** CO-RE relocation records in .BTF.ext */
+  coreRelocations: number;
+  /** with a BTF file: how each relocation resolves against it */
+  core?: {
+    program: string;
+    insn: number;
+    kind: string;
+    local: string;
+    result: string;
+  }[];
   programs: { name: string; section: string; type: string; kind: string; instructions: number }[];
   maps: {
     name: string;
@@ -21,13 +33,31 @@ export interface ObjectSummary {
   }[];
 }
 
-export function summarize(file: string, obj: BpfObject): ObjectSummary {
+export function summarize(file: string, obj: BpfObject, btfPath?: string): ObjectSummary {
+  let core: ObjectSummary["core"];
+  if (btfPath !== undefined) {
+    const results = resolveCore(obj, obj.programs, btfPath);
+    core = obj.programs.flatMap((p) =>
+      p.coreRelos.map(({ insn, relo }) => {
+        const r = results.get(relo)!;
+        return {
+          program: p.name,
+          insn,
+          kind: coreKindName(relo.kind),
+          local: r.local,
+          result: r.poison ? `poisoned: ${r.poisonReason ?? "no match"}` : `${r.newVal}`,
+        };
+      }),
+    );
+  }
   return {
     file,
     license: obj.license,
     kernelVersion: obj.kernelVersion,
     btf: obj.btf !== undefined,
     lineInfo: obj.programs.some((p) => p.lineInfo.length > 0),
+    coreRelocations: [...(obj.btfExt?.coreRelos.values() ?? [])].reduce((n, l) => n + l.length, 0),
+    ...(core && { core }),
     programs: obj.programs.map((p) => ({
       name: p.name,
       section: p.section,
@@ -68,6 +98,7 @@ export function formatSummary(s: ObjectSummary): string {
     `license: ${s.license || "(none)"}`,
     `kernel version: ${version}`,
     `BTF: ${s.btf ? "yes" : "no"}${s.lineInfo ? " (with line info)" : ""}`,
+    `CO-RE relocations: ${s.coreRelocations}`,
     "",
     `Programs (${s.programs.length}):`,
   ];
@@ -94,5 +125,15 @@ export function formatSummary(s: ObjectSummary): string {
         ]),
       ]).map((l) => `  ${l}`),
     );
+  if (s.core) {
+    out.push("", `CO-RE relocations against the BTF file (${s.core.length}):`);
+    if (s.core.length)
+      out.push(
+        ...table([
+          ["PROGRAM", "INSN", "KIND", "LOCAL", "VALUE"],
+          ...s.core.map((c) => [c.program, String(c.insn), c.kind, c.local, c.result]),
+        ]).map((l) => `  ${l}`),
+      );
+  }
   return out.join("\n");
 }

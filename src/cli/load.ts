@@ -17,6 +17,7 @@ export async function runLoad(file: string, opts: LoadCliOptions): Promise<numbe
   }
   let loader = Loader.create().options({
     onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
+    ...(opts.btf !== undefined && { btfPath: opts.btf }),
   });
   if (opts.interface !== undefined)
     loader = loader.xdp(opts.interface, opts.xdpMode ? { mode: opts.xdpMode } : {});

@@ -135,9 +135,10 @@ export function program(): Command {
     .description("list the programs, maps, license and BTF of an eBPF object")
     .argument("<file>", "eBPF ELF object")
     .option("--json", "print JSON")
-    .action(async (file: string, opts: { json?: boolean }) => {
+    .option("--btf <file>", "resolve the CO-RE relocations against this BTF file and list them")
+    .action(async (file: string, opts: { json?: boolean; btf?: string }) => {
       const { summarize, formatSummary } = await import("./inspect.js");
-      const s = summarize(file, await readObject(file));
+      const s = summarize(file, await readObject(file), opts.btf);
       console.log(opts.json ? JSON.stringify(s, null, 2) : formatSummary(s));
     });
 
@@ -173,6 +174,7 @@ export function program(): Command {
     .option("-c, --cgroup <path>", "cgroup v2 directory for cgroup programs")
     .addOption(new Option("--xdp-mode <mode>", "XDP attach mode").choices(["skb", "drv", "hw"]))
     .option("--json", "print one JSON object per event instead of hexdumps")
+    .option("--btf <file>", "the kernel's BTF for CO-RE relocations (default /sys/kernel/btf)")
     .action(async (file: string, opts: LoadCliOptions) => {
       const { runLoad } = await import("./load.js");
       process.exitCode = await runLoad(file, opts);
@@ -192,6 +194,7 @@ export interface LoadCliOptions {
   cgroup?: string;
   xdpMode?: "skb" | "drv" | "hw";
   json?: boolean;
+  btf?: string;
 }
 
 /**

@@ -241,8 +241,23 @@ export function typeRefs(t: BtfType): number[] {
 
 const MAX_CHAIN = 64;
 
+/**
+ * What CO-RE relocation reads from a BTF (src/obj/core.ts): a parsed `Btf` or a lazily decoded
+ * kernel/module `LazyBtf`. Ids are global: a split (module) BTF answers for its base's ids too.
+ */
+export interface BtfTypes {
+  /** one past the last type id */
+  readonly typeCount: number;
+  /** the first id this BTF itself defines (1; for split BTF, its base's typeCount) */
+  readonly firstId: number;
+  /** the type with this id; throws ObjectError when there is none */
+  typeById(id: number): BtfType;
+  /** ids from `firstId` up of types whose name starts with `prefix` (non-empty), in id order */
+  idsWithNamePrefix(prefix: string): number[];
+}
+
 /** Parsed (or built) BTF: the types plus the raw string table they were read from. */
-export class Btf {
+export class Btf implements BtfTypes {
   private byName?: Map<string, number>;
   private readonly stringCache = new Map<number, string>();
 
@@ -255,6 +270,22 @@ export class Btf {
 
   private error(message: string): ObjectError {
     return new ObjectError(message, { section: SECTION });
+  }
+
+  get typeCount(): number {
+    return this.types.length;
+  }
+
+  get firstId(): number {
+    return 1;
+  }
+
+  idsWithNamePrefix(prefix: string): number[] {
+    const out: number[] = [];
+    if (prefix === "") return out;
+    for (let id = 1; id < this.types.length; id++)
+      if (this.types[id]!.name.startsWith(prefix)) out.push(id);
+    return out;
   }
 
   /** The type with this id; throws an ObjectError naming the id when there is none. */
@@ -437,137 +468,9 @@ export function parseBtf(bytes: Uint8Array): Btf {
   let off = 0;
   while (off < typeLen) {
     const at = off;
-    const name = str(tr.u32(off, "BTF type"), at);
-    const info = tr.u32(off + 4, "BTF type");
-    const sizeOrType = tr.u32(off + 8, "BTF type");
-    off += 12;
-    const vlen = info & 0xffff;
-    const kindNo = (info >>> 24) & 0x1f;
-    const kindFlag = info >>> 31 === 1;
     const id = types.length;
-    let t: BtfType;
-    switch (KIND_BY_NUMBER[kindNo]) {
-      case "int": {
-        const v = tr.u32(off, "BTF int encoding");
-        off += 4;
-        t = {
-          kind: "int",
-          name,
-          size: sizeOrType,
-          encoding: (v >>> 24) & 0x0f,
-          bitOffset: (v >>> 16) & 0xff,
-          bits: v & 0xff,
-        };
-        break;
-      }
-      case "ptr":
-        t = { kind: "ptr", name, type: sizeOrType };
-        break;
-      case "array":
-        t = {
-          kind: "array",
-          name,
-          type: tr.u32(off, "BTF array"),
-          indexType: tr.u32(off + 4, "BTF array"),
-          nelems: tr.u32(off + 8, "BTF array"),
-        };
-        off += 12;
-        break;
-      case "struct":
-      case "union": {
-        tr.need(off, vlen * 12, `BTF struct with ${vlen} members`);
-        const members: BtfMember[] = [];
-        for (let k = 0; k < vlen; k++, off += 12) {
-          const raw = tr.u32(off + 8);
-          members.push({
-            name: str(tr.u32(off), off),
-            type: tr.u32(off + 4),
-            bitOffset: kindFlag ? raw & 0xffffff : raw,
-            bitfieldSize: kindFlag ? raw >>> 24 : 0,
-          });
-        }
-        t = {
-          kind: kindNo === BtfKind.STRUCT ? "struct" : "union",
-          name,
-          size: sizeOrType,
-          kindFlag,
-          members,
-        };
-        break;
-      }
-      case "enum": {
-        tr.need(off, vlen * 8, `BTF enum with ${vlen} values`);
-        const values: BtfEnum["values"] = [];
-        for (let k = 0; k < vlen; k++, off += 8) {
-          const v = kindFlag ? tr.i32(off + 4) : tr.u32(off + 4);
-          values.push({ name: str(tr.u32(off), off), value: v });
-        }
-        t = { kind: "enum", name, size: sizeOrType, signed: kindFlag, values };
-        break;
-      }
-      case "enum64": {
-        tr.need(off, vlen * 12, `BTF enum64 with ${vlen} values`);
-        const values: BtfEnum64["values"] = [];
-        for (let k = 0; k < vlen; k++, off += 12) {
-          const raw = (BigInt(tr.u32(off + 8)) << 32n) | BigInt(tr.u32(off + 4));
-          values.push({
-            name: str(tr.u32(off), off),
-            value: kindFlag ? BigInt.asIntN(64, raw) : raw,
-          });
-        }
-        t = { kind: "enum64", name, size: sizeOrType, signed: kindFlag, values };
-        break;
-      }
-      case "fwd":
-        t = { kind: "fwd", name, union: kindFlag };
-        break;
-      case "typedef":
-      case "volatile":
-      case "const":
-      case "restrict":
-      case "type_tag":
-        t = { kind: KIND_BY_NUMBER[kindNo] as BtfRef["kind"], name, type: sizeOrType };
-        break;
-      case "func":
-        t = { kind: "func", name, type: sizeOrType, linkage: vlen };
-        break;
-      case "func_proto": {
-        tr.need(off, vlen * 8, `BTF func_proto with ${vlen} params`);
-        const params: BtfFuncProto["params"] = [];
-        for (let k = 0; k < vlen; k++, off += 8) {
-          params.push({ name: str(tr.u32(off), off), type: tr.u32(off + 4) });
-        }
-        t = { kind: "func_proto", name, returnType: sizeOrType, params };
-        break;
-      }
-      case "var":
-        t = { kind: "var", name, type: sizeOrType, linkage: tr.u32(off, "BTF var") };
-        off += 4;
-        break;
-      case "datasec": {
-        tr.need(off, vlen * 12, `BTF datasec with ${vlen} variables`);
-        const vars: BtfVarSecinfo[] = [];
-        for (let k = 0; k < vlen; k++, off += 12) {
-          vars.push({ type: tr.u32(off), offset: tr.u32(off + 4), size: tr.u32(off + 8) });
-        }
-        t = { kind: "datasec", name, size: sizeOrType, vars };
-        break;
-      }
-      case "float":
-        t = { kind: "float", name, size: sizeOrType };
-        break;
-      case "decl_tag":
-        t = {
-          kind: "decl_tag",
-          name,
-          type: sizeOrType,
-          componentIdx: tr.i32(off, "BTF decl_tag"),
-        };
-        off += 4;
-        break;
-      default:
-        throw tr.error(`BTF type id ${id} has unknown kind ${kindNo}`, at);
-    }
+    const [t, next] = readType(tr, off, str, id);
+    off = next;
     types.push(t);
     typeStart.push(at);
   }
@@ -584,6 +487,308 @@ export function parseBtf(bytes: Uint8Array): Btf {
     }
   }
   return new Btf(types, strings.slice());
+}
+
+/** Bytes of a type's trailing data after its 12-byte header, per BTF_KIND number. */
+export function btfTypeExtraSize(kindNo: number, vlen: number): number {
+  switch (kindNo) {
+    case BtfKind.INT:
+    case BtfKind.VAR:
+    case BtfKind.DECL_TAG:
+      return 4;
+    case BtfKind.ARRAY:
+      return 12;
+    case BtfKind.STRUCT:
+    case BtfKind.UNION:
+    case BtfKind.DATASEC:
+    case BtfKind.ENUM64:
+      return vlen * 12;
+    case BtfKind.ENUM:
+    case BtfKind.FUNC_PROTO:
+      return vlen * 8;
+    default:
+      return 0;
+  }
+}
+
+/**
+ * BTF decoded on demand: the kernel's (`/sys/kernel/btf/vmlinux`, ~5 MB, ~100k types) or a
+ * module's split BTF on top of it. Parsing indexes the type headers only (one u32 per type);
+ * `typeById` decodes a type when asked and keeps it. CO-RE touches a few dozen types, so this
+ * costs the raw bytes plus the index instead of an object per type.
+ */
+export class LazyBtf implements BtfTypes {
+  readonly typeCount: number;
+  readonly firstId: number;
+  private readonly decoded = new Map<number, BtfType>();
+  private readonly strCache = new Map<number, string>();
+
+  private constructor(
+    private readonly tr: ByteReader,
+    /** byte offset (within tr) of each own type's header */
+    private readonly offsets: Uint32Array,
+    private readonly strings: Uint8Array,
+    private readonly base: LazyBtf | undefined,
+    private readonly baseStrLen: number,
+    /** what errors call this BTF, e.g. "vmlinux BTF" or "BTF of module nf_tables" */
+    readonly label: string,
+  ) {
+    this.firstId = base ? base.typeCount : 1;
+    this.typeCount = this.firstId + offsets.length;
+  }
+
+  /**
+   * Index raw BTF bytes; `base` makes them split BTF (a kernel module's, type ids and string
+   * offsets continuing the base's). Throws ObjectError naming `label` on malformed input.
+   */
+  static parse(bytes: Uint8Array, opts: { base?: LazyBtf; label?: string } = {}): LazyBtf {
+    const label = opts.label ?? "BTF";
+    const r = new ByteReader(bytes, label);
+    const magic = r.u16(0, "BTF header");
+    if (magic !== BTF_MAGIC)
+      throw r.error(`bad BTF magic 0x${magic.toString(16)} (want 0xeb9f)`, 0);
+    const version = r.u8(2);
+    if (version !== BTF_VERSION) throw r.error(`unsupported BTF version ${version}`, 2);
+    const hdrLen = r.u32(4, "BTF header");
+    if (hdrLen < BTF_HEADER_LEN) throw r.error(`BTF header length ${hdrLen} is below 24`, 4);
+    r.need(0, hdrLen, "BTF header");
+    const typeOff = r.u32(8);
+    const typeLen = r.u32(12);
+    const strOff = r.u32(16);
+    const strLen = r.u32(20);
+    if (typeOff % 4 !== 0) throw r.error(`BTF type section offset ${typeOff} is not 4-aligned`, 8);
+    const typeBytes = r.slice(hdrLen + typeOff, typeLen, "BTF type section");
+    const strings = r.slice(hdrLen + strOff, strLen, "BTF string section");
+    if (!opts.base && (strLen === 0 || strings[0] !== 0))
+      throw r.error("BTF string section must start with the empty string", hdrLen + strOff);
+    if (strLen > 0 && strings[strLen - 1] !== 0)
+      throw r.error("BTF string section does not end with NUL", hdrLen + strOff + strLen - 1);
+    const tr = new ByteReader(typeBytes, label, hdrLen + typeOff);
+    const dv = new DataView(typeBytes.buffer, typeBytes.byteOffset, typeBytes.byteLength);
+    let offsets = new Uint32Array(1024);
+    let n = 0;
+    for (let off = 0; off < typeLen;) {
+      if (off + 12 > typeLen) throw tr.error("BTF type header is truncated", off);
+      const info = dv.getUint32(off + 4, true);
+      if (n === offsets.length) {
+        const grown = new Uint32Array(n * 2);
+        grown.set(offsets);
+        offsets = grown;
+      }
+      offsets[n++] = off;
+      off += 12 + btfTypeExtraSize((info >>> 24) & 0x1f, info & 0xffff);
+      if (off > typeLen) throw tr.error("BTF type extends past the type section", offsets[n - 1]!);
+    }
+    const baseStrLen = opts.base ? opts.base.strings.byteLength + opts.base.baseStrLen : 0;
+    return new LazyBtf(tr, offsets.slice(0, n), strings, opts.base, baseStrLen, label);
+  }
+
+  typeById(id: number): BtfType {
+    if (id === 0) return VOID;
+    if (this.base && id < this.firstId) return this.base.typeById(id);
+    const hit = this.decoded.get(id);
+    if (hit) return hit;
+    const off = Number.isInteger(id) ? this.offsets[id - this.firstId] : undefined;
+    if (off === undefined) {
+      throw new ObjectError(
+        `BTF type id ${id} does not exist (${this.label} has ids up to ${this.typeCount - 1})`,
+        { section: this.label },
+      );
+    }
+    const [t] = readType(this.tr, off, (o, at) => this.stringAt(o, at), id);
+    this.decoded.set(id, t);
+    return t;
+  }
+
+  /** The string at `offset` (split BTF: offsets below the base's string size are the base's). */
+  stringAt(offset: number, at = 0): string {
+    if (offset < this.baseStrLen) return this.base!.stringAt(offset, at);
+    const hit = this.strCache.get(offset);
+    if (hit !== undefined) return hit;
+    const s = readString(this.strings, offset - this.baseStrLen, this.label, at);
+    this.strCache.set(offset, s);
+    return s;
+  }
+
+  idsWithNamePrefix(prefix: string): number[] {
+    const out: number[] = [];
+    if (prefix === "") return out;
+    const want = new TextEncoder().encode(prefix);
+    const bytes = this.tr.bytes;
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const own = this.strings;
+    const baseStrings = this.base ? this.base.ownStrings() : undefined;
+    for (let k = 0; k < this.offsets.length; k++) {
+      let nameOff = dv.getUint32(this.offsets[k]!, true);
+      if (nameOff === 0) continue;
+      let table = own;
+      if (nameOff < this.baseStrLen) {
+        // A split BTF's type named by a base string (rare: only for one-level split BTF).
+        if (!baseStrings || nameOff >= baseStrings.byteLength) continue;
+        table = baseStrings;
+      } else nameOff -= this.baseStrLen;
+      if (nameOff + want.length > table.byteLength) continue;
+      let match = true;
+      for (let i = 0; i < want.length; i++)
+        if (table[nameOff + i] !== want[i]) {
+          match = false;
+          break;
+        }
+      if (match) out.push(this.firstId + k);
+    }
+    return out;
+  }
+
+  private ownStrings(): Uint8Array {
+    return this.strings;
+  }
+}
+
+const VOID: BtfVoid = { kind: "void", name: "" };
+
+/**
+ * Decode the type whose 12-byte header is at `off` of `tr` (names through `str`); returns it
+ * and the offset just past its trailing data. Shared by parseBtf and KernelBtf.
+ */
+function readType(
+  tr: ByteReader,
+  start: number,
+  str: (off: number, at: number) => string,
+  id: number,
+): [BtfType, number] {
+  let off = start;
+  const at = start;
+  const name = str(tr.u32(off, "BTF type"), at);
+  const info = tr.u32(off + 4, "BTF type");
+  const sizeOrType = tr.u32(off + 8, "BTF type");
+  off += 12;
+  const vlen = info & 0xffff;
+  const kindNo = (info >>> 24) & 0x1f;
+  const kindFlag = info >>> 31 === 1;
+  let t: BtfType;
+  switch (KIND_BY_NUMBER[kindNo]) {
+    case "int": {
+      const v = tr.u32(off, "BTF int encoding");
+      off += 4;
+      t = {
+        kind: "int",
+        name,
+        size: sizeOrType,
+        encoding: (v >>> 24) & 0x0f,
+        bitOffset: (v >>> 16) & 0xff,
+        bits: v & 0xff,
+      };
+      break;
+    }
+    case "ptr":
+      t = { kind: "ptr", name, type: sizeOrType };
+      break;
+    case "array":
+      t = {
+        kind: "array",
+        name,
+        type: tr.u32(off, "BTF array"),
+        indexType: tr.u32(off + 4, "BTF array"),
+        nelems: tr.u32(off + 8, "BTF array"),
+      };
+      off += 12;
+      break;
+    case "struct":
+    case "union": {
+      tr.need(off, vlen * 12, `BTF struct with ${vlen} members`);
+      const members: BtfMember[] = [];
+      for (let k = 0; k < vlen; k++, off += 12) {
+        const raw = tr.u32(off + 8);
+        members.push({
+          name: str(tr.u32(off), off),
+          type: tr.u32(off + 4),
+          bitOffset: kindFlag ? raw & 0xffffff : raw,
+          bitfieldSize: kindFlag ? raw >>> 24 : 0,
+        });
+      }
+      t = {
+        kind: kindNo === BtfKind.STRUCT ? "struct" : "union",
+        name,
+        size: sizeOrType,
+        kindFlag,
+        members,
+      };
+      break;
+    }
+    case "enum": {
+      tr.need(off, vlen * 8, `BTF enum with ${vlen} values`);
+      const values: BtfEnum["values"] = [];
+      for (let k = 0; k < vlen; k++, off += 8) {
+        const v = kindFlag ? tr.i32(off + 4) : tr.u32(off + 4);
+        values.push({ name: str(tr.u32(off), off), value: v });
+      }
+      t = { kind: "enum", name, size: sizeOrType, signed: kindFlag, values };
+      break;
+    }
+    case "enum64": {
+      tr.need(off, vlen * 12, `BTF enum64 with ${vlen} values`);
+      const values: BtfEnum64["values"] = [];
+      for (let k = 0; k < vlen; k++, off += 12) {
+        const raw = (BigInt(tr.u32(off + 8)) << 32n) | BigInt(tr.u32(off + 4));
+        values.push({
+          name: str(tr.u32(off), off),
+          value: kindFlag ? BigInt.asIntN(64, raw) : raw,
+        });
+      }
+      t = { kind: "enum64", name, size: sizeOrType, signed: kindFlag, values };
+      break;
+    }
+    case "fwd":
+      t = { kind: "fwd", name, union: kindFlag };
+      break;
+    case "typedef":
+    case "volatile":
+    case "const":
+    case "restrict":
+    case "type_tag":
+      t = { kind: KIND_BY_NUMBER[kindNo] as BtfRef["kind"], name, type: sizeOrType };
+      break;
+    case "func":
+      t = { kind: "func", name, type: sizeOrType, linkage: vlen };
+      break;
+    case "func_proto": {
+      tr.need(off, vlen * 8, `BTF func_proto with ${vlen} params`);
+      const params: BtfFuncProto["params"] = [];
+      for (let k = 0; k < vlen; k++, off += 8) {
+        params.push({ name: str(tr.u32(off), off), type: tr.u32(off + 4) });
+      }
+      t = { kind: "func_proto", name, returnType: sizeOrType, params };
+      break;
+    }
+    case "var":
+      t = { kind: "var", name, type: sizeOrType, linkage: tr.u32(off, "BTF var") };
+      off += 4;
+      break;
+    case "datasec": {
+      tr.need(off, vlen * 12, `BTF datasec with ${vlen} variables`);
+      const vars: BtfVarSecinfo[] = [];
+      for (let k = 0; k < vlen; k++, off += 12) {
+        vars.push({ type: tr.u32(off), offset: tr.u32(off + 4), size: tr.u32(off + 8) });
+      }
+      t = { kind: "datasec", name, size: sizeOrType, vars };
+      break;
+    }
+    case "float":
+      t = { kind: "float", name, size: sizeOrType };
+      break;
+    case "decl_tag":
+      t = {
+        kind: "decl_tag",
+        name,
+        type: sizeOrType,
+        componentIdx: tr.i32(off, "BTF decl_tag"),
+      };
+      off += 4;
+      break;
+    default:
+      throw tr.error(`BTF type id ${id} has unknown kind ${kindNo}`, at);
+  }
+  return [t, off];
 }
 
 // ---- Writing ----

@@ -4,7 +4,13 @@
 // Pure: bytes in, model out. Every malformed input becomes an ObjectError naming the
 // section and offset. Work is bounded by the file size (and a cap on linked instructions).
 import { parseBtf, fixupDatasecs, type Btf } from "./btf.js";
-import { parseBtfExt, type BtfExt, type FuncInfo, type LineInfo } from "./btf-ext.js";
+import {
+  parseBtfExt,
+  type BtfExt,
+  type CoreRelo,
+  type FuncInfo,
+  type LineInfo,
+} from "./btf-ext.js";
 import {
   parseElf,
   R_BPF_64_32,
@@ -57,7 +63,18 @@ export interface ProgramSpec {
   relocations: Relocation[];
   funcInfo: FuncInfo[];
   lineInfo: ProgramLineInfo[];
+  /**
+   * CO-RE relocations of the program and of every subprogram copy linked into it, `insn`
+   * re-based to `insns`; `relo` is the record of `BpfObject.btfExt` (shared by every copy).
+   */
+  coreRelos: ProgramCoreRelo[];
   license: string;
+}
+
+export interface ProgramCoreRelo {
+  /** instruction index in `ProgramSpec.insns` */
+  insn: number;
+  relo: CoreRelo;
 }
 
 export interface BpfObject {
@@ -86,6 +103,7 @@ interface Func {
   /** this function's .BTF.ext records (section-relative instruction indices) */
   funcInfo: FuncInfo[];
   lineInfo: LineInfo[];
+  coreRelos: CoreRelo[];
 }
 
 type Ref =
@@ -131,6 +149,9 @@ export function parseObject(bytes: Uint8Array): BpfObject {
     resolveRefs(elf, cs, code, index);
     for (const fi of btfExt?.funcInfo.get(cs.sec.name) ?? []) cs.owner[fi.insn]?.funcInfo.push(fi);
     for (const li of btfExt?.lineInfo.get(cs.sec.name) ?? []) cs.owner[li.insn]?.lineInfo.push(li);
+    // Like libbpf, a record outside every function (an eliminated weak one) is ignored.
+    for (const cr of btfExt?.coreRelos.get(cs.sec.name) ?? [])
+      cs.owner[cr.insn]?.coreRelos.push(cr);
   }
 
   const programs: ProgramSpec[] = [];
@@ -228,7 +249,9 @@ function functionsIn(sec: ElfSection, funcSyms: ElfSymbol[], count: number): Fun
     // Hand-written or RedBPF-style objects: the whole section is one function.
     const slash = sec.name.indexOf("/");
     const name = sec.name === ".text" ? ".text" : sec.name.slice(slash + 1);
-    return [{ name, sec, start: 0, end: count, refs: [], funcInfo: [], lineInfo: [] }];
+    return [
+      { name, sec, start: 0, end: count, refs: [], funcInfo: [], lineInfo: [], coreRelos: [] },
+    ];
   }
   const funcs: Func[] = [];
   syms.forEach((s, k) => {
@@ -251,7 +274,16 @@ function functionsIn(sec: ElfSection, funcSyms: ElfSymbol[], count: number): Fun
       throw new ObjectError(`function '${s.name}' is defined twice`, at);
     }
     names.add(s.name);
-    funcs.push({ name: s.name, sec, start, end, refs: [], funcInfo: [], lineInfo: [] });
+    funcs.push({
+      name: s.name,
+      sec,
+      start,
+      end,
+      refs: [],
+      funcInfo: [],
+      lineInfo: [],
+      coreRelos: [],
+    });
   });
   return funcs;
 }
@@ -419,6 +451,7 @@ function link(
   const relocations: Relocation[] = [];
   const funcInfo: FuncInfo[] = [];
   const lineInfo: ProgramLineInfo[] = [];
+  const coreRelos: ProgramCoreRelo[] = [];
   for (const f of order) {
     const fb = base.get(f)!;
     const src = code.get(f.sec.index)!.insns;
@@ -443,6 +476,7 @@ function link(
     }
     for (const fi of f.funcInfo) funcInfo.push({ ...fi, insn: fb + fi.insn - f.start });
     for (const li of f.lineInfo) lineInfo.push({ ...li, insn: fb + li.insn - f.start });
+    for (const relo of f.coreRelos) coreRelos.push({ insn: fb + relo.insn - f.start, relo });
   }
   return {
     name: main.name,
@@ -452,6 +486,7 @@ function link(
     relocations,
     funcInfo,
     lineInfo,
+    coreRelos,
     license,
   };
 }
