@@ -204,6 +204,13 @@ const expectations: Record<string, Expectation> = {
     fails:
       /eth->h_proto == bpf_htons\(ETH_P_IP\)\) @ verifier_reject\.bpf\.c:21[^]*invalid access to packet/,
   },
+  core_kernel: { programs: ["core_btf", "core_skb", "core_task"] },
+  core_local: { programs: ["local_btf", "local_skb", "local_task"] },
+  // libbpf poisons the unresolvable read; the verifier reaches it (test/kernel/loader/core.test.ts)
+  core_missing: {
+    fails:
+      /failed to resolve CO-RE relocation <byte_off> \[\d+\] struct task_struct___tsbpf\.tsbpf_no_such_field/,
+  },
   trace_http: { programs: ["trace_http"], maps: ["requests"] },
   trace_http_ringbuf: { programs: ["trace_http"], maps: ["requests", "trace_ht_bss"] },
 };
