@@ -610,37 +610,70 @@ export class LazyBtf implements BtfTypes {
     return s;
   }
 
+  /** Own type indices bucketed by the first two bytes of their names (built on first use). */
+  private buckets?: { start: Uint32Array; ids: Uint32Array };
+
+  /** The name bytes of own type `k` (its table and offset), or undefined when unnamed. */
+  private nameAt(k: number, dv: DataView): [Uint8Array, number] | undefined {
+    const nameOff = dv.getUint32(this.offsets[k]!, true);
+    if (nameOff === 0) return undefined;
+    if (nameOff >= this.baseStrLen) {
+      const o = nameOff - this.baseStrLen;
+      return o < this.strings.byteLength ? [this.strings, o] : undefined;
+    }
+    // a split BTF's type named by a base string (one level of split only)
+    const base = this.base?.strings;
+    return base && nameOff < base.byteLength ? [base, nameOff] : undefined;
+  }
+
+  private bucketIndex(dv: DataView): { start: Uint32Array; ids: Uint32Array } {
+    if (this.buckets) return this.buckets;
+    const n = this.offsets.length;
+    const keyOf = (k: number): number => {
+      const at = this.nameAt(k, dv);
+      if (!at) return -1;
+      const [table, o] = at;
+      return (table[o]! << 8) | (o + 1 < table.byteLength ? table[o + 1]! : 0);
+    };
+    // a counting sort in two passes over the names (no per-type key array kept)
+    const count = new Uint32Array(65537);
+    for (let k = 0; k < n; k++) {
+      const key = keyOf(k);
+      if (key >= 0) count[key + 1]!++;
+    }
+    for (let i = 1; i <= 65536; i++) count[i]! += count[i - 1]!;
+    const start = count.slice();
+    const ids = new Uint32Array(count[65536]!);
+    for (let k = 0; k < n; k++) {
+      const key = keyOf(k);
+      if (key >= 0) ids[count[key]!++] = k;
+    }
+    return (this.buckets = { start, ids });
+  }
+
   idsWithNamePrefix(prefix: string): number[] {
     const out: number[] = [];
     if (prefix === "") return out;
     const want = new TextEncoder().encode(prefix);
     const bytes = this.tr.bytes;
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const own = this.strings;
-    const baseStrings = this.base ? this.base.ownStrings() : undefined;
-    for (let k = 0; k < this.offsets.length; k++) {
-      let nameOff = dv.getUint32(this.offsets[k]!, true);
-      if (nameOff === 0) continue;
-      let table = own;
-      if (nameOff < this.baseStrLen) {
-        // A split BTF's type named by a base string (rare: only for one-level split BTF).
-        if (!baseStrings || nameOff >= baseStrings.byteLength) continue;
-        table = baseStrings;
-      } else nameOff -= this.baseStrLen;
-      if (nameOff + want.length > table.byteLength) continue;
+    const { start, ids } = this.bucketIndex(dv);
+    // one bucket for two or more bytes; all 256 buckets of the first byte for one
+    const lo = want.length >= 2 ? (want[0]! << 8) | want[1]! : want[0]! << 8;
+    const hi = want.length >= 2 ? lo + 1 : lo + 256;
+    for (let i = start[lo]!; i < start[hi]!; i++) {
+      const k = ids[i]!;
+      const [table, o] = this.nameAt(k, dv)!;
+      if (o + want.length > table.byteLength) continue;
       let match = true;
-      for (let i = 0; i < want.length; i++)
-        if (table[nameOff + i] !== want[i]) {
+      for (let j = 0; j < want.length; j++)
+        if (table[o + j] !== want[j]) {
           match = false;
           break;
         }
       if (match) out.push(this.firstId + k);
     }
-    return out;
-  }
-
-  private ownStrings(): Uint8Array {
-    return this.strings;
+    return out.sort((a, b) => a - b);
   }
 }
 
