@@ -1,4 +1,5 @@
-// `.BTF.ext`: per-section func_info and line_info (and CO-RE relocations, parsed but unused).
+// `.BTF.ext`: per-section func_info, line_info and CO-RE relocation records (applied by
+// src/obj/core.ts).
 //
 // In the ELF, record `insn_off` is a BYTE offset into the program section; BPF_PROG_LOAD wants
 // an instruction index into the program being loaded. We convert on read (bytes / 8) and
