@@ -16,6 +16,7 @@ export { MapData, type MapDataRecord } from "./map-data.js";
 export * from "./reader/index.js";
 export * from "./link/index.js";
 export { VerifierError, type SourceLine } from "./verifier.js";
+export { CoreRelocationError } from "./obj/core.js";
 export { SysError, Errno } from "./sys/errors.js";
 export { ObjectError } from "./obj/errors.js";
 export {
