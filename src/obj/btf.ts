@@ -629,11 +629,25 @@ export class LazyBtf implements BtfTypes {
   private bucketIndex(dv: DataView): { start: Uint32Array; ids: Uint32Array } {
     if (this.buckets) return this.buckets;
     const n = this.offsets.length;
+    const offsets = this.offsets;
+    const own = this.strings;
+    const ownLen = own.byteLength;
+    const baseLen = this.baseStrLen;
+    const baseStrings = this.base?.strings;
+    // bucket key (first two name bytes) of own type k; -1 when unnamed. Allocation-free: it
+    // runs twice per type over ~100k types.
     const keyOf = (k: number): number => {
-      const at = this.nameAt(k, dv);
-      if (!at) return -1;
-      const [table, o] = at;
-      return (table[o]! << 8) | (o + 1 < table.byteLength ? table[o + 1]! : 0);
+      let off = dv.getUint32(offsets[k]!, true);
+      if (off === 0) return -1;
+      let table = own;
+      let len = ownLen;
+      if (off >= baseLen) off -= baseLen;
+      else if (baseStrings && off < baseStrings.byteLength) {
+        table = baseStrings;
+        len = baseStrings.byteLength;
+      } else return -1;
+      if (off >= len) return -1;
+      return (table[off]! << 8) | (off + 1 < len ? table[off + 1]! : 0);
     };
     // a counting sort in two passes over the names (no per-type key array kept)
     const count = new Uint32Array(65537);
