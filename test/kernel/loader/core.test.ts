@@ -80,6 +80,8 @@ interface CoreOut {
   btfTgid: number;
   btfPpid: number;
   btfState: number;
+  kernelId: number;
+  localId: number;
 }
 
 /** struct core_out (test/fixtures/c/core_kernel.h). */
@@ -115,18 +117,20 @@ function decode(b: Uint8Array): CoreOut {
     btfTgid: u(108),
     btfPpid: u(112),
     btfState: u(116),
+    kernelId: u(120),
+    localId: u(124),
   };
 }
 
-/** sizeof(struct task_struct) on this kernel, as bpftool reads it from the kernel's BTF. */
-function kernelTaskStructSize(): bigint {
+/** struct task_struct's [id, size] in this kernel's BTF, as bpftool reads them. */
+function kernelTaskStruct(): [number, bigint] {
   const raw = execFileSync("bpftool", ["btf", "dump", "file", "/sys/kernel/btf/vmlinux"], {
     encoding: "utf8",
     maxBuffer: 1 << 30,
   });
-  const m = /^\[\d+\] STRUCT 'task_struct' size=(\d+)/m.exec(raw);
+  const m = /^\[(\d+)\] STRUCT 'task_struct' size=(\d+)/m.exec(raw);
   assert.ok(m, "bpftool shows struct task_struct");
-  return BigInt(m[1]!);
+  return [Number(m[1]), BigInt(m[2]!)];
 }
 
 /** A multicast (or unicast to another host) Ethernet + IPv4 frame of 64 bytes. */
@@ -226,7 +230,11 @@ for (const [file, [taskProg, btfProg, skbProg]] of Object.entries(names)) {
         btfState: 0,
       },
     );
-    assert.equal(out.taskSize, kernelTaskStructSize());
+    const [id, size] = kernelTaskStruct();
+    assert.equal(out.taskSize, size);
+    assert.equal(out.kernelId, id);
+    const local = c.object.btf!.findByName("struct", "task_struct")!.id;
+    assert.equal(out.localId, local);
   });
 
   test(`${file}: sk_buff's pkt_type bitfield read through CO-RE equals the kernel's own`, (t) => {
