@@ -99,7 +99,7 @@ export function coreVerifierError(
   const hit = e.insn === undefined ? undefined : poisoned.get(e.insn);
   if (!hit) return undefined;
   const err = new CoreRelocationError(
-    `program ${spec.name}: instruction ${e.insn}${where(spec, e.insn!)} uses ` +
+    `program ${spec.name}: instruction ${e.insn}${where(spec, e.insn!)} needs ` +
       `${describeRelo(hit.relo, hit.result)}, which the target kernel cannot satisfy: ` +
       `${hit.result.poisonReason ?? "no matching type"}. libbpf's rule applies: the instruction ` +
       `was replaced by an invalid call and the verifier reached it. Guard the access with ` +

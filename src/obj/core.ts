@@ -1039,7 +1039,26 @@ export interface AppliedCoreRelo {
   outcome: "patched" | "poisoned";
 }
 
-/** The human description of a relocation for messages: `byte_off of struct task_struct.pid`. */
+const PHRASES = [
+  "the offset of",
+  "the size of",
+  "the existence of",
+  "the signedness of",
+  "the bit position of",
+  "the bit width of",
+  "the local type id of",
+  "the kernel type id of",
+  "the existence of",
+  "the size of",
+  "the existence of",
+  "the value of",
+  "a match for",
+];
+
+/**
+ * A relocation for messages: `the offset of [5] struct task.pid (0:1 @ offset 4) (CO-RE
+ * byte_off)`.
+ */
 export function describeRelo(relo: CoreRelo, res: Pick<CoreResult, "local">): string {
-  return `${coreKindName(relo.kind)} ${res.local}`;
+  return `${PHRASES[relo.kind] ?? "a CO-RE value of"} ${res.local} (CO-RE ${coreKindName(relo.kind)})`;
 }

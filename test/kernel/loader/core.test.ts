@@ -12,9 +12,11 @@ import { join } from "node:path";
 import { Collection } from "../../../src/collection.js";
 import { Program } from "../../../src/program.js";
 import { progXlatedInsns } from "../../../src/sys/info.js";
-import { CoreRelocationError } from "../../../src/obj/core.js";
+import { CoreReloKind, CoreRelocationError } from "../../../src/obj/core.js";
 import { VerifierError } from "../../../src/verifier.js";
 import { BtfBuilder } from "../../../src/obj/btf.js";
+import { parseObject } from "../../../src/obj/object.js";
+import { resolveCore } from "../../../src/core-relocate.js";
 import { needsKernel } from "../../support/kernel.js";
 import { fixture } from "../../support/fixtures.js";
 import { ROOT } from "../../support/cli-run.js";
@@ -271,10 +273,29 @@ test("core_missing.o: the poisoned read is reached: the error names program, lin
     err.message,
     /^program core_missing: instruction \d+ at \S*core_missing\.bpf\.c:2\d:/,
   );
-  assert.match(err.message, /struct task_struct___tsbpf\.tsbpf_no_such_field/);
+  assert.match(
+    err.message,
+    /needs the offset of \[\d+\] struct task_struct___tsbpf\.tsbpf_no_such_field /,
+  );
   assert.match(err.message, /bpf_core_field_exists/);
   assert.ok(err.cause instanceof VerifierError);
   assert.match(err.cause.log, /invalid func unknown#195896080/);
+});
+
+test("btfPath: a file that is not there, an ELF file's .BTF section", (t) => {
+  if (!needsKernel(t)) return;
+  const obj = readFileSync(fixture("core_local.o"));
+  assert.throws(
+    () => Collection.load(obj, { btfPath: "/nonexistent/vmlinux.btf" }),
+    /cannot read the BTF file \/nonexistent\/vmlinux\.btf/,
+  );
+  // The object's own ELF as the "kernel": every field keeps its compiled value.
+  const parsed = parseObject(obj);
+  const results = resolveCore(parsed, parsed.programs, fixture("core_local.o"));
+  assert.ok(results.size >= 20);
+  for (const [relo, r] of results)
+    if (relo.kind !== CoreReloKind.TYPE_ID_LOCAL && relo.kind !== CoreReloKind.TYPE_ID_TARGET)
+      assert.equal(r.newVal, r.origVal, r.local);
 });
 
 test("btfPath: relocations resolve against the given BTF file, not the running kernel", (t) => {
