@@ -8,7 +8,7 @@
 //
 // Prints one row per object and the totals: objects/programs each loader loads, programs
 // whose code is equal, programs whose code differs (named).
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
@@ -140,7 +140,6 @@ function main(): void {
       `${t.progs} programs loaded by libbpf, ${t.equal} with equal xlated code in tsbpf, ${t.differ} differing` +
       (differing.length ? ` (${differing.join(", ")})` : ""),
   );
-  void execFileSync;
 }
 
 main();

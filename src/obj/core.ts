@@ -336,8 +336,8 @@ export function formatSpec(spec: CoreSpec): string {
 /** bpf_core_fields_are_compat */
 function fieldsCompat(lb: BtfTypes, lid: number, tb: BtfTypes, tid: number): boolean {
   for (let depth = 0; depth < MAX_DEPTH; depth++) {
-    const [lt, l] = skipMods(lb, lid);
-    const [tt, t] = skipMods(tb, tid);
+    const [lt] = skipMods(lb, lid);
+    const [tt] = skipMods(tb, tid);
     if (isComposite(lt) && isComposite(tt)) return true;
     if (!kindCompat(lt, tt)) return false;
     switch (lt.kind) {
@@ -356,8 +356,6 @@ function fieldsCompat(lb: BtfTypes, lid: number, tb: BtfTypes, tid: number): boo
       case "array":
         lid = lt.type;
         tid = (tt as { type: number }).type;
-        void l;
-        void t;
         continue;
       default:
         return false;
