@@ -289,6 +289,20 @@ test("btfPath: a file that is not there, an ELF file's .BTF section", (t) => {
     () => Collection.load(obj, { btfPath: "/nonexistent/vmlinux.btf" }),
     /cannot read the BTF file \/nonexistent\/vmlinux\.btf/,
   );
+  // tsbpf load --btf reaches the loader
+  const load = spawnSync(
+    process.execPath,
+    [
+      join(ROOT, "dist/src/cli/bin.js"),
+      "load",
+      "--btf",
+      "/nonexistent/k.btf",
+      fixture("core_local.o"),
+    ],
+    { encoding: "utf8", timeout: 60_000 },
+  );
+  assert.notEqual(load.status, 0);
+  assert.match(load.stderr, /cannot read the BTF file \/nonexistent\/k\.btf/);
   // The object's own ELF as the "kernel": every field keeps its compiled value.
   const parsed = parseObject(obj);
   const results = resolveCore(parsed, parsed.programs, fixture("core_local.o"));
