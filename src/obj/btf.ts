@@ -565,22 +565,24 @@ export class LazyBtf implements BtfTypes {
       throw r.error("BTF string section does not end with NUL", hdrLen + strOff + strLen - 1);
     const tr = new ByteReader(typeBytes, label, hdrLen + typeOff);
     const dv = new DataView(typeBytes.buffer, typeBytes.byteOffset, typeBytes.byteLength);
-    let offsets = new Uint32Array(1024);
-    let n = 0;
-    for (let off = 0; off < typeLen;) {
-      if (off + 12 > typeLen) throw tr.error("BTF type header is truncated", off);
-      const info = dv.getUint32(off + 4, true);
-      if (n === offsets.length) {
-        const grown = new Uint32Array(n * 2);
-        grown.set(offsets);
-        offsets = grown;
+    // Two passes over the headers (count, then record) so the index is allocated once at its
+    // exact size: no garbage, which in a fresh process stays in RSS.
+    const walk = (record: Uint32Array | undefined): number => {
+      let n = 0;
+      for (let off = 0; off < typeLen; n++) {
+        if (off + 12 > typeLen) throw tr.error("BTF type header is truncated", off);
+        const info = dv.getUint32(off + 4, true);
+        if (record) record[n] = off;
+        const next = off + 12 + btfTypeExtraSize((info >>> 24) & 0x1f, info & 0xffff);
+        if (next > typeLen) throw tr.error("BTF type extends past the type section", off);
+        off = next;
       }
-      offsets[n++] = off;
-      off += 12 + btfTypeExtraSize((info >>> 24) & 0x1f, info & 0xffff);
-      if (off > typeLen) throw tr.error("BTF type extends past the type section", offsets[n - 1]!);
-    }
+      return n;
+    };
+    const offsets = new Uint32Array(walk(undefined));
+    walk(offsets);
     const baseStrLen = opts.base ? opts.base.strings.byteLength + opts.base.baseStrLen : 0;
-    return new LazyBtf(tr, offsets.slice(0, n), strings, opts.base, baseStrLen, label);
+    return new LazyBtf(tr, offsets, strings, opts.base, baseStrLen, label);
   }
 
   typeById(id: number): BtfType {
