@@ -2,11 +2,12 @@
 // type ids for programs that attach by BTF id (tp_btf, fentry/fexit), and the targets of CO-RE
 // relocations. The vmlinux file is ~5 MB with ~100k types; it is read once per process and
 // decoded lazily (LazyBtf: an index of type headers, types decoded when CO-RE asks).
-import { readdirSync, readFileSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { BtfKind, btfTypeExtraSize, LazyBtf } from "./obj/btf.js";
 import type { CoreTargets } from "./obj/core.js";
 import { ObjectError } from "./obj/errors.js";
+import { mmap, MmapFlags, Prot } from "./sys/mmap.js";
 
 const BTF_DIR = "/sys/kernel/btf";
 const VMLINUX = `${BTF_DIR}/vmlinux`;
@@ -58,10 +59,30 @@ export function findBtfTypeId(
   return undefined;
 }
 
+/**
+ * The file's bytes, mapped read-only where the kernel allows it (sysfs BTF since 6.16, as libbpf
+ * maps it: the kernel's own BTF pages, no copy in this process), else read.
+ */
+function mapOrRead(path: string): Uint8Array {
+  const fd = openSync(path, "r");
+  try {
+    const size = fstatSync(fd).size;
+    if (size > 0)
+      try {
+        return new Uint8Array(mmap(fd, size, Prot.READ, MmapFlags.PRIVATE, 0, path), 0, size);
+      } catch {
+        // older kernels: not mappable
+      }
+  } finally {
+    closeSync(fd);
+  }
+  return readFileSync(path);
+}
+
 function readVmlinux(why: string): Uint8Array {
   if (!vmlinux) {
     try {
-      vmlinux = readFileSync(VMLINUX);
+      vmlinux = mapOrRead(VMLINUX);
     } catch {
       throw new Error(`this kernel has no BTF at ${VMLINUX} (CONFIG_DEBUG_INFO_BTF); ${why}`);
     }
