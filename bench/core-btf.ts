@@ -22,7 +22,7 @@ vmlinux.typeById(1);
 const t1 = performance.now();
 let found = 0;
 for (const n of names)
-  if (vmlinux.idsWithNamePrefix(n).some((id) => vmlinux.typeById(id).name === n)) found++;
+  if (vmlinux.idsWithEssentialName(n).some((id) => vmlinux.typeById(id).name === n)) found++;
 const t2 = performance.now();
 const r1 = rss();
 console.log(

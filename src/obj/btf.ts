@@ -252,8 +252,28 @@ export interface BtfTypes {
   readonly firstId: number;
   /** the type with this id; throws ObjectError when there is none */
   typeById(id: number): BtfType;
-  /** ids from `firstId` up of types whose name starts with `prefix` (non-empty), in id order */
-  idsWithNamePrefix(prefix: string): number[];
+  /**
+   * ids from `firstId` up of named types whose essential name (without a `___flavour`
+   * suffix, see essentialNameLength) is `essential` (non-empty), in id order
+   */
+  idsWithEssentialName(essential: string): number[];
+}
+
+/**
+ * Length of a name without its flavour: `task_struct___old` → 11. The flavour starts at the
+ * last `X___Y` with X and Y not underscores (libbpf's bpf_core_essential_name_len).
+ */
+export function essentialNameLength(name: string): number {
+  for (let i = name.length - 5; i >= 0; i--)
+    if (
+      name[i] !== "_" &&
+      name[i + 1] === "_" &&
+      name[i + 2] === "_" &&
+      name[i + 3] === "_" &&
+      name[i + 4] !== "_"
+    )
+      return i + 1;
+  return name.length;
 }
 
 /** Parsed (or built) BTF: the types plus the raw string table they were read from. */
@@ -280,11 +300,14 @@ export class Btf implements BtfTypes {
     return 1;
   }
 
-  idsWithNamePrefix(prefix: string): number[] {
+  idsWithEssentialName(essential: string): number[] {
     const out: number[] = [];
-    if (prefix === "") return out;
-    for (let id = 1; id < this.types.length; id++)
-      if (this.types[id]!.name.startsWith(prefix)) out.push(id);
+    if (essential === "") return out;
+    for (let id = 1; id < this.types.length; id++) {
+      const name = this.types[id]!.name;
+      if (name.startsWith(essential) && essentialNameLength(name) === essential.length)
+        out.push(id);
+    }
     return out;
   }
 
@@ -667,10 +690,10 @@ export class LazyBtf implements BtfTypes {
     return (this.buckets = { start, ids });
   }
 
-  idsWithNamePrefix(prefix: string): number[] {
+  idsWithEssentialName(essential: string): number[] {
     const out: number[] = [];
-    if (prefix === "") return out;
-    const want = new TextEncoder().encode(prefix);
+    if (essential === "") return out;
+    const want = new TextEncoder().encode(essential);
     const bytes = this.tr.bytes;
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const { start, ids } = this.bucketIndex(dv);
@@ -687,7 +710,10 @@ export class LazyBtf implements BtfTypes {
           match = false;
           break;
         }
-      if (match) out.push(this.firstId + k);
+      if (!match) continue;
+      // the prefix matches: only the name (not the type) is decoded to check the flavour
+      const name = this.stringAt(dv.getUint32(this.offsets[k]!, true));
+      if (essentialNameLength(name) === essential.length) out.push(this.firstId + k);
     }
     return out.sort((a, b) => a - b);
   }

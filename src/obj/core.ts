@@ -17,7 +17,9 @@
 //   "load anyway".
 //
 // Pure: no syscalls. Target BTFs arrive as `BtfTypes` (src/obj/btf.ts).
-import type { BtfStruct, BtfType, BtfTypes } from "./btf.js";
+import { essentialNameLength, type BtfStruct, type BtfType, type BtfTypes } from "./btf.js";
+
+export { essentialNameLength };
 import type { CoreRelo } from "./btf-ext.js";
 import { ObjectError } from "./errors.js";
 import {
@@ -101,23 +103,6 @@ export class CoreRelocationError extends Error {
 }
 
 // ---------------------------------------------------------------- names
-
-/**
- * Length of a name without its flavour: `task_struct___old` → 11. The flavour starts at the
- * last `X___Y` with X and Y not underscores (libbpf's bpf_core_essential_name_len).
- */
-export function essentialNameLength(name: string): number {
-  for (let i = name.length - 5; i >= 0; i--)
-    if (
-      name[i] !== "_" &&
-      name[i + 1] === "_" &&
-      name[i + 2] === "_" &&
-      name[i + 3] === "_" &&
-      name[i + 4] !== "_"
-    )
-      return i + 1;
-  return name.length;
-}
 
 export const essentialName = (name: string): string => name.slice(0, essentialNameLength(name));
 
@@ -823,13 +808,8 @@ function findCandidates(local: BtfTypes, localId: number, targets: CoreTargets):
   const essential = essentialName(lt.name);
   const scan = (btf: BtfTypes): Candidate[] =>
     btf
-      .idsWithNamePrefix(essential)
-      .filter((id) => {
-        const t = btf.typeById(id);
-        return (
-          kindCompat(t, lt) && t.name !== "" && essentialNameLength(t.name) === essential.length
-        );
-      })
+      .idsWithEssentialName(essential)
+      .filter((id) => kindCompat(btf.typeById(id), lt))
       .map((id) => ({ btf, id }));
   const main = scan(targets.vmlinux);
   if (main.length > 0 || !targets.modules) return main;

@@ -518,7 +518,7 @@ test("LazyBtf decodes every type as parseBtf does", () => {
     assert.equal(lazy.typeCount, eager.typeCount);
     for (let id = 0; id < eager.typeCount; id++)
       assert.deepEqual(lazy.typeById(id), eager.typeById(id));
-    assert.deepEqual(lazy.idsWithNamePrefix("ta"), eager.idsWithNamePrefix("ta"));
+    assert.deepEqual(lazy.idsWithEssentialName("task"), eager.idsWithEssentialName("task"));
     assert.throws(() => lazy.typeById(eager.typeCount), ObjectError);
   }
 });
@@ -652,7 +652,7 @@ test("property: LazyBtf on corrupted bytes throws only ObjectError", () => {
         try {
           const btf = LazyBtf.parse(bytes);
           for (let id = 0; id < btf.typeCount + 2; id++) btf.typeById(id);
-          btf.idsWithNamePrefix("t");
+          btf.idsWithEssentialName("t");
         } catch (e) {
           if (!(e instanceof ObjectError)) throw e;
         }
