@@ -1,6 +1,7 @@
 // `tsbpf load FILE`: cargo-bpf's load — load every program, attach each by its section kind,
 // print `Loaded: <program>, <KIND>`, then every event as `-- Event: <map> --` + hexdump (or
-// JSON lines). SIGINT/SIGTERM detach everything and exit 0.
+// JSON lines). SIGINT/SIGTERM/SIGHUP, or the death of the process that started it (see below),
+// detach everything and exit 0.
 import { stat } from "node:fs/promises";
 import { Loader, type Loaded } from "../loader.js";
 import { hexdump } from "./hexdump.js";
@@ -39,12 +40,20 @@ export async function runLoad(file: string, opts: LoadCliOptions): Promise<numbe
   const write = (s: string) => process.stdout.write(s + "\n");
   for (const { program } of loaded.links) write(`Loaded: ${program.name}, ${program.kindLabel}`);
 
-  // Until SIGINT/SIGTERM: a pending promise and signal handlers alone do not keep Node's
-  // event loop alive (an object without event maps has no readers), so a timer does.
-  const keepAlive = setInterval(() => {}, 1 << 30);
+  // Until SIGINT/SIGTERM/SIGHUP, or until the process that started this one is gone. The
+  // latter is how a signal sent to `npx` shows here: npm passes it on to the `sh -c` it runs
+  // commands through, and a shell that forks (dash, Debian's /bin/sh) dies of SIGTERM without
+  // passing it on; this process is then reparented. The interval doubles as what keeps Node's
+  // event loop alive (a pending promise and signal handlers alone do not, and an object
+  // without event maps has no readers).
+  const parent = process.ppid;
   let stopping = false;
+  let stop = () => {};
+  const keepAlive = setInterval(() => {
+    if (process.ppid !== parent) stop();
+  }, 250);
   const stopped = new Promise<void>((resolve) => {
-    const stop = () => {
+    stop = () => {
       if (stopping) return;
       stopping = true;
       loaded.close(); // detaches everything and ends the event iteration below
@@ -52,6 +61,7 @@ export async function runLoad(file: string, opts: LoadCliOptions): Promise<numbe
     };
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
+    process.on("SIGHUP", stop);
   });
   try {
     for await (const batch of loaded.events) {
@@ -78,6 +88,7 @@ export async function runLoad(file: string, opts: LoadCliOptions): Promise<numbe
     clearInterval(keepAlive);
     process.removeAllListeners("SIGINT");
     process.removeAllListeners("SIGTERM");
+    process.removeAllListeners("SIGHUP");
     loaded.close();
   }
   return 0;
