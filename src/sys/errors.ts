@@ -64,7 +64,8 @@ let osNames: Map<number, string> | undefined;
 function osErrnoName(errno: number): string | undefined {
   if (osNames === undefined) {
     osNames = new Map();
-    for (const [name, n] of Object.entries(constants.errno)) if (!osNames.has(n)) osNames.set(n, name);
+    for (const [name, n] of Object.entries(constants.errno))
+      if (!osNames.has(n)) osNames.set(n, name);
   }
   return osNames.get(errno);
 }
