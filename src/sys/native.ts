@@ -71,6 +71,18 @@ function packageRoot(): string {
   return fileURLToPath(new URL("../../../", import.meta.url));
 }
 
+/**
+ * The build server's C client (native/tsbpf-client.c), as bin/tsbpf finds it: built here, else
+ * the prebuilt one for this architecture; undefined when neither exists.
+ */
+export function buildClientPath(): string | undefined {
+  const root = packageRoot();
+  return [
+    join(root, "build/Release/tsbpf-client"),
+    join(root, `prebuilds/${process.platform}-${process.arch}/tsbpf-client`),
+  ].find((p) => existsSync(p));
+}
+
 function load(): Native {
   const root = packageRoot();
   const require = createRequire(import.meta.url);

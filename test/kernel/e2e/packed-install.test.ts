@@ -15,7 +15,8 @@
 //  - signals sent to the npx process: SIGTERM detaches (nothing stays attached, no process is
 //    left), and `npx -c 'exec tsbpf load …'` exits 0 on SIGINT and SIGTERM;
 //  - a global install (`npm install -g --prefix`, as root) used by a throwaway non-root user
-//    builds, and its second build runs from that user's snapshot.
+//    builds, its second build is served by that user's build server, and without the server a
+//    build runs from that user's snapshot.
 // One tarball for all of it; everything lives in one temp dir, removed at the end with the user.
 import { before, after, test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
@@ -379,7 +380,7 @@ test("the arm64 addon loads into an arm64 Node (qemu-user) and its calls work", 
   assert.ok((got.bpf as number) < 0);
 });
 
-test("a global install used by a non-root user builds from its own snapshot", async (t) => {
+test("a global install used by a non-root user: builds served by its own server and snapshot", async (t) => {
   if (!needsKernel(t, skipped)) return;
   const user = `tsbpf${process.pid}`;
   const home = join(tmp, user);
@@ -424,9 +425,14 @@ test("a global install used by a non-root user builds from its own snapshot", as
   // Made synchronously when missing: the snapshot this user's next builds start from.
   const server = run(tsbpf[0]!, [...tsbpf.slice(1), "server", "start"], { cwd: proj, env });
   assert.match(server.stdout, /build server/i);
-  const second = build(proj, env, tsbpf, t, "global, second build");
   // The package is root's and read-only to the user, so the launcher keeps no launch record:
-  // bin.js finds the user's snapshot and runs the build from it.
-  assert.match(second.stderr, /tsbpf: build snapshot \/.*\/\.cache\/tsbpf\//);
+  // bin.js finds the user's snapshot, and hands the build to the server started from it.
+  const before = servedBuilds(proj, env, tsbpf);
+  const second = build(proj, env, tsbpf, t, "global, second build");
+  assert.match(second.stderr, /tsbpf: build server \/.*\/\.cache\/tsbpf\//);
+  assert.equal(servedBuilds(proj, env, tsbpf), before + 1);
+  // Without the server: the build runs from the user's snapshot.
+  const third = build(proj, { ...env, TSBPF_SERVER: "0" }, tsbpf, t, "global, snapshot");
+  assert.match(third.stderr, /tsbpf: build snapshot \/.*\/\.cache\/tsbpf\//);
   assert.ok(existsSync(elfOf(proj)));
 });
