@@ -4,12 +4,13 @@
 //
 // `tsbpf build` goes to the snapshot's build server when one runs (through the C client, as
 // bin/tsbpf does when its launch record lets it), else runs in a new Node process started from
-// the build snapshot (snapshot.ts) when there is one for this Node and these files: TypeScript and the compiler are already loaded
-// and warm there. Without one (or with TSBPF_SNAPSHOT=0, or Node options such as --inspect
-// that the build should see) it runs here: hooks that hand the compiler a TypeScript loaded
-// through require() and a code cache (typescript-hooks.ts) are registered before main.js is
-// imported, TypeScript is loaded while the hooks' worker thread starts, and a snapshot is made
-// in the background for the next build. Other subcommands never load the compiler.
+// the build snapshot (snapshot.ts) when there is one for this Node and these files:
+// TypeScript and the compiler are already loaded and warm there. Without one (or with
+// TSBPF_SNAPSHOT=0, or Node options such as --inspect that the build should see) it runs
+// here: hooks that hand the compiler a TypeScript loaded through require() and a code cache
+// (typescript-hooks.ts) are registered before main.js is imported, TypeScript is loaded while
+// the hooks' worker thread starts, and a snapshot is made in the background for the next
+// build. Other subcommands never load the compiler.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { register } from "node:module";
