@@ -1,7 +1,7 @@
 // `tsbpf load FILE`: cargo-bpf's load — load every program, attach each by its section kind,
 // print `Loaded: <program>, <KIND>`, then every event as `-- Event: <map> --` + hexdump (or
-// JSON lines). SIGINT/SIGTERM/SIGHUP, or the death of the process that started it (see below),
-// detach everything and exit 0.
+// JSON lines). SIGINT/SIGTERM/SIGHUP, or the death of the npm shell that started it (see
+// below), detach everything and exit 0.
 import { stat } from "node:fs/promises";
 import { Loader, type Loaded } from "../loader.js";
 import { hexdump } from "./hexdump.js";
@@ -40,17 +40,18 @@ export async function runLoad(file: string, opts: LoadCliOptions): Promise<numbe
   const write = (s: string) => process.stdout.write(s + "\n");
   for (const { program } of loaded.links) write(`Loaded: ${program.name}, ${program.kindLabel}`);
 
-  // Until SIGINT/SIGTERM/SIGHUP, or until the process that started this one is gone. The
-  // latter is how a signal sent to `npx` shows here: npm passes it on to the `sh -c` it runs
-  // commands through, and a shell that forks (dash, Debian's /bin/sh) dies of SIGTERM without
-  // passing it on; this process is then reparented. The interval doubles as what keeps Node's
-  // event loop alive (a pending promise and signal handlers alone do not, and an object
-  // without event maps has no readers).
-  const parent = process.ppid;
+  // Until SIGINT/SIGTERM/SIGHUP, or, when npm started this process (npx, npm run), until the
+  // shell npm ran it with is gone. That is how a signal sent to `npx` shows here: npm passes it
+  // on to its `sh -c`, and a shell that forks (dash, Debian's /bin/sh) dies of SIGTERM without
+  // passing it on, so this process is reparented. (Started any other way, a parent that exits
+  // — a shell left after `tsbpf load … & disown` — is no reason to stop.) The interval
+  // doubles as what keeps Node's event loop alive (a pending promise and signal handlers alone
+  // do not, and an object without event maps has no readers).
+  const parent = process.env.npm_lifecycle_event !== undefined ? process.ppid : undefined;
   let stopping = false;
   let stop = () => {};
   const keepAlive = setInterval(() => {
-    if (process.ppid !== parent) stop();
+    if (parent !== undefined && process.ppid !== parent) stop();
   }, 250);
   const stopped = new Promise<void>((resolve) => {
     stop = () => {
