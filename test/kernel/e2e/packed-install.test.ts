@@ -14,6 +14,8 @@
 //    bpf(2), which qemu-user does not emulate: no program is loaded on arm64 here;
 //  - signals sent to the npx process: SIGTERM detaches (nothing stays attached, no process is
 //    left), and `npx -c 'exec tsbpf load …'` exits 0 on SIGINT and SIGTERM;
+//  - `npm install --build-from-source` (the fallback where no prebuilt binary fits) compiles
+//    both binaries, and the package then uses those;
 //  - a global install (`npm install -g --prefix`, as root) used by a throwaway non-root user
 //    builds, its second build is served by that user's build server, and without the server a
 //    build runs from that user's snapshot.
@@ -293,6 +295,29 @@ test("the shipped binaries: architecture, libraries, symbols", (t) => {
     const clientDyn = run("readelf", ["-d", client], { ok: false }).stdout;
     assert.doesNotMatch(clientDyn, /NEEDED/, `${client} is not static`);
   }
+});
+
+test("npm install --build-from-source compiles both binaries, and they are the ones used", (t) => {
+  if (!needsKernel(t, skipped)) return;
+  // The fallback of platforms without a prebuilt binary, forced: this needs the toolchain.
+  const proj = join(tmp, "from-source");
+  makeProject(proj);
+  const env = { ...userEnv(join(tmp, "home")), PATH: process.env.PATH };
+  run("npm", ["install", "--prefer-offline", "--build-from-source", tarball], { cwd: proj, env });
+  const pkg = join(proj, "node_modules/tsbpf");
+  for (const f of ["tsbpf.node", "tsbpf-client"])
+    assert.ok(existsSync(join(pkg, "build/Release", f)), `${f} was not compiled`);
+  // What the package finds: the client bin.js hands builds to, and the addon node-gyp-build
+  // picks (build/Release before prebuilds/), which then answers a call.
+  const probe = `const n = await import(${JSON.stringify(join(pkg, "dist/src/sys/native.js"))});
+const { createRequire } = await import("node:module");
+const ngb = createRequire(${JSON.stringify(join(pkg, "package.json"))})("node-gyp-build");
+console.log(JSON.stringify({ client: n.buildClientPath(), addon: ngb.resolve(${JSON.stringify(pkg)}), pageSize: n.native().pageSize() }));`;
+  const r = run(process.execPath, ["--input-type=module", "-e", probe], { cwd: proj, env });
+  const got = JSON.parse(r.stdout) as { client: string; addon: string; pageSize: number };
+  assert.equal(got.client, join(pkg, "build/Release/tsbpf-client"));
+  assert.equal(got.addon, join(pkg, "build/Release/tsbpf.node"));
+  assert.ok(got.pageSize > 0);
 });
 
 /** Exercises the addon without BPF (qemu-user has no bpf(2)): eventfd I/O, mmap, strerror. */
