@@ -218,10 +218,20 @@ test("installed from the tarball without a C toolchain: loads XDP, serves builds
 
   /** Starts a loader through npx in namespace A; resolves once it printed its Loaded line. */
   const startLoad = async (argv: string[]) => {
+    // A process group of its own, so that a failing test still ends npx, its shell and the
+    // loader (the signals under test go to the npx process alone).
     const child = spawn(which("ip"), ["netns", "exec", net.nsA, ...argv], {
       cwd: proj,
       env,
       stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
+    t.after(() => {
+      try {
+        process.kill(-child.pid!, "SIGKILL");
+      } catch {
+        // the group is gone
+      }
     });
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
