@@ -1,10 +1,14 @@
 # tsbpf — the two commands a user needs are `make demo` and `make test`.
 # Both install what they need first (Debian packages, npm packages, mounts).
 SHELL := /bin/bash
-APT_PACKAGES := clang-19 llvm-19 libbpf-dev bpftool iproute2 iputils-ping gcc make python3 curl
+# gcc-aarch64-linux-gnu, libc6-dev-arm64-cross: the arm64 prebuilt binaries (scripts/prebuilds.sh);
+# qemu-user-static and libstdc++6-arm64-cross run the arm64 build client and an arm64 Node with
+# the arm64 addon in test/kernel/e2e/packed-install.test.ts.
+APT_PACKAGES := clang-19 llvm-19 libbpf-dev bpftool iproute2 iputils-ping gcc libc6-dev make python3 curl \
+	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static libstdc++6-arm64-cross
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: all deps apt npm build fixtures lint test test-unit test-kernel demo bench bench-compiler clean kernel-setup test-kernels test-vm
+.PHONY: all deps apt npm build prebuilds pack fixtures lint test test-unit test-kernel demo bench bench-compiler clean kernel-setup test-kernels test-vm
 
 all: build
 
@@ -24,6 +28,14 @@ kernel-setup:
 
 build: npm
 	npm run build
+
+# The Node-API binaries npm pack ships (prebuilds/linux-x64, prebuilds/linux-arm64), and the
+# package tarball itself (npm pack runs scripts/prebuilds.sh as its prepack step).
+prebuilds: apt npm
+	npm run prebuilds
+
+pack: apt build
+	npm pack
 
 fixtures: apt
 	scripts/build-fixtures.sh
@@ -69,4 +81,4 @@ bench-compiler: deps build
 	node dist/bench/compiler/run.js
 
 clean:
-	rm -rf dist build target test/fixtures/obj/*.o
+	rm -rf dist build prebuilds target test/fixtures/obj/*.o

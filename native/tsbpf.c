@@ -584,7 +584,9 @@ static napi_value js_errno_name(napi_env env, napi_callback_info info) {
   ARGS(1);
   int32_t e;
   if (!get_i32(env, argv[0], &e)) return NULL;
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
+// Prebuilt binaries (binding.gyp's tsbpf_portable) stay loadable on glibc 2.28, Node 20's floor.
+#if defined(__GLIBC__) && !defined(TSBPF_NO_STRERRORNAME_NP) && \
+    (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
   return make_string_or_null(env, strerrorname_np(e));
 #else
   return make_string_or_null(env, NULL);

@@ -78,6 +78,13 @@ const result = await esbuild.build({
 });
 
 const inputs = Object.keys(result.metafile.inputs).map((p) => relative(root, resolve(root, p)));
+// The snapshot maker finds each input again where the installed package has it (inputPath() in
+// src/cli/snapshot.ts): tsbpf's own files below the package, a dependency's wherever Node
+// resolves the dependency from the package (npm hoists them into the project's node_modules).
+// A dependency's own nested dependency could be hoisted anywhere: not supported.
+for (const p of inputs)
+  if (!p.startsWith("dist/") && !/^node_modules\/(@[^/]+\/)?[^/]+\/(?!.*node_modules\/)/.test(p))
+    throw new Error(`bundle input ${p} is neither tsbpf's nor a direct dependency's file`);
 const manifest: BundleManifest = {
   bundle: { path: BUNDLE_FILE, sha256: sha256(outfile) },
   inputs: inputs.sort().map((path) => ({ path, sha256: sha256(join(root, path)) })),

@@ -2,14 +2,17 @@
 // The `tsbpf` command in Node (bin/tsbpf, the command users run, starts a build from the
 // snapshot itself when its launch record says it may, and runs this file for everything else).
 //
-// `tsbpf build` runs in a new Node process started from the build snapshot (snapshot.ts) when
-// there is one for this Node and these files: TypeScript and the compiler are already loaded
-// and warm there. Without one (or with TSBPF_SNAPSHOT=0, or Node options such as --inspect
-// that the build should see) it runs here: hooks that hand the compiler a TypeScript loaded
-// through require() and a code cache (typescript-hooks.ts) are registered before main.js is
-// imported, TypeScript is loaded while the hooks' worker thread starts, and a snapshot is made
-// in the background for the next build. Other subcommands never load the compiler.
+// `tsbpf build` goes to the snapshot's build server when one runs (through the C client, as
+// bin/tsbpf does when its launch record lets it), else runs in a new Node process started from
+// the build snapshot (snapshot.ts) when there is one for this Node and these files:
+// TypeScript and the compiler are already loaded and warm there. Without one (or with
+// TSBPF_SNAPSHOT=0, or Node options such as --inspect that the build should see) it runs
+// here: hooks that hand the compiler a TypeScript loaded through require() and a code cache
+// (typescript-hooks.ts) are registered before main.js is imported, TypeScript is loaded while
+// the hooks' worker thread starts, and a snapshot is made in the background for the next
+// build. Other subcommands never load the compiler.
 import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { register } from "node:module";
 import { fileURLToPath } from "node:url";
 
@@ -19,6 +22,32 @@ const SNAPSHOT_REFUSED = 14;
 /** Signals of a Node that died on a damaged blob (a build's own errors are exit codes). */
 const CRASHES: ReadonlySet<string> = new Set(["SIGABRT", "SIGSEGV", "SIGBUS", "SIGILL", "SIGTRAP"]);
 const debug = process.env.TSBPF_DEBUG ? (s: string) => console.error(`tsbpf: ${s}`) : undefined;
+
+/**
+ * Hands the build to this snapshot's build server through the C client, as bin/tsbpf does
+ * when its launch record lets it: here when there is none, as in a package this user cannot
+ * write (a global install by root). False when no server took it (the client exits 75).
+ */
+async function buildOnServer(blob: string): Promise<boolean> {
+  if (process.env.TSBPF_SERVER === "0") return false;
+  // help and version text are left to this process, which sizes them to the terminal
+  if (args.some((a) => ["-h", "--help", "-V", "--version"].includes(a))) return false;
+  const { serverSocketFor } = await import("./snapshot.js");
+  const { buildClientPath } = await import("../sys/native.js");
+  const { NOT_SERVED } = await import("./server-protocol.js");
+  const socket = serverSocketFor(blob);
+  const client = buildClientPath();
+  if (client === undefined || !existsSync(socket)) return false;
+  debug?.(`build server ${socket}`);
+  const r = spawnSync(client, [socket, ...args], { stdio: "inherit" });
+  if (r.error !== undefined || r.status === NOT_SERVED) {
+    debug?.(`the build server did not take the build (${r.error?.message ?? "not served"})`);
+    return false;
+  }
+  if (r.signal) process.kill(process.pid, r.signal);
+  process.exitCode = r.status ?? 1;
+  return true;
+}
 
 /** Runs the build in a process started from the snapshot; false when there is none to use. */
 async function buildFromSnapshot(): Promise<boolean> {
@@ -43,6 +72,10 @@ async function buildFromSnapshot(): Promise<boolean> {
       makeSnapshotInBackground();
     }
     return false;
+  }
+  if (await buildOnServer(found.blob)) {
+    snapshot.recordLaunch(found.blob, found.files);
+    return true;
   }
   debug?.(`build snapshot ${found.blob}`);
   const r = spawnSync(

@@ -1,6 +1,7 @@
 // `tsbpf load FILE`: cargo-bpf's load — load every program, attach each by its section kind,
 // print `Loaded: <program>, <KIND>`, then every event as `-- Event: <map> --` + hexdump (or
-// JSON lines). SIGINT/SIGTERM detach everything and exit 0.
+// JSON lines). SIGINT/SIGTERM/SIGHUP, or the death of the npm shell that started it (see
+// below), detach everything and exit 0.
 import { stat } from "node:fs/promises";
 import { Loader, type Loaded } from "../loader.js";
 import { hexdump } from "./hexdump.js";
@@ -40,12 +41,21 @@ export async function runLoad(file: string, opts: LoadCliOptions): Promise<numbe
   const write = (s: string) => process.stdout.write(s + "\n");
   for (const { program } of loaded.links) write(`Loaded: ${program.name}, ${program.kindLabel}`);
 
-  // Until SIGINT/SIGTERM: a pending promise and signal handlers alone do not keep Node's
-  // event loop alive (an object without event maps has no readers), so a timer does.
-  const keepAlive = setInterval(() => {}, 1 << 30);
+  // Until SIGINT/SIGTERM/SIGHUP, or, when npm started this process (npx, npm run), until the
+  // shell npm ran it with is gone. That is how a signal sent to `npx` shows here: npm passes it
+  // on to its `sh -c`, and a shell that forks (dash, Debian's /bin/sh) dies of SIGTERM without
+  // passing it on, so this process is reparented. (Started any other way, a parent that exits
+  // — a shell left after `tsbpf load … & disown` — is no reason to stop.) The interval
+  // doubles as what keeps Node's event loop alive (a pending promise and signal handlers alone
+  // do not, and an object without event maps has no readers).
+  const parent = process.env.npm_lifecycle_event !== undefined ? process.ppid : undefined;
   let stopping = false;
+  let stop = () => {};
+  const keepAlive = setInterval(() => {
+    if (parent !== undefined && process.ppid !== parent) stop();
+  }, 250);
   const stopped = new Promise<void>((resolve) => {
-    const stop = () => {
+    stop = () => {
       if (stopping) return;
       stopping = true;
       loaded.close(); // detaches everything and ends the event iteration below
@@ -53,6 +63,7 @@ export async function runLoad(file: string, opts: LoadCliOptions): Promise<numbe
     };
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
+    process.on("SIGHUP", stop);
   });
   try {
     for await (const batch of loaded.events) {
@@ -79,6 +90,7 @@ export async function runLoad(file: string, opts: LoadCliOptions): Promise<numbe
     clearInterval(keepAlive);
     process.removeAllListeners("SIGINT");
     process.removeAllListeners("SIGTERM");
+    process.removeAllListeners("SIGHUP");
     loaded.close();
   }
   return 0;

@@ -13,6 +13,7 @@ import { createHash } from "node:crypto";
 import { spawn, spawnSync } from "node:child_process";
 import {
   closeSync,
+  existsSync,
   mkdirSync,
   openSync,
   readFileSync,
@@ -21,7 +22,7 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { cacheDir } from "./cache-dir.js";
 import { pruneCache } from "./cache-prune.js";
@@ -46,7 +47,11 @@ export const LAUNCH_FILE = "dist/snapshot/tsbpf-build.launch";
  */
 export const SNAPSHOT_FLAGS: readonly string[] = ["--no-rehash-snapshot"];
 
-/** What scripts/bundle-snapshot.ts wrote the bundle from (paths relative to the package). */
+/**
+ * What scripts/bundle-snapshot.ts wrote the bundle from: paths relative to the package, where
+ * `node_modules/<name>/…` stands for a file of dependency <name> wherever Node finds it
+ * (inputPath()).
+ */
 export interface BundleManifest {
   bundle: { path: string; sha256: string };
   inputs: { path: string; sha256: string }[];
@@ -76,6 +81,26 @@ export type SnapshotStatus =
 
 /** The package root: this file is <root>/dist/src/cli/snapshot.js. */
 export const PACKAGE_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+
+/**
+ * Where a bundle input is now. A dependency's file (`node_modules/<name>/rest`, as the bundle
+ * was made in a checkout) is looked up the way Node resolves `<name>` from the package: in
+ * <root>/node_modules, then in each parent directory's node_modules. An installed package
+ * has its dependencies hoisted into the project's node_modules (or a global prefix's), not
+ * below itself.
+ */
+export function inputPath(rel: string, root = PACKAGE_ROOT): string {
+  const m = /^node_modules\/((?:@[^/]+\/)?[^/]+)\/(.+)$/.exec(rel);
+  if (!m) return join(root, rel);
+  const [, name, rest] = m as unknown as [string, string, string];
+  for (let dir = root.replace(/\/+$/, "") || "/"; ; dir = dirname(dir)) {
+    // Node never looks in node_modules/node_modules
+    const pkg = join(dir, "node_modules", name);
+    if (basename(dir) !== "node_modules" && existsSync(join(pkg, "package.json")))
+      return join(pkg, rest);
+    if (dirname(dir) === dir) return join(root, rel);
+  }
+}
 
 function paths(dir = cacheDir()) {
   const id = createHash("sha256").update(PACKAGE_ROOT).digest("hex").slice(0, 16);
@@ -197,13 +222,8 @@ export function makeSnapshot(dir?: string): SnapshotStatus {
   };
   mkdirSync(dirname(p.manifest), { recursive: true });
   let bundle: BundleManifest;
-  let files: FileStamp[];
   try {
     bundle = JSON.parse(readFileSync(manifestFile, "utf8")) as BundleManifest;
-    files = [
-      manifestFile,
-      ...[bundle.bundle, ...bundle.inputs].map((f) => join(PACKAGE_ROOT, f.path)),
-    ].map(stamp);
   } catch {
     return {
       ok: false,
@@ -211,9 +231,29 @@ export function makeSnapshot(dir?: string): SnapshotStatus {
       stale: false,
     };
   }
-  for (const f of [bundle.bundle, ...bundle.inputs])
-    if (sha256(join(PACKAGE_ROOT, f.path)) !== f.sha256)
-      return fail(`the snapshot bundle is older than ${f.path}: run npm run build`, files);
+  const inputs = [bundle.bundle, ...bundle.inputs].map((f) => ({ ...f, at: inputPath(f.path) }));
+  let files: FileStamp[];
+  try {
+    files = [manifestFile, ...inputs.map((f) => f.at)].map(stamp);
+  } catch (e) {
+    const missing = inputs.find((f) => !existsSync(f.at));
+    return {
+      ok: false,
+      reason: missing
+        ? `${missing.at}, bundled into the build snapshot, is missing (reinstall tsbpf)`
+        : `cannot read the snapshot's inputs: ${(e as Error).message}`,
+      stale: false,
+    };
+  }
+  for (const f of inputs)
+    if (sha256(f.at) !== f.sha256)
+      return fail(
+        f.path.startsWith("node_modules/")
+          ? `${f.at} is not the file bundled into the build snapshot (another version of a ` +
+              "dependency than tsbpf was built with: reinstall tsbpf, or `npm run build` in a checkout)"
+          : `the snapshot bundle is older than ${f.path}: run npm run build`,
+        files,
+      );
 
   const tmp = `${p.blob}.${process.pid}.tmp`;
   const r = spawnSync(

@@ -1,5 +1,6 @@
 // Kernel errors as values a person can act on: the syscall (or bpf command), the errno name
 // and text, and a hint about the usual cause.
+import { constants } from "node:os";
 import { native } from "./native.js";
 
 /** Linux errno values the hints and callers refer to. */
@@ -58,9 +59,22 @@ function nativeOrNull(): ReturnType<typeof native> | null {
   }
 }
 
+/** Node's errno names by number (first name wins: EAGAIN before EWOULDBLOCK). */
+let osNames: Map<number, string> | undefined;
+function osErrnoName(errno: number): string | undefined {
+  if (osNames === undefined) {
+    osNames = new Map();
+    for (const [name, n] of Object.entries(constants.errno))
+      if (!osNames.has(n)) osNames.set(n, name);
+  }
+  return osNames.get(errno);
+}
+
 /** "EPERM" for 1; `E<n>` when the number is unknown. */
 export function errnoName(errno: number): string {
-  return FALLBACK[errno]?.[0] ?? nativeOrNull()?.errnoName(errno) ?? `E${errno}`;
+  return (
+    FALLBACK[errno]?.[0] ?? nativeOrNull()?.errnoName(errno) ?? osErrnoName(errno) ?? `E${errno}`
+  );
 }
 
 /** The C library's description of an errno. */

@@ -2,6 +2,7 @@
 // wrappers in src/sys turn negative results into SysError.
 import { createRequire } from "node:module";
 import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** The raw addon surface. Numbers < 0 are -errno unless stated otherwise. */
@@ -57,19 +58,47 @@ export type PollHandle = { readonly __brand: "tsbpf.PollHandle" };
 export const PollEvents = { READABLE: 1, WRITABLE: 2, DISCONNECT: 4, PRIORITIZED: 8 } as const;
 
 const NOT_BUILT =
-  "tsbpf native addon not built: run npm install (needs python3, make, a C compiler)";
+  "tsbpf native addon not found: the package ships prebuilt binaries for linux-x64 and " +
+  "linux-arm64 (glibc); elsewhere `npm install` builds it, which needs python3, make and a C " +
+  "compiler (npm rebuild tsbpf after installing them)";
+
+/** The package root: this file is <root>/dist/src/sys/native.js (or <root>/src/sys/native.ts). */
+function packageRoot(): string {
+  for (const rel of ["../../../", "../../"]) {
+    const dir = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(join(dir, "package.json")) && existsSync(join(dir, "binding.gyp"))) return dir;
+  }
+  return fileURLToPath(new URL("../../../", import.meta.url));
+}
+
+/**
+ * The build server's C client (native/tsbpf-client.c), as bin/tsbpf finds it: built here, else
+ * the prebuilt one for this architecture; undefined when neither exists.
+ */
+export function buildClientPath(): string | undefined {
+  const root = packageRoot();
+  return [
+    join(root, "build/Release/tsbpf-client"),
+    join(root, `prebuilds/${process.platform}-${process.arch}/tsbpf-client`),
+  ].find((p) => existsSync(p));
+}
 
 function load(): Native {
-  // dist/src/sys/native.js and src/sys/native.ts both sit below the package root.
-  const candidates = ["../../../build/Release/tsbpf.node", "../../build/Release/tsbpf.node"].map(
-    (rel) => fileURLToPath(new URL(rel, import.meta.url)),
-  );
-  const found = candidates.find((p) => existsSync(p));
-  if (found === undefined) throw new Error(`${NOT_BUILT} (looked for ${candidates.join(", ")})`);
+  const root = packageRoot();
+  const require = createRequire(import.meta.url);
+  // node-gyp-build: build/Release/tsbpf.node when the addon was built here (a checkout, or an
+  // install that had to compile it), else prebuilds/<platform>-<arch>/ (scripts/prebuilds.sh).
+  let path: string;
   try {
-    return createRequire(import.meta.url)(found) as Native;
+    const nodeGypBuild = require("node-gyp-build") as { resolve(dir: string): string };
+    path = nodeGypBuild.resolve(root);
   } catch (e) {
-    throw new Error(`${NOT_BUILT}: ${(e as Error).message}`, { cause: e });
+    throw new Error(`${NOT_BUILT} (${(e as Error).message.split("\n")[0]})`, { cause: e });
+  }
+  try {
+    return require(path) as Native;
+  } catch (e) {
+    throw new Error(`${NOT_BUILT}: loading ${path} failed: ${(e as Error).message}`, { cause: e });
   }
 }
 

@@ -89,7 +89,8 @@ const RULES: readonly Rule[] = [
     area: "sys",
     areas: ["sys"],
     files: ["obj/consts.ts"],
-    externals: ["node:fs", "node:path", "node:url", "node:module"],
+    // node-gyp-build finds the addon (built here or prebuilt); node:os names errno values
+    externals: ["node:fs", "node:path", "node:url", "node:module", "node:os", "node-gyp-build"],
     why: "sys is the syscall layer; it knows kernel constants, not objects or loaders",
   },
 ];

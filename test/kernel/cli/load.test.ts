@@ -1,6 +1,6 @@
 // `tsbpf load` as a user runs it: inside a test namespace, attached to its veth; prints
-// `Loaded: <program>, <KIND>`, events as hexdumps or JSON; SIGINT/SIGTERM detach and exit 0;
-// SIGKILL leaves nothing attached either (bpf_link).
+// `Loaded: <program>, <KIND>`, events as hexdumps or JSON; SIGINT/SIGTERM/SIGHUP detach and
+// exit 0; SIGKILL leaves nothing attached either (bpf_link).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
@@ -32,7 +32,7 @@ const xdpOn = (net: NetnsPair): boolean =>
     spawnSync("ip", ["-n", net.nsB, "-d", "link", "show", net.ifB], { encoding: "utf8" }).stdout,
   );
 
-for (const signal of ["SIGINT", "SIGTERM", "SIGKILL"] as const) {
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP", "SIGKILL"] as const) {
   test(`tsbpf load -i: ${signal} leaves no XDP program and no bpf_link behind`, async (t) => {
     if (!needsKernel(t, netnsUnavailable())) return;
     using net = createNetnsPair();
