@@ -1,12 +1,14 @@
 // tc (SCHED_CLS) programs on an interface's ingress or egress. TCX links (kernel ≥ 6.6) are
 // bpf_links: several programs coexist, and a killed loader leaves nothing attached. Older
 // kernels (or { netlink: true }) get the classic clsact qdisc + direct-action cls_bpf filter,
-// which outlives the process until close() deletes the filter.
+// which outlives the process until close() deletes the filter (or the process ends:
+// exit-cleanup.ts deletes it then).
 
 import { AttachType, ProgType, nameOf } from "../obj/consts.js";
 import { linkCreate } from "../sys/bpf.js";
 import { Errno, SysError } from "../sys/errors.js";
 import { AttachError } from "./errors.js";
+import { detachOnExit } from "./exit-cleanup.js";
 import { dupFd } from "./fds.js";
 import { resolveInterface, type Interface } from "./iface.js";
 import { CallbackLink, FdLink, progLabel, type AttachableProgram, type Link } from "./link.js";
@@ -89,7 +91,8 @@ function attachClsBpf(
   // The filter holds its own program reference; keep one too so the program outlives our caller's.
   const mine = dupFd(prog.fd);
   const desc = `tc ${prog.name} on ${ifc.name} ${dir} (ifindex ${ifc.index}, cls_bpf prio ${priority} handle ${handle})`;
-  return new CallbackLink("tc", desc, () => {
+  // Deleted by close(), or when the process ends (exit-cleanup.ts) if close() never runs.
+  const teardown = detachOnExit(() => {
     try {
       using s = new RouteSocket();
       const d = s.request((seq) =>
@@ -107,4 +110,5 @@ function attachClsBpf(
       mine.close();
     }
   });
+  return new CallbackLink("tc", desc, teardown);
 }

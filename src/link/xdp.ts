@@ -1,13 +1,15 @@
 // XDP on a network interface. bpf_link first (kernel ≥ 5.9): the attachment dies with the
 // last fd, so a crashed loader leaves nothing behind. Netlink IFLA_XDP (the `ip link set xdp`
 // way) when bpf_link XDP is missing, when asked, or to replace a netlink-attached program;
-// that attachment outlives the process, so close() detaches it explicitly.
+// that attachment outlives the process, so close() detaches it explicitly, and so does the
+// process's end (exit-cleanup.ts) when close() was never called.
 
 import { AttachType, ProgType, XdpFlags, nameOf } from "../obj/consts.js";
 import { linkCreate } from "../sys/bpf.js";
 import { Errno, SysError } from "../sys/errors.js";
 import type { FD } from "../sys/fd.js";
 import { AttachError } from "./errors.js";
+import { detachOnExit } from "./exit-cleanup.js";
 import { dupFd } from "./fds.js";
 import { resolveInterface, type Interface } from "./iface.js";
 import { CallbackLink, FdLink, progLabel, type AttachableProgram, type Link } from "./link.js";
@@ -94,13 +96,15 @@ function attachXdpNetlink(
     mine.close();
     throw e;
   }
-  return new CallbackLink("xdp", describe(prog, ifc, opts.mode, "netlink"), () => {
+  // Detached by close(), or when the process ends (exit-cleanup.ts) if close() never runs.
+  const teardown = detachOnExit(() => {
     try {
       detachNetlink(ifc, modeFlag, mine);
     } finally {
       mine.close();
     }
   });
+  return new CallbackLink("xdp", describe(prog, ifc, opts.mode, "netlink"), teardown);
 }
 
 /** Remove our program: fd -1, guarded by XDP_FLAGS_REPLACE so a newer program stays. */
