@@ -3,6 +3,7 @@
 // JSON lines). SIGINT/SIGTERM detach everything and exit 0.
 import { stat } from "node:fs/promises";
 import { Loader, type Loaded } from "../loader.js";
+import { PerfReader } from "../reader/perf.js";
 import { hexdump } from "./hexdump.js";
 import { reportError, UsageError, type LoadCliOptions } from "./main.js";
 
@@ -38,13 +39,21 @@ export async function runLoad(file: string, opts: LoadCliOptions): Promise<numbe
   }
   const write = (s: string) => process.stdout.write(s + "\n");
   for (const { program } of loaded.links) write(`Loaded: ${program.name}, ${program.kindLabel}`);
+  const perfReaders = loaded.readers.filter((r): r is PerfReader => r instanceof PerfReader);
+  for (const r of perfReaders)
+    if (!r.lossExact)
+      process.stderr.write(
+        `note: this kernel (before Linux 6.0) does not count lost perf samples as they happen: drops on ${r.name} are reported only when a later sample on the same CPU fits in the ring, so the last drops of a run may never be reported\n`,
+      );
+  const reportedLost = new Map<string, number>();
 
   // Until SIGINT/SIGTERM: a pending promise and signal handlers alone do not keep Node's
   // event loop alive (an object without event maps has no readers), so a timer does.
   const keepAlive = setInterval(() => {}, 1 << 30);
   let stopping = false;
+  let stop = (): void => {};
   const stopped = new Promise<void>((resolve) => {
-    const stop = () => {
+    stop = () => {
       if (stopping) return;
       stopping = true;
       loaded.close(); // detaches everything and ends the event iteration below
@@ -55,10 +64,12 @@ export async function runLoad(file: string, opts: LoadCliOptions): Promise<numbe
   });
   try {
     for await (const batch of loaded.events) {
-      if (batch.lost > 0)
+      if (batch.lost > 0) {
+        reportedLost.set(batch.map, (reportedLost.get(batch.map) ?? 0) + batch.lost);
         process.stderr.write(
           `-- Lost: ${batch.lost} events on ${batch.map}${batch.cpu !== undefined ? ` (cpu ${batch.cpu})` : ""} --\n`,
         );
+      }
       for (const ev of batch.events) {
         if (opts.json)
           write(
@@ -76,9 +87,15 @@ export async function runLoad(file: string, opts: LoadCliOptions): Promise<numbe
     await stopped;
   } finally {
     clearInterval(keepAlive);
-    process.removeAllListeners("SIGINT");
-    process.removeAllListeners("SIGTERM");
+    process.off("SIGINT", stop);
+    process.off("SIGTERM", stop);
     loaded.close();
+  }
+  // close() reads the kernel's final drop counts (Linux ≥ 6.0): say what no batch reported.
+  for (const r of perfReaders) {
+    const late = r.totalLost - (reportedLost.get(r.name) ?? 0);
+    if (late > 0)
+      process.stderr.write(`-- Lost: ${late} events on ${r.name} (counted at exit) --\n`);
   }
   return 0;
 }
