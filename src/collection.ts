@@ -17,10 +17,25 @@ import { btfLoad, progLoad } from "./sys/bpf.js";
 import type { FD } from "./sys/fd.js";
 import { SysError, Errno } from "./sys/errors.js";
 import { ensureBpffs } from "./sys/bpffs.js";
-import { BpfMap } from "./map.js";
+import { BpfMap, MapError } from "./map.js";
+import { ObjectError } from "./obj/errors.js";
+import { endReadersOf } from "./reader/source.js";
+import { AttachError } from "./link/errors.js";
 import { Program } from "./program.js";
 import { VerifierError } from "./verifier.js";
 import { kernelBtfTypeId } from "./kernel-btf.js";
+
+/**
+ * A Collection (or Loader) cannot do what it was asked with this object: the object file cannot
+ * be read, or a name given (program, map, global variable) is not in the object, or a value
+ * given for a global does not fit it. The message names the thing and what there is instead.
+ */
+export class LoadError extends Error {
+  override readonly name = "LoadError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
 
 export interface CollectionOptions {
   /**
@@ -83,7 +98,7 @@ export class Collection implements Disposable {
       bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw new Error(
+      throw new LoadError(
         code === "ENOENT"
           ? `no such object file: ${path}`
           : `cannot read ${path}: ${(e as Error).message}`,
@@ -126,14 +141,17 @@ export class Collection implements Disposable {
             if (slot.map === undefined) return undefined;
             const inner = maps.get(slot.map);
             if (!inner)
-              throw new Error(`map ${spec.name}: slot ${slot.index} names unknown map ${slot.map}`);
+              throw new ObjectError(
+                `map ${spec.name}: slot ${slot.index} names unknown map ${slot.map}`,
+                { section: ".maps" },
+              );
             return inner.fd;
           });
       const wanted = opts.programs ? new Set(opts.programs) : undefined;
       if (wanted)
         for (const n of wanted)
           if (!object.programs.some((p) => p.name === n))
-            throw new Error(
+            throw new LoadError(
               `no program named ${n} in the object (it has: ${object.programs.map((p) => p.name).join(", ")})`,
             );
       for (const spec of object.programs) {
@@ -169,7 +187,7 @@ export class Collection implements Disposable {
   map(name: string): BpfMap {
     const m = this.maps.get(name);
     if (!m)
-      throw new Error(
+      throw new LoadError(
         `no map named ${name} (the object has: ${[...this.maps.keys()].join(", ") || "none"})`,
       );
     return m;
@@ -179,13 +197,16 @@ export class Collection implements Disposable {
   program(name: string): Program {
     const p = this.programs.get(name);
     if (!p)
-      throw new Error(
+      throw new LoadError(
         `no program named ${name} (the object has: ${[...this.programs.keys()].join(", ") || "none"})`,
       );
     return p;
   }
 
   close(): void {
+    // Readers opened on the maps we close end too (their `for await` loops finish) instead of
+    // waiting for events our closed programs can no longer send.
+    for (const m of this.#owned) endReadersOf(m);
     for (const p of this.programs.values()) p.close();
     for (const m of this.#owned) m.close();
     this.#btf?.close();
@@ -388,7 +409,7 @@ function checkCompatible(spec: MapSpec, map: BpfMap, what: string): void {
   if (map.maxEntries !== spec.maxEntries && spec.type !== MapType.PERF_EVENT_ARRAY)
     diff.push(`max entries ${map.maxEntries} vs ${spec.maxEntries}`);
   if (diff.length)
-    throw new Error(
+    throw new MapError(
       `map ${spec.name}: ${what} does not match the object's definition (${diff.join(", ")}); ` +
         `remove the pin or fix the definition`,
     );
@@ -409,15 +430,21 @@ function initGlobal(
     const val = values[v.name]!;
     if (val instanceof Uint8Array) {
       if (val.length !== v.size)
-        throw new Error(`global ${v.name} is ${v.size} bytes; the value given has ${val.length}`);
+        throw new LoadError(
+          `global ${v.name} is ${v.size} bytes; the value given has ${val.length}`,
+        );
       data.set(val, v.offset);
     } else {
+      if (typeof val === "number" ? !Number.isInteger(val) : typeof val !== "bigint")
+        throw new LoadError(
+          `global ${v.name}: ${String(val)} is not an integer; give a number, a bigint or a Uint8Array of ${v.size} bytes`,
+        );
       const big = BigInt(val);
       if (![1, 2, 4, 8].includes(v.size))
-        throw new Error(`global ${v.name} is ${v.size} bytes: give its value as a Uint8Array`);
+        throw new LoadError(`global ${v.name} is ${v.size} bytes: give its value as a Uint8Array`);
       const bits = BigInt(v.size * 8);
       if (big < -(1n << (bits - 1n)) || big >= 1n << bits)
-        throw new Error(`global ${v.name}: ${val} does not fit in ${v.size} bytes`);
+        throw new LoadError(`global ${v.name}: ${val} does not fit in ${v.size} bytes`);
       const u = BigInt.asUintN(Number(bits), big);
       for (let i = 0; i < v.size; i++)
         dv.setUint8(v.offset + i, Number((u >> BigInt(8 * i)) & 0xffn));
@@ -432,7 +459,7 @@ function checkGlobalNames(object: BpfObject, values: Record<string, unknown>): v
   const known = object.maps.flatMap((m) => m.global?.variables.map((v) => v.name) ?? []);
   for (const name of Object.keys(values))
     if (!known.includes(name))
-      throw new Error(
+      throw new LoadError(
         `no global variable named ${name} in the object (it has: ${known.join(", ") || "none"})`,
       );
 }
@@ -445,12 +472,16 @@ function relocate(spec: ProgramSpec, maps: ReadonlyMap<string, BpfMap>): Insn[] 
   for (const r of spec.relocations) {
     const map = maps.get(r.map);
     if (!map)
-      throw new Error(`program ${spec.name}: instruction ${r.insn} refers to unknown map ${r.map}`);
+      throw new ObjectError(
+        `program ${spec.name}: instruction ${r.insn} refers to unknown map ${r.map}`,
+        { section: spec.section },
+      );
     const lo = insns[r.insn];
     const hi = insns[r.insn + 1];
     if (!lo || !hi)
-      throw new Error(
+      throw new ObjectError(
         `program ${spec.name}: relocation at instruction ${r.insn} is outside the program`,
+        { section: spec.section },
       );
     lo.imm = map.fd;
     if (r.kind === "map") {
@@ -481,7 +512,7 @@ function loadProgram(
     const name = info.kind === "tp_btf" ? `btf_trace_${info.target}` : info.target;
     attachBtfId = kernelBtfTypeId(name, info.kind === "tp_btf" ? "typedef" : "func");
     if (attachBtfId === undefined)
-      throw new Error(
+      throw new AttachError(
         `program ${spec.name}: the kernel has no ${info.kind === "tp_btf" ? "BTF tracepoint" : "function"} ${info.target} to attach to (section ${spec.section})`,
       );
   }

@@ -19,7 +19,8 @@ import type { EventBatch, EventReader } from "./batch.js";
 import { ReaderClosedError } from "./errors.js";
 import { PerfRing } from "./perf-ring.js";
 import { LatchedReadiness, type Readiness } from "./readiness.js";
-import { adoptMap, checkMapType, type MapSource } from "./source.js";
+import { MapError } from "../map.js";
+import { adoptMap, checkMapType, tieReader, type MapSource } from "./source.js";
 
 export interface PerfReaderOptions {
   /** Data pages per CPU ring, a power of two (default 32: 128 KiB with 4 KiB pages). */
@@ -90,6 +91,7 @@ export class PerfReader implements EventReader {
   private readonly maxBatch: number;
   private next = 0;
   private lostSoFar = 0;
+  private untie: () => void = () => {};
   private closed = false;
   /** Whether every CPU's event counts its drops (Linux ≥ 6.0): see "Lost samples" above. */
   readonly lossExact: boolean;
@@ -128,7 +130,7 @@ export class PerfReader implements EventReader {
     if (cpus.length === 0) throw new RangeError(`perf event array "${label}": no CPUs to read`);
     for (const cpu of cpus) {
       if (!Number.isInteger(cpu) || cpu < 0 || cpu >= map.maxEntries) {
-        throw new RangeError(
+        throw new MapError(
           `perf event array "${label}" has ${map.maxEntries} entries, so it cannot hold CPU ${cpu}` +
             "; create it with max_entries of at least the number of possible CPUs",
         );
@@ -167,6 +169,7 @@ export class PerfReader implements EventReader {
       }
       // Watch the events before the program can write to them (see readiness.ts).
       reader = new PerfReader(name, mapFd, rings, opts);
+      reader.untie = tieReader(map, reader);
     } catch (e) {
       release(mapFd, rings);
       throw e;
@@ -279,6 +282,7 @@ export class PerfReader implements EventReader {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.untie();
     this.readiness.close();
     // Out of the map and disabled, the counts are final: read them for totalLost.
     release(this.mapFd, this.rings, (r) => {
