@@ -21,7 +21,8 @@ test("Program.attach and Program.fd after the Collection closed: AttachError / P
   assert.throws(
     () => p.attach(),
     (e: unknown) =>
-      e instanceof AttachError && /program perf_openat_prog is closed .*load the object again/.test(e.message),
+      e instanceof AttachError &&
+      /program perf_openat_prog is closed .*load the object again/.test(e.message),
   );
   assert.throws(() => p.fd, ProgramError);
   assert.throws(() => p.pin("/sys/fs/bpf/never"), ProgramError);
@@ -84,7 +85,8 @@ test("Collection lookups, globals and missing files: LoadError with what there i
   using c = await Collection.loadFile(fixture("perf_openat.o"));
   assert.throws(
     () => c.program("nope"),
-    (e: unknown) => e instanceof LoadError && /no program named nope .*perf_openat_prog/.test(e.message),
+    (e: unknown) =>
+      e instanceof LoadError && /no program named nope .*perf_openat_prog/.test(e.message),
   );
   assert.throws(() => c.map("nope"), LoadError);
   await assert.rejects(
