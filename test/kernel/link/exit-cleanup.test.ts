@@ -8,6 +8,9 @@ import { spawnSync } from "node:child_process";
 import { ProgType } from "../../../src/obj/consts.js";
 import { needsKernel } from "../../support/kernel.js";
 import { createNetnsPair, netnsUnavailable, type NetnsPair } from "../../support/netns.js";
+import { progInfo } from "../../../src/sys/info.js";
+import { linkIds, linksOfProgram } from "../../support/bpftool.js";
+import { eventually } from "../../support/poll.js";
 import { AttachChild } from "./child.js";
 import { countingProgram } from "./programs.js";
 
@@ -68,6 +71,40 @@ for (const kind of ["xdp", "tc"] as const) {
         await child.stop("SIGKILL");
         spawnSync("ip", ["-n", net.nsB, "link", "set", "dev", net.ifB, "xdp", "off"]);
         spawnSync("ip", ["netns", "exec", net.nsB, "tc", "qdisc", "del", "dev", net.ifB, "clsact"]);
+      }
+    });
+  }
+}
+
+// The bpf_link attachments (the default where the kernel has them) need no listener: the
+// kernel detaches them with the last fd, whatever ends the process, SIGKILL included.
+for (const kind of ["xdp", "tc"] as const) {
+  for (const ending of [...(Object.keys(expected) as Ending[]), "SIGKILL" as const]) {
+    test(`bpf_link ${kind}: no link left after the process ends by ${ending}`, async (t) => {
+      if (!needsKernel(t, netnsUnavailable())) return;
+      if (kind === "tc" && !needsKernel(t, { minKernel: "6.6" })) return;
+      using net = createNetnsPair();
+      using prog =
+        kind === "xdp"
+          ? countingProgram({ type: ProgType.XDP, name: "xdp_link_end", ret: XDP_PASS })
+          : countingProgram({ type: ProgType.SCHED_CLS, name: "tcx_end", ret: TC_ACT_OK });
+      const child = new AttachChild(net.nsB, kind, net.ifB, prog);
+      try {
+        const r = await child.next();
+        assert.equal(r.error, undefined);
+        assert.equal(typeof r.linkId, "number", `a bpf_link: ${r.attached}`);
+        assert.ok(linkIds().includes(r.linkId!));
+        if (ending.startsWith("SIG")) child.proc.kill(ending as NodeJS.Signals);
+        else {
+          child.send(ending);
+          if (ending !== "exit") assert.deepEqual(await child.next(), { ok: ending });
+        }
+        const end = await child.exited();
+        if (ending !== "SIGKILL") assert.deepEqual(end, expected[ending as Ending]);
+        assert.ok(await eventually(() => !linkIds().includes(r.linkId!)), "link gone");
+        assert.deepEqual(linksOfProgram(progInfo(prog.fd).id), []);
+      } finally {
+        await child.stop("SIGKILL");
       }
     });
   }
