@@ -14,7 +14,12 @@
 //
 // Every listener is removed again when the last netlink link closes. SIGKILL, an abort or an
 // out-of-memory kill end the process without running any JavaScript: those leave the program
-// attached (see docs/api.md); bpf_link attachments do not have that gap.
+// attached (see docs/api.md); bpf_link attachments do not have that gap. In a worker thread
+// nothing can be guaranteed (signals are not delivered there, and neither the main thread's
+// process.exit() nor worker.terminate() runs the worker's "exit" listeners), so the attach
+// functions refuse netlink there unless told that the attachment may outlive the process.
+
+import { isMainThread } from "node:worker_threads";
 
 type Teardown = () => void;
 
@@ -48,6 +53,7 @@ function install(): void {
   if (installed) return;
   installed = true;
   process.on("exit", onExit);
+  if (!isMainThread) return; // no signals in workers
   for (const sig of SIGNALS) {
     const listener = (): void => {
       // Another listener means the program handles this signal itself: the process goes on.
@@ -85,6 +91,16 @@ export function detachOnExit(teardown: Teardown): Teardown {
   pending.add(once);
   install();
   return once;
+}
+
+/**
+ * Why a netlink attachment made here could stay attached after the process ends although no
+ * one killed it with SIGKILL, or undefined when the exit cleanup covers every such ending.
+ */
+export function exitCleanupGap(): string | undefined {
+  return isMainThread
+    ? undefined
+    : "in a worker thread tsbpf cannot detach it when the process or the worker is ended from outside (process.exit() in the main thread, worker.terminate(), a signal)";
 }
 
 /** How many netlink teardowns are waiting for the process to end (for tests). */

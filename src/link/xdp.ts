@@ -9,7 +9,7 @@ import { linkCreate } from "../sys/bpf.js";
 import { Errno, SysError } from "../sys/errors.js";
 import type { FD } from "../sys/fd.js";
 import { AttachError } from "./errors.js";
-import { detachOnExit } from "./exit-cleanup.js";
+import { detachOnExit, exitCleanupGap } from "./exit-cleanup.js";
 import { dupFd } from "./fds.js";
 import { resolveInterface, type Interface } from "./iface.js";
 import { CallbackLink, FdLink, progLabel, type AttachableProgram, type Link } from "./link.js";
@@ -26,6 +26,11 @@ export interface XdpOptions {
   updateIfNoExist?: boolean;
   /** netlink: atomically replace exactly this attached program (XDP_FLAGS_REPLACE) */
   replace?: AttachableProgram;
+  /**
+   * netlink in a worker thread: attach although the attachment may stay after the process
+   * ends (without it, such an attach is refused; see "Netlink attachments" in docs/api.md)
+   */
+  mayOutliveProcess?: boolean;
 }
 
 const MODE_FLAG: Record<XdpMode, number> = {
@@ -72,6 +77,11 @@ function attachXdpNetlink(
   modeFlag: number,
   opts: XdpOptions,
 ): Link {
+  const gap = exitCleanupGap();
+  if (gap !== undefined && !opts.mayOutliveProcess)
+    throw new AttachError(
+      `refusing to attach XDP ${progLabel(prog)} to ${ifc.name} over netlink (${opts.netlink || opts.updateIfNoExist || opts.replace ? "as asked" : "this kernel has no XDP bpf_link"}): ${gap}, and a netlink attachment is not removed by the kernel when the process dies. Attach from the main thread, or pass { mayOutliveProcess: true } and close() the link yourself`,
+    );
   let flags = modeFlag;
   if (opts.updateIfNoExist) flags |= XdpFlags.UPDATE_IF_NOEXIST;
   if (opts.replace) flags |= XdpFlags.REPLACE;

@@ -57,3 +57,37 @@ test("the exit cleanup runs every pending teardown once, survives a failing one,
   assert.deepEqual(ran, ["one", "three"], "close() after the exit cleanup does nothing");
   assert.deepEqual(counts(), before);
 });
+
+test("in a worker thread a netlink attach is refused: nothing could detach it at exit", async () => {
+  const { Worker } = await import("node:worker_threads");
+  const mod = new URL("../../../src/link/index.js", import.meta.url).href;
+  const code = `
+    const { parentPort } = require("node:worker_threads");
+    import(${JSON.stringify(mod)}).then(({ attachXdp, attachTc, AttachError }) => {
+      const out = [];
+      for (const f of [
+        () => attachXdp({ fd: -1, type: 6, name: "wx" }, "lo", { netlink: true }),
+        () => attachTc({ fd: -1, type: 3, name: "wt" }, "lo", { netlink: true }),
+      ]) {
+        try { f(); out.push("attached"); }
+        catch (e) { out.push((e instanceof AttachError ? "AttachError: " : "other: ") + e.message); }
+      }
+      parentPort.postMessage(out);
+    });`;
+  const w = new Worker(code, { eval: true });
+  const out = await new Promise<string[]>((resolve, reject) => {
+    w.once("message", resolve);
+    w.once("error", reject);
+  });
+  await w.terminate();
+  assert.equal(out.length, 2);
+  assert.match(
+    out[0]!,
+    /^AttachError: refusing to attach XDP program wx to lo over netlink \(as asked\): in a worker thread/,
+  );
+  assert.match(out[0]!, /\{ mayOutliveProcess: true \}/);
+  assert.match(
+    out[1]!,
+    /^AttachError: refusing to attach tc program wt to lo ingress over netlink/,
+  );
+});
