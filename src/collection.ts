@@ -3,7 +3,14 @@
 // src/obj (pure); this module is the sequence of syscalls libbpf's bpf_object__load performs.
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { parseObject, type BpfObject, type MapSpec, type ProgramSpec } from "./obj/object.js";
+import {
+  linkedParts,
+  parseObject,
+  type BpfObject,
+  type LinkedParts,
+  type MapSpec,
+  type ProgramSpec,
+} from "./obj/object.js";
 import { encodeBtf } from "./obj/btf.js";
 import {
   kernelFuncInfo,
@@ -467,9 +474,13 @@ function checkGlobalNames(object: BpfObject, values: Record<string, unknown>): v
 // ---------------------------------------------------------------- programs
 
 /** Patches map references: lddw src=PSEUDO_MAP_FD imm=fd, or PSEUDO_MAP_VALUE imm=fd + offset. */
-function relocate(spec: ProgramSpec, maps: ReadonlyMap<string, BpfMap>): Insn[] {
-  const insns = spec.insns.map((i) => ({ ...i }));
-  for (const r of spec.relocations) {
+function relocate(
+  spec: ProgramSpec,
+  parts: LinkedParts,
+  maps: ReadonlyMap<string, BpfMap>,
+): Insn[] {
+  const insns = parts.insns.map((i) => ({ ...i }));
+  for (const r of parts.relocations) {
     const map = maps.get(r.map);
     if (!map)
       throw new ObjectError(
@@ -501,7 +512,10 @@ function loadProgram(
   btf: FD | undefined,
   opts: CollectionOptions,
 ): { program: Program; log: string } {
-  const insns = relocate(spec, maps);
+  // Linked for this load only: an object whose programs share a large subprogram does not
+  // keep a linked copy per program (the spec links again if asked for its instructions).
+  const parts = linkedParts(spec);
+  const insns = relocate(spec, parts, maps);
   const info = spec.sectionInfo;
   let attachBtfId: number | undefined;
   if (
@@ -516,7 +530,7 @@ function loadProgram(
         `program ${spec.name}: the kernel has no ${info.kind === "tp_btf" ? "BTF tracepoint" : "function"} ${info.target} to attach to (section ${spec.section})`,
       );
   }
-  const withBtf = btf !== undefined && spec.funcInfo.length > 0;
+  const withBtf = btf !== undefined && parts.funcInfo.length > 0;
   try {
     const { fd, log } = progLoad({
       type: info?.progType ?? ProgType.SOCKET_FILTER,
@@ -531,10 +545,10 @@ function loadProgram(
       ...(attachBtfId !== undefined && { attachBtfId }),
       ...(withBtf && {
         btfFd: btf.fd,
-        funcInfo: kernelFuncInfo(spec.funcInfo),
+        funcInfo: kernelFuncInfo(parts.funcInfo),
         funcInfoRecSize: KERNEL_FUNC_INFO_SIZE,
-        ...(spec.lineInfo.length > 0 && {
-          lineInfo: kernelLineInfo(spec.lineInfo),
+        ...(parts.lineInfo.length > 0 && {
+          lineInfo: kernelLineInfo(parts.lineInfo),
           lineInfoRecSize: KERNEL_LINE_INFO_SIZE,
         }),
       }),
@@ -544,7 +558,7 @@ function loadProgram(
     return { program, log };
   } catch (e) {
     if (e instanceof SysError && e.syscall === "BPF_PROG_LOAD" && e.log)
-      throw new VerifierError(spec.name, e.errno, e.log, spec.lineInfo);
+      throw new VerifierError(spec.name, e.errno, e.log, parts.lineInfo);
     if (e instanceof SysError)
       e.message = `cannot load program ${spec.name} (section ${spec.section}): ${e.message}`;
     throw e;
