@@ -1,5 +1,5 @@
 // `tsbpf inspect FILE`: what an eBPF object holds, without loading it.
-import type { BpfObject } from "../obj/object.js";
+import { linkedParts, type BpfObject, type ProgramSpec } from "../obj/object.js";
 import { MapType, KERNEL_VERSION_ANY, nameOf } from "../obj/consts.js";
 import { ProgType } from "../obj/consts.js";
 
@@ -21,19 +21,23 @@ export interface ObjectSummary {
   }[];
 }
 
+const linkedSize = (p: ProgramSpec): number =>
+  p.functions ? p.functions.reduce((n, f) => n + f.length, 0) : p.insns.length;
+
 export function summarize(file: string, obj: BpfObject): ObjectSummary {
   return {
     file,
     license: obj.license,
     kernelVersion: obj.kernelVersion,
     btf: obj.btf !== undefined,
-    lineInfo: obj.programs.some((p) => p.lineInfo.length > 0),
+    // Linked sizes from the link plan: no program is linked (and kept) just to be counted.
+    lineInfo: obj.programs.some((p) => linkedParts(p).lineInfo.length > 0),
     programs: obj.programs.map((p) => ({
       name: p.name,
       section: p.section,
       type: p.sectionInfo ? nameOf(ProgType, p.sectionInfo.progType) : "UNKNOWN",
       kind: p.sectionInfo?.displayKind ?? "unknown section",
-      instructions: p.insns.length,
+      instructions: linkedSize(p),
     })),
     maps: obj.maps.map((m) => ({
       name: m.name,

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { parseObject, linkedParts } from "../../../src/obj/object.js";
 import { disasmObject } from "../../../src/cli/disasm.js";
+import { summarize } from "../../../src/cli/inspect.js";
 import { needsClang, fixture } from "../../support/fixtures.js";
 
 test("parsing links lazily; linkedParts() does not keep the copy", (t) => {
@@ -51,4 +52,16 @@ test("disasm lists the shared subprogram once: output grows with the file, not p
   const sub = obj.programs.find((p) => p.name === "shared_80")!.functions![1]!;
   const last = String(sub.at + sub.length - 1).padStart(4);
   assert.ok(one.includes(`${last}: (95) exit`), "the subprogram's last instruction is listed");
+});
+
+test("inspect counts linked instructions without linking and keeping every program", (t) => {
+  if (!needsClang(t)) return;
+  const obj = parseObject(new Uint8Array(readFileSync(fixture("shared_subprog.o"))));
+  const s = summarize("shared_subprog.o", obj);
+  const p = obj.programs[3]!;
+  assert.equal(s.programs[3]!.instructions, linkedParts(p).insns.length);
+  assert.ok(
+    obj.programs.every((q) => Object.getOwnPropertyDescriptor(q, "insns")?.get !== undefined),
+    "no program kept a linked copy",
+  );
 });
