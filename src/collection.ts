@@ -524,7 +524,12 @@ function loadProgram(
     info.target
   ) {
     const name = info.kind === "tp_btf" ? `btf_trace_${info.target}` : info.target;
-    attachBtfId = kernelBtfTypeId(name, info.kind === "tp_btf" ? "typedef" : "func");
+    try {
+      attachBtfId = kernelBtfTypeId(name, info.kind === "tp_btf" ? "typedef" : "func");
+    } catch (e) {
+      // no kernel BTF at all: the program's attach target cannot be found
+      throw new AttachError(`program ${spec.name}: ${(e as Error).message}`, { cause: e });
+    }
     if (attachBtfId === undefined)
       throw new AttachError(
         `program ${spec.name}: the kernel has no ${info.kind === "tp_btf" ? "BTF tracepoint" : "function"} ${info.target} to attach to (section ${spec.section})`,
