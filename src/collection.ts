@@ -3,7 +3,14 @@
 // src/obj (pure); this module is the sequence of syscalls libbpf's bpf_object__load performs.
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { parseObject, type BpfObject, type MapSpec, type ProgramSpec } from "./obj/object.js";
+import {
+  linkedParts,
+  parseObject,
+  type BpfObject,
+  type LinkedParts,
+  type MapSpec,
+  type ProgramSpec,
+} from "./obj/object.js";
 import { encodeBtf } from "./obj/btf.js";
 import {
   kernelFuncInfo,
@@ -17,11 +24,26 @@ import { btfLoad, progLoad } from "./sys/bpf.js";
 import type { FD } from "./sys/fd.js";
 import { SysError, Errno } from "./sys/errors.js";
 import { ensureBpffs } from "./sys/bpffs.js";
-import { BpfMap } from "./map.js";
+import { BpfMap, MapError } from "./map.js";
+import { ObjectError } from "./obj/errors.js";
+import { endReadersOf } from "./reader/source.js";
+import { AttachError } from "./link/errors.js";
 import { Program } from "./program.js";
 import { VerifierError } from "./verifier.js";
 import { kernelBtfTypeId } from "./kernel-btf.js";
 import { applyCore, coreVerifierError, resolveCore, type CoreResults } from "./core-relocate.js";
+
+/**
+ * A Collection (or Loader) cannot do what it was asked with this object: the object file cannot
+ * be read, or a name given (program, map, global variable) is not in the object, or a value
+ * given for a global does not fit it. The message names the thing and what there is instead.
+ */
+export class LoadError extends Error {
+  override readonly name = "LoadError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
 
 export interface CollectionOptions {
   /**
@@ -90,7 +112,7 @@ export class Collection implements Disposable {
       bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw new Error(
+      throw new LoadError(
         code === "ENOENT"
           ? `no such object file: ${path}`
           : `cannot read ${path}: ${(e as Error).message}`,
@@ -132,14 +154,17 @@ export class Collection implements Disposable {
             if (slot.map === undefined) return undefined;
             const inner = maps.get(slot.map);
             if (!inner)
-              throw new Error(`map ${spec.name}: slot ${slot.index} names unknown map ${slot.map}`);
+              throw new ObjectError(
+                `map ${spec.name}: slot ${slot.index} names unknown map ${slot.map}`,
+                { section: ".maps" },
+              );
             return inner.fd;
           });
       const wanted = opts.programs ? new Set(opts.programs) : undefined;
       if (wanted)
         for (const n of wanted)
           if (!object.programs.some((p) => p.name === n))
-            throw new Error(
+            throw new LoadError(
               `no program named ${n} in the object (it has: ${object.programs.map((p) => p.name).join(", ")})`,
             );
       // CO-RE relocations, resolved before any program loads (so a failure loads nothing).
@@ -181,7 +206,7 @@ export class Collection implements Disposable {
   map(name: string): BpfMap {
     const m = this.maps.get(name);
     if (!m)
-      throw new Error(
+      throw new LoadError(
         `no map named ${name} (the object has: ${[...this.maps.keys()].join(", ") || "none"})`,
       );
     return m;
@@ -191,13 +216,16 @@ export class Collection implements Disposable {
   program(name: string): Program {
     const p = this.programs.get(name);
     if (!p)
-      throw new Error(
+      throw new LoadError(
         `no program named ${name} (the object has: ${[...this.programs.keys()].join(", ") || "none"})`,
       );
     return p;
   }
 
   close(): void {
+    // Readers opened on the maps we close end too (their `for await` loops finish) instead of
+    // waiting for events our closed programs can no longer send.
+    for (const m of this.#owned) endReadersOf(m);
     for (const p of this.programs.values()) p.close();
     for (const m of this.#owned) m.close();
     this.#btf?.close();
@@ -390,7 +418,7 @@ function checkCompatible(spec: MapSpec, map: BpfMap, what: string): void {
   if (map.maxEntries !== spec.maxEntries && spec.type !== MapType.PERF_EVENT_ARRAY)
     diff.push(`max entries ${map.maxEntries} vs ${spec.maxEntries}`);
   if (diff.length)
-    throw new Error(
+    throw new MapError(
       `map ${spec.name}: ${what} does not match the object's definition (${diff.join(", ")}); ` +
         `remove the pin or fix the definition`,
     );
@@ -411,15 +439,21 @@ function initGlobal(
     const val = values[v.name]!;
     if (val instanceof Uint8Array) {
       if (val.length !== v.size)
-        throw new Error(`global ${v.name} is ${v.size} bytes; the value given has ${val.length}`);
+        throw new LoadError(
+          `global ${v.name} is ${v.size} bytes; the value given has ${val.length}`,
+        );
       data.set(val, v.offset);
     } else {
+      if (typeof val === "number" ? !Number.isInteger(val) : typeof val !== "bigint")
+        throw new LoadError(
+          `global ${v.name}: ${String(val)} is not an integer; give a number, a bigint or a Uint8Array of ${v.size} bytes`,
+        );
       const big = BigInt(val);
       if (![1, 2, 4, 8].includes(v.size))
-        throw new Error(`global ${v.name} is ${v.size} bytes: give its value as a Uint8Array`);
+        throw new LoadError(`global ${v.name} is ${v.size} bytes: give its value as a Uint8Array`);
       const bits = BigInt(v.size * 8);
       if (big < -(1n << (bits - 1n)) || big >= 1n << bits)
-        throw new Error(`global ${v.name}: ${val} does not fit in ${v.size} bytes`);
+        throw new LoadError(`global ${v.name}: ${val} does not fit in ${v.size} bytes`);
       const u = BigInt.asUintN(Number(bits), big);
       for (let i = 0; i < v.size; i++)
         dv.setUint8(v.offset + i, Number((u >> BigInt(8 * i)) & 0xffn));
@@ -434,7 +468,7 @@ function checkGlobalNames(object: BpfObject, values: Record<string, unknown>): v
   const known = object.maps.flatMap((m) => m.global?.variables.map((v) => v.name) ?? []);
   for (const name of Object.keys(values))
     if (!known.includes(name))
-      throw new Error(
+      throw new LoadError(
         `no global variable named ${name} in the object (it has: ${known.join(", ") || "none"})`,
       );
 }
@@ -442,17 +476,25 @@ function checkGlobalNames(object: BpfObject, values: Record<string, unknown>): v
 // ---------------------------------------------------------------- programs
 
 /** Patches map references: lddw src=PSEUDO_MAP_FD imm=fd, or PSEUDO_MAP_VALUE imm=fd + offset. */
-function relocate(spec: ProgramSpec, maps: ReadonlyMap<string, BpfMap>): Insn[] {
-  const insns = spec.insns.map((i) => ({ ...i }));
-  for (const r of spec.relocations) {
+function relocate(
+  spec: ProgramSpec,
+  parts: LinkedParts,
+  maps: ReadonlyMap<string, BpfMap>,
+): Insn[] {
+  const insns = parts.insns.map((i) => ({ ...i }));
+  for (const r of parts.relocations) {
     const map = maps.get(r.map);
     if (!map)
-      throw new Error(`program ${spec.name}: instruction ${r.insn} refers to unknown map ${r.map}`);
+      throw new ObjectError(
+        `program ${spec.name}: instruction ${r.insn} refers to unknown map ${r.map}`,
+        { section: spec.section },
+      );
     const lo = insns[r.insn];
     const hi = insns[r.insn + 1];
     if (!lo || !hi)
-      throw new Error(
+      throw new ObjectError(
         `program ${spec.name}: relocation at instruction ${r.insn} is outside the program`,
+        { section: spec.section },
       );
     lo.imm = map.fd;
     if (r.kind === "map") {
@@ -473,8 +515,11 @@ function loadProgram(
   opts: CollectionOptions,
   core: CoreResults,
 ): { program: Program; log: string } {
-  const insns = relocate(spec, maps);
-  const poisoned = applyCore(spec, insns, core);
+  // Linked for this load only: an object whose programs share a large subprogram does not
+  // keep a linked copy per program (the spec links again if asked for its instructions).
+  const parts = linkedParts(spec);
+  const insns = relocate(spec, parts, maps);
+  const poisoned = applyCore(spec, parts, insns, core);
   const info = spec.sectionInfo;
   let attachBtfId: number | undefined;
   if (
@@ -483,13 +528,18 @@ function loadProgram(
     info.target
   ) {
     const name = info.kind === "tp_btf" ? `btf_trace_${info.target}` : info.target;
-    attachBtfId = kernelBtfTypeId(name, info.kind === "tp_btf" ? "typedef" : "func");
+    try {
+      attachBtfId = kernelBtfTypeId(name, info.kind === "tp_btf" ? "typedef" : "func");
+    } catch (e) {
+      // no kernel BTF at all: the program's attach target cannot be found
+      throw new AttachError(`program ${spec.name}: ${(e as Error).message}`, { cause: e });
+    }
     if (attachBtfId === undefined)
-      throw new Error(
+      throw new AttachError(
         `program ${spec.name}: the kernel has no ${info.kind === "tp_btf" ? "BTF tracepoint" : "function"} ${info.target} to attach to (section ${spec.section})`,
       );
   }
-  const withBtf = btf !== undefined && spec.funcInfo.length > 0;
+  const withBtf = btf !== undefined && parts.funcInfo.length > 0;
   try {
     const { fd, log } = progLoad({
       type: info?.progType ?? ProgType.SOCKET_FILTER,
@@ -504,10 +554,10 @@ function loadProgram(
       ...(attachBtfId !== undefined && { attachBtfId }),
       ...(withBtf && {
         btfFd: btf.fd,
-        funcInfo: kernelFuncInfo(spec.funcInfo),
+        funcInfo: kernelFuncInfo(parts.funcInfo),
         funcInfoRecSize: KERNEL_FUNC_INFO_SIZE,
-        ...(spec.lineInfo.length > 0 && {
-          lineInfo: kernelLineInfo(spec.lineInfo),
+        ...(parts.lineInfo.length > 0 && {
+          lineInfo: kernelLineInfo(parts.lineInfo),
           lineInfoRecSize: KERNEL_LINE_INFO_SIZE,
         }),
       }),
@@ -517,8 +567,8 @@ function loadProgram(
     return { program, log };
   } catch (e) {
     if (e instanceof SysError && e.syscall === "BPF_PROG_LOAD" && e.log) {
-      const ve = new VerifierError(spec.name, e.errno, e.log, spec.lineInfo);
-      throw coreVerifierError(ve, spec, poisoned) ?? ve;
+      const ve = new VerifierError(spec.name, e.errno, e.log, parts.lineInfo);
+      throw coreVerifierError(ve, spec, parts, poisoned) ?? ve;
     }
     if (e instanceof SysError)
       e.message = `cannot load program ${spec.name} (section ${spec.section}): ${e.message}`;

@@ -10,7 +10,7 @@ import {
   patchInsn,
   type CoreResult,
 } from "./obj/core.js";
-import type { BpfObject, ProgramSpec } from "./obj/object.js";
+import { linkedParts, type BpfObject, type LinkedParts, type ProgramSpec } from "./obj/object.js";
 import type { Insn } from "./obj/insn.js";
 import { coreTargets } from "./kernel-btf.js";
 import { sourceFor, VerifierError } from "./verifier.js";
@@ -20,8 +20,8 @@ export { CoreRelocationError } from "./obj/core.js";
 /** Resolved values of every relocation the given programs use (one entry per record). */
 export type CoreResults = ReadonlyMap<CoreRelo, CoreResult>;
 
-const where = (spec: ProgramSpec, insn: number): string => {
-  const s = sourceFor(insn, spec.lineInfo);
+const where = (parts: Pick<LinkedParts, "lineInfo">, insn: number): string => {
+  const s = sourceFor(insn, parts.lineInfo);
   return s ? ` at ${s.fileName}:${s.line}:${s.col}: ${s.text.trim()}` : "";
 };
 
@@ -37,8 +37,10 @@ export function resolveCore(
 ): CoreResults {
   const results = new Map<CoreRelo, CoreResult>();
   const user = new Map<CoreRelo, { spec: ProgramSpec; insn: number }>();
+  // Each program's relocations from a link made for this walk only (not kept in the spec).
   for (const p of programs)
-    for (const r of p.coreRelos) if (!user.has(r.relo)) user.set(r.relo, { spec: p, insn: r.insn });
+    for (const r of linkedParts(p).coreRelos)
+      if (!user.has(r.relo)) user.set(r.relo, { spec: p, insn: r.insn });
   if (user.size === 0 || !object.btf || !object.btfExt) return results;
   const resolver = new CoreResolver(object.btf, coreTargets(btfPath));
   for (const [section, relos] of object.btfExt.coreRelos)
@@ -53,7 +55,7 @@ export function resolveCore(
         e.insn = u.insn;
         e.message =
           `program ${u.spec.name} (section ${section}): CO-RE relocation at instruction ${u.insn}` +
-          `${where(u.spec, u.insn)} cannot be applied: ${e.message}`;
+          `${where(linkedParts(u.spec), u.insn)} cannot be applied: ${e.message}`;
         throw e;
       }
     }
@@ -61,16 +63,17 @@ export function resolveCore(
 }
 
 /**
- * Patch `insns` (a copy of `spec.insns`) with the resolved values. Returns the poisoned
- * instructions (index → relocation) for `coreVerifierError`.
+ * Patch `insns` (a copy of `parts.insns`, the program's linked instructions) with the resolved
+ * values. Returns the poisoned instructions (index → relocation) for `coreVerifierError`.
  */
 export function applyCore(
   spec: ProgramSpec,
+  parts: LinkedParts,
   insns: Insn[],
   results: CoreResults,
 ): Map<number, { relo: CoreRelo; result: CoreResult }> {
   const poisoned = new Map<number, { relo: CoreRelo; result: CoreResult }>();
-  for (const { insn, relo } of spec.coreRelos) {
+  for (const { insn, relo } of parts.coreRelos) {
     const result = results.get(relo);
     if (!result)
       throw new Error(`program ${spec.name}: CO-RE relocation at ${insn} was not resolved`);
@@ -80,7 +83,7 @@ export function applyCore(
       if (!(e instanceof CoreRelocationError)) throw e;
       e.program = spec.name;
       e.insn = insn;
-      e.message = `program ${spec.name}: CO-RE relocation ${describeRelo(relo, result)}${where(spec, insn)}: ${e.message}`;
+      e.message = `program ${spec.name}: CO-RE relocation ${describeRelo(relo, result)}${where(parts, insn)}: ${e.message}`;
       throw e;
     }
   }
@@ -94,12 +97,13 @@ export function applyCore(
 export function coreVerifierError(
   e: VerifierError,
   spec: ProgramSpec,
+  parts: Pick<LinkedParts, "lineInfo">,
   poisoned: ReadonlyMap<number, { relo: CoreRelo; result: CoreResult }>,
 ): CoreRelocationError | undefined {
   const hit = e.insn === undefined ? undefined : poisoned.get(e.insn);
   if (!hit) return undefined;
   const err = new CoreRelocationError(
-    `program ${spec.name}: instruction ${e.insn}${where(spec, e.insn!)} needs ` +
+    `program ${spec.name}: instruction ${e.insn}${where(parts, e.insn!)} needs ` +
       `${describeRelo(hit.relo, hit.result)}, which the target kernel cannot satisfy: ` +
       `${hit.result.poisonReason ?? "no matching type"}. libbpf's rule applies: the instruction ` +
       `was replaced by an invalid call and the verifier reached it. Guard the access with ` +

@@ -1,8 +1,8 @@
 // tsbpf — the user-space library: load eBPF objects (ours or clang/libbpf-built), attach them,
 // read their maps and stream their events.
 export { Loader, Loaded, type LoaderConfig } from "./loader.js";
-export { Collection, mapKernelName, type CollectionOptions } from "./collection.js";
-export { Program, type TestRunOptions } from "./program.js";
+export { Collection, LoadError, mapKernelName, type CollectionOptions } from "./collection.js";
+export { Program, ProgramError, type TestRunOptions } from "./program.js";
 export {
   BpfMap,
   PerCpuMap,

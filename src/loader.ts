@@ -205,6 +205,11 @@ export class Loaded implements Disposable, AsyncDisposable {
     return this.collection.maps;
   }
 
+  /** The event readers behind `events`: a RingBufReader or PerfReader per event map. */
+  get readers(): readonly EventReader[] {
+    return this.#readers;
+  }
+
   get programs(): ReadonlyMap<string, Program> {
     return this.collection.programs;
   }

@@ -16,10 +16,9 @@ import {
   mapLookupBatch,
   mapUpdateBatch,
   objGet,
-  objPin,
   type MapCreateAttr,
 } from "./sys/bpf.js";
-import { checkPinPath } from "./sys/bpffs.js";
+import { pinObject } from "./pin.js";
 import { possibleCpuCount } from "./sys/cpus.js";
 import { Errno, SysError, check } from "./sys/errors.js";
 import { FD } from "./sys/fd.js";
@@ -401,8 +400,7 @@ abstract class MapHandle<K> {
 
   /** Pins the map at `path` on bpffs (mounting /sys/fs/bpf when needed and possible). */
   pin(path: string): void {
-    checkPinPath(path);
-    objPin(this.core.live(), path);
+    pinObject(this.core.live(), path, this.core.describe());
     this.core.pinnedAt = path;
   }
 

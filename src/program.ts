@@ -4,9 +4,15 @@ import type { ProgramSpec } from "./obj/object.js";
 import type { ProgramSection } from "./obj/section.js";
 import { ProgType, nameOf } from "./obj/consts.js";
 import { FD } from "./sys/fd.js";
-import { objGet, objPin, progTestRun, type ProgTestRunResult } from "./sys/bpf.js";
+import { objGet, progTestRun, type ProgTestRunResult } from "./sys/bpf.js";
 import { progInfo, type ProgInfo } from "./sys/info.js";
-import { attachBySection, type AttachOptions, type Link } from "./link/index.js";
+import { AttachError, attachBySection, type AttachOptions, type Link } from "./link/index.js";
+import { pinObject } from "./pin.js";
+
+/** A program operation that cannot be done: the program was closed (or its Collection was). */
+export class ProgramError extends Error {
+  override readonly name = "ProgramError";
+}
 
 export interface TestRunOptions {
   /** packet or input data (XDP, TC, socket filter) */
@@ -51,6 +57,10 @@ export class Program implements Disposable {
   }
 
   get fd(): number {
+    if (this.#fd.closed)
+      throw new ProgramError(
+        `program ${this.name} is closed (closing its Collection or Loaded closes it): load the object again to use it`,
+      );
     return this.#fd.fd;
   }
 
@@ -74,8 +84,12 @@ export class Program implements Disposable {
    * binary, the pid. The returned Link detaches on close()/dispose.
    */
   attach(opts: AttachOptions = {}): Link {
+    if (this.#fd.closed)
+      throw new AttachError(
+        `program ${this.name} is closed (closing its Collection or Loaded closes it): load the object again to attach it`,
+      );
     if (!this.sectionInfo)
-      throw new Error(
+      throw new AttachError(
         `program ${this.name}: section "${this.section}" does not say how to attach it; ` +
           `use the attach functions of tsbpf/link directly`,
       );
@@ -103,7 +117,7 @@ export class Program implements Disposable {
 
   /** Pins the program in bpffs so it outlives this process. */
   pin(path: string): void {
-    objPin(this.fd, path);
+    pinObject(this.fd, path, `program ${this.name}`);
   }
 
   close(): void {

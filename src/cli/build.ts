@@ -1,6 +1,7 @@
 // `tsbpf build`: compile probe files to cargo-bpf's layout, <outDir>/<name>/<name>.elf.
 // The CLI prints the returned diagnostics with formatDiagnostic (tsc's `file:line:col - error`).
 import { mkdir, stat, writeFile } from "node:fs/promises";
+import type { Stats } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { compileProbe, CompileError, CompileErrors } from "../compiler/index.js";
 import { formatDiagnostic, type Diagnostic } from "../compiler/errors.js";
@@ -55,6 +56,58 @@ async function resolveEntry(entry: string, cwd: string): Promise<string> {
   return abs;
 }
 
+/** What kind of file `s` is, for messages ("a FIFO", "a socket" …). */
+function fileKind(s: Stats): string {
+  if (s.isFIFO()) return "a FIFO";
+  if (s.isSocket()) return "a socket";
+  if (s.isCharacterDevice()) return "a character device";
+  if (s.isBlockDevice()) return "a block device";
+  if (s.isDirectory()) return "a directory";
+  return "not a regular file";
+}
+
+/** An entry that exists but is no regular file (reading a FIFO would wait forever). */
+async function notRegularFile(entry: string): Promise<string | undefined> {
+  let s: Stats;
+  try {
+    s = await stat(entry);
+  } catch {
+    return undefined; // missing: the compiler says "probe file not found"
+  }
+  return s.isFile() ? undefined : fileKind(s);
+}
+
+/** A user error about the output location (not the compiler's fault). */
+class OutputError extends Error {}
+
+/**
+ * mkdir -p that stops at the first component it cannot create, naming it. (Node's recursive
+ * mkdir retries forever under /proc, where mkdir fails with ENOENT below an existing directory.)
+ */
+async function makeOutputDir(dir: string): Promise<void> {
+  const parts = resolve(dir).split("/").filter(Boolean);
+  let at = "";
+  for (const part of parts) {
+    at += `/${part}`;
+    let s: Stats | undefined;
+    try {
+      s = await stat(at);
+    } catch {
+      s = undefined;
+    }
+    if (s?.isDirectory()) continue;
+    if (s) throw new OutputError(`${at} exists and is not a directory`);
+    try {
+      await mkdir(at);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "EEXIST") continue; // made meanwhile
+      throw new OutputError(
+        `cannot create directory ${at}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      );
+    }
+  }
+}
+
 export async function build(entries: string[], opts: BuildOptions = {}): Promise<BuildResult> {
   const cwd = opts.cwd ?? process.cwd();
   const outDir = resolve(cwd, opts.outDir ?? "target/bpf-programs");
@@ -77,12 +130,33 @@ export async function build(entries: string[], opts: BuildOptions = {}): Promise
       continue;
     }
     seen.set(name, entry);
+    const kind = await notRegularFile(entry);
+    if (kind !== undefined) {
+      diagnostics.push({
+        code: 1007,
+        message: `${rel(entry)} is ${kind}, not a probe file: give a .ts file (or a directory with a probe.ts)`,
+        file: rel(entry),
+        line: 1,
+        col: 1,
+      });
+      continue;
+    }
     const t0 = performance.now();
+    const path = join(outDir, name, `${name}.elf`);
     try {
       const compiled = compileProbe(entry);
-      const path = join(outDir, name, `${name}.elf`);
-      await mkdir(dirname(path), { recursive: true });
-      await writeFile(path, compiled.elf);
+      try {
+        await makeOutputDir(dirname(path));
+        await writeFile(path, compiled.elf);
+      } catch (e) {
+        const why =
+          e instanceof OutputError
+            ? e.message
+            : `${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
+        throw new OutputError(
+          `cannot write ${path}: ${why}; choose another output directory with -o DIR`,
+        );
+      }
       outputs.push({
         entry,
         name,
@@ -98,7 +172,9 @@ export async function build(entries: string[], opts: BuildOptions = {}): Promise
     } catch (e) {
       const errs =
         e instanceof CompileErrors ? e.errors : e instanceof CompileError ? [e] : undefined;
-      if (errs) {
+      if (e instanceof OutputError) {
+        diagnostics.push({ code: 1007, message: e.message, file: rel(entry), line: 1, col: 1 });
+      } else if (errs) {
         for (const x of errs)
           diagnostics.push({
             code: x.code,

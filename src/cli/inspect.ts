@@ -1,5 +1,5 @@
 // `tsbpf inspect FILE`: what an eBPF object holds, without loading it.
-import type { BpfObject } from "../obj/object.js";
+import { linkedParts, type BpfObject, type ProgramSpec } from "../obj/object.js";
 import { MapType, KERNEL_VERSION_ANY, nameOf } from "../obj/consts.js";
 import { ProgType } from "../obj/consts.js";
 import { resolveCore } from "../core-relocate.js";
@@ -33,12 +33,15 @@ export interface ObjectSummary {
   }[];
 }
 
+const linkedSize = (p: ProgramSpec): number =>
+  p.functions ? p.functions.reduce((n, f) => n + f.length, 0) : p.insns.length;
+
 export function summarize(file: string, obj: BpfObject, btfPath?: string): ObjectSummary {
   let core: ObjectSummary["core"];
   if (btfPath !== undefined) {
     const results = resolveCore(obj, obj.programs, btfPath);
     core = obj.programs.flatMap((p) =>
-      p.coreRelos.map(({ insn, relo }) => {
+      linkedParts(p).coreRelos.map(({ insn, relo }) => {
         const r = results.get(relo)!;
         return {
           program: p.name,
@@ -55,7 +58,8 @@ export function summarize(file: string, obj: BpfObject, btfPath?: string): Objec
     license: obj.license,
     kernelVersion: obj.kernelVersion,
     btf: obj.btf !== undefined,
-    lineInfo: obj.programs.some((p) => p.lineInfo.length > 0),
+    // Linked sizes from the link plan: no program is linked (and kept) just to be counted.
+    lineInfo: obj.programs.some((p) => linkedParts(p).lineInfo.length > 0),
     coreRelocations: [...(obj.btfExt?.coreRelos.values() ?? [])].reduce((n, l) => n + l.length, 0),
     ...(core && { core }),
     programs: obj.programs.map((p) => ({
@@ -63,7 +67,7 @@ export function summarize(file: string, obj: BpfObject, btfPath?: string): Objec
       section: p.section,
       type: p.sectionInfo ? nameOf(ProgType, p.sectionInfo.progType) : "UNKNOWN",
       kind: p.sectionInfo?.displayKind ?? "unknown section",
-      instructions: p.insns.length,
+      instructions: linkedSize(p),
     })),
     maps: obj.maps.map((m) => ({
       name: m.name,

@@ -4,6 +4,7 @@
 // below), detach everything and exit 0.
 import { stat } from "node:fs/promises";
 import { Loader, type Loaded } from "../loader.js";
+import { PerfReader } from "../reader/perf.js";
 import { hexdump } from "./hexdump.js";
 import { reportError, UsageError, type LoadCliOptions } from "./main.js";
 
@@ -40,6 +41,13 @@ export async function runLoad(file: string, opts: LoadCliOptions): Promise<numbe
   }
   const write = (s: string) => process.stdout.write(s + "\n");
   for (const { program } of loaded.links) write(`Loaded: ${program.name}, ${program.kindLabel}`);
+  const perfReaders = loaded.readers.filter((r): r is PerfReader => r instanceof PerfReader);
+  for (const r of perfReaders)
+    if (!r.lossExact)
+      process.stderr.write(
+        `note: this kernel (before Linux 6.0) does not count lost perf samples as they happen: drops on ${r.name} are reported only when a later sample on the same CPU fits in the ring, so the last drops of a run may never be reported\n`,
+      );
+  const reportedLost = new Map<string, number>();
 
   // Until SIGINT/SIGTERM/SIGHUP, or, when npm started this process (npx, npm run), until the
   // shell npm ran it with is gone. That is how a signal sent to `npx` shows here: npm passes it
@@ -50,7 +58,7 @@ export async function runLoad(file: string, opts: LoadCliOptions): Promise<numbe
   // do not, and an object without event maps has no readers).
   const parent = process.env.npm_lifecycle_event !== undefined ? process.ppid : undefined;
   let stopping = false;
-  let stop = () => {};
+  let stop = (): void => {};
   const keepAlive = setInterval(() => {
     if (parent !== undefined && process.ppid !== parent) stop();
   }, 250);
@@ -67,10 +75,12 @@ export async function runLoad(file: string, opts: LoadCliOptions): Promise<numbe
   });
   try {
     for await (const batch of loaded.events) {
-      if (batch.lost > 0)
+      if (batch.lost > 0) {
+        reportedLost.set(batch.map, (reportedLost.get(batch.map) ?? 0) + batch.lost);
         process.stderr.write(
           `-- Lost: ${batch.lost} events on ${batch.map}${batch.cpu !== undefined ? ` (cpu ${batch.cpu})` : ""} --\n`,
         );
+      }
       for (const ev of batch.events) {
         if (opts.json)
           write(
@@ -88,10 +98,16 @@ export async function runLoad(file: string, opts: LoadCliOptions): Promise<numbe
     await stopped;
   } finally {
     clearInterval(keepAlive);
-    process.removeAllListeners("SIGINT");
-    process.removeAllListeners("SIGTERM");
-    process.removeAllListeners("SIGHUP");
+    process.off("SIGINT", stop);
+    process.off("SIGTERM", stop);
+    process.off("SIGHUP", stop);
     loaded.close();
+  }
+  // close() reads the kernel's final drop counts (Linux ≥ 6.0): say what no batch reported.
+  for (const r of perfReaders) {
+    const late = r.totalLost - (reportedLost.get(r.name) ?? 0);
+    if (late > 0)
+      process.stderr.write(`-- Lost: ${late} events on ${r.name} (counted at exit) --\n`);
   }
   return 0;
 }

@@ -199,8 +199,11 @@ export function createFrontend(entryPath: string, sources?: ReadonlyMap<string, 
     .flatMap((f) => [...program.getSyntacticDiagnostics(f), ...program.getSemanticDiagnostics(f)])
     .filter((d) => d.category === ts.DiagnosticCategory.Error);
   if (diags.length > 0) {
-    const errors = diags.map(fromTsDiagnostic);
-    throw new CompileErrors(errors);
+    // import.meta makes TypeScript ask for a global ImportMeta type the probe library does not
+    // have, a diagnostic with no position: say at the construct itself what is wrong instead.
+    const meta = userFiles.flatMap(importMetaUses);
+    const shown = meta.length > 0 ? diags.filter((d) => d.file !== undefined) : diags;
+    throw new CompileErrors([...meta, ...shown.map(fromTsDiagnostic)]);
   }
   const checker = program.getTypeChecker();
   const sf = program.getSourceFile(entry);
@@ -212,6 +215,28 @@ export function createFrontend(entryPath: string, sources?: ReadonlyMap<string, 
     probeExports: exportsOf(program, checker, probePath),
     typesExports: exportsOf(program, checker, typesPath),
   };
+}
+
+/** Every `import.meta` in `sf`, as a diagnostic at its position. */
+function importMetaUses(sf: ts.SourceFile): CompileError[] {
+  const out: CompileError[] = [];
+  const visit = (n: ts.Node): void => {
+    if (ts.isMetaProperty(n) && n.keywordToken === ts.SyntaxKind.ImportKeyword) {
+      const { line, character } = sf.getLineAndCharacterOfPosition(n.getStart(sf));
+      out.push(
+        new CompileError(
+          Code.Unsupported,
+          "import.meta is not available in a probe: it runs in the kernel, where there is no module URL; pass what you need as a global or a map value from the loader",
+          sf.fileName,
+          line + 1,
+          character + 1,
+        ),
+      );
+    }
+    ts.forEachChild(n, visit);
+  };
+  visit(sf);
+  return out;
 }
 
 /** Several errors at once (type errors are reported together, as tsc does). */

@@ -9,6 +9,7 @@ import { AttachFlags, linkCreate, progAttach, progDetach } from "../sys/bpf.js";
 import { Errno, SysError } from "../sys/errors.js";
 import { AttachError } from "./errors.js";
 import { dupFd } from "./fds.js";
+import { detachOnExit } from "./exit-cleanup.js";
 import { CallbackLink, FdLink, progLabel, type AttachableProgram, type Link } from "./link.js";
 
 const CGROUP_TYPES: ReadonlySet<number> = new Set([
@@ -60,7 +61,8 @@ export function attachCgroup(prog: AttachableProgram, cgroup: string, attachType
     progAttach({ targetFd: cg, progFd: prog.fd, attachType, flags: AttachFlags.ALLOW_MULTI });
     const cgFd = dupFd(cg);
     const progFd = dupFd(prog.fd);
-    return new CallbackLink("cgroup", `${desc}, prog_attach`, () => {
+    // A prog_attach outlives the process: detached by close() or when the process ends.
+    const teardown = detachOnExit(() => {
       try {
         progDetach({ targetFd: cgFd.fd, progFd: progFd.fd, attachType });
       } finally {
@@ -68,6 +70,7 @@ export function attachCgroup(prog: AttachableProgram, cgroup: string, attachType
         progFd.close();
       }
     });
+    return new CallbackLink("cgroup", `${desc}, prog_attach`, teardown);
   } finally {
     closeSync(cg);
   }

@@ -146,7 +146,12 @@ export function attachBySection(
       });
     }
     case "socket_filter": {
-      const socket = opts.socket ?? need("a socket", "its fd as the socket option");
+      const socket =
+        opts.socket ??
+        need(
+          "a socket",
+          "the socket's fd as { socket: fd } to attach(), or call attachSocketFilter(prog, fd) (`tsbpf load` cannot attach socket filters: it has no socket)",
+        );
       return attachSocketFilter(prog, socket);
     }
     case "cgroup_skb":

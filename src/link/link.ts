@@ -3,8 +3,8 @@
 // an `FdLink`: a killed process leaves nothing attached, and pinning keeps it past the process.
 // Older mechanisms (netlink XDP, perf ioctl, setsockopt) get their own small classes.
 
-import { linkDetach, linkUpdate, objPin } from "../sys/bpf.js";
-import { checkPinPath } from "../sys/bpffs.js";
+import { pinObject } from "../pin.js";
+import { linkDetach, linkUpdate } from "../sys/bpf.js";
 import type { FD } from "../sys/fd.js";
 import { linkInfo, type LinkInfo } from "../sys/info.js";
 
@@ -53,8 +53,7 @@ export class FdLink implements Link {
 
   /** Pin in bpffs (mounted at /sys/fs/bpf when needed): the attachment then outlives this fd. */
   pin(path: string): void {
-    checkPinPath(path);
-    objPin(this.fd.fd, path);
+    pinObject(this.fd.fd, path, this.description);
   }
 
   /** Atomically run another program in this attachment (same type). */

@@ -1,12 +1,14 @@
 // tc (SCHED_CLS) programs on an interface's ingress or egress. TCX links (kernel ≥ 6.6) are
 // bpf_links: several programs coexist, and a killed loader leaves nothing attached. Older
 // kernels (or { netlink: true }) get the classic clsact qdisc + direct-action cls_bpf filter,
-// which outlives the process until close() deletes the filter.
+// which outlives the process until close() deletes the filter (or the process ends:
+// exit-cleanup.ts deletes it then).
 
 import { AttachType, ProgType, nameOf } from "../obj/consts.js";
 import { linkCreate } from "../sys/bpf.js";
 import { Errno, SysError } from "../sys/errors.js";
 import { AttachError } from "./errors.js";
+import { detachOnExit, exitCleanupGap } from "./exit-cleanup.js";
 import { dupFd } from "./fds.js";
 import { resolveInterface, type Interface } from "./iface.js";
 import { CallbackLink, FdLink, progLabel, type AttachableProgram, type Link } from "./link.js";
@@ -22,6 +24,11 @@ export interface TcOptions {
   /** netlink filter priority (default 1) and handle (default 1); a pair already in use is EEXIST */
   priority?: number;
   handle?: number;
+  /**
+   * netlink in a worker thread: attach although the filter may stay after the process ends
+   * (without it, such an attach is refused; see "Netlink attachments" in docs/api.md)
+   */
+  mayOutliveProcess?: boolean;
 }
 
 /** Attach a tc program (type SCHED_CLS) to `iface` (name or index). */
@@ -51,6 +58,11 @@ export function attachTc(
       if (!(e instanceof SysError) || e.errno !== Errno.EINVAL) throw e;
     }
   }
+  const gap = exitCleanupGap();
+  if (gap !== undefined && !opts.mayOutliveProcess)
+    throw new AttachError(
+      `refusing to attach tc ${progLabel(prog)} to ${ifc.name} ${dir} over netlink (${opts.netlink ? "as asked" : "this kernel has no TCX"}): ${gap}, and a cls_bpf filter is not removed by the kernel when the process dies. Attach from the main thread, or pass { mayOutliveProcess: true } and close() the link yourself`,
+    );
   return attachClsBpf(prog, ifc, dir, opts.priority ?? 1, opts.handle ?? 1);
 }
 
@@ -89,7 +101,8 @@ function attachClsBpf(
   // The filter holds its own program reference; keep one too so the program outlives our caller's.
   const mine = dupFd(prog.fd);
   const desc = `tc ${prog.name} on ${ifc.name} ${dir} (ifindex ${ifc.index}, cls_bpf prio ${priority} handle ${handle})`;
-  return new CallbackLink("tc", desc, () => {
+  // Deleted by close(), or when the process ends (exit-cleanup.ts) if close() never runs.
+  const teardown = detachOnExit(() => {
     try {
       using s = new RouteSocket();
       const d = s.request((seq) =>
@@ -107,4 +120,5 @@ function attachClsBpf(
       mine.close();
     }
   });
+  return new CallbackLink("tc", desc, teardown);
 }

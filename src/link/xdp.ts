@@ -1,13 +1,15 @@
 // XDP on a network interface. bpf_link first (kernel ≥ 5.9): the attachment dies with the
 // last fd, so a crashed loader leaves nothing behind. Netlink IFLA_XDP (the `ip link set xdp`
 // way) when bpf_link XDP is missing, when asked, or to replace a netlink-attached program;
-// that attachment outlives the process, so close() detaches it explicitly.
+// that attachment outlives the process, so close() detaches it explicitly, and so does the
+// process's end (exit-cleanup.ts) when close() was never called.
 
 import { AttachType, ProgType, XdpFlags, nameOf } from "../obj/consts.js";
 import { linkCreate } from "../sys/bpf.js";
 import { Errno, SysError } from "../sys/errors.js";
 import type { FD } from "../sys/fd.js";
 import { AttachError } from "./errors.js";
+import { detachOnExit, exitCleanupGap } from "./exit-cleanup.js";
 import { dupFd } from "./fds.js";
 import { resolveInterface, type Interface } from "./iface.js";
 import { CallbackLink, FdLink, progLabel, type AttachableProgram, type Link } from "./link.js";
@@ -24,6 +26,11 @@ export interface XdpOptions {
   updateIfNoExist?: boolean;
   /** netlink: atomically replace exactly this attached program (XDP_FLAGS_REPLACE) */
   replace?: AttachableProgram;
+  /**
+   * netlink in a worker thread: attach although the attachment may stay after the process
+   * ends (without it, such an attach is refused; see "Netlink attachments" in docs/api.md)
+   */
+  mayOutliveProcess?: boolean;
 }
 
 const MODE_FLAG: Record<XdpMode, number> = {
@@ -70,6 +77,11 @@ function attachXdpNetlink(
   modeFlag: number,
   opts: XdpOptions,
 ): Link {
+  const gap = exitCleanupGap();
+  if (gap !== undefined && !opts.mayOutliveProcess)
+    throw new AttachError(
+      `refusing to attach XDP ${progLabel(prog)} to ${ifc.name} over netlink (${opts.netlink || opts.updateIfNoExist || opts.replace ? "as asked" : "this kernel has no XDP bpf_link"}): ${gap}, and a netlink attachment is not removed by the kernel when the process dies. Attach from the main thread, or pass { mayOutliveProcess: true } and close() the link yourself`,
+    );
   let flags = modeFlag;
   if (opts.updateIfNoExist) flags |= XdpFlags.UPDATE_IF_NOEXIST;
   if (opts.replace) flags |= XdpFlags.REPLACE;
@@ -94,13 +106,15 @@ function attachXdpNetlink(
     mine.close();
     throw e;
   }
-  return new CallbackLink("xdp", describe(prog, ifc, opts.mode, "netlink"), () => {
+  // Detached by close(), or when the process ends (exit-cleanup.ts) if close() never runs.
+  const teardown = detachOnExit(() => {
     try {
       detachNetlink(ifc, modeFlag, mine);
     } finally {
       mine.close();
     }
   });
+  return new CallbackLink("xdp", describe(prog, ifc, opts.mode, "netlink"), teardown);
 }
 
 /** Remove our program: fd -1, guarded by XDP_FLAGS_REPLACE so a newer program stays. */

@@ -64,6 +64,9 @@ export interface DisasmOptions {
   symbolForCall?: (slot: number) => string | undefined;
   /** Replacement text for the 64-bit immediate of the lddw at `slot` (e.g. `map[requests]`). */
   immForLoad?: (slot: number) => string | undefined;
+  /** Only slots from `from` (default 0) up to `to` (exclusive; default the end). */
+  from?: number;
+  to?: number;
 }
 
 const ALU_OPS = [
@@ -137,7 +140,8 @@ export function disassemble(insns: readonly Insn[], opts: DisasmOptions = {}): s
   };
   for (const l of opts.labels ?? []) add(l.insn, `${l.text}:`);
   for (const l of opts.lineInfo ?? []) add(l.insn, `; ${l.text}`);
-  for (let i = 0; i < insns.length; i++) {
+  const to = Math.min(opts.to ?? insns.length, insns.length);
+  for (let i = Math.max(0, opts.from ?? 0); i < to; i++) {
     lines.push(...(before.get(i) ?? []));
     lines.push(`${String(i).padStart(4)}: ${formatInsn(insns, i, opts)}`);
     if (insns[i]!.code === LDDW && i + 1 < insns.length) i++;

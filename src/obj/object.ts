@@ -69,6 +69,75 @@ export interface ProgramSpec {
    */
   coreRelos: ProgramCoreRelo[];
   license: string;
+  /**
+   * The functions linked into `insns`, in order: the program's own first, then each
+   * subprogram it reaches. Absent in specs not made by parseObject.
+   */
+  functions?: readonly LinkedFunction[];
+}
+
+/** Where one function of an object sits in a program's linked instructions. */
+export interface LinkedFunction {
+  name: string;
+  /** its ELF section and first instruction there: the same function in every program */
+  section: string;
+  sectionInsn: number;
+  /** first instruction in ProgramSpec.insns, and how many */
+  at: number;
+  length: number;
+}
+
+/** The parts of a ProgramSpec that linking produces. */
+export type LinkedParts = Pick<
+  ProgramSpec,
+  "insns" | "relocations" | "funcInfo" | "lineInfo" | "coreRelos"
+>;
+
+const LINKED_KEYS = ["insns", "relocations", "funcInfo", "lineInfo", "coreRelos"] as const;
+const linkers = new WeakMap<ProgramSpec, () => LinkedParts>();
+
+/**
+ * A spec whose linked parts are made on first use (and kept): parsing stays proportional to
+ * the file even when many programs reach one large subprogram.
+ */
+function lazySpec(
+  base: Omit<ProgramSpec, keyof LinkedParts>,
+  make: () => LinkedParts,
+): ProgramSpec {
+  let cache: LinkedParts | undefined;
+  const spec = { ...base } as ProgramSpec;
+  for (const k of LINKED_KEYS)
+    Object.defineProperty(spec, k, {
+      enumerable: true,
+      configurable: true,
+      get: () => (cache ??= make())[k],
+      set: (v: unknown) =>
+        Object.defineProperty(spec, k, {
+          value: v,
+          writable: true,
+          enumerable: true,
+          configurable: true,
+        }),
+    });
+  linkers.set(spec, () => cache ?? make());
+  return spec;
+}
+
+/**
+ * The linked parts of `spec` without keeping them in the spec when they were not made yet:
+ * for walking every program of a large object one at a time (`tsbpf disasm`).
+ */
+export function linkedParts(spec: ProgramSpec): LinkedParts {
+  const make = linkers.get(spec);
+  if (make && LINKED_KEYS.every((k) => Object.getOwnPropertyDescriptor(spec, k)?.get))
+    return make();
+  return {
+    insns: spec.insns,
+    relocations: spec.relocations,
+    funcInfo: spec.funcInfo,
+    lineInfo: spec.lineInfo,
+    coreRelos: spec.coreRelos,
+  };
 }
 
 export interface ProgramCoreRelo {
@@ -160,8 +229,24 @@ export function parseObject(bytes: Uint8Array): BpfObject {
     if (cs.sec.name === ".text") continue;
     const sectionInfo = parseSectionName(cs.sec.name);
     for (const f of cs.funcs) {
-      const p = link(f, code, license, sectionInfo);
-      linkedTotal += p.insns.length;
+      const plan = planLink(f);
+      const p = lazySpec(
+        {
+          name: f.name,
+          section: f.sec.name,
+          sectionInfo,
+          license,
+          functions: plan.order.map((g) => ({
+            name: g.name,
+            section: g.sec.name,
+            sectionInsn: g.start,
+            at: plan.base.get(g)!,
+            length: g.end - g.start,
+          })),
+        },
+        () => link(plan, code),
+      );
+      linkedTotal += plan.total;
       if (linkedTotal > MAX_LINKED_INSNS) {
         throw new ObjectError(
           `programs link to more than ${MAX_LINKED_INSNS} instructions in total`,
@@ -421,13 +506,16 @@ function resolveRefs(
   }
 }
 
-/** One program: its function followed by every function it reaches, imm fields fixed. */
-function link(
-  main: Func,
-  code: Map<number, CodeSection>,
-  license: string,
-  sectionInfo: ProgramSection | undefined,
-): ProgramSpec {
+interface LinkPlan {
+  /** the program's function, then each function it reaches */
+  order: Func[];
+  /** where each function starts in the linked instructions */
+  base: Map<Func, number>;
+  total: number;
+}
+
+/** Which functions a program reaches and where each goes; checks the kernel's size limit. */
+function planLink(main: Func): LinkPlan {
   const base = new Map<Func, number>([[main, 0]]);
   const order = [main];
   let total = main.end - main.start;
@@ -446,7 +534,11 @@ function link(
       }
     }
   }
+  return { order, base, total };
+}
 
+/** One program: its function followed by every function it reaches, imm fields fixed. */
+function link({ order, base }: LinkPlan, code: Map<number, CodeSection>): LinkedParts {
   const insns: Insn[] = [];
   const relocations: Relocation[] = [];
   const funcInfo: FuncInfo[] = [];
@@ -478,15 +570,5 @@ function link(
     for (const li of f.lineInfo) lineInfo.push({ ...li, insn: fb + li.insn - f.start });
     for (const relo of f.coreRelos) coreRelos.push({ insn: fb + relo.insn - f.start, relo });
   }
-  return {
-    name: main.name,
-    section: main.sec.name,
-    sectionInfo,
-    insns,
-    relocations,
-    funcInfo,
-    lineInfo,
-    coreRelos,
-    license,
-  };
+  return { insns, relocations, funcInfo, lineInfo, coreRelos };
 }

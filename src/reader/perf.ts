@@ -9,12 +9,18 @@ import { possibleCpus } from "../sys/cpus.js";
 import { Errno, SysError } from "../sys/errors.js";
 import type { FD } from "../sys/fd.js";
 import { mmapPerfBuffer, munmap, pageSize } from "../sys/mmap.js";
-import { openBpfOutput, perfEventDisable, perfEventEnable } from "../sys/perf-event.js";
+import {
+  openBpfOutputCountingLost,
+  perfEventDisable,
+  perfEventEnable,
+  perfEventLost,
+} from "../sys/perf-event.js";
 import type { EventBatch, EventReader } from "./batch.js";
 import { ReaderClosedError } from "./errors.js";
 import { PerfRing } from "./perf-ring.js";
 import { LatchedReadiness, type Readiness } from "./readiness.js";
-import { adoptMap, checkMapType, type MapSource } from "./source.js";
+import { MapError } from "../map.js";
+import { adoptMap, checkMapType, tieReader, type MapSource } from "./source.js";
 
 export interface PerfReaderOptions {
   /** Data pages per CPU ring, a power of two (default 32: 128 KiB with 4 KiB pages). */
@@ -41,6 +47,12 @@ interface CpuRing {
   event: FD;
   mapping: ArrayBuffer;
   ring: PerfRing;
+  /** the event reads back its lost-sample count (PERF_FORMAT_LOST, Linux ≥ 6.0) */
+  countsLost: boolean;
+  /** sum of the LOST records read from this ring */
+  recorded: number;
+  /** lost samples reported in batches for this CPU (≥ recorded once the counter was read) */
+  reported: number;
 }
 
 /**
@@ -59,8 +71,14 @@ interface CpuRing {
  *
  * Lost samples: when a CPU's ring is full the kernel drops samples and, with the next sample
  * that fits, writes a LOST record with the count; `lost` in the batch reports it (and
- * `totalLost` sums it). Samples dropped after the last successful one are reported only once
- * another sample is written on that CPU.
+ * `totalLost` sums it). From Linux 6.0 the kernel also counts every drop at once
+ * (PERF_FORMAT_LOST): whenever a readBatch finds every ring empty (so before an iterator
+ * waits), the reader reads that count on each CPU and reports drops no LOST record has told of
+ * yet, as a batch with no events; the LOST record that arrives later is then not counted
+ * again. So once the reader has caught up, the losses reported are exact (`lossExact` true),
+ * and close() reads the counts a last time so `totalLost` is exact after it. Before 6.0
+ * (`lossExact` false) samples dropped after the last successful one on a CPU are reported
+ * only once another sample is written on that CPU, and may never be.
  */
 export class PerfReader implements EventReader {
   readonly name: string;
@@ -73,13 +91,17 @@ export class PerfReader implements EventReader {
   private readonly maxBatch: number;
   private next = 0;
   private lostSoFar = 0;
+  private untie: () => void = () => {};
   private closed = false;
+  /** Whether every CPU's event counts its drops (Linux ≥ 6.0): see "Lost samples" above. */
+  readonly lossExact: boolean;
 
   private constructor(name: string, mapFd: FD, rings: CpuRing[], opts: PerfReaderOptions) {
     this.name = name;
     this.mapFd = mapFd;
     this.rings = rings;
     this.cpus = rings.map((r) => r.cpu);
+    this.lossExact = rings.every((r) => r.countsLost);
     this.readiness = new LatchedReadiness(
       rings.map((r) => r.event.fd),
       `perf event array "${name}"`,
@@ -108,7 +130,7 @@ export class PerfReader implements EventReader {
     if (cpus.length === 0) throw new RangeError(`perf event array "${label}": no CPUs to read`);
     for (const cpu of cpus) {
       if (!Number.isInteger(cpu) || cpu < 0 || cpu >= map.maxEntries) {
-        throw new RangeError(
+        throw new MapError(
           `perf event array "${label}" has ${map.maxEntries} entries, so it cannot hold CPU ${cpu}` +
             "; create it with max_entries of at least the number of possible CPUs",
         );
@@ -121,8 +143,9 @@ export class PerfReader implements EventReader {
     try {
       for (const cpu of cpus) {
         let event: FD;
+        let countsLost: boolean;
         try {
-          event = openBpfOutput(cpu, opts.wakeupEvents ?? 1);
+          ({ event, countsLost } = openBpfOutputCountingLost(cpu, opts.wakeupEvents ?? 1));
         } catch (e) {
           // An offline CPU cannot have events; skip it unless the caller asked for it by name.
           if (!explicit && e instanceof SysError && e.errno === Errno.ENODEV) continue;
@@ -132,7 +155,7 @@ export class PerfReader implements EventReader {
         try {
           mapping = mmapPerfBuffer(event.fd, pages);
           const ring = new PerfRing(mapping, page, name, cpu);
-          rings.push({ cpu, event, mapping, ring });
+          rings.push({ cpu, event, mapping, ring, countsLost, recorded: 0, reported: 0 });
         } catch (e) {
           if (mapping) munmap(mapping);
           event.close();
@@ -146,6 +169,7 @@ export class PerfReader implements EventReader {
       }
       // Watch the events before the program can write to them (see readiness.ts).
       reader = new PerfReader(name, mapFd, rings, opts);
+      reader.untie = tieReader(map, reader);
     } catch (e) {
       release(mapFd, rings);
       throw e;
@@ -162,7 +186,10 @@ export class PerfReader implements EventReader {
     return reader;
   }
 
-  /** Samples reported lost on all CPUs since the reader was opened. */
+  /**
+   * Samples reported lost on all CPUs since the reader was opened (after close(): every
+   * sample the kernel dropped, when `lossExact`).
+   */
   get totalLost(): number {
     return this.lostSoFar;
   }
@@ -178,19 +205,36 @@ export class PerfReader implements EventReader {
     const n = this.rings.length;
     let left = max;
     for (let k = 0; k < n; k++) {
-      const { ring, cpu } = this.rings[(this.next + k) % n]!;
+      const r = this.rings[(this.next + k) % n]!;
       if (left <= 0) {
-        ring.commit();
+        r.ring.commit();
         continue;
       }
       const events: Uint8Array[] = [];
-      const { lost } = ring.read(left, this.copy, events);
+      r.recorded += r.ring.read(left, this.copy, events).lost;
       left -= events.length;
-      this.lostSoFar += lost;
-      if (events.length > 0 || lost > 0) out.push({ map: this.name, cpu, events, lost });
+      // A LOST record for drops the kernel's counter already told us of adds nothing.
+      const lost = this.report(r, r.recorded);
+      if (events.length > 0 || lost > 0) out.push({ map: this.name, cpu: r.cpu, events, lost });
     }
     this.next = (this.next + 1) % n;
+    // Caught up: drops with no LOST record yet (nothing fitted since) come from the counters.
+    if (out.length === 0) {
+      for (const r of this.rings) {
+        if (!r.countsLost) continue;
+        const lost = this.report(r, perfEventLost(r.event.fd));
+        if (lost > 0) out.push({ map: this.name, cpu: r.cpu, events: [], lost });
+      }
+    }
     return out;
+  }
+
+  /** Raise `r`'s reported losses to `seen` (never lower); returns how many are new. */
+  private report(r: CpuRing, seen: number): number {
+    const fresh = Math.max(0, seen - r.reported);
+    r.reported += fresh;
+    this.lostSoFar += fresh;
+    return fresh;
   }
 
   /** Hand the last batches back to the kernel early (their views become invalid). */
@@ -238,8 +282,12 @@ export class PerfReader implements EventReader {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.untie();
     this.readiness.close();
-    release(this.mapFd, this.rings);
+    // Out of the map and disabled, the counts are final: read them for totalLost.
+    release(this.mapFd, this.rings, (r) => {
+      if (r.countsLost) this.report(r, perfEventLost(r.event.fd));
+    });
   }
 
   [Symbol.dispose](): void {
@@ -252,8 +300,9 @@ function u8(a: Uint32Array): Uint8Array {
 }
 
 /** Best-effort teardown: every step runs even if an earlier one fails. */
-function release(mapFd: FD, rings: CpuRing[]): void {
-  for (const { cpu, event, mapping } of rings) {
+function release(mapFd: FD, rings: CpuRing[], last?: (r: CpuRing) => void): void {
+  for (const r of rings) {
+    const { cpu, event, mapping } = r;
     try {
       // The map would otherwise keep the event (and its ring) alive for the program to fill.
       mapDeleteElem(mapFd.fd, u8(new Uint32Array([cpu])));
@@ -264,6 +313,11 @@ function release(mapFd: FD, rings: CpuRing[]): void {
       perfEventDisable(event.fd);
     } catch {
       // closing below releases it anyway
+    }
+    try {
+      last?.(r);
+    } catch {
+      // only bookkeeping
     }
     munmap(mapping);
     event.close();

@@ -15,7 +15,8 @@ import type { EventBatch, EventReader } from "./batch.js";
 import { ReaderClosedError } from "./errors.js";
 import { PollReadiness, type Readiness } from "./readiness.js";
 import { RingBufRing, type HeaderScan, type RecordCallback } from "./ringbuf-ring.js";
-import { adoptMap, checkMapType, type MapSource } from "./source.js";
+import { MapError } from "../map.js";
+import { adoptMap, checkMapType, tieReader, type MapSource } from "./source.js";
 
 export type { RecordCallback } from "./ringbuf-ring.js";
 
@@ -58,6 +59,8 @@ export class RingBufReader implements EventReader {
   private readonly maxBatch: number;
   private closed = false;
 
+  private untie: () => void = () => {};
+
   private constructor(
     name: string,
     fd: FD,
@@ -85,7 +88,7 @@ export class RingBufReader implements EventReader {
     const size = map.maxEntries;
     const label = map.name ?? "map";
     if (!Number.isInteger(size) || size < page || (size & (size - 1)) !== 0 || size > 2 ** 30) {
-      throw new RangeError(
+      throw new MapError(
         `ring buffer "${label}": max_entries ${size} must be a power of two, at least the ` +
           `page size (${page}) and at most 1 GiB`,
       );
@@ -104,7 +107,9 @@ export class RingBufReader implements EventReader {
         name,
         headerScan(),
       );
-      return new RingBufReader(name, fd, ring, mapping, opts);
+      const reader = new RingBufReader(name, fd, ring, mapping, opts);
+      reader.untie = tieReader(map, reader);
+      return reader;
     } catch (e) {
       mapping?.close();
       fd.close();
@@ -181,6 +186,7 @@ export class RingBufReader implements EventReader {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.untie();
     this.readiness.close();
     this.mapping.close();
     this.fd.close();

@@ -2,7 +2,7 @@
 // BPF_OUTPUT software event behind perf event arrays; plus the perf ioctls.
 import { readFileSync } from "node:fs";
 import { Attr, cString } from "./attr.js";
-import { SysError, check } from "./errors.js";
+import { Errno, SysError, check } from "./errors.js";
 import { FD } from "./fd.js";
 import { native } from "./native.js";
 import { tracepointId } from "./tracefs.js";
@@ -21,6 +21,8 @@ export const PerfType = {
 export const PERF_COUNT_SW_BPF_OUTPUT = 10;
 export const PERF_SAMPLE_RAW = 1 << 10;
 export const PERF_FLAG_FD_CLOEXEC = 1 << 3;
+/** read_format bit (Linux ≥ 6.0): read() also returns the event's count of lost samples. */
+export const PERF_FORMAT_LOST = 1 << 4;
 
 /** PERF_EVENT_IOC_* request numbers (x86/arm64 _IO/_IOW encoding). */
 export const PerfIoctl = {
@@ -44,6 +46,8 @@ export interface PerfEventAttr {
   config?: bigint | number;
   samplePeriod?: bigint | number;
   sampleType?: bigint | number;
+  /** PERF_FORMAT_* bits: what read() on the event returns */
+  readFormat?: bigint | number;
   /** PerfAttrFlags bits */
   flags?: bigint;
   /** wakeup_events, or wakeup_watermark (bytes) when flags has WATERMARK */
@@ -61,6 +65,7 @@ export function encodePerfEventAttr(p: PerfEventAttr): Attr {
     .u64(8, p.config ?? 0)
     .u64(16, p.samplePeriod ?? 0)
     .u64(24, p.sampleType ?? 0)
+    .u64(32, p.readFormat ?? 0)
     .u64(40, p.flags ?? 0n)
     .u32(48, p.wakeup ?? 0)
     .u64(56, p.config1 ?? 0)
@@ -96,19 +101,51 @@ export function openTracepoint(category: string, name: string): FD {
 }
 
 /** The BPF_OUTPUT software event on one CPU, for a perf event array slot. */
-export function openBpfOutput(cpu: number, wakeupEvents = 1): FD {
+export function openBpfOutput(cpu: number, wakeupEvents = 1, readFormat = 0): FD {
   return perfEventOpen(
     {
       type: PerfType.SOFTWARE,
       config: PERF_COUNT_SW_BPF_OUTPUT,
       samplePeriod: 1,
       sampleType: PERF_SAMPLE_RAW,
+      readFormat,
       wakeup: wakeupEvents,
     },
     -1,
     cpu,
     `BPF_OUTPUT on CPU ${cpu}`,
   );
+}
+
+/**
+ * A BPF_OUTPUT event whose read() reports its lost samples (PERF_FORMAT_LOST, Linux ≥ 6.0):
+ * `countsLost` false when the kernel refused the read format and the event has none.
+ */
+export function openBpfOutputCountingLost(
+  cpu: number,
+  wakeupEvents = 1,
+): { event: FD; countsLost: boolean } {
+  try {
+    return { event: openBpfOutput(cpu, wakeupEvents, PERF_FORMAT_LOST), countsLost: true };
+  } catch (e) {
+    // Before 6.0 the unknown read_format bit is EINVAL.
+    if (!(e instanceof SysError) || e.errno !== Errno.EINVAL) throw e;
+    return { event: openBpfOutput(cpu, wakeupEvents), countsLost: false };
+  }
+}
+
+/**
+ * Samples the kernel failed to write into the event's ring since it was opened: every drop,
+ * whether or not a PERF_RECORD_LOST about it has reached the ring yet. The event must have
+ * been opened with PERF_FORMAT_LOST (read() then gives u64 value, u64 lost).
+ */
+export function perfEventLost(fd: number): number {
+  const buf = new BigUint64Array(2);
+  const r = native().read(fd, buf);
+  if (r < 0) throw new SysError("read(perf event)", -r);
+  if (r !== 16)
+    throw new SysError("read(perf event)", Errno.EIO, { hint: `read ${r} of 16 bytes` });
+  return Number(buf[1]);
 }
 
 export interface ProbePmu {

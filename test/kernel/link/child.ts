@@ -12,6 +12,8 @@ export interface ChildReply {
   linkId?: number | null;
   closed?: boolean;
   error?: string;
+  ok?: string;
+  sigint?: boolean;
 }
 
 export class AttachChild {
@@ -73,6 +75,21 @@ export class AttachChild {
 
   send(line: string): void {
     this.proc.stdin!.write(line + "\n");
+  }
+
+  /** Wait until the child has exited on its own; its exit code and signal (SIGKILL after `ms`). */
+  async exited(ms = 10_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (this.proc.exitCode === null && this.proc.signalCode === null) {
+      const done = new Promise((r) => this.proc.once("exit", r));
+      const t = setTimeout(() => this.proc.kill("SIGKILL"), ms);
+      await done;
+      clearTimeout(t);
+    }
+    return { code: this.proc.exitCode, signal: this.proc.signalCode };
+  }
+
+  get stderr(): string {
+    return this.#stderr;
   }
 
   /** Ask the child to exit (or kill it) and wait until it has. */

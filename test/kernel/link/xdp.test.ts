@@ -124,7 +124,7 @@ test("XDP errors: missing interface, wrong program type", (t) => {
   assert.throws(() => attachXdp(tp, "lo"), /is a TRACEPOINT program, not XDP/);
 });
 
-test("netlink XDP outlives its process; { replace } swaps it atomically; { updateIfNoExist } refuses", async (t) => {
+test("netlink XDP outlives a SIGKILLed process; { replace } swaps it atomically; { updateIfNoExist } refuses", async (t) => {
   if (!needsKernel(t, netnsUnavailable())) return;
   using net = createNetnsPair();
   using a = countingProgram({ type: ProgType.XDP, name: "xdp_old", ret: XDP_PASS });
@@ -136,7 +136,9 @@ test("netlink XDP outlives its process; { replace } swaps it atomically; { updat
     const first = new AttachChild(net.nsB, "xdp", net.ifB, a, { netlink: true });
     children.push(first);
     assert.equal((await first.next()).error, undefined);
-    await first.stop(); // exits without close(): a netlink attachment stays
+    // Killed without running any JavaScript: a netlink attachment stays (a clean exit detaches
+    // it, see exit-cleanup.test.ts).
+    await first.stop("SIGKILL");
     assert.match(ipLink(net.nsB, net.ifB), new RegExp(`prog/xdp id ${idA}\\b`));
 
     const refused = new AttachChild(net.nsB, "xdp", net.ifB, b, {

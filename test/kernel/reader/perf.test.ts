@@ -90,29 +90,55 @@ test("perf: an overflowing ring reports lost samples; received + lost == sent", 
   using emitter = Emitter.create(map);
   using reader = PerfReader.open(map, { pageCount: 1 });
   map.fd.close();
-  // Drops are counted per CPU ring and reported by that CPU's next sample: stay on one CPU.
+  // Drops are counted per CPU ring: stay on one CPU.
   const unpin = pinMainThread(reader.cpus[0]!);
   t.after(unpin);
   emitter.run(500); // 500 × 32 bytes into a 4096-byte ring: most are dropped
   let batches = reader.readBatch();
   let received = seqs(batches).length;
+  let lost = batches.reduce((s, b) => s + b.lost, 0);
   assert.ok(received > 0 && received <= PAGE / RECORD_BYTES, `received ${received}`);
-  assert.equal(
-    batches.reduce((s, b) => s + b.lost, 0),
-    0,
-    "drops are reported with the next sample",
-  );
+  assert.equal(lost, 0, "no LOST record in the ring yet: nothing fitted after the drops");
   reader.commit();
+  if (reader.lossExact) {
+    // Caught up: the kernel's own count (PERF_FORMAT_LOST) reports the drops now.
+    batches = reader.readBatch();
+    assert.equal(batches.length, 1);
+    assert.deepEqual(batches[0]!.events, []);
+    assert.equal(batches[0]!.cpu, reader.cpus[0]);
+    lost += batches[0]!.lost;
+    assert.equal(received + lost, 500, "exact before any further sample");
+    assert.deepEqual(reader.readBatch(), [], "reported once");
+  }
   // One more run: the kernel first writes a LOST record with the count, then the sample.
   emitter.run(1);
   batches = reader.readBatch();
   received += seqs(batches).length;
-  const lost = batches.reduce((s, b) => s + b.lost, 0);
+  lost += batches.reduce((s, b) => s + b.lost, 0);
   assert.ok(lost > 0);
-  assert.equal(received + lost, 501);
+  assert.equal(received + lost, 501, "the LOST record is not counted twice");
   assert.ok(batches.every((b) => b.cpu === reader.cpus[0]));
   assert.equal(reader.totalLost, lost);
   assert.equal(emitter.sent(), 501);
+});
+
+test("perf: drops after the last sample that fitted are exact at idle and after close() (Linux ≥ 6.0)", (t) => {
+  if (!needsKernel(t, { minKernel: "6.0" })) return;
+  const map = perfArrayMap("pa_burst", cpuCount());
+  using emitter = Emitter.create(map);
+  const reader = PerfReader.open(map, { pageCount: 1 });
+  map.fd.close();
+  const unpin = pinMainThread(reader.cpus[0]!);
+  t.after(unpin);
+  assert.equal(reader.lossExact, true);
+  // A burst nobody reads, then close() without reading: totalLost is still exact.
+  emitter.run(20_000);
+  let received = 0;
+  for (const b of reader.readBatch()) received += b.events.length;
+  reader.commit();
+  reader.close();
+  assert.equal(received + reader.totalLost, 20_000);
+  assert.ok(reader.totalLost > 19_000);
 });
 
 test("perf: copy mode returns independent arrays", (t) => {
