@@ -1,6 +1,6 @@
 // `tsbpf load FILE`: cargo-bpf's load — load every program, attach each by its section kind,
 // print `Loaded: <program>, <KIND>`, then every event as `-- Event: <map> --` + hexdump (or
-// JSON lines). SIGINT/SIGTERM detach everything and exit 0.
+// JSON lines on stdout, with the `Loaded:` lines on stderr). SIGINT/SIGTERM detach everything and exit 0.
 import { stat } from "node:fs/promises";
 import { Loader, type Loaded } from "../loader.js";
 import { hexdump } from "./hexdump.js";
@@ -37,7 +37,10 @@ export async function runLoad(file: string, opts: LoadCliOptions): Promise<numbe
     return reportError(e);
   }
   const write = (s: string) => process.stdout.write(s + "\n");
-  for (const { program } of loaded.links) write(`Loaded: ${program.name}, ${program.kindLabel}`);
+  // With --json, stdout carries nothing but the JSON lines (`| jq` works); the human lines
+  // go to stderr, as warnings and lost-event notes always do.
+  const say = opts.json ? (s: string) => process.stderr.write(s + "\n") : write;
+  for (const { program } of loaded.links) say(`Loaded: ${program.name}, ${program.kindLabel}`);
 
   // Until SIGINT/SIGTERM: a pending promise and signal handlers alone do not keep Node's
   // event loop alive (an object without event maps has no readers), so a timer does.

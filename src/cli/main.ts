@@ -138,7 +138,8 @@ export function program(): Command {
     .action(async (file: string, opts: { json?: boolean }) => {
       const { summarize, formatSummary } = await import("./inspect.js");
       const s = summarize(file, await readObject(file));
-      console.log(opts.json ? JSON.stringify(s, null, 2) : formatSummary(s));
+      // --json: one line, like every --json output (JSON lines; `jq .` pretty-prints it).
+      console.log(opts.json ? JSON.stringify(s) : formatSummary(s));
     });
 
   cli
