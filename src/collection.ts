@@ -105,8 +105,11 @@ export class Collection implements Disposable {
     let btf: FD | undefined;
     checkGlobalNames(object, opts.globals ?? {});
     warnCoreRelos(object, warn);
+    // The BTF warning waits for the load to succeed: when the load fails, its own error (not
+    // root, no addon, …) is the one to read first, and "loading without it" never happened.
+    const btfWarnings: string[] = [];
     try {
-      btf = loadBtf(object, warn);
+      btf = loadBtf(object, (m) => btfWarnings.push(m));
       for (const spec of object.maps) {
         const given = opts.maps?.[spec.name];
         if (given) {
@@ -162,6 +165,7 @@ export class Collection implements Disposable {
       btf?.close();
       throw e;
     }
+    for (const m of btfWarnings) warn(m);
     return new Collection(object, maps, owned, programs, logs, btf);
   }
 
@@ -213,7 +217,9 @@ function loadBtf(object: BpfObject, warn: (m: string) => void): FD | undefined {
   try {
     return btfLoad(encodeBtf(object.btf)).fd;
   } catch (e) {
-    // Like libbpf: an object whose BTF this kernel rejects still loads, without BTF.
+    // Like libbpf: an object whose BTF this kernel rejects still loads, without BTF. Anything
+    // but a kernel refusal (the addon missing, a bug) is not a rejection: it propagates.
+    if (!(e instanceof SysError)) throw e;
     warn(
       `kernel rejected the object's BTF, loading without it: ${(e as Error).message.split("\n")[0]}`,
     );
