@@ -118,6 +118,36 @@ test("CAP_BPF + CAP_PERFMON only: XDP names CAP_NET_ADMIN, tracepoints name trac
   );
 });
 
+test("without CAP_PERFMON the verifier's '!root' refusal gets a hint naming it", (t) => {
+  if (!needsKernel(t, unavailable() ?? netnsUnavailable())) return;
+  const o = objects(t, ["trace_http.o"]);
+  using net = createNetnsPair();
+  const r = run([
+    "ip",
+    "netns",
+    "exec",
+    net.nsB,
+    ...as("+bpf,+net_admin"),
+    process.execPath,
+    BIN,
+    "load",
+    "-i",
+    net.ifB,
+    o["trace_http.o"]!,
+  ]);
+  assert.equal(r.status, 1, r.stderr);
+  const [first, at, hint] = r.stderr.split("\n");
+  assert.match(
+    first!,
+    /^error: the kernel verifier rejected program trace_http: .*prohibited for !root/,
+  );
+  assert.match(at!, /^ {2}at .*trace_http\.h:\d+:\d+: /);
+  assert.match(
+    hint!,
+    /^ {2}hint: the verifier treated this process as unprivileged: it lacks CAP_PERFMON, .*run it as root \(sudo\), or grant CAP_BPF \+ CAP_PERFMON/,
+  );
+});
+
 test("what the hints name is enough: XDP with +CAP_NET_ADMIN, tracepoints with +CAP_DAC_READ_SEARCH", async (t) => {
   if (!needsKernel(t, unavailable() ?? netnsUnavailable())) return;
   const o = objects(t, ["tp_openat.o", "xdp_count.o"]);
