@@ -1,7 +1,7 @@
 # tsbpf — the two commands a user needs are `make demo` and `make test`.
 # Both install what they need first (Debian packages, npm packages, mounts).
 SHELL := /bin/bash
-APT_PACKAGES := clang-19 llvm-19 libbpf-dev bpftool iproute2 iputils-ping gcc make python3 curl
+APT_PACKAGES := clang-19 llvm-19 libbpf-dev bpftool iproute2 iputils-ping gcc make python3 curl jq
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
 .PHONY: all deps apt npm build fixtures lint test test-unit test-kernel demo bench bench-compiler clean kernel-setup test-kernels test-vm

@@ -111,6 +111,36 @@ function tsserver(dir: string, requests: ServerRequest[]): Promise<unknown[]> {
   });
 }
 
+/**
+ * The commands of the README's Quick start that attach and send: the `tsbpf load`, the UDP
+ * datagram and the project's loader, with the README's project `hello` renamed to `name`.
+ */
+function quickStart(name: string): { load: string; send: string; loader: string } {
+  const readme = readFileSync(join(root, "README.md"), "utf8");
+  const start = readme.indexOf("## Quick start");
+  assert.ok(start >= 0, "README has a Quick start");
+  const section = readme.slice(start, readme.indexOf("\n## ", start + 1));
+  const lines = [...section.matchAll(/```sh\n([\s\S]*?)```/g)]
+    .flatMap((m) => m[1]!.split("\n"))
+    .map((l) => l.replace(/\s+# .*$/, "").trim())
+    .filter((l) => l !== "")
+    .map((l) => l.replaceAll("bpf-programs/hello/hello.elf", `bpf-programs/${name}/${name}.elf`));
+  const find = (re: RegExp) => {
+    const hit = lines.find((l) => re.test(l));
+    assert.ok(hit, `the Quick start has a command matching ${re}: ${lines.join("\n")}`);
+    return hit;
+  };
+  const quick = {
+    load: find(/^sudo npx tsbpf load /),
+    send: find(/^node -e .*dgram/),
+    loader: find(/^sudo node dist\/loader\.js /),
+  };
+  // Never the user's real interface.
+  assert.match(quick.load, / -i lo /);
+  assert.match(quick.loader, /^sudo node dist\/loader\.js lo /);
+  return quick;
+}
+
 /** Positions (0-based offset, 1-based line/offset for tsserver) of `needle` in `text`. */
 function where(text: string, needle: string) {
   const pos = text.indexOf(needle);
@@ -273,6 +303,35 @@ test("tsbpf new: the generated project builds, loads and reports packets", async
     );
     assert.equal(await own.stop("SIGINT"), 0);
     assert.equal(sb.xdpProgramId(), undefined, "detached");
+
+    // 3. The README's Quick start as written (for this project's name), on `lo` — here the
+    // server namespace's own loopback: attach, send its UDP datagram, see the event.
+    const quick = quickStart(NAME);
+    const inProject = (cmd: string) => [
+      "bash",
+      "-c",
+      // As root already; npx resolves to the project's node_modules/.bin (run directly, so
+      // Ctrl-C reaches tsbpf: signals through npx are a matter of their own).
+      `cd '${dir}' && exec ${cmd.replace(/^sudo /, "").replace(/^npx /, "node_modules/.bin/")}`,
+    ];
+    const ql = sb.spawn("server", inProject(quick.load));
+    assert.equal(await ql.waitFor(/^Loaded: /), "Loaded: my_probe, XDP");
+    const send = sb.spawn("server", inProject(quick.send));
+    assert.equal(await send.exited, 0, `${quick.send}: ${send.stderr.join("\n")}`);
+    await ql.waitFor(/^-- Event: packets --$/);
+    // saddr and daddr 127.0.0.1, then the ports in host order: dport 9999 is 0f27.
+    await ql.waitFor(/^\|7f000001 7f000001 [0-9a-f]{4}0f27 1100/);
+    assert.equal(await ql.stop("SIGINT"), 0);
+    const qo = sb.spawn("server", inProject(quick.loader));
+    assert.equal(await qo.waitFor(/^Loaded: /), "Loaded: my_probe, XDP");
+    const again = sb.spawn("server", inProject(quick.send));
+    assert.equal(await again.exited, 0);
+    assert.match(
+      await qo.waitFor(/^UDP /),
+      /^UDP 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:9999 \(47 bytes\)$/,
+      "the line the README shows",
+    );
+    assert.equal(await qo.stop("SIGINT"), 0);
   } finally {
     sb.close();
   }
