@@ -40,7 +40,6 @@ export async function runLoad(file: string, opts: LoadCliOptions): Promise<numbe
   // With --json, stdout carries nothing but the JSON lines (`| jq` works); the human lines
   // go to stderr, as warnings and lost-event notes always do.
   const say = opts.json ? (s: string) => process.stderr.write(s + "\n") : write;
-  for (const { program } of loaded.links) say(`Loaded: ${program.name}, ${program.kindLabel}`);
 
   // Until SIGINT/SIGTERM: a pending promise and signal handlers alone do not keep Node's
   // event loop alive (an object without event maps has no readers), so a timer does.
@@ -56,6 +55,9 @@ export async function runLoad(file: string, opts: LoadCliOptions): Promise<numbe
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
   });
+  // Only now, with the handlers in place: whoever reads `Loaded:` may interrupt at once (until
+  // process.on, Node's own SIGINT handler would end the process by the signal, attached).
+  for (const { program } of loaded.links) say(`Loaded: ${program.name}, ${program.kindLabel}`);
   try {
     for await (const batch of loaded.events) {
       if (batch.lost > 0)

@@ -76,6 +76,21 @@ function httpGet(net: NetnsPair, port: number, path: string): void {
   net.exec("a", process.execPath, ["-e", code], { timeoutMs: 10_000 });
 }
 
+test("tsbpf load: SIGINT the moment `Loaded:` appears still detaches and exits 0", async (t) => {
+  if (!needsKernel(t)) return;
+  // The Loaded line used to be written before the handlers were installed: a reader that
+  // interrupted at once hit Node's default SIGINT and the process died by the signal.
+  for (let i = 0; i < 3; i++) {
+    const cli = new CliProcess(["load", fixture("tp_openat.o")]);
+    try {
+      await cli.waitFor((l) => l === "Loaded: tp_openat_prog, TracePoint");
+      assert.deepEqual(await cli.stop("SIGINT"), { code: 0, signal: null }, `run ${i + 1}`);
+    } finally {
+      await cli.stop("SIGKILL");
+    }
+  }
+});
+
 test("tsbpf load trace_http.o prints cargo-bpf's event hexdump with the request", async (t) => {
   if (!needsKernel(t, netnsUnavailable())) return;
   using net = createNetnsPair();
