@@ -1,6 +1,7 @@
 // `tsbpf load FILE`: cargo-bpf's load — load every program, attach each by its section kind,
 // print `Loaded: <program>, <KIND>`, then every event as `-- Event: <map> --` + hexdump (or
 // JSON lines on stdout, with the `Loaded:` lines on stderr). SIGINT/SIGTERM detach everything and exit 0.
+import { accessSync, constants, readFileSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { Loader, type Loaded } from "../loader.js";
 import { hexdump } from "./hexdump.js";
@@ -8,6 +9,35 @@ import { reportError, UsageError, type LoadCliOptions } from "./main.js";
 
 const toHex = (b: Uint8Array): string =>
   Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
+
+/**
+ * After a refusal for want of a capability: every capability this object needs and which of
+ * them this process lacks, so the first fix is not followed by the next refusal.
+ */
+async function capabilitySummary(file: string, e: unknown): Promise<string | undefined> {
+  const { SysError, objectCapabilityHint } = await import("../sys/errors.js");
+  const { VerifierError } = await import("../verifier.js");
+  const permission =
+    (e instanceof SysError &&
+      (e.errno === 1 || (e.errno === 13 && e.syscall !== "BPF_PROG_LOAD"))) ||
+    (e instanceof VerifierError && /\bfor !root\b/.test(e.log));
+  if (!permission) return undefined;
+  try {
+    const { parseObject } = await import("../obj/object.js");
+    const { tracefsRoot } = await import("../sys/tracefs.js");
+    const object = parseObject(readFileSync(file));
+    let tracefs = true;
+    try {
+      accessSync(`${tracefsRoot()}/events`, constants.R_OK | constants.X_OK);
+    } catch {
+      tracefs = false;
+    }
+    const types = object.programs.flatMap((p) => (p.sectionInfo ? [p.sectionInfo.progType] : []));
+    return objectCapabilityHint(types, tracefs);
+  } catch {
+    return undefined; // the error above says enough
+  }
+}
 
 export async function runLoad(file: string, opts: LoadCliOptions): Promise<number> {
   try {
@@ -34,7 +64,10 @@ export async function runLoad(file: string, opts: LoadCliOptions): Promise<numbe
   try {
     loaded = await loader.loadFile(file);
   } catch (e) {
-    return reportError(e);
+    const code = await reportError(e);
+    const all = await capabilitySummary(file, e);
+    if (all) process.stderr.write(`  ${all}\n`);
+    return code;
   }
   const write = (s: string) => process.stdout.write(s + "\n");
   // With --json, stdout carries nothing but the JSON lines (`| jq` works); the human lines
@@ -56,7 +89,7 @@ export async function runLoad(file: string, opts: LoadCliOptions): Promise<numbe
     process.on("SIGTERM", stop);
   });
   // Only now, with the handlers in place: whoever reads `Loaded:` may interrupt at once (until
-  // process.on, Node's own SIGINT handler would end the process by the signal, attached).
+  // process.on, Node's own SIGINT handler would end the process by the signal, not exit 0).
   for (const { program } of loaded.links) say(`Loaded: ${program.name}, ${program.kindLabel}`);
   try {
     for await (const batch of loaded.events) {

@@ -136,6 +136,30 @@ export function capabilityHint(syscall: string, progType?: number): string | und
   );
 }
 
+/**
+ * Everything loading and attaching programs of these types needs, as one line, when this
+ * process lacks some of it — so a user fixing the first refusal does not meet the next one.
+ * `tracefsReadable`: whether this process may read tracepoint ids (for `tracepoint/…`).
+ */
+export function objectCapabilityHint(
+  progTypes: readonly number[],
+  tracefsReadable: boolean,
+): string | undefined {
+  const needs: [Cap, string][] = [
+    [Cap.BPF, ""],
+    [Cap.PERFMON, ""],
+  ];
+  const net = [...new Set(progTypes.filter((t) => NET_ADMIN_TYPES.has(t)))];
+  if (net.length > 0)
+    needs.push([Cap.NET_ADMIN, ` (${net.map((t) => nameOf(ProgType, t)).join(", ")})`]);
+  if (progTypes.includes(ProgType.TRACEPOINT) && !tracefsReadable)
+    needs.push([Cap.DAC_READ_SEARCH, " (tracepoint ids in root's tracefs)"]);
+  const missing = missingCaps(needs.map(([c]) => c));
+  if (missing.length === 0) return undefined;
+  const all = needs.map(([c, why]) => capName(c) + why).join(" + ");
+  return `loading this object needs ${all}; this process lacks ${missing.join(", ")}`;
+}
+
 /** The usual cause of an errno for a given syscall / bpf command, when one is worth saying. */
 export function hintFor(syscall: string, errno: number, progType?: number): string | undefined {
   const bpf = syscall.startsWith("BPF_");

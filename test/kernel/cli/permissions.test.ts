@@ -63,24 +63,35 @@ const run = (argv: string[]) =>
     env: { ...process.env, NO_COLOR: "1", HOME: tmpdir() },
   });
 
-/** The first stderr line is the error, nothing (no BTF warning) before it, and no stack. */
-function firstLineError(r: ReturnType<typeof run>, re: RegExp): void {
+/**
+ * The first stderr line is the error, nothing (no BTF warning) before it, and no stack; the
+ * second, when given, is what the whole object needs.
+ */
+function firstLineError(r: ReturnType<typeof run>, re: RegExp, second?: RegExp): void {
   assert.equal(r.status, 1, `exit 1: ${r.stderr}`);
   assert.equal(r.stdout, "");
-  const first = r.stderr.split("\n")[0]!;
-  assert.match(first, /^error: /, `the error comes first:\n${r.stderr}`);
-  assert.match(first, re);
+  const [first, next] = r.stderr.split("\n");
+  assert.match(first!, /^error: /, `the error comes first:\n${r.stderr}`);
+  assert.match(first!, re);
+  if (second) assert.match(next!, second);
   assert.doesNotMatch(r.stderr, /warning: |internal error| {4}at /);
 }
 
 test("not root, no capabilities: the first line names CAP_BPF and what to do", (t) => {
   if (!needsKernel(t, unavailable())) return;
   const o = objects(t, ["tp_openat.o", "xdp_count.o"]);
-  for (const obj of [o["tp_openat.o"]!, o["xdp_count.o"]!]) {
-    const r = run([...as(), process.execPath, BIN, "load", "-i", "lo", obj]);
+  const all = {
+    "tp_openat.o":
+      /^ {2}loading this object needs CAP_BPF \+ CAP_PERFMON( \+ CAP_DAC_READ_SEARCH \(tracepoint ids in root's tracefs\))?; this process lacks CAP_BPF, CAP_PERFMON(, CAP_DAC_READ_SEARCH)?$/,
+    "xdp_count.o":
+      /^ {2}loading this object needs CAP_BPF \+ CAP_PERFMON \+ CAP_NET_ADMIN \(XDP\); this process lacks CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN$/,
+  };
+  for (const [name, second] of Object.entries(all)) {
+    const r = run([...as(), process.execPath, BIN, "load", "-i", "lo", o[name]!]);
     firstLineError(
       r,
       /BPF_MAP_CREATE .*EPERM .* needs CAP_BPF, and this process lacks CAP_BPF: run it as root \(sudo\), or grant it/,
+      second,
     );
   }
 });
@@ -94,6 +105,7 @@ test("CAP_BPF + CAP_PERFMON only: XDP names CAP_NET_ADMIN, tracepoints name trac
   firstLineError(
     xdp,
     /cannot load program xdp_count_prog .*EPERM .*loading a XDP program needs CAP_BPF \+ CAP_NET_ADMIN, and this process lacks CAP_NET_ADMIN: run it as root/,
+    /^ {2}loading this object needs CAP_BPF \+ CAP_PERFMON \+ CAP_NET_ADMIN \(XDP\); this process lacks CAP_NET_ADMIN$/,
   );
 
   const idFile = "/sys/kernel/tracing/events/syscalls/sys_enter_openat/id";
@@ -115,6 +127,7 @@ test("CAP_BPF + CAP_PERFMON only: XDP names CAP_NET_ADMIN, tracepoints name trac
   firstLineError(
     tp,
     /tracefs \(\/sys\/kernel\/(debug\/)?tracing\/events\/syscalls\/sys_enter_openat\/id\) failed: EACCES .*needs CAP_DAC_READ_SEARCH, and this process lacks CAP_DAC_READ_SEARCH: run it as root/,
+    /^ {2}loading this object needs CAP_BPF \+ CAP_PERFMON \+ CAP_DAC_READ_SEARCH \(tracepoint ids in root's tracefs\); this process lacks CAP_DAC_READ_SEARCH$/,
   );
 });
 
