@@ -246,7 +246,7 @@ async function unprivilegedVerifierHint(log: string): Promise<string | undefined
   return (
     `the verifier treated this process as unprivileged: it lacks ${missing.join(", ")}, ` +
     "without which pointer arithmetic and more are refused; run it as root (sudo), or grant " +
-    "CAP_BPF + CAP_PERFMON (see docs/install.md#capabilities)"
+    "CAP_BPF + CAP_PERFMON (see docs/running.md#capabilities)"
   );
 }
 

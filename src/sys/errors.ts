@@ -132,7 +132,7 @@ export function capabilityHint(syscall: string, progType?: number): string | und
   return (
     `${need.what} needs ${all}, and this process lacks ${missing.join(", ")}: run it as root ` +
     `(sudo), or grant ${missing.length > 1 ? "them" : "it"} (setpriv/capsh --ambient-caps, ` +
-    `or docker run --cap-add; see docs/install.md#capabilities)`
+    `or docker run --cap-add; see docs/running.md#capabilities)`
   );
 }
 

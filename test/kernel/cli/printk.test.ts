@@ -1,4 +1,4 @@
-// docs/install.md, "Where tracePrintk output goes": a probe's tracePrintk line lands in the
+// docs/running.md, "Where tracePrintk output goes": a probe's tracePrintk line lands in the
 // kernel's trace buffer in the format the doc shows. Read from /sys/kernel/tracing/trace,
 // which does not consume it (trace_pipe would take lines from anyone else reading it), and
 // recognised by a marker carrying this process's pid and the time.
