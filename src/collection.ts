@@ -214,11 +214,19 @@ function warnCoreRelos(object: BpfObject, warn: (m: string) => void): void {
 
 function loadBtf(object: BpfObject, warn: (m: string) => void): FD | undefined {
   if (!object.btf) return undefined;
+  // Like libbpf: an object whose BTF this kernel rejects (or tsbpf cannot re-encode) still
+  // loads, without BTF. A failure to make the call at all (the addon missing) is no rejection:
+  // it propagates, and is the error the user sees.
+  let bytes: Uint8Array;
   try {
-    return btfLoad(encodeBtf(object.btf)).fd;
+    bytes = encodeBtf(object.btf);
   } catch (e) {
-    // Like libbpf: an object whose BTF this kernel rejects still loads, without BTF. Anything
-    // but a kernel refusal (the addon missing, a bug) is not a rejection: it propagates.
+    warn(`cannot encode the object's BTF, loading without it: ${(e as Error).message}`);
+    return undefined;
+  }
+  try {
+    return btfLoad(bytes).fd;
+  } catch (e) {
     if (!(e instanceof SysError)) throw e;
     warn(
       `kernel rejected the object's BTF, loading without it: ${(e as Error).message.split("\n")[0]}`,
