@@ -1,12 +1,16 @@
-// `tsbpf new` makes a project that builds and loads as generated: scaffold into a temp dir,
-// `npm install` it (from npm's cache where it can, else the registry: a fresh machine's cache
-// holds no registry metadata), `tsbpf build` its probe, `tsc` its loader, then
-// attach it on the server side of a veth pair in private namespaces — through `tsbpf load` and
-// through its own loader — and see the packets sent from the other side.
+// `tsbpf new` makes a project that type-checks, builds and loads as generated: scaffold into
+// a temp dir, `npm install` it (from npm's cache where it can, else the registry: a fresh
+// machine's cache holds no registry metadata); check its probe with the TypeScript language
+// service, tsserver and `tsc --noEmit`, and that no probe is emitted as JavaScript; build it;
+// attach it on the server side of a veth pair in private namespaces — through `tsbpf load`
+// and through its own loader — and see the packets sent from the other side; run the README's
+// Quick start as written on that namespace's `lo`; deploy it as docs/running.md says.
 import { after, test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import {
+  copyFileSync,
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -17,7 +21,7 @@ import {
 } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { needsKernel } from "../../support/kernel.js";
 import { Sandbox } from "../../../examples/trace_http/sandbox.js";
@@ -332,6 +336,29 @@ test("tsbpf new: the generated project builds, loads and reports packets", async
       "the line the README shows",
     );
     assert.equal(await qo.stop("SIGINT"), 0);
+
+    // 4. Deploying as docs/running.md says: only the object, dist/, package.json and
+    // package-lock.json, then `npm ci --omit=dev` (beside the project, so the lock's relative
+    // file: path to this checkout still holds).
+    const deployed = join(dirname(dir), "deployed");
+    mkdirSync(deployed);
+    copyFileSync(join(dir, elf), join(deployed, `${NAME}.elf`));
+    cpSync(join(dir, "dist"), join(deployed, "dist"), { recursive: true });
+    for (const f of ["package.json", "package-lock.json"])
+      copyFileSync(join(dir, f), join(deployed, f));
+    sh(deployed, "npm", ["ci", "--omit=dev", "--prefer-offline", "--no-audit", "--no-fund"]);
+    assert.ok(!existsSync(join(deployed, "node_modules/@types/node")), "no dev dependencies");
+    const dl = sb.spawn("server", [
+      process.execPath,
+      join(deployed, "dist/loader.js"),
+      "lo",
+      join(deployed, `${NAME}.elf`),
+    ]);
+    assert.equal(await dl.waitFor(/^Loaded: /), "Loaded: my_probe, XDP");
+    const third = sb.spawn("server", inProject(quick.send));
+    assert.equal(await third.exited, 0);
+    assert.match(await dl.waitFor(/^UDP /), /^UDP 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:9999 /);
+    assert.equal(await dl.stop("SIGINT"), 0);
   } finally {
     sb.close();
   }
