@@ -1,6 +1,7 @@
 // `tsbpf load FILE`: cargo-bpf's load — load every program, attach each by its section kind,
 // print `Loaded: <program>, <KIND>`, then every event as `-- Event: <map> --` + hexdump (or
-// JSON lines on stdout, with the `Loaded:` lines on stderr). SIGINT/SIGTERM detach everything and exit 0.
+// JSON lines on stdout, with the `Loaded:` lines on stderr). SIGINT/SIGTERM detach everything
+// and exit 0.
 import { accessSync, constants, readFileSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { Loader, type Loaded } from "../loader.js";
@@ -15,11 +16,11 @@ const toHex = (b: Uint8Array): string =>
  * them this process lacks, so the first fix is not followed by the next refusal.
  */
 async function capabilitySummary(file: string, e: unknown): Promise<string | undefined> {
-  const { SysError, objectCapabilityHint } = await import("../sys/errors.js");
+  const { Errno, SysError, objectCapabilityHint } = await import("../sys/errors.js");
   const { VerifierError } = await import("../verifier.js");
   const permission =
     (e instanceof SysError &&
-      (e.errno === 1 || (e.errno === 13 && e.syscall !== "BPF_PROG_LOAD"))) ||
+      (e.errno === Errno.EPERM || (e.errno === Errno.EACCES && e.syscall !== "BPF_PROG_LOAD"))) ||
     (e instanceof VerifierError && /\bfor !root\b/.test(e.log));
   if (!permission) return undefined;
   try {

@@ -239,7 +239,7 @@ export function clipLog(log: string, max: number): string {
  * !root"): that rejection is a missing capability, not a bug in the program.
  */
 async function unprivilegedVerifierHint(log: string): Promise<string | undefined> {
-  if (!/\bfor !root\b|\ballowed for !root\b/.test(log)) return undefined;
+  if (!/\bfor !root\b/.test(log)) return undefined;
   const { Cap, missingCaps } = await import("../sys/caps.js");
   const missing = missingCaps([Cap.BPF, Cap.PERFMON]);
   if (missing.length === 0) return undefined;
