@@ -133,8 +133,11 @@ export class Collection implements Disposable {
     const reusedPins = new Set<string>();
     let btf: FD | undefined;
     checkGlobalNames(object, opts.globals ?? {});
+    // The BTF warning waits for the load to succeed: when the load fails, its own error (not
+    // root, no addon, …) is the one to read first, and "loading without it" never happened.
+    const btfWarnings: string[] = [];
     try {
-      btf = loadBtf(object, warn);
+      btf = loadBtf(object, (m) => btfWarnings.push(m));
       for (const spec of object.maps) {
         const given = opts.maps?.[spec.name];
         if (given) {
@@ -199,6 +202,7 @@ export class Collection implements Disposable {
       btf?.close();
       throw e;
     }
+    for (const m of btfWarnings) warn(m);
     return new Collection(object, maps, owned, programs, logs, btf);
   }
 
@@ -240,10 +244,20 @@ export class Collection implements Disposable {
 
 function loadBtf(object: BpfObject, warn: (m: string) => void): FD | undefined {
   if (!object.btf) return undefined;
+  // Like libbpf: an object whose BTF this kernel rejects (or tsbpf cannot re-encode) still
+  // loads, without BTF. A failure to make the call at all (the addon missing) is no rejection:
+  // it propagates, and is the error the user sees.
+  let bytes: Uint8Array;
   try {
-    return btfLoad(encodeBtf(object.btf)).fd;
+    bytes = encodeBtf(object.btf);
   } catch (e) {
-    // Like libbpf: an object whose BTF this kernel rejects still loads, without BTF.
+    warn(`cannot encode the object's BTF, loading without it: ${(e as Error).message}`);
+    return undefined;
+  }
+  try {
+    return btfLoad(bytes).fd;
+  } catch (e) {
+    if (!(e instanceof SysError)) throw e;
     warn(
       `kernel rejected the object's BTF, loading without it: ${(e as Error).message.split("\n")[0]}`,
     );

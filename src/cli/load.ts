@@ -1,7 +1,8 @@
 // `tsbpf load FILE`: cargo-bpf's load — load every program, attach each by its section kind,
 // print `Loaded: <program>, <KIND>`, then every event as `-- Event: <map> --` + hexdump (or
-// JSON lines). SIGINT/SIGTERM/SIGHUP, or the death of the npm shell that started it (see
-// below), detach everything and exit 0.
+// JSON lines on stdout, with the `Loaded:` lines on stderr). SIGINT/SIGTERM/SIGHUP, or the
+// death of the npm shell that started it (see below), detach everything and exit 0.
+import { accessSync, constants, readFileSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { Loader, type Loaded } from "../loader.js";
 import { PerfReader } from "../reader/perf.js";
@@ -10,6 +11,35 @@ import { reportError, UsageError, type LoadCliOptions } from "./main.js";
 
 const toHex = (b: Uint8Array): string =>
   Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
+
+/**
+ * After a refusal for want of a capability: every capability this object needs and which of
+ * them this process lacks, so the first fix is not followed by the next refusal.
+ */
+async function capabilitySummary(file: string, e: unknown): Promise<string | undefined> {
+  const { Errno, SysError, objectCapabilityHint } = await import("../sys/errors.js");
+  const { VerifierError } = await import("../verifier.js");
+  const permission =
+    (e instanceof SysError &&
+      (e.errno === Errno.EPERM || (e.errno === Errno.EACCES && e.syscall !== "BPF_PROG_LOAD"))) ||
+    (e instanceof VerifierError && /\bfor !root\b/.test(e.log));
+  if (!permission) return undefined;
+  try {
+    const { parseObject } = await import("../obj/object.js");
+    const { tracefsRoot } = await import("../sys/tracefs.js");
+    const object = parseObject(readFileSync(file));
+    let tracefs = true;
+    try {
+      accessSync(`${tracefsRoot()}/events`, constants.R_OK | constants.X_OK);
+    } catch {
+      tracefs = false;
+    }
+    const types = object.programs.flatMap((p) => (p.sectionInfo ? [p.sectionInfo.progType] : []));
+    return objectCapabilityHint(types, tracefs);
+  } catch {
+    return undefined; // the error above says enough
+  }
+}
 
 export async function runLoad(file: string, opts: LoadCliOptions): Promise<number> {
   try {
@@ -37,10 +67,12 @@ export async function runLoad(file: string, opts: LoadCliOptions): Promise<numbe
   try {
     loaded = await loader.loadFile(file);
   } catch (e) {
-    return reportError(e);
+    const code = await reportError(e);
+    const all = await capabilitySummary(file, e);
+    if (all) process.stderr.write(`  ${all}\n`);
+    return code;
   }
   const write = (s: string) => process.stdout.write(s + "\n");
-  for (const { program } of loaded.links) write(`Loaded: ${program.name}, ${program.kindLabel}`);
   const perfReaders = loaded.readers.filter((r): r is PerfReader => r instanceof PerfReader);
   for (const r of perfReaders)
     if (!r.lossExact)
@@ -48,6 +80,9 @@ export async function runLoad(file: string, opts: LoadCliOptions): Promise<numbe
         `note: this kernel (before Linux 6.0) does not count lost perf samples as they happen: drops on ${r.name} are reported only when a later sample on the same CPU fits in the ring, so the last drops of a run may never be reported\n`,
       );
   const reportedLost = new Map<string, number>();
+  // With --json, stdout carries nothing but the JSON lines (`| jq` works); the human lines
+  // go to stderr, as warnings and lost-event notes always do.
+  const say = opts.json ? (s: string) => process.stderr.write(s + "\n") : write;
 
   // Until SIGINT/SIGTERM/SIGHUP, or, when npm started this process (npx, npm run), until the
   // shell npm ran it with is gone. That is how a signal sent to `npx` shows here: npm passes it
@@ -73,6 +108,9 @@ export async function runLoad(file: string, opts: LoadCliOptions): Promise<numbe
     process.on("SIGTERM", stop);
     process.on("SIGHUP", stop);
   });
+  // Only now, with the handlers in place: whoever reads `Loaded:` may interrupt at once (until
+  // process.on, Node's own SIGINT handler would end the process by the signal, not exit 0).
+  for (const { program } of loaded.links) say(`Loaded: ${program.name}, ${program.kindLabel}`);
   try {
     for await (const batch of loaded.events) {
       if (batch.lost > 0) {

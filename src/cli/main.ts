@@ -6,7 +6,10 @@ import pc from "picocolors";
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
-const { version } = require("../../../package.json") as { version: string };
+const { version, bugs } = require("../../../package.json") as {
+  version: string;
+  bugs?: string | { url?: string };
+};
 
 /** A mistake the user can fix: printed as one line, exit code 1 (2 for usage). */
 export class UsageError extends Error {
@@ -139,7 +142,8 @@ export function program(): Command {
     .action(async (file: string, opts: { json?: boolean; btf?: string }) => {
       const { summarize, formatSummary } = await import("./inspect.js");
       const s = summarize(file, await readObject(file), opts.btf);
-      console.log(opts.json ? JSON.stringify(s, null, 2) : formatSummary(s));
+      // --json: one line, like every --json output (JSON lines; `jq .` pretty-prints it).
+      console.log(opts.json ? JSON.stringify(s) : formatSummary(s));
     });
 
   cli
@@ -233,6 +237,22 @@ export function clipLog(log: string, max: number): string {
   ].join("\n");
 }
 
+/**
+ * The verifier checks a program loaded without CAP_PERFMON as unprivileged ("… prohibited for
+ * !root"): that rejection is a missing capability, not a bug in the program.
+ */
+async function unprivilegedVerifierHint(log: string): Promise<string | undefined> {
+  if (!/\bfor !root\b/.test(log)) return undefined;
+  const { Cap, missingCaps } = await import("../sys/caps.js");
+  const missing = missingCaps([Cap.BPF, Cap.PERFMON]);
+  if (missing.length === 0) return undefined;
+  return (
+    `the verifier treated this process as unprivileged: it lacks ${missing.join(", ")}, ` +
+    "without which pointer arithmetic and more are refused; run it as root (sudo), or grant " +
+    "CAP_BPF + CAP_PERFMON (see docs/running.md#capabilities)"
+  );
+}
+
 /** Prints an error the way a user can act on it; verifier logs in full. */
 export async function reportError(e: unknown): Promise<number> {
   const { VerifierError } = await import("../verifier.js");
@@ -246,6 +266,8 @@ export async function reportError(e: unknown): Promise<number> {
       console.error(
         `  at ${e.source.fileName}:${e.source.line}:${e.source.col}: ${e.source.text.trim()}`,
       );
+    const hint = await unprivilegedVerifierHint(e.log);
+    if (hint) console.error(`  hint: ${hint}`);
     console.error(pc.dim("verifier log:"));
     console.error(clipLog(e.log, process.env.TSBPF_FULL_LOG ? Infinity : LOG_LINES));
     return 1;
@@ -258,6 +280,10 @@ export async function reportError(e: unknown): Promise<number> {
     return 1;
   }
   console.error(pc.red(`internal error: ${String(err?.stack ?? e)}`));
-  console.error("please report this at https://github.com/tsbpf/tsbpf/issues");
+  // Only a tracker package.json names: no invented address.
+  const tracker = typeof bugs === "string" ? bugs : bugs?.url;
+  console.error(
+    `please report this${tracker ? ` at ${tracker}` : " to the tsbpf maintainers"}, with the command you ran`,
+  );
   return 70;
 }

@@ -77,8 +77,8 @@ export async function scaffold(name: string): Promise<void> {
 Next:
   cd ${name}
   npm install
-  npx tsbpf build          # compiles probe.ts to ${elf}
-  sudo npx tsbpf load -i eth0 ${elf}
-  npx tsc                  # compiles loader.ts to dist/loader.js
-  sudo node dist/loader.js eth0 ${elf}`);
+  npm run build            # tsbpf build: probe.ts → ${elf}; tsc: loader.ts → dist/loader.js
+  sudo npx tsbpf load -i lo ${elf}
+  sudo node dist/loader.js lo ${elf}
+(lo, the loopback interface, is safe to try on; npx tsc --noEmit type-checks everything)`);
 }

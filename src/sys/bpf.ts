@@ -407,7 +407,7 @@ export function progLoad(p: ProgLoadAttr): ProgLoadResult {
     const tail = text
       ? `\nverifier log (last lines; full log on error.log):\n${logTail(text)}`
       : "";
-    const err = new SysError("BPF_PROG_LOAD", errno, { subject, log: text });
+    const err = new SysError("BPF_PROG_LOAD", errno, { subject, log: text, progType: p.type });
     err.message += tail;
     throw err;
   }

@@ -2,6 +2,8 @@
 // and text, and a hint about the usual cause.
 import { constants } from "node:os";
 import { native } from "./native.js";
+import { Cap, capName, missingCaps } from "./caps.js";
+import { ProgType, nameOf } from "../obj/consts.js";
 
 /** Linux errno values the hints and callers refer to. */
 export const Errno = {
@@ -82,22 +84,124 @@ export function errnoMessage(errno: number): string {
   return FALLBACK[errno]?.[1] ?? nativeOrNull()?.strerror(errno) ?? `errno ${errno}`;
 }
 
+/** Program types the kernel loads only with CAP_NET_ADMIN (is_net_admin_prog_type). */
+const NET_ADMIN_TYPES: ReadonlySet<number> = new Set([
+  ProgType.SCHED_CLS,
+  ProgType.SCHED_ACT,
+  ProgType.XDP,
+  ProgType.LWT_IN,
+  ProgType.LWT_OUT,
+  ProgType.LWT_XMIT,
+  ProgType.LWT_SEG6LOCAL,
+  ProgType.SK_SKB,
+  ProgType.SK_MSG,
+  ProgType.FLOW_DISSECTOR,
+  ProgType.CGROUP_DEVICE,
+  ProgType.CGROUP_SOCK,
+  ProgType.CGROUP_SOCK_ADDR,
+  ProgType.CGROUP_SOCKOPT,
+  ProgType.CGROUP_SYSCTL,
+  ProgType.SOCK_OPS,
+]);
+
+/** Program types the kernel loads only with CAP_PERFMON (is_perfmon_prog_type). */
+const PERFMON_TYPES: ReadonlySet<number> = new Set([
+  ProgType.KPROBE,
+  ProgType.TRACEPOINT,
+  ProgType.PERF_EVENT,
+  ProgType.RAW_TRACEPOINT,
+  ProgType.RAW_TRACEPOINT_WRITABLE,
+  ProgType.TRACING,
+  ProgType.LSM,
+  ProgType.STRUCT_OPS,
+]);
+
+/** The capabilities a syscall needs, and what it is called in the hint. */
+function capsFor(syscall: string, progType?: number): { needs: Cap[]; what: string } | undefined {
+  if (syscall === "BPF_PROG_LOAD") {
+    const needs: Cap[] = [Cap.BPF];
+    if (progType !== undefined && PERFMON_TYPES.has(progType)) needs.push(Cap.PERFMON);
+    if (progType !== undefined && NET_ADMIN_TYPES.has(progType)) needs.push(Cap.NET_ADMIN);
+    const kind = progType === undefined ? "" : `${nameOf(ProgType, progType)} `;
+    return { needs, what: `loading a ${kind}program` };
+  }
+  if (syscall.startsWith("BPF_")) return { needs: [Cap.BPF], what: syscall };
+  if (syscall === "perf_event_open") return { needs: [Cap.PERFMON], what: "perf_event_open" };
+  if (syscall.startsWith("RTM_")) return { needs: [Cap.NET_ADMIN], what: syscall };
+  if (syscall === "tracefs")
+    return { needs: [Cap.DAC_READ_SEARCH], what: "reading tracepoint ids from root's tracefs" };
+  return undefined;
+}
+
+/**
+ * For a permission error: the capabilities the call needs that this process lacks, and what
+ * to do about it; undefined when it lacks none (or cannot tell), so the cause is elsewhere.
+ */
+export function capabilityHint(syscall: string, progType?: number): string | undefined {
+  const need = capsFor(syscall, progType);
+  if (!need) return undefined;
+  const missing = missingCaps(need.needs);
+  if (missing.length === 0) return undefined;
+  const all = need.needs.map(capName).join(" + ");
+  return (
+    `${need.what} needs ${all}, and this process lacks ${missing.join(", ")}: run it as root ` +
+    `(sudo), or grant ${missing.length > 1 ? "them" : "it"} (setpriv/capsh --ambient-caps, ` +
+    `or docker run --cap-add; see docs/running.md#capabilities)`
+  );
+}
+
+/**
+ * Everything loading and attaching programs of these types needs, as one line, when this
+ * process lacks some of it — so a user fixing the first refusal does not meet the next one.
+ * `tracefsReadable`: whether this process may read tracepoint ids (for `tracepoint/…`).
+ */
+export function objectCapabilityHint(
+  progTypes: readonly number[],
+  tracefsReadable: boolean,
+): string | undefined {
+  const needs: [Cap, string][] = [
+    [Cap.BPF, ""],
+    [Cap.PERFMON, ""],
+  ];
+  const net = [...new Set(progTypes.filter((t) => NET_ADMIN_TYPES.has(t)))];
+  if (net.length > 0)
+    needs.push([Cap.NET_ADMIN, ` (${net.map((t) => nameOf(ProgType, t)).join(", ")})`]);
+  if (progTypes.includes(ProgType.TRACEPOINT) && !tracefsReadable)
+    needs.push([Cap.DAC_READ_SEARCH, " (tracepoint ids in root's tracefs)"]);
+  const missing = missingCaps(needs.map(([c]) => c));
+  if (missing.length === 0) return undefined;
+  const all = needs.map(([c, why]) => capName(c) + why).join(" + ");
+  return `loading this object needs ${all}; this process lacks ${missing.join(", ")}`;
+}
+
 /** The usual cause of an errno for a given syscall / bpf command, when one is worth saying. */
-export function hintFor(syscall: string, errno: number): string | undefined {
+export function hintFor(syscall: string, errno: number, progType?: number): string | undefined {
   const bpf = syscall.startsWith("BPF_");
   switch (errno) {
     case Errno.EPERM:
       if (syscall === "perf_event_open")
-        return "needs root or CAP_PERFMON (check /proc/sys/kernel/perf_event_paranoid)";
+        return (
+          capabilityHint(syscall) ??
+          "needs root or CAP_PERFMON (check /proc/sys/kernel/perf_event_paranoid)"
+        );
       if (syscall === "BPF_PROG_LOAD")
-        return "needs root or CAP_BPF+CAP_PERFMON (networking programs also CAP_NET_ADMIN); on kernels before 5.11 also raise RLIMIT_MEMLOCK; fentry/fexit/kprobe programs fail this way when the kernel cannot attach to that function";
-      return bpf
-        ? "needs root or CAP_BPF (+CAP_NET_ADMIN for networking); on kernels before 5.11 raise RLIMIT_MEMLOCK"
-        : "needs root or the matching capability";
+        return (
+          capabilityHint(syscall, progType) ??
+          "needs root or CAP_BPF+CAP_PERFMON (networking programs also CAP_NET_ADMIN); on kernels before 5.11 also raise RLIMIT_MEMLOCK; fentry/fexit/kprobe programs fail this way when the kernel cannot attach to that function"
+        );
+      return (
+        capabilityHint(syscall) ??
+        (bpf
+          ? "needs root or CAP_BPF (+CAP_NET_ADMIN for networking); on kernels before 5.11 raise RLIMIT_MEMLOCK"
+          : "needs root or the matching capability")
+      );
     case Errno.EACCES:
-      return syscall === "BPF_PROG_LOAD"
-        ? "the verifier rejected the program: read the verifier log"
-        : "permission denied: check capabilities and file permissions (pins are files on bpffs)";
+      if (syscall === "BPF_PROG_LOAD")
+        return "the verifier rejected the program: read the verifier log";
+      return (
+        capabilityHint(syscall) ??
+        "permission denied: check capabilities and file permissions (pins are files on bpffs)"
+      );
     case Errno.EINVAL:
       if (syscall === "BPF_PROG_LOAD")
         return "often a program type, attach type or flag this kernel does not support, or a malformed instruction; read the verifier log";
@@ -145,6 +249,8 @@ export interface SysErrorOptions {
   hint?: string;
   /** Extra text such as a verifier log, kept on the error and not in the message. */
   log?: string;
+  /** BPF_PROG_LOAD: the program type, so a permission hint names the capability it needs. */
+  progType?: number;
 }
 
 /** A failed syscall: names the call, errno and the likely cause. */
@@ -160,7 +266,7 @@ export class SysError extends Error {
 
   constructor(syscall: string, errno: number, options: SysErrorOptions = {}) {
     const code = errnoName(errno);
-    const hint = options.hint ?? hintFor(syscall, errno);
+    const hint = options.hint ?? hintFor(syscall, errno, options.progType);
     const what = options.subject === undefined ? syscall : `${syscall} (${options.subject})`;
     super(
       `${what} failed: ${code} (${errnoMessage(errno)})${hint === undefined ? "" : ` — ${hint}`}`,

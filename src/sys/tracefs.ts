@@ -47,6 +47,9 @@ export function tracepointId(category: string, name: string): number {
         subject: `tracepoint ${category}/${name}`,
         hint: `no such tracepoint on this kernel (see ${tracefsRoot()}/events/${category}/)`,
       });
+    // tracefs is root's (mode 0700) on most systems: say which capability reads it.
+    if (code === "EACCES" || code === "EPERM")
+      throw new SysError("tracefs", code === "EACCES" ? 13 : 1, { subject: file });
     throw e;
   }
   const id = Number.parseInt(text.trim(), 10);

@@ -1,6 +1,6 @@
 // The files `tsbpf new NAME` writes: an XDP probe that reports every IPv4 TCP/UDP packet it
 // sees, the struct both sides share, a loader that prints one line per packet, and the
-// package/tsconfig to build them. test/kernel/cli/new.test.ts builds and loads them as
+// package/tsconfig to build them. test/kernel/e2e/new-project.test.ts builds, type-checks and loads them as
 // written, so these strings cannot rot unnoticed.
 
 export interface ProjectNames {
@@ -26,7 +26,8 @@ export function projectFiles(n: ProjectNames): Record<string, string> {
           private: true,
           type: "module",
           scripts: {
-            build: "tsbpf build && tsc -p .",
+            build: "tsbpf build && tsc -p tsconfig.build.json",
+            typecheck: "tsc",
             start: `node dist/loader.js`,
           },
           tsbpf: { probes: ["probe.ts"] },
@@ -37,6 +38,10 @@ export function projectFiles(n: ProjectNames): Record<string, string> {
         2,
       ) + "\n",
 
+    // Two configurations. tsconfig.json is the project as the editor and `tsc --noEmit` see
+    // it: every .ts file, probes included, type-checked and never emitted (the probe is
+    // compiled to eBPF by `tsbpf build`, not to JavaScript). tsconfig.build.json emits the
+    // loader and what it imports — never a probe, since no loader imports one.
     "tsconfig.json":
       JSON.stringify(
         {
@@ -46,13 +51,24 @@ export function projectFiles(n: ProjectNames): Record<string, string> {
             module: "NodeNext",
             moduleResolution: "NodeNext",
             strict: true,
-            outDir: "dist",
             skipLibCheck: true,
             types: ["node"],
+            noEmit: true,
           },
-          // probe.ts is compiled to eBPF by `tsbpf build`, not to JavaScript.
-          include: ["*.ts"],
-          exclude: ["probe.ts", "dist", "node_modules"],
+          include: ["**/*.ts"],
+          exclude: ["node_modules", "dist", "target"],
+        },
+        null,
+        2,
+      ) + "\n",
+
+    "tsconfig.build.json":
+      JSON.stringify(
+        {
+          extends: "./tsconfig.json",
+          compilerOptions: { noEmit: false, outDir: "dist", rootDir: "." },
+          files: ["loader.ts"],
+          include: [],
         },
         null,
         2,
@@ -144,10 +160,18 @@ An eBPF program written in TypeScript with [tsbpf](https://www.npmjs.com/package
 
 \`\`\`sh
 npm install
-npm run build        # tsbpf build (→ target/bpf-programs/${n.name}/${n.name}.elf) && tsc
-sudo node dist/loader.js eth0 target/bpf-programs/${n.name}/${n.name}.elf
-# or, without the loader: sudo npx tsbpf load -i eth0 target/bpf-programs/${n.name}/${n.name}.elf
+npm run build        # tsbpf build (→ target/bpf-programs/${n.name}/${n.name}.elf), then tsc -p tsconfig.build.json
+sudo node dist/loader.js lo target/bpf-programs/${n.name}/${n.name}.elf
+# or, without the loader: sudo npx tsbpf load -i lo target/bpf-programs/${n.name}/${n.name}.elf
+# then, from another terminal, a UDP datagram over loopback for the probe to see:
+node -e 'require("dgram").createSocket("udp4").send("hello", 9999, "127.0.0.1", (e) => process.exit(e ? 1 : 0))'
 \`\`\`
+
+\`tsconfig.json\` type-checks every file, probes included, and emits nothing (\`npx tsc\` and
+your editor use it); \`tsconfig.build.json\` compiles \`loader.ts\` and what it imports to
+\`dist/\`. Probes are compiled to eBPF by \`tsbpf build\` (the files listed under \`"tsbpf"\` in
+\`package.json\`), never to JavaScript. \`lo\` is the loopback interface: attaching there
+cannot cut you off a remote machine; use your real interface once the probe does what you want.
 `,
   };
 }

@@ -12,9 +12,9 @@ export class CliProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   #wake: (() => void) | undefined;
 
-  /** `tsbpf ARGS`, inside network namespace `ns` when given. */
-  constructor(args: string[], ns?: string) {
-    const cmd = ns ? ["ip", "netns", "exec", ns, process.execPath, BIN] : [process.execPath, BIN];
+  /** `tsbpf ARGS`, inside network namespace `ns` when given, through `wrap` (e.g. setpriv …). */
+  constructor(args: string[], ns?: string, wrap: string[] = []) {
+    const cmd = [...(ns ? ["ip", "netns", "exec", ns] : []), ...wrap, process.execPath, BIN];
     this.proc = spawn(cmd[0]!, [...cmd.slice(1), ...args], { stdio: ["ignore", "pipe", "pipe"] });
     this.proc.stderr!.on("data", (d) => (this.stderr += String(d)));
     createInterface({ input: this.proc.stdout! }).on("line", (l) => {

@@ -76,6 +76,21 @@ function httpGet(net: NetnsPair, port: number, path: string): void {
   net.exec("a", process.execPath, ["-e", code], { timeoutMs: 10_000 });
 }
 
+test("tsbpf load: SIGINT the moment `Loaded:` appears still detaches and exits 0", async (t) => {
+  if (!needsKernel(t)) return;
+  // The Loaded line used to be written before the handlers were installed: a reader that
+  // interrupted at once hit Node's default SIGINT and the process died by the signal.
+  for (let i = 0; i < 3; i++) {
+    const cli = new CliProcess(["load", fixture("tp_openat.o")]);
+    try {
+      await cli.waitFor((l) => l === "Loaded: tp_openat_prog, TracePoint");
+      assert.deepEqual(await cli.stop("SIGINT"), { code: 0, signal: null }, `run ${i + 1}`);
+    } finally {
+      await cli.stop("SIGKILL");
+    }
+  }
+});
+
 test("tsbpf load trace_http.o prints cargo-bpf's event hexdump with the request", async (t) => {
   if (!needsKernel(t, netnsUnavailable())) return;
   using net = createNetnsPair();
@@ -109,30 +124,64 @@ test("tsbpf load trace_http.o prints cargo-bpf's event hexdump with the request"
   }
 });
 
-test("tsbpf load --json prints one JSON object per event", async (t) => {
+/**
+ * A JSON-lines consumer, as `| jq -c .` would be: parses every line of its stdin, echoes it,
+ * and exits 1 naming the first line that is not JSON.
+ */
+export const JSON_LINES = `
+  const rl = require("node:readline").createInterface({ input: process.stdin });
+  let n = 0;
+  rl.on("line", (l) => {
+    n++;
+    try { JSON.parse(l); } catch { console.log("NOT JSON, line " + n + ": " + l); process.exit(1); }
+    console.log(l);
+  });`;
+
+test("tsbpf load --json: stdout is JSON lines only (through a pipe), human lines on stderr", async (t) => {
   if (!needsKernel(t, netnsUnavailable())) return;
   using net = createNetnsPair();
   using server = await httpServer(net);
-  const cli = new CliProcess(
-    ["load", "--json", "-i", net.ifB, fixture("trace_http_ringbuf.o")],
-    net.nsB,
+  // The pipeline a user types: tsbpf load --json … | a JSON parser (in a process group of its
+  // own, so the finally below can end all of it).
+  const pipeline = spawn(
+    "bash",
+    [
+      "-c",
+      `ip netns exec ${net.nsB} "${process.execPath}" "${BIN_PATH}" load --json -i ${net.ifB} ` +
+        `"${fixture("trace_http_ringbuf.o")}" | "${process.execPath}" -e '${JSON_LINES}'`,
+    ],
+    { stdio: ["ignore", "pipe", "pipe"], detached: true },
   );
+  let stderr = "";
+  pipeline.stderr!.on("data", (d) => (stderr += String(d)));
+  const lines: string[] = [];
+  createInterface({ input: pipeline.stdout! }).on("line", (l) => lines.push(l));
+  const exited = new Promise<number | null>((r) => pipeline.once("exit", (code) => r(code)));
   try {
-    await cli.waitFor((l) => l === "Loaded: trace_http, XDP");
+    assert.ok(
+      await eventually(() => stderr.includes("Loaded: trace_http, XDP\n"), 20_000),
+      `the Loaded line on stderr: ${stderr}`,
+    );
     const path = `/tsbpf-json-${process.pid}`;
     httpGet(net, server.port, path);
-    const line = await cli.waitFor(
-      (l) => l.startsWith("{") && Buffer.from(JSON.parse(l).data, "hex").includes(`GET ${path}`),
-    );
-    const ev = JSON.parse(line) as { map: string; size: number; data: string };
+    const hit = (l: string) =>
+      !l.startsWith("NOT JSON") && Buffer.from(JSON.parse(l).data, "hex").includes(`GET ${path}`);
+    assert.ok(await eventually(() => lines.some(hit), 20_000), `the event: ${lines.join("\n")}`);
+    const ev = JSON.parse(lines.find(hit)!) as { map: string; size: number; data: string };
     assert.equal(ev.map, "requests");
     assert.equal(ev.size, 532, "trace_http_ringbuf sends fixed 532-byte records");
     assert.equal(Buffer.from(ev.data, "hex").length, ev.size);
-    for (const l of cli.lines.slice(1)) assert.doesNotThrow(() => JSON.parse(l), l);
-    assert.deepEqual(await cli.stop("SIGTERM"), { code: 0, signal: null });
+    // SIGTERM to tsbpf: it detaches and exits 0, the parser reads to the end of its input.
+    const tsbpf = spawnSync("pgrep", ["-P", String(pipeline.pid), "-f", "load --json"], {
+      encoding: "utf8",
+    }).stdout.trim();
+    assert.match(tsbpf, /^\d+$/, "the tsbpf process of the pipeline");
+    process.kill(Number(tsbpf), "SIGTERM");
+    assert.equal(await exited, 0, `the parser read only JSON: ${lines.join("\n")}\n${stderr}`);
     assert.ok(await eventually(() => !xdpOn(net)), "detached on SIGTERM");
+    assert.doesNotMatch(lines.join("\n"), /NOT JSON|Loaded/);
   } finally {
-    await cli.stop("SIGKILL");
+    if (pipeline.exitCode === null) process.kill(-pipeline.pid!, "SIGKILL");
   }
 });
 
@@ -186,8 +235,11 @@ test("tsbpf load --binary --symbol: uprobe events as JSON; the hint names the fl
     fixture("uprobe.o"),
   ]);
   try {
-    await cli.waitFor((_, all) => all.includes("Loaded: uprobe_return, URetProbe"));
-    assert.ok(cli.lines.includes("Loaded: uprobe_entry, UProbe"));
+    // --json: the Loaded lines are on stderr, stdout has only events.
+    assert.ok(
+      await eventually(() => cli.stderr.includes("Loaded: uprobe_return, URetProbe\n"), 20_000),
+    );
+    assert.match(cli.stderr, /^Loaded: uprobe_entry, UProbe$/m);
     const run = spawnSync(fixture("uprobe_target"), ["3"], { encoding: "utf8" });
     assert.equal(run.status, 0);
     const events = () => cli.lines.filter((l) => l.startsWith("{"));
@@ -209,6 +261,7 @@ test("tsbpf load --binary --symbol: uprobe events as JSON; the hint names the fl
       decoded.filter((e) => e[0] === 1).map((e) => e[3]),
       [17, 47, 97],
     );
+    for (const l of cli.lines) assert.doesNotThrow(() => JSON.parse(l), l);
     assert.deepEqual(await cli.stop("SIGINT"), { code: 0, signal: null });
   } finally {
     await cli.stop("SIGKILL");

@@ -75,6 +75,32 @@ test("inspect --json: exact programs and maps of maps_all.o", (t) => {
   });
 });
 
+test("every --json output is JSON lines: inspect --json, server status --json", (t) => {
+  const f = fixture(t, "maps_all.o");
+  if (!f) return;
+  const cache = mkdtempSync(join(tmpdir(), "tsbpf-json-"));
+  t.after(() => rmSync(cache, { recursive: true, force: true }));
+  const runs = [
+    spawnSync(`"${process.execPath}" "${BIN}" inspect --json "${f}" | jq -c .`, {
+      shell: "bash",
+      encoding: "utf8",
+    }),
+    // No build server for this (empty) cache: `null`, exit 1.
+    spawnSync(process.execPath, [BIN, "server", "status", "--json"], {
+      encoding: "utf8",
+      env: { ...process.env, NO_COLOR: "1", XDG_CACHE_HOME: cache },
+    }),
+  ];
+  for (const r of runs) {
+    assert.equal(r.stderr, "");
+    const lines = r.stdout.replace(/\n$/, "").split("\n");
+    assert.equal(lines.length, 1, r.stdout);
+    for (const l of lines) assert.doesNotThrow(() => JSON.parse(l), l);
+  }
+  assert.equal(runs[0]!.status, 0, "jq parsed the inspect output");
+  assert.equal(runs[1]!.stdout, "null\n");
+});
+
 test("inspect: the table for trace_http.o", (t) => {
   const f = fixture(t, "trace_http.o");
   if (!f) return;
