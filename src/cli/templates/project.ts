@@ -16,6 +16,12 @@ export interface ProjectNames {
   typesNode: string;
 }
 
+/** The generated project's .npmrc (see projectFiles). */
+export const NPMRC =
+  "# npx/npm run start commands through this shell; bash runs a single command in place, so\n" +
+  "# signals sent to npx reach `tsbpf load` (docs/install.md)\n" +
+  "script-shell=bash\n";
+
 export function projectFiles(n: ProjectNames): Record<string, string> {
   return {
     "package.json":
@@ -75,6 +81,12 @@ export function projectFiles(n: ProjectNames): Record<string, string> {
       ) + "\n",
 
     ".gitignore": "node_modules/\ndist/\ntarget/\n",
+
+    // npm runs every `npx`/`npm run` command through `<script-shell> -c`. dash (Debian's
+    // /bin/sh) forks the command and neither passes SIGINT/SIGTERM on nor exits 0, so a signal
+    // sent to npx alone (a supervisor, `docker stop`) never reached `tsbpf load`; bash runs a
+    // single command in its own place, so the loader gets the signal, detaches and exits 0.
+    ".npmrc": NPMRC,
 
     "shared.ts": `// One definition of the event, used by the probe (layout, BTF) and the loader (decoding).
 import { struct, be32, u16, u32, type Infer } from "tsbpf/types";

@@ -41,6 +41,7 @@ import { fileURLToPath } from "node:url";
 import { inCI, needsKernel } from "../../support/kernel.js";
 import { createNetnsPair } from "../../support/netns.js";
 import { eventually } from "../../support/poll.js";
+import { NPMRC } from "../../../src/cli/templates/project.js";
 
 const root = fileURLToPath(new URL("../../../../", import.meta.url)).replace(/\/$/, "");
 const PROBE = `import { program, xdp, XdpAction, type XdpContext } from "tsbpf/probe";
@@ -48,7 +49,20 @@ program({ license: "GPL" });
 export const pass_all = xdp((ctx: XdpContext) => (ctx.len() > 0 ? XdpAction.Pass : XdpAction.Drop));
 `;
 /** What a machine without a C toolchain still has: node, npm and basic tools. */
-const TOOLS = ["node", "npm", "npx", "sh", "env", "readlink", "cat", "ls", "mkdir", "rm", "mv"];
+const TOOLS = [
+  "node",
+  "npm",
+  "npx",
+  "sh",
+  "bash",
+  "env",
+  "readlink",
+  "cat",
+  "ls",
+  "mkdir",
+  "rm",
+  "mv",
+];
 const TOOLCHAIN = ["cc", "gcc", "make", "python3", "c++", "g++", "clang"];
 
 let tmp = "";
@@ -255,6 +269,25 @@ test("installed from the tarball without a C toolchain: loads XDP, serves builds
     t.diagnostic(`npx tsbpf load, SIGTERM to npx: exit ${code ?? signal}`);
     assert.ok(await eventually(() => !attached(), 10_000), "XDP left attached after SIGTERM");
     assert.ok(await eventually(() => loaders().length === 0, 10_000), "a loader is left running");
+  }
+  // In a project made by `tsbpf new` (its .npmrc sets script-shell=bash), plain `npx tsbpf load`
+  // gets both signals sent to npx alone, detaches and exits 0.
+  writeFileSync(join(proj, ".npmrc"), NPMRC);
+  try {
+    for (const sig of ["SIGINT", "SIGTERM"] as const) {
+      const l = await startLoad(["npx", "tsbpf", "load", "-i", net.ifA, elf]);
+      l.child.kill(sig);
+      const [code, signal] = await l.exited;
+      assert.equal(
+        code,
+        0,
+        `npx tsbpf load (tsbpf new's .npmrc) after ${sig}: ${code ?? signal}\n${l.out()}`,
+      );
+      assert.ok(await eventually(() => !attached(), 10_000), `XDP left attached after ${sig}`);
+      assert.ok(await eventually(() => loaders().length === 0, 10_000), "a loader is left running");
+    }
+  } finally {
+    rmSync(join(proj, ".npmrc"));
   }
   // `npx -c 'exec tsbpf load …'` (what docs/install.md recommends for supervisors): npm's child
   // is the loader itself, and both signals end it with status 0.
