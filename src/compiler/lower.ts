@@ -28,6 +28,7 @@ import type { ProbeModule, ProgramDecl } from "./module.js";
 import { VOID, type AggValue, type RefValue, type Value, type ViewValue } from "./values.js";
 import { lowerCall } from "./intrinsics.js";
 import { lowerViewProperty } from "./packet.js";
+import { checkLoopEnds } from "./loops.js";
 import type { Subprograms } from "./subprogram.js";
 
 export const MAX_STACK = 512;
@@ -667,12 +668,29 @@ export class Lowerer {
             : 0n;
     } else if (inc && ts.isBinaryExpression(inc) && isCounter(inc.left)) {
       const k = this.mod.consts.eval(inc.right);
+      if (typeof k === "number" && !Number.isInteger(k))
+        throw this.err(
+          inc.right,
+          Code.Float,
+          `the loop's step ${k} is not an integer: eBPF has only integers; write an integer step`,
+        );
       if (typeof k === "number" || typeof k === "bigint") {
         if (inc.operatorToken.kind === ts.SyntaxKind.PlusEqualsToken) step = BigInt(k);
         if (inc.operatorToken.kind === ts.SyntaxKind.MinusEqualsToken) step = -BigInt(k);
       }
     }
     if (step === 0n) throw bad("the counter must change by a constant step each iteration");
+    for (const [what, v, at] of [
+      ["initial value", start, d.initializer],
+      ["bound", limit, isCounter(c.left) ? c.right : c.left],
+    ] as const)
+      if (typeof v === "number" && !Number.isInteger(v))
+        throw this.err(
+          at,
+          Code.Float,
+          `the loop's ${what} ${v} is not an integer: eBPF has only integers; write an integer ${what}`,
+        );
+    checkLoopEnds(this, s, c.operatorToken.kind, isCounter(c.left), BigInt(start), BigInt(limit), step);
     const span = (BigInt(limit) - BigInt(start)) / step;
     if (span > BigInt(MAX_LOOP_ITERATIONS))
       throw this.err(
@@ -843,6 +861,12 @@ export class Lowerer {
       const k = this.mod.consts.eval(cl.expression);
       if (typeof k !== "number" && typeof k !== "bigint" && typeof k !== "boolean")
         throw this.err(cl.expression, Code.NotConstant, "case labels must be integer constants");
+      if (typeof k === "number" && !Number.isInteger(k))
+        throw this.err(
+          cl.expression,
+          Code.Float,
+          `case label ${k} is not an integer: eBPF has only integers; write an integer label`,
+        );
       const next = this.newBlock();
       this.branch("eq", x, imm(typeof k === "boolean" ? Number(k) : k), bodies[i]!, next);
       this.switchTo(next);
