@@ -70,3 +70,56 @@ export function checkLoopEnds(
     }
   }
 }
+
+/**
+ * How many times `for (let i = start; i <op> limit; i += step)` runs its body, for a loop that
+ * ends (checkLoopEnds passed); undefined for a condition not of the documented forms.
+ */
+export function iterations(
+  op0: ts.SyntaxKind,
+  counterLeft: boolean,
+  start: bigint,
+  limit: bigint,
+  step: bigint,
+): bigint | undefined {
+  const op = counterLeft ? op0 : (FLIP[op0] ?? op0);
+  const ceilDiv = (a: bigint, b: bigint) => (a <= 0n ? 0n : (a + b - 1n) / b);
+  switch (op) {
+    case ts.SyntaxKind.LessThanToken:
+      return step > 0n ? ceilDiv(limit - start, step) : undefined;
+    case ts.SyntaxKind.LessThanEqualsToken:
+      return step > 0n ? ceilDiv(limit - start + 1n, step) : undefined;
+    case ts.SyntaxKind.GreaterThanToken:
+      return step < 0n ? ceilDiv(start - limit, -step) : undefined;
+    case ts.SyntaxKind.GreaterThanEqualsToken:
+      return step < 0n ? ceilDiv(start - limit + 1n, -step) : undefined;
+    case ts.SyntaxKind.ExclamationEqualsEqualsToken:
+    case ts.SyntaxKind.ExclamationEqualsToken:
+      return (limit - start) / step;
+  }
+  return undefined;
+}
+
+/**
+ * The verifier walks every iteration of a kernel loop, and of a loop nested in others once per
+ * iteration of those, each at least two instructions (the test and the step), and gives up after
+ * 1,000,000 instructions: more iterations in total than this cannot load.
+ */
+export const MAX_TOTAL_ITERATIONS = 500_000n;
+
+/** Throws when a kernel loop's iterations, times those of the loops around it, exceed the budget. */
+export function checkLoopBudget(
+  sink: ErrorSink,
+  s: ts.ForStatement,
+  outer: bigint,
+  own: bigint,
+): void {
+  const total = outer * own;
+  if (total <= MAX_TOTAL_ITERATIONS) return;
+  const nested = outer > 1n ? ` (${own} here, times ${outer} for the loops around it)` : "";
+  throw sink.err(
+    s,
+    Code.UnboundedLoop,
+    `loop body runs ${total} times in total${nested}; the verifier walks every iteration and stops at 1,000,000 instructions, so more than ${MAX_TOTAL_ITERATIONS} iterations cannot load. Use fewer iterations (break early, or move the outer work to user space or several programs)`,
+  );
+}

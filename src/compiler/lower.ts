@@ -28,7 +28,7 @@ import type { ProbeModule, ProgramDecl } from "./module.js";
 import { VOID, type AggValue, type RefValue, type Value, type ViewValue } from "./values.js";
 import { lowerCall } from "./intrinsics.js";
 import { lowerViewProperty } from "./packet.js";
-import { checkLoopEnds } from "./loops.js";
+import { checkLoopBudget, checkLoopEnds, iterations } from "./loops.js";
 import type { Subprograms } from "./subprogram.js";
 
 export const MAX_STACK = 512;
@@ -78,6 +78,8 @@ export class Lowerer {
   private readonly resolvedLinks = new Set<ts.Node>();
   /** product of the trip counts of the unrolled loops being lowered */
   private unrolled = 1;
+  /** Iterations of the loops around the code being lowered, multiplied (the verifier walks them all). */
+  private loopTrips = 1n;
   private loc: Loc | undefined;
   packet: PacketRegs | undefined;
   private readonly freeTemps: number[] = [];
@@ -719,6 +721,15 @@ export class Lowerer {
     if (trips !== undefined && trips.length * this.unrolled <= UNROLL_MAX_COPIES)
       return this.unroll(s, counterSym, trips);
 
+    const own =
+      iterations(
+        c.operatorToken.kind,
+        isCounter(c.left),
+        BigInt(start),
+        BigInt(limit),
+        step,
+      ) ?? 1n;
+    checkLoopBudget(this, s, this.loopTrips, own);
     this.variables(init);
     const head = this.newBlock();
     const body = this.newBlock();
@@ -729,7 +740,13 @@ export class Lowerer {
     this.cond(c, body, exit);
     this.switchTo(body);
     this.loops.push({ brk: exit, cont });
-    this.nested(() => this.statement(s.statement));
+    const outerTrips = this.loopTrips;
+    this.loopTrips = outerTrips * own;
+    try {
+      this.nested(() => this.statement(s.statement));
+    } finally {
+      this.loopTrips = outerTrips;
+    }
     this.loops.pop();
     this.jump(cont);
     this.switchTo(cont);
@@ -827,7 +844,9 @@ export class Lowerer {
   private unroll(s: ts.ForStatement, counter: ts.Symbol, values: (number | bigint)[]): void {
     const exit = this.newBlock();
     const outer = this.unrolled;
+    const outerTrips = this.loopTrips;
     this.unrolled *= Math.max(1, values.length);
+    this.loopTrips = outerTrips * BigInt(Math.max(1, values.length));
     try {
       for (const v of values) {
         const next = this.newBlock();
@@ -842,6 +861,7 @@ export class Lowerer {
       }
     } finally {
       this.unrolled = outer;
+      this.loopTrips = outerTrips;
     }
     this.jump(exit);
     this.switchTo(exit);
