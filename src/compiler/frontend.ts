@@ -7,7 +7,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LIB_FILE_NAME, LIB_SOURCE } from "./lib.js";
 import { CompileError, Code, fromTsDiagnostic } from "./errors.js";
-import { checkAstNesting, checkBracketNesting, parseUserFile } from "./limits.js";
+import { SizeBudget, checkAstNesting, checkBracketNesting, parseUserFile } from "./limits.js";
 
 /** Package root: this file is <root>/dist/src/compiler/frontend.js (or <root>/src/compiler). */
 function packageRoot(): string {
@@ -206,7 +206,8 @@ export function createFrontend(entryPath: string, sources?: ReadonlyMap<string, 
       (f) => f.fileName !== LIB_FILE_NAME && !isPackageFile(f.fileName) && !f.isDeclarationFile,
     );
   // Nesting past the limit overflows TypeScript's binder and checker and the compiler's passes.
-  for (const f of userFiles) checkAstNesting(f);
+  const budget = new SizeBudget();
+  for (const f of userFiles) checkAstNesting(f, budget);
   const diags = userFiles
     .flatMap((f) => [...program.getSyntacticDiagnostics(f), ...program.getSemanticDiagnostics(f)])
     .filter((d) => d.category === ts.DiagnosticCategory.Error);

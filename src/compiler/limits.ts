@@ -43,18 +43,52 @@ export function checkBracketNesting(fileName: string, text: string): void {
   }
 }
 
+/**
+ * The compile-time budget: syntax nodes in the user's files of one build (the entry and the
+ * modules it imports). About 2,000 statements of 25 nodes; the largest probe of the benchmark
+ * has 334. Compile time is linear in program size below it (docs/probe-language.md).
+ */
+export const MAX_SYNTAX_NODES = 50_000;
+
+/**
+ * Instructions the lowering may produce for one program or function, after inlining and
+ * unrolling multiplied the source (the kernel accepts at most 1,000,000 verified instructions;
+ * a program this size could not pass the verifier in any case).
+ */
+export const MAX_LOWERED_INSTRS = 200_000;
+
+/** Counts syntax nodes across the user's files against MAX_SYNTAX_NODES. */
+export class SizeBudget {
+  private nodes = 0;
+  count(sf: ts.SourceFile, node: ts.Node): void {
+    if (++this.nodes !== MAX_SYNTAX_NODES + 1) return;
+    const { line, character } = sf.getLineAndCharacterOfPosition(node.getStart(sf));
+    throw new CompileError(
+      Code.Limit,
+      `program too large: more than ${MAX_SYNTAX_NODES.toLocaleString("en-US")} syntax nodes (about 2,000 statements) in the probe's files; the compiler stops here to keep compile times bounded. Split it into several programs or files built separately, or use loops and functions instead of repeated code`,
+      sf.fileName,
+      line + 1,
+      character + 1,
+    );
+  }
+}
+
 /** The first node nested past MAX_NESTING in a parsed file (an iterative walk). */
-export function checkAstNesting(sf: ts.SourceFile): void {
+export function checkAstNesting(sf: ts.SourceFile, budget?: SizeBudget): void {
   const stack: [ts.Node, number][] = [[sf, 0]];
   for (let top = stack.pop(); top; top = stack.pop()) {
     const [node, depth] = top;
+    budget?.count(sf, node);
     if (depth > MAX_NESTING) {
       const { line, character } = sf.getLineAndCharacterOfPosition(node.getStart(sf));
       throw tooDeep(sf.fileName, line + 1, character + 1, `more than ${MAX_NESTING}`);
     }
+    // Children pushed last-first, so nodes are counted in source order.
+    const children: ts.Node[] = [];
     node.forEachChild((c) => {
-      stack.push([c, depth + 1]);
+      children.push(c);
     });
+    for (let k = children.length - 1; k >= 0; k--) stack.push([children[k]!, depth + 1]);
   }
 }
 

@@ -29,6 +29,7 @@ import { VOID, type AggValue, type RefValue, type Value, type ViewValue } from "
 import { lowerCall } from "./intrinsics.js";
 import { lowerViewProperty } from "./packet.js";
 import { checkLoopBudget, checkLoopEnds, iterations } from "./loops.js";
+import { MAX_LOWERED_INSTRS } from "./limits.js";
 import type { Subprograms } from "./subprogram.js";
 
 export const MAX_STACK = 512;
@@ -80,6 +81,8 @@ export class Lowerer {
   private unrolled = 1;
   /** Iterations of the loops around the code being lowered, multiplied (the verifier walks them all). */
   private loopTrips = 1n;
+  /** Instructions emitted so far, against MAX_LOWERED_INSTRS. */
+  private emitted = 0;
   private loc: Loc | undefined;
   packet: PacketRegs | undefined;
   private readonly freeTemps: number[] = [];
@@ -140,6 +143,16 @@ export class Lowerer {
 
   emit(i: Instr): void {
     if (this.loc) i.loc = this.loc;
+    if (++this.emitted > MAX_LOWERED_INSTRS) {
+      const at = this.loc ?? { file: this.prog.node.getSourceFile().fileName, line: 1, col: 1 };
+      throw new CompileError(
+        Code.Limit,
+        `program ${this.prog.name} too large: more than ${MAX_LOWERED_INSTRS.toLocaleString("en-US")} instructions after inlining and unrolling (here); the kernel verifies at most 1,000,000. Mark large functions called in many places /** @noinline */, or use fewer unrolled iterations`,
+        at.file,
+        at.line,
+        at.col,
+      );
+    }
     this.cur.instrs.push(i);
   }
 
