@@ -88,8 +88,7 @@ export function demandedBits(f: Func): Map<VReg, bigint> {
   };
   const visit = (i: Instr): void => {
     const d = defOf(i);
-    for (const [v, m] of operandDemand(i, d === undefined ? 0n : (demand.get(d) ?? 0n)))
-      add(v, m);
+    for (const [v, m] of operandDemand(i, d === undefined ? 0n : (demand.get(d) ?? 0n))) add(v, m);
   };
   for (const b of f.blocks) {
     for (const i of b.instrs) {
@@ -103,7 +102,8 @@ export function demandedBits(f: Func): Map<VReg, bigint> {
     }
     for (const v of termUses(b.term)) add(v, ALL);
   }
-  for (let v = work.pop(); v !== undefined; v = work.pop()) for (const i of defs.get(v) ?? []) visit(i);
+  for (let v = work.pop(); v !== undefined; v = work.pop())
+    for (const i of defs.get(v) ?? []) visit(i);
   return demand;
 }
 

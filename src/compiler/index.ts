@@ -16,6 +16,7 @@ import { CompileError, Code } from "./errors.js";
 import type { Insn } from "../obj/insn.js";
 import { resolve } from "node:path";
 import { isStackOverflow } from "./limits.js";
+import { checkLicense } from "./license.js";
 
 export { CompileError, CompileErrors, Code };
 export { formatDiagnostic, type Diagnostic } from "./errors.js";
@@ -86,9 +87,14 @@ function compile(entry: string, opts: CompileOptions): CompiledProbe {
         });
       }
     optimize(func);
-    const alloc = allocate(func);
     const sf = prog.node.getSourceFile();
     const pos = sf.getLineAndCharacterOfPosition(prog.node.getStart(sf));
+    checkLicense(func, mod.license, {
+      file: sf.fileName,
+      line: pos.line + 1,
+      col: pos.character + 1,
+    });
+    const alloc = allocate(func);
     let code: Selected;
     try {
       code = select(func, alloc, { file: sf.fileName, line: pos.line + 1, col: pos.character + 1 });

@@ -705,7 +705,15 @@ export class Lowerer {
           Code.Float,
           `the loop's ${what} ${v} is not an integer: eBPF has only integers; write an integer ${what}`,
         );
-    checkLoopEnds(this, s, c.operatorToken.kind, isCounter(c.left), BigInt(start), BigInt(limit), step);
+    checkLoopEnds(
+      this,
+      s,
+      c.operatorToken.kind,
+      isCounter(c.left),
+      BigInt(start),
+      BigInt(limit),
+      step,
+    );
     const span = (BigInt(limit) - BigInt(start)) / step;
     if (span > BigInt(MAX_LOOP_ITERATIONS))
       throw this.err(
@@ -735,13 +743,7 @@ export class Lowerer {
       return this.unroll(s, counterSym, trips);
 
     const own =
-      iterations(
-        c.operatorToken.kind,
-        isCounter(c.left),
-        BigInt(start),
-        BigInt(limit),
-        step,
-      ) ?? 1n;
+      iterations(c.operatorToken.kind, isCounter(c.left), BigInt(start), BigInt(limit), step) ?? 1n;
     checkLoopBudget(this, s, this.loopTrips, own);
     this.variables(init);
     const head = this.newBlock();
