@@ -23,7 +23,7 @@ import {
   type Terminator,
   type VReg,
 } from "./ir.js";
-import { NOT_CONST, ZeroBytes, checkUshrCount, foldBinary } from "./consteval.js";
+import { NOT_CONST, ZeroBytes, checkShiftCount, checkUshrCount, foldBinary } from "./consteval.js";
 import type { ProbeModule, ProgramDecl } from "./module.js";
 import { VOID, type AggValue, type RefValue, type Value, type ViewValue } from "./values.js";
 import { lowerCall } from "./intrinsics.js";
@@ -1408,6 +1408,7 @@ export class Lowerer {
   private binary(e: ts.BinaryExpression): Value {
     const op = e.operatorToken.kind;
     if (op === ts.SyntaxKind.EqualsToken) return this.assign(e.left, () => this.expr(e.right), e);
+    checkShiftCount(op, e.right, this.mod.consts.eval(e.right));
     const compound = COMPOUND[op];
     const slot = compound !== undefined ? this.mutableOf(e.left) : undefined;
     if (compound !== undefined && slot !== undefined) {
