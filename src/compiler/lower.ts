@@ -81,6 +81,8 @@ export class Lowerer {
   private unrolled = 1;
   /** Iterations of the loops around the code being lowered, multiplied (the verifier walks them all). */
   private loopTrips = 1n;
+  /** Counters of kernel loops: the verifier knows their exact value on each iteration. */
+  readonly kernelCounters = new Set<ts.Symbol>();
   /** Instructions emitted so far, against MAX_LOWERED_INSTRS. */
   private emitted = 0;
   private loc: Loc | undefined;
@@ -745,6 +747,7 @@ export class Lowerer {
     const own =
       iterations(c.operatorToken.kind, isCounter(c.left), BigInt(start), BigInt(limit), step) ?? 1n;
     checkLoopBudget(this, s, this.loopTrips, own);
+    this.kernelCounters.add(counterSym);
     this.variables(init);
     const head = this.newBlock();
     const body = this.newBlock();
