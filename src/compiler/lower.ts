@@ -1138,8 +1138,16 @@ export class Lowerer {
         if (v.v === null || v.v === undefined) return imm(0);
         break;
       case "ref":
-        if (v.type.kind === "int") return reg(this.loadInt(v.base, v.off, v.type));
-        break;
+        if (v.type.kind !== "int") break;
+        // A lookup that may be null here, read as an integer: the load would go through a
+        // pointer the verifier knows may be null (and rejects).
+        if (v.nullable && v.nullReg !== undefined && ts.isExpression(node) && !this.isNonNull(node))
+          throw this.err(
+            node,
+            Code.BadApi,
+            "this value may be null (a map lookup that found nothing) and is used as an integer here: test it first, or write `m.get(k) ?? 0n` for 0 when absent",
+          );
+        return reg(this.loadInt(v.base, v.off, v.type));
       case "view":
         break;
       default:
