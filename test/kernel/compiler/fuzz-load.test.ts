@@ -1,7 +1,8 @@
 // Compiler fuzzing against the kernel: thousands of random programs (the generator of the unit
-// fuzz test), compiled in batches of many programs per file (one type check per batch), and
-// every program that compiles loaded with BPF_PROG_LOAD. The verifier must accept it, or the
-// compiler must have reported a diagnostic: "compiled, then rejected at load" fails the test.
+// fuzz test), compiled in batches of many programs per file (one type check per batch); every
+// program that compiles is loaded with BPF_PROG_LOAD and run once with BPF_PROG_TEST_RUN. The
+// verifier must accept it, or the compiler must have reported a diagnostic: "compiled, then
+// rejected at load" fails the test. TSBPF_FUZZ_LOAD_RUNS and TSBPF_FUZZ_SEED repeat a run.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
@@ -11,7 +12,9 @@ import { Collection } from "../../../src/collection.js";
 import { VerifierError } from "../../../src/verifier.js";
 import { PRELUDE, programBody, programText } from "../../unit/compiler/fuzz-gen.js";
 import { virtualPath } from "../../unit/compiler/support.js";
+import { frame } from "../../unit/compiler/packets.js";
 
+const FRAME = frame({ ip: 4, payload: "GET /index.html HTTP/1.1\r\n" });
 const RUNS = Number(process.env.TSBPF_FUZZ_LOAD_RUNS ?? 3000);
 const BATCH = 60;
 
@@ -93,14 +96,24 @@ test("fuzz: thousands of random programs — what compiles, the verifier accepts
     for (const { elf, kept, diagnosed: d } of batches) {
       diagnosed += d;
       if (!elf) continue;
+      let coll: Collection;
       try {
-        Collection.load(elf).close();
+        coll = Collection.load(elf);
       } catch (e) {
         const name = e instanceof VerifierError ? e.program : undefined;
         const u = kept.find((x) => x.name === name);
         assert.fail(
           `compiled, then rejected by the verifier (seed ${seed}): ${(e as Error).message}\n${PRELUDE}${u?.text ?? kept.map((x) => x.text).join("")}`,
         );
+      }
+      // Every program returns Pass or Drop (the generator's only actions) on a real frame.
+      try {
+        for (const u of kept) {
+          const r = coll.programs.get(u.name)!.testRun({ data: FRAME });
+          assert.ok(r.retval === 1 || r.retval === 2, `${u.name} returned ${r.retval}\n${u.text}`);
+        }
+      } finally {
+        coll.close();
       }
       loaded += kept.length;
     }

@@ -39,7 +39,7 @@ function checkCompiles(text: string): boolean {
 
 test("fuzz: random programs never cause an internal error", () => {
   let built = 0;
-  const runs = Number(process.env.TSBPF_FUZZ_RUNS ?? 80);
+  const runs = Number(process.env.TSBPF_FUZZ_RUNS ?? 500);
   fc.assert(
     fc.property(program, (text) => {
       if (checkCompiles(text)) built++;
@@ -94,6 +94,6 @@ test("fuzz: mutated trace_http never causes an internal error", () => {
     fc.property(fc.array(mutation, { minLength: 1, maxLength: 4 }), (muts) => {
       checkCompiles(muts.reduce((s, m) => m(s), TRACE_HTTP));
     }),
-    { numRuns: Number(process.env.TSBPF_FUZZ_RUNS ?? 80) },
+    { numRuns: Number(process.env.TSBPF_FUZZ_RUNS ?? 500) },
   );
 });
