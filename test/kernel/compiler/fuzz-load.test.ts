@@ -15,6 +15,7 @@ import { virtualPath } from "../../unit/compiler/support.js";
 import { frame } from "../../unit/compiler/packets.js";
 
 const FRAME = frame({ ip: 4, payload: "GET /index.html HTTP/1.1\r\n" });
+const COMPLEXITY = /BPF program is too large|jumps is too complex/;
 const RUNS = Number(process.env.TSBPF_FUZZ_LOAD_RUNS ?? 3000);
 const BATCH = 60;
 
@@ -81,6 +82,7 @@ test("fuzz: thousands of random programs — what compiles, the verifier accepts
   const bodies = fc.sample(programBody, { seed, numRuns: RUNS });
   let loaded = 0;
   let diagnosed = 0;
+  const tooComplex: string[] = [];
   for (let k = 0; k < bodies.length; k += BATCH) {
     const units = bodies
       .slice(k, k + BATCH)
@@ -93,13 +95,24 @@ test("fuzz: thousands of random programs — what compiles, the verifier accepts
       if (!parts) throw e;
       batches = parts;
     }
-    for (const { elf, kept, diagnosed: d } of batches) {
+    for (let q = batches.shift(); q; q = batches.shift()) {
+      const { elf, kept, diagnosed: d } = q;
       diagnosed += d;
       if (!elf) continue;
       let coll: Collection;
       try {
         coll = Collection.load(elf);
       } catch (e) {
+        // The verifier's complexity limit on a loop whose body branches on run-time values is
+        // the one rejection the compiler cannot predict (docs/probe-language.md, "Limits"):
+        // counted and reported, and the batch is loaded again without that program.
+        if (e instanceof VerifierError && COMPLEXITY.test(e.message)) {
+          tooComplex.push(e.program);
+          const again = compileBatch(kept.filter((u) => u.name !== e.program));
+          diagnosed += again.diagnosed;
+          batches.push({ ...again, diagnosed: 0 });
+          continue;
+        }
         const name = e instanceof VerifierError ? e.program : undefined;
         const u = kept.find((x) => x.name === name);
         assert.fail(
@@ -118,8 +131,11 @@ test("fuzz: thousands of random programs — what compiles, the verifier accepts
       loaded += kept.length;
     }
   }
-  t.diagnostic(`seed ${seed}: ${loaded} loaded, ${diagnosed} diagnosed of ${RUNS}`);
-  assert.equal(loaded + diagnosed, RUNS);
+  t.diagnostic(
+    `seed ${seed}: ${loaded} loaded, ${diagnosed} diagnosed, ${tooComplex.length} past the verifier's complexity limit (${tooComplex.join(", ")}) of ${RUNS}`,
+  );
+  assert.equal(loaded + diagnosed + tooComplex.length, RUNS);
+  assert.ok(tooComplex.length <= RUNS / 500, `${tooComplex.length} programs too complex`);
   // The generator must reach the kernel, not only the error paths.
   assert.ok(loaded >= RUNS / 10, `only ${loaded} of ${RUNS} programs compiled`);
 });
