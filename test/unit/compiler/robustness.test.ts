@@ -177,6 +177,23 @@ const cases: Case[] = [
     message: /`<< 64`/,
   },
   {
+    name: "a ring buffer record written after submit",
+    body: `const Ev = struct("Ev", { x: u32, y: u32 });\nconst rb = map("rb", new RingBuf(Ev, { maxEntries: 4096 }));\n${prog("  const e = rb.reserve();\n  if (!e) return XdpAction.Pass;\n  e.x = 1;\n  rb.submit(e);\n  e.y = 2;")}`,
+    at: "e.y = 2",
+    col: true,
+    code: Code.BadApi,
+    message:
+      /e was passed to submit\(\) \(line \d+\) and is no longer valid here.*Write every field before submit\(\)/,
+  },
+  {
+    name: "a ring buffer record written after a discard in a branch that goes on",
+    body: `const Ev = struct("Ev", { x: u32, y: u32 });\nconst rb = map("rb", new RingBuf(Ev, { maxEntries: 4096 }));\n${prog("  const e = rb.reserve();\n  if (e) {\n    if (a > 3) {\n      rb.discard(e);\n    }\n    e.x = 1;\n    rb.submit(e);\n  }")}`,
+    at: "e.x = 1",
+    col: true,
+    code: Code.BadApi,
+    message: /e was passed to discard\(\)/,
+  },
+  {
     name: "tracePrintk under a non-GPL license",
     body: prog('  tracePrintk("a %d", a);'),
     license: "MIT",
@@ -218,6 +235,13 @@ test("robustness: nesting just inside the limit and a Dual MIT/GPL license compi
   compileSource(
     HEADER.replace('license: "GPL"', 'license: "Dual MIT/GPL"') + prog('  tracePrintk("a %d", a);'),
     { raw: true },
+  );
+  // a discard on a path that returns, then the record written and submitted on the other
+  compileSource(
+    `const Ev = struct("Ev", { x: u32, y: u32 });\nconst rb = map("rb", new RingBuf(Ev, { maxEntries: 4096 }));\n` +
+      prog(
+        "  const e = rb.reserve();\n  if (e) {\n    if (a > 3) {\n      rb.discard(e);\n      return XdpAction.Drop;\n    }\n    e.x = 1;\n    rb.submit(e);\n  }",
+      ),
   );
   // loops that end exactly on their bound, counting either way
   compileSource(prog("  for (let i = 0; i !== 8; i += 2) { a += i; }"));
