@@ -241,6 +241,7 @@ export class ConstEvaluator {
     if (bothNum && op === ts.SyntaxKind.SlashToken && y !== 0n && x % y !== 0n)
       return (a as number) / (b as number);
     if (op === ts.SyntaxKind.GreaterThanGreaterThanGreaterThanToken) checkUshrCount(e.right, y);
+    checkShiftCount(op, e.right, y);
     const r = foldBinary(op, x, y);
     if (r === undefined) return NOT_CONST;
     if (typeof r === "boolean") return r;
@@ -341,5 +342,30 @@ export function checkUshrCount(node: ts.Node, n: bigint): void {
     node,
     Code.Unsupported,
     `\`>>> ${n}\` shifts by ${n & 31n}: like JavaScript, \`>>>\` works on the low 32 bits of its left operand (unsigned) and takes the count modulo 32. Use a count from 0 to 31; to shift a 64-bit value, write >> and mask the result, e.g. (x >> 32) & 0xffffffff`,
+  );
+}
+
+const SHIFTS = new Set([
+  ts.SyntaxKind.LessThanLessThanToken,
+  ts.SyntaxKind.GreaterThanGreaterThanToken,
+  ts.SyntaxKind.LessThanLessThanEqualsToken,
+  ts.SyntaxKind.GreaterThanGreaterThanEqualsToken,
+]);
+
+/**
+ * `x << n` and `x >> n` are 64-bit shifts; the verifier rejects a constant count outside 0–63
+ * ("invalid shift"), so such a count is reported where it is written.
+ */
+export function checkShiftCount(op: ts.SyntaxKind, node: ts.Node, n: unknown): void {
+  if (!SHIFTS.has(op) || (typeof n !== "number" && typeof n !== "bigint")) return;
+  if (n >= 0 && n < 64) return;
+  const sym =
+    op === ts.SyntaxKind.LessThanLessThanToken || op === ts.SyntaxKind.LessThanLessThanEqualsToken
+      ? "<<"
+      : ">>";
+  throw CompileError.at(
+    node,
+    Code.Unsupported,
+    `\`${sym} ${n}\`: shifts work on 64-bit values and the count must be 0 to 63 (the kernel rejects other constant counts). ${Number(n) >= 64 ? (sym === "<<" ? "The result would be 0: write 0" : "Every bit is shifted out: write 0 (or x < 0 ? -1 : 0 for a signed >>)") : "Shift the other way with a positive count"}`,
   );
 }

@@ -76,23 +76,34 @@ function operandDemand(i: Instr, d: bigint): [VReg, bigint][] {
  */
 export function demandedBits(f: Func): Map<VReg, bigint> {
   const demand = new Map<VReg, bigint>();
-  const add = (v: VReg, m: bigint): boolean => {
+  // A worklist over definitions: when a vreg's demand grows, only the instructions defining it
+  // pass more demand on (a round-robin sweep needed one pass per link of a def-use chain).
+  const defs = new Map<VReg, Instr[]>();
+  const work: VReg[] = [];
+  const add = (v: VReg, m: bigint): void => {
     const old = demand.get(v) ?? 0n;
-    if ((old | m) === old) return false;
+    if ((old | m) === old) return;
     demand.set(v, old | m);
-    return true;
+    work.push(v);
   };
-  for (let changed = true; changed;) {
-    changed = false;
-    for (const b of f.blocks) {
-      for (const i of b.instrs) {
-        const d = defOf(i);
-        for (const [v, m] of operandDemand(i, d === undefined ? 0n : (demand.get(d) ?? 0n)))
-          changed = add(v, m) || changed;
+  const visit = (i: Instr): void => {
+    const d = defOf(i);
+    for (const [v, m] of operandDemand(i, d === undefined ? 0n : (demand.get(d) ?? 0n))) add(v, m);
+  };
+  for (const b of f.blocks) {
+    for (const i of b.instrs) {
+      const d = defOf(i);
+      if (d !== undefined) {
+        const list = defs.get(d);
+        if (list) list.push(i);
+        else defs.set(d, [i]);
       }
-      for (const v of termUses(b.term)) changed = add(v, ALL) || changed;
+      visit(i);
     }
+    for (const v of termUses(b.term)) add(v, ALL);
   }
+  for (let v = work.pop(); v !== undefined; v = work.pop())
+    for (const i of defs.get(v) ?? []) visit(i);
   return demand;
 }
 

@@ -7,6 +7,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LIB_FILE_NAME, LIB_SOURCE } from "./lib.js";
 import { CompileError, Code, fromTsDiagnostic } from "./errors.js";
+import { SizeBudget, checkAstNesting, checkBracketNesting, parseUserFile } from "./limits.js";
 
 /** Package root: this file is <root>/dist/src/compiler/frontend.js (or <root>/src/compiler). */
 function packageRoot(): string {
@@ -134,16 +135,26 @@ export function createFrontend(entryPath: string, sources?: ReadonlyMap<string, 
   const probePath = apiModulePath("probe");
   const typesPath = apiModulePath("types");
   const host = ts.createCompilerHost(COMPILER_OPTIONS, true);
+  const baseReadFile = host.readFile.bind(host);
   const baseGetSourceFile = host.getSourceFile.bind(host);
   host.getSourceFile = (fileName, lang, onError, shouldCreate) => {
     if (fileName === LIB_FILE_NAME) return trustedSourceFile(fileName, LIB_SOURCE, lang);
     const text = sources?.get(resolve(fileName));
-    if (text !== undefined) return ts.createSourceFile(fileName, text, lang, true);
+    // The user's files: brackets nested past the limit overflow TypeScript's parser.
+    if (!isPackageFile(fileName)) {
+      const t = text ?? baseReadFile(fileName);
+      if (t !== undefined) checkBracketNesting(fileName, t);
+    }
+    if (text !== undefined) return parseUserFile(fileName, text, lang);
     if (fileName.endsWith(".d.ts") && isPackageFile(fileName)) {
       const sf = packageDeclaration(fileName, lang);
       if (sf !== undefined) return sf;
     }
-    return baseGetSourceFile(fileName, lang, onError, shouldCreate);
+    if (isPackageFile(fileName)) return baseGetSourceFile(fileName, lang, onError, shouldCreate);
+    const t = baseReadFile(fileName);
+    return t === undefined
+      ? baseGetSourceFile(fileName, lang, onError, shouldCreate)
+      : parseUserFile(fileName, t, lang);
   };
   const baseFileExists = host.fileExists.bind(host);
   host.fileExists = (f) =>
@@ -154,7 +165,6 @@ export function createFrontend(entryPath: string, sources?: ReadonlyMap<string, 
   host.directoryExists = (d) =>
     (sources !== undefined && [...sources.keys()].some((f) => f.startsWith(resolve(d) + "/"))) ||
     (baseDirectoryExists?.(d) ?? true);
-  const baseReadFile = host.readFile.bind(host);
   host.readFile = (f) =>
     f === LIB_FILE_NAME ? LIB_SOURCE : (sources?.get(resolve(f)) ?? baseReadFile(f));
   host.resolveModuleNameLiterals = (literals, containingFile, _redirect, options) =>
@@ -195,6 +205,9 @@ export function createFrontend(entryPath: string, sources?: ReadonlyMap<string, 
     .filter(
       (f) => f.fileName !== LIB_FILE_NAME && !isPackageFile(f.fileName) && !f.isDeclarationFile,
     );
+  // Nesting past the limit overflows TypeScript's binder and checker and the compiler's passes.
+  const budget = new SizeBudget();
+  for (const f of userFiles) checkAstNesting(f, budget);
   const diags = userFiles
     .flatMap((f) => [...program.getSyntacticDiagnostics(f), ...program.getSemanticDiagnostics(f)])
     .filter((d) => d.category === ts.DiagnosticCategory.Error);

@@ -14,6 +14,9 @@ import { emitObject, type CompiledProgram } from "./emit.js";
 import { printFunc } from "./ir.js";
 import { CompileError, Code } from "./errors.js";
 import type { Insn } from "../obj/insn.js";
+import { resolve } from "node:path";
+import { isStackOverflow } from "./limits.js";
+import { checkLicense } from "./license.js";
 
 export { CompileError, CompileErrors, Code };
 export { formatDiagnostic, type Diagnostic } from "./errors.js";
@@ -40,6 +43,23 @@ export interface CompiledProbe {
  * CompileErrors (TypeScript type errors, all of them).
  */
 export function compileProbe(entry: string, opts: CompileOptions = {}): CompiledProbe {
+  try {
+    return compile(entry, opts);
+  } catch (e) {
+    // A last resort: the nesting limit (limits.ts) is checked before anything recursive runs.
+    if (isStackOverflow(e))
+      throw new CompileError(
+        Code.Limit,
+        "the program is nested too deeply or too large to compile (the compiler ran out of stack); split deep expressions and nested statements into smaller functions or local constants",
+        resolve(entry),
+        1,
+        1,
+      );
+    throw e;
+  }
+}
+
+function compile(entry: string, opts: CompileOptions): CompiledProbe {
   const fe = createFrontend(entry, opts.sources);
   const mod = scanModule(fe);
   const compiled: CompiledProgram[] = [];
@@ -67,9 +87,14 @@ export function compileProbe(entry: string, opts: CompileOptions = {}): Compiled
         });
       }
     optimize(func);
-    const alloc = allocate(func);
     const sf = prog.node.getSourceFile();
     const pos = sf.getLineAndCharacterOfPosition(prog.node.getStart(sf));
+    checkLicense(func, mod.license, {
+      file: sf.fileName,
+      line: pos.line + 1,
+      col: pos.character + 1,
+    });
+    const alloc = allocate(func);
     let code: Selected;
     try {
       code = select(func, alloc, { file: sf.fileName, line: pos.line + 1, col: pos.character + 1 });

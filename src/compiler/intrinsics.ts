@@ -1,6 +1,7 @@
 // Calls: tsbpf/probe helpers and map methods (recognised by symbol), context and view
 // methods, and local functions (inlined).
 import ts from "typescript";
+import { checkNoUseAfterRelease } from "./release.js";
 import type { Type } from "../types/index.js";
 import { Code, CompileError } from "./errors.js";
 import { imm, reg, type Base, type Block, type Operand, type VReg } from "./ir.js";
@@ -450,6 +451,7 @@ function mapMethod(lw: Lowerer, m: MapDecl, method: string, e: ts.CallExpression
         Code.BadApi,
         `${method}() takes the event returned by reserve()`,
       );
+    checkNoUseAfterRelease(lw.fe.checker, e, e.arguments[0]!, method);
     const helper = method === "submit" ? Helper.ringbuf_submit : Helper.ringbuf_discard;
     return call(lw, helper, [reg(ev.base.id), argInt(lw, e, 1, 0n)], false);
   }

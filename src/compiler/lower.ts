@@ -23,11 +23,13 @@ import {
   type Terminator,
   type VReg,
 } from "./ir.js";
-import { NOT_CONST, ZeroBytes, checkUshrCount, foldBinary } from "./consteval.js";
+import { NOT_CONST, ZeroBytes, checkShiftCount, checkUshrCount, foldBinary } from "./consteval.js";
 import type { ProbeModule, ProgramDecl } from "./module.js";
 import { VOID, type AggValue, type RefValue, type Value, type ViewValue } from "./values.js";
 import { lowerCall } from "./intrinsics.js";
 import { lowerViewProperty } from "./packet.js";
+import { checkLoopBudget, checkLoopEnds, iterations } from "./loops.js";
+import { MAX_LOWERED_INSTRS } from "./limits.js";
 import type { Subprograms } from "./subprogram.js";
 
 export const MAX_STACK = 512;
@@ -77,6 +79,12 @@ export class Lowerer {
   private readonly resolvedLinks = new Set<ts.Node>();
   /** product of the trip counts of the unrolled loops being lowered */
   private unrolled = 1;
+  /** Iterations of the loops around the code being lowered, multiplied (the verifier walks them all). */
+  private loopTrips = 1n;
+  /** Counters of kernel loops: the verifier knows their exact value on each iteration. */
+  readonly kernelCounters = new Set<ts.Symbol>();
+  /** Instructions emitted so far, against MAX_LOWERED_INSTRS. */
+  private emitted = 0;
   private loc: Loc | undefined;
   packet: PacketRegs | undefined;
   private readonly freeTemps: number[] = [];
@@ -137,6 +145,16 @@ export class Lowerer {
 
   emit(i: Instr): void {
     if (this.loc) i.loc = this.loc;
+    if (++this.emitted > MAX_LOWERED_INSTRS) {
+      const at = this.loc ?? { file: this.prog.node.getSourceFile().fileName, line: 1, col: 1 };
+      throw new CompileError(
+        Code.Limit,
+        `program ${this.prog.name} too large: more than ${MAX_LOWERED_INSTRS.toLocaleString("en-US")} instructions after inlining and unrolling (here); the kernel verifies at most 1,000,000. Mark large functions called in many places /** @noinline */, or use fewer unrolled iterations`,
+        at.file,
+        at.line,
+        at.col,
+      );
+    }
     this.cur.instrs.push(i);
   }
 
@@ -667,12 +685,37 @@ export class Lowerer {
             : 0n;
     } else if (inc && ts.isBinaryExpression(inc) && isCounter(inc.left)) {
       const k = this.mod.consts.eval(inc.right);
+      if (typeof k === "number" && !Number.isInteger(k))
+        throw this.err(
+          inc.right,
+          Code.Float,
+          `the loop's step ${k} is not an integer: eBPF has only integers; write an integer step`,
+        );
       if (typeof k === "number" || typeof k === "bigint") {
         if (inc.operatorToken.kind === ts.SyntaxKind.PlusEqualsToken) step = BigInt(k);
         if (inc.operatorToken.kind === ts.SyntaxKind.MinusEqualsToken) step = -BigInt(k);
       }
     }
     if (step === 0n) throw bad("the counter must change by a constant step each iteration");
+    for (const [what, v, at] of [
+      ["initial value", start, d.initializer],
+      ["bound", limit, isCounter(c.left) ? c.right : c.left],
+    ] as const)
+      if (typeof v === "number" && !Number.isInteger(v))
+        throw this.err(
+          at,
+          Code.Float,
+          `the loop's ${what} ${v} is not an integer: eBPF has only integers; write an integer ${what}`,
+        );
+    checkLoopEnds(
+      this,
+      s,
+      c.operatorToken.kind,
+      isCounter(c.left),
+      BigInt(start),
+      BigInt(limit),
+      step,
+    );
     const span = (BigInt(limit) - BigInt(start)) / step;
     if (span > BigInt(MAX_LOOP_ITERATIONS))
       throw this.err(
@@ -701,6 +744,10 @@ export class Lowerer {
     if (trips !== undefined && trips.length * this.unrolled <= UNROLL_MAX_COPIES)
       return this.unroll(s, counterSym, trips);
 
+    const own =
+      iterations(c.operatorToken.kind, isCounter(c.left), BigInt(start), BigInt(limit), step) ?? 1n;
+    checkLoopBudget(this, s, this.loopTrips, own);
+    this.kernelCounters.add(counterSym);
     this.variables(init);
     const head = this.newBlock();
     const body = this.newBlock();
@@ -711,7 +758,13 @@ export class Lowerer {
     this.cond(c, body, exit);
     this.switchTo(body);
     this.loops.push({ brk: exit, cont });
-    this.nested(() => this.statement(s.statement));
+    const outerTrips = this.loopTrips;
+    this.loopTrips = outerTrips * own;
+    try {
+      this.nested(() => this.statement(s.statement));
+    } finally {
+      this.loopTrips = outerTrips;
+    }
     this.loops.pop();
     this.jump(cont);
     this.switchTo(cont);
@@ -809,7 +862,9 @@ export class Lowerer {
   private unroll(s: ts.ForStatement, counter: ts.Symbol, values: (number | bigint)[]): void {
     const exit = this.newBlock();
     const outer = this.unrolled;
+    const outerTrips = this.loopTrips;
     this.unrolled *= Math.max(1, values.length);
+    this.loopTrips = outerTrips * BigInt(Math.max(1, values.length));
     try {
       for (const v of values) {
         const next = this.newBlock();
@@ -824,6 +879,7 @@ export class Lowerer {
       }
     } finally {
       this.unrolled = outer;
+      this.loopTrips = outerTrips;
     }
     this.jump(exit);
     this.switchTo(exit);
@@ -843,6 +899,12 @@ export class Lowerer {
       const k = this.mod.consts.eval(cl.expression);
       if (typeof k !== "number" && typeof k !== "bigint" && typeof k !== "boolean")
         throw this.err(cl.expression, Code.NotConstant, "case labels must be integer constants");
+      if (typeof k === "number" && !Number.isInteger(k))
+        throw this.err(
+          cl.expression,
+          Code.Float,
+          `case label ${k} is not an integer: eBPF has only integers; write an integer label`,
+        );
       const next = this.newBlock();
       this.branch("eq", x, imm(typeof k === "boolean" ? Number(k) : k), bodies[i]!, next);
       this.switchTo(next);
@@ -1076,8 +1138,16 @@ export class Lowerer {
         if (v.v === null || v.v === undefined) return imm(0);
         break;
       case "ref":
-        if (v.type.kind === "int") return reg(this.loadInt(v.base, v.off, v.type));
-        break;
+        if (v.type.kind !== "int") break;
+        // A lookup that may be null here, read as an integer: the load would go through a
+        // pointer the verifier knows may be null (and rejects).
+        if (v.nullable && v.nullReg !== undefined && ts.isExpression(node) && !this.isNonNull(node))
+          throw this.err(
+            node,
+            Code.BadApi,
+            "this value may be null (a map lookup that found nothing) and is used as an integer here: test it first, or write `m.get(k) ?? 0n` for 0 when absent",
+          );
+        return reg(this.loadInt(v.base, v.off, v.type));
       case "view":
         break;
       default:
@@ -1349,6 +1419,7 @@ export class Lowerer {
   private binary(e: ts.BinaryExpression): Value {
     const op = e.operatorToken.kind;
     if (op === ts.SyntaxKind.EqualsToken) return this.assign(e.left, () => this.expr(e.right), e);
+    checkShiftCount(op, e.right, this.mod.consts.eval(e.right));
     const compound = COMPOUND[op];
     const slot = compound !== undefined ? this.mutableOf(e.left) : undefined;
     if (compound !== undefined && slot !== undefined) {

@@ -470,6 +470,11 @@ function byteAt(lw: Lowerer, v: ViewValue, arg: ts.Expression): Value {
   lw.branch("lt", reg(idx), imm(v.n!), inside, outside);
   lw.switchTo(inside);
   const p = lw.alu("add", reg(v.ptr), reg(idx));
+  // The verifier forgets a packet pointer's checked range when a register it does not know the
+  // value of is added ("something was added to pkt_ptr, set range to zero"): unless the index
+  // is made of kernel loop counters and constants (known exactly on every iteration it walks),
+  // the byte is checked against data_end again.
+  if (!knownToVerifier(lw, arg)) checkBounds(lw, p, 1, outside, arg);
   lw.emit({ op: "load", dst: res, base: { kind: "reg", id: p }, off: 0, size: 1 });
   lw.jump(join);
   lw.switchTo(outside);
@@ -477,4 +482,25 @@ function byteAt(lw: Lowerer, v: ViewValue, arg: ts.Expression): Value {
   lw.jump(join);
   lw.switchTo(join);
   return { k: "int", op: reg(res) };
+}
+
+/** True when `e` is built only from constants and counters of kernel loops with `+ - *`. */
+function knownToVerifier(lw: Lowerer, e: ts.Expression): boolean {
+  if (lw.mod.consts.eval(e) !== NOT_CONST) return true;
+  if (ts.isParenthesizedExpression(e)) return knownToVerifier(lw, e.expression);
+  if (ts.isIdentifier(e)) {
+    const sym = lw.fe.checker.getSymbolAtLocation(e);
+    return sym !== undefined && lw.kernelCounters.has(sym);
+  }
+  if (ts.isBinaryExpression(e)) {
+    const op = e.operatorToken.kind;
+    return (
+      (op === ts.SyntaxKind.PlusToken ||
+        op === ts.SyntaxKind.MinusToken ||
+        op === ts.SyntaxKind.AsteriskToken) &&
+      knownToVerifier(lw, e.left) &&
+      knownToVerifier(lw, e.right)
+    );
+  }
+  return false;
 }

@@ -471,12 +471,37 @@ function substitute(i: Instr, env: Map<VReg, Operand>): [Instr, boolean] {
 }
 
 /** Record `i`'s effect on the block-local value map: a move makes its target known. */
-function localStep(env: Map<VReg, Operand>, i: Instr): void {
+function localStep(env: CopyEnv, i: Instr): void {
   const d = defOf(i);
   if (d === undefined) return;
   env.delete(d);
-  for (const [v, o] of env) if (o.kind === "reg" && o.id === d) env.delete(v);
+  const copies = env.copiesOf.get(d);
+  if (copies) for (const v of [...copies]) env.delete(v);
   if (i.op === "mov" && !(i.src.kind === "reg" && i.src.id === d)) env.set(d, i.src);
+}
+
+/**
+ * The block-local value map, with the vregs holding a copy of each vreg indexed, so that a
+ * redefinition forgets its copies without scanning the map (linear in the block, not quadratic).
+ */
+class CopyEnv extends Map<VReg, Operand> {
+  readonly copiesOf = new Map<VReg, Set<VReg>>();
+  override set(v: VReg, o: Operand): this {
+    this.delete(v);
+    super.set(v, o);
+    if (o.kind === "reg") {
+      const s = this.copiesOf.get(o.id);
+      if (s) s.add(v);
+      else this.copiesOf.set(o.id, new Set([v]));
+    }
+    return this;
+  }
+  override delete(v: VReg): boolean {
+    const o = this.get(v);
+    if (o === undefined) return false;
+    if (o.kind === "reg") this.copiesOf.get(o.id)?.delete(v);
+    return super.delete(v);
+  }
 }
 
 /**
@@ -486,7 +511,7 @@ function localStep(env: Map<VReg, Operand>, i: Instr): void {
 export function propagateLocally(f: Func): boolean {
   let changed = false;
   for (const b of f.blocks) {
-    const env = new Map<VReg, Operand>();
+    const env = new CopyEnv();
     b.instrs = b.instrs.map((i) => {
       const [out, hit] = substitute(i, env);
       if (hit) changed = true;
@@ -523,7 +548,7 @@ export function duplicateReturns(f: Func): boolean {
     const r = f.blocks[t.target];
     if (!r || r === p || r.term.op !== "ret" || r.instrs.length > 2) continue;
     if (!r.instrs.every((i) => i.op === "mov")) continue;
-    const env = new Map<VReg, Operand>();
+    const env = new CopyEnv();
     for (const i of p.instrs) localStep(env, i);
     for (const i of r.instrs) localStep(env, substitute(i, env)[0]);
     const v = r.term.value;

@@ -25,7 +25,7 @@ import {
   type VReg,
 } from "./ir.js";
 import { evalAlu, evalCmp } from "./passes.js";
-import { liveOutSets } from "./liveness.js";
+import { liveOutSets, vregBound, type VRegSet } from "./liveness.js";
 
 /** eq: equals v; nz: non-zero; ptr: a pointer the verifier accepted (so non-zero, and adding a
  * scalar, which the verifier bounds, keeps it a pointer). */
@@ -165,6 +165,24 @@ function entryFacts(f: Func): Map<number, Facts> {
   const entry = new Map<number, Facts>([[f.blocks[0]!.id, new Map([[f.ctx, { k: "ptr" }]])]]);
   const order = reversePostorder(f, byId);
   const dirty = new Set<number>([f.blocks[0]!.id]);
+  // Facts are kept only for vregs live at the block's entry: a dead vreg is redefined before
+  // any use on every path, so its fact decides nothing, and carrying every constant ever
+  // defined made each block's copy grow with the program (quadratic).
+  const live = liveInSets(f);
+  const prune = (id: number, fs: Facts): Facts => {
+    const l = live.get(id);
+    if (!l) return fs;
+    let keep = true;
+    for (const v of fs.keys())
+      if (!l.has(v)) {
+        keep = false;
+        break;
+      }
+    if (keep) return fs;
+    const out: Facts = new Map();
+    for (const [v, x] of fs) if (l.has(v)) out.set(v, x);
+    return out;
+  };
   for (let sweep = 0; dirty.size > 0 && sweep < 1000; sweep++)
     for (const id of order) {
       if (!dirty.delete(id)) continue;
@@ -183,7 +201,7 @@ function entryFacts(f: Func): Map<number, Facts> {
             : [];
       for (const [s, fs] of edges) {
         const old = entry.get(s);
-        const nu = old ? meet(old, fs) : fs;
+        const nu = old ? meet(old, fs) : prune(s, fs);
         if (!old || !sameFacts(old, nu)) {
           entry.set(s, nu);
           dirty.add(s);
@@ -191,6 +209,25 @@ function entryFacts(f: Func): Map<number, Facts> {
       }
     }
   return entry;
+}
+
+/** The vregs live at the entry of each block, by block id. */
+function liveInSets(f: Func): Map<number, VRegSet> {
+  const cap = vregBound(f);
+  const out = liveOutSets(f, cap);
+  const r = new Map<number, VRegSet>();
+  f.blocks.forEach((b, k) => {
+    const l = out[k]!.copy();
+    for (const u of termUses(b.term)) l.add(u);
+    for (let j = b.instrs.length - 1; j >= 0; j--) {
+      const i = b.instrs[j]!;
+      const d = defOf(i);
+      if (d !== undefined) l.delete(d);
+      for (const u of usesOf(i)) l.add(u);
+    }
+    r.set(b.id, l);
+  });
+  return r;
 }
 
 /** Thread every edge whose path facts decide a branch further on. */

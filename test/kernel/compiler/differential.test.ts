@@ -272,6 +272,6 @@ test("differential: random integer programs compute in the kernel what the refer
         );
       },
     ),
-    { numRuns: Number(process.env.TSBPF_DIFF_RUNS ?? 40) },
+    { numRuns: Number(process.env.TSBPF_DIFF_RUNS ?? 200) },
   );
 });

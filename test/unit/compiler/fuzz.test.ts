@@ -6,7 +6,8 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { CompileError, CompileErrors, compileProbe } from "../../../src/compiler/index.js";
-import { HEADER, virtualPath } from "./support.js";
+import { virtualPath } from "./support.js";
+import { program } from "./fuzz-gen.js";
 
 const TRACE_HTTP = readFileSync(
   fileURLToPath(new URL("../../../../examples/trace_http/probe.ts", import.meta.url)),
@@ -36,126 +37,9 @@ function checkCompiles(text: string): boolean {
   }
 }
 
-const ops = [
-  "+",
-  "-",
-  "*",
-  "/",
-  "%",
-  "&",
-  "|",
-  "^",
-  "<<",
-  ">>",
-  ">>>",
-  "<",
-  "<=",
-  ">",
-  ">=",
-  "===",
-  "!==",
-  "&&",
-  "||",
-  "??",
-  "**",
-  ",",
-];
-const leaves = [
-  "0",
-  "1",
-  "7",
-  "-3",
-  "255",
-  "0x7fffffff",
-  "1.5",
-  "a",
-  "b",
-  "ctx.ingressIfindex",
-  "prandom()",
-  "smpProcessorId()",
-  '"GET "',
-  "null",
-  "true",
-  "XdpAction.Drop",
-  "undefined",
-  "m.get(a)",
-  "ctx.len()",
-  "(bs ? bs.at(a) : 0)",
-  "(bs ? bs.at(3) : 9)",
-  "toNumber(m.get(a) ?? 0n)",
-  "toNumber(m.get(a) ?? m.get(b) ?? 2n)",
-  "(bs?.at(a) ?? 4)",
-  "(ctx.data()?.read(2)?.at(1) ?? a)",
-  "(m.get(a) === undefined ? 1 : 0)",
-];
-
-const expr: fc.Arbitrary<string> = fc.letrec<{ e: string }>((tie) => ({
-  e: fc.oneof(
-    { depthSize: "small", withCrossShrink: true },
-    fc.constantFrom(...leaves),
-    fc.tuple(tie("e"), fc.constantFrom(...ops), tie("e")).map(([x, o, y]) => `(${x} ${o} ${y})`),
-    fc.tuple(fc.constantFrom("!", "-", "~", "+", "typeof "), tie("e")).map(([o, x]) => `${o}${x}`),
-    fc.tuple(tie("e"), tie("e"), tie("e")).map(([c, x, y]) => `(${c} ? ${x} : ${y})`),
-  ),
-})).e;
-
-const stmt: fc.Arbitrary<string> = fc.letrec<{ s: string; block: string }>((tie) => ({
-  s: fc.oneof(
-    { depthSize: "small" },
-    expr.map((e) => `a = ${e};`),
-    expr.map((e) => `b += ${e};`),
-    expr.map((e) => `if (${e}) return XdpAction.Drop;`),
-    fc.tuple(expr, tie("block"), tie("block")).map(([c, x, y]) => `if (${c}) ${x} else ${y}`),
-    fc
-      .tuple(fc.integer({ min: 0, max: 20 }), tie("block"))
-      .map(([n, body]) => `for (let i = 0; i < ${n}; i++) ${body}`),
-    fc
-      .tuple(fc.integer({ min: 0, max: 40 }), fc.constantFrom("+=", "^=", "="), expr)
-      .map(([n, op, e]) => `if (bs) for (let i = 0; i < ${n}; i++) { a ${op} bs.at(i + ${e}); }`),
-    fc
-      .tuple(fc.integer({ min: -2, max: 20 }), fc.constantFrom("<", "<=", ">", "!=="), tie("block"))
-      .map(([n, op, body]) => `for (let j = ${n}; j ${op} 6; j += 2) ${body}`),
-    expr.map((e) => `while (${e}) { a++; }`),
-    expr.map((e) => `switch (${e}) { case 1: a = 2; break; case 2: b = 1; default: a = 0; }`),
-    fc.constantFrom(
-      "break;",
-      "continue;",
-      "a++;",
-      "--b;",
-      "m.set(a, 1n);",
-      "m.delete(b);",
-      "try { a = 1; } catch { }",
-      "class K {}",
-      "const o = { x: a, y: b };",
-      'tracePrintk("v %d", a);',
-      'atomicAdd(m.get(1)!, "x" as never, 1);',
-      "{ let c = m.get(a); if (c === null) { m.set(a, 1n); c = m.get(a); } if (c !== null) b = toNumber(c); c = null; }",
-      "{ let c = m.get(a); const c0 = c; c = m.get(b); if (c0 && c) a = toNumber(c0 + c); }",
-      "{ let c = m.get(a); c = 3; }",
-      "{ const ip = ctx.ip(); if (ip && ip.version === 4) { const { saddr, ttl: t2 } = ip; a = saddr + t2; } }",
-      "{ const ip = ctx.ip(); if (ip) { let { version } = ip; version++; b = version; } }",
-      "{ const [q] = [a]; b = q; }",
-      "a = g(a, b);",
-      "b += g(g(a, 1), b);",
-      "m.set(a, [1, a] as never);",
-      "{ const z = [a, b, ...[1]]; }",
-      "{ const { ...r } = { x: a }; }",
-      "{ const o = { a, b }; const { a: a2 = 1 } = o; b = a2; }",
-    ),
-  ),
-  block: fc.array(tie("s"), { maxLength: 3 }).map((xs) => `{ ${xs.join(" ")} }`),
-})).s;
-
-const program = fc
-  .array(stmt, { maxLength: 6 })
-  .map(
-    (body) =>
-      `${HEADER}const m = map("m", new HashMap(u32, u64, { maxEntries: 8 }));\n/** @noinline */\nfunction g(x: number, y: number): number { if (x > y) return x - y; m.set(x, 1n); return y; }\nexport const p = xdp((ctx: XdpContext) => {\n  let a = 0;\n  let b = 1;\n  const d0 = ctx.data();\n  const bs = d0 && d0.read(8);\n  ${body.join("\n  ")}\n  return XdpAction.Pass;\n});\n`,
-  );
-
 test("fuzz: random programs never cause an internal error", () => {
   let built = 0;
-  const runs = Number(process.env.TSBPF_FUZZ_RUNS ?? 80);
+  const runs = Number(process.env.TSBPF_FUZZ_RUNS ?? 500);
   fc.assert(
     fc.property(program, (text) => {
       if (checkCompiles(text)) built++;
@@ -210,6 +94,6 @@ test("fuzz: mutated trace_http never causes an internal error", () => {
     fc.property(fc.array(mutation, { minLength: 1, maxLength: 4 }), (muts) => {
       checkCompiles(muts.reduce((s, m) => m(s), TRACE_HTTP));
     }),
-    { numRuns: Number(process.env.TSBPF_FUZZ_RUNS ?? 80) },
+    { numRuns: Number(process.env.TSBPF_FUZZ_RUNS ?? 500) },
   );
 });
