@@ -1,9 +1,10 @@
 // `tsbpf build`: compile probe files to cargo-bpf's layout, <outDir>/<name>/<name>.elf.
 // The CLI prints the returned diagnostics with formatDiagnostic (tsc's `file:line:col - error`).
-import { mkdir, stat, writeFile } from "node:fs/promises";
+import { stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { compileProbe, CompileError, CompileErrors } from "../compiler/index.js";
 import { formatDiagnostic, type Diagnostic } from "../compiler/errors.js";
+import { makeDirectories } from "./output-dir.js";
 
 export { formatDiagnostic, type Diagnostic };
 
@@ -81,7 +82,7 @@ export async function build(entries: string[], opts: BuildOptions = {}): Promise
     try {
       const compiled = compileProbe(entry);
       const path = join(outDir, name, `${name}.elf`);
-      await mkdir(dirname(path), { recursive: true });
+      await makeDirectories(dirname(path));
       await writeFile(path, compiled.elf);
       outputs.push({
         entry,

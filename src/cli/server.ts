@@ -47,7 +47,8 @@ const SERVER_UMASK = 0o077;
 const MAX_HEAP_BYTES = 1536 << 20;
 /** Default limit of one build's time (TSBPF_SERVER_BUILD_TIMEOUT overrides, in seconds). */
 export const DEFAULT_BUILD_TIMEOUT_SECONDS = 600;
-/** A connection that has not sent its whole request by then is closed. */
+/** A connection that has not sent its whole request by then is closed (default; seconds in
+ * TSBPF_SERVER_REQUEST_TIMEOUT override it). */
 export const REQUEST_TIMEOUT_MS = 10_000;
 /** Connections served at once (requests wait in a queue; the rest are refused by the kernel). */
 const MAX_CONNECTIONS = 64;
@@ -60,6 +61,8 @@ export interface ServeOptions {
   idleSeconds: number;
   /** a build running longer ends the server (watchdog); default DEFAULT_BUILD_TIMEOUT_SECONDS */
   buildTimeoutSeconds?: number;
+  /** default REQUEST_TIMEOUT_MS */
+  requestTimeoutMs?: number;
   log?: (line: string) => void;
 }
 
@@ -166,7 +169,7 @@ async function runCli(r: BuildRequest, send: (kind: FrameKind, data: string | Ui
  * and an exit frame, written straight to the fd) and SIGKILLs the process, since the main
  * thread may be in a loop that never returns to the event loop. Unref'd: it keeps nothing alive.
  */
-function startWatchdog(limitSeconds: number) {
+export function startWatchdog(limitSeconds: number, log: (line: string) => void = () => {}) {
   const shared = new Int32Array(new SharedArrayBuffer(8));
   shared[0] = -1;
   const t0 = Date.now();
@@ -194,8 +197,10 @@ function startWatchdog(limitSeconds: number) {
     }, 200);`;
   const worker = new Worker(code, {
     eval: true,
+    execArgv: [], // CommonJS whatever the process was started with (--input-type=module)
     workerData: { shared: shared.buffer, t0, message },
   });
+  worker.on("error", (e) => log(`the build watchdog failed: ${e.message}`));
   worker.unref();
   return {
     begin(fd: number) {
@@ -252,7 +257,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   rmSync(pidFile, { force: true });
   createPrivate(pidFile, `${process.pid}\n`);
   const limit = opts.buildTimeoutSeconds ?? DEFAULT_BUILD_TIMEOUT_SECONDS;
-  const watchdog = startWatchdog(limit);
+  const watchdog = startWatchdog(limit, log);
   log(`listening on ${opts.socket} (pid ${process.pid})`);
 
   let idle: NodeJS.Timeout | undefined;
@@ -384,7 +389,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       return;
     }
     // A request that does not arrive whole in time (a stalled or hostile client) is dropped.
-    conn.setTimeout(REQUEST_TIMEOUT_MS, () => {
+    conn.setTimeout(opts.requestTimeoutMs ?? REQUEST_TIMEOUT_MS, () => {
       if (taken) return;
       log("closed a connection that sent no whole request in time");
       taken = true;
@@ -442,13 +447,16 @@ export async function runServer(): Promise<void> {
   const idleSeconds = raw === undefined || raw === "" ? DEFAULT_IDLE_SECONDS : Number(raw);
   if (!Number.isFinite(idleSeconds) || idleSeconds <= 0)
     throw new UsageError(`TSBPF_SERVER_IDLE must be a positive number of seconds, not ${raw}`);
-  const rawLimit = process.env.TSBPF_SERVER_BUILD_TIMEOUT;
-  const buildTimeoutSeconds =
-    rawLimit === undefined || rawLimit === "" ? DEFAULT_BUILD_TIMEOUT_SECONDS : Number(rawLimit);
-  if (!Number.isInteger(buildTimeoutSeconds) || buildTimeoutSeconds <= 0)
-    throw new UsageError(
-      `TSBPF_SERVER_BUILD_TIMEOUT must be a positive whole number of seconds, not ${rawLimit}`,
-    );
+  const seconds = (name: string, dflt: number) => {
+    const raw = process.env[name];
+    const n = raw === undefined || raw === "" ? dflt : Number(raw);
+    if (!Number.isInteger(n) || n <= 0)
+      throw new UsageError(`${name} must be a positive whole number of seconds, not ${raw}`);
+    return n;
+  };
+  const buildTimeoutSeconds = seconds("TSBPF_SERVER_BUILD_TIMEOUT", DEFAULT_BUILD_TIMEOUT_SECONDS);
+  const requestTimeoutMs =
+    seconds("TSBPF_SERVER_REQUEST_TIMEOUT", REQUEST_TIMEOUT_MS / 1000) * 1000;
   // The cache it listens in must be its user's alone (cache-dir.ts), and its blob too.
   const socket = serverSocketFor(blob);
   const distrust = untrustedDir(dirname(socket)) ?? untrustedEntry(blob);
@@ -458,5 +466,12 @@ export async function runServer(): Promise<void> {
   const log = process.env.TSBPF_DEBUG
     ? (line: string) => writeSync(2, `${new Date().toISOString()} tsbpf server: ${line}\n`)
     : undefined;
-  await serve({ socket, identity: blob, idleSeconds, buildTimeoutSeconds, ...(log && { log }) });
+  await serve({
+    socket,
+    identity: blob,
+    idleSeconds,
+    buildTimeoutSeconds,
+    requestTimeoutMs,
+    ...(log && { log }),
+  });
 }
