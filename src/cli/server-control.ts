@@ -227,7 +227,15 @@ export async function stopServer(
   const pidFile = `${socket}.pid`;
   // the pid file is believed only when it is the user's own (cache-dir.ts)
   const pid = status?.pid ?? (untrustedEntry(pidFile) ? undefined : readPid(pidFile));
-  if (pid === undefined || !isServer(pid, blob)) return undefined;
+  if (pid === undefined) return undefined;
+  if (status && !isServer(pid, blob)) {
+    // it answers, but its process is not one this can watch (another /proc view): as asked
+    await ask(socket, ["server-stop"], 3_000);
+    for (const end = Date.now() + waitMs; Date.now() < end && (await answers(socket));)
+      await sleep(20);
+    return { pid, killed: false };
+  }
+  if (!isServer(pid, blob)) return undefined;
   if (status) {
     await ask(socket, ["server-stop"], 3_000);
     if (await gone(pid, blob, waitMs)) return { pid, killed: false };

@@ -2,7 +2,6 @@
 // recorded when the peer called connect() or listen(), which it cannot forge (unlike anything
 // it sends). The build server (src/cli/server.ts) serves only its own user with it, and its
 // Node client (src/cli/server-control.ts) talks only to a server of its own user.
-import type { Socket } from "node:net";
 import { check } from "./errors.js";
 import { native } from "./native.js";
 
@@ -28,7 +27,7 @@ export function peerCredentials(fd: number): PeerCredentials {
 }
 
 /** The fd under a connected net.Socket over a Unix socket (Node keeps it in its handle). */
-export function socketFd(socket: Socket): number {
+export function socketFd(socket: object): number {
   const fd = (socket as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
   if (typeof fd !== "number" || fd < 0) throw new Error("the socket has no file descriptor");
   return fd;
