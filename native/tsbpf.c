@@ -501,6 +501,20 @@ static napi_value js_setsockopt(napi_env env, napi_callback_info info) {
   return result_or_errno(env, setsockopt(fd, level, name, val, (socklen_t)len));
 }
 
+// getsockopt(fd, level, name, buf): the option's length, or -errno (SO_PEERCRED: struct ucred)
+static napi_value js_getsockopt(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  int32_t fd, level, name;
+  void* val;
+  size_t len;
+  if (!get_i32(env, argv[0], &fd) || !get_i32(env, argv[1], &level) ||
+      !get_i32(env, argv[2], &name) || !get_bytes(env, argv[3], &val, &len))
+    return NULL;
+  socklen_t got = (socklen_t)len;
+  if (getsockopt(fd, level, name, val, &got) < 0) return make_int(env, -(int64_t)errno);
+  return make_int(env, (int64_t)got);
+}
+
 static napi_value js_send(napi_env env, napi_callback_info info) {
   ARGS(3);
   int32_t fd, flags;
@@ -623,6 +637,7 @@ static napi_value init(napi_env env, napi_value exports) {
       EXPORT("socket", js_socket),
       EXPORT("bind", js_bind),
       EXPORT("setsockopt", js_setsockopt),
+      EXPORT("getsockopt", js_getsockopt),
       EXPORT("send", js_send),
       EXPORT("recv", js_recv),
       EXPORT("read", js_read),

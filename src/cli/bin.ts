@@ -34,13 +34,14 @@ async function buildOnServer(blob: string): Promise<boolean> {
   if (args.some((a) => ["-h", "--help", "-V", "--version"].includes(a))) return false;
   const { serverSocketFor } = await import("./snapshot.js");
   const { buildClientPath } = await import("../sys/native.js");
-  const { NOT_SERVED } = await import("./server-protocol.js");
+  const { NOT_SERVED, NOT_TRUSTED } = await import("./server-protocol.js");
   const socket = serverSocketFor(blob);
   const client = buildClientPath();
   if (client === undefined || !existsSync(socket)) return false;
   debug?.(`build server ${socket}`);
-  const r = spawnSync(client, [socket, ...args], { stdio: "inherit" });
-  if (r.error !== undefined || r.status === NOT_SERVED) {
+  // The client checks that the cache and the server are this user's alone (exit 77 if not).
+  const r = spawnSync(client, ["--blob", blob, socket, ...args], { stdio: "inherit" });
+  if (r.error !== undefined || r.status === NOT_SERVED || r.status === NOT_TRUSTED) {
     debug?.(`the build server did not take the build (${r.error?.message ?? "not served"})`);
     return false;
   }

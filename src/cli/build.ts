@@ -1,10 +1,11 @@
 // `tsbpf build`: compile probe files to cargo-bpf's layout, <outDir>/<name>/<name>.elf.
 // The CLI prints the returned diagnostics with formatDiagnostic (tsc's `file:line:col - error`).
-import { mkdir, stat, writeFile } from "node:fs/promises";
+import { stat, writeFile } from "node:fs/promises";
 import type { Stats } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { compileProbe, CompileError, CompileErrors } from "../compiler/index.js";
 import { formatDiagnostic, type Diagnostic } from "../compiler/errors.js";
+import { makeDirectories } from "./output-dir.js";
 
 export { formatDiagnostic, type Diagnostic };
 
@@ -80,34 +81,6 @@ async function notRegularFile(entry: string): Promise<string | undefined> {
 /** A user error about the output location (not the compiler's fault). */
 class OutputError extends Error {}
 
-/**
- * mkdir -p that stops at the first component it cannot create, naming it. (Node's recursive
- * mkdir retries forever under /proc, where mkdir fails with ENOENT below an existing directory.)
- */
-async function makeOutputDir(dir: string): Promise<void> {
-  const parts = resolve(dir).split("/").filter(Boolean);
-  let at = "";
-  for (const part of parts) {
-    at += `/${part}`;
-    let s: Stats | undefined;
-    try {
-      s = await stat(at);
-    } catch {
-      s = undefined;
-    }
-    if (s?.isDirectory()) continue;
-    if (s) throw new OutputError(`${at} exists and is not a directory`);
-    try {
-      await mkdir(at);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "EEXIST") continue; // made meanwhile
-      throw new OutputError(
-        `cannot create directory ${at}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-      );
-    }
-  }
-}
-
 export async function build(entries: string[], opts: BuildOptions = {}): Promise<BuildResult> {
   const cwd = opts.cwd ?? process.cwd();
   const outDir = resolve(cwd, opts.outDir ?? "target/bpf-programs");
@@ -146,13 +119,10 @@ export async function build(entries: string[], opts: BuildOptions = {}): Promise
     try {
       const compiled = compileProbe(entry);
       try {
-        await makeOutputDir(dirname(path));
+        await makeDirectories(dirname(path));
         await writeFile(path, compiled.elf);
       } catch (e) {
-        const why =
-          e instanceof OutputError
-            ? e.message
-            : `${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
+        const why = (e as Error).message;
         throw new OutputError(
           `cannot write ${path}: ${why}; choose another output directory with -o DIR`,
         );

@@ -94,7 +94,7 @@ export function program(): Command {
         !stopped
           ? "no build server was running"
           : stopped.killed
-            ? `build server pid ${stopped.pid} did not answer (a build that never ends?): killed it`
+            ? `build server pid ${stopped.pid} did not stop when asked (a build that never ends?): killed it`
             : `stopped build server pid ${stopped.pid}`,
       );
     });

@@ -2,8 +2,10 @@
 // and the start in the background after a build from the snapshot. The Node side of the
 // protocol in server-protocol.ts; builds themselves go through native/tsbpf-client.c.
 import { spawn } from "node:child_process";
-import { closeSync, openSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, readFileSync, rmSync } from "node:fs";
 import { readPid } from "./cache-prune.js";
+import { openPrivateLog, untrustedEntry } from "./cache-dir.js";
+import { peerCredentials, socketFd } from "../sys/peer.js";
 import { createConnection, type Socket } from "node:net";
 import { basename, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -37,6 +39,15 @@ export function answers(socket: string): Promise<boolean> {
   });
 }
 
+/** Whether the process at the other end of a connected socket runs as this one's user. */
+export function ownPeer(c: Socket): boolean {
+  try {
+    return peerCredentials(socketFd(c)).uid === process.geteuid?.();
+  } catch {
+    return false;
+  }
+}
+
 export interface Reply {
   status: number;
   stdout: string;
@@ -55,7 +66,9 @@ export function ask(
     let exited = false;
     const c = connectSocket(socket);
     const timer = setTimeout(() => c.destroy(), timeoutMs);
-    c.once("connect", () =>
+    c.once("connect", () => {
+      // Nothing goes to a server of another user (the kernel's word: SO_PEERCRED).
+      if (!ownPeer(c)) return c.destroy();
       c.write(
         encodeRequest({
           cwd: process.cwd(),
@@ -66,8 +79,8 @@ export function ask(
           argv,
           env: {},
         }),
-      ),
-    );
+      );
+    });
     c.on("data", (chunk) => {
       for (const f of frames.push(chunk)) {
         if (f.head === FrameKind.Stdout) reply.stdout += f.body.toString("utf8");
@@ -113,9 +126,15 @@ export function ownSnapshotBlob(): string | undefined {
 function spawnServer(blob: string, bin: string): void {
   const env = { ...process.env, NODE_OPTIONS: "" };
   // With TSBPF_DEBUG the server logs each request to <socket>.log.
-  const log = process.env.TSBPF_DEBUG
-    ? openSync(`${serverSocketFor(blob)}.log`, "a", 0o600)
-    : "ignore";
+  // (never through a link planted at its name, never another user's: cache-dir.ts)
+  let log: number | "ignore" = "ignore";
+  if (process.env.TSBPF_DEBUG) {
+    try {
+      log = openPrivateLog(`${serverSocketFor(blob)}.log`);
+    } catch (e) {
+      console.error(`tsbpf: no build server log: ${(e as Error).message}`);
+    }
+  }
   spawn(process.execPath, [...SNAPSHOT_FLAGS, "--snapshot-blob", blob, bin, "server", "run"], {
     detached: true,
     stdio: ["ignore", log, log],
@@ -186,37 +205,53 @@ function isServer(pid: number, blob: string): boolean {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Waits until pid is no longer this snapshot's server; whether it is gone. */
+async function gone(pid: number, blob: string, ms: number): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(20))
+    if (!isServer(pid, blob)) return true;
+  return !isServer(pid, blob);
+}
+
 /**
- * `tsbpf server stop`: asks the server to stop and waits until it is gone. A server that does
- * not answer (stuck in a build) but left its pid is sent SIGTERM, then SIGKILL. Resolves with
- * what happened, or undefined when no server was running.
+ * `tsbpf server stop`: asks the server to stop and waits until its process is gone. A server
+ * that does not answer (stuck in a build) but left its pid, or that answered and still runs
+ * (a build that never ends holds it), is sent SIGTERM, then SIGKILL. Resolves with what
+ * happened, or undefined when no server was running; throws when the process outlives SIGKILL.
  */
 export async function stopServer(
   socket: string,
   blob: string,
-  waitMs = 10_000,
+  waitMs = 5_000,
 ): Promise<{ pid: number; killed: boolean } | undefined> {
   const status = await serverStatus(socket, 3_000);
-  const until = Date.now() + waitMs;
-  if (status) {
-    await ask(socket, ["server-stop"]);
-    while (Date.now() < until && (await answers(socket))) await sleep(20);
-    return { pid: status.pid, killed: false };
+  const pidFile = `${socket}.pid`;
+  // the pid file is believed only when it is the user's own (cache-dir.ts)
+  const pid = status?.pid ?? (untrustedEntry(pidFile) ? undefined : readPid(pidFile));
+  if (pid === undefined) return undefined;
+  if (status && !isServer(pid, blob)) {
+    // it answers, but its process is not one this can watch (another /proc view): as asked
+    await ask(socket, ["server-stop"], 3_000);
+    for (const end = Date.now() + waitMs; Date.now() < end && (await answers(socket));)
+      await sleep(20);
+    return { pid, killed: false };
   }
-  const pid = readPid(`${socket}.pid`);
-  if (pid === undefined || !isServer(pid, blob)) return undefined;
+  if (!isServer(pid, blob)) return undefined;
+  if (status) {
+    await ask(socket, ["server-stop"], 3_000);
+    if (await gone(pid, blob, waitMs)) return { pid, killed: false };
+  }
   for (const sig of ["SIGTERM", "SIGKILL"] as const) {
     try {
       process.kill(pid, sig);
     } catch {
       break; // gone
     }
-    const deadline = Math.min(until, Date.now() + 2_000);
-    while (Date.now() < deadline && isServer(pid, blob)) await sleep(20);
-    if (!isServer(pid, blob)) break;
+    if (await gone(pid, blob, sig === "SIGTERM" ? 2_000 : waitMs)) break;
   }
+  if (isServer(pid, blob))
+    throw new Error(`build server pid ${pid} is still running after SIGKILL`);
   // SIGKILL leaves no chance to clean up
   rmSync(socket, { force: true });
-  rmSync(`${socket}.pid`, { force: true });
+  rmSync(pidFile, { force: true });
   return { pid, killed: true };
 }

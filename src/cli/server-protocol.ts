@@ -4,19 +4,26 @@
 // Request: a u32le length, then that many bytes of NUL-terminated strings:
 //   "tsbpf-build 1", cwd, umask (octal), "<stdout is a tty><stderr is a tty>" ("0"/"1" each),
 //   uid (decimal), argc (decimal), argv[0..argc), then the client's environment ("K=V" each).
-// Response: frames of a u8 kind, a u32le length and the bytes: stdout or stderr text, and one
-// exit frame (the exit status as decimal text) after which the server closes the connection.
+// The uid field is informational: the server serves only the uid the kernel reports for the
+// connection (SO_PEERCRED), and each client checks the server's the same way before sending.
+// Response: frames of a u8 kind, a u32le length and the bytes: one started frame when the
+// build begins (its body the build time limit in seconds: the client waits that long for the
+// rest, and builds the ordinary way when no started frame comes in time), stdout or stderr
+// text, and one exit frame (the exit status as decimal text) after which the server closes
+// the connection.
 // Exit status NOT_SERVED tells the client to run the command itself (another protocol
 // version, another user, a server older than the installed package); the C client also
 // returns it when it cannot connect, and bin/tsbpf then builds the ordinary way.
 
-export const REQUEST_TAG = "tsbpf-build 1";
+export const REQUEST_TAG = "tsbpf-build 2";
 /** Requests larger than this are refused (argv + environment; Linux's ARG_MAX is 2 MiB). */
 export const MAX_REQUEST = 4 << 20;
 /** sysexits' EX_TEMPFAIL: "not built here, build it yourself". */
 export const NOT_SERVED = 75;
+/** tsbpf-client's exit status when the cache or the server is not the user's alone (EX_NOPERM). */
+export const NOT_TRUSTED = 77;
 
-export const FrameKind = { Stdout: 1, Stderr: 2, Exit: 3 } as const;
+export const FrameKind = { Stdout: 1, Stderr: 2, Exit: 3, Started: 4 } as const;
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
 
 export interface BuildRequest {

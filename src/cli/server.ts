@@ -10,8 +10,17 @@
 // blob is replaced (a new build of the package: the request is answered NOT_SERVED and the
 // client builds the usual way), after TSBPF_SERVER_IDLE seconds without a request, on
 // `tsbpf server stop`, SIGTERM or SIGINT.
+//
+// Trust and liveness: it runs only from a cache directory that is its user's alone
+// (cache-dir.ts), serves only connections whose peer the kernel says is its own uid
+// (SO_PEERCRED; the request's uid field is not believed), closes a connection that has not
+// sent a whole request within REQUEST_TIMEOUT_MS, and a watchdog thread ends the process
+// when one build runs longer than TSBPF_SERVER_BUILD_TIMEOUT seconds (a synchronous loop
+// cannot be interrupted from its own thread): that build's client is told so, the builds
+// queued behind it go the ordinary way, and the next build starts a new server.
 import { createServer, type Server, type Socket } from "node:net";
-import { rmSync, statSync, writeFileSync, writeSync } from "node:fs";
+import { rmSync, statSync, writeSync } from "node:fs";
+import { Worker } from "node:worker_threads";
 import { basename, dirname } from "node:path";
 import pc from "picocolors";
 import {
@@ -27,6 +36,8 @@ import { readPid } from "./cache-prune.js";
 import { answers, ownSnapshotBlob } from "./server-control.js";
 import { serverSocketFor } from "./snapshot.js";
 import { UsageError } from "./main.js";
+import { createPrivate, untrustedDir, untrustedEntry } from "./cache-dir.js";
+import { peerCredentials, socketFd } from "../sys/peer.js";
 
 /** Default idle time before the server exits (TSBPF_SERVER_IDLE overrides, in seconds). */
 export const DEFAULT_IDLE_SECONDS = 15 * 60;
@@ -34,6 +45,13 @@ export const DEFAULT_IDLE_SECONDS = 15 * 60;
 const SERVER_UMASK = 0o077;
 /** A heap this large after a build means something kept garbage alive: start afresh. */
 const MAX_HEAP_BYTES = 1536 << 20;
+/** Default limit of one build's time (TSBPF_SERVER_BUILD_TIMEOUT overrides, in seconds). */
+export const DEFAULT_BUILD_TIMEOUT_SECONDS = 600;
+/** A connection that has not sent its whole request by then is closed (default; seconds in
+ * TSBPF_SERVER_REQUEST_TIMEOUT override it). */
+export const REQUEST_TIMEOUT_MS = 10_000;
+/** Connections served at once (requests wait in a queue; the rest are refused by the kernel). */
+const MAX_CONNECTIONS = 64;
 
 export interface ServeOptions {
   /** the Unix socket to listen on */
@@ -41,6 +59,10 @@ export interface ServeOptions {
   /** the snapshot blob this server was started from: replaced means out of date */
   identity: string;
   idleSeconds: number;
+  /** a build running longer ends the server (watchdog); default DEFAULT_BUILD_TIMEOUT_SECONDS */
+  buildTimeoutSeconds?: number;
+  /** default REQUEST_TIMEOUT_MS */
+  requestTimeoutMs?: number;
   log?: (line: string) => void;
 }
 
@@ -141,6 +163,57 @@ async function runCli(r: BuildRequest, send: (kind: FrameKind, data: string | Ui
   }
 }
 
+/**
+ * The watchdog thread: while a build runs, the shared array holds its client's fd and its
+ * deadline (milliseconds since `t0`); past the deadline the thread tells that client (a stderr
+ * and an exit frame, written straight to the fd) and SIGKILLs the process, since the main
+ * thread may be in a loop that never returns to the event loop. Unref'd: it keeps nothing alive.
+ */
+export function startWatchdog(limitSeconds: number, log: (line: string) => void = () => {}) {
+  const shared = new Int32Array(new SharedArrayBuffer(8));
+  shared[0] = -1;
+  const t0 = Date.now();
+  const message =
+    `tsbpf: this build ran longer than ${limitSeconds} s in the build server, which ended it ` +
+    "and exits (TSBPF_SERVER_BUILD_TIMEOUT sets the limit; TSBPF_SERVER=0 builds without the server)\n";
+  const code = `
+    const { workerData } = require("node:worker_threads");
+    const { writeSync } = require("node:fs");
+    const s = new Int32Array(workerData.shared);
+    const frame = (kind, text) => {
+      const body = Buffer.from(text);
+      const head = Buffer.alloc(5);
+      head[0] = kind;
+      head.writeUInt32LE(body.length, 1);
+      return Buffer.concat([head, body]);
+    };
+    setInterval(() => {
+      const fd = Atomics.load(s, 0);
+      if (fd < 0 || Date.now() - workerData.t0 < Atomics.load(s, 1)) return;
+      try {
+        writeSync(fd, Buffer.concat([frame(${FrameKind.Stderr}, workerData.message), frame(${FrameKind.Exit}, "1")]));
+      } catch {}
+      process.kill(process.pid, "SIGKILL");
+    }, 200);`;
+  const worker = new Worker(code, {
+    eval: true,
+    execArgv: [], // CommonJS whatever the process was started with (--input-type=module)
+    workerData: { shared: shared.buffer, t0, message },
+  });
+  worker.on("error", (e) => log(`the build watchdog failed: ${e.message}`));
+  worker.unref();
+  return {
+    begin(fd: number) {
+      Atomics.store(shared, 1, Date.now() - t0 + limitSeconds * 1000);
+      Atomics.store(shared, 0, fd);
+    },
+    end() {
+      Atomics.store(shared, 0, -1);
+    },
+    stop: () => void worker.terminate(),
+  };
+}
+
 /** Listens until stopped; resolves then (or at once when another server already listens). */
 export async function serve(opts: ServeOptions): Promise<void> {
   const log = opts.log ?? (() => {});
@@ -176,10 +249,15 @@ export async function serve(opts: ServeOptions): Promise<void> {
     rmSync(opts.socket, { force: true }); // left by a server that died
     await bind();
   }
+  server.maxConnections = MAX_CONNECTIONS;
   const mine = stampOf(opts.socket);
-  // For `tsbpf server stop` when this process no longer answers (a build that never ends).
+  // For `tsbpf server stop` when this process no longer answers (a build that never ends):
+  // a new file (never written through a link planted at the name; see cache-dir.ts).
   const pidFile = `${opts.socket}.pid`;
-  writeFileSync(pidFile, `${process.pid}\n`);
+  rmSync(pidFile, { force: true });
+  createPrivate(pidFile, `${process.pid}\n`);
+  const limit = opts.buildTimeoutSeconds ?? DEFAULT_BUILD_TIMEOUT_SECONDS;
+  const watchdog = startWatchdog(limit, log);
   log(`listening on ${opts.socket} (pid ${process.pid})`);
 
   let idle: NodeJS.Timeout | undefined;
@@ -199,9 +277,13 @@ export async function serve(opts: ServeOptions): Promise<void> {
     if (readPid(pidFile) === process.pid) rmSync(pidFile, { force: true });
     server.close();
   }
-  const onSignal = (sig: NodeJS.Signals) => stop(sig);
-  process.once("SIGTERM", onSignal);
-  process.once("SIGINT", onSignal);
+  // A second SIGTERM while a build still runs ends the process at once.
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (stopping) process.kill(process.pid, "SIGKILL");
+    stop(sig);
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
 
   /** The reply channel of one connection. */
   const replyTo = (conn: Socket) => ({
@@ -219,10 +301,6 @@ export async function serve(opts: ServeOptions): Promise<void> {
    */
   function answerAtOnce(conn: Socket, req: BuildRequest): boolean {
     const { send, exit } = replyTo(conn);
-    if (req.uid !== process.getuid?.()) {
-      exit(NOT_SERVED);
-      return true;
-    }
     const now = stampOf(opts.identity);
     if (stopping || !now || now.ino !== identity!.ino || now.mtimeMs !== identity!.mtimeMs) {
       exit(NOT_SERVED);
@@ -256,12 +334,27 @@ export async function serve(opts: ServeOptions): Promise<void> {
     }
   }
 
-  async function build(conn: Socket, req: BuildRequest): Promise<void> {
+  async function build(conn: Socket, req: BuildRequest, gone: () => boolean): Promise<void> {
     const { send, exit } = replyTo(conn);
+    // After the poll phase: a client that gave up waiting (it then builds the ordinary way)
+    // has closed its connection by now, and its build must not run twice.
+    await new Promise((r) => setImmediate(r));
+    if (gone()) {
+      log("a client left before its build started");
+      conn.destroy();
+      return;
+    }
     // A stale snapshot or a stop may have come while this build waited.
     if (answerAtOnce(conn, req)) return;
     const t0 = performance.now();
-    const status = await runCli(req, send);
+    send(FrameKind.Started, String(limit));
+    watchdog.begin(socketFd(conn));
+    let status: number;
+    try {
+      status = await runCli(req, send);
+    } finally {
+      watchdog.end();
+    }
     builds++;
     log(
       `built ${req.argv.slice(1).join(" ")} in ${req.cwd}: exit ${status}, ${(performance.now() - t0).toFixed(1)} ms`,
@@ -274,9 +367,33 @@ export async function serve(opts: ServeOptions): Promise<void> {
     clearTimeout(idle);
     const unframer = new Unframer(0);
     let taken = false;
+    let ended = false;
     conn.on("error", () => conn.destroy());
+    conn.on("end", () => (ended = true));
     conn.on("close", () => {
+      ended = true;
       if (!taken && !stopping) armIdle(); // connected and left without a request
+    });
+    // Only the server's own user: the kernel's word for who connected, not the request's.
+    let peer: number | undefined;
+    try {
+      peer = peerCredentials(socketFd(conn)).uid;
+    } catch (e) {
+      log(`no peer credentials: ${(e as Error).message}`);
+    }
+    if (peer !== process.geteuid?.()) {
+      log(`refused a connection from uid ${peer ?? "unknown"}`);
+      taken = true;
+      replyTo(conn).exit(NOT_SERVED);
+      if (!stopping) armIdle();
+      return;
+    }
+    // A request that does not arrive whole in time (a stalled or hostile client) is dropped.
+    conn.setTimeout(opts.requestTimeoutMs ?? REQUEST_TIMEOUT_MS, () => {
+      if (taken) return;
+      log("closed a connection that sent no whole request in time");
+      taken = true;
+      conn.destroy();
     });
     conn.on("data", (chunk) => {
       if (taken) return;
@@ -293,12 +410,13 @@ export async function serve(opts: ServeOptions): Promise<void> {
         if (!stopping) armIdle();
         return;
       }
+      conn.setTimeout(0);
       if (answerAtOnce(conn, req)) {
         if (!stopping) armIdle();
         return;
       }
       queue = queue
-        .then(() => build(conn, req))
+        .then(() => build(conn, req, () => ended || conn.destroyed))
         .catch((e: unknown) => {
           log(`internal error: ${(e as Error).stack ?? String(e)}`);
           const { send, exit } = replyTo(conn);
@@ -313,6 +431,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
 
   armIdle();
   await done;
+  watchdog.stop();
   process.off("SIGTERM", onSignal);
   process.off("SIGINT", onSignal);
 }
@@ -328,9 +447,31 @@ export async function runServer(): Promise<void> {
   const idleSeconds = raw === undefined || raw === "" ? DEFAULT_IDLE_SECONDS : Number(raw);
   if (!Number.isFinite(idleSeconds) || idleSeconds <= 0)
     throw new UsageError(`TSBPF_SERVER_IDLE must be a positive number of seconds, not ${raw}`);
+  const seconds = (name: string, dflt: number) => {
+    const raw = process.env[name];
+    const n = raw === undefined || raw === "" ? dflt : Number(raw);
+    if (!Number.isInteger(n) || n <= 0)
+      throw new UsageError(`${name} must be a positive whole number of seconds, not ${raw}`);
+    return n;
+  };
+  const buildTimeoutSeconds = seconds("TSBPF_SERVER_BUILD_TIMEOUT", DEFAULT_BUILD_TIMEOUT_SECONDS);
+  const requestTimeoutMs =
+    seconds("TSBPF_SERVER_REQUEST_TIMEOUT", REQUEST_TIMEOUT_MS / 1000) * 1000;
+  // The cache it listens in must be its user's alone (cache-dir.ts), and its blob too.
+  const socket = serverSocketFor(blob);
+  const distrust = untrustedDir(dirname(socket)) ?? untrustedEntry(blob);
+  if (distrust !== undefined)
+    throw new UsageError(`the build server runs only in a cache that is yours alone: ${distrust}`);
   // Written straight to fd 2: process.stderr is a client's while a build runs.
   const log = process.env.TSBPF_DEBUG
     ? (line: string) => writeSync(2, `${new Date().toISOString()} tsbpf server: ${line}\n`)
     : undefined;
-  await serve({ socket: serverSocketFor(blob), identity: blob, idleSeconds, ...(log && { log }) });
+  await serve({
+    socket,
+    identity: blob,
+    idleSeconds,
+    buildTimeoutSeconds,
+    requestTimeoutMs,
+    ...(log && { log }),
+  });
 }

@@ -11,20 +11,17 @@
 // Anything missing or stale means the ordinary path: slower, never different.
 import { createHash } from "node:crypto";
 import { spawn, spawnSync } from "node:child_process";
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { cacheDir } from "./cache-dir.js";
+import {
+  cacheDir,
+  createPrivate,
+  ensureCacheDir,
+  untrustedDir,
+  untrustedEntry,
+  writePrivate,
+} from "./cache-dir.js";
 import { pruneCache } from "./cache-prune.js";
 
 /** The bundled snapshot entry and its manifest, relative to the package root. */
@@ -134,9 +131,35 @@ function changedFile(files: FileStamp[]): string | undefined {
   return undefined;
 }
 
+/**
+ * The cache's trust checks for a snapshot (cache-dir.ts): a directory that is not the user's
+ * is never used nor written (not stale); an untrusted manifest or blob in the user's own
+ * directory is made again (stale).
+ */
+function untrustedCacheFiles(p: ReturnType<typeof paths>): SnapshotStatus | undefined {
+  const why = untrustedDir(dirname(p.manifest));
+  if (why !== undefined) {
+    if (/ does not exist$|ENOENT/.test(why))
+      return {
+        ok: false,
+        reason: `no build snapshot for Node ${process.version} yet`,
+        stale: true,
+      };
+    return { ok: false, reason: `the cache is not yours alone: ${why}`, stale: false };
+  }
+  for (const f of [p.manifest, p.blob]) {
+    const bad = untrustedEntry(f);
+    if (bad !== undefined && !bad.endsWith(" does not exist"))
+      return { ok: false, reason: `not used: ${bad}`, stale: true };
+  }
+  return undefined;
+}
+
 /** A usable snapshot for this package and Node, or why there is none (a few stat calls). */
 export function findSnapshot(dir?: string): SnapshotStatus {
   const p = paths(dir);
+  const distrust = untrustedCacheFiles(p);
+  if (distrust) return distrust;
   let m: SnapshotManifest;
   try {
     m = JSON.parse(readFileSync(p.manifest, "utf8")) as SnapshotManifest;
@@ -217,10 +240,12 @@ export function makeSnapshot(dir?: string): SnapshotStatus {
       error: reason,
     };
     forgetLaunch();
-    writeAtomic(p.manifest, JSON.stringify(m));
+    writePrivate(p.manifest, JSON.stringify(m));
     return { ok: false, reason, stale: false };
   };
-  mkdirSync(dirname(p.manifest), { recursive: true });
+  const distrust = ensureCacheDir(dirname(p.manifest));
+  if (distrust !== undefined)
+    return { ok: false, reason: `the cache is not yours alone: ${distrust}`, stale: false };
   let bundle: BundleManifest;
   try {
     bundle = JSON.parse(readFileSync(manifestFile, "utf8")) as BundleManifest;
@@ -255,7 +280,10 @@ export function makeSnapshot(dir?: string): SnapshotStatus {
         files,
       );
 
+  // Node writes the blob by name: made here first, so it is a new private file, not a link.
   const tmp = `${p.blob}.${process.pid}.tmp`;
+  rmSync(tmp, { force: true });
+  createPrivate(tmp);
   const r = spawnSync(
     process.execPath,
     [
@@ -287,7 +315,7 @@ export function makeSnapshot(dir?: string): SnapshotStatus {
     blobSize: statSync(p.blob).size,
     files,
   };
-  writeAtomic(p.manifest, JSON.stringify(m));
+  writePrivate(p.manifest, JSON.stringify(m));
   const made = files.map((f) => f.path);
   recordLaunch(p.blob, made, dir);
   // snapshots of deleted checkouts, old code caches: 18 MB a snapshot otherwise stays forever
@@ -305,14 +333,14 @@ const LOCK_TTL_MS = 10 * 60_000;
 export function makeSnapshotInBackground(): void {
   try {
     const p = paths();
-    mkdirSync(dirname(p.lock), { recursive: true });
+    if (ensureCacheDir(dirname(p.lock)) !== undefined) return;
     try {
       if (Date.now() - statSync(p.lock).mtimeMs < LOCK_TTL_MS) return;
       rmSync(p.lock, { force: true });
     } catch {
       // no lock
     }
-    closeSync(openSync(p.lock, "wx"));
+    createPrivate(p.lock);
     const maker = fileURLToPath(new URL("./snapshot-make.js", import.meta.url));
     spawn(process.execPath, [maker, "--lock", p.lock], {
       detached: true,

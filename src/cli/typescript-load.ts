@@ -7,11 +7,17 @@
 // uses costs more than the build itself on a cold process (Node 20 has no
 // module.enableCompileCache). Any cache trouble falls back to a plain require().
 import { createRequire } from "node:module";
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { Script } from "node:vm";
 import type tsModule from "typescript";
-import { cacheDir } from "./cache-dir.js";
+import {
+  cacheDir,
+  ensureCacheDir,
+  untrustedDir,
+  untrustedEntry,
+  writePrivate,
+} from "./cache-dir.js";
 
 const require = createRequire(import.meta.url);
 
@@ -27,9 +33,11 @@ function loadCached(): typeof tsModule {
     cacheDir(),
     `typescript-${version}-${source.length}-${mtime}-node${process.version}-${process.arch}.v8cache`,
   );
+  // V8 code from another user's directory would run as ours (cache-dir.ts: trust)
+  const trusted = untrustedDir(dirname(cacheFile)) === undefined;
   let cachedData: Buffer | undefined;
   try {
-    cachedData = readFileSync(cacheFile);
+    if (trusted && untrustedEntry(cacheFile) === undefined) cachedData = readFileSync(cacheFile);
   } catch {
     // first run: compiled from source, cache written at exit
   }
@@ -41,10 +49,8 @@ function loadCached(): typeof tsModule {
     // At exit the cache also holds every function this build compiled lazily.
     process.once("exit", () => {
       try {
-        mkdirSync(dirname(cacheFile), { recursive: true });
-        const tmp = `${cacheFile}.${process.pid}`;
-        writeFileSync(tmp, script.createCachedData());
-        renameSync(tmp, cacheFile);
+        if (ensureCacheDir(dirname(cacheFile)) === undefined)
+          writePrivate(cacheFile, script.createCachedData());
       } catch {
         // a read-only home costs speed, nothing else
       }

@@ -38,6 +38,8 @@ export interface Native {
   socket(domain: number, type: number, protocol: number): number;
   bind(fd: number, sockaddr: Uint8Array): number;
   setsockopt(fd: number, level: number, name: number, value: Uint8Array): number;
+  /** Fills buf with the option; its length, or -errno. */
+  getsockopt(fd: number, level: number, name: number, buf: Uint8Array): number;
   send(fd: number, buf: Uint8Array, flags: number): number;
   recv(fd: number, buf: Uint8Array, flags: number): number;
   read(fd: number, buf: ArrayBufferView): number;

@@ -79,9 +79,9 @@ test("the parser reads what the C client writes", () => {
 });
 
 test("malformed requests are refused with RequestError naming the field", () => {
-  const good = ["tsbpf-build 1", "/", "22", "00", "0", "1", "build"];
+  const good = ["tsbpf-build 2", "/", "22", "00", "0", "1", "build"];
   const cases: [string[], RegExp][] = [
-    [["tsbpf-build 2", ...good.slice(1)], /unknown request tag/],
+    [["tsbpf-build 1", ...good.slice(1)], /unknown request tag/],
     [[good[0]!, "relative", ...good.slice(2)], /absolute/],
     [[...good.slice(0, 2), "99", ...good.slice(3)], /umask/],
     [[...good.slice(0, 3), "2", ...good.slice(4)], /terminal flags/],

@@ -229,7 +229,7 @@ test("builds served by the build server equal ordinary builds; the server goes a
   const stopHung = node(["server", "stop"]);
   assert.equal(
     stopHung.stdout,
-    `build server pid ${hung} did not answer (a build that never ends?): killed it\n`,
+    `build server pid ${hung} did not stop when asked (a build that never ends?): killed it\n`,
   );
   await until("the hung server's exit", () => !alive(hung));
   assert.ok(!existsSync(socket) && !existsSync(`${socket}.pid`));
