@@ -21,6 +21,7 @@ import { BpfMap } from "./map.js";
 import { Program } from "./program.js";
 import { VerifierError } from "./verifier.js";
 import { kernelBtfTypeId } from "./kernel-btf.js";
+import { kconfigData } from "./kconfig.js";
 import { applyCore, coreVerifierError, resolveCore, type CoreResults } from "./core-relocate.js";
 
 export interface CollectionOptions {
@@ -44,6 +45,16 @@ export interface CollectionOptions {
    * the running kernel's `/sys/kernel/btf/vmlinux` and its modules' BTF.
    */
   btfPath?: string;
+  /**
+   * A kernel config file (plain or gzip, `CONFIG_X=y` lines) for the object's `CONFIG_*`
+   * `__kconfig` externs, instead of `/boot/config-$(uname -r)` or `/proc/config.gz`.
+   */
+  kconfigPath?: string;
+  /**
+   * Kconfig lines (`"CONFIG_HZ=1000\nCONFIG_BPF_SYSCALL=y"`) that set `__kconfig` externs over
+   * the config file, like libbpf's `kconfig` open option; externs all set here need no file.
+   */
+  kconfig?: string;
   /** Called with a message when the loader works around something (e.g. BTF rejected). */
   onWarning?: (message: string) => void;
   /**
@@ -113,7 +124,12 @@ export class Collection implements Disposable {
     checkGlobalNames(object, opts.globals ?? {});
     try {
       btf = loadBtf(object, warn);
-      for (const spec of object.maps) {
+      for (const objSpec of object.maps) {
+        // The .kconfig map's value: the externs' values, read now (libbpf: resolve_externs).
+        const spec =
+          objSpec.global?.kind === "kconfig" && object.kconfig
+            ? { ...objSpec, initialData: kconfigData(object.kconfig, opts) }
+            : objSpec;
         const given = opts.maps?.[spec.name];
         if (given) {
           checkCompatible(spec, given, "the map given in options.maps");
@@ -431,7 +447,9 @@ function initGlobal(
 
 /** Every name in options.globals must be a variable of one of the object's data sections. */
 function checkGlobalNames(object: BpfObject, values: Record<string, unknown>): void {
-  const known = object.maps.flatMap((m) => m.global?.variables.map((v) => v.name) ?? []);
+  const known = object.maps.flatMap((m) =>
+    m.global && m.global.kind !== "kconfig" ? m.global.variables.map((v) => v.name) : [],
+  );
   for (const name of Object.keys(values))
     if (!known.includes(name))
       throw new Error(

@@ -18,6 +18,7 @@ export async function runLoad(file: string, opts: LoadCliOptions): Promise<numbe
   let loader = Loader.create().options({
     onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
     ...(opts.btf !== undefined && { btfPath: opts.btf }),
+    ...(opts.kconfig !== undefined && { kconfigPath: opts.kconfig }),
   });
   if (opts.interface !== undefined)
     loader = loader.xdp(opts.interface, opts.xdpMode ? { mode: opts.xdpMode } : {});

@@ -175,6 +175,10 @@ export function program(): Command {
     .addOption(new Option("--xdp-mode <mode>", "XDP attach mode").choices(["skb", "drv", "hw"]))
     .option("--json", "print one JSON object per event instead of hexdumps")
     .option("--btf <file>", "the kernel's BTF for CO-RE relocations (default /sys/kernel/btf)")
+    .option(
+      "--kconfig <file>",
+      "kernel config for __kconfig externs (default /boot/config-$(uname -r), /proc/config.gz)",
+    )
     .action(async (file: string, opts: LoadCliOptions) => {
       const { runLoad } = await import("./load.js");
       process.exitCode = await runLoad(file, opts);
@@ -195,6 +199,7 @@ export interface LoadCliOptions {
   xdpMode?: "skb" | "drv" | "hw";
   json?: boolean;
   btf?: string;
+  kconfig?: string;
 }
 
 /**
@@ -204,6 +209,7 @@ export interface LoadCliOptions {
 const USER_ERRORS: ReadonlySet<string> = new Set([
   "Error",
   "ObjectError",
+  "KconfigError",
   "SysError",
   "CompileError",
   "AttachError",

@@ -37,6 +37,8 @@ import {
   type Insn,
 } from "./insn.js";
 import { parseMaps, type MapSpec } from "./maps-section.js";
+import { kconfigLayout, type KconfigLayout } from "./kconfig.js";
+import { BpfFlags, MapType } from "./consts.js";
 import { parseSectionName, type ProgramSection } from "./section.js";
 
 export type { MapSpec, GlobalVariable } from "./maps-section.js";
@@ -86,6 +88,8 @@ export interface BpfObject {
   /** the object's BTF with DATASEC sizes and VAR offsets filled in, ready for BPF_BTF_LOAD */
   btf?: Btf;
   btfExt?: BtfExt;
+  /** `.kconfig` externs and the layout of the `.kconfig` map the loader fills with their values */
+  kconfig?: KconfigLayout;
 }
 
 /** The kernel's per-program limit; bounds what linking may produce. */
@@ -130,9 +134,17 @@ export function parseObject(bytes: Uint8Array): BpfObject {
 
   let btf: Btf | undefined;
   let btfExt: BtfExt | undefined;
+  let kconfig: KconfigLayout | undefined;
   const btfSec = elf.section(".BTF");
   if (btfSec) {
     btf = fixupDatasecs(parseBtf(btfSec.data), ...datasecLayout(elf));
+    const bindOf = (n: string) =>
+      elf.symbols.find((s) => s.shndx === SHN_UNDEF && s.index !== 0 && s.name === n)?.bind;
+    const k = kconfigLayout(btf, bindOf);
+    if (k) {
+      btf = k.btf;
+      kconfig = k.layout;
+    }
     const extSec = elf.section(".BTF.ext");
     if (extSec) btfExt = parseBtfExt(extSec.data, btf);
   }
@@ -144,9 +156,30 @@ export function parseObject(bytes: Uint8Array): BpfObject {
     return value % INSN_SIZE === 0 ? cs.byStart.get(value / INSN_SIZE)?.name : undefined;
   };
   const { maps, index } = parseMaps(elf, btf, programAt);
+  if (kconfig && kconfig.size > 0) {
+    // libbpf's internal .kconfig map: one read-only value the loader fills before load.
+    const spec: MapSpec = {
+      name: ".kconfig",
+      type: MapType.ARRAY,
+      keySize: 4,
+      valueSize: kconfig.size,
+      maxEntries: 1,
+      flags: BpfFlags.RDONLY_PROG,
+      pinning: "none",
+      section: ".kconfig",
+      global: {
+        kind: "kconfig",
+        variables: kconfig.externs.map((e) => ({ name: e.name, offset: e.offset, size: e.size })),
+        readonly: true,
+      },
+    };
+    const ds = btf?.findByName("datasec", ".kconfig");
+    if (ds) spec.btfValueTypeId = ds.id;
+    maps.push(spec);
+  }
 
   for (const cs of code.values()) {
-    resolveRefs(elf, cs, code, index);
+    resolveRefs(elf, cs, code, index, kconfig);
     for (const fi of btfExt?.funcInfo.get(cs.sec.name) ?? []) cs.owner[fi.insn]?.funcInfo.push(fi);
     for (const li of btfExt?.lineInfo.get(cs.sec.name) ?? []) cs.owner[li.insn]?.lineInfo.push(li);
     // Like libbpf, a record outside every function (an eliminated weak one) is ignored.
@@ -174,6 +207,7 @@ export function parseObject(bytes: Uint8Array): BpfObject {
   const obj: BpfObject = { license, kernelVersion, programs, maps };
   if (btf) obj.btf = btf;
   if (btfExt) obj.btfExt = btfExt;
+  if (kconfig) obj.kconfig = kconfig;
   return obj;
 }
 
@@ -294,6 +328,7 @@ function resolveRefs(
   cs: CodeSection,
   code: Map<number, CodeSection>,
   index: ReturnType<typeof parseMaps>["index"],
+  kconfig: KconfigLayout | undefined,
 ): void {
   const name = cs.sec.name;
   const relocs = new Map<number, ElfRelocation>();
@@ -375,8 +410,14 @@ function resolveRefs(
     }
     idx++;
     if (sym.shndx === SHN_UNDEF) {
+      const ext = kconfig?.externs.find((e) => e.name === sym.name);
+      if (ext) {
+        // Like libbpf: the address of the extern's slot in the .kconfig map (imm ignored).
+        owner.refs.push({ idx: idx - 1, kind: "mapValue", map: ".kconfig", offset: ext.offset });
+        continue;
+      }
       throw new ObjectError(
-        `reference to extern '${sym.name}' (kconfig/ksym externs are not supported)`,
+        `reference to extern '${sym.name}', which is not a __kconfig extern (__ksym externs are not supported yet)`,
         at,
       );
     }

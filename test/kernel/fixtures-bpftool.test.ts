@@ -110,6 +110,14 @@ const expectations: Record<string, Expectation> = {
     programs: ["uprobe_entry", "uprobe_return"],
     maps: ["events", "hits", "uprobe_rodata"],
   },
+  uprobe_named: {
+    programs: ["add_entry", "add_return", "sub_entry", "sub_return", "bare_entry"],
+    maps: ["hits", "args"],
+  },
+  kconfig: {
+    programs: ["copy_kconfig"],
+    maps: ["kconfig_bss", "kconfig_kconfig"],
+  },
   // KPROBE programs load without CONFIG_KPROBES; only attaching needs it.
   kprobe: {
     programs: ["openat2_entry", "openat2_exit"],
