@@ -40,6 +40,23 @@ export interface CollectionOptions {
   /** Load only these programs (by name); the default loads all. */
   programs?: readonly string[];
   /**
+   * Programs not to load (`{ name: false }`), like libbpf's `bpf_program__set_autoload`; a
+   * program set `true` loads (the default). Combines with `programs`.
+   */
+  autoload?: Record<string, boolean>;
+  /**
+   * `max_entries` of maps before they are created (`{ events: 1 << 20 }`), like libbpf's
+   * `bpf_map__set_max_entries`; global data maps keep their size.
+   */
+  maxEntries?: Record<string, number>;
+  /**
+   * The kernel function (fentry/fexit) or BTF tracepoint (tp_btf) a program attaches to,
+   * over what its section names — or for a bare `SEC("fentry")` — like libbpf's
+   * `bpf_program__set_attach_target`. The attach point is fixed at load, so this is the
+   * only way to choose it.
+   */
+  attachTargets?: Record<string, string>;
+  /**
    * The target kernel's BTF for CO-RE relocations, as a file: raw BTF (e.g. from BTFHub, or
    * `/sys/kernel/btf/vmlinux` copied from the target) or an ELF with a .BTF section. Default:
    * the running kernel's `/sys/kernel/btf/vmlinux` and its modules' BTF.
@@ -122,14 +139,17 @@ export class Collection implements Disposable {
     const reusedPins = new Set<string>();
     let btf: FD | undefined;
     checkGlobalNames(object, opts.globals ?? {});
+    checkMapSizes(object, opts.maxEntries ?? {});
     try {
       btf = loadBtf(object, warn);
       for (const objSpec of object.maps) {
         // The .kconfig map's value: the externs' values, read now (libbpf: resolve_externs).
-        const spec =
+        let spec =
           objSpec.global?.kind === "kconfig" && object.kconfig
             ? { ...objSpec, initialData: kconfigData(object.kconfig, opts) }
             : objSpec;
+        const size = opts.maxEntries?.[spec.name];
+        if (size !== undefined) spec = { ...spec, maxEntries: size };
         const given = opts.maps?.[spec.name];
         if (given) {
           checkCompatible(spec, given, "the map given in options.maps");
@@ -151,21 +171,10 @@ export class Collection implements Disposable {
               throw new Error(`map ${spec.name}: slot ${slot.index} names unknown map ${slot.map}`);
             return inner.fd;
           });
-      const wanted = opts.programs ? new Set(opts.programs) : undefined;
-      if (wanted)
-        for (const n of wanted)
-          if (!object.programs.some((p) => p.name === n))
-            throw new Error(
-              `no program named ${n} in the object (it has: ${object.programs.map((p) => p.name).join(", ")})`,
-            );
+      const toLoad = programsToLoad(object, opts);
       // CO-RE relocations, resolved before any program loads (so a failure loads nothing).
-      const core = resolveCore(
-        object,
-        object.programs.filter((p) => !wanted || wanted.has(p.name)),
-        opts.btfPath,
-      );
-      for (const spec of object.programs) {
-        if (wanted && !wanted.has(spec.name)) continue;
+      const core = resolveCore(object, toLoad, opts.btfPath);
+      for (const spec of toLoad) {
         const { program, log } = loadProgram(object, spec, maps, btf, opts, core);
         programs.set(spec.name, program);
         if (log) logs.set(spec.name, log);
@@ -443,6 +452,56 @@ function initGlobal(
   }
   map.set(new Uint8Array(4), data);
   if (g.readonly) map.freeze();
+}
+
+/** options.maxEntries names maps of the object (not global data) with a usable size. */
+function checkMapSizes(object: BpfObject, sizes: Record<string, number>): void {
+  for (const [name, n] of Object.entries(sizes)) {
+    const spec = object.maps.find((m) => m.name === name);
+    if (!spec)
+      throw new Error(
+        `maxEntries: no map named ${name} in the object (it has: ${object.maps.map((m) => m.name).join(", ") || "none"})`,
+      );
+    if (spec.global)
+      throw new Error(`maxEntries: ${name} holds global data; its size is the section's`);
+    if (!Number.isInteger(n) || n < 0 || n > 0xffffffff)
+      throw new Error(`maxEntries: ${name} must be a whole number of entries, not ${n}`);
+  }
+}
+
+const TARGETED_KINDS: ReadonlySet<string> = new Set(["fentry", "fexit", "tp_btf"]);
+
+/**
+ * The programs to load, in object order: options.programs and options.autoload applied,
+ * options.attachTargets written into the copies' section info. Unknown names throw.
+ */
+function programsToLoad(object: BpfObject, opts: CollectionOptions): ProgramSpec[] {
+  const names = object.programs.map((p) => p.name);
+  const known = (n: string, what: string) => {
+    if (!names.includes(n))
+      throw new Error(`${what}: no program named ${n} in the object (it has: ${names.join(", ")})`);
+  };
+  const wanted = opts.programs ? new Set(opts.programs) : undefined;
+  for (const n of wanted ?? []) known(n, "programs");
+  for (const n of Object.keys(opts.autoload ?? {})) known(n, "autoload");
+  for (const n of Object.keys(opts.attachTargets ?? {})) known(n, "attachTargets");
+  const out: ProgramSpec[] = [];
+  for (const spec of object.programs) {
+    if (wanted && !wanted.has(spec.name)) continue;
+    if (opts.autoload?.[spec.name] === false) continue;
+    const target = opts.attachTargets?.[spec.name];
+    if (target === undefined) {
+      out.push(spec);
+      continue;
+    }
+    const info = spec.sectionInfo;
+    if (!info || !TARGETED_KINDS.has(info.kind))
+      throw new Error(
+        `attachTargets: program ${spec.name} (section ${spec.section}) is not fentry, fexit or tp_btf; its target is not chosen at load`,
+      );
+    out.push({ ...spec, sectionInfo: { ...info, target } });
+  }
+  return out;
 }
 
 /** Every name in options.globals must be a variable of one of the object's data sections. */
