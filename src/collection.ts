@@ -21,7 +21,7 @@ import { BpfMap } from "./map.js";
 import { Program } from "./program.js";
 import { VerifierError } from "./verifier.js";
 import { kernelBtfTypeId } from "./kernel-btf.js";
-import { kconfigData } from "./kconfig.js";
+import { kconfigData, resolveKsym } from "./kconfig.js";
 import { applyCore, coreVerifierError, resolveCore, type CoreResults } from "./core-relocate.js";
 
 export interface CollectionOptions {
@@ -519,8 +519,9 @@ function checkGlobalNames(object: BpfObject, values: Record<string, unknown>): v
 // ---------------------------------------------------------------- programs
 
 /** Patches map references: lddw src=PSEUDO_MAP_FD imm=fd, or PSEUDO_MAP_VALUE imm=fd + offset. */
-function relocate(spec: ProgramSpec, maps: ReadonlyMap<string, BpfMap>): Insn[] {
+function relocate(object: BpfObject, spec: ProgramSpec, maps: ReadonlyMap<string, BpfMap>): Insn[] {
   const insns = spec.insns.map((i) => ({ ...i }));
+  for (const r of spec.ksymRefs ?? []) resolveKsym(spec, object, insns, r.insn, r.name);
   for (const r of spec.relocations) {
     const map = maps.get(r.map);
     if (!map)
@@ -550,7 +551,7 @@ function loadProgram(
   opts: CollectionOptions,
   core: CoreResults,
 ): { program: Program; log: string } {
-  const insns = relocate(spec, maps);
+  const insns = relocate(object, spec, maps);
   const poisoned = applyCore(spec, insns, core);
   const info = spec.sectionInfo;
   let attachBtfId: number | undefined;

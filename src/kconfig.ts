@@ -7,7 +7,9 @@
 import { readFileSync } from "node:fs";
 import { release } from "node:os";
 import { gunzipSync } from "node:zlib";
-import type { KconfigExtern, KconfigLayout } from "./obj/kconfig.js";
+import type { KconfigExtern, KconfigLayout, KsymExtern } from "./obj/kconfig.js";
+import { BPF_PSEUDO_BTF_ID, BPF_PSEUDO_KFUNC_CALL, type Insn } from "./obj/insn.js";
+import { kernelBtfTypeId } from "./kernel-btf.js";
 import { ProgType } from "./obj/consts.js";
 import { progLoad } from "./sys/bpf.js";
 import { encodeInsns } from "./obj/insn.js";
@@ -219,4 +221,77 @@ export function kconfigData(layout: KconfigLayout, src: KconfigSources = {}): Ui
     }
   }
   return data;
+}
+
+// ---------------------------------------------------------------- __ksym externs
+
+let kallsyms: Map<string, bigint> | undefined;
+/** /proc/kallsyms, name → address (the first of equal names), read once per process. */
+function kallsymsAddress(name: string): bigint | undefined {
+  if (!kallsyms) {
+    kallsyms = new Map();
+    for (const line of readFileSync("/proc/kallsyms", "utf8").split("\n")) {
+      const [addr, , sym] = line.split(/\s+/);
+      if (sym && addr && !kallsyms.has(sym)) kallsyms.set(sym, BigInt(`0x${addr}`));
+    }
+  }
+  return kallsyms.get(name);
+}
+
+/**
+ * Patches one `__ksym` reference as libbpf does: a typeless variable's lddw gets its
+ * /proc/kallsyms address; a typed one `src_reg = BPF_PSEUDO_BTF_ID` and the kernel VAR's BTF
+ * id; a kfunc call `src_reg = BPF_PSEUDO_KFUNC_CALL` and the kernel FUNC's BTF id. Only
+ * vmlinux BTF is searched (module kfuncs are an error naming the function).
+ */
+export function resolveKsym(
+  spec: { name: string },
+  object: { ksyms?: KsymExtern[] },
+  insns: Insn[],
+  at: number,
+  name: string,
+): void {
+  const ext = object.ksyms?.find((e) => e.name === name);
+  const insn = insns[at]!;
+  const fail = (why: string): never => {
+    throw new KconfigError(`program ${spec.name}: extern ${name} __ksym: ${why}`);
+  };
+  if (!ext) return fail("not in the object's .ksyms BTF");
+  if (ext.kind === "func") {
+    const id = kernelBtfTypeId(name, "func");
+    if (id === undefined)
+      return fail(
+        "the kernel's BTF (vmlinux) has no such function; kfuncs of modules are not supported yet",
+      );
+    insn.src = BPF_PSEUDO_KFUNC_CALL;
+    insn.imm = id;
+    insn.off = 0;
+    return;
+  }
+  const hi = insns[at + 1]!;
+  if (ext.typeless) {
+    const addr = kallsymsAddress(name);
+    if (addr === undefined && !ext.weak)
+      return fail("not in /proc/kallsyms (declare it __weak to read 0)");
+    const a = addr ?? 0n;
+    insn.src = 0;
+    insn.imm = Number(BigInt.asIntN(32, a & 0xffffffffn));
+    hi.imm = Number(BigInt.asIntN(32, a >> 32n));
+    return;
+  }
+  const id = kernelBtfTypeId(name, "var");
+  if (id === undefined) {
+    if (ext.weak) {
+      insn.src = 0;
+      insn.imm = 0;
+      hi.imm = 0;
+      return;
+    }
+    return fail(
+      "the kernel's BTF has no such variable (it describes per-CPU variables only; declare it `const void` to take its kallsyms address)",
+    );
+  }
+  insn.src = BPF_PSEUDO_BTF_ID;
+  insn.imm = id;
+  hi.imm = 0;
 }

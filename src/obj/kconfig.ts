@@ -124,3 +124,54 @@ export function kconfigLayout(
     btf: new Btf(types, btf.strings),
   };
 }
+
+/** A `__ksym` extern: a kernel variable (typed or typeless) or a kernel function (kfunc). */
+export interface KsymExtern {
+  name: string;
+  /** "var": address (typeless) or BTF id (typed) in an lddw; "func": a kfunc call */
+  kind: "var" | "func";
+  /** a `const void` variable, resolved through /proc/kallsyms rather than kernel BTF */
+  typeless: boolean;
+  weak: boolean;
+  /** func: number of parameters of the local prototype */
+  params?: number;
+}
+
+/**
+ * The object's `.ksyms` externs, and its BTF with them made acceptable to the kernel: the
+ * DATASEC and its extern VARs and FUNCs become `const void` (nothing else refers to them).
+ */
+export function ksymsLayout(
+  btf: Btf | undefined,
+  bindOf: (name: string) => number | undefined,
+): { ksyms: KsymExtern[]; btf: Btf } | undefined {
+  if (!btf) return undefined;
+  const secIdx = btf.types.findIndex((t) => t.kind === "datasec" && t.name === ".ksyms");
+  if (secIdx < 0) return undefined;
+  const sec = btf.types[secIdx]!;
+  if (sec.kind !== "datasec") return undefined;
+  const ksyms: KsymExtern[] = [];
+  const gone = new Set<number>([secIdx]);
+  for (const v of sec.vars) {
+    const vt = btf.typeById(v.type);
+    const weak = bindOf(vt.name) === STB_WEAK;
+    if (vt.kind === "var") {
+      const target = btf.typeById(btf.resolve(vt.type));
+      ksyms.push({ name: vt.name, kind: "var", typeless: target.kind === "void", weak });
+    } else if (vt.kind === "func") {
+      const proto = btf.typeById(vt.type);
+      ksyms.push({
+        name: vt.name,
+        kind: "func",
+        typeless: false,
+        weak,
+        params: proto.kind === "func_proto" ? proto.params.length : 0,
+      });
+    } else continue;
+    gone.add(v.type);
+  }
+  const types = btf.types.map((t, id): BtfType =>
+    gone.has(id) ? { kind: "const", name: "", type: 0 } : t,
+  );
+  return { ksyms, btf: new Btf(types, btf.strings) };
+}

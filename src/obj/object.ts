@@ -37,7 +37,7 @@ import {
   type Insn,
 } from "./insn.js";
 import { parseMaps, type MapSpec } from "./maps-section.js";
-import { kconfigLayout, type KconfigLayout } from "./kconfig.js";
+import { kconfigLayout, ksymsLayout, type KconfigLayout, type KsymExtern } from "./kconfig.js";
 import { BpfFlags, MapType } from "./consts.js";
 import { parseSectionName, type ProgramSection } from "./section.js";
 
@@ -63,6 +63,8 @@ export interface ProgramSpec {
   insns: Insn[];
   /** map references the loader patches (lddw of a map fd or a map value address) */
   relocations: Relocation[];
+  /** `__ksym` references the loader patches: lddw of a kernel variable, or a kfunc call */
+  ksymRefs?: { insn: number; name: string }[];
   funcInfo: FuncInfo[];
   lineInfo: ProgramLineInfo[];
   /**
@@ -90,6 +92,8 @@ export interface BpfObject {
   btfExt?: BtfExt;
   /** `.kconfig` externs and the layout of the `.kconfig` map the loader fills with their values */
   kconfig?: KconfigLayout;
+  /** `__ksym` externs: kernel variables and kfuncs the loader resolves */
+  ksyms?: KsymExtern[];
 }
 
 /** The kernel's per-program limit; bounds what linking may produce. */
@@ -113,6 +117,7 @@ interface Func {
 type Ref =
   | { idx: number; kind: "call" | "funcptr"; target: Func; targetIdx: number }
   | { idx: number; kind: "map"; map: string }
+  | { idx: number; kind: "ksym"; name: string }
   | { idx: number; kind: "mapValue"; map: string; offset: number };
 
 interface CodeSection {
@@ -135,6 +140,7 @@ export function parseObject(bytes: Uint8Array): BpfObject {
   let btf: Btf | undefined;
   let btfExt: BtfExt | undefined;
   let kconfig: KconfigLayout | undefined;
+  let ksyms: KsymExtern[] | undefined;
   const btfSec = elf.section(".BTF");
   if (btfSec) {
     btf = fixupDatasecs(parseBtf(btfSec.data), ...datasecLayout(elf));
@@ -144,6 +150,11 @@ export function parseObject(bytes: Uint8Array): BpfObject {
     if (k) {
       btf = k.btf;
       kconfig = k.layout;
+    }
+    const ks = ksymsLayout(btf, bindOf);
+    if (ks) {
+      btf = ks.btf;
+      ksyms = ks.ksyms;
     }
     const extSec = elf.section(".BTF.ext");
     if (extSec) btfExt = parseBtfExt(extSec.data, btf);
@@ -179,7 +190,7 @@ export function parseObject(bytes: Uint8Array): BpfObject {
   }
 
   for (const cs of code.values()) {
-    resolveRefs(elf, cs, code, index, kconfig);
+    resolveRefs(elf, cs, code, index, kconfig, ksyms);
     for (const fi of btfExt?.funcInfo.get(cs.sec.name) ?? []) cs.owner[fi.insn]?.funcInfo.push(fi);
     for (const li of btfExt?.lineInfo.get(cs.sec.name) ?? []) cs.owner[li.insn]?.lineInfo.push(li);
     // Like libbpf, a record outside every function (an eliminated weak one) is ignored.
@@ -208,6 +219,7 @@ export function parseObject(bytes: Uint8Array): BpfObject {
   if (btf) obj.btf = btf;
   if (btfExt) obj.btfExt = btfExt;
   if (kconfig) obj.kconfig = kconfig;
+  if (ksyms) obj.ksyms = ksyms;
   return obj;
 }
 
@@ -329,6 +341,7 @@ function resolveRefs(
   code: Map<number, CodeSection>,
   index: ReturnType<typeof parseMaps>["index"],
   kconfig: KconfigLayout | undefined,
+  ksyms: KsymExtern[] | undefined,
 ): void {
   const name = cs.sec.name;
   const relocs = new Map<number, ElfRelocation>();
@@ -382,6 +395,16 @@ function resolveRefs(
     }
     if (!owner) throw new ObjectError("relocation outside of any function", at);
     const sym = elf.symbols[r.symbol]!;
+    if (r.type === R_BPF_64_32 && sym.shndx === SHN_UNDEF) {
+      const ext = ksyms?.find((e) => e.name === sym.name);
+      if (!ext || ext.kind !== "func" || !isCall(insn))
+        throw new ObjectError(
+          `call to extern '${sym.name}', which is not a __ksym kernel function (kfunc)`,
+          at,
+        );
+      owner.refs.push({ idx, kind: "ksym", name: sym.name });
+      continue;
+    }
     if (r.type === R_BPF_64_32) {
       if (!isCall(insn) || insn.src !== BPF_PSEUDO_CALL) {
         throw new ObjectError(
@@ -416,8 +439,13 @@ function resolveRefs(
         owner.refs.push({ idx: idx - 1, kind: "mapValue", map: ".kconfig", offset: ext.offset });
         continue;
       }
+      const ks = ksyms?.find((e) => e.name === sym.name);
+      if (ks?.kind === "var") {
+        owner.refs.push({ idx: idx - 1, kind: "ksym", name: sym.name });
+        continue;
+      }
       throw new ObjectError(
-        `reference to extern '${sym.name}', which is not a __kconfig extern (__ksym externs are not supported yet)`,
+        `reference to extern '${sym.name}', which is not a __kconfig or __ksym variable extern`,
         at,
       );
     }
@@ -490,6 +518,7 @@ function link(
 
   const insns: Insn[] = [];
   const relocations: Relocation[] = [];
+  const ksymRefs: { insn: number; name: string }[] = [];
   const funcInfo: FuncInfo[] = [];
   const lineInfo: ProgramLineInfo[] = [];
   const coreRelos: ProgramCoreRelo[] = [];
@@ -510,6 +539,9 @@ function link(
         case "map":
           relocations.push({ insn: pos, kind: "map", map: ref.map });
           break;
+        case "ksym":
+          ksymRefs.push({ insn: pos, name: ref.name });
+          break;
         case "mapValue":
           relocations.push({ insn: pos, kind: "mapValue", map: ref.map, offset: ref.offset });
           break;
@@ -525,6 +557,7 @@ function link(
     sectionInfo,
     insns,
     relocations,
+    ...(ksymRefs.length > 0 && { ksymRefs }),
     funcInfo,
     lineInfo,
     coreRelos,

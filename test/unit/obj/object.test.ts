@@ -405,7 +405,7 @@ test("structural problems are ObjectErrors naming the section", (t) => {
           "obj-extern-plain",
         ),
       ),
-    /extern 'ext_var', which is not a __kconfig extern/,
+    /extern 'ext_var', which is not a __kconfig or __ksym variable extern/,
   );
   assert.throws(() => parseObject(new Uint8Array(10)), isObjectError);
 });
