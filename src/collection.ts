@@ -469,7 +469,7 @@ function checkMapSizes(object: BpfObject, sizes: Record<string, number>): void {
   }
 }
 
-const TARGETED_KINDS: ReadonlySet<string> = new Set(["fentry", "fexit", "tp_btf"]);
+const TARGETED_KINDS: ReadonlySet<string> = new Set(["fentry", "fexit", "tp_btf", "iter"]);
 
 /**
  * The programs to load, in object order: options.programs and options.autoload applied,
@@ -497,7 +497,7 @@ function programsToLoad(object: BpfObject, opts: CollectionOptions): ProgramSpec
     const info = spec.sectionInfo;
     if (!info || !TARGETED_KINDS.has(info.kind))
       throw new Error(
-        `attachTargets: program ${spec.name} (section ${spec.section}) is not fentry, fexit or tp_btf; its target is not chosen at load`,
+        `attachTargets: program ${spec.name} (section ${spec.section}) is not fentry, fexit, tp_btf or iter; its target is not chosen at load`,
       );
     out.push({ ...spec, sectionInfo: { ...info, target } });
   }
@@ -557,14 +557,22 @@ function loadProgram(
   let attachBtfId: number | undefined;
   if (
     info &&
-    (info.kind === "tp_btf" || info.kind === "fentry" || info.kind === "fexit") &&
+    (info.kind === "tp_btf" ||
+      info.kind === "fentry" ||
+      info.kind === "fexit" ||
+      info.kind === "iter") &&
     info.target
   ) {
-    const name = info.kind === "tp_btf" ? `btf_trace_${info.target}` : info.target;
+    const name =
+      info.kind === "tp_btf"
+        ? `btf_trace_${info.target}`
+        : info.kind === "iter"
+          ? `bpf_iter_${info.target}`
+          : info.target;
     attachBtfId = kernelBtfTypeId(name, info.kind === "tp_btf" ? "typedef" : "func");
     if (attachBtfId === undefined)
       throw new Error(
-        `program ${spec.name}: the kernel has no ${info.kind === "tp_btf" ? "BTF tracepoint" : "function"} ${info.target} to attach to (section ${spec.section})`,
+        `program ${spec.name}: the kernel has no ${info.kind === "tp_btf" ? "BTF tracepoint" : info.kind === "iter" ? "iterator" : "function"} ${info.target} to attach to (section ${spec.section}${info.kind === "iter" ? `; iterators are the bpf_iter_* functions in the kernel's BTF` : ""})`,
       );
   }
   const withBtf = btf !== undefined && spec.funcInfo.length > 0;

@@ -6,6 +6,7 @@ import type { ProgramSection } from "../obj/section.js";
 import { AttachType, nameOf } from "../obj/consts.js";
 import { attachCgroup } from "./cgroup.js";
 import { AttachError } from "./errors.js";
+import { attachIter } from "./iter.js";
 import { attachKprobe } from "./kprobe.js";
 import type { AttachableProgram, Link } from "./link.js";
 import { attachRawTracepoint } from "./raw-tracepoint.js";
@@ -33,6 +34,7 @@ export {
 } from "./uprobe.js";
 export { attachKprobe, kprobesUnavailable, type KprobeOptions } from "./kprobe.js";
 export { attachSocketFilter } from "./socket-filter.js";
+export { attachIter, IterLink } from "./iter.js";
 export { attachCgroup, attachCgroupSkb } from "./cgroup.js";
 export { resolveBinaryPath } from "./binary-path.js";
 export { ElfBinary, type FunctionSymbol } from "./elf-symbols.js";
@@ -110,6 +112,8 @@ export function attachBySection(
         kind: section.kind,
         ...(section.target !== undefined && { target: section.target }),
       });
+    case "iter":
+      return attachIter(prog, section.target);
     case "kprobe":
     case "kretprobe": {
       // A target the section names wins; the option is for sections that name none.

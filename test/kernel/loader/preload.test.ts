@@ -41,7 +41,7 @@ test("maxEntries sizes maps before creation; autoload skips programs", async (t)
   );
   await assert.rejects(
     Collection.loadFile(fixture("uprobe_named.o"), { attachTargets: { add_entry: "x" } }),
-    /attachTargets: program add_entry \(section uprobe\/\/proc\/self\/exe:tsbpf_fn_add\) is not fentry, fexit or tp_btf/,
+    /attachTargets: program add_entry \(section uprobe\/\/proc\/self\/exe:tsbpf_fn_add\) is not fentry, fexit, tp_btf or iter/,
   );
 });
 
