@@ -7,6 +7,7 @@ import { AttachType, nameOf } from "../obj/consts.js";
 import { attachCgroup } from "./cgroup.js";
 import { AttachError } from "./errors.js";
 import { attachIter } from "./iter.js";
+import { attachPerfEvent, type PerfEventOptions } from "./perf-event.js";
 import { attachKprobe } from "./kprobe.js";
 import type { AttachableProgram, Link } from "./link.js";
 import { attachRawTracepoint } from "./raw-tracepoint.js";
@@ -35,6 +36,13 @@ export {
 export { attachKprobe, kprobesUnavailable, type KprobeOptions } from "./kprobe.js";
 export { attachSocketFilter } from "./socket-filter.js";
 export { attachIter, IterLink } from "./iter.js";
+export {
+  attachPerfEvent,
+  PerfType,
+  PerfSoftware,
+  PerfHardware,
+  type PerfEventOptions,
+} from "./perf-event.js";
 export { attachCgroup, attachCgroupSkb } from "./cgroup.js";
 export { resolveBinaryPath } from "./binary-path.js";
 export { ElfBinary, type FunctionSymbol } from "./elf-symbols.js";
@@ -61,6 +69,8 @@ export interface AttachOptions {
   tracepoint?: string;
   /** socket filters: the socket's fd */
   socket?: number;
+  /** perf_event programs: the event to sample on each CPU (e.g. `{ sampleFreq: 99 }`) */
+  perfEvent?: PerfEventOptions;
 }
 
 const label = (section: ProgramSection, prog: AttachableProgram) =>
@@ -114,6 +124,8 @@ export function attachBySection(
       });
     case "iter":
       return attachIter(prog, section.target);
+    case "perf_event":
+      return attachPerfEvent(prog, opts.perfEvent ?? need("a perf event", "the perfEvent option"));
     case "kprobe":
     case "kretprobe": {
       // A target the section names wins; the option is for sections that name none.
