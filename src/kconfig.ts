@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { release } from "node:os";
 import { gunzipSync } from "node:zlib";
 import type { KconfigExtern, KconfigLayout, KsymExtern } from "./obj/kconfig.js";
-import { BPF_PSEUDO_BTF_ID, BPF_PSEUDO_KFUNC_CALL, type Insn } from "./obj/insn.js";
+import { BPF_PSEUDO_BTF_ID, BPF_PSEUDO_KFUNC_CALL, LDDW, type Insn } from "./obj/insn.js";
 import { kernelBtfTypeId } from "./kernel-btf.js";
 import { ProgType } from "./obj/consts.js";
 import { progLoad } from "./sys/bpf.js";
@@ -257,6 +257,16 @@ export function resolveKsym(
     throw new KconfigError(`program ${spec.name}: extern ${name} __ksym: ${why}`);
   };
   if (!ext) return fail("not in the object's .ksyms BTF");
+  if (ext.kind === "func" && insn.code === LDDW) {
+    // bpf_ksym_exists(kfunc): the FUNC's BTF id, or 0 for a weak one the kernel lacks.
+    const id = kernelBtfTypeId(name, "func");
+    if (id === undefined && !ext.weak)
+      return fail("the kernel's BTF (vmlinux) has no such function");
+    insn.src = id === undefined ? 0 : BPF_PSEUDO_BTF_ID;
+    insn.imm = id ?? 0;
+    insns[at + 1]!.imm = 0;
+    return;
+  }
   if (ext.kind === "func") {
     const id = kernelBtfTypeId(name, "func");
     if (id === undefined)

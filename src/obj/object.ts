@@ -3,7 +3,7 @@
 //
 // Pure: bytes in, model out. Every malformed input becomes an ObjectError naming the
 // section and offset. Work is bounded by the file size (and a cap on linked instructions).
-import { parseBtf, fixupDatasecs, type Btf } from "./btf.js";
+import { parseBtf, fixupDatasecs, Btf, BtfFuncLinkage } from "./btf.js";
 import {
   parseBtfExt,
   type BtfExt,
@@ -151,6 +151,7 @@ export function parseObject(bytes: Uint8Array): BpfObject {
       btf = k.btf;
       kconfig = k.layout;
     }
+    btf = hiddenFuncsStatic(btf, elf);
     const ks = ksymsLayout(btf, bindOf);
     if (ks) {
       btf = ks.btf;
@@ -221,6 +222,28 @@ export function parseObject(bytes: Uint8Array): BpfObject {
   if (kconfig) obj.kconfig = kconfig;
   if (ksyms) obj.ksyms = ksyms;
   return obj;
+}
+
+/**
+ * Like libbpf, a global function with hidden visibility (`__hidden`, e.g. usdt.bpf.h's
+ * bpf_usdt_arg) gets BTF linkage static, so the verifier checks it in its callers' context
+ * instead of on its own with unknown (possibly NULL) pointer arguments.
+ */
+function hiddenFuncsStatic(btf: Btf, elf: ElfFile): Btf {
+  const STV_HIDDEN = 2;
+  const hidden = new Set(
+    elf.symbols
+      .filter((s) => s.type === STT_FUNC && s.shndx !== SHN_UNDEF && s.visibility === STV_HIDDEN)
+      .map((s) => s.name),
+  );
+  if (hidden.size === 0) return btf;
+  let changed = false;
+  const types = btf.types.map((t) => {
+    if (t.kind !== "func" || t.linkage !== BtfFuncLinkage.GLOBAL || !hidden.has(t.name)) return t;
+    changed = true;
+    return { ...t, linkage: BtfFuncLinkage.STATIC };
+  });
+  return changed ? new Btf(types, btf.strings) : btf;
 }
 
 function readLicense(elf: ElfFile): string {
@@ -440,12 +463,13 @@ function resolveRefs(
         continue;
       }
       const ks = ksyms?.find((e) => e.name === sym.name);
-      if (ks?.kind === "var") {
+      // A kfunc in an lddw is `bpf_ksym_exists(kfunc)`: libbpf loads its BTF id.
+      if (ks) {
         owner.refs.push({ idx: idx - 1, kind: "ksym", name: sym.name });
         continue;
       }
       throw new ObjectError(
-        `reference to extern '${sym.name}', which is not a __kconfig or __ksym variable extern`,
+        `reference to extern '${sym.name}', which is not a __kconfig or __ksym extern`,
         at,
       );
     }

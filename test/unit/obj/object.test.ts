@@ -405,7 +405,7 @@ test("structural problems are ObjectErrors naming the section", (t) => {
           "obj-extern-plain",
         ),
       ),
-    /extern 'ext_var', which is not a __kconfig or __ksym variable extern/,
+    /extern 'ext_var', which is not a __kconfig or __ksym extern/,
   );
   assert.throws(() => parseObject(new Uint8Array(10)), isObjectError);
 });
@@ -440,4 +440,23 @@ test("property: random bytes and mutated real objects only ever throw ObjectErro
     ),
     { numRuns: 1500 },
   );
+});
+
+test("__hidden global functions get static BTF linkage, as libbpf gives them", (t) => {
+  if (!needsClang(t)) return;
+  const obj = parseObject(
+    buildC(
+      `${HEAD}
+       __attribute__((visibility("hidden"))) __attribute__((noinline)) int hid(int *p) { *p = 1; return 0; }
+       __attribute__((noinline)) int pub(int *p) { return p ? *p : 0; }
+       SEC("xdp") int p(void *c) { int x = 0; return hid(&x) + pub(&x); }`,
+      "obj-hidden-func",
+    ),
+  );
+  const linkage = (n: string) => {
+    const f = obj.btf!.types.find((t) => t.kind === "func" && t.name === n);
+    return f?.kind === "func" ? f.linkage : undefined;
+  };
+  assert.equal(linkage("hid"), 0, "static");
+  assert.equal(linkage("pub"), 1, "global stays global");
 });
