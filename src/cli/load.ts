@@ -29,6 +29,7 @@ export async function runLoad(file: string, opts: LoadCliOptions): Promise<numbe
     ...(opts.symbol !== undefined && { symbol: opts.symbol }),
     ...(opts.tracepoint !== undefined && { tracepoint: opts.tracepoint }),
     ...(opts.direction !== undefined && { direction: opts.direction }),
+    ...(opts.sampleFreq !== undefined && { perfEvent: { sampleFreq: opts.sampleFreq } }),
   });
   if (opts.cgroup !== undefined) loader = loader.cgroup(opts.cgroup);
 
@@ -39,7 +40,6 @@ export async function runLoad(file: string, opts: LoadCliOptions): Promise<numbe
     return reportError(e);
   }
   const write = (s: string) => process.stdout.write(s + "\n");
-  for (const { program } of loaded.links) write(`Loaded: ${program.name}, ${program.kindLabel}`);
 
   // Until SIGINT/SIGTERM: a pending promise and signal handlers alone do not keep Node's
   // event loop alive (an object without event maps has no readers), so a timer does.
@@ -55,6 +55,8 @@ export async function runLoad(file: string, opts: LoadCliOptions): Promise<numbe
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
   });
+  // Only now: a signal sent by whoever waits for these lines finds the handlers installed.
+  for (const { program } of loaded.links) write(`Loaded: ${program.name}, ${program.kindLabel}`);
   try {
     for await (const batch of loaded.events) {
       if (batch.lost > 0)

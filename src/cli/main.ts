@@ -176,6 +176,11 @@ export function program(): Command {
     .option("--json", "print one JSON object per event instead of hexdumps")
     .option("--btf <file>", "the kernel's BTF for CO-RE relocations (default /sys/kernel/btf)")
     .option(
+      "--sample-freq <hz>",
+      "perf_event programs: sample software cpu-clock this many times a second on every CPU",
+      int("sample-freq"),
+    )
+    .option(
       "--kconfig <file>",
       "kernel config for __kconfig externs (default /boot/config-$(uname -r), /proc/config.gz)",
     )
@@ -200,6 +205,7 @@ export interface LoadCliOptions {
   json?: boolean;
   btf?: string;
   kconfig?: string;
+  sampleFreq?: number;
 }
 
 /**

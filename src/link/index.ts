@@ -125,7 +125,10 @@ export function attachBySection(
     case "iter":
       return attachIter(prog, section.target);
     case "perf_event":
-      return attachPerfEvent(prog, opts.perfEvent ?? need("a perf event", "the perfEvent option"));
+      return attachPerfEvent(
+        prog,
+        opts.perfEvent ?? need("a perf event", "--sample-freq HZ (the perfEvent option)"),
+      );
     case "kprobe":
     case "kretprobe": {
       // A target the section names wins; the option is for sections that name none.

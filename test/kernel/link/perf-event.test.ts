@@ -51,6 +51,7 @@ test("perf_event: a period instead of a frequency; one CPU; errors", async (t) =
   assert.throws(
     () => prog.attach(),
     (e) =>
-      e instanceof AttachError && /needs a perf event: pass the perfEvent option/.test(e.message),
+      e instanceof AttachError &&
+      /needs a perf event: pass --sample-freq HZ \(the perfEvent option\)/.test(e.message),
   );
 });
