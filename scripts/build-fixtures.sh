@@ -3,6 +3,7 @@
 #   test/fixtures/c/*.bpf.c            -> test/fixtures/obj/<name>.o
 #   examples/trace_http/c/*.bpf.c      -> test/fixtures/obj/<name>.o
 #   test/fixtures/c/uprobe_target.c    -> test/fixtures/obj/uprobe_target (gcc; uprobe target)
+#   test/fixtures/c/uprobe_funcs.c     -> test/fixtures/obj/uprobe_funcs (gcc; three probed functions)
 #   test/fixtures/c/libtsbpf_target.c  -> test/fixtures/obj/libtsbpf_target.so
 #   test/fixtures/c/uprobe_target_shared.c -> test/fixtures/obj/uprobe_target_shared (links the .so)
 #   test/fixtures/c/libbpf_config.c    -> test/fixtures/obj/libbpf_config (gcc -lbpf; sets .rodata)
@@ -100,6 +101,7 @@ done
 # -fno-inline keeps the probed functions as real call targets; -rdynamic exports the
 # executable's symbol in .dynsym too, as uprobe tools resolving by dynamic symbol expect.
 build_host "$OUT/uprobe_target" "$SRC/uprobe_target.c" -- -fno-inline -rdynamic
+build_host "$OUT/uprobe_funcs" "$SRC/uprobe_funcs.c" -- -fno-inline -rdynamic
 build_host "$OUT/libtsbpf_target.so" "$SRC/libtsbpf_target.c" -- -fno-inline -shared -fPIC
 build_host "$OUT/uprobe_target_shared" "$SRC/uprobe_target_shared.c" "$OUT/libtsbpf_target.so" -- \
   -L"$OUT" -ltsbpf_target -Wl,-rpath,'$ORIGIN'

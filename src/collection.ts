@@ -31,6 +31,7 @@ import { AttachError } from "./link/errors.js";
 import { Program } from "./program.js";
 import { VerifierError } from "./verifier.js";
 import { kernelBtfTypeId } from "./kernel-btf.js";
+import { kconfigData, resolveKsym } from "./kconfig.js";
 import { applyCore, coreVerifierError, resolveCore, type CoreResults } from "./core-relocate.js";
 
 /**
@@ -61,11 +62,38 @@ export interface CollectionOptions {
   /** Load only these programs (by name); the default loads all. */
   programs?: readonly string[];
   /**
+   * Programs not to load (`{ name: false }`), like libbpf's `bpf_program__set_autoload`; a
+   * program set `true` loads (the default). Combines with `programs`.
+   */
+  autoload?: Record<string, boolean>;
+  /**
+   * `max_entries` of maps before they are created (`{ events: 1 << 20 }`), like libbpf's
+   * `bpf_map__set_max_entries`; global data maps keep their size.
+   */
+  maxEntries?: Record<string, number>;
+  /**
+   * The kernel function (fentry/fexit) or BTF tracepoint (tp_btf) a program attaches to,
+   * over what its section names — or for a bare `SEC("fentry")` — like libbpf's
+   * `bpf_program__set_attach_target`. The attach point is fixed at load, so this is the
+   * only way to choose it.
+   */
+  attachTargets?: Record<string, string>;
+  /**
    * The target kernel's BTF for CO-RE relocations, as a file: raw BTF (e.g. from BTFHub, or
    * `/sys/kernel/btf/vmlinux` copied from the target) or an ELF with a .BTF section. Default:
    * the running kernel's `/sys/kernel/btf/vmlinux` and its modules' BTF.
    */
   btfPath?: string;
+  /**
+   * A kernel config file (plain or gzip, `CONFIG_X=y` lines) for the object's `CONFIG_*`
+   * `__kconfig` externs, instead of `/boot/config-$(uname -r)` or `/proc/config.gz`.
+   */
+  kconfigPath?: string;
+  /**
+   * Kconfig lines (`"CONFIG_HZ=1000\nCONFIG_BPF_SYSCALL=y"`) that set `__kconfig` externs over
+   * the config file, like libbpf's `kconfig` open option; externs all set here need no file.
+   */
+  kconfig?: string;
   /** Called with a message when the loader works around something (e.g. BTF rejected). */
   onWarning?: (message: string) => void;
   /**
@@ -133,12 +161,20 @@ export class Collection implements Disposable {
     const reusedPins = new Set<string>();
     let btf: FD | undefined;
     checkGlobalNames(object, opts.globals ?? {});
+    checkMapSizes(object, opts.maxEntries ?? {});
     // The BTF warning waits for the load to succeed: when the load fails, its own error (not
     // root, no addon, …) is the one to read first, and "loading without it" never happened.
     const btfWarnings: string[] = [];
     try {
       btf = loadBtf(object, (m) => btfWarnings.push(m));
-      for (const spec of object.maps) {
+      for (const objSpec of object.maps) {
+        // The .kconfig map's value: the externs' values, read now (libbpf: resolve_externs).
+        let spec =
+          objSpec.global?.kind === "kconfig" && object.kconfig
+            ? { ...objSpec, initialData: kconfigData(object.kconfig, opts) }
+            : objSpec;
+        const size = opts.maxEntries?.[spec.name];
+        if (size !== undefined) spec = { ...spec, maxEntries: size };
         const given = opts.maps?.[spec.name];
         if (given) {
           checkCompatible(spec, given, "the map given in options.maps");
@@ -163,21 +199,10 @@ export class Collection implements Disposable {
               );
             return inner.fd;
           });
-      const wanted = opts.programs ? new Set(opts.programs) : undefined;
-      if (wanted)
-        for (const n of wanted)
-          if (!object.programs.some((p) => p.name === n))
-            throw new LoadError(
-              `no program named ${n} in the object (it has: ${object.programs.map((p) => p.name).join(", ")})`,
-            );
+      const toLoad = programsToLoad(object, opts);
       // CO-RE relocations, resolved before any program loads (so a failure loads nothing).
-      const core = resolveCore(
-        object,
-        object.programs.filter((p) => !wanted || wanted.has(p.name)),
-        opts.btfPath,
-      );
-      for (const spec of object.programs) {
-        if (wanted && !wanted.has(spec.name)) continue;
+      const core = resolveCore(object, toLoad, opts.btfPath);
+      for (const spec of toLoad) {
         const { program, log } = loadProgram(object, spec, maps, btf, opts, core);
         programs.set(spec.name, program);
         if (log) logs.set(spec.name, log);
@@ -477,9 +502,63 @@ function initGlobal(
   if (g.readonly) map.freeze();
 }
 
+/** options.maxEntries names maps of the object (not global data) with a usable size. */
+function checkMapSizes(object: BpfObject, sizes: Record<string, number>): void {
+  for (const [name, n] of Object.entries(sizes)) {
+    const spec = object.maps.find((m) => m.name === name);
+    if (!spec)
+      throw new LoadError(
+        `maxEntries: no map named ${name} in the object (it has: ${object.maps.map((m) => m.name).join(", ") || "none"})`,
+      );
+    if (spec.global)
+      throw new LoadError(`maxEntries: ${name} holds global data; its size is the section's`);
+    if (!Number.isInteger(n) || n < 0 || n > 0xffffffff)
+      throw new LoadError(`maxEntries: ${name} must be a whole number of entries, not ${n}`);
+  }
+}
+
+const TARGETED_KINDS: ReadonlySet<string> = new Set(["fentry", "fexit", "tp_btf", "iter"]);
+
+/**
+ * The programs to load, in object order: options.programs and options.autoload applied,
+ * options.attachTargets written into the copies' section info. Unknown names throw.
+ */
+function programsToLoad(object: BpfObject, opts: CollectionOptions): ProgramSpec[] {
+  const names = object.programs.map((p) => p.name);
+  const known = (n: string, what: string) => {
+    if (!names.includes(n))
+      throw new LoadError(
+        `${what}: no program named ${n} in the object (it has: ${names.join(", ")})`,
+      );
+  };
+  const wanted = opts.programs ? new Set(opts.programs) : undefined;
+  for (const n of wanted ?? []) known(n, "programs");
+  for (const n of Object.keys(opts.autoload ?? {})) known(n, "autoload");
+  for (const n of Object.keys(opts.attachTargets ?? {})) known(n, "attachTargets");
+  const out: ProgramSpec[] = [];
+  for (const spec of object.programs) {
+    if (wanted && !wanted.has(spec.name)) continue;
+    if (opts.autoload?.[spec.name] === false) continue;
+    const target = opts.attachTargets?.[spec.name];
+    if (target === undefined) {
+      out.push(spec);
+      continue;
+    }
+    const info = spec.sectionInfo;
+    if (!info || !TARGETED_KINDS.has(info.kind))
+      throw new LoadError(
+        `attachTargets: program ${spec.name} (section ${spec.section}) is not fentry, fexit, tp_btf or iter; its target is not chosen at load`,
+      );
+    out.push({ ...spec, sectionInfo: { ...info, target } });
+  }
+  return out;
+}
+
 /** Every name in options.globals must be a variable of one of the object's data sections. */
 function checkGlobalNames(object: BpfObject, values: Record<string, unknown>): void {
-  const known = object.maps.flatMap((m) => m.global?.variables.map((v) => v.name) ?? []);
+  const known = object.maps.flatMap((m) =>
+    m.global && m.global.kind !== "kconfig" ? m.global.variables.map((v) => v.name) : [],
+  );
   for (const name of Object.keys(values))
     if (!known.includes(name))
       throw new LoadError(
@@ -491,11 +570,13 @@ function checkGlobalNames(object: BpfObject, values: Record<string, unknown>): v
 
 /** Patches map references: lddw src=PSEUDO_MAP_FD imm=fd, or PSEUDO_MAP_VALUE imm=fd + offset. */
 function relocate(
+  object: BpfObject,
   spec: ProgramSpec,
   parts: LinkedParts,
   maps: ReadonlyMap<string, BpfMap>,
 ): Insn[] {
   const insns = parts.insns.map((i) => ({ ...i }));
+  for (const r of parts.ksymRefs ?? []) resolveKsym(spec, object, insns, r.insn, r.name);
   for (const r of parts.relocations) {
     const map = maps.get(r.map);
     if (!map)
@@ -532,16 +613,24 @@ function loadProgram(
   // Linked for this load only: an object whose programs share a large subprogram does not
   // keep a linked copy per program (the spec links again if asked for its instructions).
   const parts = linkedParts(spec);
-  const insns = relocate(spec, parts, maps);
+  const insns = relocate(object, spec, parts, maps);
   const poisoned = applyCore(spec, parts, insns, core);
   const info = spec.sectionInfo;
   let attachBtfId: number | undefined;
   if (
     info &&
-    (info.kind === "tp_btf" || info.kind === "fentry" || info.kind === "fexit") &&
+    (info.kind === "tp_btf" ||
+      info.kind === "fentry" ||
+      info.kind === "fexit" ||
+      info.kind === "iter") &&
     info.target
   ) {
-    const name = info.kind === "tp_btf" ? `btf_trace_${info.target}` : info.target;
+    const name =
+      info.kind === "tp_btf"
+        ? `btf_trace_${info.target}`
+        : info.kind === "iter"
+          ? `bpf_iter_${info.target}`
+          : info.target;
     try {
       attachBtfId = kernelBtfTypeId(name, info.kind === "tp_btf" ? "typedef" : "func");
     } catch (e) {
@@ -550,7 +639,7 @@ function loadProgram(
     }
     if (attachBtfId === undefined)
       throw new AttachError(
-        `program ${spec.name}: the kernel has no ${info.kind === "tp_btf" ? "BTF tracepoint" : "function"} ${info.target} to attach to (section ${spec.section})`,
+        `program ${spec.name}: the kernel has no ${info.kind === "tp_btf" ? "BTF tracepoint" : info.kind === "iter" ? "iterator" : "function"} ${info.target} to attach to (section ${spec.section}${info.kind === "iter" ? `; iterators are the bpf_iter_* functions in the kernel's BTF` : ""})`,
       );
   }
   const withBtf = btf !== undefined && parts.funcInfo.length > 0;

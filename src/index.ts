@@ -19,6 +19,7 @@ export { VerifierError, type SourceLine } from "./verifier.js";
 export { CoreRelocationError } from "./obj/core.js";
 export { SysError, Errno } from "./sys/errors.js";
 export { ObjectError } from "./obj/errors.js";
+export { KconfigError } from "./kconfig.js";
 export {
   parseObject,
   type BpfObject,

@@ -22,6 +22,7 @@ const kindNumbers = {
   func: BtfKind.FUNC,
   typedef: BtfKind.TYPEDEF,
   struct: BtfKind.STRUCT,
+  var: BtfKind.VAR,
 } as const;
 
 /** The id of the first type of `kind` named `name` in raw BTF bytes, or undefined. */

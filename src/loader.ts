@@ -7,7 +7,12 @@
 import { Collection, type CollectionOptions } from "./collection.js";
 import type { BpfMap } from "./map.js";
 import type { Program } from "./program.js";
-import type { AttachOptions, Link, XdpMode } from "./link/index.js";
+import {
+  sectionNamesProbeTarget,
+  type AttachOptions,
+  type Link,
+  type XdpMode,
+} from "./link/index.js";
 import { MapType } from "./obj/consts.js";
 import {
   mergeReaders,
@@ -173,13 +178,22 @@ export class Loaded implements Disposable, AsyncDisposable {
       };
       for (const name of [...config.skipAttach, ...Object.keys(config.perProgram)])
         collection.program(name); // throws naming the programs there are
+      let symbolUsed = false;
       for (const program of collection.programs.values()) {
         if (config.skipAttach.has(program.name)) continue;
+        const info = program.sectionInfo;
+        if (info && /^(u|k)(ret)?probe$|^k(ret)?syscall$/.test(info.kind))
+          symbolUsed ||= !sectionNamesProbeTarget(info);
         links.push({
           program,
           link: program.attach({ ...opts, ...config.perProgram[program.name] }),
         });
       }
+      // Sections that name their own function win over --symbol: say so when it went unused.
+      if (opts.symbol !== undefined && !symbolUsed && links.length > 0)
+        config.collection.onWarning?.(
+          `symbol ${opts.symbol} was not used: every probe section of the object names its own function`,
+        );
       for (const [name, map] of collection.maps) {
         const source = { fd: map.fd, maxEntries: map.maxEntries, name, type: map.type };
         if (map.type === MapType.RINGBUF)

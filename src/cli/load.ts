@@ -50,6 +50,7 @@ export async function runLoad(file: string, opts: LoadCliOptions): Promise<numbe
   let loader = Loader.create().options({
     onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
     ...(opts.btf !== undefined && { btfPath: opts.btf }),
+    ...(opts.kconfig !== undefined && { kconfigPath: opts.kconfig }),
   });
   if (opts.interface !== undefined)
     loader = loader.xdp(opts.interface, opts.xdpMode ? { mode: opts.xdpMode } : {});
@@ -60,6 +61,7 @@ export async function runLoad(file: string, opts: LoadCliOptions): Promise<numbe
     ...(opts.symbol !== undefined && { symbol: opts.symbol }),
     ...(opts.tracepoint !== undefined && { tracepoint: opts.tracepoint }),
     ...(opts.direction !== undefined && { direction: opts.direction }),
+    ...(opts.sampleFreq !== undefined && { perfEvent: { sampleFreq: opts.sampleFreq } }),
   });
   if (opts.cgroup !== undefined) loader = loader.cgroup(opts.cgroup);
 

@@ -179,6 +179,15 @@ export function program(): Command {
     .addOption(new Option("--xdp-mode <mode>", "XDP attach mode").choices(["skb", "drv", "hw"]))
     .option("--json", "print one JSON object per event instead of hexdumps")
     .option("--btf <file>", "the kernel's BTF for CO-RE relocations (default /sys/kernel/btf)")
+    .option(
+      "--sample-freq <hz>",
+      "perf_event programs: sample software cpu-clock this many times a second on every CPU",
+      int("sample-freq"),
+    )
+    .option(
+      "--kconfig <file>",
+      "kernel config for __kconfig externs (default /boot/config-$(uname -r), /proc/config.gz)",
+    )
     .action(async (file: string, opts: LoadCliOptions) => {
       const { runLoad } = await import("./load.js");
       process.exitCode = await runLoad(file, opts);
@@ -199,6 +208,8 @@ export interface LoadCliOptions {
   xdpMode?: "skb" | "drv" | "hw";
   json?: boolean;
   btf?: string;
+  kconfig?: string;
+  sampleFreq?: number;
 }
 
 /**
@@ -208,6 +219,7 @@ export interface LoadCliOptions {
 const USER_ERRORS: ReadonlySet<string> = new Set([
   "Error",
   "ObjectError",
+  "KconfigError",
   "SysError",
   "CompileError",
   "AttachError",

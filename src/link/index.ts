@@ -6,6 +6,8 @@ import type { ProgramSection } from "../obj/section.js";
 import { AttachType, nameOf } from "../obj/consts.js";
 import { attachCgroup } from "./cgroup.js";
 import { AttachError } from "./errors.js";
+import { attachIter } from "./iter.js";
+import { attachPerfEvent, type PerfEventOptions } from "./perf-event.js";
 import { attachKprobe } from "./kprobe.js";
 import type { AttachableProgram, Link } from "./link.js";
 import { attachRawTracepoint } from "./raw-tracepoint.js";
@@ -33,6 +35,14 @@ export {
 } from "./uprobe.js";
 export { attachKprobe, kprobesUnavailable, type KprobeOptions } from "./kprobe.js";
 export { attachSocketFilter } from "./socket-filter.js";
+export { attachIter, IterLink } from "./iter.js";
+export {
+  attachPerfEvent,
+  PerfType,
+  PerfSoftware,
+  PerfHardware,
+  type PerfEventOptions,
+} from "./perf-event.js";
 export { attachCgroup, attachCgroupSkb } from "./cgroup.js";
 export { resolveBinaryPath } from "./binary-path.js";
 export { ElfBinary, type FunctionSymbol } from "./elf-symbols.js";
@@ -59,6 +69,8 @@ export interface AttachOptions {
   tracepoint?: string;
   /** socket filters: the socket's fd */
   socket?: number;
+  /** perf_event programs: the event to sample on each CPU (e.g. `{ sampleFreq: 99 }`) */
+  perfEvent?: PerfEventOptions;
 }
 
 const label = (section: ProgramSection, prog: AttachableProgram) =>
@@ -110,9 +122,17 @@ export function attachBySection(
         kind: section.kind,
         ...(section.target !== undefined && { target: section.target }),
       });
+    case "iter":
+      return attachIter(prog, section.target);
+    case "perf_event":
+      return attachPerfEvent(
+        prog,
+        opts.perfEvent ?? need("a perf event", "--sample-freq HZ (the perfEvent option)"),
+      );
     case "kprobe":
     case "kretprobe": {
-      const t = opts.symbol ?? section.target ?? need("a kernel function", "--symbol FUNCTION");
+      // A target the section names wins; the option is for sections that name none.
+      const t = section.target ?? opts.symbol ?? need("a kernel function", "--symbol FUNCTION");
       const m = /^([^+]+)(?:\+(0x[0-9a-fA-F]+|\d+))?$/.exec(t);
       if (!m) throw new AttachError(`bad kprobe target "${t}": expected FUNCTION[+OFFSET]`);
       return attachKprobe(prog, {
@@ -123,7 +143,7 @@ export function attachBySection(
     }
     case "ksyscall":
     case "kretsyscall": {
-      const t = opts.symbol ?? section.target ?? need("a system call", "--symbol SYSCALL");
+      const t = section.target ?? opts.symbol ?? need("a system call", "--symbol SYSCALL");
       return attachKprobe(prog, {
         symbol: syscallFunction(t),
         retprobe: section.kind === "kretsyscall",
@@ -131,10 +151,7 @@ export function attachBySection(
     }
     case "uprobe":
     case "uretprobe": {
-      const u = section.uprobe;
-      const binary = opts.binary ?? u?.binary ?? need("a binary", "--binary PATH");
-      const symbol = opts.symbol ?? u?.symbol;
-      const offset = u?.offset;
+      const { binary, symbol, offset } = uprobeTarget(prog, section, opts);
       if (symbol === undefined && offset === undefined)
         need("a function", "--symbol FUNCTION (or a section uprobe/<binary>:<symbol>)");
       return attachUprobe(prog, {
@@ -180,6 +197,67 @@ export function attachBySection(
             ? ` (attach type ${nameOf(AttachType, section.expectedAttachType)})`
             : ""),
       );
+  }
+}
+
+/** The binary a section names as `/proc/self/exe`: the loading process, which is node here. */
+export const SELF_EXE = "/proc/self/exe";
+
+/**
+ * Where a uprobe section attaches. What the section names wins: `uprobe/<binary>:<symbol>`
+ * attaches to that symbol whatever `opts.symbol` says, and the options fill in only what the
+ * section leaves out (a bare `SEC("uprobe")`, or `uprobe/<binary>:` without a function).
+ * `/proc/self/exe` means "the loading program" in libbpf; under tsbpf that process is node,
+ * so such a section takes its executable from `opts.binary` and is an error without one.
+ */
+export function uprobeTarget(
+  prog: AttachableProgram,
+  section: ProgramSection,
+  opts: AttachOptions,
+): { binary: string; symbol?: string; offset?: number } {
+  const u = section.uprobe;
+  let binary = u?.binary;
+  if (binary === SELF_EXE) {
+    if (opts.binary === undefined)
+      throw new AttachError(
+        `${label(section, prog)} (section ${section.kind}/${section.target}) probes ${SELF_EXE}, ` +
+          `the program that loads it; under tsbpf that is node, so say which executable: pass --binary PATH`,
+      );
+    binary = opts.binary;
+  }
+  binary ??= opts.binary;
+  if (binary === undefined)
+    throw new AttachError(`${label(section, prog)} needs a binary: pass --binary PATH`);
+  const named = u?.symbol !== undefined || u?.offset !== undefined;
+  const symbol = named ? u?.symbol : opts.symbol;
+  const offset = u?.offset;
+  if (symbol === undefined && offset === undefined)
+    throw new AttachError(
+      `${label(section, prog)} needs a function: pass --symbol FUNCTION (or a section uprobe/<binary>:<symbol>)`,
+    );
+  return {
+    binary,
+    ...(symbol !== undefined && { symbol }),
+    ...(offset !== undefined && { offset }),
+  };
+}
+
+/**
+ * Whether a section names the function it probes (uprobe/kprobe/ksyscall), so that loader-wide
+ * `symbol`/`binary` options do not apply to it.
+ */
+export function sectionNamesProbeTarget(section: ProgramSection): boolean {
+  switch (section.kind) {
+    case "uprobe":
+    case "uretprobe":
+      return section.uprobe?.symbol !== undefined || section.uprobe?.offset !== undefined;
+    case "kprobe":
+    case "kretprobe":
+    case "ksyscall":
+    case "kretsyscall":
+      return section.target !== undefined;
+    default:
+      return false;
   }
 }
 

@@ -3,7 +3,7 @@
 //
 // Pure: bytes in, model out. Every malformed input becomes an ObjectError naming the
 // section and offset. Work is bounded by the file size (and a cap on linked instructions).
-import { parseBtf, fixupDatasecs, type Btf } from "./btf.js";
+import { parseBtf, fixupDatasecs, Btf, BtfFuncLinkage } from "./btf.js";
 import {
   parseBtfExt,
   type BtfExt,
@@ -37,6 +37,8 @@ import {
   type Insn,
 } from "./insn.js";
 import { parseMaps, type MapSpec } from "./maps-section.js";
+import { kconfigLayout, ksymsLayout, type KconfigLayout, type KsymExtern } from "./kconfig.js";
+import { BpfFlags, MapType } from "./consts.js";
 import { parseSectionName, type ProgramSection } from "./section.js";
 
 export type { MapSpec, GlobalVariable } from "./maps-section.js";
@@ -61,6 +63,8 @@ export interface ProgramSpec {
   insns: Insn[];
   /** map references the loader patches (lddw of a map fd or a map value address) */
   relocations: Relocation[];
+  /** `__ksym` references the loader patches: lddw of a kernel variable, or a kfunc call */
+  ksymRefs?: { insn: number; name: string }[];
   funcInfo: FuncInfo[];
   lineInfo: ProgramLineInfo[];
   /**
@@ -90,10 +94,17 @@ export interface LinkedFunction {
 /** The parts of a ProgramSpec that linking produces. */
 export type LinkedParts = Pick<
   ProgramSpec,
-  "insns" | "relocations" | "funcInfo" | "lineInfo" | "coreRelos"
+  "insns" | "relocations" | "funcInfo" | "lineInfo" | "coreRelos" | "ksymRefs"
 >;
 
-const LINKED_KEYS = ["insns", "relocations", "funcInfo", "lineInfo", "coreRelos"] as const;
+const LINKED_KEYS = [
+  "insns",
+  "relocations",
+  "funcInfo",
+  "lineInfo",
+  "coreRelos",
+  "ksymRefs",
+] as const;
 const linkers = new WeakMap<ProgramSpec, () => LinkedParts>();
 
 /**
@@ -137,6 +148,7 @@ export function linkedParts(spec: ProgramSpec): LinkedParts {
     funcInfo: spec.funcInfo,
     lineInfo: spec.lineInfo,
     coreRelos: spec.coreRelos,
+    ...(spec.ksymRefs && { ksymRefs: spec.ksymRefs }),
   };
 }
 
@@ -155,6 +167,10 @@ export interface BpfObject {
   /** the object's BTF with DATASEC sizes and VAR offsets filled in, ready for BPF_BTF_LOAD */
   btf?: Btf;
   btfExt?: BtfExt;
+  /** `.kconfig` externs and the layout of the `.kconfig` map the loader fills with their values */
+  kconfig?: KconfigLayout;
+  /** `__ksym` externs: kernel variables and kfuncs the loader resolves */
+  ksyms?: KsymExtern[];
 }
 
 /** The kernel's per-program limit; bounds what linking may produce. */
@@ -178,6 +194,7 @@ interface Func {
 type Ref =
   | { idx: number; kind: "call" | "funcptr"; target: Func; targetIdx: number }
   | { idx: number; kind: "map"; map: string }
+  | { idx: number; kind: "ksym"; name: string }
   | { idx: number; kind: "mapValue"; map: string; offset: number };
 
 interface CodeSection {
@@ -199,9 +216,24 @@ export function parseObject(bytes: Uint8Array): BpfObject {
 
   let btf: Btf | undefined;
   let btfExt: BtfExt | undefined;
+  let kconfig: KconfigLayout | undefined;
+  let ksyms: KsymExtern[] | undefined;
   const btfSec = elf.section(".BTF");
   if (btfSec) {
     btf = fixupDatasecs(parseBtf(btfSec.data), ...datasecLayout(elf));
+    const bindOf = (n: string) =>
+      elf.symbols.find((s) => s.shndx === SHN_UNDEF && s.index !== 0 && s.name === n)?.bind;
+    const k = kconfigLayout(btf, bindOf);
+    if (k) {
+      btf = k.btf;
+      kconfig = k.layout;
+    }
+    btf = hiddenFuncsStatic(btf, elf);
+    const ks = ksymsLayout(btf, bindOf);
+    if (ks) {
+      btf = ks.btf;
+      ksyms = ks.ksyms;
+    }
     const extSec = elf.section(".BTF.ext");
     if (extSec) btfExt = parseBtfExt(extSec.data, btf);
   }
@@ -213,9 +245,30 @@ export function parseObject(bytes: Uint8Array): BpfObject {
     return value % INSN_SIZE === 0 ? cs.byStart.get(value / INSN_SIZE)?.name : undefined;
   };
   const { maps, index } = parseMaps(elf, btf, programAt);
+  if (kconfig && kconfig.size > 0) {
+    // libbpf's internal .kconfig map: one read-only value the loader fills before load.
+    const spec: MapSpec = {
+      name: ".kconfig",
+      type: MapType.ARRAY,
+      keySize: 4,
+      valueSize: kconfig.size,
+      maxEntries: 1,
+      flags: BpfFlags.RDONLY_PROG,
+      pinning: "none",
+      section: ".kconfig",
+      global: {
+        kind: "kconfig",
+        variables: kconfig.externs.map((e) => ({ name: e.name, offset: e.offset, size: e.size })),
+        readonly: true,
+      },
+    };
+    const ds = btf?.findByName("datasec", ".kconfig");
+    if (ds) spec.btfValueTypeId = ds.id;
+    maps.push(spec);
+  }
 
   for (const cs of code.values()) {
-    resolveRefs(elf, cs, code, index);
+    resolveRefs(elf, cs, code, index, kconfig, ksyms);
     for (const fi of btfExt?.funcInfo.get(cs.sec.name) ?? []) cs.owner[fi.insn]?.funcInfo.push(fi);
     for (const li of btfExt?.lineInfo.get(cs.sec.name) ?? []) cs.owner[li.insn]?.lineInfo.push(li);
     // Like libbpf, a record outside every function (an eliminated weak one) is ignored.
@@ -259,7 +312,31 @@ export function parseObject(bytes: Uint8Array): BpfObject {
   const obj: BpfObject = { license, kernelVersion, programs, maps };
   if (btf) obj.btf = btf;
   if (btfExt) obj.btfExt = btfExt;
+  if (kconfig) obj.kconfig = kconfig;
+  if (ksyms) obj.ksyms = ksyms;
   return obj;
+}
+
+/**
+ * Like libbpf, a global function with hidden visibility (`__hidden`, e.g. usdt.bpf.h's
+ * bpf_usdt_arg) gets BTF linkage static, so the verifier checks it in its callers' context
+ * instead of on its own with unknown (possibly NULL) pointer arguments.
+ */
+function hiddenFuncsStatic(btf: Btf, elf: ElfFile): Btf {
+  const STV_HIDDEN = 2;
+  const hidden = new Set(
+    elf.symbols
+      .filter((s) => s.type === STT_FUNC && s.shndx !== SHN_UNDEF && s.visibility === STV_HIDDEN)
+      .map((s) => s.name),
+  );
+  if (hidden.size === 0) return btf;
+  let changed = false;
+  const types = btf.types.map((t) => {
+    if (t.kind !== "func" || t.linkage !== BtfFuncLinkage.GLOBAL || !hidden.has(t.name)) return t;
+    changed = true;
+    return { ...t, linkage: BtfFuncLinkage.STATIC };
+  });
+  return changed ? new Btf(types, btf.strings) : btf;
 }
 
 function readLicense(elf: ElfFile): string {
@@ -379,6 +456,8 @@ function resolveRefs(
   cs: CodeSection,
   code: Map<number, CodeSection>,
   index: ReturnType<typeof parseMaps>["index"],
+  kconfig: KconfigLayout | undefined,
+  ksyms: KsymExtern[] | undefined,
 ): void {
   const name = cs.sec.name;
   const relocs = new Map<number, ElfRelocation>();
@@ -432,6 +511,16 @@ function resolveRefs(
     }
     if (!owner) throw new ObjectError("relocation outside of any function", at);
     const sym = elf.symbols[r.symbol]!;
+    if (r.type === R_BPF_64_32 && sym.shndx === SHN_UNDEF) {
+      const ext = ksyms?.find((e) => e.name === sym.name);
+      if (!ext || ext.kind !== "func" || !isCall(insn))
+        throw new ObjectError(
+          `call to extern '${sym.name}', which is not a __ksym kernel function (kfunc)`,
+          at,
+        );
+      owner.refs.push({ idx, kind: "ksym", name: sym.name });
+      continue;
+    }
     if (r.type === R_BPF_64_32) {
       if (!isCall(insn) || insn.src !== BPF_PSEUDO_CALL) {
         throw new ObjectError(
@@ -460,8 +549,20 @@ function resolveRefs(
     }
     idx++;
     if (sym.shndx === SHN_UNDEF) {
+      const ext = kconfig?.externs.find((e) => e.name === sym.name);
+      if (ext) {
+        // Like libbpf: the address of the extern's slot in the .kconfig map (imm ignored).
+        owner.refs.push({ idx: idx - 1, kind: "mapValue", map: ".kconfig", offset: ext.offset });
+        continue;
+      }
+      const ks = ksyms?.find((e) => e.name === sym.name);
+      // A kfunc in an lddw is `bpf_ksym_exists(kfunc)`: libbpf loads its BTF id.
+      if (ks) {
+        owner.refs.push({ idx: idx - 1, kind: "ksym", name: sym.name });
+        continue;
+      }
       throw new ObjectError(
-        `reference to extern '${sym.name}' (kconfig/ksym externs are not supported)`,
+        `reference to extern '${sym.name}', which is not a __kconfig or __ksym extern`,
         at,
       );
     }
@@ -541,6 +642,7 @@ function planLink(main: Func): LinkPlan {
 function link({ order, base }: LinkPlan, code: Map<number, CodeSection>): LinkedParts {
   const insns: Insn[] = [];
   const relocations: Relocation[] = [];
+  const ksymRefs: { insn: number; name: string }[] = [];
   const funcInfo: FuncInfo[] = [];
   const lineInfo: ProgramLineInfo[] = [];
   const coreRelos: ProgramCoreRelo[] = [];
@@ -561,6 +663,9 @@ function link({ order, base }: LinkPlan, code: Map<number, CodeSection>): Linked
         case "map":
           relocations.push({ insn: pos, kind: "map", map: ref.map });
           break;
+        case "ksym":
+          ksymRefs.push({ insn: pos, name: ref.name });
+          break;
         case "mapValue":
           relocations.push({ insn: pos, kind: "mapValue", map: ref.map, offset: ref.offset });
           break;
@@ -570,5 +675,12 @@ function link({ order, base }: LinkPlan, code: Map<number, CodeSection>): Linked
     for (const li of f.lineInfo) lineInfo.push({ ...li, insn: fb + li.insn - f.start });
     for (const relo of f.coreRelos) coreRelos.push({ insn: fb + relo.insn - f.start, relo });
   }
-  return { insns, relocations, funcInfo, lineInfo, coreRelos };
+  return {
+    insns,
+    relocations,
+    ...(ksymRefs.length > 0 && { ksymRefs }),
+    funcInfo,
+    lineInfo,
+    coreRelos,
+  };
 }

@@ -525,6 +525,11 @@ export interface LinkCreateAttr {
   };
 }
 
+/** BPF_ITER_CREATE: a readable fd that runs an iterator link's program as it is read. */
+export function iterCreate(linkFd: number): FD {
+  return callFd(Cmd.ITER_CREATE, new Attr(8).u32(0, linkFd), "iterator");
+}
+
 export function linkCreate(l: LinkCreateAttr): FD {
   const a = new Attr(64)
     .u32(0, l.progFd)

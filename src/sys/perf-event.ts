@@ -38,6 +38,8 @@ export const PerfAttrFlags = {
   INHERIT: 1n << 1n,
   EXCLUDE_USER: 1n << 4n,
   EXCLUDE_KERNEL: 1n << 5n,
+  /** samplePeriod is a frequency (samples per second) */
+  FREQ: 1n << 10n,
   WATERMARK: 1n << 14n,
 } as const;
 

@@ -110,6 +110,18 @@ const expectations: Record<string, Expectation> = {
     programs: ["uprobe_entry", "uprobe_return"],
     maps: ["events", "hits", "uprobe_rodata"],
   },
+  uprobe_named: {
+    programs: ["add_entry", "add_return", "sub_entry", "sub_return", "bare_entry"],
+    maps: ["hits", "args"],
+  },
+  kconfig: {
+    programs: ["copy_kconfig"],
+    maps: ["kconfig_bss", "kconfig_kconfig"],
+  },
+  // ksyms_percpu needs runqueues in kallsyms (CONFIG_KALLSYMS_ALL), which not every kernel has.
+  ksyms: {
+    mayFail: /ldimm64 failed to find the address for kernel symbol 'runqueues'/,
+  },
   // KPROBE programs load without CONFIG_KPROBES; only attaching needs it.
   kprobe: {
     programs: ["openat2_entry", "openat2_exit"],

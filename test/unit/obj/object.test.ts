@@ -373,16 +373,39 @@ test("structural problems are ObjectErrors naming the section", (t) => {
       ),
     /map 'notype' has no type/,
   );
+  // A __kconfig extern is a slot of the .kconfig map (libbpf's layout); any other extern
+  // (here one in no BTF DATASEC) is named in the error.
+  const kc = parseObject(
+    buildC(
+      `${HEAD} extern int ext_var __attribute__((weak)) __attribute__((section(".kconfig")));
+       extern _Bool CONFIG_B __attribute__((section(".kconfig")));
+       SEC("xdp") int p(void *c) { return ext_var + CONFIG_B; }`,
+      "obj-extern",
+    ),
+  );
+  assert.deepEqual(kc.kconfig, {
+    externs: [
+      { name: "ext_var", kind: "int", size: 4, signed: true, weak: true, offset: 0 },
+      { name: "CONFIG_B", kind: "bool", size: 1, signed: false, weak: false, offset: 4 },
+    ],
+    size: 5,
+  });
+  assert.deepEqual(
+    kc.programs[0]!.relocations.map((r) =>
+      r.kind === "mapValue" ? `${r.map}+${r.offset}` : r.kind,
+    ).sort(),
+    [".kconfig+0", ".kconfig+4"],
+  );
   assert.throws(
     () =>
       parseObject(
         buildC(
-          `${HEAD} extern int ext_var __attribute__((weak)) __attribute__((section(".kconfig")));
+          `${HEAD} extern int ext_var __attribute__((weak));
            SEC("xdp") int p(void *c) { return ext_var; }`,
-          "obj-extern",
+          "obj-extern-plain",
         ),
       ),
-    /extern 'ext_var'/,
+    /extern 'ext_var', which is not a __kconfig or __ksym extern/,
   );
   assert.throws(() => parseObject(new Uint8Array(10)), isObjectError);
 });
@@ -417,4 +440,23 @@ test("property: random bytes and mutated real objects only ever throw ObjectErro
     ),
     { numRuns: 1500 },
   );
+});
+
+test("__hidden global functions get static BTF linkage, as libbpf gives them", (t) => {
+  if (!needsClang(t)) return;
+  const obj = parseObject(
+    buildC(
+      `${HEAD}
+       __attribute__((visibility("hidden"))) __attribute__((noinline)) int hid(int *p) { *p = 1; return 0; }
+       __attribute__((noinline)) int pub(int *p) { return p ? *p : 0; }
+       SEC("xdp") int p(void *c) { int x = 0; return hid(&x) + pub(&x); }`,
+      "obj-hidden-func",
+    ),
+  );
+  const linkage = (n: string) => {
+    const f = obj.btf!.types.find((t) => t.kind === "func" && t.name === n);
+    return f?.kind === "func" ? f.linkage : undefined;
+  };
+  assert.equal(linkage("hid"), 0, "static");
+  assert.equal(linkage("pub"), 1, "global stays global");
 });
