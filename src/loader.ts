@@ -182,11 +182,13 @@ export class Loaded implements Disposable, AsyncDisposable {
       for (const program of collection.programs.values()) {
         if (config.skipAttach.has(program.name)) continue;
         const info = program.sectionInfo;
-        if (info && /^(u|k)(ret)?probe$|^k(ret)?syscall$/.test(info.kind))
-          symbolUsed ||= !sectionNamesProbeTarget(info);
+        // The loader-wide symbol (tsbpf load -s) is for sections that name no function.
+        const named = info !== undefined && sectionNamesProbeTarget(info);
+        if (info && /^(u|k)(ret)?probe$|^k(ret)?syscall$/.test(info.kind)) symbolUsed ||= !named;
+        const { symbol: _unused, ...unnamed } = opts;
         links.push({
           program,
-          link: program.attach({ ...opts, ...config.perProgram[program.name] }),
+          link: program.attach({ ...(named ? unnamed : opts), ...config.perProgram[program.name] }),
         });
       }
       // Sections that name their own function win over --symbol: say so when it went unused.

@@ -76,6 +76,25 @@ export interface AttachOptions {
 const label = (section: ProgramSection, prog: AttachableProgram) =>
   `${section.displayKind} program ${prog.name}`;
 
+/**
+ * A section that names its function attaches there; a `symbol` option naming another one is
+ * an error rather than silently ignored (loader-wide defaults such as `tsbpf load -s` are not
+ * passed to such sections: see Loader). The direct attach functions take any target.
+ */
+function checkNamedTarget(
+  prog: AttachableProgram,
+  section: ProgramSection,
+  named: string | undefined,
+  symbol: string | undefined,
+  direct: string,
+): void {
+  if (named === undefined || symbol === undefined || symbol === named) return;
+  throw new AttachError(
+    `${label(section, prog)} names its function in its section (${named}); the symbol option ` +
+      `(${symbol}) would attach it elsewhere: drop the option, or call ${direct}(prog, { symbol: "${symbol}", … }) to attach there`,
+  );
+}
+
 /** Attach `prog` where its section says; AttachError naming the missing option otherwise. */
 export function attachBySection(
   prog: AttachableProgram,
@@ -132,6 +151,7 @@ export function attachBySection(
     case "kprobe":
     case "kretprobe": {
       // A target the section names wins; the option is for sections that name none.
+      checkNamedTarget(prog, section, section.target, opts.symbol, "attachKprobe");
       const t = section.target ?? opts.symbol ?? need("a kernel function", "--symbol FUNCTION");
       const m = /^([^+]+)(?:\+(0x[0-9a-fA-F]+|\d+))?$/.exec(t);
       if (!m) throw new AttachError(`bad kprobe target "${t}": expected FUNCTION[+OFFSET]`);
@@ -143,6 +163,7 @@ export function attachBySection(
     }
     case "ksyscall":
     case "kretsyscall": {
+      checkNamedTarget(prog, section, section.target, opts.symbol, "attachKprobe");
       const t = section.target ?? opts.symbol ?? need("a system call", "--symbol SYSCALL");
       return attachKprobe(prog, {
         symbol: syscallFunction(t),
@@ -205,8 +226,8 @@ export const SELF_EXE = "/proc/self/exe";
 
 /**
  * Where a uprobe section attaches. What the section names wins: `uprobe/<binary>:<symbol>`
- * attaches to that symbol whatever `opts.symbol` says, and the options fill in only what the
- * section leaves out (a bare `SEC("uprobe")`, or `uprobe/<binary>:` without a function).
+ * attaches to that symbol (an `opts.symbol` naming another is an error), and the options fill
+ * in only what the section leaves out (a bare `SEC("uprobe")`, or `uprobe/<binary>:` without a function).
  * `/proc/self/exe` means "the loading program" in libbpf; under tsbpf that process is node,
  * so such a section takes its executable from `opts.binary` and is an error without one.
  */
@@ -229,6 +250,14 @@ export function uprobeTarget(
   if (binary === undefined)
     throw new AttachError(`${label(section, prog)} needs a binary: pass --binary PATH`);
   const named = u?.symbol !== undefined || u?.offset !== undefined;
+  if (named)
+    checkNamedTarget(
+      prog,
+      section,
+      u?.symbol ?? `offset ${u?.offset}`,
+      opts.symbol,
+      "attachUprobe",
+    );
   const symbol = named ? u?.symbol : opts.symbol;
   const offset = u?.offset;
   if (symbol === undefined && offset === undefined)

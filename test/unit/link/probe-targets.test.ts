@@ -14,7 +14,8 @@ const sec = (s: string) => {
 };
 
 test("uprobeTarget: the section's function wins; options fill the rest", () => {
-  const opts = { binary: "/bin/other", symbol: "other_fn" };
+  // (the Loader passes no loader-wide symbol to sections that name their function)
+  const opts = { binary: "/bin/other" };
   assert.deepEqual(uprobeTarget(prog, sec("uprobe//usr/bin/x:fn"), opts), {
     binary: "/usr/bin/x",
     symbol: "fn",
@@ -32,8 +33,9 @@ test("uprobeTarget: the section's function wins; options fill the rest", () => {
     binary: "/bin/other",
     symbol: "fn",
   });
-  assert.deepEqual(uprobeTarget(prog, sec("uprobe"), opts), opts);
-  assert.deepEqual(uprobeTarget(prog, sec("uprobe//usr/bin/x:"), opts), {
+  const withSymbol = { ...opts, symbol: "other_fn" };
+  assert.deepEqual(uprobeTarget(prog, sec("uprobe"), withSymbol), withSymbol);
+  assert.deepEqual(uprobeTarget(prog, sec("uprobe//usr/bin/x:"), withSymbol), {
     binary: "/usr/bin/x",
     symbol: "other_fn",
   });
@@ -42,7 +44,17 @@ test("uprobeTarget: the section's function wins; options fill the rest", () => {
       () => uprobeTarget(prog, sec(s), o),
       (e) => e instanceof AttachError && re.test(e.message),
     );
-  refuses("uprobe//proc/self/exe:fn", { symbol: "x" }, /probes \/proc\/self\/exe.*--binary/);
+  refuses("uprobe//proc/self/exe:fn", {}, /probes \/proc\/self\/exe.*--binary/);
+  // a symbol option naming another function than the section's is a conflict, not ignored
+  refuses(
+    "uprobe//usr/bin/x:fn",
+    { symbol: "other_fn" },
+    /names its function in its section \(fn\); the symbol option \(other_fn\)/,
+  );
+  assert.deepEqual(uprobeTarget(prog, sec("uprobe//usr/bin/x:fn"), { symbol: "fn" }), {
+    binary: "/usr/bin/x",
+    symbol: "fn",
+  });
   refuses("uprobe", { symbol: "x" }, /needs a binary: pass --binary PATH/);
   refuses("uprobe", { binary: "/b" }, /needs a function: pass --symbol FUNCTION/);
 });
