@@ -452,8 +452,8 @@ function decodeName(bytes: Uint8Array, start: number, end: number): string {
 // ---- Reading ----
 
 /** Parse a `.BTF` section. Throws ObjectError (section `.BTF`, byte offset) on bad input. */
-export function parseBtf(bytes: Uint8Array): Btf {
-  const r = new ByteReader(bytes, SECTION);
+/** A BTF blob's header checked and its type and string sections cut out (bounds-checked). */
+function btfSections(r: ByteReader, split: boolean) {
   const magic = r.u16(0, "BTF header");
   if (magic !== BTF_MAGIC) {
     throw r.error(
@@ -477,13 +477,17 @@ export function parseBtf(bytes: Uint8Array): Btf {
   if (typeOff % 4 !== 0) throw r.error(`BTF type section offset ${typeOff} is not 4-aligned`, 8);
   const typeBytes = r.slice(typesAt, typeLen, "BTF type section");
   const strings = r.slice(stringsAt, strLen, "BTF string section");
-  if (strLen === 0 || strings[0] !== 0) {
+  // Split BTF (a module's) continues its base's strings: only a base starts with "".
+  if (!split && (strLen === 0 || strings[0] !== 0))
     throw r.error("BTF string section must start with the empty string", stringsAt);
-  }
-  if (strings[strLen - 1] !== 0) {
+  if (strLen > 0 && strings[strLen - 1] !== 0)
     throw r.error("BTF string section does not end with NUL", stringsAt + strLen - 1);
-  }
+  return { typesAt, typeLen, typeBytes, strings };
+}
 
+export function parseBtf(bytes: Uint8Array): Btf {
+  const r = new ByteReader(bytes, SECTION);
+  const { typesAt, typeLen, typeBytes, strings } = btfSections(r, false);
   const tr = new ByteReader(typeBytes, SECTION, typesAt);
   const str = (off: number, at: number): string => readString(strings, off, SECTION, typesAt + at);
   const types: BtfType[] = [{ kind: "void", name: "" }];
@@ -567,26 +571,8 @@ export class LazyBtf implements BtfTypes {
   static parse(bytes: Uint8Array, opts: { base?: LazyBtf; label?: string } = {}): LazyBtf {
     const label = opts.label ?? "BTF";
     const r = new ByteReader(bytes, label);
-    const magic = r.u16(0, "BTF header");
-    if (magic !== BTF_MAGIC)
-      throw r.error(`bad BTF magic 0x${magic.toString(16)} (want 0xeb9f)`, 0);
-    const version = r.u8(2);
-    if (version !== BTF_VERSION) throw r.error(`unsupported BTF version ${version}`, 2);
-    const hdrLen = r.u32(4, "BTF header");
-    if (hdrLen < BTF_HEADER_LEN) throw r.error(`BTF header length ${hdrLen} is below 24`, 4);
-    r.need(0, hdrLen, "BTF header");
-    const typeOff = r.u32(8);
-    const typeLen = r.u32(12);
-    const strOff = r.u32(16);
-    const strLen = r.u32(20);
-    if (typeOff % 4 !== 0) throw r.error(`BTF type section offset ${typeOff} is not 4-aligned`, 8);
-    const typeBytes = r.slice(hdrLen + typeOff, typeLen, "BTF type section");
-    const strings = r.slice(hdrLen + strOff, strLen, "BTF string section");
-    if (!opts.base && (strLen === 0 || strings[0] !== 0))
-      throw r.error("BTF string section must start with the empty string", hdrLen + strOff);
-    if (strLen > 0 && strings[strLen - 1] !== 0)
-      throw r.error("BTF string section does not end with NUL", hdrLen + strOff + strLen - 1);
-    const tr = new ByteReader(typeBytes, label, hdrLen + typeOff);
+    const { typesAt, typeLen, typeBytes, strings } = btfSections(r, opts.base !== undefined);
+    const tr = new ByteReader(typeBytes, label, typesAt);
     const dv = new DataView(typeBytes.buffer, typeBytes.byteOffset, typeBytes.byteLength);
     // Two passes over the headers (count, then record) so the index is allocated once at its
     // exact size: no garbage, which in a fresh process stays in RSS.
