@@ -9,15 +9,20 @@ import { dirname, resolve } from "node:path";
 export async function makeDirectories(dir: string): Promise<void> {
   const missing: string[] = [];
   for (let d = resolve(dir); ; d = dirname(d)) {
+    let isDirectory: boolean;
     try {
-      if ((await stat(d)).isDirectory()) break;
-      throw Object.assign(new Error(`${d} exists and is not a directory (ENOTDIR)`), {
-        code: "ENOTDIR",
-      });
+      isDirectory = (await stat(d)).isDirectory();
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "ENOENT" || dirname(d) === d) throw e;
+      // ENOTDIR: a file further up is in the way; the walk up finds it and names it.
+      const code = (e as NodeJS.ErrnoException).code;
+      if ((code !== "ENOENT" && code !== "ENOTDIR") || dirname(d) === d) throw e;
       missing.unshift(d);
+      continue;
     }
+    if (isDirectory) break;
+    throw Object.assign(new Error(`${d} exists and is not a directory (ENOTDIR)`), {
+      code: "ENOTDIR",
+    });
   }
   for (const d of missing) {
     try {
