@@ -229,8 +229,17 @@ let kallsyms: Map<string, bigint> | undefined;
 /** /proc/kallsyms, name → address (the first of equal names), read once per process. */
 function kallsymsAddress(name: string): bigint | undefined {
   if (!kallsyms) {
+    let text: string;
+    try {
+      text = readFileSync("/proc/kallsyms", "utf8");
+    } catch (e) {
+      throw new KconfigError(
+        `extern ${name} __ksym needs /proc/kallsyms, which cannot be read: ${(e as Error).message}`,
+        { cause: e },
+      );
+    }
     kallsyms = new Map();
-    for (const line of readFileSync("/proc/kallsyms", "utf8").split("\n")) {
+    for (const line of text.split("\n")) {
       const [addr, , sym] = line.split(/\s+/);
       if (sym && addr && !kallsyms.has(sym)) kallsyms.set(sym, BigInt(`0x${addr}`));
     }
