@@ -368,7 +368,15 @@ function createMap(
     // Like libbpf, create the pin directory (on bpffs) when it does not exist yet.
     if (dir === "/sys/fs/bpf" || dir.startsWith("/sys/fs/bpf/")) {
       ensureBpffs();
-      mkdirSync(dir, { recursive: true });
+      try {
+        mkdirSync(dir, { recursive: true });
+      } catch (e) {
+        throw new LoadError(
+          `map ${spec.name} is pinned by name, but its pin directory ${dir} cannot be created: ${(e as Error).message}` +
+            " (pass pinPath for a directory on bpffs you can write)",
+          { cause: e },
+        );
+      }
     }
     const path = join(dir, spec.name);
     if (existsSync(path)) {

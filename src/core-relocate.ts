@@ -14,6 +14,7 @@ import { linkedParts, type BpfObject, type LinkedParts, type ProgramSpec } from 
 import type { Insn } from "./obj/insn.js";
 import { coreTargets } from "./kernel-btf.js";
 import { sourceFor, VerifierError } from "./verifier.js";
+import { bug } from "./bug.js";
 
 export { CoreRelocationError } from "./obj/core.js";
 
@@ -75,8 +76,7 @@ export function applyCore(
   const poisoned = new Map<number, { relo: CoreRelo; result: CoreResult }>();
   for (const { insn, relo } of parts.coreRelos) {
     const result = results.get(relo);
-    if (!result)
-      throw new Error(`program ${spec.name}: CO-RE relocation at ${insn} was not resolved`);
+    if (!result) throw bug(`program ${spec.name}: CO-RE relocation at ${insn} was not resolved`);
     try {
       if (patchInsn(insns, insn, result) === "poisoned") poisoned.set(insn, { relo, result });
     } catch (e) {

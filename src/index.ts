@@ -18,8 +18,13 @@ export * from "./link/index.js";
 export { VerifierError, type SourceLine } from "./verifier.js";
 export { CoreRelocationError } from "./obj/core.js";
 export { SysError, Errno } from "./sys/errors.js";
+export { BpffsError } from "./sys/bpffs.js";
+export { TracefsError } from "./sys/tracefs.js";
+export { CpuListError } from "./sys/cpus.js";
 export { ObjectError } from "./obj/errors.js";
 export { KconfigError } from "./kconfig.js";
+export { KernelBtfError } from "./kernel-btf.js";
+export { AddonError } from "./sys/native.js";
 export {
   parseObject,
   type BpfObject,

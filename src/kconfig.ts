@@ -22,6 +22,9 @@ export interface KconfigSources {
   kconfig?: string;
 }
 
+const KSYM_NEEDS_BTF =
+  "__ksym externs with a type and kfunc calls need it (a `const void` __ksym takes its address from /proc/kallsyms instead)";
+
 export class KconfigError extends Error {
   override name = "KconfigError";
 }
@@ -158,13 +161,10 @@ function setValue(e: KconfigExtern, data: DataView, raw: string, from: string): 
   }
   if (e.kind !== "int" && e.kind !== "char" && e.kind !== "bool")
     return bad("a number needs an integer, char or bool extern");
-  let v: bigint;
-  try {
-    if (!/^(-?\d+|0[xX][0-9a-fA-F]+)$/.test(raw)) throw new Error("not a number");
-    v = BigInt(raw);
-  } catch {
+  // Decimal or hex only (BigInt would also take 0b/0o and empty text).
+  if (!/^(-?\d+|0[xX][0-9a-fA-F]+)$/.test(raw))
     return bad("not y/n/m, a number or a quoted string");
-  }
+  let v = BigInt(raw);
   if (e.kind === "bool") v = v !== 0n ? 1n : 0n;
   const bits = BigInt(e.size * 8);
   // libbpf's range check: the value must fit the extern's size (signed or not).
@@ -229,8 +229,17 @@ let kallsyms: Map<string, bigint> | undefined;
 /** /proc/kallsyms, name → address (the first of equal names), read once per process. */
 function kallsymsAddress(name: string): bigint | undefined {
   if (!kallsyms) {
+    let text: string;
+    try {
+      text = readFileSync("/proc/kallsyms", "utf8");
+    } catch (e) {
+      throw new KconfigError(
+        `extern ${name} __ksym needs /proc/kallsyms, which cannot be read: ${(e as Error).message}`,
+        { cause: e },
+      );
+    }
     kallsyms = new Map();
-    for (const line of readFileSync("/proc/kallsyms", "utf8").split("\n")) {
+    for (const line of text.split("\n")) {
       const [addr, , sym] = line.split(/\s+/);
       if (sym && addr && !kallsyms.has(sym)) kallsyms.set(sym, BigInt(`0x${addr}`));
     }
@@ -259,7 +268,7 @@ export function resolveKsym(
   if (!ext) return fail("not in the object's .ksyms BTF");
   if (ext.kind === "func" && insn.code === LDDW) {
     // bpf_ksym_exists(kfunc): the FUNC's BTF id, or 0 for a weak one the kernel lacks.
-    const id = kernelBtfTypeId(name, "func");
+    const id = kernelBtfTypeId(name, "func", KSYM_NEEDS_BTF);
     if (id === undefined && !ext.weak)
       return fail("the kernel's BTF (vmlinux) has no such function");
     insn.src = id === undefined ? 0 : BPF_PSEUDO_BTF_ID;
@@ -268,7 +277,7 @@ export function resolveKsym(
     return;
   }
   if (ext.kind === "func") {
-    const id = kernelBtfTypeId(name, "func");
+    const id = kernelBtfTypeId(name, "func", KSYM_NEEDS_BTF);
     if (id === undefined)
       return fail(
         "the kernel's BTF (vmlinux) has no such function; kfuncs of modules are not supported yet",
@@ -289,7 +298,7 @@ export function resolveKsym(
     hi.imm = Number(BigInt.asIntN(32, a >> 32n));
     return;
   }
-  const id = kernelBtfTypeId(name, "var");
+  const id = kernelBtfTypeId(name, "var", KSYM_NEEDS_BTF);
   if (id === undefined) {
     if (ext.weak) {
       insn.src = 0;

@@ -80,20 +80,38 @@ function mapOrRead(path: string): Uint8Array {
   return readFileSync(path);
 }
 
+/**
+ * The kernel's BTF (or a BTF file given instead) cannot be read. The message names the file and
+ * what needed it, and what to pass instead.
+ */
+export class KernelBtfError extends Error {
+  override readonly name = "KernelBtfError";
+}
+
 function readVmlinux(why: string): Uint8Array {
   if (!vmlinux) {
     try {
       vmlinux = mapOrRead(VMLINUX);
-    } catch {
-      throw new Error(`this kernel has no BTF at ${VMLINUX} (CONFIG_DEBUG_INFO_BTF); ${why}`);
+    } catch (e) {
+      throw new KernelBtfError(
+        `this kernel has no readable BTF at ${VMLINUX} (CONFIG_DEBUG_INFO_BTF): ${(e as Error).message}; ${why}`,
+        { cause: e },
+      );
     }
   }
   return vmlinux;
 }
 
-/** Id of a type in the running kernel's BTF; undefined when absent (or no kernel BTF). */
-export function kernelBtfTypeId(name: string, kind: keyof typeof kindNumbers): number | undefined {
-  return findBtfTypeId(readVmlinux("tp_btf, fentry and fexit need it"), name, kind);
+/**
+ * Id of a type in the running kernel's BTF; undefined when absent. Throws KernelBtfError when
+ * the kernel has no BTF; `why` says what needed it (tp_btf/fentry/iter targets, __ksym externs).
+ */
+export function kernelBtfTypeId(
+  name: string,
+  kind: keyof typeof kindNumbers,
+  why = "tp_btf, fentry, fexit and iter programs need it to find their target",
+): number | undefined {
+  return findBtfTypeId(readVmlinux(why), name, kind);
 }
 
 /**
@@ -142,7 +160,9 @@ function btfFromFile(path: string): LazyBtf {
   try {
     bytes = readFileSync(path);
   } catch (e) {
-    throw new Error(`cannot read the BTF file ${path}: ${(e as Error).message}`, { cause: e });
+    throw new KernelBtfError(`cannot read the BTF file ${path}: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
   const btf = LazyBtf.parse(elfBtfSection(bytes, path) ?? bytes, { label: path });
   fileBtfs.set(path, btf);

@@ -4,7 +4,7 @@
 //
 //   await using loaded = await Loader.create().xdp("eth0").loadFile("trace_http.elf");
 //   for await (const { map, events } of loaded.events) …
-import { Collection, type CollectionOptions } from "./collection.js";
+import { Collection, LoadError, type CollectionOptions } from "./collection.js";
 import type { BpfMap } from "./map.js";
 import type { Program } from "./program.js";
 import {
@@ -125,8 +125,10 @@ export class Loader {
 
   /** Pages per CPU of each perf event array's ring (a power of two; default 32). */
   perfPages(pages: number): Loader {
-    if (!Number.isInteger(pages) || pages < 1 || (pages & (pages - 1)) !== 0)
-      throw new RangeError(`perf ring size must be a power of two number of pages, got ${pages}`);
+    if (!Number.isInteger(pages) || pages < 1 || (pages & (pages - 1)) !== 0 || pages > 1 << 18)
+      throw new LoadError(
+        `perfPages(${pages}): the perf ring size must be a power of two number of pages (1, 2, 4 … 262144; default 32)`,
+      );
     return this.#with({ perfPageCount: pages });
   }
 

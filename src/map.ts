@@ -407,7 +407,17 @@ abstract class MapHandle<K> {
   /** Removes the pin made by pin() (or the one at `path`). The map lives on while fds remain. */
   unpin(path: string | undefined = this.core.pinnedAt): void {
     if (path === undefined) throw new MapError(`${this.core.describe()} is not pinned`);
-    unlinkSync(path);
+    try {
+      unlinkSync(path);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new MapError(
+        code === "ENOENT"
+          ? `${this.core.describe()}: nothing is pinned at ${path} (already unpinned?)`
+          : `${this.core.describe()}: cannot remove the pin ${path}: ${(e as Error).message}`,
+        { cause: e },
+      );
+    }
     if (path === this.core.pinnedAt) this.core.pinnedAt = undefined;
   }
 

@@ -79,7 +79,9 @@ async function notRegularFile(entry: string): Promise<string | undefined> {
 }
 
 /** A user error about the output location (not the compiler's fault). */
-class OutputError extends Error {}
+class OutputError extends Error {
+  override readonly name = "OutputError";
+}
 
 export async function build(entries: string[], opts: BuildOptions = {}): Promise<BuildResult> {
   const cwd = opts.cwd ?? process.cwd();

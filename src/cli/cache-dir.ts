@@ -30,6 +30,7 @@ import {
 } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { UsageError } from "./usage-error.js";
 
 export function cacheDir(): string {
   const base = process.env.XDG_CACHE_HOME || (homedir() ? join(homedir(), ".cache") : tmpdir());
@@ -214,7 +215,7 @@ export function openPrivateLog(path: string): number {
   const why = describeOwner(fstatSync(fd));
   if (why) {
     closeSync(fd);
-    throw new Error(`${path} ${why}`);
+    throw new UsageError(`${path} ${why}`);
   }
   return fd;
 }

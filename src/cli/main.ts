@@ -11,15 +11,8 @@ const { version, bugs } = require("../../../package.json") as {
   bugs?: string | { url?: string };
 };
 
-/** A mistake the user can fix: printed as one line, exit code 1 (2 for usage). */
-export class UsageError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode = 1,
-  ) {
-    super(message);
-  }
-}
+export { UsageError } from "./usage-error.js";
+import { UsageError } from "./usage-error.js";
 
 async function readObject(file: string) {
   const { parseObject } = await import("../obj/object.js");
@@ -213,23 +206,49 @@ export interface LoadCliOptions {
 }
 
 /**
- * Errors that describe a problem with the input or the machine, not a bug of tsbpf: printed as
- * one line. Anything else (TypeError, …) is an internal error with its stack.
+ * Names of the typed errors that describe a problem with the input or the machine, not a bug of
+ * tsbpf: printed as one line. Every error class the library exports is here (test/unit/
+ * typed-errors.test.ts checks it), and the compiler's; a plain `Error`, `TypeError`,
+ * `RangeError` … is an internal error, printed with its stack and a request for a report.
+ * Names, not classes, so that reporting an error does not load the compiler (TypeScript).
  */
-const USER_ERRORS: ReadonlySet<string> = new Set([
-  "Error",
+export const USER_ERRORS: ReadonlySet<string> = new Set([
   "ObjectError",
   "KconfigError",
+  "KernelBtfError",
   "SysError",
   "CompileError",
+  "CompileErrors",
   "AttachError",
+  "LinkError",
   "FormatError",
   "MapError",
+  "LoadError",
+  "ProgramError",
+  "CoreRelocationError",
   "BpffsError",
   "TracefsError",
   "CpuListError",
   "EncodeError",
+  "DecodeError",
+  "TypeDefinitionError",
+  "RingCorruptError",
+  "ReaderClosedError",
+  "ReaderOptionError",
+  "AddonError",
+  "UsageError",
 ]);
+
+/**
+ * Whether `e` is a user error: one of USER_ERRORS, or a failed system call reported by Node
+ * (`EACCES: permission denied, open '/x'`: the machine's answer, naming the path).
+ */
+export function isUserError(e: unknown): e is Error {
+  if (!(e instanceof Error)) return false;
+  if (USER_ERRORS.has(e.name)) return true;
+  const { code, syscall } = e as NodeJS.ErrnoException;
+  return typeof code === "string" && /^E[A-Z0-9]+$/.test(code) && typeof syscall === "string";
+}
 
 /** Exit code of a command line the parser rejects (unknown option, missing argument). */
 export const USAGE_EXIT = 2;
@@ -284,14 +303,13 @@ export async function reportError(e: unknown): Promise<number> {
     console.error(clipLog(e.log, process.env.TSBPF_FULL_LOG ? Infinity : LOG_LINES));
     return 1;
   }
-  const err = e as Error;
-  if (err instanceof CommanderError) return err.exitCode; // commander printed it already
-  if (err instanceof Error && USER_ERRORS.has(err.name)) {
-    console.error(pc.red(`error: ${err.message}`));
-    if (process.env.TSBPF_DEBUG) console.error(err.stack);
+  if (e instanceof CommanderError) return e.exitCode; // commander printed it already
+  if (isUserError(e)) {
+    console.error(pc.red(`error: ${e.message}`));
+    if (process.env.TSBPF_DEBUG) console.error(e.stack);
     return 1;
   }
-  console.error(pc.red(`internal error: ${String(err?.stack ?? e)}`));
+  console.error(pc.red(`internal error: ${String((e as Error | undefined)?.stack ?? e)}`));
   // Only a tracker package.json names: no invented address.
   const tracker = typeof bugs === "string" ? bugs : bugs?.url;
   console.error(

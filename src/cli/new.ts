@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import pc from "picocolors";
 import { UsageError } from "./main.js";
 import { projectFiles } from "./templates/project.js";
+import { bug } from "../bug.js";
 
 const require = createRequire(import.meta.url);
 
@@ -19,7 +20,7 @@ function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, "package.json"))) {
     const up = dirname(dir);
-    if (up === dir) throw new Error("cannot find tsbpf's package.json");
+    if (up === dir) throw bug("cannot find tsbpf's package.json above the CLI's own module");
     dir = up;
   }
   return dir;

@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { encodeRequest, FrameKind, NOT_SERVED, Unframer } from "./server-protocol.js";
 import { findSnapshot, makeSnapshot, SNAPSHOT_FLAGS, serverSocketFor } from "./snapshot.js";
 import type { ServerStatus } from "./server.js";
+import { UsageError } from "./usage-error.js";
 
 export type { ServerStatus };
 
@@ -168,7 +169,7 @@ export async function startServer(
 ): Promise<{ status: ServerStatus; started: boolean }> {
   let found = findSnapshot();
   if (!found.ok && found.stale) found = makeSnapshot();
-  if (!found.ok) throw new Error(`the build server needs the build snapshot: ${found.reason}`);
+  if (!found.ok) throw new UsageError(`the build server needs the build snapshot: ${found.reason}`);
   const socket = serverSocketFor(found.blob);
   const running = await serverStatus(socket);
   if (running) return { status: running, started: false };
@@ -179,7 +180,7 @@ export async function startServer(
     const status = await serverStatus(socket);
     if (status) return { status, started: true };
   }
-  throw new Error(
+  throw new UsageError(
     `the build server did not answer on ${socket} within ${waitMs / 1000} s ` +
       "(TSBPF_DEBUG=1 tsbpf server start writes its log to ${socket}.log; " +
       "`tsbpf server stop` ends a server that hangs)",
@@ -249,7 +250,9 @@ export async function stopServer(
     if (await gone(pid, blob, sig === "SIGTERM" ? 2_000 : waitMs)) break;
   }
   if (isServer(pid, blob))
-    throw new Error(`build server pid ${pid} is still running after SIGKILL`);
+    throw new UsageError(
+      `build server pid ${pid} is still running after SIGKILL: it may be stuck in the kernel (see /proc/${pid}/stack)`,
+    );
   // SIGKILL leaves no chance to clean up
   rmSync(socket, { force: true });
   rmSync(pidFile, { force: true });

@@ -218,7 +218,10 @@ export function startWatchdog(limitSeconds: number, log: (line: string) => void 
 export async function serve(opts: ServeOptions): Promise<void> {
   const log = opts.log ?? (() => {});
   const identity = stampOf(opts.identity);
-  if (!identity) throw new Error(`${opts.identity} does not exist`);
+  if (!identity)
+    throw new UsageError(
+      `${opts.identity} does not exist: rebuild the snapshot (tsbpf server start)`,
+    );
   const startedAt = new Date();
   let builds = 0;
   let stopping = false;

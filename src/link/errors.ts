@@ -15,6 +15,14 @@ export class AttachError extends Error {
 }
 
 /**
+ * A link operation that cannot be done: the link was closed (its attachment is gone, or was
+ * left to its pin). `message` names the link.
+ */
+export class LinkError extends Error {
+  override readonly name = "LinkError";
+}
+
+/**
  * Bytes we parsed to find a target were malformed: an executable's ELF tables, /etc/ld.so.cache
  * or a netlink reply. Parsers of such untrusted input throw only this.
  */

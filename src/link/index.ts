@@ -19,7 +19,7 @@ import { attachTracing } from "./tracing.js";
 import { attachUprobe } from "./uprobe.js";
 import { attachXdp, type XdpMode } from "./xdp.js";
 
-export { AttachError, FormatError } from "./errors.js";
+export { AttachError, FormatError, LinkError } from "./errors.js";
 export { CallbackLink, FdLink, type AttachableProgram, type Link } from "./link.js";
 export { attachXdp, type XdpMode, type XdpOptions } from "./xdp.js";
 export { attachTc, type TcDirection, type TcOptions } from "./tc.js";

@@ -14,7 +14,7 @@ import { FdLink, progLabel, type AttachableProgram } from "./link.js";
 export class IterLink extends FdLink {
   /** One pass of the iterator: every byte the program writes, until the kernel ends it. */
   read(): Buffer {
-    const it = iterCreate(this.fd.fd);
+    const it = iterCreate(this.liveFd("read"));
     try {
       const chunks: Buffer[] = [];
       const buf = Buffer.alloc(64 * 1024);

@@ -6,6 +6,7 @@
 import { pinObject } from "../pin.js";
 import { linkDetach, linkUpdate } from "../sys/bpf.js";
 import type { FD } from "../sys/fd.js";
+import { LinkError } from "./errors.js";
 import { linkInfo, type LinkInfo } from "../sys/info.js";
 
 /** What attach functions need of a program: a loaded program's fd, name and type. */
@@ -41,9 +42,18 @@ export class FdLink implements Link {
     return this.fd.closed;
   }
 
+  /** The link fd's number, or a LinkError naming the link when it was closed. */
+  protected liveFd(what: string): number {
+    if (this.fd.closed)
+      throw new LinkError(
+        `${this.description}: cannot ${what} a closed link (close() detached it or dropped its fd); attach again, or open its pin, to use it`,
+      );
+    return this.fd.fd;
+  }
+
   /** The kernel's view: link id, program id, and the kind-specific target. */
   info(): LinkInfo {
-    return linkInfo(this.fd.fd);
+    return linkInfo(this.liveFd("read the info of"));
   }
 
   /** The kernel's link id (what `bpftool link` lists). */
@@ -53,13 +63,13 @@ export class FdLink implements Link {
 
   /** Pin in bpffs (mounted at /sys/fs/bpf when needed): the attachment then outlives this fd. */
   pin(path: string): void {
-    pinObject(this.fd.fd, path, this.description);
+    pinObject(this.liveFd("pin"), path, this.description);
   }
 
   /** Atomically run another program in this attachment (same type). */
   update(prog: AttachableProgram, opts: { expected?: AttachableProgram } = {}): void {
     linkUpdate(
-      this.fd.fd,
+      this.liveFd("update"),
       prog.fd,
       opts.expected === undefined ? {} : { oldProgFd: opts.expected.fd },
     );
@@ -67,7 +77,7 @@ export class FdLink implements Link {
 
   /** Detach now even if the link is pinned or its fd shared (the fd stays, defunct). */
   detach(): void {
-    linkDetach(this.fd.fd);
+    linkDetach(this.liveFd("detach"));
   }
 
   close(): void {

@@ -4,6 +4,7 @@
 // bounded by the buffer, and the only exception is FormatError.
 
 import { FormatError } from "./errors.js";
+import { bug } from "../bug.js";
 
 export const NLMSG_HDRLEN = 16;
 export const NLA_HDRLEN = 4;
@@ -60,7 +61,7 @@ function attrSize(a: Attr): number {
 
 function writeAttr(out: Uint8Array, dv: DataView, at: number, a: Attr): number {
   const len = attrSize(a);
-  if (len > 0xffff) throw new RangeError(`netlink attribute ${a.type} too large (${len} bytes)`);
+  if (len > 0xffff) throw bug(`netlink attribute ${a.type} too large (${len} bytes)`);
   dv.setUint16(at, len, true);
   dv.setUint16(at + 2, "data" in a ? a.type : a.type | NLA_F_NESTED, true);
   let p = at + NLA_HDRLEN;

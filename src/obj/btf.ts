@@ -7,6 +7,7 @@
 // Type ids index `Btf.types`; id 0 is `void` and is never encoded.
 import { ByteReader, ByteWriter } from "./byte-reader.js";
 import { ObjectError } from "./errors.js";
+import { bug } from "../bug.js";
 
 export const BTF_MAGIC = 0xeb9f;
 export const BTF_VERSION = 1;
@@ -904,7 +905,7 @@ function encodeType(t: BtfType, w: ByteWriter, strings: StringTable): void {
   };
   switch (t.kind) {
     case "void":
-      throw new RangeError("BTF void (id 0) is implicit and cannot be encoded");
+      throw bug("BTF void (id 0) is implicit and cannot be encoded");
     case "int":
       head("int", 0, false, t.size);
       w.u32(((t.encoding & 0x0f) << 24) | ((t.bitOffset & 0xff) << 16) | (t.bits & 0xff));
@@ -1081,7 +1082,7 @@ export class BtfBuilder {
   /** The type with this id as added so far. */
   get(id: number): BtfType {
     const t = this.types[id];
-    if (t === undefined) throw new RangeError(`BTF type id ${id} has not been added`);
+    if (t === undefined) throw bug(`BTF type id ${id} has not been added`);
     return t;
   }
 
@@ -1100,7 +1101,7 @@ export class BtfBuilder {
   /** Replace a previously added type (e.g. a struct completed after a forward reference). */
   replace(id: number, t: BtfType): void {
     this.get(id);
-    if (id === 0) throw new RangeError("BTF type id 0 (void) cannot be replaced");
+    if (id === 0) throw bug("BTF type id 0 (void) cannot be replaced");
     this.check(t);
     this.types[id] = t;
   }
@@ -1108,7 +1109,7 @@ export class BtfBuilder {
   private check(t: BtfType): void {
     const ident = (n: string, what: string, optional: boolean): void => {
       if ((optional && n === "") || IDENT.test(n)) return;
-      throw new RangeError(`BTF ${what} name '${n}' is not a C identifier`);
+      throw bug(`BTF ${what} name '${n}' is not a C identifier`);
     };
     switch (t.kind) {
       case "struct":
@@ -1133,20 +1134,19 @@ export class BtfBuilder {
         for (const p of t.params) ident(p.name, "parameter", true);
         break;
       case "datasec":
-        if (!SECTION_NAME.test(t.name))
-          throw new RangeError(`BTF datasec name '${t.name}' is invalid`);
+        if (!SECTION_NAME.test(t.name)) throw bug(`BTF datasec name '${t.name}' is invalid`);
         break;
       case "int":
-        if (t.name === "") throw new RangeError("BTF int needs a name");
+        if (t.name === "") throw bug("BTF int needs a name");
         if (![1, 2, 4, 8, 16].includes(t.size) || t.bitOffset + t.bits > t.size * 8) {
-          throw new RangeError(`BTF int ${t.name}: size ${t.size} / ${t.bits} bits is invalid`);
+          throw bug(`BTF int ${t.name}: size ${t.size} / ${t.bits} bits is invalid`);
         }
         if (![0, 1, 2, 4].includes(t.encoding)) {
-          throw new RangeError(`BTF int ${t.name}: the kernel accepts one encoding bit at most`);
+          throw bug(`BTF int ${t.name}: the kernel accepts one encoding bit at most`);
         }
         break;
       case "float":
-        if (t.name === "") throw new RangeError("BTF float needs a name");
+        if (t.name === "") throw bug("BTF float needs a name");
         break;
       default:
         break;
@@ -1155,7 +1155,7 @@ export class BtfBuilder {
       // Forward references are legal in BTF (a struct member may point at a later type), so
       // only reject ids that can never exist.
       if (!Number.isInteger(ref) || ref < 0 || ref > 0x7fffffff) {
-        throw new RangeError(`BTF ${t.kind} ${t.name} refers to invalid type id ${ref}`);
+        throw bug(`BTF ${t.kind} ${t.name} refers to invalid type id ${ref}`);
       }
     }
   }
@@ -1270,7 +1270,7 @@ export class BtfBuilder {
     for (let id = 1; id < this.types.length; id++) {
       for (const ref of typeRefs(this.types[id]!)) {
         if (ref >= this.types.length) {
-          throw new RangeError(
+          throw bug(
             `BTF type id ${id} (${this.types[id]!.kind} ${this.types[id]!.name}) refers to type id ${ref}, which was never added`,
           );
         }

@@ -25,6 +25,7 @@ import {
   STV_DEFAULT,
   SYMBOL_SIZE,
 } from "./elf.js";
+import { bug } from "../bug.js";
 
 export interface ElfSectionSpec {
   name: string;
@@ -89,13 +90,12 @@ export function writeElf(spec: ElfWriteSpec): Uint8Array {
   const relocs = spec.relocations ?? {};
   const userNames = new Set<string>();
   for (const s of spec.sections) {
-    if (s.name === "") throw new Error("writeElf: section names must not be empty");
-    if (userNames.has(s.name)) throw new Error(`writeElf: duplicate section ${s.name}`);
+    if (s.name === "") throw bug("writeElf: section names must not be empty");
+    if (userNames.has(s.name)) throw bug(`writeElf: duplicate section ${s.name}`);
     userNames.add(s.name);
   }
   for (const target of Object.keys(relocs)) {
-    if (!userNames.has(target))
-      throw new Error(`writeElf: relocations for unknown section ${target}`);
+    if (!userNames.has(target)) throw bug(`writeElf: relocations for unknown section ${target}`);
   }
 
   // 1. Section list: user sections, each followed by its relocations, then the tables.
@@ -181,17 +181,16 @@ export function writeElf(spec: ElfWriteSpec): Uint8Array {
     info: 0,
   });
   for (const t of tables) {
-    if (userNames.has(t.name)) throw new Error(`writeElf: section name ${t.name} is reserved`);
+    if (userNames.has(t.name)) throw bug(`writeElf: section name ${t.name} is reserved`);
     out.push(t);
   }
   const indexOf = new Map<string, number>();
   out.forEach((s, i) => indexOf.set(s.name, i + 1));
-  if (out.length + 1 >= SHN_LORESERVE)
-    throw new Error(`writeElf: too many sections (${out.length + 1})`);
+  if (out.length + 1 >= SHN_LORESERVE) throw bug(`writeElf: too many sections (${out.length + 1})`);
   const resolve = (ref: string | number, what: string): number => {
     if (typeof ref === "number") return ref;
     const i = indexOf.get(ref);
-    if (i === undefined) throw new Error(`writeElf: ${what} names unknown section ${ref}`);
+    if (i === undefined) throw bug(`writeElf: ${what} names unknown section ${ref}`);
     return i;
   };
 
@@ -201,7 +200,7 @@ export function writeElf(spec: ElfWriteSpec): Uint8Array {
   const byName = new Map<string, ElfSymbolSpec>();
   for (const s of symbols) {
     if (s.name !== "" && (s.bind ?? STB_LOCAL) !== STB_LOCAL && byName.has(s.name)) {
-      throw new Error(`writeElf: duplicate global symbol ${s.name}`);
+      throw bug(`writeElf: duplicate global symbol ${s.name}`);
     }
     if (!byName.has(s.name)) byName.set(s.name, s);
   }
@@ -253,7 +252,7 @@ export function writeElf(spec: ElfWriteSpec): Uint8Array {
     const s = byName.get(name);
     if (s) return symIndex.get(s)!;
     const i = sectionSym.get(name);
-    if (i === undefined) throw new Error(`writeElf: relocation against unknown symbol ${name}`);
+    if (i === undefined) throw bug(`writeElf: relocation against unknown symbol ${name}`);
     return i;
   };
 
@@ -265,7 +264,7 @@ export function writeElf(spec: ElfWriteSpec): Uint8Array {
       const dv = new DataView(bytes.buffer);
       s.relocs.list.forEach((r, i) => {
         if (target.type !== SHT_NOBITS && (r.offset < 0 || r.offset >= target.size)) {
-          throw new Error(
+          throw bug(
             `writeElf: relocation at ${r.offset} outside section ${target.name} (${target.size} bytes)`,
           );
         }
@@ -354,7 +353,7 @@ class StringTable {
     const known = this.seen.get(s);
     if (known !== undefined) return known;
     const enc = new TextEncoder().encode(s);
-    if (enc.includes(0)) throw new Error(`writeElf: name ${JSON.stringify(s)} contains NUL`);
+    if (enc.includes(0)) throw bug(`writeElf: name ${JSON.stringify(s)} contains NUL`);
     const at = this.len;
     this.parts.push(enc, new Uint8Array(1));
     this.len += enc.byteLength + 1;

@@ -42,10 +42,35 @@ export class RingCorruptError extends Error {
   }
 }
 
+/**
+ * A reader option that cannot be used (a page count that is not a power of two, an empty or
+ * offline CPU list …). The message names the map, the option and the values it accepts.
+ */
+export class ReaderOptionError extends RangeError {
+  override readonly name = "ReaderOptionError";
+}
+
 /** A reader was used after close(). */
 export class ReaderClosedError extends Error {
   override readonly name = "ReaderClosedError";
   constructor(map: string) {
     super(`event reader of map "${map}" is closed; open a new reader to read more events`);
   }
+}
+
+/**
+ * Throws a ReaderOptionError unless `value` (option `option` of map `map`) is an integer from 1
+ * to `max`.
+ */
+export function checkCountOption(
+  map: string,
+  option: string,
+  value: number | undefined,
+  max = Number.MAX_SAFE_INTEGER,
+): void {
+  if (value === undefined) return;
+  if (!Number.isSafeInteger(value) || value < 1 || value > max)
+    throw new ReaderOptionError(
+      `event reader of map "${map}": ${option} must be an integer from 1 to ${max}, got ${String(value)}`,
+    );
 }

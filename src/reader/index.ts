@@ -2,6 +2,11 @@
 export type { EventBatch, EventReader } from "./batch.js";
 export { mergeReaders } from "./merge.js";
 export { RingBufReader, type RingBufReaderOptions, type RecordCallback } from "./ringbuf.js";
-export { RingCorruptError, ReaderClosedError, type RingLocation } from "./errors.js";
+export {
+  RingCorruptError,
+  ReaderClosedError,
+  ReaderOptionError,
+  type RingLocation,
+} from "./errors.js";
 export type { MapSource } from "./source.js";
 export { PerfReader, type PerfReaderOptions } from "./perf.js";

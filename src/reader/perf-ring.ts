@@ -21,6 +21,7 @@
 // any record; data_tail is written with Atomics.store (release) after we are done with them.
 
 import { RingCorruptError } from "./errors.js";
+import { bug } from "../bug.js";
 
 export const PERF_RECORD_LOST = 2;
 export const PERF_RECORD_SAMPLE = 9;
@@ -64,7 +65,7 @@ export class PerfRing {
     readonly cpu: number,
   ) {
     if (mapping.byteLength < pageSize + 8 || pageSize < 2048 || pageSize % 8 !== 0) {
-      throw new RangeError(`perf ring "${label}" cpu ${cpu}: mapping too small`);
+      throw bug(`perf ring "${label}" cpu ${cpu}: mapping too small`);
     }
     this.meta = new BigUint64Array(mapping, 0, pageSize / 8);
     // Kernels before 4.1 leave data_offset/data_size zero: the data follows the first page.
@@ -82,9 +83,10 @@ export class PerfRing {
       (size & (size - 1)) !== 0 ||
       off + size > mapping.byteLength
     ) {
-      throw new RangeError(
-        `perf ring "${label}" cpu ${cpu}: data area ${off}+${size} does not fit the ` +
+      throw new RingCorruptError(
+        `the metadata page's data area ${off}+${size} does not fit the ` +
           `${mapping.byteLength}-byte mapping as a power of two`,
+        { map: label, cpu },
       );
     }
     this.dataSize = size;

@@ -16,7 +16,7 @@ import {
   perfEventLost,
 } from "../sys/perf-event.js";
 import type { EventBatch, EventReader } from "./batch.js";
-import { ReaderClosedError } from "./errors.js";
+import { checkCountOption, ReaderClosedError, ReaderOptionError } from "./errors.js";
 import { PerfRing } from "./perf-ring.js";
 import { LatchedReadiness, type Readiness } from "./readiness.js";
 import { MapError } from "../map.js";
@@ -120,14 +120,19 @@ export class PerfReader implements EventReader {
     checkMapType(map, MapType.PERF_EVENT_ARRAY, "PerfReader");
     const pages = opts.pageCount ?? DEFAULT_PAGES;
     const label = map.name ?? "map";
+    checkCountOption(label, "maxBatch", opts.maxBatch);
+    checkCountOption(label, "wakeupEvents", opts.wakeupEvents, 0xffffffff);
     if (!Number.isInteger(pages) || pages < 1 || (pages & (pages - 1)) !== 0 || pages > 1 << 18) {
-      throw new RangeError(
+      throw new ReaderOptionError(
         `perf event array "${label}": pageCount ${pages} must be a power of two (1 … 262144)`,
       );
     }
     const explicit = opts.cpus !== undefined;
     const cpus = [...(opts.cpus ?? possibleCpus())];
-    if (cpus.length === 0) throw new RangeError(`perf event array "${label}": no CPUs to read`);
+    if (cpus.length === 0)
+      throw new ReaderOptionError(
+        `perf event array "${label}": cpus is empty: name at least one CPU, or omit it to read every online CPU`,
+      );
     for (const cpu of cpus) {
       if (!Number.isInteger(cpu) || cpu < 0 || cpu >= map.maxEntries) {
         throw new MapError(
@@ -163,8 +168,8 @@ export class PerfReader implements EventReader {
         }
       }
       if (rings.length === 0) {
-        throw new RangeError(
-          `perf event array "${name}": none of CPUs ${cpus.join(",")} is online`,
+        throw new ReaderOptionError(
+          `perf event array "${name}": none of CPUs ${cpus.join(",")} is online; bring one online or name online CPUs in cpus`,
         );
       }
       // Watch the events before the program can write to them (see readiness.ts).

@@ -22,6 +22,7 @@
 // record; the records are read after that call returns, hence after the acquires.
 
 import { RingCorruptError } from "./errors.js";
+import { bug } from "../bug.js";
 
 export const RINGBUF_BUSY_BIT = 0x80000000;
 export const RINGBUF_DISCARD_BIT = 0x40000000;
@@ -92,15 +93,13 @@ export class RingBufRing {
   ) {
     const { size, data } = mem;
     if (!Number.isInteger(size) || size < 8 || size > 2 ** 30 || (size & (size - 1)) !== 0) {
-      throw new RangeError(`ring buffer "${label}": data size ${size} is not a power of two`);
+      throw bug(`ring buffer "${label}": data size ${size} is not a power of two`);
     }
     if (data.byteLength !== 2 * size || data.byteOffset % 8 !== 0) {
-      throw new RangeError(
-        `ring buffer "${label}": data mapping must be 2 × ${size} bytes, 8-byte aligned`,
-      );
+      throw bug(`ring buffer "${label}": data mapping must be 2 × ${size} bytes, 8-byte aligned`);
     }
     if (mem.consumerPos.length < 1 || mem.producerPos.length < 1) {
-      throw new RangeError(`ring buffer "${label}": position arrays are empty`);
+      throw bug(`ring buffer "${label}": position arrays are empty`);
     }
     this.mem = mem;
     this.size = size;

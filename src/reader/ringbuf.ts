@@ -12,7 +12,7 @@ import type { FD } from "../sys/fd.js";
 import { pageSize, RingbufMapping } from "../sys/mmap.js";
 import { native } from "../sys/native.js";
 import type { EventBatch, EventReader } from "./batch.js";
-import { ReaderClosedError } from "./errors.js";
+import { checkCountOption, ReaderClosedError } from "./errors.js";
 import { PollReadiness, type Readiness } from "./readiness.js";
 import { RingBufRing, type HeaderScan, type RecordCallback } from "./ringbuf-ring.js";
 import { MapError } from "../map.js";
@@ -87,6 +87,7 @@ export class RingBufReader implements EventReader {
     const page = pageSize();
     const size = map.maxEntries;
     const label = map.name ?? "map";
+    checkCountOption(label, "maxBatch", opts.maxBatch);
     if (!Number.isInteger(size) || size < page || (size & (size - 1)) !== 0 || size > 2 ** 30) {
       throw new MapError(
         `ring buffer "${label}": max_entries ${size} must be a power of two, at least the ` +

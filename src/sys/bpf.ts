@@ -6,6 +6,7 @@ import { Attr, cString, objName, OBJ_NAME_LEN, readCString } from "./attr.js";
 import { Errno, SysError, check } from "./errors.js";
 import { FD } from "./fd.js";
 import { native } from "./native.js";
+import { bug } from "../bug.js";
 
 /** enum bpf_cmd */
 export const Cmd = {
@@ -336,7 +337,7 @@ function encodeProgLoad(
   logLevel: number,
 ): Attr {
   if (p.insns.byteLength % 8 !== 0 || p.insns.byteLength === 0)
-    throw new RangeError(
+    throw bug(
       `BPF_PROG_LOAD: instructions must be a non-empty multiple of 8 bytes, got ${p.insns.byteLength}`,
     );
   const funcRec = p.funcInfoRecSize ?? 8;

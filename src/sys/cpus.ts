@@ -30,7 +30,17 @@ export function parseCpuList(text: string): number[] {
 }
 
 function readList(file: string): number[] {
-  return parseCpuList(readFileSync(`/sys/devices/system/cpu/${file}`, "utf8"));
+  const path = `/sys/devices/system/cpu/${file}`;
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new CpuListError(
+      `cannot read the CPU list ${path} (is sysfs mounted at /sys?): ${(e as Error).message}`,
+      { cause: e },
+    );
+  }
+  return parseCpuList(text);
 }
 
 let possible: number[] | undefined;

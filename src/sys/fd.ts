@@ -1,6 +1,7 @@
 // File-descriptor ownership: one owner closes exactly once; a FinalizationRegistry closes fds
 // whose owner was dropped without close() so long-running programs do not leak them.
-import { check } from "./errors.js";
+import { bug } from "../bug.js";
+import { check, Errno, SysError } from "./errors.js";
 import { native } from "./native.js";
 
 const leaked = new FinalizationRegistry<number>((fd) => {
@@ -13,14 +14,17 @@ export class FD {
 
   /** Takes ownership of `fd` (a non-negative descriptor). */
   constructor(fd: number) {
-    if (!Number.isInteger(fd) || fd < 0) throw new RangeError(`FD: invalid file descriptor ${fd}`);
+    if (!Number.isInteger(fd) || fd < 0) throw bug(`FD: invalid file descriptor ${fd}`);
     this.#fd = fd;
     leaked.register(this, fd, this);
   }
 
   /** The raw number; throws after close() so a stale number is never reused by mistake. */
   get fd(): number {
-    if (this.#fd < 0) throw new Error("FD: file descriptor used after close()");
+    if (this.#fd < 0)
+      throw new SysError("use of a file descriptor", Errno.EBADF, {
+        hint: "it was closed (close() of its owner, or of the Collection/Loaded that owns it); use the object before closing it, or open it again",
+      });
     return this.#fd;
   }
 

@@ -3,6 +3,7 @@
 // faulting.
 import { check } from "./errors.js";
 import { native } from "./native.js";
+import { bug } from "../bug.js";
 
 export const Prot = { NONE: 0, READ: 1, WRITE: 2 } as const;
 export const MmapFlags = { SHARED: 0x01, PRIVATE: 0x02 } as const;
@@ -49,7 +50,7 @@ export class RingbufMapping {
   constructor(fd: number, dataSize: number) {
     const page = pageSize();
     if (dataSize <= 0 || dataSize % page !== 0 || (dataSize & (dataSize - 1)) !== 0)
-      throw new RangeError(
+      throw bug(
         `ring buffer size ${dataSize} must be a power of two multiple of the page size ${page}`,
       );
     this.pageSize = page;
@@ -98,7 +99,7 @@ export class RingbufMapping {
  */
 export function mmapPerfBuffer(fd: number, dataPages: number): ArrayBuffer {
   if (dataPages < 1 || (dataPages & (dataPages - 1)) !== 0)
-    throw new RangeError(`perf buffer page count ${dataPages} must be a power of two`);
+    throw bug(`perf buffer page count ${dataPages} must be a power of two`);
   return mmap(
     fd,
     (1 + dataPages) * pageSize(),

@@ -85,6 +85,11 @@ export function buildClientPath(): string | undefined {
   ].find((p) => existsSync(p));
 }
 
+/** The native addon cannot be found or loaded (an install problem): the message says how to fix it. */
+export class AddonError extends Error {
+  override readonly name = "AddonError";
+}
+
 function load(): Native {
   const root = packageRoot();
   const require = createRequire(import.meta.url);
@@ -95,12 +100,14 @@ function load(): Native {
     const nodeGypBuild = require("node-gyp-build") as { resolve(dir: string): string };
     path = nodeGypBuild.resolve(root);
   } catch (e) {
-    throw new Error(`${NOT_BUILT} (${(e as Error).message.split("\n")[0]})`, { cause: e });
+    throw new AddonError(`${NOT_BUILT} (${(e as Error).message.split("\n")[0]})`, { cause: e });
   }
   try {
     return require(path) as Native;
   } catch (e) {
-    throw new Error(`${NOT_BUILT}: loading ${path} failed: ${(e as Error).message}`, { cause: e });
+    throw new AddonError(`${NOT_BUILT}: loading ${path} failed: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
 }
 

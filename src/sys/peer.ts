@@ -4,6 +4,7 @@
 // Node client (src/cli/server-control.ts) talks only to a server of its own user.
 import { check } from "./errors.js";
 import { native } from "./native.js";
+import { bug } from "../bug.js";
 
 const SOL_SOCKET = 1;
 const SO_PEERCRED = 17;
@@ -21,7 +22,7 @@ export function peerCredentials(fd: number): PeerCredentials {
     "getsockopt(SO_PEERCRED)",
     native().getsockopt(fd, SOL_SOCKET, SO_PEERCRED, buf),
   );
-  if (len !== 12) throw new Error(`getsockopt(SO_PEERCRED) returned ${len} bytes, not 12`);
+  if (len !== 12) throw bug(`getsockopt(SO_PEERCRED) returned ${len} bytes, not 12`);
   const v = new DataView(buf.buffer);
   return { pid: v.getInt32(0, true), uid: v.getUint32(4, true), gid: v.getUint32(8, true) };
 }
@@ -29,6 +30,6 @@ export function peerCredentials(fd: number): PeerCredentials {
 /** The fd under a connected net.Socket over a Unix socket (Node keeps it in its handle). */
 export function socketFd(socket: object): number {
   const fd = (socket as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
-  if (typeof fd !== "number" || fd < 0) throw new Error("the socket has no file descriptor");
+  if (typeof fd !== "number" || fd < 0) throw bug("the socket has no file descriptor");
   return fd;
 }

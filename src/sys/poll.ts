@@ -1,5 +1,5 @@
 // fd readiness on the libuv event loop (uv_poll): no thread blocks and the loop keeps running.
-import { check } from "./errors.js";
+import { check, SysError } from "./errors.js";
 import { native, PollEvents, type PollHandle } from "./native.js";
 
 export { PollEvents };
@@ -75,7 +75,7 @@ export function waitReadable(fd: number, signal?: AbortSignal): Promise<void> {
       },
       (errno) => {
         signal?.removeEventListener("abort", onAbort);
-        reject(new Error(`poll on fd ${fd} failed: errno ${errno}`));
+        reject(new SysError("uv_poll", errno, { subject: `fd ${fd}` }));
       },
     );
     signal?.addEventListener("abort", onAbort, { once: true });

@@ -50,7 +50,7 @@ export function tracepointId(category: string, name: string): number {
     // tracefs is root's (mode 0700) on most systems: say which capability reads it.
     if (code === "EACCES" || code === "EPERM")
       throw new SysError("tracefs", code === "EACCES" ? 13 : 1, { subject: file });
-    throw e;
+    throw new TracefsError(`cannot read ${file}: ${(e as Error).message}`, { cause: e });
   }
   const id = Number.parseInt(text.trim(), 10);
   if (!Number.isInteger(id) || id < 0)

@@ -1,6 +1,6 @@
 // Fixed-length arrays. Byte arrays decode to typed arrays (one copy, no per-element objects);
 // everything else decodes to a JS array of element values.
-import { BaseType, EncodeError, type Infer, type Type } from "./type.js";
+import { BaseType, EncodeError, TypeDefinitionError, type Infer, type Type } from "./type.js";
 import { describe, u8, type IntType } from "./int.js";
 
 /** What an array of `E` decodes to: Uint8Array for u8, Int8Array for i8, else an array. */
@@ -98,15 +98,17 @@ class Arr<E extends Type> extends BaseType<ArrayValue<E>> implements ArrayType<E
 export function array<E extends Type>(element: E, length: number): ArrayType<E> {
   const el = element as unknown;
   if (!(el instanceof BaseType)) {
-    throw new TypeError(
+    throw new TypeDefinitionError(
       `array(): element must be a tsbpf type (u8 … i64, array(), struct()), got ${describe(el)}`,
     );
   }
   if (!Number.isInteger(length) || length < 1) {
-    throw new RangeError(`array(${element.label}, ${length}): length must be an integer ≥ 1`);
+    throw new TypeDefinitionError(
+      `array(${element.label}, ${length}): length must be an integer ≥ 1`,
+    );
   }
   if (element.size * length > MAX_TYPE_SIZE) {
-    throw new RangeError(
+    throw new TypeDefinitionError(
       `array(${element.label}, ${length}): ${element.size * length} bytes is larger than ${MAX_TYPE_SIZE}`,
     );
   }

@@ -3,7 +3,7 @@
 // __ARRAY_SIZE_TYPE__, STRUCTs with member bit offsets. bpftool then prints our structs the
 // way it prints a clang-built object's.
 import type { BtfBuilder } from "../obj/btf.js";
-import type { Type } from "./type.js";
+import { TypeDefinitionError, type Type } from "./type.js";
 import type { StructType } from "./struct.js";
 import { C_TYPEDEFS, toC } from "./c.js";
 
@@ -77,7 +77,7 @@ function emit(type: Type, sink: BtfSink, state: Emitted): number {
     case "struct": {
       const prior = state.structs.get(type.name);
       if (prior !== undefined && prior !== type && toC(prior) !== toC(type)) {
-        throw new TypeError(
+        throw new TypeDefinitionError(
           `toBtf: two different structs are named ${type.name}; BTF needs one definition per name — rename one`,
         );
       }

@@ -1,6 +1,6 @@
 // C rendering of a type: the declaration a C programmer would write for the same layout, used
 // in docs, by `tsbpf new`, and by tests that have clang check our layout.
-import type { Type } from "./type.js";
+import { TypeDefinitionError, type Type } from "./type.js";
 import type { StructType } from "./struct.js";
 
 export interface ToCOptions {
@@ -93,7 +93,7 @@ function collect(t: Type, out: StructType[], seen: Set<Type>, ints: Set<string>)
       // An equal definition under the same name is the same C type: declare it once.
       if (clash !== undefined && declare(clash, false) === declare(t, false)) return;
       if (clash !== undefined) {
-        throw new TypeError(
+        throw new TypeDefinitionError(
           `toC: two different structs are named ${t.name}; C needs one definition per name — rename one`,
         );
       }

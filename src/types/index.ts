@@ -13,7 +13,7 @@ export type {
   StructViewOptions,
   ViewFields,
 } from "./struct.js";
-export { EncodeError, DecodeError, isType } from "./type.js";
+export { EncodeError, DecodeError, TypeDefinitionError, isType } from "./type.js";
 export type { Infer, Type, TypeBase, TypeKind } from "./type.js";
 export { identProblem, isCIdentifier, MAX_NAME_LENGTH } from "./ident.js";
 export { toC, cDeclarator, C_TYPEDEFS } from "./c.js";

@@ -1,7 +1,15 @@
 // C structs with natural alignment: each field at the next multiple of its own alignment, the
 // struct aligned to its strictest field and padded to a multiple of that — what clang does
 // for the same declaration on every BPF target (no packing, no bitfields).
-import { BaseType, checkRange, DecodeError, EncodeError, type Infer, type Type } from "./type.js";
+import {
+  BaseType,
+  checkRange,
+  DecodeError,
+  EncodeError,
+  TypeDefinitionError,
+  type Infer,
+  type Type,
+} from "./type.js";
 import type { IntType } from "./int.js";
 import { describe } from "./int.js";
 import { identProblem } from "./ident.js";
@@ -134,7 +142,7 @@ class Struct<F extends Fields> extends BaseType<StructValue<F>> implements Struc
   view(options: StructViewOptions = {}): StructView<F, number | bigint> {
     const int64 = options.int64 ?? "bigint";
     if (int64 !== "bigint" && int64 !== "number") {
-      throw new TypeError(
+      throw new TypeDefinitionError(
         `struct ${this.name}: view({ int64 }) must be "bigint" or "number", got ${describe(int64)}`,
       );
     }
@@ -233,33 +241,35 @@ function alignUp(n: number, align: number): number {
 export function struct<F extends Fields>(name: string, fields: F): StructType<F> {
   const problem = identProblem(name);
   if (problem !== undefined) {
-    throw new TypeError(`struct(${JSON.stringify(name)}): the struct name ${problem}`);
+    throw new TypeDefinitionError(`struct(${JSON.stringify(name)}): the struct name ${problem}`);
   }
   if (typeof fields !== "object" || fields === null) {
-    throw new TypeError(
+    throw new TypeDefinitionError(
       `struct ${name}: fields must be an object of name: type, got ${describe(fields)}`,
     );
   }
   const entries = Object.entries(fields);
   if (entries.length === 0) {
-    throw new TypeError(`struct ${name}: needs at least one field (C has no empty structs)`);
+    throw new TypeDefinitionError(
+      `struct ${name}: needs at least one field (C has no empty structs)`,
+    );
   }
   let size = 0;
   for (const [fname, type] of entries) {
     // A C identifier, but as a JS object key it sets the prototype instead of a property.
     const bad = fname === "__proto__" ? "cannot be a JS property name" : identProblem(fname);
     if (bad !== undefined) {
-      throw new TypeError(`struct ${name}: field name ${JSON.stringify(fname)} ${bad}`);
+      throw new TypeDefinitionError(`struct ${name}: field name ${JSON.stringify(fname)} ${bad}`);
     }
     if (!((type as unknown) instanceof BaseType)) {
-      throw new TypeError(
+      throw new TypeDefinitionError(
         `struct ${name}: field ${fname} must be a tsbpf type (u8 … i64, array(), struct()), got ${describe(type)}`,
       );
     }
     size += type.size + type.align;
   }
   if (size > MAX_TYPE_SIZE) {
-    throw new RangeError(`struct ${name}: larger than ${MAX_TYPE_SIZE} bytes`);
+    throw new TypeDefinitionError(`struct ${name}: larger than ${MAX_TYPE_SIZE} bytes`);
   }
   return new Struct(name, Object.freeze({ ...fields }));
 }

@@ -66,6 +66,15 @@ export class EncodeError extends Error {
   }
 }
 
+/**
+ * A type that cannot be defined or declared: a bad struct or field name, a field that is not a
+ * tsbpf type, an array length, a size past the limit, two different structs of one name, a bad
+ * view() option. The message names the type and says what to write instead.
+ */
+export class TypeDefinitionError extends TypeError {
+  override readonly name = "TypeDefinitionError";
+}
+
 /** Input shorter than the type it should hold. */
 export class DecodeError extends RangeError {
   override readonly name = "DecodeError";
@@ -76,10 +85,16 @@ export function viewOf(bytes: Uint8Array): DataView {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-/** Throws unless `size` bytes fit at `offset` in `view`. */
-export function checkRange(view: DataView, offset: number, size: number, what: string): void {
+/** Throws unless `size` bytes fit at `offset` in `view` (a DecodeError, or an EncodeError). */
+export function checkRange(
+  view: DataView,
+  offset: number,
+  size: number,
+  what: string,
+  Err: typeof DecodeError | typeof EncodeError = DecodeError,
+): void {
   if (!Number.isInteger(offset) || offset < 0 || offset + size > view.byteLength) {
-    throw new RangeError(
+    throw new Err(
       `${what}: ${size} bytes at offset ${offset} do not fit in a DataView of ${view.byteLength} bytes`,
     );
   }
@@ -113,7 +128,7 @@ export abstract class BaseType<T> implements TypeBase<T> {
   encode(value: T, out?: Uint8Array): Uint8Array {
     if (out === undefined) out = new Uint8Array(this.size);
     else if (out.byteLength < this.size) {
-      throw new RangeError(
+      throw new EncodeError(
         `${this.label}: output buffer of ${out.byteLength} bytes is smaller than its ${this.size} bytes`,
       );
     }
@@ -127,7 +142,7 @@ export abstract class BaseType<T> implements TypeBase<T> {
   }
 
   encodeInto(view: DataView, offset: number, value: T): void {
-    checkRange(view, offset, this.size, this.label);
+    checkRange(view, offset, this.size, this.label, EncodeError);
     this.write(view, offset, value);
   }
 

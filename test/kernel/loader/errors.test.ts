@@ -7,8 +7,11 @@ import { randomBytes } from "node:crypto";
 import { Collection, LoadError } from "../../../src/collection.js";
 import { Program, ProgramError } from "../../../src/program.js";
 import { MapError } from "../../../src/map.js";
-import { AttachError } from "../../../src/link/errors.js";
-import { PerfReader, RingBufReader } from "../../../src/reader/index.js";
+import { AttachError, LinkError } from "../../../src/link/errors.js";
+import { FdLink } from "../../../src/link/link.js";
+import { BpfMap } from "../../../src/map.js";
+import { MapType } from "../../../src/obj/consts.js";
+import { PerfReader, ReaderOptionError, RingBufReader } from "../../../src/reader/index.js";
 import { SysError, Errno } from "../../../src/sys/errors.js";
 import { needsKernel } from "../../support/kernel.js";
 import { fixture } from "../../support/fixtures.js";
@@ -109,5 +112,87 @@ test("a socket filter attached by section without a socket: AttachError naming t
       e instanceof AttachError &&
       /\{ socket: fd \} to attach\(\), or call attachSocketFilter\(prog, fd\)/.test(e.message) &&
       !/socket option/.test(e.message),
+  );
+});
+
+test("an FdLink used after close(): LinkError naming the link, not a plain Error", async (t) => {
+  if (!needsKernel(t)) return;
+  using c = await Collection.loadFile(fixture("perf_openat.o"));
+  const p = c.program("perf_openat_prog");
+  const link = p.attach();
+  assert.ok(link instanceof FdLink, `${link.description} is a bpf_link`);
+  assert.equal(typeof link.info().id, "number", "info() works while attached");
+  link.close();
+  const closed = (what: string) => (e: unknown) =>
+    e instanceof LinkError &&
+    e.message.startsWith(`${link.description}: cannot ${what} a closed link`) &&
+    /attach again/.test(e.message);
+  assert.throws(() => link.info(), closed("read the info of"));
+  assert.throws(() => link.id, closed("read the info of"));
+  assert.throws(() => link.pin("/sys/fs/bpf/never"), closed("pin"));
+  assert.throws(() => link.update(p), closed("update"));
+  assert.throws(() => link.detach(), closed("detach"));
+  // The raw FD under it: a SysError EBADF that says it was closed.
+  assert.throws(
+    () => link.fd.fd,
+    (e: unknown) =>
+      e instanceof SysError && e.errno === Errno.EBADF && /it was closed/.test(e.message),
+  );
+  link.close(); // closing twice stays harmless
+});
+
+test("bad reader options: ReaderOptionError naming the map and option, nothing left open", (t) => {
+  if (!needsKernel(t)) return;
+  using perf = BpfMap.create({
+    type: MapType.PERF_EVENT_ARRAY,
+    keySize: 4,
+    valueSize: 4,
+    maxEntries: 256,
+    name: "opt_perf",
+  });
+  using ring = BpfMap.create({
+    type: MapType.RINGBUF,
+    keySize: 0,
+    valueSize: 0,
+    maxEntries: 1 << 16,
+    name: "opt_ring",
+  });
+  const bad = (map: string, option: RegExp) => (e: unknown) =>
+    e instanceof ReaderOptionError &&
+    e instanceof RangeError && // what it was before, still true
+    e.message.includes(`"${map}"`) &&
+    option.test(e.message);
+  assert.throws(
+    () => PerfReader.open(perf, { pageCount: 3 }),
+    bad("opt_perf", /pageCount 3 must be a power of two/),
+  );
+  assert.throws(
+    () => PerfReader.open(perf, { maxBatch: 0 }),
+    bad("opt_perf", /maxBatch must be an integer from 1/),
+  );
+  assert.throws(
+    () => PerfReader.open(perf, { wakeupEvents: 1.5 }),
+    bad("opt_perf", /wakeupEvents must be an integer from 1 to 4294967295, got 1.5/),
+  );
+  assert.throws(() => PerfReader.open(perf, { cpus: [] }), bad("opt_perf", /cpus is empty/));
+  assert.throws(
+    () => RingBufReader.open(ring, { maxBatch: -1 }),
+    bad("opt_ring", /maxBatch .* got -1/),
+  );
+  // The maps are untouched: good options still open readers on them.
+  PerfReader.open(perf, { cpus: [0] }).close();
+  RingBufReader.open(ring, { maxBatch: 8 }).close();
+});
+
+test("unpinning a map twice: MapError naming the path, not a raw ENOENT", (t) => {
+  if (!needsKernel(t)) return;
+  const path = `/sys/fs/bpf/tsbpf-unpin-${process.pid}-${randomBytes(4).toString("hex")}`;
+  using m = BpfMap.create({ type: MapType.ARRAY, keySize: 4, valueSize: 4, maxEntries: 1 });
+  m.pin(path);
+  t.after(() => rmSync(path, { force: true }));
+  m.unpin();
+  assert.throws(
+    () => m.unpin(path),
+    (e: unknown) => e instanceof MapError && e.message.includes(`nothing is pinned at ${path}`),
   );
 });

@@ -74,7 +74,7 @@ test("a rejected program throws SysError with the verifier log; the log buffer g
   assert.match(log, /processed \d+ insns/);
   assert.throws(
     () => bpf.progLoad({ type: 1, insns: new Uint8Array(12), license: "GPL" }),
-    RangeError,
+    /multiple of 8 bytes, got 12 .*a bug in tsbpf/,
   );
 });
 
