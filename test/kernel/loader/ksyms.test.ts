@@ -6,6 +6,8 @@ import { readFileSync } from "node:fs";
 import { Collection } from "../../../src/collection.js";
 import { parseObject } from "../../../src/obj/object.js";
 import { VerifierError } from "../../../src/verifier.js";
+import { KconfigError } from "../../../src/kconfig.js";
+import { kernelBtfTypeId } from "../../../src/kernel-btf.js";
 import { spawnSync } from "node:child_process";
 import { needsKernel } from "../../support/kernel.js";
 import { fixture } from "../../support/fixtures.js";
@@ -28,10 +30,17 @@ test("__ksym: typeless addresses from kallsyms, kfunc calls by BTF id", async (t
     "runqueues:var",
     "schedule:var:typeless",
   ]);
-  using c = await Collection.loadFile(fixture("ksyms.o"), {
-    globals: { target_pid: process.pid },
-    autoload: { ksyms_percpu: false },
-  });
+  const options = { globals: { target_pid: process.pid }, autoload: { ksyms_percpu: false } };
+  if (kernelBtfTypeId("bpf_task_from_pid", "func") === undefined) {
+    // Kernels before 6.2 have no such kfunc: the load names it (as libbpf's does) and loads nothing.
+    await assert.rejects(
+      Collection.loadFile(fixture("ksyms.o"), options),
+      (e: unknown) =>
+        e instanceof KconfigError && /bpf_task_from_pid __ksym: the kernel's BTF/.test(e.message),
+    );
+    return;
+  }
+  using c = await Collection.loadFile(fixture("ksyms.o"), options);
   // The kernel's translation calls the kfuncs by name (it resolved the BTF ids we passed).
   const prog = c.program("ksyms_sys_enter");
   const x = spawnSync("bpftool", ["prog", "dump", "xlated", "id", String(prog.info().id)], {
