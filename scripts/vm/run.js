@@ -71,6 +71,8 @@ const VM_EXCLUDED = {
     "rebuilds the C fixtures with clang and gcc (scripts/build-fixtures.sh), which the VM image does not carry",
   "dist/test/kernel/e2e/new-project.test.js":
     "runs `npm install`, which needs the npm registry, which the VM has no network to reach",
+  "dist/test/kernel/e2e/packed-install.test.js":
+    "packs the package and installs it with npm, which needs the npm registry (the VM has no network) and the prebuild toolchains",
   "dist/test/kernel/tutorial/tutorial.test.js":
     "runs the tutorial's `npm install`, which needs the npm registry, which the VM has no network to reach",
   "dist/test/kernel/fixtures-bpftool.test.js":

@@ -4,6 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { needsKernel } from "../../support/kernel.js";
 import { createNetnsPair, netnsUnavailable, type NetnsPair } from "../../support/netns.js";
@@ -137,6 +138,21 @@ export const JSON_LINES = `
     console.log(l);
   });`;
 
+/** The pid of a child of `parent` whose command line contains `text` (no pgrep in the VM image). */
+function childWith(parent: number, text: string): string {
+  for (const p of readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      const cmd = readFileSync(`/proc/${p}/cmdline`, "utf8").split("\0").join(" ");
+      if (ppid === parent && cmd.includes(text)) return p;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return "";
+}
+
 test("tsbpf load --json: stdout is JSON lines only (through a pipe), human lines on stderr", async (t) => {
   if (!needsKernel(t, netnsUnavailable())) return;
   using net = createNetnsPair();
@@ -172,9 +188,7 @@ test("tsbpf load --json: stdout is JSON lines only (through a pipe), human lines
     assert.equal(ev.size, 532, "trace_http_ringbuf sends fixed 532-byte records");
     assert.equal(Buffer.from(ev.data, "hex").length, ev.size);
     // SIGTERM to tsbpf: it detaches and exits 0, the parser reads to the end of its input.
-    const tsbpf = spawnSync("pgrep", ["-P", String(pipeline.pid), "-f", "load --json"], {
-      encoding: "utf8",
-    }).stdout.trim();
+    const tsbpf = childWith(pipeline.pid!, "load --json");
     assert.match(tsbpf, /^\d+$/, "the tsbpf process of the pipeline");
     process.kill(Number(tsbpf), "SIGTERM");
     assert.equal(await exited, 0, `the parser read only JSON: ${lines.join("\n")}\n${stderr}`);
