@@ -4,7 +4,7 @@
 // with --expose-gc).
 //   node --expose-gc dist/bench/core-btf.js task_struct sk_buff cred ...
 import { readFileSync } from "node:fs";
-import { coreTargets } from "../src/kernel-btf.js";
+import { coreTargets } from "../src/load/kernel-btf.js";
 
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 /** RSS in kB, and its anonymous part (the data; file-backed pages are shared code) */

@@ -18,7 +18,7 @@ const outfile = join(root, BUNDLE_FILE);
 const MODULE_URL = "__tsbpfModuleUrl";
 
 /** Lazy imports of main.js that a build needs, and the build server (which runs builds). */
-const KEEP = new Set(["./build-command.js", "../verifier.js", "./server.js"]);
+const KEEP = new Set(["./build-command.js", "../load/verifier.js", "./server.js"]);
 
 const sha256 = (file: string) => createHash("sha256").update(readFileSync(file)).digest("hex");
 

@@ -1,8 +1,8 @@
 // tsbpf — the user-space library: load eBPF objects (ours or clang/libbpf-built), attach them,
 // read their maps and stream their events.
-export { Loader, Loaded, type LoaderConfig } from "./loader.js";
-export { Collection, LoadError, mapKernelName, type CollectionOptions } from "./collection.js";
-export { Program, ProgramError, type TestRunOptions } from "./program.js";
+export { Loader, Loaded, type LoaderConfig } from "./load/loader.js";
+export { Collection, LoadError, mapKernelName, type CollectionOptions } from "./load/collection.js";
+export { Program, ProgramError, type TestRunOptions } from "./load/program.js";
 export {
   BpfMap,
   PerCpuMap,
@@ -10,20 +10,20 @@ export {
   type BpfMapSpec,
   type MapCodecs,
   type UpdateMode,
-} from "./map.js";
-export type { Codec } from "./codec.js";
-export { MapData, type MapDataRecord } from "./map-data.js";
+} from "./map/map.js";
+export type { Codec } from "./types/codec.js";
+export { MapData, type MapDataRecord } from "./map/map-data.js";
 export * from "./reader/index.js";
 export * from "./link/index.js";
-export { VerifierError, type SourceLine } from "./verifier.js";
+export { VerifierError, type SourceLine } from "./load/verifier.js";
 export { CoreRelocationError } from "./obj/core.js";
 export { SysError, Errno } from "./sys/errors.js";
 export { BpffsError } from "./sys/bpffs.js";
 export { TracefsError } from "./sys/tracefs.js";
 export { CpuListError } from "./sys/cpus.js";
 export { ObjectError } from "./obj/errors.js";
-export { KconfigError } from "./kconfig.js";
-export { KernelBtfError } from "./kernel-btf.js";
+export { KconfigError } from "./load/kconfig.js";
+export { KernelBtfError } from "./load/kernel-btf.js";
 export { AddonError } from "./sys/native.js";
 export {
   parseObject,

@@ -1,10 +1,10 @@
 // Loading one side of a pair and measuring it: instruction slots in the object, instructions
 // the verifier processed, ns/run under BPF_PROG_TEST_RUN, and what it did on every input
 // (return value, events sent, map contents) so the two sides can be proven equal.
-import { Collection } from "../../src/collection.js";
+import { Collection } from "../../src/load/collection.js";
 import { MapType } from "../../src/obj/consts.js";
 import { parseObject } from "../../src/obj/object.js";
-import type { Program } from "../../src/program.js";
+import type { Program } from "../../src/load/program.js";
 import { PerfReader } from "../../src/reader/perf.js";
 import { RingBufReader } from "../../src/reader/ringbuf.js";
 import type { Input } from "./inputs.js";

@@ -2,7 +2,7 @@
 import { linkedParts, type BpfObject, type ProgramSpec } from "../obj/object.js";
 import { MapType, KERNEL_VERSION_ANY, nameOf } from "../obj/consts.js";
 import { ProgType } from "../obj/consts.js";
-import { resolveCore } from "../core-relocate.js";
+import { resolveCore } from "../load/core-relocate.js";
 import { coreKindName } from "../obj/core.js";
 
 export interface ObjectSummary {

@@ -4,7 +4,7 @@
 // death of the npm shell that started it (see below), detach everything and exit 0.
 import { accessSync, constants, readFileSync } from "node:fs";
 import { stat } from "node:fs/promises";
-import { Loader, type Loaded } from "../loader.js";
+import { Loader, type Loaded } from "../load/loader.js";
 import { PerfReader } from "../reader/perf.js";
 import { hexdump } from "./hexdump.js";
 import { reportError, UsageError, type LoadCliOptions } from "./main.js";
@@ -18,7 +18,7 @@ const toHex = (b: Uint8Array): string =>
  */
 async function capabilitySummary(file: string, e: unknown): Promise<string | undefined> {
   const { Errno, SysError, objectCapabilityHint } = await import("../sys/errors.js");
-  const { VerifierError } = await import("../verifier.js");
+  const { VerifierError } = await import("../load/verifier.js");
   const permission =
     (e instanceof SysError &&
       (e.errno === Errno.EPERM || (e.errno === Errno.EACCES && e.syscall !== "BPF_PROG_LOAD"))) ||

@@ -286,7 +286,7 @@ async function unprivilegedVerifierHint(log: string): Promise<string | undefined
 
 /** Prints an error the way a user can act on it; verifier logs in full. */
 export async function reportError(e: unknown): Promise<number> {
-  const { VerifierError } = await import("../verifier.js");
+  const { VerifierError } = await import("../load/verifier.js");
   if (e instanceof UsageError) {
     console.error(pc.red(`error: ${e.message}`));
     return e.exitCode;

@@ -2,21 +2,21 @@
 //   frontend (type-checked program) → module (top-level declarations) → lower (IR per program)
 //   → passes (fold, propagate, DCE) → regalloc → isel (instructions) → emit (ELF + BTF).
 import ts from "typescript";
-import { createFrontend, lineText, CompileErrors } from "./frontend.js";
-import { scanModule, type MapDecl, type ProgramDecl } from "./module.js";
-import { Lowerer, MAX_STACK } from "./lower.js";
-import { Subprograms, type Subprogram } from "./subprogram.js";
-import type { Func } from "./ir.js";
-import { optimize } from "./passes.js";
-import { allocate } from "./regalloc.js";
-import { select, type Selected } from "./isel.js";
-import { emitObject, type CompiledProgram } from "./emit.js";
-import { printFunc } from "./ir.js";
+import { createFrontend, lineText, CompileErrors } from "./frontend/typecheck.js";
+import { scanModule, type MapDecl, type ProgramDecl } from "./module/scan.js";
+import { Lowerer, MAX_STACK } from "./lower/lowerer.js";
+import { Subprograms, type Subprogram } from "./lower/subprograms.js";
+import type { Func } from "./ir/ir.js";
+import { optimize } from "./opt/passes.js";
+import { allocate } from "./backend/regalloc.js";
+import { select, type Selected } from "./backend/isel.js";
+import { emitObject, type CompiledProgram } from "./backend/emit.js";
+import { printFunc } from "./ir/ir.js";
 import { CompileError, Code } from "./errors.js";
 import type { Insn } from "../obj/insn.js";
 import { resolve } from "node:path";
 import { isStackOverflow } from "./limits.js";
-import { checkLicense } from "./license.js";
+import { checkLicense } from "./lower/license.js";
 
 export { CompileError, CompileErrors, Code };
 export { formatDiagnostic, type Diagnostic } from "./errors.js";

@@ -3,7 +3,7 @@
 // an `FdLink`: a killed process leaves nothing attached, and pinning keeps it past the process.
 // Older mechanisms (netlink XDP, perf ioctl, setsockopt) get their own small classes.
 
-import { pinObject } from "../pin.js";
+import { pinObject } from "../load/pin.js";
 import { linkDetach, linkUpdate } from "../sys/bpf.js";
 import type { FD } from "../sys/fd.js";
 import { LinkError } from "./errors.js";

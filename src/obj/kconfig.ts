@@ -2,7 +2,7 @@
 // __kconfig __weak;`): their types, and the layout of the read-only `.kconfig` map the loader
 // fills, following libbpf's rules (bpf_object__collect_externs, find_kcfg_type): the
 // supported types, externs ordered by descending alignment, then ascending size, then name.
-// Pure: BTF and symbols in, layout out. The values come from src/kconfig.ts at load time.
+// Pure: BTF and symbols in, layout out. The values come from src/load/kconfig.ts at load time.
 import { Btf, BtfIntEncoding, BtfVarLinkage, type BtfType } from "./btf.js";
 import { ObjectError } from "./errors.js";
 

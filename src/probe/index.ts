@@ -3,7 +3,7 @@
 // because probe code only makes sense inside the kernel.
 //
 // Keep this module free of runtime dependencies and of lib features beyond the compiler's
-// minimal lib (src/compiler/lib.ts): the compiler type-checks probes against it with noLib.
+// minimal lib (src/compiler/frontend/lib.ts): the compiler type-checks probes against it with noLib.
 import type { Infer, Type } from "../types/type.js";
 
 /** Parameters exist for their types; the bodies never use them. */

@@ -19,7 +19,7 @@ import type { EventBatch, EventReader } from "./batch.js";
 import { checkCountOption, ReaderClosedError, ReaderOptionError } from "./errors.js";
 import { PerfRing } from "./perf-ring.js";
 import { LatchedReadiness, type Readiness } from "./readiness.js";
-import { MapError } from "../map.js";
+import { MapError } from "../map/map.js";
 import { adoptMap, checkMapType, tieReader, type MapSource } from "./source.js";
 
 export interface PerfReaderOptions {

@@ -15,7 +15,7 @@ import type { EventBatch, EventReader } from "./batch.js";
 import { checkCountOption, ReaderClosedError } from "./errors.js";
 import { PollReadiness, type Readiness } from "./readiness.js";
 import { RingBufRing, type HeaderScan, type RecordCallback } from "./ringbuf-ring.js";
-import { MapError } from "../map.js";
+import { MapError } from "../map/map.js";
 import { adoptMap, checkMapType, tieReader, type MapSource } from "./source.js";
 
 export type { RecordCallback } from "./ringbuf-ring.js";

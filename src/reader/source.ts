@@ -1,5 +1,5 @@
 // What a reader needs to know about the map it reads: a BpfMap, or a bare fd + size.
-import { MapError } from "../map.js";
+import { MapError } from "../map/map.js";
 import { MapType } from "../obj/consts.js";
 import { FD } from "../sys/fd.js";
 import { check } from "../sys/errors.js";

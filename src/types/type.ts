@@ -1,6 +1,6 @@
 // The type model shared by the compiler (layout, BTF) and user space (codecs). Every type is a
 // plain immutable object with a `kind` tag, so the compiler can walk it with a switch.
-import type { Codec } from "../codec.js";
+import type { Codec } from "./codec.js";
 import type { IntType } from "./int.js";
 import type { ArrayType } from "./array.js";
 import type { StructType } from "./struct.js";

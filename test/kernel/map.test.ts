@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { needsKernel } from "../support/kernel.js";
-import { BpfMap, MapError, PerCpuMap } from "../../src/map.js";
+import { BpfMap, MapError, PerCpuMap } from "../../src/map/map.js";
 import { MapType } from "../../src/obj/consts.js";
 import { SysError, Errno } from "../../src/sys/errors.js";
 import { possibleCpuCount } from "../../src/sys/cpus.js";
@@ -451,7 +451,7 @@ test("pin, reopen from the pin in a child process, unpin", (t) => {
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   m.pin(path);
   assert.equal(m.pinnedAt, path);
-  const mapJs = fileURLToPath(new URL("../../src/map.js", import.meta.url));
+  const mapJs = fileURLToPath(new URL("../../src/map/map.js", import.meta.url));
   const typesJs = fileURLToPath(new URL("../../src/types/index.js", import.meta.url));
   const child = spawnSync(
     process.execPath,

@@ -49,7 +49,7 @@ const BUG_SITES: Record<string, number> = {
   // netlink attributes we build are small
   "src/link/netlink.ts": 1,
   // every CO-RE relocation was resolved (or poisoned) before patching
-  "src/core-relocate.ts": 1,
+  "src/load/core-relocate.ts": 1,
 };
 
 function sources(dir: string): string[] {

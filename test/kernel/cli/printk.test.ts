@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { needsKernel } from "../../support/kernel.js";
 import { compileProbe } from "../../../src/compiler/index.js";
-import { Collection } from "../../../src/collection.js";
+import { Collection } from "../../../src/load/collection.js";
 import { tracefsRoot } from "../../../src/sys/tracefs.js";
 import { frame } from "../../unit/compiler/packets.js";
 

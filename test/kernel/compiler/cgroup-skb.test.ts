@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmdirSync } from "node:fs";
 import { needsKernel } from "../../support/kernel.js";
 import { createNetnsPair, netnsUnavailable } from "../../support/netns.js";
-import { Collection } from "../../../src/collection.js";
+import { Collection } from "../../../src/load/collection.js";
 import { attachCgroupSkb } from "../../../src/link/cgroup.js";
 import { u32, u64 } from "../../../src/types/index.js";
 import { compileSource } from "../../unit/compiler/support.js";

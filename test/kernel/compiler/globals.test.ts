@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { needsKernel } from "../../support/kernel.js";
 import { fixture } from "../../support/fixtures.js";
 import { compileProbe } from "../../../src/compiler/index.js";
-import { Collection } from "../../../src/collection.js";
+import { Collection } from "../../../src/load/collection.js";
 import { parseObject } from "../../../src/obj/object.js";
 import { ensureBpffs } from "../../../src/sys/bpffs.js";
 import { u32, u64 } from "../../../src/types/index.js";

@@ -10,13 +10,13 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { needsKernel } from "../../support/kernel.js";
 import { compileProbe } from "../../../src/compiler/index.js";
-import { Collection } from "../../../src/collection.js";
+import { Collection } from "../../../src/load/collection.js";
 import { parseBtf } from "../../../src/obj/btf.js";
 import { parseBtfExt } from "../../../src/obj/btf-ext.js";
 import { parseElf } from "../../../src/obj/elf.js";
 import { ensureBpffs } from "../../../src/sys/bpffs.js";
 import { u32, u64 } from "../../../src/types/index.js";
-import { VerifierError } from "../../../src/verifier.js";
+import { VerifierError } from "../../../src/load/verifier.js";
 import { HEADER, virtualPath } from "../../unit/compiler/support.js";
 
 const DIR = fileURLToPath(new URL("../../../../test/fixtures/probes/imports/", import.meta.url));

@@ -7,7 +7,7 @@ import { openSync, closeSync, constants } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { needsKernel } from "../../support/kernel.js";
 import { compileProbe } from "../../../src/compiler/index.js";
-import { Collection } from "../../../src/collection.js";
+import { Collection } from "../../../src/load/collection.js";
 import { RingBufReader } from "../../../src/reader/ringbuf.js";
 import { attachTracepoint } from "../../../src/link/tracepoint.js";
 import { attachRawTracepoint } from "../../../src/link/raw-tracepoint.js";

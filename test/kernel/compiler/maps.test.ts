@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { needsKernel } from "../../support/kernel.js";
 import { compileProbe } from "../../../src/compiler/index.js";
-import { Collection } from "../../../src/collection.js";
+import { Collection } from "../../../src/load/collection.js";
 import { RingBufReader } from "../../../src/reader/ringbuf.js";
 import { struct, u16, u32, u64 } from "../../../src/types/index.js";
 import { frame } from "../../unit/compiler/packets.js";

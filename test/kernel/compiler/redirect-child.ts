@@ -5,7 +5,7 @@
 //   node redirect-child.js '{"elf":"…","program":"tc_redirect","from":"r0","to":"r1"}'
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { Collection } from "../../../src/collection.js";
+import { Collection } from "../../../src/load/collection.js";
 import { attachTc } from "../../../src/link/tc.js";
 import { attachXdp } from "../../../src/link/xdp.js";
 import { resolveInterface } from "../../../src/link/iface.js";

@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { needsKernel } from "../../support/kernel.js";
-import { Collection } from "../../../src/collection.js";
+import { Collection } from "../../../src/load/collection.js";
 import { u32, u64 } from "../../../src/types/index.js";
 import { HEADER, compileSource } from "../../unit/compiler/support.js";
 import { frame } from "../../unit/compiler/packets.js";

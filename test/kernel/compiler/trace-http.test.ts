@@ -5,9 +5,9 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { needsKernel } from "../../support/kernel.js";
 import { compileProbe } from "../../../src/compiler/index.js";
-import { Collection } from "../../../src/collection.js";
+import { Collection } from "../../../src/load/collection.js";
 import { PerfReader } from "../../../src/reader/perf.js";
-import { MapData } from "../../../src/map-data.js";
+import { MapData } from "../../../src/map/map-data.js";
 import type { Type } from "../../../src/types/index.js";
 import { frame } from "../../unit/compiler/packets.js";
 

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { closeSync, openSync, readFileSync, unlinkSync, constants } from "node:fs";
 import { needsKernel } from "../../support/kernel.js";
-import { Collection } from "../../../src/collection.js";
+import { Collection } from "../../../src/load/collection.js";
 import { RingBufReader } from "../../../src/reader/ringbuf.js";
 import { attachTpBtf } from "../../../src/link/tp-btf.js";
 import { attachTracepoint } from "../../../src/link/tracepoint.js";

@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { needsKernel } from "../../support/kernel.js";
 import { compileProbe } from "../../../src/compiler/index.js";
-import { Collection } from "../../../src/collection.js";
+import { Collection } from "../../../src/load/collection.js";
 import { attachUprobe } from "../../../src/link/index.js";
 import { struct, u32, u64 } from "../../../src/types/index.js";
 import { fixture } from "../../support/fixtures.js";

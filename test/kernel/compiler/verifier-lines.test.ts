@@ -5,8 +5,8 @@ import assert from "node:assert/strict";
 import { basename } from "node:path";
 import { needsKernel } from "../../support/kernel.js";
 import { compileProbe } from "../../../src/compiler/index.js";
-import { Collection } from "../../../src/collection.js";
-import { VerifierError } from "../../../src/verifier.js";
+import { Collection } from "../../../src/load/collection.js";
+import { VerifierError } from "../../../src/load/verifier.js";
 import { HEADER, lineOf, virtualPath } from "../../unit/compiler/support.js";
 
 test("verifier rejections point at the probe's TypeScript line", (t) => {

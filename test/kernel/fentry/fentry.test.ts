@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Collection } from "../../../src/collection.js";
+import { Collection } from "../../../src/load/collection.js";
 import { ProgType } from "../../../src/obj/consts.js";
 import { parseObject } from "../../../src/obj/object.js";
 import { RingBufReader } from "../../../src/reader/ringbuf.js";

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Collection } from "../../../src/collection.js";
+import { Collection } from "../../../src/load/collection.js";
 import { compileProbe } from "../../../src/compiler/index.js";
 import { RingBufReader } from "../../../src/reader/ringbuf.js";
 import { needsKernel } from "../../support/kernel.js";

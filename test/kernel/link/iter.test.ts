@@ -3,8 +3,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { Loader } from "../../../src/loader.js";
-import { Collection } from "../../../src/collection.js";
+import { Loader } from "../../../src/load/loader.js";
+import { Collection } from "../../../src/load/collection.js";
 import { IterLink } from "../../../src/link/index.js";
 import { needsKernel } from "../../support/kernel.js";
 import { fixture } from "../../support/fixtures.js";

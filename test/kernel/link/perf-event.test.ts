@@ -3,8 +3,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Loader } from "../../../src/loader.js";
-import { Collection } from "../../../src/collection.js";
+import { Loader } from "../../../src/load/loader.js";
+import { Collection } from "../../../src/load/collection.js";
 import { AttachError, attachPerfEvent, PerfSoftware, PerfType } from "../../../src/link/index.js";
 import { onlineCpus } from "../../../src/sys/cpus.js";
 import { needsKernel } from "../../support/kernel.js";

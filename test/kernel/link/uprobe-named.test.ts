@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { Loader } from "../../../src/loader.js";
+import { Loader } from "../../../src/load/loader.js";
 import { AttachError } from "../../../src/link/index.js";
 import { needsKernel } from "../../support/kernel.js";
 import { fixture } from "../../support/fixtures.js";

@@ -3,11 +3,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
-import { Collection } from "../../../src/collection.js";
-import { VerifierError } from "../../../src/verifier.js";
+import { Collection } from "../../../src/load/collection.js";
+import { VerifierError } from "../../../src/load/verifier.js";
 import { CoreRelocationError } from "../../../src/obj/core.js";
-import { KconfigError } from "../../../src/kconfig.js";
-import { kernelBtfTypeId } from "../../../src/kernel-btf.js";
+import { KconfigError } from "../../../src/load/kconfig.js";
+import { kernelBtfTypeId } from "../../../src/load/kernel-btf.js";
 import { SysError, Errno } from "../../../src/sys/errors.js";
 import { MapType, ProgType } from "../../../src/obj/consts.js";
 import { featureMissing, needsKernel } from "../../support/kernel.js";

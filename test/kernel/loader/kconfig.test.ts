@@ -8,8 +8,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "no
 import { release, tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
-import { Collection } from "../../../src/collection.js";
-import { KconfigError } from "../../../src/kconfig.js";
+import { Collection } from "../../../src/load/collection.js";
+import { KconfigError } from "../../../src/load/kconfig.js";
 import { needsKernel } from "../../support/kernel.js";
 import { fixture } from "../../support/fixtures.js";
 

@@ -3,11 +3,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { Collection } from "../../../src/collection.js";
+import { Collection } from "../../../src/load/collection.js";
 import { parseObject } from "../../../src/obj/object.js";
-import { VerifierError } from "../../../src/verifier.js";
-import { KconfigError } from "../../../src/kconfig.js";
-import { kernelBtfTypeId } from "../../../src/kernel-btf.js";
+import { VerifierError } from "../../../src/load/verifier.js";
+import { KconfigError } from "../../../src/load/kconfig.js";
+import { kernelBtfTypeId } from "../../../src/load/kernel-btf.js";
 import { spawnSync } from "node:child_process";
 import { needsKernel } from "../../support/kernel.js";
 import { fixture } from "../../support/fixtures.js";

@@ -7,8 +7,8 @@
 // It exits (closing everything) when stdin ends or says "exit".
 import { createServer } from "node:http";
 import { createInterface } from "node:readline";
-import { Loader } from "../../../src/loader.js";
-import { MapData } from "../../../src/map-data.js";
+import { Loader } from "../../../src/load/loader.js";
+import { MapData } from "../../../src/map/map-data.js";
 import { struct, u16, u32 } from "../../../src/types/index.js";
 
 interface ChildConfig {

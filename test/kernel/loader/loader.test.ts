@@ -15,7 +15,7 @@ import {
 } from "node:fs";
 import { createSocket } from "node:dgram";
 import { randomBytes } from "node:crypto";
-import { Loader, type Loaded } from "../../../src/loader.js";
+import { Loader, type Loaded } from "../../../src/load/loader.js";
 import type { EventBatch } from "../../../src/reader/index.js";
 import { native } from "../../../src/sys/native.js";
 import { needsKernel } from "../../support/kernel.js";

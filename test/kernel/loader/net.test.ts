@@ -4,7 +4,7 @@
 // are per namespace); the test reads the child's maps by id, as any other process could.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { BpfMap } from "../../../src/map.js";
+import { BpfMap } from "../../../src/map/map.js";
 import { needsKernel } from "../../support/kernel.js";
 import { createNetnsPair, netnsUnavailable, type NetnsPair } from "../../support/netns.js";
 import { LoaderChild, type ChildEvent } from "./child.js";

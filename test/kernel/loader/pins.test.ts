@@ -8,8 +8,8 @@ import { execFileSync } from "node:child_process";
 import { existsSync, rmSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { Collection } from "../../../src/collection.js";
-import { Program } from "../../../src/program.js";
+import { Collection } from "../../../src/load/collection.js";
+import { Program } from "../../../src/load/program.js";
 import { needsKernel } from "../../support/kernel.js";
 import { buildCPath, needsClang } from "../../support/fixtures.js";
 import { u32, u64 } from "./helpers.js";
@@ -41,7 +41,7 @@ SEC("xdp") int pinned_xdp(struct xdp_md *ctx) {
 char LICENSE[] SEC("license") = "GPL";
 `;
 
-const collectionJs = fileURLToPath(new URL("../../../src/collection.js", import.meta.url));
+const collectionJs = fileURLToPath(new URL("../../../src/load/collection.js", import.meta.url));
 
 /** In a separate node process: load, write shared_counts[1] = 4242, pin the program, print ids. */
 function childLoad(obj: string, dir: string): { mapId: number; progId: number } {

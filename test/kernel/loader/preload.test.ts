@@ -3,8 +3,8 @@
 // bpf_map__set_max_entries / bpf_program__set_autoload / bpf_program__set_attach_target.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Collection } from "../../../src/collection.js";
-import { Loader } from "../../../src/loader.js";
+import { Collection } from "../../../src/load/collection.js";
+import { Loader } from "../../../src/load/loader.js";
 import { needsKernel } from "../../support/kernel.js";
 import { fixture } from "../../support/fixtures.js";
 

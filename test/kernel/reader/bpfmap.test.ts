@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { needsKernel } from "../../support/kernel.js";
-import { BpfMap } from "../../../src/map.js";
+import { BpfMap } from "../../../src/map/map.js";
 import { MapType } from "../../../src/obj/consts.js";
 import { PerfReader, RingBufReader } from "../../../src/reader/index.js";
 import { possibleCpus } from "../../../src/sys/cpus.js";

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { needsKernel } from "../../support/kernel.js";
 import { compileProbe } from "../../../src/compiler/index.js";
-import { Collection } from "../../../src/collection.js";
+import { Collection } from "../../../src/load/collection.js";
 import { PerfReader } from "../../../src/reader/perf.js";
 import { possibleCpus } from "../../../src/sys/cpus.js";
 import { pinMainThread } from "./programs.js";

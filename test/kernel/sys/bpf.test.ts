@@ -8,7 +8,7 @@ import { Errno, SysError } from "../../../src/sys/errors.js";
 import { FD } from "../../../src/sys/fd.js";
 import { btfData, btfInfo, linkInfo, progInfo, progXlatedInsns } from "../../../src/sys/info.js";
 import { ensureBpffs } from "../../../src/sys/bpffs.js";
-import { BpfMap } from "../../../src/map.js";
+import { BpfMap } from "../../../src/map/map.js";
 import { u32, u64 } from "../../../src/types/index.js";
 import { counterInsns, loadCounter, returnInsns } from "../../support/programs.js";
 import { encodeInsns, asm } from "../../../src/obj/insn.js";

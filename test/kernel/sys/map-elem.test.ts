@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { needsKernel } from "../../support/kernel.js";
-import { BpfMap } from "../../../src/map.js";
+import { BpfMap } from "../../../src/map/map.js";
 import { Cmd } from "../../../src/sys/bpf.js";
 import { MapType } from "../../../src/obj/consts.js";
 import { Errno } from "../../../src/sys/errors.js";

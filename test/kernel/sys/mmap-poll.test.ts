@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { needsKernel } from "../../support/kernel.js";
 import { scaled } from "../../support/time-scale.js";
 import { MapType } from "../../../src/obj/consts.js";
-import { BpfMap } from "../../../src/map.js";
+import { BpfMap } from "../../../src/map/map.js";
 import { BpfFlags } from "../../../src/obj/consts.js";
 import { Errno, SysError, check } from "../../../src/sys/errors.js";
 import { FD } from "../../../src/sys/fd.js";

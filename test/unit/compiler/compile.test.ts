@@ -7,7 +7,7 @@ import { disassemble } from "../../../src/obj/disasm.js";
 import { parseObject } from "../../../src/obj/object.js";
 import { MapType } from "../../../src/obj/consts.js";
 import { compileProbe } from "../../../src/compiler/index.js";
-import { frameLayout } from "../../../src/compiler/isel.js";
+import { frameLayout } from "../../../src/compiler/backend/isel.js";
 import { compileSource, lineOf } from "./support.js";
 
 const GOLDEN = fileURLToPath(new URL("../../../../test/unit/compiler/golden/", import.meta.url));

@@ -14,9 +14,9 @@ import {
   type Instr,
   type Operand,
   type Size,
-} from "../../../src/compiler/ir.js";
-import { demandedBits, dropUnreadTruncations } from "../../../src/compiler/demanded.js";
-import { evalAlu, simplify } from "../../../src/compiler/passes.js";
+} from "../../../src/compiler/ir/ir.js";
+import { demandedBits, dropUnreadTruncations } from "../../../src/compiler/opt/demanded.js";
+import { evalAlu, simplify } from "../../../src/compiler/opt/passes.js";
 
 const func = (blocks: Omit<Block, "id">[]): Func => ({
   name: "t",

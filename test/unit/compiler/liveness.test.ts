@@ -13,8 +13,8 @@ import {
   type Func,
   type Instr,
   type Terminator,
-} from "../../../src/compiler/ir.js";
-import { liveOutSets, VRegSet, vregBound } from "../../../src/compiler/liveness.js";
+} from "../../../src/compiler/ir/ir.js";
+import { liveOutSets, VRegSet, vregBound } from "../../../src/compiler/ir/liveness.js";
 
 /** The textbook iteration on Sets, as eliminateDeadDefs computed it before. */
 function reference(f: Func): Set<number>[] {

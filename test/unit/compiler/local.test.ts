@@ -1,18 +1,18 @@
 // Block-local propagation, return duplication and self-decided branches, on hand-built IR.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { imm, printFunc, reg, type Block, type Func } from "../../../src/compiler/ir.js";
+import { imm, printFunc, reg, type Block, type Func } from "../../../src/compiler/ir/ir.js";
 import {
   duplicateReturns,
   foldConstants,
   propagateLocally,
   threadJumps,
-} from "../../../src/compiler/passes.js";
+} from "../../../src/compiler/opt/passes.js";
 import {
   mergeIdenticalBlocks,
   propagateFacts,
   threadKnownBranches,
-} from "../../../src/compiler/thread.js";
+} from "../../../src/compiler/opt/thread.js";
 
 const func = (blocks: Omit<Block, "id">[]): Func => ({
   name: "t",

@@ -8,11 +8,11 @@ import {
   type Block,
   type Func,
   type Instr,
-} from "../../../src/compiler/ir.js";
+} from "../../../src/compiler/ir/ir.js";
 import {
   eliminateCommonSubexpressions,
   eliminateRedundantStores,
-} from "../../../src/compiler/redundancy.js";
+} from "../../../src/compiler/opt/redundancy.js";
 
 const func = (blocks: Omit<Block, "id">[], slots = 0): Func => ({
   name: "t",

@@ -1,8 +1,8 @@
 // Register allocation on live ranges with holes, on hand-built IR.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { imm, reg, type Block, type Func } from "../../../src/compiler/ir.js";
-import { allocate, liveRanges, overlaps } from "../../../src/compiler/regalloc.js";
+import { imm, reg, type Block, type Func } from "../../../src/compiler/ir/ir.js";
+import { allocate, liveRanges, overlaps } from "../../../src/compiler/backend/regalloc.js";
 
 const func = (blocks: Omit<Block, "id">[]): Func => ({
   name: "t",

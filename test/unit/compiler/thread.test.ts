@@ -1,15 +1,15 @@
 // Branch threading, liveness DCE, raw-field compares and layout on hand-built IR.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { imm, printFunc, reg, type Block, type Func } from "../../../src/compiler/ir.js";
-import { optimize, simplify } from "../../../src/compiler/passes.js";
+import { imm, printFunc, reg, type Block, type Func } from "../../../src/compiler/ir/ir.js";
+import { optimize, simplify } from "../../../src/compiler/opt/passes.js";
 import {
   cloneDecidedPaths,
   compareRawFields,
   eliminateDeadDefs,
   layoutBlocks,
   threadKnownBranches,
-} from "../../../src/compiler/thread.js";
+} from "../../../src/compiler/opt/thread.js";
 
 const func = (blocks: Omit<Block, "id">[]): Func => ({
   name: "t",

@@ -3,9 +3,9 @@
 // report.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Loader } from "../../../src/loader.js";
-import { LoadError } from "../../../src/collection.js";
-import { coreTargets, KernelBtfError } from "../../../src/kernel-btf.js";
+import { Loader } from "../../../src/load/loader.js";
+import { LoadError } from "../../../src/load/collection.js";
+import { coreTargets, KernelBtfError } from "../../../src/load/kernel-btf.js";
 import {
   array,
   struct,
@@ -17,7 +17,7 @@ import {
   toC,
 } from "../../../src/types/index.js";
 import { reportError } from "../../../src/cli/main.js";
-import { MapError } from "../../../src/map.js";
+import { MapError } from "../../../src/map/map.js";
 import { bug } from "../../../src/bug.js";
 
 test("Loader.perfPages with a bad page count: LoadError naming the call and the values it takes", () => {

@@ -2,8 +2,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { mapKernelName } from "../../../src/collection.js";
-import { summarize, failingInsn, sourceFor, VerifierError } from "../../../src/verifier.js";
+import { mapKernelName } from "../../../src/load/collection.js";
+import { summarize, failingInsn, sourceFor, VerifierError } from "../../../src/load/verifier.js";
 import type { MapSpec } from "../../../src/obj/object.js";
 
 const spec = (name: string, global: boolean): MapSpec => ({

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { VerifierError } from "../../../src/verifier.js";
-import { Loader } from "../../../src/loader.js";
+import { VerifierError } from "../../../src/load/verifier.js";
+import { Loader } from "../../../src/load/loader.js";
 
 const LOG = [
   "0: R1=ctx() R10=fp0",

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { MapData, mapDataHeader } from "../../../src/map-data.js";
+import { MapData, mapDataHeader } from "../../../src/map/map-data.js";
 import { struct, toC, u16, u32, u64, u8, type Infer } from "../../../src/types/index.js";
 import { buildC, needsClang } from "../../support/fixtures.js";
 import { typeArb } from "./gen.js";
