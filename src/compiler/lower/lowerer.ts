@@ -23,7 +23,13 @@ import {
   type Terminator,
   type VReg,
 } from "../ir/ir.js";
-import { NOT_CONST, ZeroBytes, checkShiftCount, checkUshrCount, foldBinary } from "../module/consteval.js";
+import {
+  NOT_CONST,
+  ZeroBytes,
+  checkShiftCount,
+  checkUshrCount,
+  foldBinary,
+} from "../module/consteval.js";
 import type { ProbeModule, ProgramDecl } from "../module/scan.js";
 import { VOID, type AggValue, type RefValue, type Value, type ViewValue } from "./values.js";
 import { lowerCall } from "./intrinsics.js";
