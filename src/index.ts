@@ -24,6 +24,7 @@ export { CpuListError } from "./sys/cpus.js";
 export { ObjectError } from "./obj/errors.js";
 export { KconfigError } from "./load/kconfig.js";
 export { KernelBtfError } from "./load/kernel-btf.js";
+export { btfToTs, BtfTypeNotFoundError, type BtfToTsOptions } from "./obj/btf-to-ts.js";
 export { AddonError } from "./sys/native.js";
 export {
   parseObject,

@@ -140,6 +140,26 @@ export function program(): Command {
     });
 
   cli
+    .command("btf")
+    .description("kernel types for probes")
+    .command("gen")
+    .description("write TypeScript declarations of kernel structs from BTF (docs/cli.md#btf-gen)")
+    .option("--btf <file>", "a BTF file or vmlinux ELF instead of /sys/kernel/btf/vmlinux")
+    .option(
+      "-t, --types <names>",
+      "comma-separated struct/union names",
+      "task_struct,file,sk_buff,sock,linux_binprm",
+    )
+    .option("--depth <n>", "pointer hops declared from those types (default 3)")
+    .option("-o, --output <file>", "write here (default: standard output)")
+    .action(async (opts: { btf?: string; types: string; depth?: string; output?: string }) => {
+      const { runBtfGen } = await import("./btf-gen.js");
+      const r = runBtfGen(opts);
+      if (opts.output !== undefined && opts.output !== "-")
+        console.error(`wrote ${opts.output}: ${r.interfaces} interfaces, ${r.bytes} bytes`);
+    });
+
+  cli
     .command("disasm")
     .description("disassemble the programs of an eBPF object (bpftool syntax)")
     .argument("<file>", "eBPF ELF object")
@@ -216,6 +236,7 @@ export const USER_ERRORS: ReadonlySet<string> = new Set([
   "ObjectError",
   "KconfigError",
   "KernelBtfError",
+  "BtfTypeNotFoundError",
   "SysError",
   "CompileError",
   "CompileErrors",
