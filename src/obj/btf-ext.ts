@@ -165,10 +165,12 @@ export interface BtfExtInput {
     string,
     readonly { insn: number; fileName: string; text: string; line: number; col: number }[]
   >;
+  /** CO-RE relocations (insn is an instruction index in the section, as everywhere here) */
+  coreRelos?: ReadonlyMap<string, readonly CoreRelo[]>;
 }
 
 /**
- * Encode `.BTF.ext` (func_info + line_info, no CO-RE). `addString` is the `.BTF` string
+ * Encode `.BTF.ext` (func_info + line_info, and CO-RE records when given). `addString` is the `.BTF` string
  * table's interner (`BtfBuilder.addString`): call this BEFORE encoding the BTF so the
  * strings it adds are in it.
  */
@@ -203,10 +205,17 @@ export function encodeBtfExt(ext: BtfExtInput, addString: (s: string) => number)
       w.u32(lineCol(l.line, l.col));
     },
   );
+  const core = area(CORE_RELO_SIZE, ext.coreRelos ?? new Map(), (w, r: CoreRelo) => {
+    w.u32(r.insn * INSN_SIZE);
+    w.u32(r.typeId);
+    w.u32(addString(r.accessStr));
+    w.u32(r.kind);
+  });
   const w = new ByteWriter();
-  writeBtfHeader(w, [funcs.byteLength, lines.byteLength, 0]); // func_info, line_info, core_relo
+  writeBtfHeader(w, [funcs.byteLength, lines.byteLength, core.byteLength]); // func_info, line_info, core_relo
   w.bytes(funcs);
   w.bytes(lines);
+  w.bytes(core);
   return w.finish();
 }
 

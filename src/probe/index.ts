@@ -471,8 +471,19 @@ export function tracepoint<L extends Type>(
   name: string,
   layout: L,
   fn: (ctx: TracepointContext<Infer<L>>) => number,
-): ProgramDecl<"tracepoint"> {
-  unused(category, name, layout, fn);
+): ProgramDecl<"tracepoint">;
+/**
+ * `tracepoint/<category>/<name>` with the record typed from the kernel: annotate the context
+ * as `TracepointContext<trace_event_raw_NAME>` (declared by `tsbpf btf gen`); `ctx.fields`
+ * is then the whole record (common header `ent` included), each read CO-RE relocated.
+ */
+export function tracepoint<R>(
+  category: string,
+  name: string,
+  fn: (ctx: TracepointContext<R>) => number,
+): ProgramDecl<"tracepoint">;
+export function tracepoint(...args: unknown[]): ProgramDecl<"tracepoint"> {
+  unused(args);
   return declare();
 }
 
@@ -593,6 +604,60 @@ export function helper(id: number, ...args: (number | bigint)[]): bigint {
 export function atomicAdd<T, K extends keyof T>(target: T, field: K, by: number | bigint): void {
   unused(target, field, by);
   kernelOnly();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kernel structs (declarations from `tsbpf btf gen`; docs/probe-language.md "Kernel structs")
+
+/** An array field of a kernel struct: copy it with `probeReadKernel(into, addressOf(x.f))`. */
+export interface KernelArray<T> {
+  readonly __kernelArray: T;
+}
+
+/**
+ * A kernel address as a pointer to the struct `T` (declared by `tsbpf btf gen`):
+ * `const task = kernelPtr<task_struct>(ctx.arg(0))`. Fields read through it are CO-RE
+ * relocated; a `tp_btf` argument is read directly, any other address with probe reads.
+ */
+export function kernelPtr<T>(address: bigint): T {
+  void address;
+  return kernelOnly();
+}
+/** The current task (`bpf_get_current_task_btf` in tp_btf, else `bpf_get_current_task`). */
+export function currentTask<T>(): T {
+  return kernelOnly();
+}
+/** Whether the running kernel's struct has this field (CO-RE field existence): `exists(t.f)`. */
+export function exists(field: unknown): boolean {
+  void field;
+  return kernelOnly();
+}
+/** The address of a field of a kernel struct (its offset relocated), for probe reads. */
+export function addressOf(field: unknown): bigint {
+  void field;
+  return kernelOnly();
+}
+/** The running kernel's version, `(major << 16) | (minor << 8) | patch` (LINUX_KERNEL_VERSION). */
+export function kernelVersion(): number {
+  return kernelOnly();
+}
+/** A bool/tristate kernel option: 0 (n or absent), 1 (y), 2 (m). `kconfig("CONFIG_BPF_JIT")` */
+export function kconfig(option: string): number {
+  void option;
+  return kernelOnly();
+}
+/** A numeric kernel option (`CONFIG_HZ`), 0 when absent. */
+export function kconfigValue(option: string): bigint {
+  void option;
+  return kernelOnly();
+}
+/**
+ * The address of a tracepoint record's `__data_loc` field's data (a string such as
+ * `filename`): `probeReadKernelStr(ev.name, dataLoc(ctx.fields.__data_loc_filename))`.
+ */
+export function dataLoc(loc: number): bigint {
+  void loc;
+  return kernelOnly();
 }
 
 /** Converts a 64-bit value to number / bigint in probe code (no runtime cost). */

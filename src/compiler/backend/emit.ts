@@ -14,10 +14,15 @@ import {
   STB_LOCAL,
   STT_FUNC,
   STT_OBJECT,
+  STB_WEAK,
+  STT_NOTYPE,
 } from "../../obj/elf.js";
 import { writeElf, type ElfSectionSpec, type ElfSymbolSpec } from "../../obj/elf-write.js";
 import { encodeInsns, INSN_SIZE } from "../../obj/insn.js";
 import { toBtf, type Type } from "../../types/index.js";
+import { kconfigUses } from "../lower/kernel-types.js";
+import type { CoreRef } from "../ir/ir.js";
+import { addCoreTypes, addKconfigTypes } from "./core-btf.js";
 import type { MapDecl, ProbeModule } from "../module/scan.js";
 import type { Selected } from "./isel.js";
 
@@ -141,7 +146,20 @@ export function emitObject(mod: ProbeModule, programs: CompiledProgram[]): Uint8
       })),
     ]);
   }
-  const ext = encodeBtfExt({ funcInfo, lineInfo }, (s) => btf.addString(s));
+  // Kernel-struct reads (CO-RE) and `.kconfig` externs.
+  const coreRelos = addCoreTypes(
+    btf,
+    programs.flatMap((p) =>
+      p.code.coreRelos.map((r): { section: string; insn: number; core: CoreRef } => ({
+        section: p.section,
+        insn: startOf.get(p)! + r.insn,
+        core: r.core,
+      })),
+    ),
+  );
+  const externs = kconfigUses(mod);
+  addKconfigTypes(btf, externs);
+  const ext = encodeBtfExt({ funcInfo, lineInfo, coreRelos }, (s) => btf.addString(s));
   const btfBytes = btf.encode();
 
   const sections: ElfSectionSpec[] = [];
@@ -172,6 +190,11 @@ export function emitObject(mod: ProbeModule, programs: CompiledProgram[]): Uint8
           offset: (base + r.insn) * INSN_SIZE,
           type: R_BPF_64_32,
           symbol: r.fn,
+        })),
+        ...p.code.externRelocs.map((r) => ({
+          offset: (base + r.insn) * INSN_SIZE,
+          type: R_BPF_64_64,
+          symbol: r.symbol,
         })),
       );
     }
@@ -226,6 +249,9 @@ export function emitObject(mod: ProbeModule, programs: CompiledProgram[]): Uint8
     });
     symbols.push(...mapSyms);
   }
+  // `.kconfig` externs: undefined symbols (weak for CONFIG_* options: absent reads as 0).
+  for (const [name, use] of externs)
+    symbols.push({ name, type: STT_NOTYPE, bind: use === "version" ? STB_GLOBAL : STB_WEAK });
   sections.push({ name: ".BTF", data: btfBytes, align: 4 });
   sections.push({ name: ".BTF.ext", data: ext, align: 4 });
   return writeElf({ sections, symbols, relocations });

@@ -36,6 +36,7 @@ import {
   type Insn,
 } from "../../obj/insn.js";
 import type {
+  CoreRef,
   AluOp,
   Base,
   CmpOp,
@@ -57,6 +58,10 @@ export interface Selected {
   mapRelocs: { insn: number; map: string }[];
   /** instruction index of each bpf-to-bpf call and the subprogram symbol it calls */
   callRelocs: { insn: number; fn: string }[];
+  /** instruction index of each CO-RE relocated instruction and its relocation */
+  coreRelos: { insn: number; core: CoreRef }[];
+  /** instruction index of each lddw of an extern's address (`.kconfig`) and its symbol */
+  externRelocs: { insn: number; symbol: string }[];
   /** instruction index → source position (first instruction of each IR instruction) */
   lines: { insn: number; loc: Loc }[];
   stackSize: number;
@@ -143,6 +148,8 @@ export function select(
   const out: Insn[] = [];
   const mapRelocs: Selected["mapRelocs"] = [];
   const callRelocs: Selected["callRelocs"] = [];
+  const coreRelos: Selected["coreRelos"] = [];
+  const externRelocs: Selected["externRelocs"] = [];
   const lines: Selected["lines"] = [];
   const blockAt: number[] = [];
   const fixups: { at: number; block: number }[] = [];
@@ -244,7 +251,22 @@ export function select(
       case "load": {
         const [d, fin] = defReg(i.dst);
         const [b, off] = addr(i.base, i.off, R5);
+        if (i.core) coreRelos.push({ insn: out.length, core: i.core });
         out.push(asm.ldx(SIZE[i.size], d, b, off));
+        fin();
+        return;
+      }
+      case "core": {
+        const [d, fin] = defReg(i.dst);
+        coreRelos.push({ insn: out.length, core: i.core });
+        out.push(asm.mov64Imm(d, Number(i.value)));
+        fin();
+        return;
+      }
+      case "extern": {
+        const [d, fin] = defReg(i.dst);
+        externRelocs.push({ insn: out.length, symbol: i.symbol });
+        out.push(...asm.lddw(d, 0n));
         fin();
         return;
       }
@@ -386,5 +408,13 @@ export function select(
   }
   if (dedup.length > 0 && dedup[0]!.insn !== 0) dedup.unshift({ insn: 0, loc: dedup[0]!.loc });
   const tail = dedup.filter((l) => l.insn < out.length);
-  return { insns: out, mapRelocs, callRelocs, lines: tail, stackSize: frame.size };
+  return {
+    insns: out,
+    mapRelocs,
+    callRelocs,
+    coreRelos,
+    externRelocs,
+    lines: tail,
+    stackSize: frame.size,
+  };
 }

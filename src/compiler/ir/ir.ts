@@ -44,12 +44,30 @@ export interface Loc {
 export type Base =
   { readonly kind: "reg"; readonly id: VReg } | { readonly kind: "slot"; readonly slot: number };
 
+/**
+ * A CO-RE relocation on an instruction (src/compiler/lower/kernel-types.ts): the loader moves
+ * the instruction's offset or immediate to the running kernel's value. Opaque to the passes:
+ * an instruction carrying one is never folded, merged with another or re-offset.
+ */
+export interface CoreRef {
+  /** enum bpf_core_relo_kind */
+  kind: number;
+  /** the struct path it reads, e.g. `task_struct.real_parent` (equal keys, equal relocation) */
+  key: string;
+  /** what the emitter needs to build the local BTF and access string (kernel-types.ts) */
+  spec: unknown;
+}
+
 export type Instr = (
   | { op: "mov"; dst: VReg; src: Operand }
   | { op: "alu"; alu: AluOp; dst: VReg; a: Operand; b: Operand }
   | { op: "neg"; dst: VReg; a: Operand }
   | { op: "bswap"; dst: VReg; a: Operand; bits: 16 | 32 | 64 }
-  | { op: "load"; dst: VReg; base: Base; off: number; size: Size }
+  | { op: "load"; dst: VReg; base: Base; off: number; size: Size; core?: CoreRef }
+  /** a constant the loader relocates (CO-RE field offset, size, existence) */
+  | { op: "core"; dst: VReg; value: bigint; core: CoreRef }
+  /** address of an extern (`.kconfig`): lddw relocated against its symbol */
+  | { op: "extern"; dst: VReg; symbol: string }
   | { op: "store"; base: Base; off: number; size: Size; value: Operand }
   | { op: "atomicAdd"; base: Base; off: number; size: 4 | 8; value: Operand }
   | { op: "addr"; dst: VReg; slot: number; off: number }
@@ -132,6 +150,8 @@ export function usesOf(i: Instr): VReg[] {
     case "addr":
     case "mapfd":
     case "global":
+    case "core":
+    case "extern":
       return [];
     case "call":
       return regsOf(i.args);
@@ -189,7 +209,11 @@ export function printInstr(i: Instr): string {
     case "bswap":
       return `v${i.dst} = bswap${i.bits} ${opnd(i.a)}`;
     case "load":
-      return `v${i.dst} = load${i.size * 8} ${base(i.base, i.off)}`;
+      return `v${i.dst} = load${i.size * 8} ${base(i.base, i.off)}${i.core ? ` core(${i.core.kind} ${i.core.key})` : ""}`;
+    case "core":
+      return `v${i.dst} = core(${i.core.kind} ${i.core.key}) ${i.value}`;
+    case "extern":
+      return `v${i.dst} = &extern ${i.symbol}`;
     case "store":
       return `store${i.size * 8} ${base(i.base, i.off)}, ${opnd(i.value)}`;
     case "atomicAdd":

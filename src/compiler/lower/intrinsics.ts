@@ -6,6 +6,7 @@ import type { Type } from "../../types/index.js";
 import { Code, CompileError } from "../errors.js";
 import { imm, reg, type Base, type Block, type Operand, type VReg } from "../ir/ir.js";
 import type { Lowerer } from "./lowerer.js";
+import { kconfigUses, kernelProbeFunction } from "./kernel-types.js";
 import { canonical } from "../frontend/typecheck.js";
 import { describeValue, padding } from "./lowerer.js";
 import { lowerViewMethod, parsePacket, type ParseLevel } from "./packet.js";
@@ -198,6 +199,8 @@ function argRef(lw: Lowerer, e: ts.CallExpression, i: number, what: string): Ref
 }
 
 function probeFunction(lw: Lowerer, name: string, e: ts.CallExpression): Value {
+  const kernel = kernelProbeFunction(lw, name, e, kconfigUses(lw.mod));
+  if (kernel) return kernel;
   const helper = NO_ARG_HELPERS[name];
   if (helper !== undefined) return call(lw, helper, []);
   const read = PROBE_READS[name];

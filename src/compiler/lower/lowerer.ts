@@ -33,6 +33,7 @@ import {
 import type { ProbeModule, ProgramDecl } from "../module/scan.js";
 import { VOID, type AggValue, type RefValue, type Value, type ViewValue } from "./values.js";
 import { lowerCall } from "./intrinsics.js";
+import { kernelMember, tracepointRecord } from "./kernel-types.js";
 import { lowerViewProperty } from "./packet.js";
 import { checkLoopBudget, checkLoopEnds, iterations } from "./loops.js";
 import { MAX_LOWERED_INSTRS } from "../limits.js";
@@ -1286,6 +1287,8 @@ export class Lowerer {
       case "mapdata":
         if (name === "data") return obj.value;
         break;
+      case "kernel":
+        return kernelMember(this, obj, name, e);
       default:
         break;
     }
@@ -1332,6 +1335,8 @@ export class Lowerer {
       }
       if (off !== undefined) return { k: "int", op: reg(this.load(ctx, off, 4)) };
     }
+    if (kind === "tracepoint" && name === "fields" && this.prog.record)
+      return tracepointRecord(this, this.prog.record, e);
     if (kind === "tracepoint" && name === "fields")
       return {
         k: "ref",
@@ -2238,5 +2243,7 @@ export function describeValue(v: Value): string {
       return "MapData";
     case "void":
       return "nothing (void)";
+    case "kernel":
+      return `a kernel ${v.type.kind} (${v.type.tsName})`;
   }
 }

@@ -6,6 +6,7 @@ import type ts from "typescript";
 import type { Type } from "../../types/index.js";
 import type { Base, Operand, VReg } from "../ir/ir.js";
 import type { MapDecl } from "../module/scan.js";
+import type { KernelValue } from "./kernel-types.js";
 
 /** A 64-bit integer (number, bigint or boolean). `strings` maps literal names to values
  * (`transport.protocol` compares against "tcp"/"udp"). */
@@ -105,6 +106,7 @@ export type Value =
   | ViewValue
   | FnValue
   | MapDataValue
+  | KernelValue
   | VoidValue;
 
 export const VOID: VoidValue = { k: "void" };

@@ -70,6 +70,8 @@ export interface ProgramDecl {
   fn: ts.ArrowFunction | ts.FunctionExpression | ts.FunctionDeclaration;
   /** tracepoint record layout (fields after the 8-byte common header) */
   layout?: Type;
+  /** tracepoint record typed from the kernel (`trace_event_raw_*` of tsbpf btf gen) */
+  record?: ts.Type;
   node: ts.Node;
 }
 
@@ -532,6 +534,20 @@ function scanProgram(
     case "tracepoint": {
       const cat = str(0, "category");
       const ev = str(1, "event name");
+      if (call.arguments.length === 3) {
+        // tracepoint(cat, name, (ctx: TracepointContext<trace_event_raw_…>) => …)
+        const fn = fnAt(2);
+        const p = fn.parameters[0];
+        const record = p && checker.getTypeAtLocation(p).getProperty("fields");
+        return {
+          name,
+          kind,
+          section: `tracepoint/${cat}/${ev}`,
+          fn,
+          ...(record && p ? { record: checker.getTypeOfSymbolAtLocation(record, p) } : {}),
+          node: call,
+        };
+      }
       const layoutArg = call.arguments[2];
       const layout = layoutArg && consts.eval(layoutArg);
       if (!isType(layout))

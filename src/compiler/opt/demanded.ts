@@ -39,6 +39,8 @@ function operandDemand(i: Instr, d: bigint): [VReg, bigint][] {
     case "addr":
     case "mapfd":
     case "global":
+    case "core":
+    case "extern":
       return [];
     case "alu": {
       switch (i.alu) {

@@ -85,7 +85,9 @@ export function eliminateCommonSubexpressions(f: Func): boolean {
       }
       case "load": {
         const b = base(i.base);
-        return b === undefined ? undefined : `load${i.size} ${b} ${i.off}`;
+        return b === undefined
+          ? undefined
+          : `load${i.size} ${b} ${i.off}${i.core ? ` ${i.core.kind}:${i.core.key}` : ""}`;
       }
       default:
         return undefined; // constants (addr, mapfd, global) are cheaper to recompute than to keep
