@@ -22,6 +22,8 @@
 // Pure: BTF in, text out.
 import type { BtfStruct, BtfType, BtfTypes } from "./btf.js";
 
+import { ObjectError } from "./errors.js";
+
 /** A type name the BTF does not define. */
 export class BtfTypeNotFoundError extends Error {
   override readonly name = "BtfTypeNotFoundError";
@@ -124,13 +126,20 @@ export function btfToTs(btf: BtfTypes, opts: BtfToTsOptions): BtfToTsResult {
     const name = names.get(id)!;
     const lines: string[] = [];
     const seen = new Set<string>();
-    const member = (m: BtfStruct["members"][number], base: number, owner: string): void => {
+    const member = (
+      m: BtfStruct["members"][number],
+      base: number,
+      owner: string,
+      via: readonly number[],
+    ): void => {
       const bitOff = base + m.bitOffset;
       const [mid0, mt0] = strip(m.type);
       const [mid, mt] = complete(mid0, mt0);
       if (m.name === "") {
         if (mt.kind === "struct" || mt.kind === "union") {
-          for (const inner of mt.members) member(inner, bitOff, owner);
+          if (via.includes(mid))
+            throw new ObjectError(`BTF ${t.kind} ${t.name || name} contains itself (type ${mid})`);
+          for (const inner of mt.members) member(inner, bitOff, owner, [...via, mid]);
         }
         return;
       }
@@ -162,7 +171,7 @@ export function btfToTs(btf: BtfTypes, opts: BtfToTsOptions): BtfToTsResult {
       } else if (mt.kind === "ptr") {
         const [pid0, pt0] = strip(mt.type);
         const [pid, pt] = complete(pid0, pt0);
-        if ((pt.kind === "struct" || pt.kind === "union") && d < depth) {
+        if ((pt.kind === "struct" || pt.kind === "union") && (d < depth || depthOf.has(pid))) {
           tag = `${byteOff} ptr`;
           ts = want(pid, pt, d + 1, `${owner}__${m.name}`);
         } else {
@@ -194,7 +203,7 @@ export function btfToTs(btf: BtfTypes, opts: BtfToTsOptions): BtfToTsResult {
       const prop = /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(m.name) ? m.name : JSON.stringify(m.name);
       lines.push(`  /** @btf ${tag} */ readonly ${prop}: ${ts};`);
     };
-    for (const m of t.members) member(m, 0, name);
+    for (const m of t.members) member(m, 0, name, [id]);
     out.set(
       id,
       `/** @btf ${t.kind} ${t.name === "" ? "-" : t.name} ${t.size} */\n` +
