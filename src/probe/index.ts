@@ -503,6 +503,37 @@ export function tpBtf(
   return declare();
 }
 
+/**
+ * `fentry/<target>`: runs at the entry of a kernel function; `ctx.arg(i)` is its i-th argument
+ * (typed by the kernel: `kernelPtr<T>(ctx.arg(i))` reads it directly).
+ */
+export function fentry(
+  target: string,
+  fn: (ctx: RawTracepointContext) => number,
+): ProgramDecl<"fentry"> {
+  unused(target, fn);
+  return declare();
+}
+
+/** `fexit/<target>`: at the return; `ctx.arg(n)` after the n arguments is the return value. */
+export function fexit(
+  target: string,
+  fn: (ctx: RawTracepointContext) => number,
+): ProgramDecl<"fexit"> {
+  unused(target, fn);
+  return declare();
+}
+
+/**
+ * `iter/<name>` (`task`, `task_file`, …): runs once per object when the iterator is read;
+ * `ctx.arg(0)` is `struct bpf_iter_meta *`, `ctx.arg(1)` the object, NULL at the end:
+ * `const task = kernelPtr<task_struct | null>(ctx.arg(1)); if (!task) return 0;`.
+ */
+export function iter(name: string, fn: (ctx: RawTracepointContext) => number): ProgramDecl<"iter"> {
+  unused(name, fn);
+  return declare();
+}
+
 export function kprobe(fn: (regs: Registers) => number, target: string): ProgramDecl<"kprobe"> {
   unused(fn, target);
   return declare();

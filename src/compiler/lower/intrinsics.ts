@@ -609,7 +609,14 @@ function ctxMethod(lw: Lowerer, method: string, e: ts.CallExpression): Value {
     lw.switchTo(join);
     return { k: "int", op: reg(res) };
   }
-  if ((kind === "rawTracepoint" || kind === "tpBtf") && method === "arg") {
+  if (
+    (kind === "rawTracepoint" ||
+      kind === "tpBtf" ||
+      kind === "fentry" ||
+      kind === "fexit" ||
+      kind === "iter") &&
+    method === "arg"
+  ) {
     const iArg = e.arguments[0];
     const i = iArg && lw.mod.consts.eval(iArg);
     if (typeof i !== "number" || !Number.isInteger(i) || i < 0 || i > 11)

@@ -293,7 +293,7 @@ function fieldOperand(
 
 /** The kernel struct a call's result is typed as (`kernelPtr<task_struct>(…)`). */
 function resultStruct(lw: Lowerer, e: ts.CallExpression, what: string): KStruct {
-  const st = kernelStructOf(lw.fe.checker.getTypeAtLocation(e));
+  const st = kernelStructOf(lw.fe.checker.getNonNullableType(lw.fe.checker.getTypeAtLocation(e)));
   if (!st)
     throw CompileError.at(
       e,
@@ -302,6 +302,9 @@ function resultStruct(lw: Lowerer, e: ts.CallExpression, what: string): KStruct 
     );
   return st;
 }
+
+/** Program kinds whose context arguments the verifier types from BTF (direct loads). */
+const BTF_KINDS: ReadonlySet<string> = new Set(["tpBtf", "fentry", "fexit", "iter"]);
 
 const KCONFIG_NAME = /^CONFIG_[A-Za-z0-9_]+$/;
 
@@ -330,7 +333,7 @@ export function kernelProbeFunction(
       const op: Operand = lw.int(lw.expr(a), a);
       const base = lw.mov(op);
       // A tp_btf argument is a pointer the verifier knows the type of: read it directly.
-      const direct = lw.prog.kind === "tpBtf" && isCtxArg(a);
+      const direct = BTF_KINDS.has(lw.prog.kind) && isCtxArg(a);
       return {
         k: "kernel",
         base,
@@ -345,7 +348,7 @@ export function kernelProbeFunction(
       const st = resultStruct(lw, e, "currentTask");
       if (st.name !== "task_struct")
         throw CompileError.at(e, Code.BadApi, "currentTask<T>(): T is task_struct");
-      const btf = lw.prog.kind === "tpBtf";
+      const btf = BTF_KINDS.has(lw.prog.kind);
       const dst = lw.vreg();
       lw.emit({
         op: "call",
@@ -430,8 +433,12 @@ function externRead(
 }
 
 /** `ctx.fields` of a tracepoint typed by a `trace_event_raw_*` record: read from the context. */
-export function tracepointRecord(lw: Lowerer, record: ts.Type, e: ts.Node): KernelValue {
-  const st = kernelStructOf(record);
+export function tracepointRecord(
+  lw: Lowerer,
+  record: ts.Type | undefined,
+  e: ts.Node,
+): KernelValue {
+  const st = record && kernelStructOf(record);
   if (!st)
     throw CompileError.at(
       e,

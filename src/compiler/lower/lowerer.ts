@@ -979,6 +979,9 @@ export class Lowerer {
       return this.branch("ne", reg(v.nullReg), imm(0), t, f);
     }
     if (v.k === "const") return this.jump(v.v ? t : f);
+    // a kernel pointer (`if (!task)`, the object of an iterator may be NULL); embedded: true
+    if (v.k === "kernel")
+      return v.off === 0 ? this.branch("ne", reg(v.base), imm(0), t, f) : this.jump(t);
     if (v.k === "int") {
       if (v.op.kind === "imm") return this.jump(v.op.value !== 0n ? t : f);
       return this.branch("ne", v.op, imm(0), t, f);
@@ -1335,7 +1338,7 @@ export class Lowerer {
       }
       if (off !== undefined) return { k: "int", op: reg(this.load(ctx, off, 4)) };
     }
-    if (kind === "tracepoint" && name === "fields" && this.prog.record)
+    if (kind === "tracepoint" && name === "fields" && !this.prog.layout)
       return tracepointRecord(this, this.prog.record, e);
     if (kind === "tracepoint" && name === "fields")
       return {

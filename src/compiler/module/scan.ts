@@ -58,6 +58,9 @@ export type ProgramKind =
   | "tracepoint"
   | "rawTracepoint"
   | "tpBtf"
+  | "fentry"
+  | "fexit"
+  | "iter"
   | "kprobe"
   | "kretprobe"
   | "uprobe"
@@ -109,6 +112,9 @@ const PROGRAM_KINDS = new Set<string>([
   "tracepoint",
   "rawTracepoint",
   "tpBtf",
+  "fentry",
+  "fexit",
+  "iter",
   "kprobe",
   "kretprobe",
   "uprobe",
@@ -571,6 +577,16 @@ function scanProgram(
         name,
         kind,
         section: `tp_btf/${str(0, "tracepoint name")}`,
+        fn: fnAt(1),
+        node: call,
+      };
+    case "fentry":
+    case "fexit":
+    case "iter":
+      return {
+        name,
+        kind,
+        section: `${kind}/${str(0, kind === "iter" ? "iterator name" : "target function")}`,
         fn: fnAt(1),
         node: call,
       };

@@ -13,7 +13,18 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { createSocket } from "node:dgram";
-import { readFileSync, rmSync, statSync, writeFileSync, mkdtempSync, realpathSync } from "node:fs";
+import {
+  closeSync,
+  fstatSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import type { IterLink } from "../../../src/link/iter.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Collection } from "../../../src/load/collection.js";
@@ -23,18 +34,41 @@ import { compileProbe } from "../../../src/compiler/index.js";
 import { LazyBtf } from "../../../src/obj/btf.js";
 import { btfToTs } from "../../../src/obj/btf-to-ts.js";
 import { parseObject } from "../../../src/obj/object.js";
-import { kernelVersion, needsKernel } from "../../support/kernel.js";
+import { featureMissing, kernelVersion, needsKernel } from "../../support/kernel.js";
 
-const TYPES = ["task_struct", "linux_binprm", "sk_buff", "trace_event_raw_sched_process_exec"];
+const TYPES = [
+  "task_struct",
+  "linux_binprm",
+  "sk_buff",
+  "file",
+  "trace_event_raw_sched_process_exec",
+];
 
 const EMPTY = `{ pid: 0, tgid: 0, ppid: 0, state: 0, ino: 0n, dino: 0n, version: 0, bpf: 0,
     comm: new Uint8Array(16), file: new Uint8Array(64) }`;
 
-const PROBE = `import { program, map, tpBtf, tracepoint, kprobe, config, HashMap, kernelPtr, currentTask,
+/** fentry: loaded only where the kernel can attach trampolines (libbpf loads every program). */
+const FENTRY = `
+export const exec_fentry = fentry("security_bprm_check", (ctx) => {
+  const t = currentTask<task_struct>();
+  if (t.real_parent.tgid !== target.value) return 0;
+  const bprm = kernelPtr<linux_binprm>(ctx.arg(0));
+  const e: Exec = ${EMPTY};
+  e.pid = t.pid;
+  e.tgid = t.tgid;
+  e.ppid = t.real_parent.tgid;
+  e.ino = bprm.file.f_inode.i_ino;
+  e.dino = bprm.file.f_path.dentry.d_inode.i_ino;
+  execs.set(4, e);
+  return 0;
+});
+`;
+
+const PROBE = `import { program, map, tpBtf, tracepoint, kprobe, fentry, iter, config, HashMap, kernelPtr, currentTask,
   exists, addressOf, kernelVersion, kconfig, dataLoc, probeReadKernelStr, pidTgid, toNumber,
   type TracepointContext } from "tsbpf/probe";
 import { array, struct, u8, u16, u32, u64, type Infer } from "tsbpf/types";
-import type { task_struct, linux_binprm, sk_buff, trace_event_raw_sched_process_exec } from "./vmlinux.js";
+import type { task_struct, linux_binprm, sk_buff, file, trace_event_raw_sched_process_exec } from "./vmlinux.js";
 program({ license: "GPL" });
 const Exec = struct("Exec", { pid: u32, tgid: u32, ppid: u32, state: u32, ino: u64, dino: u64,
   version: u32, bpf: u32, comm: array(u8, 16), file: array(u8, 64) });
@@ -82,6 +116,17 @@ export const xmit_btf = tpBtf("net_dev_queue", (ctx) => {
   return 0;
 });
 
+const Fd = struct("Fd", { ino: u64, ppid: u32, tgid: u32 });
+const fds = map("fds", new HashMap(u32, Fd, { maxEntries: 256 }));
+export const task_files = iter("task_file", (ctx) => {
+  const task = kernelPtr<task_struct | null>(ctx.arg(1));
+  const f = kernelPtr<file | null>(ctx.arg(3));
+  if (!task || !f) return 0;
+  if (task.tgid !== target.value) return 0;
+  fds.set(toNumber(ctx.arg(2) & 0xffffffffn), { ino: f.f_path.dentry.d_inode.i_ino, ppid: task.real_parent.tgid, tgid: task.tgid });
+  return 0;
+});
+
 export const exec_kprobe = kprobe((regs) => {
   const t = currentTask<task_struct>();
   if (t.real_parent.tgid !== target.value) return 0;
@@ -109,11 +154,11 @@ function declarations(skew: boolean): string {
     .replace(/@btf (\d+) /g, (_, o) => `@btf ${Number(o) + 8} `);
 }
 
-function build(skew: boolean): Uint8Array {
+function build(skew: boolean, withFentry = true): Uint8Array {
   const dir = `/tmp/tsbpf-virtual/ktypes-${process.pid}-${skew ? "skew" : "same"}`;
   const compiled = compileProbe(`${dir}/probe.ts`, {
     sources: new Map([
-      [`${dir}/probe.ts`, PROBE],
+      [`${dir}/probe.ts`, PROBE + (withFentry ? FENTRY : "")],
       [`${dir}/vmlinux.d.ts`, declarations(skew)],
     ]),
   });
@@ -179,7 +224,7 @@ for (const skew of [false, true]) {
       assert.ok(p.coreRelos.length > 0, `${p.name} has CO-RE relocations`);
     using c = Collection.load(elf, {
       globals: { target: process.pid },
-      autoload: { exec_kprobe: false },
+      autoload: { exec_kprobe: false, exec_fentry: false },
     });
     const links = ["exec_btf", "exec_tp", "xmit_btf"].map((n) => c.program(n).attach());
     let child: number;
@@ -229,14 +274,16 @@ test("libbpf (bpftool prog loadall) loads the kernel-struct probe to the same in
   if (!needsKernel(t, { minKernel: "5.11" })) return;
   const dir = mkdtempSync(join(tmpdir(), "tsbpf-ktypes-"));
   const pin = `/sys/fs/bpf/tsbpf-ktypes-${process.pid}`;
+  const fentry = featureMissing("fentry") === undefined;
   try {
     for (const skew of [false, true]) {
       const file = join(dir, `probe-${skew}.o`);
-      writeFileSync(file, build(skew));
+      writeFileSync(file, build(skew, fentry));
       execFileSync("bpftool", ["prog", "loadall", file, pin], { stdio: "pipe" });
       try {
         using c = Collection.load(readFileSync(file));
-        for (const name of ["exec_btf", "exec_tp", "xmit_btf", "exec_kprobe"]) {
+        const names = ["exec_btf", "exec_tp", "xmit_btf", "task_files", "exec_kprobe"];
+        for (const name of fentry ? [...names, "exec_fentry"] : names) {
           using theirs = Program.fromPin(join(pin, name));
           assert.deepEqual(
             xlated(c.program(name).fd),
@@ -250,6 +297,64 @@ test("libbpf (bpftool prog loadall) loads the kernel-struct probe to the same in
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+for (const skew of [false, true])
+  test(`an iter/task_file program reads task and file structs (declarations ${skew ? "with other offsets" : "as generated"})`, (t) => {
+    if (!needsKernel(t, { minKernel: "5.11" })) return;
+    const dir = mkdtempSync(join(tmpdir(), "tsbpf-ktypes-iter-"));
+    const fd = openSync(join(dir, "probe-file"), "w");
+    try {
+      using c = Collection.load(build(skew), {
+        globals: { target: process.pid },
+        autoload: { exec_kprobe: false, exec_fentry: false },
+      });
+      const link = c.program("task_files").attach() as IterLink;
+      try {
+        link.read();
+      } finally {
+        link.close();
+      }
+      const v = c.map("fds").get(key(fd));
+      assert.ok(v, `the iterator saw fd ${fd}`);
+      const dv = new DataView(v.buffer, v.byteOffset, v.byteLength);
+      assert.equal(
+        dv.getBigUint64(0, true),
+        BigInt(fstatSync(fd).ino),
+        "file->f_path.dentry->d_inode->i_ino",
+      );
+      assert.equal(dv.getUint32(8, true), process.ppid, "task->real_parent->tgid");
+      assert.equal(dv.getUint32(12, true), process.pid, "task->tgid");
+    } finally {
+      closeSync(fd);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+test("an fentry program reads kernel structs directly", async (t) => {
+  if (!needsKernel(t, { minKernel: "5.11", feature: "fentry" })) return;
+  for (const skew of [false, true]) {
+    using c = Collection.load(build(skew), {
+      globals: { target: process.pid },
+      autoload: { exec_kprobe: false },
+    });
+    const link = c.program("exec_fentry").attach();
+    let child: number;
+    try {
+      child = (await trigger()).pid;
+    } finally {
+      link.close();
+    }
+    const v = c.map("execs").get(key(4));
+    assert.ok(v, "the fentry program saw the exec");
+    const ino = BigInt(statSync(realpathSync("/bin/true")).ino);
+    const e = decodeExec(v);
+    assert.equal(e.pid, child);
+    assert.equal(e.tgid, child);
+    assert.equal(e.ppid, process.pid);
+    assert.equal(e.ino, ino);
+    assert.equal(e.dino, ino);
   }
 });
 

@@ -145,3 +145,10 @@ for (const [body, want] of ERRORS)
     const e = compileError(`export const p = tpBtf("x", (ctx) => { ${body} });`);
     assert.match(e.message, want);
   });
+
+test("a tracepoint without a layout must type its record from the kernel", () => {
+  const e = compileError(
+    `export const q = tracepoint("sched", "sched_switch", (ctx) => (ctx.fields ? 1 : 0));`,
+  );
+  assert.match(e.message, /TracepointContext<trace_event_raw_NAME>/);
+});
