@@ -25,6 +25,7 @@ export { ObjectError } from "./obj/errors.js";
 export { KconfigError } from "./load/kconfig.js";
 export { KernelBtfError } from "./load/kernel-btf.js";
 export { btfToTs, BtfTypeNotFoundError, type BtfToTsOptions } from "./obj/btf-to-ts.js";
+export { LazyBtf } from "./obj/btf.js";
 export { AddonError } from "./sys/native.js";
 export {
   parseObject,
