@@ -64,6 +64,8 @@ export function addCoreTypes(
         return local.get(f.target.key)!.id;
       case "arr":
         return btf.addArray(intType(f.elemSize, f.signed), f.n);
+      case "bits":
+        return intType(f.unit, f.signed);
       default:
         return btf.addPtr(0); // an address (void *): only its offset matters
     }
@@ -76,13 +78,14 @@ export function addCoreTypes(
     const members = sorted.map((f) => ({
       name: f.name,
       type: memberType(f),
-      bitOffset: f.off * 8,
-      bitfieldSize: 0,
+      bitOffset: f.off * 8 + (f.k === "bits" ? f.bitOff : 0),
+      bitfieldSize: f.k === "bits" ? f.bits : 0,
     }));
     // A union whose hoisted members sit past its start is laid out as a struct (only a root's
     // kind is matched against the kernel's, and roots are named structs or unions as declared).
     const kind = l.st.kind === "union" && sorted.every((f) => f.off === 0) ? "union" : "struct";
-    btf.replace(l.id, { kind, name: l.st.name, size: l.st.size, kindFlag: false, members });
+    const kindFlag = members.some((m) => m.bitfieldSize > 0);
+    btf.replace(l.id, { kind, name: l.st.name, size: l.st.size, kindFlag, members });
   }
   for (const r of relos) {
     const spec = r.core.spec as KSpec;

@@ -18,7 +18,13 @@ import type { Lowerer } from "./lowerer.js";
 import type { Value } from "./values.js";
 
 /** enum bpf_core_relo_kind values used here */
-export const CoreKind = { FIELD_BYTE_OFFSET: 0, FIELD_EXISTS: 2 } as const;
+export const CoreKind = {
+  FIELD_BYTE_OFFSET: 0,
+  FIELD_BYTE_SIZE: 1,
+  FIELD_EXISTS: 2,
+  FIELD_LSHIFT_U64: 4,
+  FIELD_RSHIFT_U64: 5,
+} as const;
 
 const HELPER_PROBE_READ_KERNEL = 113;
 const HELPER_GET_CURRENT_TASK = 35;
@@ -49,7 +55,7 @@ export type KField = FieldBase &
     | { k: "emb"; target: KStruct }
     | { k: "addr" }
     | { k: "arr"; elemSize: Size; signed: boolean; n: number }
-    | { k: "bits"; bitOff: number; bits: number }
+    | { k: "bits"; bitOff: number; bits: number; unit: Size; signed: boolean }
     | { k: "other"; what: string }
   );
 
@@ -162,8 +168,16 @@ export function kernelField(lw: Lowerer, st: KStruct, name: string, node: ts.Nod
       signed: int(parts[2]!)!.signed,
       n: Number(parts[3]),
     };
-  else if (kind === "bits")
-    f = { name, off, k: "bits", bitOff: Number(parts[2]), bits: Number(parts[3]) };
+  else if (kind === "bits" && int(parts[4] ?? ""))
+    f = {
+      name,
+      off,
+      k: "bits",
+      bitOff: Number(parts[2]),
+      bits: Number(parts[3]),
+      unit: int(parts[4]!)!.size,
+      signed: int(parts[4]!)!.signed,
+    };
   else f = { name, off, k: "other", what: parts.slice(1).join(" ") };
   fields.set(decl, f);
   return f;
@@ -222,11 +236,7 @@ export function kernelMember(lw: Lowerer, v: KernelValue, name: string, e: ts.No
         `${v.type.tsName}.${name} is an array: copy it with probeReadKernel(into, addressOf(x.${name})) (probeReadKernelStr for strings)`,
       );
     case "bits":
-      throw CompileError.at(
-        e,
-        Code.Unsupported,
-        `${v.type.tsName}.${name} is a bit-field (${f.bits} bits); bit-field reads are not supported yet: read the enclosing bytes with probeReadKernel(into, addressOf(…)) and mask`,
-      );
+      return { k: "int", op: reg(readBits(lw, v, f, e)) };
     case "other":
       throw CompileError.at(
         e,
@@ -258,6 +268,63 @@ function read(lw: Lowerer, v: KernelValue, f: KField, size: Size, e: ts.Node): V
   });
   lw.emit({ op: "load", dst, base: { kind: "slot", slot }, off: 0, size });
   return dst;
+}
+
+/**
+ * A bit-field, as libbpf's BPF_CORE_READ_BITFIELD_PROBED: the relocated byte size at the
+ * relocated byte offset read into a zeroed u64, shifted left then right by relocated counts
+ * (arithmetic for a signed field). A probe read in every mode: its size is a relocated
+ * constant, where a direct load's width is fixed in the instruction.
+ */
+function readBits(lw: Lowerer, v: KernelValue, f: KField & { k: "bits" }, e: ts.Node): VReg {
+  lw.setLoc(e);
+  const rel = (kind: number): CoreRef => coreRef(kind, v, f);
+  // The local values, computed as libbpf computes them (it checks them before patching): the
+  // smallest load of at least the field's type size, aligned to its size, holding every bit.
+  const bit = (v.off + f.off) * 8 + f.bitOff;
+  let byteSize: number = f.unit;
+  let byteOff = Math.floor(bit / 8 / byteSize) * byteSize;
+  while (bit + f.bits - byteOff * 8 > byteSize * 8 && byteSize < 8) {
+    byteSize *= 2;
+    byteOff = Math.floor(bit / 8 / byteSize) * byteSize;
+  }
+  if (bit + f.bits - byteOff * 8 > byteSize * 8)
+    throw CompileError.at(
+      e,
+      Code.Unsupported,
+      `${v.type.tsName}.${f.name}: a bit-field spanning more than 8 bytes`,
+    );
+  const slot = lw.slot(8, "a kernel bit-field read", e, true);
+  lw.emit({ op: "store", base: { kind: "slot", slot }, off: 0, size: 8, value: imm(0) });
+  const size = lw.vreg();
+  lw.emit({
+    op: "core",
+    dst: size,
+    value: BigInt(byteSize),
+    core: rel(CoreKind.FIELD_BYTE_SIZE),
+  });
+  const off = lw.vreg();
+  lw.emit({ op: "core", dst: off, value: BigInt(byteOff), core: rel(CoreKind.FIELD_BYTE_OFFSET) });
+  const src = lw.alu("add", reg(v.base), reg(off));
+  const buf = lw.vreg();
+  lw.emit({ op: "addr", dst: buf, slot, off: 0 });
+  lw.emit({
+    op: "call",
+    dst: lw.vreg(),
+    helper: HELPER_PROBE_READ_KERNEL,
+    args: [reg(buf), reg(size), reg(src)],
+  });
+  const x = lw.load({ kind: "slot", slot }, 0, 8);
+  const l = lw.vreg();
+  lw.emit({
+    op: "core",
+    dst: l,
+    value: BigInt(64 - (bit + f.bits - byteOff * 8)),
+    core: rel(CoreKind.FIELD_LSHIFT_U64),
+  });
+  const r = lw.vreg();
+  lw.emit({ op: "core", dst: r, value: BigInt(64 - f.bits), core: rel(CoreKind.FIELD_RSHIFT_U64) });
+  return lw.alu(f.signed ? "arsh" : "rsh", reg(lw.alu("lsh", reg(x), reg(l))), reg(r));
 }
 
 /** `base + offset(field)`, the offset relocated. */

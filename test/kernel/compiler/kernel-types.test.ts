@@ -112,7 +112,7 @@ export const exec_tp = tracepoint("sched", "sched_process_exec",
 export const xmit_btf = tpBtf("net_dev_queue", (ctx) => {
   if (toNumber(pidTgid() >> 32n) !== target.value) return 0;
   const skb = kernelPtr<sk_buff>(ctx.arg(0));
-  skbs.set(1, { len: skb.len, protocol: skb.protocol, pad: 0, ifindex: skb.dev.ifindex, pid: currentTask<task_struct>().tgid });
+  skbs.set(1, { len: skb.len, protocol: skb.protocol, pad: skb.ip_summed | (skb.pkt_type << 8), ifindex: skb.dev.ifindex, pid: currentTask<task_struct>().tgid });
   return 0;
 });
 
@@ -267,6 +267,8 @@ for (const skew of [false, true]) {
     assert.equal(dv.getUint16(4, true), 0x0008, "skb->protocol: htons(ETH_P_IP)");
     assert.equal(dv.getUint32(8, true), 1, "skb->dev->ifindex: lo");
     assert.equal(dv.getUint32(12, true), process.pid);
+    // bit-fields: ip_summed CHECKSUM_PARTIAL (lo offloads the UDP checksum), pkt_type PACKET_HOST
+    assert.equal(dv.getUint16(6, true), 3, "skb->ip_summed | skb->pkt_type << 8");
   });
 }
 
