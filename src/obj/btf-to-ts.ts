@@ -1,19 +1,23 @@
 // TypeScript declarations of kernel types, generated from BTF (`tsbpf btf gen`): what a probe
 // imports to write `task.real_parent.tgid` instead of hand-written offsets.
 //
-// Each struct/union becomes an interface; each member a `readonly` property whose JSDoc `@btf`
-// tag carries what the compiler needs to emit the load and its CO-RE relocation, so the local
+// Each struct/union becomes an interface; each member a `readonly` property whose `@btf`
+// comment carries what the compiler needs to emit the load and its CO-RE relocation, so the local
 // BTF of a compiled object describes the types exactly as the probe saw them (the host that
 // builds need not be the kernel that generated the file, nor the one that runs it):
 //
-//     /** @btf struct task_struct 9792 */           kind, name ("-" when anonymous), size
+//     /* @btf struct task_struct 9792 */           kind, name ("-" when anonymous), size
 //     export interface task_struct {
-//       /** @btf 2472 s32 */ readonly pid: number;  byte offset, int with sign and bits
-//       /** @btf 2504 ptr */ readonly real_parent: task_struct;  pointer to a struct
-//       /** @btf 1408 emb */ readonly se: sched_entity;   embedded struct
-//       /** @btf 3000 addr */ readonly stack: bigint;      any other pointer: its value
-//       /** @btf 3040 arr u8 16 */ readonly comm: KernelArray<number>;
-//       /** @btf 96 bits 3 1 u32 */ readonly flag: number;  bit offset in the unit, bit count
+//       /* @btf 2472 s32 */ readonly pid: number;  byte offset, int with sign and bits
+//       /* @btf 2504 ptr */ readonly real_parent: task_struct;  pointer to a struct
+//       /* @btf 1408 emb */ readonly se: sched_entity;   embedded struct
+//       /* @btf 3000 addr */ readonly stack: bigint;      any other pointer: its value
+//       /* @btf 3040 arr u8 16 */ readonly comm: KernelArray<number>;
+//       /* @btf 96 bits 3 1 u32 */ readonly flag: number;  first bit in that byte, bit count, unit
+//
+// Plain block comments, not JSDoc: TypeScript skips them while parsing (JSDoc it parses, which
+// made a 500 KB file several times slower to load); the compiler reads the one before each
+// declaration it uses.
 //
 // Members of anonymous structs/unions are hoisted into their parent at their absolute offset
 // (C lets you name them that way, and CO-RE matches fields by name through anonymous members).
@@ -201,12 +205,12 @@ export function btfToTs(btf: BtfTypes, opts: BtfToTsOptions): BtfToTsResult {
         ts = "unknown";
       }
       const prop = /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(m.name) ? m.name : JSON.stringify(m.name);
-      lines.push(`  /** @btf ${tag} */ readonly ${prop}: ${ts};`);
+      lines.push(`  /* @btf ${tag} */ readonly ${prop}: ${ts};`);
     };
     for (const m of t.members) member(m, 0, name, [id]);
     out.set(
       id,
-      `/** @btf ${t.kind} ${t.name === "" ? "-" : t.name} ${t.size} */\n` +
+      `/* @btf ${t.kind} ${t.name === "" ? "-" : t.name} ${t.size} */\n` +
         `export interface ${name} {\n${lines.join("\n")}${lines.length ? "\n" : ""}}\n`,
     );
   }

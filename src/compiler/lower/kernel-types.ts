@@ -87,9 +87,13 @@ export interface KernelValue {
 
 const structs = new WeakMap<ts.Declaration, KStruct | null>();
 
+/** The `@btf …` comment (block or JSDoc) right before a declaration. */
 function btfTag(node: ts.Node): string | undefined {
-  for (const tag of ts.getJSDocTags(node))
-    if (tag.tagName.text === "btf") return ts.getTextOfJSDocComment(tag.comment)?.trim();
+  const text = node.getSourceFile().text;
+  for (const r of ts.getLeadingCommentRanges(text, node.pos) ?? []) {
+    const m = /^\/\*\*?\s*@btf\s+([^*]*?)\s*\*\/$/.exec(text.slice(r.pos, r.end));
+    if (m) return m[1];
+  }
   return undefined;
 }
 

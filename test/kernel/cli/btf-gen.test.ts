@@ -36,7 +36,7 @@ test("tsbpf btf gen as documented writes the declarations of the named kernel st
     for (const name of args[args.indexOf("-t") + 1]!.split(","))
       assert.match(
         text,
-        new RegExp(`/\\*\\* @btf struct ${name} \\d+ \\*/\\nexport interface ${name} \\{`),
+        new RegExp(`/\\* @btf struct ${name} \\d+ \\*/\\nexport interface ${name} \\{`),
       );
     assert.match(text, /@btf \d+ ptr \*\/ readonly real_parent: task_struct;/);
 

@@ -51,39 +51,39 @@ test("btfToTs declares structs with @btf tags the compiler reads", () => {
   const { text, interfaces } = btfToTs(sample(), { types: ["task_struct"] });
   assert.equal(interfaces, 3); // task_struct, inner, file (through the forward declaration)
   const lines = text.split("\n");
-  const body = lines.slice(lines.indexOf("/** @btf struct task_struct 64 */")).join("\n");
+  const body = lines.slice(lines.indexOf("/* @btf struct task_struct 64 */")).join("\n");
   assert.equal(
     body.split("\n\n")[0],
     [
-      "/** @btf struct task_struct 64 */",
+      "/* @btf struct task_struct 64 */",
       "export interface task_struct {",
-      "  /** @btf 0 s32 */ readonly pid: number;",
-      "  /** @btf 8 ptr */ readonly parent: task_struct;",
-      "  /** @btf 16 s32 */ readonly a: number;",
-      "  /** @btf 16 u64 */ readonly b: bigint;",
-      "  /** @btf 24 arr u8 16 */ readonly comm: KernelArray<number>;",
-      "  /** @btf 40 emb */ readonly in: inner;",
-      "  /** @btf 48 ptr */ readonly file: file;",
-      "  /** @btf 56 bits 0 1 u8 */ readonly flag: number;",
-      "  /** @btf 57 addr */ readonly stack: bigint;",
+      "  /* @btf 0 s32 */ readonly pid: number;",
+      "  /* @btf 8 ptr */ readonly parent: task_struct;",
+      "  /* @btf 16 s32 */ readonly a: number;",
+      "  /* @btf 16 u64 */ readonly b: bigint;",
+      "  /* @btf 24 arr u8 16 */ readonly comm: KernelArray<number>;",
+      "  /* @btf 40 emb */ readonly in: inner;",
+      "  /* @btf 48 ptr */ readonly file: file;",
+      "  /* @btf 56 bits 0 1 u8 */ readonly flag: number;",
+      "  /* @btf 57 addr */ readonly stack: bigint;",
       "}",
     ].join("\n"),
   );
   assert.match(
     text,
-    /\/\*\* @btf struct inner 8 \*\/\nexport interface inner \{\n {2}\/\*\* @btf 4 s32 \*\/ readonly x: number;\n\}/,
+    /\/\* @btf struct inner 8 \*\/\nexport interface inner \{\n {2}\/\* @btf 4 s32 \*\/ readonly x: number;\n\}/,
   );
-  assert.match(text, /\/\*\* @btf struct file 8 \*\/\nexport interface file \{/);
+  assert.match(text, /\/\* @btf struct file 8 \*\/\nexport interface file \{/);
   assert.match(text, /^import type \{ KernelArray \} from "tsbpf\/probe";$/m);
 });
 
 test("btfToTs: pointers past --depth are addresses; reserved words are renamed", () => {
   const { text, interfaces } = btfToTs(sample(), { types: ["task_struct", "delete"], depth: 0 });
   assert.equal(interfaces, 3); // task_struct, inner (embedded: always), delete_
-  assert.match(text, /\/\*\* @btf 48 addr \*\/ readonly file: bigint;/);
+  assert.match(text, /\/\* @btf 48 addr \*\/ readonly file: bigint;/);
   assert.match(text, /\/\/ file: struct file \*, beyond --depth 0: its address/);
-  assert.match(text, /\/\*\* @btf 8 ptr \*\/ readonly parent: task_struct;/); // already declared
-  assert.match(text, /\/\*\* @btf struct delete 4 \*\/\nexport interface delete_ \{/);
+  assert.match(text, /\/\* @btf 8 ptr \*\/ readonly parent: task_struct;/); // already declared
+  assert.match(text, /\/\* @btf struct delete 4 \*\/\nexport interface delete_ \{/);
 });
 
 test("btfToTs: an unknown struct name is a BtfTypeNotFoundError naming it", () => {
