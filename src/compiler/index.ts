@@ -4,7 +4,7 @@
 import ts from "typescript";
 import { createFrontend, lineText, CompileErrors } from "./frontend/typecheck.js";
 import { scanModule, type MapDecl, type ProgramDecl } from "./module/scan.js";
-import { Lowerer, MAX_STACK } from "./lower/lowerer.js";
+import { Lowerer } from "./lower/lowerer.js";
 import { Subprograms, type Subprogram } from "./lower/subprograms.js";
 import type { Func } from "./ir/ir.js";
 import { optimize } from "./opt/passes.js";
@@ -15,7 +15,7 @@ import { printFunc } from "./ir/ir.js";
 import { CompileError, Code } from "./errors.js";
 import type { Insn } from "../obj/insn.js";
 import { resolve } from "node:path";
-import { isStackOverflow } from "./limits.js";
+import { isStackOverflow, MAX_STACK } from "./limits.js";
 import { checkLicense } from "./lower/license.js";
 
 export { CompileError, CompileErrors, Code };
