@@ -28,7 +28,16 @@ import {
   foldBinary,
 } from "../module/consteval.js";
 import type { ProbeModule, ProgramDecl } from "../module/scan.js";
-import { VOID, type AggValue, type RefValue, type Value, type ViewValue } from "./values.js";
+import {
+  VOID,
+  describeValue,
+  type AggValue,
+  type RefValue,
+  type Value,
+  type ViewValue,
+} from "./values.js";
+import type { PacketRegs } from "./host.js";
+import { padding } from "./layout.js";
 import { lowerCall } from "./intrinsics.js";
 import { lowerViewProperty } from "./packet.js";
 import { checkLoopBudget, checkLoopEnds, iterations } from "./loops.js";
@@ -59,14 +68,6 @@ interface InlineFrame {
 interface LoopFrame {
   brk: Block;
   cont: Block;
-}
-
-/** Packet bounds of packet programs: data and data_end, loaded once at entry. */
-export interface PacketRegs {
-  data: VReg;
-  end: VReg;
-  /** cgroup skb programs see packets from the network header; the EtherType is skb->protocol */
-  l3: boolean;
 }
 
 export class Lowerer extends IrBuilder {
@@ -1976,20 +1977,6 @@ function globalWrapper(t: Type): Type {
   return w;
 }
 
-/** Byte ranges of `t` that belong to no field (struct padding, nested too). */
-export function padding(t: Type, at = 0): [number, number][] {
-  if (t.kind !== "struct") return [];
-  const out: [number, number][] = [];
-  let end = at;
-  for (const f of t.fields) {
-    if (at + f.offset > end) out.push([end, at + f.offset]);
-    out.push(...padding(f.type, at + f.offset));
-    end = at + f.offset + f.type.size;
-  }
-  if (at + t.size > end) out.push([end, at + t.size]);
-  return out;
-}
-
 const SKB_FIELDS: Record<string, number> = {
   len: 0,
   pktType: 4,
@@ -2041,30 +2028,3 @@ const COMPOUND: Partial<Record<ts.SyntaxKind, AluOp>> = {
   [ts.SyntaxKind.GreaterThanGreaterThanEqualsToken]: "arsh",
   [ts.SyntaxKind.GreaterThanGreaterThanGreaterThanEqualsToken]: "rsh",
 };
-
-export function describeValue(v: Value): string {
-  switch (v.k) {
-    case "int":
-      return "an integer";
-    case "const":
-      return `the constant ${typeof v.v === "string" ? JSON.stringify(v.v) : typeof v.v === "object" ? "object" : String(v.v)}`;
-    case "ctx":
-      return "the program context";
-    case "packet":
-      return "the packet";
-    case "map":
-      return `map ${v.map.name}`;
-    case "ref":
-      return `a ${v.type.label} in memory`;
-    case "agg":
-      return "an object literal";
-    case "view":
-      return `a packet ${v.view} view`;
-    case "fn":
-      return "a function";
-    case "mapdata":
-      return "MapData";
-    case "void":
-      return "nothing (void)";
-  }
-}
