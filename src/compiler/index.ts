@@ -7,7 +7,7 @@ import { scanModule, type MapDecl, type ProgramDecl } from "./module/scan.js";
 import { Lowerer } from "./lower/lowerer.js";
 import { Subprograms, type Subprogram } from "./lower/subprograms.js";
 import type { Func } from "./ir/ir.js";
-import { optimize } from "./opt/passes.js";
+import { optimize } from "./pipeline.js";
 import { allocate } from "./backend/regalloc.js";
 import { select, type Selected } from "./backend/isel.js";
 import { emitObject, type CompiledProgram } from "./backend/emit.js";

@@ -10,7 +10,6 @@ import { Code, CompileError } from "../errors.js";
 import {
   imm,
   reg,
-  swapBytes,
   type AluOp,
   type Base,
   type Block,
@@ -20,6 +19,7 @@ import {
   type Size,
   type VReg,
 } from "../ir/ir.js";
+import { swapBytes } from "../ir/eval.js";
 import {
   NOT_CONST,
   ZeroBytes,
