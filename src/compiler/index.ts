@@ -1,6 +1,8 @@
-// TypeScript probe → eBPF object. The stages, each in its own module:
-//   frontend (type-checked program) → module (top-level declarations) → lower (IR per program)
-//   → passes (fold, propagate, DCE) → regalloc → isel (instructions) → emit (ELF + BTF).
+// TypeScript probe → eBPF object: runs the stages for each program, nothing else.
+//   frontend/ (type-checked program) → module/ (top-level declarations) → lower/ (IR per
+//   program) → optimize (pipeline.ts: the pass order and its checked constraints) →
+//   backend/regalloc → backend/isel (instructions) → backend/emit (ELF + BTF).
+// Stages import only earlier stages and ir/, errors.ts, limits.ts (test/unit/compiler/pipeline.test.ts).
 import ts from "typescript";
 import { createFrontend, lineText, CompileErrors } from "./frontend/typecheck.js";
 import { scanModule, type MapDecl, type ProgramDecl } from "./module/scan.js";
