@@ -15,6 +15,10 @@ import { lowerViewProperty } from "./packet.js";
 import { Memory } from "./memory.js";
 
 export abstract class Expressions extends Memory {
+  /**
+   * Any expression. Compile-time constants (consteval.ts) come back as `const` values before
+   * any code is emitted, so a constant never costs a register and folds into its use.
+   */
   expr(e: ts.Expression): Value {
     const pre = this.preset.get(e);
     if (pre) return pre;
@@ -137,6 +141,7 @@ export abstract class Expressions extends Memory {
     throw this.err(node, Code.Unsupported, `expected an integer here, got ${describeValue(v)}`);
   }
 
+  /** A name: a binding of this lowering, else a top-level map, global, constant or function. */
   protected identifier(e: ts.Identifier): Value {
     const sym0 = ts.isShorthandPropertyAssignment(e.parent)
       ? this.fe.checker.getShorthandAssignmentValueSymbol(e.parent)
@@ -197,6 +202,7 @@ export abstract class Expressions extends Memory {
     throw this.err(e, Code.Unsupported, `${e.text} cannot be used as a value in probe code`);
   }
 
+  /** True when `e` names something of tsbpf/probe (resolved through imports and aliases). */
   protected isApi(e: ts.Node): boolean {
     return this.mod.consts.apiName(e) !== undefined;
   }
@@ -209,6 +215,7 @@ export abstract class Expressions extends Memory {
     return this.member(obj, name, e);
   }
 
+  /** `obj.name` by what obj is: a constant object, the context, a map, a struct in memory, a view… */
   member(obj: Value, name: string, e: ts.Node): Value {
     switch (obj.k) {
       case "const": {
@@ -336,6 +343,11 @@ export abstract class Expressions extends Memory {
     return v;
   }
 
+  /**
+   * Binary operators. A compound assignment to a `let` integer updates its vreg in place (the
+   * verifier then tracks one register); a compare, or `&&`/`||` on booleans, used as a value
+   * becomes 0/1 through `materialize`; `&&`/`||` on other operands keep JS semantics.
+   */
   protected binary(e: ts.BinaryExpression): Value {
     const op = e.operatorToken.kind;
     if (op === ts.SyntaxKind.EqualsToken) return this.assign(e.left, () => this.expr(e.right), e);
@@ -442,6 +454,7 @@ export abstract class Expressions extends Memory {
     return reg(this.alu("rsh", reg(this.alu("lsh", x, imm(32))), by));
   }
 
+  /** `-x ~x !x ++x x--`… on integers; `!` of a value becomes a branch pair via `materialize`. */
   protected unary(e: ts.PrefixUnaryExpression | ts.PostfixUnaryExpression): Value {
     const op = e.operator;
     if (op === ts.SyntaxKind.PlusPlusToken || op === ts.SyntaxKind.MinusMinusToken) {

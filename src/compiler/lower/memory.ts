@@ -29,6 +29,7 @@ export abstract class Memory extends LowerState {
     return r;
   }
 
+  /** Store an integer of type `t`; big-endian fields are byte-swapped on the way (a constant at compile time). */
   storeInt(base: Base, off: number, t: Type & { kind: "int" }, value: Operand): void {
     let v = value;
     if (t.byteOrder === "big" && t.size > 1) {
@@ -127,6 +128,7 @@ export abstract class Memory extends LowerState {
     throw this.err(node, Code.Unsupported, `cannot store ${describeValue(v)} into ${t.label}`);
   }
 
+  /** Copy `size` bytes with the widest loads and stores that fit (eBPF has no memcpy). */
   copy(from: Base, fromOff: number, to: Base, toOff: number, size: number): void {
     let o = 0;
     while (o < size) {
@@ -137,6 +139,10 @@ export abstract class Memory extends LowerState {
     }
   }
 
+  /**
+   * Zero `size` bytes with the widest stores the alignment allows: the verifier rejects a
+   * misaligned stack store, and a helper reading the bytes needs every one initialised.
+   */
   zero(base: Base, off: number, size: number): void {
     let o = 0;
     while (o < size) {
