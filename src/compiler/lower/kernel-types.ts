@@ -14,7 +14,7 @@
 import ts from "typescript";
 import { Code, CompileError } from "../errors.js";
 import { imm, reg, type CoreRef, type Operand, type Size, type VReg } from "../ir/ir.js";
-import type { Lowerer } from "./lowerer.js";
+import type { LowerHost } from "./host.js";
 import type { Value } from "./values.js";
 
 /** enum bpf_core_relo_kind values used here */
@@ -121,7 +121,7 @@ export function kernelStructOf(type: ts.Type): KStruct | undefined {
 const fields = new WeakMap<ts.Declaration, KField>();
 
 /** The field `name` of `st`, from its property's `@btf` tag. */
-export function kernelField(lw: Lowerer, st: KStruct, name: string, node: ts.Node): KField {
+export function kernelField(lw: LowerHost, st: KStruct, name: string, node: ts.Node): KField {
   const prop = st.type.getProperty(name);
   const decl = prop?.declarations?.find(ts.isPropertySignature);
   if (!prop || !decl)
@@ -201,7 +201,7 @@ function coreRef(kind: number, v: KernelValue, field: KField): CoreRef {
 }
 
 /** `v.name`: a nested kernel value (embedded struct, pointer) or the integer read. */
-export function kernelMember(lw: Lowerer, v: KernelValue, name: string, e: ts.Node): Value {
+export function kernelMember(lw: LowerHost, v: KernelValue, name: string, e: ts.Node): Value {
   const f = kernelField(lw, v.type, name, e);
   switch (f.k) {
     case "emb":
@@ -251,7 +251,7 @@ export function kernelMember(lw: Lowerer, v: KernelValue, name: string, e: ts.No
 }
 
 /** Read `size` bytes of field `f` of `v` with its CO-RE relocation. */
-function read(lw: Lowerer, v: KernelValue, f: KField, size: Size, e: ts.Node): VReg {
+function read(lw: LowerHost, v: KernelValue, f: KField, size: Size, e: ts.Node): VReg {
   lw.setLoc(e);
   const core = coreRef(CoreKind.FIELD_BYTE_OFFSET, v, f);
   const dst = lw.vreg();
@@ -280,7 +280,7 @@ function read(lw: Lowerer, v: KernelValue, f: KField, size: Size, e: ts.Node): V
  * (arithmetic for a signed field). A probe read in every mode: its size is a relocated
  * constant, where a direct load's width is fixed in the instruction.
  */
-function readBits(lw: Lowerer, v: KernelValue, f: KField & { k: "bits" }, e: ts.Node): VReg {
+function readBits(lw: LowerHost, v: KernelValue, f: KField & { k: "bits" }, e: ts.Node): VReg {
   lw.setLoc(e);
   const rel = (kind: number): CoreRef => coreRef(kind, v, f);
   // The local values, computed as libbpf computes them (it checks them before patching): the
@@ -332,7 +332,7 @@ function readBits(lw: Lowerer, v: KernelValue, f: KField & { k: "bits" }, e: ts.
 }
 
 /** `base + offset(field)`, the offset relocated. */
-function fieldAddress(lw: Lowerer, v: KernelValue, f: KField, core: CoreRef): VReg {
+function fieldAddress(lw: LowerHost, v: KernelValue, f: KField, core: CoreRef): VReg {
   const off = lw.vreg();
   lw.emit({ op: "core", dst: off, value: BigInt(v.off + f.off), core });
   return lw.alu("add", reg(v.base), reg(off));
@@ -340,7 +340,7 @@ function fieldAddress(lw: Lowerer, v: KernelValue, f: KField, core: CoreRef): VR
 
 /** The kernel value and field named by `x.f` (an argument of exists / addressOf). */
 function fieldOperand(
-  lw: Lowerer,
+  lw: LowerHost,
   e: ts.CallExpression,
   what: string,
 ): { v: KernelValue; f: KField } {
@@ -363,7 +363,7 @@ function fieldOperand(
 }
 
 /** The kernel struct a call's result is typed as (`kernelPtr<task_struct>(…)`). */
-function resultStruct(lw: Lowerer, e: ts.CallExpression, what: string): KStruct {
+function resultStruct(lw: LowerHost, e: ts.CallExpression, what: string): KStruct {
   const st = kernelStructOf(lw.fe.checker.getNonNullableType(lw.fe.checker.getTypeAtLocation(e)));
   if (!st)
     throw CompileError.at(
@@ -391,7 +391,7 @@ export function kconfigUses(mod: object): Map<string, KconfigUse> {
 
 /** The probe functions of this module; undefined for other names. */
 export function kernelProbeFunction(
-  lw: Lowerer,
+  lw: LowerHost,
   name: string,
   e: ts.CallExpression,
   externs: Map<string, KconfigUse>,
@@ -483,7 +483,7 @@ export function kernelProbeFunction(
 }
 
 function externRead(
-  lw: Lowerer,
+  lw: LowerHost,
   symbol: string,
   use: KconfigUse,
   externs: Map<string, KconfigUse>,
@@ -505,7 +505,7 @@ function externRead(
 
 /** `ctx.fields` of a tracepoint typed by a `trace_event_raw_*` record: read from the context. */
 export function tracepointRecord(
-  lw: Lowerer,
+  lw: LowerHost,
   record: ts.Type | undefined,
   e: ts.Node,
 ): KernelValue {
