@@ -8,7 +8,7 @@
 import type { BtfBuilder } from "../../obj/btf.js";
 import type { CoreRelo } from "../../obj/btf-ext.js";
 import type { CoreRef } from "../ir/ir.js";
-import type { KconfigUse, KField, KSpec, KStruct } from "../lower/kernel-types.js";
+import type { KconfigUse, KField, KSpec, KStruct } from "../ir/kernel-structs.js";
 
 interface LocalStruct {
   st: KStruct;

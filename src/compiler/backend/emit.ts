@@ -20,7 +20,7 @@ import {
 import { writeElf, type ElfSectionSpec, type ElfSymbolSpec } from "../../obj/elf-write.js";
 import { encodeInsns, INSN_SIZE } from "../../obj/insn.js";
 import { toBtf, type Type } from "../../types/index.js";
-import { kconfigUses } from "../lower/kernel-types.js";
+import { kconfigUses } from "../ir/kernel-structs.js";
 import type { CoreRef } from "../ir/ir.js";
 import { addCoreTypes, addKconfigTypes } from "./core-btf.js";
 import type { MapDecl, ProbeModule } from "../module/scan.js";

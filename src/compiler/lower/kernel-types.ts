@@ -14,6 +14,7 @@
 import ts from "typescript";
 import { Code, CompileError } from "../errors.js";
 import { imm, reg, type CoreRef, type Operand, type Size, type VReg } from "../ir/ir.js";
+import type { KconfigUse, KField, KSpec, KStep, KStruct } from "../ir/kernel-structs.js";
 import type { LowerHost } from "./host.js";
 import type { Value } from "./values.js";
 
@@ -29,47 +30,6 @@ export const CoreKind = {
 const HELPER_PROBE_READ_KERNEL = 113;
 const HELPER_GET_CURRENT_TASK = 35;
 const HELPER_GET_CURRENT_TASK_BTF = 158;
-
-/** A struct or union of the generated declarations. */
-export interface KStruct {
-  /** kernel name; "" when anonymous */
-  name: string;
-  kind: "struct" | "union";
-  size: number;
-  /** the TypeScript interface's name (unique in its file), for messages and keys */
-  tsName: string;
-  /** the declaring file + interface name: one KStruct per declaration */
-  key: string;
-  type: ts.Type;
-}
-
-interface FieldBase {
-  name: string;
-  /** byte offset within the owning struct, as the declarations say */
-  off: number;
-}
-export type KField = FieldBase &
-  (
-    | { k: "int"; size: Size; signed: boolean }
-    | { k: "ptr"; target: KStruct }
-    | { k: "emb"; target: KStruct }
-    | { k: "addr" }
-    | { k: "arr"; elemSize: Size; signed: boolean; n: number }
-    | { k: "bits"; bitOff: number; bits: number; unit: Size; signed: boolean }
-    | { k: "other"; what: string }
-  );
-
-/** A step of an access: a field of a struct. */
-export interface KStep {
-  owner: KStruct;
-  field: KField;
-}
-
-/** What a CO-RE relocation reads: root struct (what the pointer points to) and the steps. */
-export interface KSpec {
-  root: KStruct;
-  steps: KStep[];
-}
 
 /** A pointer to a kernel struct, or a struct embedded at `off` within what it points to. */
 export interface KernelValue {
@@ -378,16 +338,6 @@ function resultStruct(lw: LowerHost, e: ts.CallExpression, what: string): KStruc
 const BTF_KINDS: ReadonlySet<string> = new Set(["tpBtf", "fentry", "fexit", "iter"]);
 
 const KCONFIG_NAME = /^CONFIG_[A-Za-z0-9_]+$/;
-
-/** Externs (`.kconfig`) the probe reads: name → kind; the emitter declares them. */
-export type KconfigUse = "version" | "tristate" | "int";
-const kconfigByModule = new WeakMap<object, Map<string, KconfigUse>>();
-/** The `.kconfig` externs a module's programs read (keyed by the ProbeModule). */
-export function kconfigUses(mod: object): Map<string, KconfigUse> {
-  let m = kconfigByModule.get(mod);
-  if (!m) kconfigByModule.set(mod, (m = new Map()));
-  return m;
-}
 
 /** The probe functions of this module; undefined for other names. */
 export function kernelProbeFunction(

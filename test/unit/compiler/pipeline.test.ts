@@ -35,7 +35,7 @@ const STAGES: readonly (readonly string[])[] = [
   ["opt/", "pipeline.ts"],
   ["backend/regalloc.ts"],
   ["backend/isel.ts"],
-  ["backend/emit.ts"],
+  ["backend/emit.ts", "backend/core-btf.ts"],
 ];
 /** Shared by every stage. */
 const SHARED = ["ir/", "errors.ts", "limits.ts"];
