@@ -33,7 +33,7 @@ async function buildOnServer(blob: string): Promise<boolean> {
   // help and version text are left to this process, which sizes them to the terminal
   if (args.some((a) => ["-h", "--help", "-V", "--version"].includes(a))) return false;
   const { serverSocketFor } = await import("./snapshot.js");
-  const { buildClientPath } = await import("../sys/native.js");
+  const { buildClientPath } = await import("./build-client.js");
   const { NOT_SERVED, NOT_TRUSTED } = await import("./server-protocol.js");
   const socket = serverSocketFor(blob);
   const client = buildClientPath();

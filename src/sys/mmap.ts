@@ -109,3 +109,17 @@ export function mmapPerfBuffer(fd: number, dataPages: number): ArrayBuffer {
     "perf buffer",
   );
 }
+
+/**
+ * The addon's ring buffer header scan (native/tsbpf.c ringbufScan): acquire-loads committed
+ * record headers of a doubly mapped data area from `pos` within `avail` bytes into `out`;
+ * returns how many it wrote. The function itself, so the reader's hot loop calls it directly.
+ */
+export function ringbufHeaderScan(): (
+  data: Uint8Array,
+  pos: number,
+  avail: number,
+  out: Uint32Array,
+) => number {
+  return native().ringbufScan;
+}

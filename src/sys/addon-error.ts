@@ -1,0 +1,7 @@
+// The addon's install error, apart from native.ts so the library can export it without
+// importing the addon loader (only src/sys imports native.ts).
+
+/** The native addon cannot be found or loaded (an install problem): the message says how to fix it. */
+export class AddonError extends Error {
+  override readonly name = "AddonError";
+}
