@@ -35,7 +35,7 @@ import {
 import { readPid } from "./cache-prune.js";
 import { answers, ownSnapshotBlob } from "./server-control.js";
 import { serverSocketFor } from "./snapshot.js";
-import { UsageError } from "./main.js";
+import { UsageError } from "../cli/usage-error.js";
 import { createPrivate, untrustedDir, untrustedEntry } from "./cache-dir.js";
 import { peerCredentials, socketFd } from "../sys/peer.js";
 
@@ -140,7 +140,7 @@ async function runCli(r: BuildRequest, send: (kind: FrameKind, data: string | Ui
     process.stdout.write = capture(FrameKind.Stdout);
     process.stderr.write = capture(FrameKind.Stderr);
     process.exitCode = undefined;
-    const { program, reportError } = await import("./main.js");
+    const { program, reportError } = await import("../cli/main.js");
     try {
       await program().parseAsync(["node", "tsbpf", ...r.argv]);
     } catch (e) {

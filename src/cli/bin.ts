@@ -32,9 +32,9 @@ async function buildOnServer(blob: string): Promise<boolean> {
   if (process.env.TSBPF_SERVER === "0") return false;
   // help and version text are left to this process, which sizes them to the terminal
   if (args.some((a) => ["-h", "--help", "-V", "--version"].includes(a))) return false;
-  const { serverSocketFor } = await import("./snapshot.js");
-  const { buildClientPath } = await import("./build-client.js");
-  const { NOT_SERVED, NOT_TRUSTED } = await import("./server-protocol.js");
+  const { serverSocketFor } = await import("../accel/snapshot.js");
+  const { buildClientPath } = await import("../accel/build-client.js");
+  const { NOT_SERVED, NOT_TRUSTED } = await import("../accel/server-protocol.js");
   const socket = serverSocketFor(blob);
   const client = buildClientPath();
   if (client === undefined || !existsSync(socket)) return false;
@@ -62,7 +62,7 @@ async function buildFromSnapshot(): Promise<boolean> {
     debug?.(`build snapshot not used: Node options ${options}`);
     return false;
   }
-  const snapshot = await import("./snapshot.js");
+  const snapshot = await import("../accel/snapshot.js");
   const { findSnapshot, makeSnapshotInBackground, discardSnapshot, SNAPSHOT_FLAGS } = snapshot;
   const found = findSnapshot();
   if (!found.ok) {
@@ -104,8 +104,8 @@ if (args[0] === "build" && (await buildFromSnapshot())) {
   // built by the snapshot process
 } else {
   if (args.includes("build")) {
-    register("./typescript-hooks.js", import.meta.url);
-    const { loadTypeScript } = await import("./typescript-load.js");
+    register("../accel/typescript-hooks.js", import.meta.url);
+    const { loadTypeScript } = await import("../accel/typescript-load.js");
     loadTypeScript();
   }
   const { program, reportError } = await import("./main.js");

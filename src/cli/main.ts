@@ -70,7 +70,7 @@ export function program(): Command {
     .command("start")
     .description("start this package's build server now (a build starts one when there is none)")
     .action(async () => {
-      const { startServer } = await import("./server-control.js");
+      const { startServer } = await import("../accel/server-control.js");
       const { status, started } = await startServer();
       console.log(
         `${started ? "started" : "already running:"} build server pid ${status.pid} on ${status.socket}`,
@@ -80,7 +80,7 @@ export function program(): Command {
     .command("stop")
     .description("stop this package's build server")
     .action(async () => {
-      const { currentServer, stopServer } = await import("./server-control.js");
+      const { currentServer, stopServer } = await import("../accel/server-control.js");
       const current = currentServer();
       const stopped = current && (await stopServer(current.socket, current.blob));
       console.log(
@@ -96,7 +96,7 @@ export function program(): Command {
     .description("say whether this package's build server runs (exit 1 when not)")
     .option("--json", "print JSON")
     .action(async (opts: { json?: boolean }) => {
-      const { currentServer, serverStatus } = await import("./server-control.js");
+      const { currentServer, serverStatus } = await import("../accel/server-control.js");
       const socket = currentServer()?.socket;
       const status = socket === undefined ? undefined : await serverStatus(socket);
       if (opts.json) console.log(JSON.stringify(status ?? null));
@@ -113,7 +113,7 @@ export function program(): Command {
     .command("run", { hidden: true })
     .description("run the build server in this process (started by `tsbpf server start`)")
     .action(async () => {
-      const { runServer } = await import("./server.js");
+      const { runServer } = await import("../accel/server.js");
       await runServer();
     });
 

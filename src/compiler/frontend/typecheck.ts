@@ -73,7 +73,7 @@ export interface Frontend {
 /**
  * Parsed and bound SourceFiles of the probe lib and tsbpf's own declarations, reused by every
  * program of this process (and kept in the `tsbpf build` startup snapshot, see
- * src/cli/snapshot.ts). TypeScript binds a SourceFile once and keeps the result on its nodes, and
+ * src/accel/snapshot.ts). TypeScript binds a SourceFile once and keeps the result on its nodes, and
  * a checker only reads it, so a later program skips parse and bind, as a language service
  * does. An entry is used only while the file's text is unchanged.
  */
