@@ -25,6 +25,7 @@ export { ObjectError } from "./obj/errors.js";
 export { KconfigError } from "./load/kconfig.js";
 export { KernelBtfError } from "./load/kernel-btf.js";
 export { AddonError } from "./sys/addon-error.js";
+export { TsbpfError } from "./errors.js";
 export {
   parseObject,
   type BpfObject,

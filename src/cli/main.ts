@@ -13,6 +13,7 @@ const { version, bugs } = require("../../../package.json") as {
 
 export { UsageError } from "./usage-error.js";
 import { UsageError } from "./usage-error.js";
+import { TsbpfError } from "../errors.js";
 
 async function readObject(file: string) {
   const { parseObject } = await import("../obj/object.js");
@@ -206,46 +207,15 @@ export interface LoadCliOptions {
 }
 
 /**
- * Names of the typed errors that describe a problem with the input or the machine, not a bug of
- * tsbpf: printed as one line. Every error class the library exports is here (test/unit/
- * typed-errors.test.ts checks it), and the compiler's; a plain `Error`, `TypeError`,
- * `RangeError` … is an internal error, printed with its stack and a request for a report.
- * Names, not classes, so that reporting an error does not load the compiler (TypeScript).
- */
-export const USER_ERRORS: ReadonlySet<string> = new Set([
-  "ObjectError",
-  "KconfigError",
-  "KernelBtfError",
-  "SysError",
-  "CompileError",
-  "CompileErrors",
-  "AttachError",
-  "LinkError",
-  "FormatError",
-  "MapError",
-  "LoadError",
-  "ProgramError",
-  "CoreRelocationError",
-  "BpffsError",
-  "TracefsError",
-  "CpuListError",
-  "EncodeError",
-  "DecodeError",
-  "TypeDefinitionError",
-  "RingCorruptError",
-  "ReaderClosedError",
-  "ReaderOptionError",
-  "AddonError",
-  "UsageError",
-]);
-
-/**
- * Whether `e` is a user error: one of USER_ERRORS, or a failed system call reported by Node
- * (`EACCES: permission denied, open '/x'`: the machine's answer, naming the path).
+ * Whether `e` is a user error: a TsbpfError (every error class of the library, the compiler
+ * and the CLI derives from it: src/errors.ts), or a failed system call reported by Node
+ * (`EACCES: permission denied, open '/x'`: the machine's answer, naming the path). Anything
+ * else (a plain `Error`, `TypeError`, an `internal:` failure of the compiler, bug()) is a bug
+ * of tsbpf: printed with its stack and a request for a report.
  */
 export function isUserError(e: unknown): e is Error {
+  if (e instanceof TsbpfError) return true;
   if (!(e instanceof Error)) return false;
-  if (USER_ERRORS.has(e.name)) return true;
   const { code, syscall } = e as NodeJS.ErrnoException;
   return typeof code === "string" && /^E[A-Z0-9]+$/.test(code) && typeof syscall === "string";
 }

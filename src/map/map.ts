@@ -23,6 +23,7 @@ import { Errno, SysError } from "../sys/errors.js";
 import { FD, dupFd } from "../sys/fd.js";
 import { mapInfo } from "../sys/info.js";
 import { MapElemOps } from "../sys/map-elem.js";
+import { TsbpfError } from "../errors.js";
 
 export type { Codec };
 
@@ -40,7 +41,7 @@ export interface MapCodecs<K, V> {
 }
 
 /** A map operation the caller got wrong (sizes, wrong kind of map), caught before any syscall. */
-export class MapError extends Error {
+export class MapError extends TsbpfError {
   override readonly name = "MapError";
 }
 

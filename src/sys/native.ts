@@ -6,6 +6,7 @@ import { createRequire } from "node:module";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { bug } from "../bug.js";
 import { AddonError } from "./addon-error.js";
 
 export { AddonError };
@@ -178,7 +179,7 @@ export function native(): Native {
  */
 export function installFakeNative(fake: Native): () => void {
   const missing = missingNativeFunctions(fake);
-  if (missing.length > 0) throw new TypeError(`fake addon lacks ${missing.join(", ")}`);
+  if (missing.length > 0) throw bug(`installFakeNative: the fake lacks ${missing.join(", ")}`);
   const previous = cached;
   cached = fake;
   return () => {

@@ -64,8 +64,8 @@ const RULES: readonly Rule[] = [
   {
     area: "obj",
     areas: ["obj"],
-    // bug.ts: the internal-invariant error, a leaf every layer may use
-    files: ["bug.ts"],
+    // bug.ts: the internal-invariant error; errors.ts: TsbpfError, the user errors' base
+    files: ["bug.ts", "errors.ts"],
     externals: [],
     why: "obj is pure and shared by compiler and loader: no syscalls, no Node I/O",
   },
@@ -76,8 +76,15 @@ const RULES: readonly Rule[] = [
     why: "bug.ts is a leaf that every layer may import",
   },
   {
+    area: "errors",
+    areas: [],
+    externals: [],
+    why: "errors.ts (TsbpfError) is a leaf that every layer may import",
+  },
+  {
     area: "types",
     areas: ["types"],
+    files: ["errors.ts"],
     externals: [],
     why: "struct layouts are imported by probes and user space alike",
   },
@@ -90,13 +97,14 @@ const RULES: readonly Rule[] = [
   {
     area: "compiler",
     areas: ["compiler", "obj", "types", "probe"],
+    files: ["errors.ts"],
     externals: ["typescript", "node:fs", "node:path", "node:url"],
     why: "the compiler writes objects; it never loads them",
   },
   {
     area: "sys",
     areas: ["sys"],
-    files: ["obj/consts.ts", "bug.ts"],
+    files: ["obj/consts.ts", "bug.ts", "errors.ts"],
     // node-gyp-build finds the addon (built here or prebuilt); node:os names errno values
     externals: ["node:fs", "node:path", "node:url", "node:module", "node:os", "node-gyp-build"],
     why: "sys is the syscall layer; it knows kernel constants, not objects or loaders",
