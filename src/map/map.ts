@@ -432,6 +432,16 @@ function openCore(fd: FD, fallbackName?: string): MapCore {
   }
 }
 
+/** `make(core)`, closing the core's fd when it throws (a codec that does not fit the map). */
+function owning<T>(core: MapCore, make: (core: MapCore) => T): T {
+  try {
+    return make(core);
+  } catch (e) {
+    core.fd.close();
+    throw e;
+  }
+}
+
 function createCore(spec: BpfMapSpec): MapCore {
   const attr: MapCreateAttr = { ...spec };
   if (spec.innerMap) attr.innerMapFd = spec.innerMap.fd;
@@ -465,7 +475,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends MapHandle<K> {
     spec: BpfMapSpec,
     codecs?: MapCodecs<K, V>,
   ): BpfMap<K, V> {
-    return new BpfMap(createCore(spec), codecs);
+    return owning(createCore(spec), (core) => new BpfMap(core, codecs));
   }
 
   /** Opens the map pinned at `path`. */
@@ -474,7 +484,10 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends MapHandle<K> {
     codecs?: MapCodecs<K, V>,
     opts: { readOnly?: boolean } = {},
   ): BpfMap<K, V> {
-    return new BpfMap(openCore(objGet(path, opts.readOnly ? 1 << 3 : 0)), codecs);
+    return owning(
+      openCore(objGet(path, opts.readOnly ? 1 << 3 : 0)),
+      (core) => new BpfMap(core, codecs),
+    );
   }
 
   /** Wraps a map fd: an FD is taken over, a plain number is duplicated (the caller keeps it). */
@@ -482,7 +495,10 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends MapHandle<K> {
     fd: FD | number,
     codecs?: MapCodecs<K, V>,
   ): BpfMap<K, V> {
-    return new BpfMap(openCore(typeof fd === "number" ? dupFd(fd) : fd), codecs);
+    return owning(
+      openCore(typeof fd === "number" ? dupFd(fd) : fd),
+      (core) => new BpfMap(core, codecs),
+    );
   }
 
   /** Opens a map by its kernel id. */
@@ -490,7 +506,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends MapHandle<K> {
     id: number,
     codecs?: MapCodecs<K, V>,
   ): BpfMap<K, V> {
-    return new BpfMap(openCore(mapGetFdById(id)), codecs);
+    return owning(openCore(mapGetFdById(id)), (core) => new BpfMap(core, codecs));
   }
 
   /** Another view of the same map with different codecs (shares the fd: closing one closes both). */
