@@ -123,3 +123,19 @@ export function ringbufHeaderScan(): (
 ) => number {
   return native().ringbufScan;
 }
+
+/**
+ * The addon's batch record walk (native/tsbpf.c ringbufCollect): like the header scan, and
+ * writes each committed, not discarded record's payload offset and length into
+ * `offsets`/`lengths`, and the bytes walked into meta[0]; returns the record count.
+ */
+export function ringbufRecordCollect(): (
+  data: Uint8Array,
+  pos: number,
+  avail: number,
+  offsets: Uint32Array,
+  lengths: Uint32Array,
+  meta: Uint32Array,
+) => number {
+  return native().ringbufCollect;
+}

@@ -27,6 +27,19 @@ export interface Native {
    * doubly mapped data area, within `avail` bytes, into out[0..n); returns n.
    */
   ringbufScan(data: Uint8Array, pos: number, avail: number, out: Uint32Array): number;
+  /**
+   * The batch form of ringbufScan: for each committed record that is not discarded, its
+   * payload's byte offset in `data` and its length, up to offsets' capacity; meta[0] gets the
+   * bytes walked (discarded records included). Returns the record count.
+   */
+  ringbufCollect(
+    data: Uint8Array,
+    pos: number,
+    avail: number,
+    offsets: Uint32Array,
+    lengths: Uint32Array,
+    meta: Uint32Array,
+  ): number;
   /** Address of the view's first byte; the caller keeps the view alive while the kernel uses it. */
   addressOf(view: ArrayBufferView): bigint;
   perfEventOpen(attr: Uint8Array, pid: number, cpu: number, groupFd: number, flags: number): number;
@@ -97,6 +110,7 @@ const NATIVE_FUNCTIONS = [
   "bpf",
   "mapElem",
   "ringbufScan",
+  "ringbufCollect",
   "addressOf",
   "perfEventOpen",
   "ioctl",

@@ -240,6 +240,9 @@ export class FakeKernel implements Native {
   ringbufScan(): number {
     return 0; // no ring buffers are modelled: a scan finds nothing
   }
+  ringbufCollect(): number {
+    return 0;
+  }
 
   close(fd: number): number {
     const r = this.#fds.delete(fd) ? 0 : -Errno.EBADF;
