@@ -26,7 +26,8 @@ export { KconfigError } from "./load/kconfig.js";
 export { KernelBtfError } from "./load/kernel-btf.js";
 export { btfToTs, BtfTypeNotFoundError, type BtfToTsOptions } from "./obj/btf-to-ts.js";
 export { LazyBtf } from "./obj/btf.js";
-export { AddonError } from "./sys/native.js";
+export { AddonError } from "./sys/addon-error.js";
+export { TsbpfError } from "./errors.js";
 export {
   parseObject,
   type BpfObject,

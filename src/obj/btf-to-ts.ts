@@ -26,10 +26,11 @@
 // Pure: BTF in, text out.
 import type { BtfStruct, BtfType, BtfTypes } from "./btf.js";
 
+import { TsbpfError } from "../errors.js";
 import { ObjectError } from "./errors.js";
 
 /** A type name the BTF does not define. */
-export class BtfTypeNotFoundError extends Error {
+export class BtfTypeNotFoundError extends TsbpfError {
   override readonly name = "BtfTypeNotFoundError";
 }
 
