@@ -1,0 +1,5 @@
+// The exporter's one user error: a metric definition or config that cannot work with the
+// object or map it names. The message names the metric (and field/label) and what to write.
+export class ExportError extends Error {
+  override readonly name = "ExportError";
+}
