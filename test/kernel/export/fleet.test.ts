@@ -163,7 +163,7 @@ test("a fleet of agents in network namespaces: Prometheus PromQL and OTLP agree 
 
   const dir = mkdtempSync(join(tmpdir(), `tsbpf-fleet-${process.pid}-`));
   const nodes: Node[] = [];
-  let prom: Prometheus | undefined;
+  const state: { prom?: Prometheus } = {};
   const killAll = () => {
     for (const n of nodes) {
       if (n.agent.exitCode === null && n.agent.signalCode === null) n.agent.kill("SIGKILL");
@@ -174,7 +174,7 @@ test("a fleet of agents in network namespaces: Prometheus PromQL and OTLP agree 
   process.once("exit", killAll);
   t.after(async () => {
     killAll();
-    await prom?.close();
+    await state.prom?.close();
     for (const n of nodes) n.net.close();
     rmSync(dir, { recursive: true, force: true });
     process.off("exit", killAll);
@@ -264,11 +264,11 @@ test("a fleet of agents in network namespaces: Prometheus PromQL and OTLP agree 
     assert.ok(xdpAttached(node), `${node.name}: XDP attached to ${net.ifA}`);
   }
 
-  prom = await Prometheus.start(
+  state.prom = await Prometheus.start(
     nodes.map((n) => ({ address: `127.0.0.1:${n.port}`, labels: { node: n.name } })),
     { job: "tsbpf", interval: "1s" },
   );
-  const p = prom;
+  const p = state.prom;
   const ups = await until("every agent to be scraped", async () => {
     const r = await p.query('up{job="tsbpf"} == 1');
     return r.length === NODES ? r : undefined;
