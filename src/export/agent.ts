@@ -77,6 +77,8 @@ interface Running {
 
 export class Agent {
   private running: Running | undefined;
+  /** what /metrics serves: the running probe's, or the last one's while none runs (up = 0) */
+  private exposition: Exposition | undefined;
   private server: MetricsServer | undefined;
   private otlp: OtlpPush | undefined;
   private readonly events = new Map<string, number>();
@@ -94,10 +96,11 @@ export class Agent {
   static async start(opts: AgentOptions): Promise<Agent> {
     const agent = new Agent(opts);
     agent.running = await agent.load();
+    agent.exposition = agent.running.exposition;
     try {
       if (opts.listen)
         agent.server = await MetricsServer.start(opts.listen, {
-          exposition: () => agent.running!.exposition,
+          exposition: () => agent.exposition!,
           healthy: () => agent.healthy,
           onError: (e) => agent.log(`collecting metrics failed: ${(e as Error).message}`),
         });
@@ -234,11 +237,15 @@ export class Agent {
     this.running = undefined;
     try {
       this.running = await this.load();
+      this.exposition = this.running.exposition;
       this.reloads.success++;
     } catch (e) {
       this.reloads.failure++;
       this.log(`reload failed, loading the previous probe again: ${(e as Error).message}`);
-      if (old) this.running = await this.load(old);
+      if (old) {
+        this.running = await this.load(old);
+        this.exposition = this.running.exposition;
+      }
       throw e;
     }
   }
