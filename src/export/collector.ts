@@ -225,8 +225,21 @@ function readAll(
   return [...map.entriesSync()].map(([k, v]) => [k.slice(), [v.slice()]]);
 }
 
-function viewOf(b: Uint8Array): DataView {
-  return new DataView(b.buffer, b.byteOffset, b.byteLength);
+/**
+ * DataViews over the buffers the batch reads return: the entries of one batch call are views
+ * into one buffer, so one DataView serves them all (a view per element would be most of the
+ * garbage a large map makes).
+ */
+class Views {
+  private buffer: ArrayBufferLike | undefined;
+  private view: DataView | undefined;
+  of(b: Uint8Array): DataView {
+    if (b.buffer !== this.buffer) {
+      this.buffer = b.buffer;
+      this.view = new DataView(b.buffer);
+    }
+    return this.view!;
+  }
 }
 
 export interface CollectorStats {
@@ -293,28 +306,34 @@ export class MapCollector {
   }
 }
 
-function labelsOf(p: Plan, kv: DataView): { id: string; labels: Record<string, string> } {
+function labelsOf(
+  p: Plan,
+  kv: DataView,
+  base: number,
+): { id: string; labels: Record<string, string> } {
   const labels: Record<string, string> = {};
   const parts: string[] = [];
   for (let i = 0; i < p.decoders.length; i++) {
-    const v = p.decoders[i]!(kv, 0);
+    const v = p.decoders[i]!(kv, base);
     labels[p.labelNames[i]!] = v;
     parts.push(v);
   }
   return { id: parts.join("\0"), labels };
 }
 
-function valueOf(p: Plan, slots: Uint8Array[]): bigint {
+function valueOf(p: Plan, slots: Uint8Array[], views: Views): bigint {
   let total = 0n;
-  for (const s of slots) total += p.value(viewOf(s), 0);
+  for (const s of slots) total += p.value(views.of(s), s.byteOffset);
   return total;
 }
 
 function collectValues(p: Plan, entries: Array<[Uint8Array, Uint8Array[]]>): Collected {
   const acc = new Map<string, { labels: Record<string, string>; value: bigint }>();
+  const keys = new Views();
+  const values = new Views();
   for (const [k, slots] of entries) {
-    const { id, labels } = labelsOf(p, viewOf(k));
-    const v = valueOf(p, slots);
+    const { id, labels } = labelsOf(p, keys.of(k), k.byteOffset);
+    const v = valueOf(p, slots, values);
     const prev = acc.get(id);
     if (prev) prev.value += v;
     else acc.set(id, { labels, value: v });
@@ -329,16 +348,18 @@ function collectHistogram(p: Plan, entries: Array<[Uint8Array, Uint8Array[]]>): 
   const b = p.bucket!;
   const n = b.bounds.length;
   const acc = new Map<string, { labels: Record<string, string>; counts: bigint[]; sum: bigint }>();
+  const keys = new Views();
+  const values = new Views();
   for (const [k, slots] of entries) {
-    const kv = viewOf(k);
-    const { id, labels } = labelsOf(p, kv);
+    const kv = keys.of(k);
+    const { id, labels } = labelsOf(p, kv, k.byteOffset);
     let h = acc.get(id);
     if (!h) {
       h = { labels, counts: new Array<bigint>(n + 1).fill(0n), sum: 0n };
       acc.set(id, h);
     }
-    const idx = b.read(kv, 0);
-    const v = valueOf(p, slots);
+    const idx = b.read(kv, k.byteOffset);
+    const v = valueOf(p, slots, values);
     if (b.sumIndex !== undefined && idx === BigInt(b.sumIndex)) h.sum += v;
     else if (idx > BigInt(b.max)) h.counts[n]! += v;
     else if (idx <= BigInt(b.min)) h.counts[0]! += v;
