@@ -5,7 +5,7 @@
 import type { BpfMap } from "../map/map.js";
 import type { BpfObject } from "../obj/object.js";
 import { MapType, nameOf } from "../obj/consts.js";
-import { Errno, SysError } from "../sys/errors.js";
+import { readChunks, type Chunk } from "./batch.js";
 import { intReader, makeDecoder, type Decoder } from "./decode.js";
 import { ExportError } from "./errors.js";
 import { findField, layoutOfBtf, layoutOfSize, layoutOfType, type Layout } from "./layout.js";
@@ -204,44 +204,6 @@ function plan(m: ExporterDefinition["metrics"][number], source: ExportSource): P
   };
 }
 
-/** Reads every (key, value) of a map as raw bytes: value slots per CPU for per-CPU maps. */
-function readAll(
-  map: BpfMap,
-  perCpu: boolean,
-  noBatch: Set<BpfMap>,
-): Array<[Uint8Array, Uint8Array[]]> {
-  if (!noBatch.has(map)) {
-    try {
-      if (perCpu) return map.perCpu().getBatch({ batchSize: 4096 });
-      return map.getBatch({ batchSize: 4096 }).map(([k, v]) => [k, [v]]);
-    } catch (e) {
-      // Kernels before 5.6, or map types without batch ops: walk the keys instead.
-      if (!(e instanceof SysError && (e.errno === Errno.EINVAL || e.errno === Errno.ENOTSUPP)))
-        throw e;
-      noBatch.add(map);
-    }
-  }
-  if (perCpu) return [...map.perCpu().entriesSync()];
-  return [...map.entriesSync()].map(([k, v]) => [k.slice(), [v.slice()]]);
-}
-
-/**
- * DataViews over the buffers the batch reads return: the entries of one batch call are views
- * into one buffer, so one DataView serves them all (a view per element would be most of the
- * garbage a large map makes).
- */
-class Views {
-  private buffer: ArrayBufferLike | undefined;
-  private view: DataView | undefined;
-  of(b: Uint8Array): DataView {
-    if (b.buffer !== this.buffer) {
-      this.buffer = b.buffer;
-      this.view = new DataView(b.buffer);
-    }
-    return this.view!;
-  }
-}
-
 export interface CollectorStats {
   /** collections done */
   collections: number;
@@ -281,14 +243,14 @@ export class MapCollector {
   /** Reads every map once and returns each metric's series. */
   collect(): Collected[] {
     const start = process.hrtime.bigint();
-    const cache = new Map<BpfMap, Array<[Uint8Array, Uint8Array[]]>>();
+    const cache = new Map<BpfMap, Chunk[]>();
     const out: Collected[] = [];
     let series = 0;
     for (const p of this.plans) {
       let entries = cache.get(p.map);
       if (!entries) {
         try {
-          entries = readAll(p.map, p.perCpu, this.noBatch);
+          entries = readChunks(p.map, this.noBatch);
         } catch (e) {
           this.stats.errors++;
           throw e;
@@ -321,50 +283,50 @@ function labelsOf(
   return { id: parts.join("\0"), labels };
 }
 
-function valueOf(p: Plan, slots: Uint8Array[], views: Views): bigint {
+function valueOf(p: Plan, c: Chunk, i: number): bigint {
+  const base = i * c.valueStride;
+  if (c.cpus === 1) return p.value(c.values, base);
   let total = 0n;
-  for (const s of slots) total += p.value(views.of(s), s.byteOffset);
+  for (let cpu = 0; cpu < c.cpus; cpu++) total += p.value(c.values, base + cpu * c.slot);
   return total;
 }
 
-function collectValues(p: Plan, entries: Array<[Uint8Array, Uint8Array[]]>): Collected {
+function collectValues(p: Plan, chunks: Chunk[]): Collected {
   const acc = new Map<string, { labels: Record<string, string>; value: bigint }>();
-  const keys = new Views();
-  const values = new Views();
-  for (const [k, slots] of entries) {
-    const { id, labels } = labelsOf(p, keys.of(k), k.byteOffset);
-    const v = valueOf(p, slots, values);
-    const prev = acc.get(id);
-    if (prev) prev.value += v;
-    else acc.set(id, { labels, value: v });
-  }
+  for (const c of chunks)
+    for (let i = 0; i < c.count; i++) {
+      const { id, labels } = labelsOf(p, c.keys, i * c.keySize);
+      const v = valueOf(p, c, i);
+      const prev = acc.get(id);
+      if (prev) prev.value += v;
+      else acc.set(id, { labels, value: v });
+    }
   return {
     spec: p.spec as MetricSpec & { type: "counter" | "gauge" },
     series: [...acc.values()].map((s) => ({ labels: s.labels, value: Number(s.value) })),
   };
 }
 
-function collectHistogram(p: Plan, entries: Array<[Uint8Array, Uint8Array[]]>): Collected {
+function collectHistogram(p: Plan, chunks: Chunk[]): Collected {
   const b = p.bucket!;
   const n = b.bounds.length;
   const acc = new Map<string, { labels: Record<string, string>; counts: bigint[]; sum: bigint }>();
-  const keys = new Views();
-  const values = new Views();
-  for (const [k, slots] of entries) {
-    const kv = keys.of(k);
-    const { id, labels } = labelsOf(p, kv, k.byteOffset);
-    let h = acc.get(id);
-    if (!h) {
-      h = { labels, counts: new Array<bigint>(n + 1).fill(0n), sum: 0n };
-      acc.set(id, h);
+  for (const c of chunks)
+    for (let i = 0; i < c.count; i++) {
+      const base = i * c.keySize;
+      const { id, labels } = labelsOf(p, c.keys, base);
+      let h = acc.get(id);
+      if (!h) {
+        h = { labels, counts: new Array<bigint>(n + 1).fill(0n), sum: 0n };
+        acc.set(id, h);
+      }
+      const idx = b.read(c.keys, base);
+      const v = valueOf(p, c, i);
+      if (b.sumIndex !== undefined && idx === BigInt(b.sumIndex)) h.sum += v;
+      else if (idx > BigInt(b.max)) h.counts[n]! += v;
+      else if (idx <= BigInt(b.min)) h.counts[0]! += v;
+      else h.counts[Number(idx) - b.min]! += v;
     }
-    const idx = b.read(kv, k.byteOffset);
-    const v = valueOf(p, slots, values);
-    if (b.sumIndex !== undefined && idx === BigInt(b.sumIndex)) h.sum += v;
-    else if (idx > BigInt(b.max)) h.counts[n]! += v;
-    else if (idx <= BigInt(b.min)) h.counts[0]! += v;
-    else h.counts[Number(idx) - b.min]! += v;
-  }
   const series: HistogramSeries[] = [];
   for (const h of acc.values()) {
     const counts = h.counts.map(Number);
