@@ -5,7 +5,9 @@ import { hostname } from "node:os";
 import { Loader } from "../load/loader.js";
 import type { Listen } from "../export/prometheus.js";
 import type { ExportCliOptions } from "./export-commands.js";
-import { reportError, UsageError } from "./main.js";
+// Errors propagate to bin.ts, which reports them (one line for user errors): no import of
+// main.ts here, so this module stays out of the CLI's import cycle.
+import { UsageError } from "./usage-error.js";
 
 function parseListen(opts: ExportCliOptions): Listen | undefined {
   if (opts.listenFd !== undefined) return { fd: opts.listenFd };
@@ -61,26 +63,21 @@ export async function runExport(object: string, opts: ExportCliOptions): Promise
     ...pairs(opts.resource, "--resource"),
   };
   const { Agent } = await import("../export/agent.js");
-  let agent;
-  try {
-    agent = await Agent.start({
-      object,
-      config: opts.config,
-      loader,
-      ...(listen && { listen }),
-      ...(opts.otlp !== undefined && {
-        otlp: {
-          url: opts.otlp,
-          intervalMs: opts.otlpInterval,
-          resource,
-          headers: pairs(opts.otlpHeader, "--otlp-header"),
-        },
-      }),
-      log,
-    });
-  } catch (e) {
-    return reportError(e);
-  }
+  const agent = await Agent.start({
+    object,
+    config: opts.config,
+    loader,
+    ...(listen && { listen }),
+    ...(opts.otlp !== undefined && {
+      otlp: {
+        url: opts.otlp,
+        intervalMs: opts.otlpInterval,
+        resource,
+        headers: pairs(opts.otlpHeader, "--otlp-header"),
+      },
+    }),
+    log,
+  });
   if (agent.address)
     log(`serving metrics on http://${agent.address}/metrics`, { pid: process.pid });
   if (opts.otlp) log(`pushing OTLP metrics to ${opts.otlp} every ${opts.otlpInterval} ms`);
