@@ -237,7 +237,8 @@ function probeFunction(lw: Lowerer, name: string, e: ts.CallExpression): Value {
         );
       const rest = e.arguments.slice(1).map((a) => lw.int(lw.expr(a), a));
       const bytes = [...new TextEncoder().encode(fmt), 0];
-      const slot = lw.slot(bytes.length, "the tracePrintk format", e, true);
+      // whole 8-byte words: the stores below are 8 bytes wide and must be aligned
+      const slot = lw.slot((bytes.length + 7) & ~7, "the tracePrintk format", e, true);
       for (let o = 0; o < bytes.length; o += 8) {
         let k = 0n;
         for (let i = 7; i >= 0; i--) k = (k << 8n) | BigInt(bytes[o + i] ?? 0);

@@ -36,6 +36,8 @@ import { lowerCall } from "./intrinsics.js";
 import { lowerViewProperty } from "./packet.js";
 import { checkLoopBudget, checkLoopEnds, iterations } from "./loops.js";
 import { MAX_LOWERED_INSTRS } from "../limits.js";
+import { reachable } from "./reach.js";
+import { copyChunk } from "./align.js";
 import type { Subprograms } from "./subprograms.js";
 
 export const MAX_STACK = 512;
@@ -303,6 +305,8 @@ export class Lowerer {
     if (!fn.body) throw this.err(fn, Code.BadApi, "program function has no body");
     if (ts.isBlock(fn.body)) {
       this.statements(fn.body.statements);
+      if (this.isOpen() && !reachable(this.func, this.cur.id))
+        this.terminate({ op: "ret", value: imm(0) }); // every path returned (if/else, switch)
       if (this.isOpen()) {
         const node = fn.body.statements[fn.body.statements.length - 1] ?? fn.body;
         throw this.err(
@@ -1937,13 +1941,8 @@ export class Lowerer {
       return;
     }
     // arrays: copy bytes from an IPv6 address view or another ref of the same size
-    if (v.k === "view" && v.view === "ipv6addr" && t.size === 16) {
-      for (const o of [0, 8]) {
-        const x = this.load({ kind: "reg", id: v.ptr }, o, 8);
-        this.emit({ op: "store", base: place.base, off: place.off + o, size: 8, value: reg(x) });
-      }
-      return;
-    }
+    if (v.k === "view" && v.view === "ipv6addr" && t.size === 16)
+      return this.copy({ kind: "reg", id: v.ptr }, 0, place.base, place.off, 16);
     if (v.k === "ref" && v.type.size === t.size) {
       this.copy(v.base, v.off, place.base, place.off, t.size);
       return;
@@ -1959,7 +1958,8 @@ export class Lowerer {
   copy(from: Base, fromOff: number, to: Base, toOff: number, size: number): void {
     let o = 0;
     while (o < size) {
-      const n = (size - o >= 8 ? 8 : size - o >= 4 ? 4 : size - o >= 2 ? 2 : 1) as Size;
+      // chunks aligned on both sides: the verifier rejects misaligned stack and context access
+      const n = copyChunk(this.func, from, fromOff + o, to, toOff + o, size - o);
       const x = this.load(from, fromOff + o, n);
       this.emit({ op: "store", base: to, off: toOff + o, size: n, value: reg(x) });
       o += n;

@@ -7,6 +7,9 @@ import * as typesRuntime from "../../types/index.js";
 import * as probeRuntime from "../../probe/index.js";
 import { canonical, type Frontend } from "../frontend/typecheck.js";
 import { Code, CompileError } from "../errors.js";
+import { numericLiteral } from "./literals.js";
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** Marker for "not a compile-time value". */
 export const NOT_CONST: unique symbol = Symbol("not constant");
@@ -86,7 +89,7 @@ export class ConstEvaluator {
       ts.isNonNullExpression(e)
     )
       return this.eval(e.expression);
-    if (ts.isNumericLiteral(e)) return Number(e.text);
+    if (ts.isNumericLiteral(e)) return numericLiteral(e);
     if (ts.isBigIntLiteral(e)) return BigInt(e.text.slice(0, -1));
     if (ts.isStringLiteral(e) || ts.isNoSubstitutionTemplateLiteral(e)) return e.text;
     if (e.kind === ts.SyntaxKind.TrueKeyword) return true;
@@ -223,7 +226,9 @@ export class ConstEvaluator {
     const b = this.eval(e.right);
     if (b === NOT_CONST) return NOT_CONST;
     const bothNum = typeof a === "number" && typeof b === "number";
-    const bothBig = typeof a === "bigint" && typeof b === "bigint";
+    // A number literal above 2^53 is a bigint here (literals.ts): integers mix freely.
+    const int = (v: unknown) => typeof v === "bigint" || Number.isInteger(v);
+    const bothBig = !bothNum && int(a) && int(b);
     if (!bothNum && !bothBig) {
       if (op === ts.SyntaxKind.PlusToken && typeof a === "string" && typeof b === "string")
         return a + b;
@@ -245,7 +250,7 @@ export class ConstEvaluator {
     const r = foldBinary(op, x, y);
     if (r === undefined) return NOT_CONST;
     if (typeof r === "boolean") return r;
-    return bothNum ? Number(r) : r;
+    return bothNum && r >= -MAX_SAFE && r <= MAX_SAFE ? Number(r) : r;
   }
 }
 
