@@ -165,10 +165,21 @@ export class RingBuf<V extends Type> {
   }
 }
 
+/**
+ * Options of a ProgArray: `values` fills its slots at load time with programs of this file
+ * (declared above the map), as libbpf's `.values = { [i] = &prog }` does:
+ * `values: [parseTcp, parseUdp]` (a hole or `null` leaves a slot empty) or `values: { 3: p }`.
+ */
+export interface ProgArrayOptions extends MapOptions {
+  values?:
+    | readonly (ProgramDecl<string> | null | undefined)[]
+    | { readonly [index: number]: ProgramDecl<string> };
+}
+
 /** Program array for tail calls. */
 export class ProgArray {
   declare private readonly __kind: "prog_array";
-  constructor(options: MapOptions) {
+  constructor(options: ProgArrayOptions) {
     void options;
     kernelOnly();
   }

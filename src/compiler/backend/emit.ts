@@ -19,6 +19,7 @@ import { writeElf, type ElfSectionSpec, type ElfSymbolSpec } from "../../obj/elf
 import { encodeInsns, INSN_SIZE } from "../../obj/insn.js";
 import { toBtf, type Type } from "../../types/index.js";
 import type { MapDecl, ProbeModule } from "../module/scan.js";
+import { progSlotsOf } from "./prog-slots.js";
 import type { Selected } from "./isel.js";
 
 export interface CompiledProgram {
@@ -42,14 +43,21 @@ export function emitObject(mod: ProbeModule, programs: CompiledProgram[]): Uint8
   const mapVars: { id: number; offset: number; size: number }[] = [];
   const mapSyms: ElfSymbolSpec[] = [];
   let mapsSize = 0;
+  const mapsRelocs: { offset: number; type: number; symbol: string }[] = [];
   for (const m of mod.maps) {
     const members = mapMembers(m, { sizedArray, ptrTo, typeId });
-    const size = members.length * 8;
+    const defSize = members.length * 8;
+    // A ProgArray's initial slots (prog-array.ts): `__array(values, int (void *))` closes the
+    // definition, and the variable grows by one 8-byte slot per index up to the last one set.
+    const slots = progSlotsOf(m, defSize, btf, intId, ptrTo);
+    if (slots) members.push(slots.member);
+    const size = defSize + (slots?.bytes ?? 0);
     const st = btf.addStruct(
       "",
       members.map((x, i) => ({ name: x.name, type: x.type, bitOffset: i * 64 })),
-      size,
+      defSize,
     );
+    for (const r of slots?.relocs ?? []) mapsRelocs.push({ ...r, offset: mapsSize + r.offset });
     const v = btf.addVar(m.name, st, "global");
     mapVars.push({ id: v, offset: mapsSize, size });
     mapSyms.push({
@@ -225,6 +233,7 @@ export function emitObject(mod: ProbeModule, programs: CompiledProgram[]): Uint8
       align: 8,
     });
     symbols.push(...mapSyms);
+    if (mapsRelocs.length > 0) relocations[".maps"] = mapsRelocs;
   }
   sections.push({ name: ".BTF", data: btfBytes, align: 4 });
   sections.push({ name: ".BTF.ext", data: ext, align: 4 });

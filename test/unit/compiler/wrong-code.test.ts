@@ -80,3 +80,30 @@ test("a number literal above 2^64 - 1 is a diagnostic; up to it, exact", () => {
   assert.equal(exactInteger("1.25e1"), undefined);
   assert.equal(exactInteger("12.50e1"), 125n);
 });
+
+test("ProgArray values: misuse is a diagnostic at the slot", () => {
+  const cases: [string, string, RegExp][] = [
+    [
+      `export const a = xdp(() => XdpAction.Drop);\nconst j = map("j", new ProgArray({ maxEntries: 2, values: [a, a, a] }));\n`,
+      "a] }",
+      /slot 2 is past maxEntries \(2\)/,
+    ],
+    [
+      `export const a = xdp(() => XdpAction.Drop);\nexport const b = tc(() => TcAction.Ok);\nconst j = map("j", new ProgArray({ maxEntries: 2, values: [a, b] }));\n`,
+      "b] }",
+      /b is a tc program but a is xdp/,
+    ],
+    [
+      `const K = 1;\nconst j = map("j", new ProgArray({ maxEntries: 2, values: { 0: K as never } }));\n`,
+      "K as never",
+      /values must name programs of this file/,
+    ],
+  ];
+  for (const [decls, at, message] of cases) {
+    const body = decls + prog("  j.tailCall(ctx, 0);");
+    const err = compileError(body);
+    assert.equal(err.code, Code.BadApi, err.message);
+    assert.match(err.message, message);
+    assert.equal(err.line, lineOf(body, at));
+  }
+});
