@@ -70,6 +70,14 @@ export class HashMap<K extends Type, V extends Type> implements KeyValueMap<K, V
     unused(key, value, flags);
     return kernelOnly();
   }
+  /**
+   * Atomically adds `n` to the value at `key` (`lock xadd`; u32/u64/i32/i64 values),
+   * inserting `n` when the key is missing. Returns 0 or a negative errno (-E2BIG: map full).
+   */
+  add(key: Infer<K>, n: Infer<V> & (number | bigint)): number {
+    unused(key, n);
+    return kernelOnly();
+  }
   delete(key: Infer<K>): number {
     void key;
     return kernelOnly();
@@ -97,6 +105,12 @@ export class ArrayMap<V extends Type> {
   }
   get(index: number): Infer<V> | null {
     void index;
+    return kernelOnly();
+  }
+  /** Atomically adds `n` to the value at `index` (`lock xadd`; u32/u64/i32/i64 values);
+   * returns 0, or -ENOENT for an index past maxEntries. */
+  add(index: number, n: Infer<V> & (number | bigint)): number {
+    unused(index, n);
     return kernelOnly();
   }
   set(index: number, value: Infer<V>, flags?: number): number {

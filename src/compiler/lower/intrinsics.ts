@@ -1,5 +1,7 @@
 // Calls: tsbpf/probe helpers and map methods (recognised by symbol), context and view
 // methods, and local functions (inlined).
+import { lowerBuiltin } from "./builtins.js";
+import { checkMapAdd, lowerMapAdd } from "./map-add.js";
 import ts from "typescript";
 import { checkNoUseAfterRelease } from "./release.js";
 import type { Type } from "../../types/index.js";
@@ -108,6 +110,8 @@ export function lowerCall(
   const callee = e.expression;
   if (e.questionDotToken)
     throw CompileError.at(e, Code.Unsupported, "optional calls (?.) are not supported");
+  const builtin = lowerBuiltin(lw, e);
+  if (builtin) return builtin;
   if (ts.isPropertyAccessExpression(callee)) {
     const method = callee.name.text;
     const api = lw.mod.consts.apiName(callee.expression);
@@ -367,6 +371,26 @@ function mapMethod(lw: Lowerer, m: MapDecl, method: string, e: ts.CallExpression
     const key = placeOnStack(lw, e, 0, kv, m.key!, `the key of ${m.name}`);
     const value = placeOnStack(lw, e, 1, vv, m.value!, `the value of ${m.name}`);
     return call(lw, Helper.map_update_elem, [mapFd(lw, m), key, value, flags]);
+  }
+  if (keyed && method === "add") {
+    checkMapAdd(m, e);
+    const key = onStack(lw, e, 0, m.key!, `the key of ${m.name}`);
+    const delta = argInt(lw, e, 1);
+    const value = placeOnStack(
+      lw,
+      e,
+      1,
+      { k: "int", op: delta },
+      m.value!,
+      `the value of ${m.name}`,
+    );
+    return lowerMapAdd(lw, m, {
+      key,
+      value,
+      delta,
+      fd: () => mapFd(lw, m),
+      call: (h, args) => call(lw, h, args),
+    });
   }
   if (keyed && method === "delete" && m.cls !== "ArrayMap" && m.cls !== "PerCpuArrayMap") {
     const key = onStack(lw, e, 0, m.key!, `the key of ${m.name}`);

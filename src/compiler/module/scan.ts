@@ -6,6 +6,7 @@ import { MapType } from "../../obj/consts.js";
 import { canonical, type Frontend } from "../frontend/typecheck.js";
 import { ConstEvaluator, NOT_CONST } from "./consteval.js";
 import { Code, CompileError } from "../errors.js";
+import { checkEnum } from "./enums.js";
 import { progArrayOptions, resolveProgSlots, type ProgSlotRef } from "./prog-array.js";
 import { importedFunctions } from "./imports.js";
 
@@ -148,6 +149,10 @@ export function scanModule(fe: Frontend): ProbeModule {
       continue;
     if (ts.isExportDeclaration(st)) continue;
     if (ts.isEmptyStatement(st)) continue;
+    if (ts.isEnumDeclaration(st)) {
+      checkEnum(st, (x) => consts.eval(x));
+      continue;
+    }
     if (ts.isFunctionDeclaration(st)) {
       if (!st.name || !st.body)
         throw CompileError.at(st, Code.Unsupported, "top-level functions need a name and a body");
