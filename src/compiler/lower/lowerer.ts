@@ -38,6 +38,7 @@ import { checkLoopBudget, checkLoopEnds, iterations } from "./loops.js";
 import { MAX_LOWERED_INSTRS } from "../limits.js";
 import { reachable } from "./reach.js";
 import { copyChunk } from "./align.js";
+import { dynamicElement } from "./dynamic-index.js";
 import type { Subprograms } from "./subprograms.js";
 
 export const MAX_STACK = 512;
@@ -1352,6 +1353,7 @@ export class Lowerer {
     const obj = this.expr(e.expression);
     const idx = this.mod.consts.eval(e.argumentExpression);
     if (obj.k === "ref" && obj.type.kind === "array") {
+      if (idx === NOT_CONST) return dynamicElement(this, { ...obj, type: obj.type }, e);
       if (typeof idx !== "number" || !Number.isInteger(idx))
         throw this.err(
           e.argumentExpression,

@@ -76,3 +76,19 @@ test("enum members and builtins on constants fold to constants (usable as sizes 
       ),
   );
 });
+
+test("a run-time index into a tracepoint record field says to copy it first", () => {
+  const body =
+    `const Rec = struct("Rec", { comm: array(u8, 16) });\n` +
+    `export const t = tracepoint("sched", "sched_switch", Rec, (ctx) => {\n  const i = toNumber(prandom()) & 7;\n  return ctx.fields.comm[i];\n});\n`;
+  let err: unknown;
+  try {
+    compileSource(body);
+  } catch (e) {
+    err = e;
+  }
+  assert.ok(err instanceof CompileError, String(err));
+  assert.equal(err.code, Code.Unsupported);
+  assert.match(err.message, /copy the field into a struct local first/);
+  assert.equal(err.line, lineOf(body, "comm[i]"));
+});
