@@ -18,7 +18,7 @@ export function checkEnum(d: ts.EnumDeclaration, evalInit: (e: ts.Expression) =>
 
 /**
  * The value of an enum member, computed with the probe's 64-bit semantics (TypeScript folds
- * `1 << 40` and `0xffffffff | 0` as JavaScript's 32-bit operators would): its initializer, or
+ * `0xffffffff | 0` to -1 as JavaScript's 32-bit operators would): its initializer, or
  * the previous member plus one (0 for the first).
  */
 export function memberValue(
