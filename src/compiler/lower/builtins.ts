@@ -5,10 +5,10 @@ import ts from "typescript";
 import { libGlobalName } from "../module/builtin-consts.js";
 import { Code, CompileError } from "../errors.js";
 import { reg, type Operand } from "../ir/ir.js";
-import type { Lowerer } from "./lowerer.js";
+import type { LowerHost } from "./host.js";
 import type { Value } from "./values.js";
 
-function libGlobal(lw: Lowerer, id: ts.Expression): string | undefined {
+function libGlobal(lw: LowerHost, id: ts.Expression): string | undefined {
   return libGlobalName(lw.fe.checker, id);
 }
 
@@ -26,7 +26,7 @@ const MATH_HINTS: Record<string, string> = {
 };
 
 /** The value of a builtin call, or undefined when `e` calls no builtin. */
-export function lowerBuiltin(lw: Lowerer, e: ts.CallExpression): Value | undefined {
+export function lowerBuiltin(lw: LowerHost, e: ts.CallExpression): Value | undefined {
   const callee = e.expression;
   if (ts.isPropertyAccessExpression(callee) && libGlobal(lw, callee.expression) === "Math") {
     const name = callee.name.text;
@@ -51,7 +51,7 @@ export function lowerBuiltin(lw: Lowerer, e: ts.CallExpression): Value | undefin
   return { k: "int", op: lw.int(v, arg) };
 }
 
-function minMax(lw: Lowerer, e: ts.CallExpression, name: "min" | "max"): Value {
+function minMax(lw: LowerHost, e: ts.CallExpression, name: "min" | "max"): Value {
   if (e.arguments.length === 0)
     throw CompileError.at(
       e,

@@ -8,11 +8,11 @@ import ts from "typescript";
 import { Code, CompileError } from "../errors.js";
 import { imm, reg, type Operand } from "../ir/ir.js";
 import type { ArrayType } from "../../types/index.js";
-import type { Lowerer } from "./lowerer.js";
+import type { LowerHost } from "./host.js";
 import type { RefValue } from "./values.js";
 
 export function dynamicElement(
-  lw: Lowerer,
+  lw: LowerHost,
   obj: RefValue & { type: ArrayType },
   e: ts.ElementAccessExpression,
 ): RefValue {

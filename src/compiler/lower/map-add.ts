@@ -11,7 +11,7 @@ import type ts from "typescript";
 import { Code, CompileError } from "../errors.js";
 import { imm, reg, type Operand } from "../ir/ir.js";
 import type { MapDecl } from "../module/scan.js";
-import type { Lowerer } from "./lowerer.js";
+import type { LowerHost } from "./host.js";
 import type { Value } from "./values.js";
 
 const BPF_NOEXIST = 1;
@@ -44,7 +44,7 @@ export function checkMapAdd(m: MapDecl, e: ts.CallExpression): void {
     );
 }
 
-export function lowerMapAdd(lw: Lowerer, m: MapDecl, p: MapAddParts): Value {
+export function lowerMapAdd(lw: LowerHost, m: MapDecl, p: MapAddParts): Value {
   const size = m.value!.size as 4 | 8;
   const isArray = m.cls === "ArrayMap" || m.cls === "PerCpuArrayMap";
   const res = lw.vreg();
