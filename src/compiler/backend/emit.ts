@@ -6,6 +6,7 @@ import { encodeBtfExt, type FuncInfo } from "../../obj/btf-ext.js";
 import {
   R_BPF_64_32,
   R_BPF_64_64,
+  R_BPF_64_ABS64,
   SHF_ALLOC,
   SHF_EXECINSTR,
   SHF_WRITE,
@@ -19,7 +20,6 @@ import { writeElf, type ElfSectionSpec, type ElfSymbolSpec } from "../../obj/elf
 import { encodeInsns, INSN_SIZE } from "../../obj/insn.js";
 import { toBtf, type Type } from "../../types/index.js";
 import type { MapDecl, ProbeModule } from "../module/scan.js";
-import { progSlotsOf } from "./prog-slots.js";
 import type { Selected } from "./isel.js";
 
 export interface CompiledProgram {
@@ -265,4 +265,37 @@ function mapMembers(m: MapDecl, h: BtfHelpers): { name: string; type: number }[]
   if (m.maxEntries !== undefined) out.push(uint("max_entries", m.maxEntries));
   if (m.flags !== 0) out.push(uint("map_flags", m.flags));
   return out;
+}
+
+/**
+ * The BTF member and relocations of a ProgArray's initial slots (module/prog-array.ts), laid out
+ * as clang lays out `__array(values, int (void *)); … = { .values = { [i] = &prog } }`.
+ */
+function progSlotsOf(
+  m: MapDecl,
+  defSize: number,
+  btf: BtfBuilder,
+  intId: number,
+  ptrTo: (id: number) => number,
+):
+  | {
+      member: { name: string; type: number };
+      bytes: number;
+      relocs: { offset: number; type: number; symbol: string }[];
+    }
+  | undefined {
+  if (!m.progSlots || m.progSlots.length === 0) return undefined;
+  // int (void *): a FUNC_PROTO returning int with one anonymous `void *` parameter
+  const proto = btf.addFuncProto(intId, [{ name: "", type: ptrTo(0) }]);
+  const member = { name: "values", type: btf.addArray(ptrTo(proto), 0) };
+  const last = Math.max(...m.progSlots.map((s) => s.index));
+  return {
+    member,
+    bytes: (last + 1) * 8,
+    relocs: m.progSlots.map((s) => ({
+      offset: defSize + s.index * 8,
+      type: R_BPF_64_ABS64,
+      symbol: s.program,
+    })),
+  };
 }
