@@ -37,6 +37,7 @@ import { lowerViewProperty } from "./packet.js";
 import { checkLoopBudget, checkLoopEnds, iterations } from "./loops.js";
 import { MAX_LOWERED_INSTRS } from "../limits.js";
 import type { Subprograms } from "./subprograms.js";
+import { CONTEXTS, packetFields, probeContextField } from "../../obj/program-kinds.js";
 
 export const MAX_STACK = 512;
 const MAX_INLINE_DEPTH = 8;
@@ -275,13 +276,12 @@ export class Lowerer {
     const fn = this.prog.fn;
     this.setLoc(fn);
     this.func.ctx = this.vreg();
-    const kind = this.prog.kind;
-    if (kind === "xdp" || kind === "tc" || kind === "cgroupSkb") {
-      const [d, e] = kind === "xdp" ? [0, 4] : [76, 80];
+    const pk = packetFields(this.prog.kind);
+    if (pk) {
       this.packet = {
-        data: this.load({ kind: "reg", id: this.func.ctx }, d, 4),
-        end: this.load({ kind: "reg", id: this.func.ctx }, e, 4),
-        l3: kind === "cgroupSkb",
+        data: this.load({ kind: "reg", id: this.func.ctx }, pk.data.offset, pk.data.size),
+        end: this.load({ kind: "reg", id: this.func.ctx }, pk.end.offset, pk.end.size),
+        l3: pk.start === "network",
       };
     }
     const params = fn.parameters;
@@ -1316,13 +1316,10 @@ export class Lowerer {
   private ctxMember(name: string, e: ts.Node): Value {
     const kind = this.prog.kind;
     const ctx: Base = { kind: "reg", id: this.func.ctx };
-    if (kind === "xdp") {
-      const off = { ingressIfindex: 12, rxQueueIndex: 16 }[name];
-      if (off !== undefined) return { k: "int", op: reg(this.load(ctx, off, 4)) };
-    }
-    if (kind === "tc" || kind === "cgroupSkb" || kind === "socketFilter") {
-      const off = SKB_FIELDS[name];
-      if (off !== undefined && name === "protocol") {
+    const f = probeContextField(kind, name);
+    if (f) {
+      const off = f.offset;
+      if (name === "protocol") {
         // skb->protocol holds the EtherType in network order; probes see 0x0800 for IPv4. A
         // narrow 2-byte read (the kernel's field is 16 bits) lets `protocol === K` compare the
         // raw load with the swapped constant (compareRawFields), as clang does.
@@ -1330,18 +1327,18 @@ export class Lowerer {
         this.emit({ op: "bswap", dst: d, a: reg(this.load(ctx, off, 2)), bits: 16 });
         return { k: "int", op: reg(d) };
       }
-      if (off !== undefined) return { k: "int", op: reg(this.load(ctx, off, 4)) };
+      return { k: "int", op: reg(this.load(ctx, off, f.size)) };
     }
     if (kind === "tracepoint" && name === "fields")
       return {
         k: "ref",
         base: ctx,
-        off: 8,
+        off: CONTEXTS.trace_entry.size,
         type: this.prog.layout!,
         nullable: false,
         readonly: true,
       };
-    throw this.err(e, Code.BadApi, `the ${kind} context has no field ${name}`);
+    throw this.err(e, Code.BadApi, `the ${this.prog.api} context has no field ${name}`);
   }
 
   private elementAccess(e: ts.ElementAccessExpression): Value {
@@ -2161,19 +2158,6 @@ export function padding(t: Type, at = 0): [number, number][] {
   if (at + t.size > end) out.push([end, at + t.size]);
   return out;
 }
-
-const SKB_FIELDS: Record<string, number> = {
-  len: 0,
-  pktType: 4,
-  mark: 8,
-  queueMapping: 12,
-  protocol: 16,
-  vlanPresent: 20,
-  priority: 32,
-  ingressIfindex: 36,
-  ifindex: 40,
-  hash: 68,
-};
 
 const CMP: Partial<Record<ts.SyntaxKind, { op: CmpOp }>> = {
   [ts.SyntaxKind.EqualsEqualsEqualsToken]: { op: "eq" },

@@ -24,7 +24,7 @@ function packetRegs(lw: Lowerer, node: ts.Node): { data: VReg; end: VReg; l3: bo
     throw CompileError.at(
       node,
       Code.BadApi,
-      `${lw.prog.kind} programs have no direct packet access`,
+      `${lw.prog.api} programs have no direct packet access`,
     );
   return lw.packet;
 }
