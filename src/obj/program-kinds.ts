@@ -56,6 +56,8 @@ export interface ContextStruct<K extends string = ProgramKind> {
   readonly fields: readonly ContextField<K>[];
   /** the kinds whose read/write rules `noRead`/`write` record; for other kinds: not recorded */
   readonly accessFor: readonly K[];
+  /** first kernel release with the struct, when later than 6.1 */
+  readonly since?: string;
 }
 
 const SKB_KINDS = ["socket_filter", "tc", "tcx", "netkit", "sched_act", "cgroup_skb"] as const;
@@ -239,7 +241,8 @@ export const CONTEXTS = {
     { name: "major", offset: 4, size: 4 },
     { name: "minor", offset: 8, size: 4 },
   ] },
-  bpf_nf_ctx: { name: "bpf_nf_ctx", size: 16, accessFor: [], fields: [
+  /** not UAPI: include/net/netfilter/nf_bpf_link.h (CONFIG_NETFILTER_BPF_LINK) */
+  bpf_nf_ctx: { name: "bpf_nf_ctx", size: 16, accessFor: [], since: "6.4", fields: [
     { name: "state", offset: 0, size: 8 },
     { name: "skb", offset: 8, size: 8 },
   ] },
