@@ -75,7 +75,7 @@ export const CONTEXTS = {
     { name: "data_meta", offset: 8, size: 4 },
     { name: "ingress_ifindex", offset: 12, size: 4, probe: "ingressIfindex" },
     { name: "rx_queue_index", offset: 16, size: 4, probe: "rxQueueIndex" },
-    { name: "egress_ifindex", offset: 20, size: 4, note: "readable only with expected attach type XDP_DEVMAP" },
+    { name: "egress_ifindex", offset: 20, size: 4, noRead: ["xdp"], note: "readable with expected attach type XDP_DEVMAP" },
   ] },
   __sk_buff: { name: "__sk_buff", size: 192, accessFor: SKB_KINDS, fields: [
     { name: "len", offset: 0, size: 4, probe: "len" },
@@ -110,7 +110,7 @@ export const CONTEXTS = {
     { name: "gso_segs", offset: 164, size: 4 },
     { name: "sk", offset: 168, size: 8 },
     { name: "gso_size", offset: 176, size: 4 },
-    { name: "tstamp_type", offset: 180, size: 1, noRead: SOCK_FILTER },
+    { name: "tstamp_type", offset: 180, size: 1, noRead: [...SOCK_FILTER, ...CG_SKB] },
     { name: "hwtstamp", offset: 184, size: 8, noRead: SOCK_FILTER },
   ] },
   bpf_sock: { name: "bpf_sock", size: 80, accessFor: ["cgroup_sock"], fields: [
@@ -120,9 +120,9 @@ export const CONTEXTS = {
     { name: "protocol", offset: 12, size: 4 },
     { name: "mark", offset: 16, size: 4, write: ["cgroup_sock"] },
     { name: "priority", offset: 20, size: 4, write: ["cgroup_sock"] },
-    { name: "src_ip4", offset: 24, size: 4, note: "cgroup_sock: post_bind4 only" },
-    { name: "src_ip6", offset: 28, size: 16, elem: 4, note: "cgroup_sock: post_bind6 only" },
-    { name: "src_port", offset: 44, size: 4, note: "cgroup_sock: post_bind4/6 only" },
+    { name: "src_ip4", offset: 24, size: 4, noRead: ["cgroup_sock"], note: "readable with expected attach type CGROUP_INET4_POST_BIND" },
+    { name: "src_ip6", offset: 28, size: 16, elem: 4, noRead: ["cgroup_sock"], note: "readable with expected attach type CGROUP_INET6_POST_BIND" },
+    { name: "src_port", offset: 44, size: 4, noRead: ["cgroup_sock"], note: "readable with expected attach types CGROUP_INET4/6_POST_BIND" },
     { name: "dst_port", offset: 48, size: 2 },
     { name: "dst_ip4", offset: 52, size: 4 },
     { name: "dst_ip6", offset: 56, size: 16, elem: 4 },
@@ -246,12 +246,15 @@ export const CONTEXTS = {
     { name: "state", offset: 0, size: 8 },
     { name: "skb", offset: 8, size: 8 },
   ] },
-  /** the common header of a tracepoint record; the event's own fields follow it */
+  /**
+   * the common header of a tracepoint record; the event's own fields follow it. Programs cannot
+   * read the header (kernel/trace/bpf_trace.c tp_prog_is_valid_access: offsets below 8).
+   */
   trace_entry: { name: "trace_entry", size: 8, accessFor: ["tracepoint"], fields: [
-    { name: "type", offset: 0, size: 2 },
-    { name: "flags", offset: 2, size: 1 },
-    { name: "preempt_count", offset: 3, size: 1 },
-    { name: "pid", offset: 4, size: 4 },
+    { name: "type", offset: 0, size: 2, noRead: ["tracepoint"] },
+    { name: "flags", offset: 2, size: 1, noRead: ["tracepoint"] },
+    { name: "preempt_count", offset: 3, size: 1, noRead: ["tracepoint"] },
+    { name: "pid", offset: 4, size: 4, noRead: ["tracepoint"] },
   ] },
   /** raw tracepoint arguments; tp_btf programs see the same u64 array */
   bpf_raw_tracepoint_args: { name: "bpf_raw_tracepoint_args", size: 0, accessFor: ["raw_tracepoint", "tp_btf"], fields: [
