@@ -80,6 +80,21 @@ test("context tables: fields in order, inside the struct, access rules name kind
   }
 });
 
+test("the context members probes read are readable by every kind the compiler gives them to", () => {
+  for (const k of PROGRAM_KINDS) {
+    if (kindInfo(k).probe === undefined) continue;
+    const ctx = contextOf(k);
+    for (const f of ctx?.fields ?? []) {
+      if (f.probe === undefined) continue;
+      assert.ok(ctx!.accessFor.includes(k), `${ctx!.name}: access of ${k} programs not recorded`);
+      assert.ok(!(f.noRead ?? []).includes(k), `${ctx!.name}.${f.name}: ${k} cannot read it`);
+    }
+    const p = packetFields(k);
+    if (p)
+      for (const f of [p.data, p.end]) assert.ok(!(f.noRead ?? []).includes(k), `${k}: ${f.name}`);
+  }
+});
+
 test("pt_regs: the registers probes read, per architecture", () => {
   // the compiler's x86-64 offsets (parm1 = di … sp) and arm64's x0-x4 / pc / sp
   assert.deepEqual(
