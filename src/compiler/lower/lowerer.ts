@@ -1,6 +1,7 @@
 // AST → IR for one program: the entry (context and packet registers), subprogram entry, and the
-// context ABI (`ctx.field` → load at the offset obj/program-kinds.ts gives). Lowerer is the top of the chain that
-// state.ts describes; index.ts constructs it once per program and per subprogram.
+// context ABI (`ctx.field` → load at the offset the program-kind table, obj/program-kinds.ts,
+// gives). Lowerer is the top of the chain that state.ts describes; index.ts constructs it once
+// per program and per subprogram.
 // Packet parsing is in packet.ts, tsbpf/probe calls in intrinsics.ts.
 import ts from "typescript";
 import { Code } from "../errors.js";
