@@ -3,7 +3,7 @@
 // (Offsets and sizes are checked against the running kernel in test/kernel/obj/program-kinds.test.ts.)
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import {
   CONTEXTS,
@@ -125,10 +125,12 @@ const DECLARE: Record<string, string> = {
 };
 
 test("the compiler's kinds: tsbpf/probe's program functions, each compiling to its kind's section", () => {
-  const probeSrc = readFileSync(
-    fileURLToPath(new URL("../../../../src/probe/index.ts", import.meta.url)),
-    "utf8",
-  );
+  // tsbpf/probe's sources (every file of src/probe, however it is split)
+  const probeDir = fileURLToPath(new URL("../../../../src/probe/", import.meta.url));
+  const probeSrc = readdirSync(probeDir)
+    .filter((f) => f.endsWith(".ts"))
+    .map((f) => readFileSync(probeDir + f, "utf8"))
+    .join("\n");
   // every exported function of tsbpf/probe that declares a program
   const declared = [
     ...probeSrc.matchAll(/export function (\w+)(?:<[^>]*>)?\([^;{]*?\): ProgramDecl</g),
