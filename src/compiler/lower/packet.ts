@@ -12,6 +12,7 @@ import { Code, CompileError } from "../errors.js";
 import { imm, reg, type Base, type Block, type VReg } from "../ir/ir.js";
 import type { LowerHost } from "./host.js";
 import type { Value, ViewValue } from "./values.js";
+import { CONTEXTS, contextField } from "../../obj/program-kinds.js";
 
 export type ParseLevel = "eth" | "ip" | "transport" | "payload";
 
@@ -24,7 +25,7 @@ function packetRegs(lw: LowerHost, node: ts.Node): { data: VReg; end: VReg; l3: 
     throw CompileError.at(
       node,
       Code.BadApi,
-      `${lw.prog.kind} programs have no direct packet access`,
+      `${lw.prog.api} programs have no direct packet access`,
     );
   return lw.packet;
 }
@@ -105,7 +106,12 @@ function parseL2L3(lw: LowerHost, level: "eth" | "ip", node: ts.Node): ViewValue
   const { nullB, done, finish } = layer(lw, level);
   let et: VReg;
   if (l3) {
-    et = lw.load({ kind: "reg", id: lw.func.ctx }, 16, 2); // skb->protocol (16 bits), network order
+    // skb->protocol (16 bits of the member), network order: L3 packets are always an skb's
+    et = lw.load(
+      { kind: "reg", id: lw.func.ctx },
+      contextField(CONTEXTS.__sk_buff, "protocol").offset,
+      2,
+    );
   } else {
     checkBounds(lw, data, ETH_HLEN, nullB, node);
     et = lw.load({ kind: "reg", id: data }, 12, 2);
