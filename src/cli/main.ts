@@ -13,6 +13,7 @@ const { version, bugs } = require("../../../package.json") as {
 
 export { UsageError } from "./usage-error.js";
 import { UsageError } from "./usage-error.js";
+import { registerObjectCommands } from "./objects.js";
 
 async function readObject(file: string) {
   const { parseObject } = await import("../obj/object.js");
@@ -186,6 +187,7 @@ export function program(): Command {
       process.exitCode = await runLoad(file, opts);
     });
 
+  registerObjectCommands(cli);
   return cli;
 }
 
@@ -237,6 +239,8 @@ export const USER_ERRORS: ReadonlySet<string> = new Set([
   "ReaderOptionError",
   "AddonError",
   "UsageError",
+  "InspectError",
+  "BtfValueError",
 ]);
 
 /**
