@@ -227,23 +227,22 @@ export interface ProgramSummary {
   verifiedInsns: number;
 }
 
-let bootSeconds: number | undefined;
-/** The wall-clock time of boot, to turn load_time (ns since boot) into a date. */
+/**
+ * The wall-clock time of boot in seconds, to turn load_time (ns since boot, CLOCK_BOOTTIME)
+ * into a date as bpftool does (realtime now − boottime now; /proc/uptime has 10 ms steps).
+ */
 function bootTime(): number {
-  if (bootSeconds === undefined) {
-    const m = /^btime (\d+)$/m.exec(readFileSync("/proc/stat", "utf8"));
-    bootSeconds = m ? Number(m[1]) : 0;
-  }
-  return bootSeconds;
+  const up = Number(readFileSync("/proc/uptime", "utf8").split(" ")[0]);
+  return Date.now() / 1000 - (Number.isFinite(up) ? up : 0);
 }
 
-function programSummary(i: ProgInfo): ProgramSummary {
+function programSummary(i: ProgInfo, boot = bootTime()): ProgramSummary {
   return {
     id: i.id,
     type: progTypeName(i.type),
     name: i.name,
     tag: i.tag,
-    loadedAt: bootTime() + Number(i.loadTime / 1_000_000_000n),
+    loadedAt: Math.floor(boot + Number(i.loadTime) / 1e9),
     uid: i.createdByUid,
     bytesXlated: i.xlatedProgLen,
     bytesJited: i.jitedProgLen,
@@ -256,7 +255,8 @@ function programSummary(i: ProgInfo): ProgramSummary {
 }
 
 export function listPrograms(): ProgramSummary[] {
-  return list(PROGS).map(programSummary);
+  const boot = bootTime();
+  return list(PROGS).map((p) => programSummary(p, boot));
 }
 
 export function showProgram(ref: ObjectRef): ProgramSummary {
