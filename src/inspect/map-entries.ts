@@ -182,10 +182,28 @@ export function parseSide(m: OpenMap, side: "key" | "value", args: readonly stri
 
 /** JSON, where integers too large for a double stay exact (as bigint). */
 function parseJsonLoose(text: string): unknown {
-  const big = /^-?\d{16,}$/;
-  return JSON.parse(
-    text.replace(/(?<=[\[:,\s]|^)(-?\d{16,})(?=[\],}\s]|$)/g, '"$1"'),
-    (_k, v: unknown) => (typeof v === "string" && big.test(v) ? BigInt(v) : v),
+  // quote long integer literals outside strings, then turn them back into bigints
+  let out = "";
+  for (let i = 0; i < text.length;) {
+    const c = text[i]!;
+    if (c === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === "\\" ? 2 : 1;
+      out += text.slice(i, j + 1);
+      i = j + 1;
+      continue;
+    }
+    const m = /^-?\d{16,}(?![.eE\d])/.exec(text.slice(i));
+    if (m && !/[\w.]/.test(text[i - 1] ?? "")) {
+      out += `"\\u0000${m[0]}"`;
+      i += m[0].length;
+      continue;
+    }
+    out += c;
+    i++;
+  }
+  return JSON.parse(out, (_k, v: unknown) =>
+    typeof v === "string" && v.startsWith("\u0000") ? BigInt(v.slice(1)) : v,
   );
 }
 

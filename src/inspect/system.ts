@@ -108,7 +108,7 @@ function withId<T>(open: (id: number) => FD, id: number, f: (fd: number) => T): 
 
 /** What an fd refers to, from its anon inode name (`anon_inode:bpf-map`). */
 function fdKind(fd: number): ObjectKind | "other" {
-  let target = "";
+  let target: string;
   try {
     target = readlinkSync(`/proc/self/fd/${fd}`);
   } catch {
