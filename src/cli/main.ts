@@ -36,6 +36,13 @@ const int = (what: string) => (v: string) => {
   return n;
 };
 
+const positive = (what: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError(`${what} must be a positive number`);
+  return n;
+};
+
 export function program(): Command {
   const cli = new Command("tsbpf")
     .description("Write eBPF programs in TypeScript, build them, load them, stream their events.")
@@ -182,6 +189,16 @@ export function program(): Command {
       "--kconfig <file>",
       "kernel config for __kconfig externs (default /boot/config-$(uname -r), /proc/config.gz)",
     )
+    .option(
+      "--interval <seconds>",
+      "print every counter and histogram map this often, and at exit (decoded with the object's BTF)",
+      positive("interval"),
+    )
+    .option("--top <n>", "with --interval: only the n highest counters of each map", int("top"))
+    .option(
+      "--trace",
+      "stream bpf_trace_printk (tracePrintk) output, through a tracefs instance of its own",
+    )
     .action(async (file: string, opts: LoadCliOptions) => {
       const { runLoad } = await import("./load.js");
       process.exitCode = await runLoad(file, opts);
@@ -205,6 +222,9 @@ export interface LoadCliOptions {
   btf?: string;
   kconfig?: string;
   sampleFreq?: number;
+  interval?: number;
+  top?: number;
+  trace?: boolean;
 }
 
 /**

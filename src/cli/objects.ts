@@ -99,12 +99,30 @@ export function registerObjectCommands(cli: Command): void {
     )
     .argument("<map...>", ref)
     .option("--json", "print one JSON array like `bpftool -j map dump` (key, value, formatted)")
-    .action(async (args: string[], opts: Json) => {
+    .option(
+      "--aggregate",
+      "draw a counter map sorted by count, a histogram map as histograms (see docs/inspect.md#aggregations)",
+    )
+    .option("--top <n>", "with --aggregate: only the n highest counters")
+    .action(async (args: string[], opts: Json & { aggregate?: boolean; top?: string }) => {
       const { parseRef, openMap } = await import("../inspect/system.js");
       const { mapEntries } = await import("../inspect/map-entries.js");
       const { ref: r, rest } = parseRef(args, "map");
       extra(rest);
       using m = openMap(r);
+      if (opts.aggregate) {
+        const { readAggregate, renderAggregate } = await import("../inspect/aggregate.js");
+        const a = readAggregate(m);
+        if (!a)
+          throw new UsageError(
+            `map ${m.info.id} (${m.info.name}) holds no counters or histograms${m.btf ? "" : " that its BTF could show (it has none)"}: its values are not integers, integer arrays or a struct with \`slots\` (see docs/inspect.md#aggregations)`,
+          );
+        const top = opts.top === undefined ? 0 : Number(opts.top);
+        if (!Number.isInteger(top) || top < 0)
+          throw new UsageError("--top must be a non-negative integer", 2);
+        console.log(opts.json ? await json(a) : renderAggregate(a, { top }).join("\n"));
+        return;
+      }
       const entries = [...mapEntries(m)];
       if (opts.json) console.log(await json(entries.map(entryJson)));
       else {
