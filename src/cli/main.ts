@@ -57,14 +57,18 @@ export function program(): Command {
   cli
     .command("build")
     .description(
-      "compile TypeScript probes to eBPF objects (target/bpf-programs/<name>/<name>.elf)",
+      "compile TypeScript probes to eBPF objects (target/bpf-programs/<name>/<name>.elf) and their typed skeletons (<name>.skel.ts)",
     )
     .argument(
       "[entries...]",
       "probe source files (default: the probes listed in package.json, else ./probe.ts, else src/**/probe.ts)",
     )
     .option("-o, --out-dir <dir>", "output directory", "target/bpf-programs")
-    .action(async (entries: string[], opts: { outDir: string }) => {
+    .option(
+      "--embed",
+      "put the object's bytes into its typed skeleton (<name>.skel.ts), so a loader is one file to deploy",
+    )
+    .action(async (entries: string[], opts: { outDir: string; embed?: boolean }) => {
       const { runBuild } = await import("./build-command.js");
       process.exitCode = await runBuild(entries, opts);
     });
