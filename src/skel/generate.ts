@@ -471,11 +471,16 @@ export function generateSkeleton(elf: Uint8Array, opts: SkeletonOptions): string
   L.push(`    return new ${cls}(loaded);`);
   L.push("  }");
   L.push("");
-  L.push("  /** Events of every event map, decoded with their record types, until close(). */");
-  L.push(`  async *events(): AsyncGenerator<${cls}Event> {`);
-  if (events.length === 0) L.push("    return;");
+  L.push(
+    "  /** Events of every event map, decoded with their record types, until close(); `onLost` hears of events the kernel dropped (a full ring). */",
+  );
+  L.push(
+    `  async *events(opts: { onLost?: (count: number, map: string) => void } = {}): AsyncGenerator<${cls}Event> {`,
+  );
+  if (events.length === 0) L.push("    void opts;", "    return;");
   else {
     L.push("    for await (const batch of this.loaded.events) {");
+    L.push("      if (batch.lost > 0) opts.onLost?.(batch.lost, batch.map);");
     L.push("      for (const raw of batch.events) {");
     L.push("        const cpu = batch.cpu === undefined ? {} : { cpu: batch.cpu };");
     L.push("        switch (batch.map) {");
