@@ -68,10 +68,18 @@ export function program(): Command {
       "--embed",
       "put the object's bytes into its typed skeleton (<name>.skel.ts), so a loader is one file to deploy",
     )
-    .action(async (entries: string[], opts: { outDir: string; embed?: boolean }) => {
-      const { runBuild } = await import("./build-command.js");
-      process.exitCode = await runBuild(entries, opts);
-    });
+    .option("-w, --watch", "build, then rebuild whenever a .ts file here changes, until Ctrl-C")
+    .action(
+      async (entries: string[], opts: { outDir: string; embed?: boolean; watch?: boolean }) => {
+        if (opts.watch) {
+          const { watchBuild } = await import("./build-watch.js");
+          process.exitCode = await watchBuild(entries, opts);
+          return;
+        }
+        const { runBuild } = await import("./build-command.js");
+        process.exitCode = await runBuild(entries, opts);
+      },
+    );
 
   const server = cli
     .command("server")
