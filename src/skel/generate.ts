@@ -67,7 +67,8 @@ function structModel(
   for (const m of members) {
     const a = alignOf(m.type);
     const natural = alignUp(end, a);
-    if (m.offset < natural) return undefined;
+    // before its natural place (packed) or off its alignment: tsbpf/types cannot lay it out
+    if (m.offset < natural || m.offset % a !== 0) return undefined;
     if (alignUp(end, a) !== m.offset) {
       fields.push({ name: `_pad${pad++}`, type: { kind: "bytes", size: m.offset - end } });
     }
@@ -78,7 +79,7 @@ function structModel(
   const natural = alignUp(end, align);
   if (natural > size) return undefined;
   if (natural < size)
-    fields.push({ name: `_pad${pad++}`, type: { kind: "bytes", size: size - end } });
+    fields.push({ name: `_pad${pad}`, type: { kind: "bytes", size: size - end } });
   // with a tail pad the natural size still rounds to `size` only if size is a multiple of align
   if (alignUp(size, align) !== size) return undefined;
   return { kind: "struct", name, fields, size, align };
