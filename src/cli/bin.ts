@@ -100,7 +100,9 @@ async function buildFromSnapshot(): Promise<boolean> {
   return true;
 }
 
-if (args[0] === "build" && (await buildFromSnapshot())) {
+// --watch runs until a signal: in this process, where the signal arrives (not in a snapshot child)
+const watching = args.includes("--watch") || args.includes("-w");
+if (args[0] === "build" && !watching && (await buildFromSnapshot())) {
   // built by the snapshot process
 } else {
   if (args.includes("build")) {

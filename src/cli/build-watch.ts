@@ -2,7 +2,6 @@
 // directory changes (the probe, what it imports), until Ctrl-C. The compiler stays loaded, so
 // a rebuild costs the compile alone. Never served by the build server (bin/tsbpf).
 import { watch } from "node:fs";
-import { runBuild } from "./build-command.js";
 
 /** Directories whose changes never trigger a build (outputs, dependencies). */
 const IGNORED = /(^|\/)(node_modules|dist|target|build|\.git)(\/|$)/;
@@ -11,6 +10,9 @@ export async function watchBuild(
   entries: string[],
   opts: { outDir: string; embed?: boolean },
 ): Promise<number> {
+  // lazily: main.ts imports this module statically (it is in the build snapshot's bundle), and
+  // only a build should load the compiler
+  const { runBuild } = await import("./build-command.js");
   const cwd = process.cwd();
   const stamp = () => new Date().toTimeString().slice(0, 8);
   let running = false;

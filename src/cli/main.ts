@@ -14,6 +14,8 @@ const { version, bugs } = require("../../../package.json") as {
 export { UsageError } from "./usage-error.js";
 import { UsageError } from "./usage-error.js";
 import { registerObjectCommands } from "./objects.js";
+// static: the build snapshot bundles main.ts's lazy imports only for `build` itself
+import { watchBuild } from "./build-watch.js";
 
 async function readObject(file: string) {
   const { parseObject } = await import("../obj/object.js");
@@ -72,7 +74,6 @@ export function program(): Command {
     .action(
       async (entries: string[], opts: { outDir: string; embed?: boolean; watch?: boolean }) => {
         if (opts.watch) {
-          const { watchBuild } = await import("./build-watch.js");
           process.exitCode = await watchBuild(entries, opts);
           return;
         }
