@@ -6,13 +6,12 @@ import { watch } from "node:fs";
 /** Directories whose changes never trigger a build (outputs, dependencies). */
 const IGNORED = /(^|\/)(node_modules|dist|target|build|\.git)(\/|$)/;
 
+/** `runBuild` is build-command.ts's, passed in (main.ts loads it lazily, as for a build). */
 export async function watchBuild(
   entries: string[],
   opts: { outDir: string; embed?: boolean },
+  runBuild: (entries: string[], opts: { outDir: string; embed?: boolean }) => Promise<number>,
 ): Promise<number> {
-  // lazily: main.ts imports this module statically (it is in the build snapshot's bundle), and
-  // only a build should load the compiler
-  const { runBuild } = await import("./build-command.js");
   const cwd = process.cwd();
   const stamp = () => new Date().toTimeString().slice(0, 8);
   let running = false;

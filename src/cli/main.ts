@@ -74,7 +74,9 @@ export function program(): Command {
     .action(
       async (entries: string[], opts: { outDir: string; embed?: boolean; watch?: boolean }) => {
         if (opts.watch) {
-          process.exitCode = await watchBuild(entries, opts);
+          process.exitCode = await watchBuild(entries, opts, async (e, o) =>
+            (await import("./build-command.js")).runBuild(e, o),
+          );
           return;
         }
         const { runBuild } = await import("./build-command.js");
