@@ -1,10 +1,11 @@
 // `tsbpf build --watch`: build, then rebuild whenever a TypeScript file under the current
 // directory changes (the probe, what it imports), until Ctrl-C. The compiler stays loaded, so
 // a rebuild costs the compile alone. Never served by the build server (bin/tsbpf).
-import { watch } from "node:fs";
+import { readdirSync, watch, type FSWatcher } from "node:fs";
+import { join, relative } from "node:path";
 
 /** Directories whose changes never trigger a build (outputs, dependencies). */
-const IGNORED = /(^|\/)(node_modules|dist|target|build|\.git)(\/|$)/;
+const IGNORED = /^(node_modules|dist|target|build|\.git)$/;
 
 /** `runBuild` is build-command.ts's, passed in (main.ts loads it lazily, as for a build). */
 export async function watchBuild(
@@ -39,15 +40,26 @@ export async function watchBuild(
       running = false;
     }
   };
-  await once("building");
+  // One inotify watch per directory, set up before the first build so no change is missed
+  // (Node 20's recursive watch on Linux walks the tree asynchronously after it returns).
   let timer: NodeJS.Timeout | undefined;
-  const watcher = watch(cwd, { recursive: true }, (_event, file) => {
-    if (!file || IGNORED.test(file) || !/\.(m|c)?tsx?$/.test(file) || /\.skel\.ts$/.test(file))
-      return;
-    // editors write a file in several steps: one build for the burst
-    clearTimeout(timer);
-    timer = setTimeout(() => void once(`${file} changed: building`), 100);
-  });
+  const watchers: FSWatcher[] = [];
+  const add = (dir: string): void => {
+    const rel = relative(cwd, dir);
+    watchers.push(
+      watch(dir, (_event, name) => {
+        const file = rel ? `${rel}/${name ?? ""}` : (name ?? "");
+        if (!name || !/\.(m|c)?tsx?$/.test(name) || /\.skel\.ts$/.test(name)) return;
+        // editors write a file in several steps: one build for the burst
+        clearTimeout(timer);
+        timer = setTimeout(() => void once(`${file} changed: building`), 100);
+      }),
+    );
+    for (const e of readdirSync(dir, { withFileTypes: true }))
+      if (e.isDirectory() && !IGNORED.test(e.name)) add(join(dir, e.name));
+  };
+  add(cwd);
+  await once("building");
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off("SIGINT", stop);
@@ -58,6 +70,6 @@ export async function watchBuild(
     process.on("SIGTERM", stop);
   });
   clearTimeout(timer);
-  watcher.close();
+  for (const w of watchers) w.close();
   return 0;
 }
