@@ -3,6 +3,7 @@
 // with BPF_OBJ_GET_INFO_BY_FD, map keys and values decoded with the map's BTF as the kernel
 // holds it (btf_id → BPF_BTF_GET_FD_BY_ID → the BTF blob → our parser).
 import { readFileSync, readlinkSync } from "node:fs";
+import { TsbpfError } from "../errors.js";
 import { parseBtf, type Btf } from "../obj/btf.js";
 import { AttachType, LinkType, MapType, ProgType, nameOf } from "../obj/consts.js";
 import {
@@ -30,7 +31,7 @@ import {
 } from "../sys/info.js";
 
 /** A program, map or link that cannot be found or is not what the command works on. */
-export class InspectError extends Error {
+export class InspectError extends TsbpfError {
   override readonly name = "InspectError";
 }
 

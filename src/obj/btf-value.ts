@@ -5,13 +5,14 @@
 // Pure: bytes and a parsed BTF in, values out. Used by `tsbpf map` and `tsbpf load --interval`.
 import type { Btf, BtfInt, BtfStruct, BtfType } from "./btf.js";
 import { BtfIntEncoding } from "./btf.js";
+import { TsbpfError } from "../errors.js";
 
 /** A decoded value. 64-bit integers beyond 2^53 stay exact as bigint. */
 export type BtfValue =
   null | boolean | number | bigint | string | BtfValue[] | { [field: string]: BtfValue };
 
 /** A value that does not fit its BTF type (wrong shape, unknown field, out of range). */
-export class BtfValueError extends Error {
+export class BtfValueError extends TsbpfError {
   override readonly name = "BtfValueError";
 }
 
