@@ -77,6 +77,10 @@ export function readAggregate(m: OpenMap): Aggregate | undefined {
     }
     histograms.push(h);
   }
+  // one histogram per key, in key order (a hash map's own order is its seeded hash)
+  const text = (k: BtfValue | undefined) =>
+    k === undefined ? "" : typeof k === "string" ? k : btfValueText(k);
+  histograms.sort((a, b) => text(a.key).localeCompare(text(b.key), "en", { numeric: true }));
   return { map: name, id: m.info.id, kind: shape.kind, histograms };
 }
 
