@@ -1,6 +1,7 @@
 // AST → IR for one program: the entry (context and packet registers), subprogram entry, and the
-// context ABI (`ctx.field` → load at the kernel's offset). Lowerer is the top of the chain that
-// state.ts describes; index.ts constructs it once per program and per subprogram.
+// context ABI (`ctx.field` → load at the offset the program-kind table, obj/program-kinds.ts,
+// gives). Lowerer is the top of the chain that state.ts describes; index.ts constructs it once
+// per program and per subprogram.
 // Packet parsing is in packet.ts, tsbpf/probe calls in intrinsics.ts.
 import ts from "typescript";
 import { Code } from "../errors.js";
@@ -8,19 +9,20 @@ import { imm, reg, type Base, type Func } from "../ir/ir.js";
 import type { Value } from "./values.js";
 import { tracepointRecord } from "./kernel-types.js";
 import { Calls } from "./calls.js";
+import { CONTEXTS, packetFields, probeContextField } from "../../obj/program-kinds.js";
+import { reachable } from "./reach.js";
 
 export class Lowerer extends Calls {
   lower(): Func {
     const fn = this.prog.fn;
     this.setLoc(fn);
     this.func.ctx = this.vreg();
-    const kind = this.prog.kind;
-    if (kind === "xdp" || kind === "tc" || kind === "cgroupSkb") {
-      const [d, e] = kind === "xdp" ? [0, 4] : [76, 80];
+    const pk = packetFields(this.prog.kind);
+    if (pk) {
       this.packet = {
-        data: this.load({ kind: "reg", id: this.func.ctx }, d, 4),
-        end: this.load({ kind: "reg", id: this.func.ctx }, e, 4),
-        l3: kind === "cgroupSkb",
+        data: this.load({ kind: "reg", id: this.func.ctx }, pk.data.offset, pk.data.size),
+        end: this.load({ kind: "reg", id: this.func.ctx }, pk.end.offset, pk.end.size),
+        l3: pk.start === "network",
       };
     }
     const params = fn.parameters;
@@ -42,6 +44,8 @@ export class Lowerer extends Calls {
     if (!fn.body) throw this.err(fn, Code.BadApi, "program function has no body");
     if (ts.isBlock(fn.body)) {
       this.statements(fn.body.statements);
+      if (this.isOpen() && !reachable(this.func, this.cur.id))
+        this.terminate({ op: "ret", value: imm(0) }); // every path returned (if/else, switch)
       if (this.isOpen()) {
         const node = fn.body.statements[fn.body.statements.length - 1] ?? fn.body;
         throw this.err(
@@ -81,13 +85,10 @@ export class Lowerer extends Calls {
   protected override ctxMember(name: string, e: ts.Node): Value {
     const kind = this.prog.kind;
     const ctx: Base = { kind: "reg", id: this.func.ctx };
-    if (kind === "xdp") {
-      const off = { ingressIfindex: 12, rxQueueIndex: 16 }[name];
-      if (off !== undefined) return { k: "int", op: reg(this.load(ctx, off, 4)) };
-    }
-    if (kind === "tc" || kind === "cgroupSkb" || kind === "socketFilter") {
-      const off = SKB_FIELDS[name];
-      if (off !== undefined && name === "protocol") {
+    const f = probeContextField(kind, name);
+    if (f) {
+      const off = f.offset;
+      if (name === "protocol") {
         // skb->protocol holds the EtherType in network order; probes see 0x0800 for IPv4. A
         // narrow 2-byte read (the kernel's field is 16 bits) lets `protocol === K` compare the
         // raw load with the swapped constant (compareRawFields), as clang does.
@@ -95,7 +96,7 @@ export class Lowerer extends Calls {
         this.emit({ op: "bswap", dst: d, a: reg(this.load(ctx, off, 2)), bits: 16 });
         return { k: "int", op: reg(d) };
       }
-      if (off !== undefined) return { k: "int", op: reg(this.load(ctx, off, 4)) };
+      return { k: "int", op: reg(this.load(ctx, off, f.size)) };
     }
     if (kind === "tracepoint" && name === "fields" && !this.prog.layout)
       return tracepointRecord(this, this.prog.record, e);
@@ -103,24 +104,11 @@ export class Lowerer extends Calls {
       return {
         k: "ref",
         base: ctx,
-        off: 8,
+        off: CONTEXTS.trace_entry.size,
         type: this.prog.layout!,
         nullable: false,
         readonly: true,
       };
-    throw this.err(e, Code.BadApi, `the ${kind} context has no field ${name}`);
+    throw this.err(e, Code.BadApi, `the ${this.prog.api} context has no field ${name}`);
   }
 }
-
-const SKB_FIELDS: Record<string, number> = {
-  len: 0,
-  pktType: 4,
-  mark: 8,
-  queueMapping: 12,
-  protocol: 16,
-  vlanPresent: 20,
-  priority: 32,
-  ingressIfindex: 36,
-  ifindex: 40,
-  hash: 68,
-};

@@ -3,9 +3,12 @@
 import ts from "typescript";
 import type { Type } from "../../types/index.js";
 import { MapType } from "../../obj/consts.js";
+import { kindOfProbeFn, type ProbeProgramFn, type ProgramKind } from "../../obj/program-kinds.js";
 import { canonical, type Frontend } from "../frontend/typecheck.js";
 import { ConstEvaluator, NOT_CONST } from "./consteval.js";
 import { Code, CompileError } from "../errors.js";
+import { checkEnum } from "./enums.js";
+import { progArrayOptions, resolveProgSlots, type ProgSlotRef } from "./prog-array.js";
 import { importedFunctions } from "./imports.js";
 
 export type MapClass =
@@ -48,27 +51,20 @@ export interface MapDecl {
   maxEntries?: number;
   flags: number;
   node: ts.Node;
+  /** a ProgArray's initial slots (`values: [p, q]`), as written; resolved into `progSlots` */
+  slotRefs?: ProgSlotRef[];
+  /** a ProgArray's initial slots: the program whose fd the loader stores at each index */
+  progSlots?: { index: number; program: string }[];
 }
 
-export type ProgramKind =
-  | "xdp"
-  | "tc"
-  | "socketFilter"
-  | "cgroupSkb"
-  | "tracepoint"
-  | "rawTracepoint"
-  | "tpBtf"
-  | "fentry"
-  | "fexit"
-  | "iter"
-  | "kprobe"
-  | "kretprobe"
-  | "uprobe"
-  | "uretprobe";
+export type { ProgramKind };
 
 export interface ProgramDecl {
   name: string;
+  /** the program-kind table's kind (obj/program-kinds.ts) */
   kind: ProgramKind;
+  /** the tsbpf/probe function that declared it (`socketFilter`): what diagnostics call it */
+  api: ProbeProgramFn;
   section: string;
   fn: ts.ArrowFunction | ts.FunctionExpression | ts.FunctionDeclaration;
   /** tracepoint record layout (fields after the 8-byte common header) */
@@ -104,23 +100,6 @@ export interface ProbeModule {
   consts: ConstEvaluator;
 }
 
-const PROGRAM_KINDS = new Set<string>([
-  "xdp",
-  "tc",
-  "socketFilter",
-  "cgroupSkb",
-  "tracepoint",
-  "rawTracepoint",
-  "tpBtf",
-  "fentry",
-  "fexit",
-  "iter",
-  "kprobe",
-  "kretprobe",
-  "uprobe",
-  "uretprobe",
-]);
-
 export function scanModule(fe: Frontend): ProbeModule {
   const consts = new ConstEvaluator(fe);
   const mod: ProbeModule = {
@@ -151,6 +130,10 @@ export function scanModule(fe: Frontend): ProbeModule {
       continue;
     if (ts.isExportDeclaration(st)) continue;
     if (ts.isEmptyStatement(st)) continue;
+    if (ts.isEnumDeclaration(st)) {
+      checkEnum(st, (x) => consts.eval(x));
+      continue;
+    }
     if (ts.isFunctionDeclaration(st)) {
       if (!st.name || !st.body)
         throw CompileError.at(st, Code.Unsupported, "top-level functions need a name and a body");
@@ -232,7 +215,8 @@ export function scanModule(fe: Frontend): ProbeModule {
             mod.globalBySymbol.set(symOf(d.name)!, g);
             continue;
           }
-          if (api?.module === "probe" && PROGRAM_KINDS.has(api.name)) {
+          const kind = api?.module === "probe" ? kindOfProbeFn(api.name) : undefined;
+          if (api && kind) {
             if (!exported)
               throw CompileError.at(
                 d,
@@ -240,7 +224,15 @@ export function scanModule(fe: Frontend): ProbeModule {
                 `program ${d.name.text} must be exported: export const ${d.name.text} = ${api.name}(…)`,
               );
             mod.programs.push(
-              scanProgram(checker, consts, d.name.text, api.name as ProgramKind, init, mod),
+              scanProgram(
+                checker,
+                consts,
+                d.name.text,
+                kind,
+                api.name as ProbeProgramFn,
+                init,
+                mod,
+              ),
             );
             continue;
           }
@@ -281,6 +273,8 @@ export function scanModule(fe: Frontend): ProbeModule {
       1,
       1,
     );
+  for (const m of mod.maps)
+    if (m.slotRefs) m.progSlots = resolveProgSlots(checker, m, m.slotRefs, mod.programs);
   return mod;
 }
 
@@ -360,7 +354,13 @@ function scanMap(consts: ConstEvaluator, call: ts.CallExpression): MapDecl {
       "unknown map class; use HashMap, ArrayMap, PerfMap, RingBuf, … from tsbpf/probe",
     );
   const c = cls.name as MapClass;
-  const args = (defArg.arguments ?? []).map((a) => ({ node: a, v: consts.eval(a) }));
+  let slotRefs: ProgSlotRef[] = [];
+  const args = (defArg.arguments ?? []).map((a, i) => {
+    if (c !== "ProgArray" || i !== 0) return { node: a, v: consts.eval(a) };
+    const o = progArrayOptions(consts, a, name);
+    slotRefs = o.slots;
+    return { node: a, v: o.v };
+  });
   for (const a of args)
     if (a.v === NOT_CONST)
       throw CompileError.at(
@@ -463,7 +463,14 @@ function scanMap(consts: ConstEvaluator, call: ts.CallExpression): MapDecl {
     }
     case "ProgArray": {
       const o = optsAt(0, true);
-      return { ...base, keySize: 4, valueSize: 4, maxEntries: o.maxEntries, flags: o.flags ?? 0 };
+      return {
+        ...base,
+        keySize: 4,
+        valueSize: 4,
+        maxEntries: o.maxEntries,
+        flags: o.flags ?? 0,
+        ...(slotRefs.length > 0 ? { slotRefs } : {}),
+      };
     }
     case "StackTraceMap": {
       const o = optsAt(0, true);
@@ -490,6 +497,7 @@ function scanProgram(
   consts: ConstEvaluator,
   name: string,
   kind: ProgramKind,
+  api: ProbeProgramFn,
   call: ts.CallExpression,
   mod: ProbeModule,
 ): ProgramDecl {
@@ -500,7 +508,7 @@ function scanProgram(
       throw CompileError.at(
         a ?? call,
         Code.BadApi,
-        `${kind}(): ${what} must be a constant non-empty string`,
+        `${api}(): ${what} must be a constant non-empty string`,
       );
     return v;
   };
@@ -515,19 +523,19 @@ function scanProgram(
     throw CompileError.at(
       a ?? call,
       Code.BadApi,
-      `${kind}(): pass the program as an arrow function, e.g. ${kind}((ctx) => …)`,
+      `${api}(): pass the program as an arrow function, e.g. ${api}((ctx) => …)`,
     );
   };
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
     throw CompileError.at(call, Code.BadApi, `program name ${name} is not a C identifier`);
   switch (kind) {
     case "xdp":
-      return { name, kind, section: "xdp", fn: fnAt(0), node: call };
+      return { name, kind, api, section: "xdp", fn: fnAt(0), node: call };
     case "tc":
-      return { name, kind, section: "tc", fn: fnAt(0), node: call };
-    case "socketFilter":
-      return { name, kind, section: "socket", fn: fnAt(0), node: call };
-    case "cgroupSkb": {
+      return { name, kind, api, section: "tc", fn: fnAt(0), node: call };
+    case "socket_filter":
+      return { name, kind, api, section: "socket", fn: fnAt(0), node: call };
+    case "cgroup_skb": {
       const dir = str(0, "direction");
       if (dir !== "ingress" && dir !== "egress")
         throw CompileError.at(
@@ -535,7 +543,7 @@ function scanProgram(
           Code.BadApi,
           'cgroupSkb(): direction is "ingress" or "egress"',
         );
-      return { name, kind, section: `cgroup_skb/${dir}`, fn: fnAt(1), node: call };
+      return { name, kind, api, section: `cgroup_skb/${dir}`, fn: fnAt(1), node: call };
     }
     case "tracepoint": {
       const cat = str(0, "category");
@@ -548,6 +556,7 @@ function scanProgram(
         return {
           name,
           kind,
+          api,
           section: `tracepoint/${cat}/${ev}`,
           fn,
           ...(record && p ? { record: checker.getTypeOfSymbolAtLocation(record, p) } : {}),
@@ -562,20 +571,30 @@ function scanProgram(
           Code.BadApi,
           "tracepoint(): the third argument is the record layout, a struct() of the fields after the common header",
         );
-      return { name, kind, section: `tracepoint/${cat}/${ev}`, fn: fnAt(3), layout, node: call };
-    }
-    case "rawTracepoint":
       return {
         name,
         kind,
+        api,
+        section: `tracepoint/${cat}/${ev}`,
+        fn: fnAt(3),
+        layout,
+        node: call,
+      };
+    }
+    case "raw_tracepoint":
+      return {
+        name,
+        kind,
+        api,
         section: `raw_tracepoint/${str(0, "tracepoint name")}`,
         fn: fnAt(1),
         node: call,
       };
-    case "tpBtf":
+    case "tp_btf":
       return {
         name,
         kind,
+        api,
         section: `tp_btf/${str(0, "tracepoint name")}`,
         fn: fnAt(1),
         node: call,
@@ -586,6 +605,7 @@ function scanProgram(
       return {
         name,
         kind,
+        api,
         section: `${kind}/${str(0, kind === "iter" ? "iterator name" : "target function")}`,
         fn: fnAt(1),
         node: call,
@@ -595,12 +615,17 @@ function scanProgram(
       return {
         name,
         kind,
+        api,
         section: `${kind}/${str(1, "target function")}`,
         fn: fnAt(0),
         node: call,
       };
     case "uprobe":
     case "uretprobe":
-      return { name, kind, section: kind, fn: fnAt(0), node: call };
+      return { name, kind, api, section: kind, fn: fnAt(0), node: call };
+    default:
+      throw new Error(
+        `internal: ${api}() declares ${kind} programs, which scanProgram has no section for`,
+      );
   }
 }
