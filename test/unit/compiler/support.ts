@@ -8,7 +8,7 @@ import {
 
 let counter = 0;
 
-export const HEADER = `import { program, map, xdp, tc, socketFilter, cgroupSkb, tracepoint, rawTracepoint, tpBtf, kprobe, kretprobe, uprobe, uretprobe, HashMap, ArrayMap, PerCpuHashMap, PerCpuArrayMap, LruHashMap, PerfMap, RingBuf, ProgArray, MapData, XdpAction, TcAction, SkAction, pidTgid, uidGid, ktimeGetNs, prandom, smpProcessorId, tracePrintk, helper, atomicAdd, toNumber, toBigInt, type XdpContext } from "tsbpf/probe";
+export const HEADER = `import { program, map, xdp, tc, socketFilter, cgroupSkb, tracepoint, rawTracepoint, tpBtf, fentry, fexit, iter, kprobe, kretprobe, uprobe, uretprobe, HashMap, ArrayMap, PerCpuHashMap, PerCpuArrayMap, LruHashMap, PerfMap, RingBuf, ProgArray, MapData, XdpAction, TcAction, SkAction, pidTgid, uidGid, ktimeGetNs, prandom, smpProcessorId, tracePrintk, helper, atomicAdd, toNumber, toBigInt, type XdpContext } from "tsbpf/probe";
 import { struct, u8, u16, u32, u64, i32, be16, be32, array, type Infer } from "tsbpf/types";
 program({ license: "GPL" });
 `;

@@ -122,6 +122,9 @@ const DECLARE: Record<string, string> = {
   kretprobe: 'kretprobe(() => 0, "vfs_read")',
   uprobe: "uprobe(() => 0)",
   uretprobe: "uretprobe(() => 0)",
+  fentry: 'fentry("vfs_read", () => 0)',
+  fexit: 'fexit("vfs_read", () => 0)',
+  iter: 'iter("task", () => 0)',
 };
 
 test("the compiler's kinds: tsbpf/probe's program functions, each compiling to its kind's section", () => {
@@ -132,11 +135,14 @@ test("the compiler's kinds: tsbpf/probe's program functions, each compiling to i
     .map((f) => readFileSync(probeDir + f, "utf8"))
     .join("\n");
   // every exported function of tsbpf/probe that declares a program
+  // (an overloaded function, such as tracepoint, once)
   const declared = [
-    ...probeSrc.matchAll(/export function (\w+)(?:<[^>]*>)?\([^;{]*?\): ProgramDecl</g),
-  ]
-    .map((m) => m[1]!)
-    .sort();
+    ...new Set(
+      [...probeSrc.matchAll(/export function (\w+)(?:<[^>]*>)?\([^;{]*?\): ProgramDecl</g)].map(
+        (m) => m[1]!,
+      ),
+    ),
+  ].sort();
   const inTable = PROGRAM_KINDS.flatMap((k) => {
     const f = kindInfo(k).probe;
     return f === undefined ? [] : [f];
