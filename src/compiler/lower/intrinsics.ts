@@ -9,6 +9,7 @@ import type { Lowerer } from "./lowerer.js";
 import { canonical } from "../frontend/typecheck.js";
 import { describeValue, padding } from "./lowerer.js";
 import { lowerViewMethod, parsePacket, type ParseLevel } from "./packet.js";
+import { packetCtxMethod, packetFunction } from "./packet-write.js";
 import type { MapDecl } from "../module/scan.js";
 import type { MapDataValue, RefValue, Value } from "./values.js";
 import { TcAction, XdpAction } from "../../probe/index.js";
@@ -198,6 +199,8 @@ function argRef(lw: Lowerer, e: ts.CallExpression, i: number, what: string): Ref
 }
 
 function probeFunction(lw: Lowerer, name: string, e: ts.CallExpression): Value {
+  const pf = packetFunction(lw, name, e); // helper(), csumReplace/Diff/Fold: packet-write.ts
+  if (pf) return pf;
   const helper = NO_ARG_HELPERS[name];
   if (helper !== undefined) return call(lw, helper, []);
   const read = PROBE_READS[name];
@@ -254,23 +257,6 @@ function probeFunction(lw: Lowerer, name: string, e: ts.CallExpression): Value {
     case "redirect":
       checkRedirectUse(lw, e);
       return call(lw, Helper.redirect, [argInt(lw, e, 0), argInt(lw, e, 1, 0n)]);
-    case "helper": {
-      const idArg = e.arguments[0];
-      const id = idArg && lw.mod.consts.eval(idArg);
-      if (typeof id !== "number" || !Number.isInteger(id) || id <= 0 || id > 0xffff)
-        throw CompileError.at(
-          idArg ?? e,
-          Code.NotConstant,
-          "helper(id, …): id must be a constant helper number",
-        );
-      if (e.arguments.length > 6)
-        throw CompileError.at(e, Code.BadApi, "helpers take at most five arguments");
-      return call(
-        lw,
-        id,
-        e.arguments.slice(1).map((_, i) => argInt(lw, e, i + 1)),
-      );
-    }
     case "atomicAdd": {
       const target = argRef(lw, e, 0, "atomicAdd(target)");
       const fieldArg = e.arguments[1];
@@ -578,6 +564,8 @@ function packetMethod(lw: Lowerer, method: string, e: ts.CallExpression): Value 
 function ctxMethod(lw: Lowerer, method: string, e: ts.CallExpression): Value {
   const kind = lw.prog.kind;
   const ctx: Base = { kind: "reg", id: lw.func.ctx };
+  const written = packetCtxMethod(lw, method, e); // adjustHead, storeBytes…: packet-write.ts
+  if (written) return written;
   if (kind === "xdp") return packetMethod(lw, method, e);
   if ((kind === "tc" || kind === "cgroupSkb") && method === "packet") return { k: "packet" };
   if (kind === "socketFilter" && method === "loadBytes") {

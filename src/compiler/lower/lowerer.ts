@@ -34,6 +34,7 @@ import type { ProbeModule, ProgramDecl } from "../module/scan.js";
 import { VOID, type AggValue, type RefValue, type Value, type ViewValue } from "./values.js";
 import { lowerCall } from "./intrinsics.js";
 import { lowerViewProperty } from "./packet.js";
+import { assignCtxField, assignViewField, ctxFieldRead, storeViewInto } from "./packet-write.js";
 import { checkLoopBudget, checkLoopEnds, iterations } from "./loops.js";
 import { MAX_LOWERED_INSTRS } from "../limits.js";
 import type { Subprograms } from "./subprograms.js";
@@ -1280,7 +1281,7 @@ export class Lowerer {
         return f;
       }
       case "ctx":
-        return this.ctxMember(name, e);
+        return ctxFieldRead(this, name) ?? this.ctxMember(name, e);
       case "view":
         return lowerViewProperty(this, obj, name, e);
       case "mapdata":
@@ -1855,6 +1856,10 @@ export class Lowerer {
           Code.Unsupported,
           "to assign fields, give the object its struct type: const x: MyStruct = { … } (MyStruct = Infer<typeof MyStructLayout>)",
         );
+      if (objV.k === "view" && ts.isPropertyAccessExpression(target))
+        return assignViewField(this, objV, name!, value, target, node);
+      if (objV.k === "ctx" && name !== undefined)
+        return assignCtxField(this, name, value, target, node);
       const place = ts.isPropertyAccessExpression(target)
         ? this.member(objV, name!, target)
         : this.elementAccess(target);
@@ -1936,6 +1941,7 @@ export class Lowerer {
       }
       return;
     }
+    if (v.k === "view" && storeViewInto(this, place, v, node)) return;
     // arrays: copy bytes from an IPv6 address view or another ref of the same size
     if (v.k === "view" && v.view === "ipv6addr" && t.size === 16) {
       for (const o of [0, 8]) {

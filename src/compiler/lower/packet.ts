@@ -12,6 +12,10 @@ import { Code, CompileError } from "../errors.js";
 import { imm, reg, type Base, type Block, type VReg } from "../ir/ir.js";
 import type { Lowerer } from "./lowerer.js";
 import type { Value, ViewValue } from "./values.js";
+import { viewMethod, viewProperty } from "./packet-write.js";
+
+/** `transport.protocol` names: the IP protocol numbers the transport tag holds. */
+const TRANSPORT_NAMES = { tcp: 6, udp: 17, icmp: 1, icmpv6: 58 } as const;
 
 export type ParseLevel = "eth" | "ip" | "transport" | "payload";
 
@@ -181,10 +185,29 @@ function parseTransport(lw: Lowerer, ip: ViewValue, node: ts.Node): ViewValue {
   checkBounds(lw, th, 20, nullB, node);
   done(th, { k: 6 }, off);
   lw.switchTo(notTcp);
-  lw.branch("eq", reg(proto), imm(17), udp, nullB);
+  const notUdp = lw.newBlock();
+  lw.branch("eq", reg(proto), imm(17), udp, notUdp);
   lw.switchTo(udp);
   checkBounds(lw, th, 8, nullB, node);
   done(th, { k: 17 }, off);
+  // ICMP over IPv4 (1), ICMPv6 over IPv6 (58): 8 bytes (type, code, checksum, rest)
+  lw.switchTo(notUdp);
+  for (const [num, ver] of [
+    [1, 4],
+    [58, 6],
+  ] as const) {
+    const isIt = lw.newBlock();
+    const verOk = lw.newBlock();
+    const next = lw.newBlock();
+    lw.branch("eq", reg(proto), imm(num), isIt, next);
+    lw.switchTo(isIt);
+    lw.branch("eq", reg(ip.aux!), imm(ver), verOk, nullB);
+    lw.switchTo(verOk);
+    checkBounds(lw, th, 8, nullB, node);
+    done(th, { k: num }, off);
+    lw.switchTo(next);
+  }
+  lw.jump(nullB);
   return finish();
 }
 
@@ -256,6 +279,8 @@ const byte = (lw: Lowerer, base: Base, off: number): Value => ({
 });
 
 export function lowerViewProperty(lw: Lowerer, v: ViewValue, name: string, e: ts.Node): Value {
+  const added = viewProperty(lw, v, name, e); // packet-write.ts: new fields, MACs; stale views
+  if (added) return added;
   const p: Base = { kind: "reg", id: v.ptr };
   const iface = declaringInterface(lw, e);
   switch (v.view) {
@@ -312,7 +337,7 @@ export function lowerViewProperty(lw: Lowerer, v: ViewValue, name: string, e: ts
       if (name === "lo") return be(lw, p, 8, 8);
       break;
     case "transport":
-      if (name === "protocol") return { k: "int", op: reg(v.aux!), strings: { tcp: 6, udp: 17 } };
+      if (name === "protocol") return { k: "int", op: reg(v.aux!), strings: TRANSPORT_NAMES };
       if (iface === "TcpHeader") {
         switch (name) {
           case "seq":
@@ -349,6 +374,8 @@ export function lowerViewMethod(
   e: ts.CallExpression,
   targets?: { t: Block; f: Block },
 ): Value | "branched" {
+  const added = viewMethod(lw, v, method, e); // packet-write.ts: writes, offset(); stale views
+  if (added) return added;
   const p: Base = { kind: "reg", id: v.ptr };
   const constArg = (i: number, what: string): unknown => {
     const a = args[i];
