@@ -389,7 +389,7 @@ export interface UdpHeader {
   offset(): number;
 }
 
-/** ICMP (IPv4, protocol 1) or ICMPv6 (next header 58): the first 8 bytes. */
+/** `ctx.icmp()`: ICMP (IPv4, protocol 1) or ICMPv6 (next header 58), the first 8 bytes. */
 export interface IcmpHeader {
   readonly protocol: "icmp" | "icmpv6";
   /** ICMP: 8 echo request, 0 echo reply; ICMPv6: 128 request, 129 reply */
@@ -402,7 +402,7 @@ export interface IcmpHeader {
   offset(): number;
 }
 
-export type TransportHeader = TcpHeader | UdpHeader | IcmpHeader;
+export type TransportHeader = TcpHeader | UdpHeader;
 
 /** The bytes after the transport header. */
 export interface Payload {
@@ -420,9 +420,12 @@ export interface PacketContext {
   len(): number;
   eth(): EthernetHeader | null;
   ip(): IpHeader | null;
-  /** TCP, UDP, ICMP (over IPv4) or ICMPv6 (over IPv6) */
+  /** TCP or UDP (null for any other protocol: ICMP is `icmp()`) */
   transport(): TransportHeader | null;
+  /** the bytes after the TCP or UDP header */
   data(): Payload | null;
+  /** ICMP (over IPv4, protocol 1) or ICMPv6 (over IPv6, next header 58) */
+  icmp(): IcmpHeader | null;
 }
 
 /** Flags of `storeBytes` and the checksum helpers (`BPF_F_*`). */

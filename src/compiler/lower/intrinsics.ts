@@ -551,6 +551,7 @@ function packetMethod(lw: Lowerer, method: string, e: ts.CallExpression): Value 
     ip: "ip",
     transport: "transport",
     data: "payload",
+    icmp: "icmp",
   };
   const level = levels[method];
   if (level) return parsePacket(lw, level, e);

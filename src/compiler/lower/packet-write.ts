@@ -258,8 +258,9 @@ export function viewProperty(
     const lo = loadBe(lw, ptrOf(v), 4, 2);
     return { k: "int", op: reg(lw.alu("or", reg(lw.alu("lsh", hi, imm(16))), lo)) };
   }
-  if (v.view !== "eth" && v.view !== "ip" && v.view !== "transport" && v.view !== "arp")
-    return undefined;
+  if (v.view === "icmp" && name === "protocol")
+    return { k: "int", op: reg(v.aux!), strings: { icmp: 1, icmpv6: 58 } };
+  if (!["eth", "ip", "transport", "icmp", "arp", "vlan"].includes(v.view)) return undefined;
   const ifaces = objectIfaces(lw, e);
   if (!ifaces.some((i) => READ_HERE[i]?.includes(name))) return undefined;
   const f = fieldOf(lw, e, name, false);

@@ -13,11 +13,12 @@ import { imm, reg, type Base, type Block, type VReg } from "../ir/ir.js";
 import type { Lowerer } from "./lowerer.js";
 import type { Value, ViewValue } from "./values.js";
 import { viewMethod, viewProperty } from "./packet-write.js";
+import { parseIcmp, warnNotTransport } from "./packet-headers.js";
 
 /** `transport.protocol` names: the IP protocol numbers the transport tag holds. */
-const TRANSPORT_NAMES = { tcp: 6, udp: 17, icmp: 1, icmpv6: 58 } as const;
+const TRANSPORT_NAMES = { tcp: 6, udp: 17 } as const;
 
-export type ParseLevel = "eth" | "ip" | "transport" | "payload";
+export type ParseLevel = "eth" | "ip" | "transport" | "payload" | "icmp";
 
 const ETH_HLEN = 14;
 const ETH_P_IP_LE = 0x0008; // 0x0800 as the little-endian load of its big-endian bytes
@@ -49,6 +50,8 @@ export function checkBounds(lw: Lowerer, ptr: VReg, n: number, fail: Block, node
  * `ctx.data()` in sequence parse each header once.
  */
 export function parsePacket(lw: Lowerer, level: ParseLevel, node: ts.Node): ViewValue {
+  if (level === "transport" || level === "payload")
+    warnNotTransport(lw, level === "transport" ? "ctx.transport()" : "ctx.data()", node);
   const cached = lw.parsed.get(level);
   if (cached) return cached;
   const { l3 } = packetRegs(lw, node);
@@ -61,13 +64,14 @@ export function parsePacket(lw: Lowerer, level: ParseLevel, node: ts.Node): View
   let v: ViewValue;
   if (level === "eth" || level === "ip") v = parseL2L3(lw, level, node);
   else if (level === "transport") v = parseTransport(lw, parsePacket(lw, "ip", node), node);
+  else if (level === "icmp") v = parseIcmp(lw, parsePacket(lw, "ip", node), node);
   else v = parsePayload(lw, parsePacket(lw, "transport", node), node);
   if (lw.dominatesRest) lw.parsed.set(level, v);
   return v;
 }
 
 /** Result registers of one layer, a null exit and a join; `done` fills them on a path. */
-function layer(lw: Lowerer, view: ViewValue["view"], withAux2 = false) {
+export function layer(lw: Lowerer, view: ViewValue["view"], withAux2 = false) {
   const out: ViewValue = {
     k: "view",
     view,
@@ -97,7 +101,7 @@ function layer(lw: Lowerer, view: ViewValue["view"], withAux2 = false) {
 }
 
 /** Continue in a new block when `ptr` is not 0 (a present lower layer). */
-function whenPresent(lw: Lowerer, ptr: VReg, nullB: Block): void {
+export function whenPresent(lw: Lowerer, ptr: VReg, nullB: Block): void {
   const ok = lw.newBlock();
   lw.branch("eq", reg(ptr), imm(0), nullB, ok);
   lw.switchTo(ok);
@@ -185,29 +189,10 @@ function parseTransport(lw: Lowerer, ip: ViewValue, node: ts.Node): ViewValue {
   checkBounds(lw, th, 20, nullB, node);
   done(th, { k: 6 }, off);
   lw.switchTo(notTcp);
-  const notUdp = lw.newBlock();
-  lw.branch("eq", reg(proto), imm(17), udp, notUdp);
+  lw.branch("eq", reg(proto), imm(17), udp, nullB);
   lw.switchTo(udp);
   checkBounds(lw, th, 8, nullB, node);
   done(th, { k: 17 }, off);
-  // ICMP over IPv4 (1), ICMPv6 over IPv6 (58): 8 bytes (type, code, checksum, rest)
-  lw.switchTo(notUdp);
-  for (const [num, ver] of [
-    [1, 4],
-    [58, 6],
-  ] as const) {
-    const isIt = lw.newBlock();
-    const verOk = lw.newBlock();
-    const next = lw.newBlock();
-    lw.branch("eq", reg(proto), imm(num), isIt, next);
-    lw.switchTo(isIt);
-    lw.branch("eq", reg(ip.aux!), imm(ver), verOk, nullB);
-    lw.switchTo(verOk);
-    checkBounds(lw, th, 8, nullB, node);
-    done(th, { k: num }, off);
-    lw.switchTo(next);
-  }
-  lw.jump(nullB);
   return finish();
 }
 

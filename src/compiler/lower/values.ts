@@ -70,6 +70,7 @@ export type ViewKind =
   | "bytes"
   | "ipv6addr"
   | "mac"
+  | "icmp"
   | "vlan"
   | "arp";
 
@@ -78,7 +79,7 @@ export interface ViewValue {
   k: "view";
   view: ViewKind;
   ptr: VReg;
-  /** ip: version (4/6); transport: protocol (6/17/1/58); payload: offset from packet start */
+  /** ip: version (4/6); transport: protocol (6/17); icmp: 1 or 58; payload: offset from packet start */
   aux?: VReg;
   /** transport: offset of the transport header from the packet start */
   aux2?: VReg;

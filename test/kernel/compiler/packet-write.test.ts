@@ -23,7 +23,7 @@ program({ license: "GPL" });
 export const reflect = xdp((ctx) => {
   const eth = ctx.eth();
   const ip = ctx.ip();
-  const t = ctx.transport();
+  const t = ctx.icmp();
   if (!eth || !ip || ip.version !== 4 || !t || t.protocol !== "icmp" || t.type !== 8)
     return XdpAction.Pass;
   eth.swapMacs();

@@ -1,0 +1,184 @@
+// Header kinds beyond TCP/UDP (issue 12): ICMP and ICMPv6 (`ctx.icmp()`), and the diagnostic
+// that keeps a probe from silently losing its code to a parse that can never succeed.
+//
+// Why an ICMP probe used to compile to `return PASS`: `ctx.transport()` and `ctx.data()` parse
+// TCP and UDP only, and the IP protocol they test is the byte the probe had just compared with
+// 1; the optimizer's path facts then prove the view null on every path where the probe's ICMP
+// code runs, and drop that code. Now ICMP has its own view, and a transport()/data() call on a
+// path where the probe established a protocol other than TCP/UDP is an error saying so.
+import ts from "typescript";
+import { Code, CompileError } from "../errors.js";
+import { imm, reg, type VReg } from "../ir/ir.js";
+import type { Lowerer } from "./lowerer.js";
+import { checkBounds, layer, whenPresent } from "./packet.js";
+import type { ViewValue } from "./values.js";
+
+/** `ctx.icmp()`: ICMP over IPv4 (protocol 1) or ICMPv6 over IPv6 (next header 58), 8 bytes. */
+export function parseIcmp(lw: Lowerer, ip: ViewValue, node: ts.Node): ViewValue {
+  const { nullB, done, finish } = layer(lw, "icmp");
+  whenPresent(lw, ip.ptr, nullB);
+  const p = { kind: "reg" as const, id: ip.ptr };
+  const v4 = lw.newBlock();
+  const v6 = lw.newBlock();
+  lw.branch("eq", reg(ip.aux!), imm(4), v4, v6);
+  // IPv4: protocol 1, header length from IHL
+  lw.switchTo(v4);
+  const ok4 = lw.newBlock();
+  lw.branch("ne", reg(lw.load(p, 9, 1)), imm(1), nullB, ok4);
+  lw.switchTo(ok4);
+  const hl = lw.alu("lsh", reg(lw.alu("and", reg(lw.load(p, 0, 1)), imm(0x0f))), imm(2));
+  const okHl = lw.newBlock();
+  lw.branch("lt", reg(hl), imm(20), nullB, okHl);
+  lw.switchTo(okHl);
+  const h4: VReg = lw.alu("add", reg(ip.ptr), reg(hl));
+  checkBounds(lw, h4, 8, nullB, node);
+  done(h4, { k: 1 });
+  // IPv6: next header 58 right after the fixed header
+  lw.switchTo(v6);
+  const ok6 = lw.newBlock();
+  lw.branch("ne", reg(lw.load(p, 6, 1)), imm(58), nullB, ok6);
+  lw.switchTo(ok6);
+  const h6: VReg = lw.alu("add", reg(ip.ptr), imm(40));
+  checkBounds(lw, h6, 8, nullB, node);
+  done(h6, { k: 58 });
+  return finish();
+}
+
+// ---- transport()/data() where the probe fixed the IP protocol to something else ----
+
+/** `X.protocol` where X is an IP header view: the expression, else undefined. */
+function ipProtocolRead(lw: Lowerer, e: ts.Expression): boolean {
+  if (!ts.isPropertyAccessExpression(e) || e.name.text !== "protocol") return false;
+  const t = lw.fe.checker.getTypeAtLocation(e.expression);
+  const parts = t.isUnion() ? t.types : [t];
+  return parts.some((p) => {
+    const sym = p.aliasSymbol ?? p.getSymbol();
+    return (
+      sym !== undefined &&
+      (lw.fe.probeExports.get("Ipv4Header") === sym || lw.fe.probeExports.get("Ipv6Header") === sym)
+    );
+  });
+}
+
+const strip = (e: ts.Expression): ts.Expression =>
+  ts.isParenthesizedExpression(e) ? strip(e.expression) : e;
+
+/**
+ * The IP protocol constant that `cond` being `truth` establishes (`ip.protocol === 1` true,
+ * `ip.protocol !== 1` false, inside `&&` chains when true and `||` chains when false).
+ */
+function protocolFact(lw: Lowerer, cond: ts.Expression, truth: boolean): number | undefined {
+  const e = strip(cond);
+  if (ts.isBinaryExpression(e)) {
+    const op = e.operatorToken.kind;
+    if (
+      (op === ts.SyntaxKind.AmpersandAmpersandToken && truth) ||
+      (op === ts.SyntaxKind.BarBarToken && !truth)
+    )
+      return protocolFact(lw, e.left, truth) ?? protocolFact(lw, e.right, truth);
+    const eq = op === ts.SyntaxKind.EqualsEqualsEqualsToken || op === ts.SyntaxKind.EqualsEqualsToken;
+    const ne =
+      op === ts.SyntaxKind.ExclamationEqualsEqualsToken ||
+      op === ts.SyntaxKind.ExclamationEqualsToken;
+    if ((eq && truth) || (ne && !truth)) {
+      for (const [a, b] of [
+        [e.left, e.right],
+        [e.right, e.left],
+      ] as const)
+        if (ipProtocolRead(lw, strip(a))) {
+          const k = lw.mod.consts.eval(b);
+          if (typeof k === "number") return k;
+        }
+    }
+  }
+  if (ts.isPrefixUnaryExpression(e) && e.operator === ts.SyntaxKind.ExclamationToken)
+    return protocolFact(lw, e.operand, !truth);
+  return undefined;
+}
+
+/** True when the statement always leaves the enclosing code (return, or a block ending so). */
+function exits(s: ts.Statement): boolean {
+  if (ts.isReturnStatement(s) || ts.isThrowStatement(s)) return true;
+  if (ts.isBlock(s)) return s.statements.length > 0 && exits(s.statements.at(-1)!);
+  if (ts.isIfStatement(s))
+    return s.elseStatement !== undefined && exits(s.thenStatement) && exits(s.elseStatement);
+  return false;
+}
+
+/** A protocol the code around `node` established before it runs, and the test's position. */
+function establishedProtocol(
+  lw: Lowerer,
+  node: ts.Node,
+): { k: number; at: ts.Node } | undefined {
+  let a: ts.Node = node;
+  for (let p = a.parent; p && !ts.isSourceFile(p); a = p, p = p.parent) {
+    if (ts.isFunctionLike(p)) {
+      // The program's own function ends the search; inlined helpers are not followed.
+      if (!ts.isArrowFunction(p) && !ts.isFunctionExpression(p)) break;
+    }
+    if (ts.isIfStatement(p)) {
+      const k =
+        a === p.thenStatement
+          ? protocolFact(lw, p.expression, true)
+          : a === p.elseStatement
+            ? protocolFact(lw, p.expression, false)
+            : undefined;
+      if (k !== undefined) return { k, at: p.expression };
+    }
+    if (ts.isConditionalExpression(p)) {
+      const k =
+        a === p.whenTrue
+          ? protocolFact(lw, p.condition, true)
+          : a === p.whenFalse
+            ? protocolFact(lw, p.condition, false)
+            : undefined;
+      if (k !== undefined) return { k, at: p.condition };
+    }
+    if (
+      ts.isBinaryExpression(p) &&
+      a === p.right &&
+      (p.operatorToken.kind === ts.SyntaxKind.AmpersandAmpersandToken ||
+        p.operatorToken.kind === ts.SyntaxKind.BarBarToken)
+    ) {
+      const k = protocolFact(
+        lw,
+        p.left,
+        p.operatorToken.kind === ts.SyntaxKind.AmpersandAmpersandToken,
+      );
+      if (k !== undefined) return { k, at: p.left };
+    }
+    if (ts.isBlock(p)) {
+      // Guards before this statement: `if (ip.protocol !== 1) return …;`
+      const i = p.statements.indexOf(a as ts.Statement);
+      for (let j = i - 1; j >= 0; j--) {
+        const s = p.statements[j]!;
+        if (ts.isIfStatement(s) && !s.elseStatement && exits(s.thenStatement)) {
+          const k = protocolFact(lw, s.expression, false);
+          if (k !== undefined) return { k, at: s.expression };
+        }
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * `ctx.transport()` / `ctx.data()` where the probe has just established an IP protocol other
+ * than TCP or UDP: the parse is null on every path there, and the optimizer would drop the
+ * code after it without a word.
+ */
+export function warnNotTransport(lw: Lowerer, what: string, node: ts.Node): void {
+  const f = establishedProtocol(lw, node);
+  if (!f || f.k === 6 || f.k === 17) return;
+  const sf = f.at.getSourceFile();
+  const line = sf.getLineAndCharacterOfPosition(f.at.getStart(sf)).line + 1;
+  throw CompileError.at(
+    node,
+    Code.BadApi,
+    `${what} is always null here: line ${line} established IP protocol ${f.k}, and ${what} parses TCP (6) and UDP (17) only${
+      f.k === 1 || f.k === 58
+        ? `; an ${f.k === 1 ? "ICMP" : "ICMPv6"} header is ctx.icmp() (type, code, checksum, id, sequence)`
+        : "; tsbpf has no view of this protocol's header yet"
+    }`,
+  );
+}
