@@ -76,7 +76,8 @@ function protocolFact(lw: Lowerer, cond: ts.Expression, truth: boolean): number 
       (op === ts.SyntaxKind.BarBarToken && !truth)
     )
       return protocolFact(lw, e.left, truth) ?? protocolFact(lw, e.right, truth);
-    const eq = op === ts.SyntaxKind.EqualsEqualsEqualsToken || op === ts.SyntaxKind.EqualsEqualsToken;
+    const eq =
+      op === ts.SyntaxKind.EqualsEqualsEqualsToken || op === ts.SyntaxKind.EqualsEqualsToken;
     const ne =
       op === ts.SyntaxKind.ExclamationEqualsEqualsToken ||
       op === ts.SyntaxKind.ExclamationEqualsToken;
@@ -106,10 +107,7 @@ function exits(s: ts.Statement): boolean {
 }
 
 /** A protocol the code around `node` established before it runs, and the test's position. */
-function establishedProtocol(
-  lw: Lowerer,
-  node: ts.Node,
-): { k: number; at: ts.Node } | undefined {
+function establishedProtocol(lw: Lowerer, node: ts.Node): { k: number; at: ts.Node } | undefined {
   let a: ts.Node = node;
   for (let p = a.parent; p && !ts.isSourceFile(p); a = p, p = p.parent) {
     if (ts.isFunctionLike(p)) {

@@ -50,7 +50,12 @@ const FIELDS: Record<string, Record<string, Field>> = {
     saddr: int(12, 4),
     daddr: int(16, 4),
   },
-  Ipv6Header: { payloadLength: int(4, 2), hopLimit: int(7, 1), saddr: addr16(8), daddr: addr16(24) },
+  Ipv6Header: {
+    payloadLength: int(4, 2),
+    hopLimit: int(7, 1),
+    saddr: addr16(8),
+    daddr: addr16(24),
+  },
   TcpHeader: { checksum: int(16, 2) },
   UdpHeader: { checksum: int(6, 2) },
   IcmpHeader: {
@@ -218,7 +223,8 @@ function fieldOf(lw: Lowerer, e: ts.Node, name: string, forWrite: boolean): Fiel
   const first = found[0];
   if (
     found.some(
-      (f) => f === undefined || f.off !== first?.off || f.kind !== first.kind || f.size !== first.size,
+      (f) =>
+        f === undefined || f.off !== first?.off || f.kind !== first.kind || f.size !== first.size,
     )
   )
     throw CompileError.at(
@@ -228,8 +234,7 @@ function fieldOf(lw: Lowerer, e: ts.Node, name: string, forWrite: boolean): Fiel
         ? `narrow the IP header first: if (ip.version === 4) { … ip.${name} … }`
         : `narrow the header first: if (t.protocol === "${ifaces.includes("IcmpHeader") ? "icmp" : "tcp"}") { … t.${name} … }`,
     );
-  if (forWrite && !first!.write)
-    throw CompileError.at(e, Code.BadApi, `${name} cannot be written`);
+  if (forWrite && !first!.write) throw CompileError.at(e, Code.BadApi, `${name} cannot be written`);
   return first;
 }
 
@@ -312,7 +317,7 @@ function storeBytesFrom(lw: Lowerer, to: Base, off: number, n: 6 | 16, v: Value,
  */
 function copyAligned(lw: Lowerer, from: Base, fromOff: number, to: Base, toOff: number, n: number) {
   const parts: [number, Size][] = [];
-  for (let o = 0; o < n; ) {
+  for (let o = 0; o < n;) {
     let size: Size = 8;
     while (
       size > n - o ||
@@ -599,7 +604,14 @@ export function packetCtxMethod(
   const kind = lw.prog.kind;
   const ctx = reg(lw.func.ctx);
   const xdpOnly = ["adjustHead", "adjustTail"];
-  const tcOnly = ["storeBytes", "l3CsumReplace", "l4CsumReplace", "adjustRoom", "changeTail", "pullData"];
+  const tcOnly = [
+    "storeBytes",
+    "l3CsumReplace",
+    "l4CsumReplace",
+    "adjustRoom",
+    "changeTail",
+    "pullData",
+  ];
   if (kind !== "xdp" && kind !== "tc") {
     if (xdpOnly.includes(method) || tcOnly.includes(method))
       throw CompileError.at(
@@ -628,7 +640,12 @@ export function packetCtxMethod(
     case "adjustTail":
       return done("xdp_adjust_tail", [ctx, argInt(lw, e, 0)]);
     case "adjustRoom":
-      return done("skb_adjust_room", [ctx, argInt(lw, e, 0), argInt(lw, e, 1), argInt(lw, e, 2, 0n)]);
+      return done("skb_adjust_room", [
+        ctx,
+        argInt(lw, e, 0),
+        argInt(lw, e, 1),
+        argInt(lw, e, 2, 0n),
+      ]);
     case "changeTail":
       return done("skb_change_tail", [ctx, argInt(lw, e, 0), imm(0)]);
     case "pullData":
@@ -640,9 +657,7 @@ export function packetCtxMethod(
       const to = argInt(lw, e, 2);
       const size = constSize(lw, e, 3, [2, 4]) as 2 | 4;
       const flags =
-        method === "l4CsumReplace"
-          ? flagsArg(lw, e, 4, { pseudoHeader: 0x10n, udp: 0x20n })
-          : 0n;
+        method === "l4CsumReplace" ? flagsArg(lw, e, 4, { pseudoHeader: 0x10n, udp: 0x20n }) : 0n;
       // The helpers take the values as they are in the packet (network order).
       return done(method === "l3CsumReplace" ? "l3_csum_replace" : "l4_csum_replace", [
         ctx,
@@ -717,7 +732,11 @@ export function packetFunction(lw: Lowerer, name: string, e: ts.CallExpression):
     case "csumDiff": {
       const kind = lw.prog.kind;
       if (kind !== "xdp" && kind !== "tc")
-        throw CompileError.at(e, Code.BadApi, "csumDiff() (bpf_csum_diff) works in xdp and tc programs");
+        throw CompileError.at(
+          e,
+          Code.BadApi,
+          "csumDiff() (bpf_csum_diff) works in xdp and tc programs",
+        );
       const mem = (i: number): [Operand, number] => {
         const a = e.arguments[i];
         if (!a) throw CompileError.at(e, Code.BadApi, "csumDiff(from, to, seed?)");
@@ -790,12 +809,13 @@ export function assignCtxField(
     throw CompileError.at(
       target,
       Code.BadApi,
-      `ctx.${name} cannot be written in a ${kind} program${kind === "tc" || kind === "cgroupSkb" ? "" : ""}; writable: ${Object.entries(
-        SKB_WRITES,
-      )
-        .filter(([, x]) => x.kinds.includes(kind))
-        .map(([k]) => k)
-        .join(", ") || "nothing (tc programs may write mark, priority, tcClassid, tcIndex, queueMapping)"}`,
+      `ctx.${name} cannot be written in a ${kind} program${kind === "tc" || kind === "cgroupSkb" ? "" : ""}; writable: ${
+        Object.entries(SKB_WRITES)
+          .filter(([, x]) => x.kinds.includes(kind))
+          .map(([k]) => k)
+          .join(", ") ||
+        "nothing (tc programs may write mark, priority, tcClassid, tcIndex, queueMapping)"
+      }`,
     );
   const v = value();
   lw.emit({

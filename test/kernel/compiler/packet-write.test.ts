@@ -1,42 +1,14 @@
 // Packet writes from TypeScript probes, run by the kernel on crafted frames (BPF_PROG_TEST_RUN)
 // and compared byte for byte with a reference model written here; every checksum the probe
-// fixes is validated by computing it over the bytes it produced.
+// fixes is validated by computing it over the bytes it produced. The reflector and the TC
+// port rewriter are the examples of docs/probe-language.md, read from the document.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { needsKernel } from "../../support/kernel.js";
 import { Collection } from "../../../src/load/collection.js";
 import { compileSource } from "../../unit/compiler/support.js";
-import {
-  checksumOk,
-  icmpEcho,
-  ipv4Frame,
-  onesSum,
-  pseudo4,
-  udp4,
-} from "../../support/frames.js";
-
-export const REFLECTOR = `
-import { program, xdp, XdpAction, csumReplace } from "tsbpf/probe";
-program({ license: "GPL" });
-
-/** ICMP echo reflector: a request becomes the reply, sent back out of the same interface. */
-export const reflect = xdp((ctx) => {
-  const eth = ctx.eth();
-  const ip = ctx.ip();
-  const t = ctx.icmp();
-  if (!eth || !ip || ip.version !== 4 || !t || t.protocol !== "icmp" || t.type !== 8)
-    return XdpAction.Pass;
-  eth.swapMacs();
-  const s = ip.saddr;
-  ip.saddr = ip.daddr;
-  ip.daddr = s;
-  ip.ttl = 64;
-  ip.updateChecksum();
-  t.type = 0; // echo reply; the first word (type, code) went from 0x0800 to 0x0000
-  t.checksum = csumReplace(t.checksum, 0x0800, 0x0000);
-  return XdpAction.Tx;
-});
-`;
+import { checksumOk, icmpEcho, ipv4Frame, onesSum, pseudo4, udp4 } from "../../support/frames.js";
+import { REFLECTOR, TC_PORT, VLAN_POP } from "./packet-write-probes.js";
 
 /** Reference model of the reflector. */
 function reflected(f: Uint8Array): Uint8Array {
@@ -97,24 +69,6 @@ test("an XDP ICMP echo reflector swaps MACs and addresses and fixes both checksu
   assert.deepEqual([...r.dataOut!], [...reply]);
 });
 
-export const TC_PORT = `
-import { program, tc, TcAction } from "tsbpf/probe";
-program({ license: "GPL" });
-
-/** UDP to port 9999 goes to 7777 instead; the checksum follows with bpf_l4_csum_replace. */
-export const tc_port = tc((ctx) => {
-  const t = ctx.packet().transport();
-  if (!t || t.protocol !== "udp" || t.dest() !== 9999) return TcAction.Ok;
-  const at = t.offset() + 6; // the UDP checksum
-  t.setDest(7777);
-  ctx.l4CsumReplace(at, 9999, 7777, 2, { udp: true });
-  ctx.mark = 0x2a;
-  ctx.priority = 5;
-  ctx.tcClassid = 0x10002;
-  return TcAction.Ok;
-});
-`;
-
 test("a TC probe rewrites a UDP port, fixes the checksum with l4CsumReplace, sets mark and priority", (t) => {
   if (!needsKernel(t)) return;
   using coll = Collection.load(compileSource(TC_PORT, { raw: true }).elf);
@@ -151,18 +105,9 @@ const Macs = struct("Macs", { dst: array(u8, 6), src: array(u8, 6) });
 type Macs = Infer<typeof Macs>;
 const seen = map("seen", new ArrayMap(u32, { maxEntries: 1 }));
 
-/** Pops an 802.1Q tag: keeps the MACs, moves the start 4 bytes on, writes them back. */
+/** Pops an 802.1Q tag (the docs' example), then reads the IP header behind it. */
 export const pop_vlan = xdp((ctx) => {
-  const eth = ctx.eth();
-  if (!eth || eth.protocol !== 0x8100) return XdpAction.Pass;
-  const m: Macs = { dst: new Uint8Array(6), src: new Uint8Array(6) };
-  m.dst = eth.dst;
-  m.src = eth.src;
-  if (ctx.adjustHead(4) !== 0) return XdpAction.Aborted;
-  const e2 = ctx.eth();
-  if (!e2) return XdpAction.Aborted;
-  e2.dst = m.dst;
-  e2.src = m.src;
+${VLAN_POP}
   const ip = ctx.ip();
   if (ip && ip.version === 4) seen.set(0, ip.daddr);
   return XdpAction.Pass;
