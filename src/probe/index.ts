@@ -426,6 +426,10 @@ export interface PacketContext {
   data(): Payload | null;
   /** ICMP (over IPv4, protocol 1) or ICMPv6 (over IPv6, next header 58) */
   icmp(): IcmpHeader | null;
+  /** An 802.1Q / 802.1ad tag after the MAC addresses: 0 the outer (default), 1 the inner (QinQ). */
+  vlan(index?: 0 | 1): VlanHeader | null;
+  /** ARP for IPv4 over Ethernet (EtherType 0x0806, hardware type 1, protocol 0x0800). */
+  arp(): ArpHeader | null;
 }
 
 /** Flags of `storeBytes` and the checksum helpers (`BPF_F_*`). */

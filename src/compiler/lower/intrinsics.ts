@@ -10,6 +10,7 @@ import { canonical } from "../frontend/typecheck.js";
 import { describeValue, padding } from "./lowerer.js";
 import { lowerViewMethod, parsePacket, type ParseLevel } from "./packet.js";
 import { packetCtxMethod, packetFunction } from "./packet-write.js";
+import { vlanLevel } from "./packet-headers.js";
 import type { MapDecl } from "../module/scan.js";
 import type { MapDataValue, RefValue, Value } from "./values.js";
 import { TcAction, XdpAction } from "../../probe/index.js";
@@ -552,6 +553,8 @@ function packetMethod(lw: Lowerer, method: string, e: ts.CallExpression): Value 
     transport: "transport",
     data: "payload",
     icmp: "icmp",
+    arp: "arp",
+    vlan: vlanLevel(lw, e),
   };
   const level = levels[method];
   if (level) return parsePacket(lw, level, e);

@@ -34,6 +34,7 @@ import type { ProbeModule, ProgramDecl } from "../module/scan.js";
 import { VOID, type AggValue, type RefValue, type Value, type ViewValue } from "./values.js";
 import { lowerCall } from "./intrinsics.js";
 import { lowerViewProperty } from "./packet.js";
+import { compileTimeBound } from "./bounds.js";
 import { assignCtxField, assignViewField, ctxFieldRead, storeViewInto } from "./packet-write.js";
 import { checkLoopBudget, checkLoopEnds, iterations } from "./loops.js";
 import { MAX_LOWERED_INSTRS } from "../limits.js";
@@ -664,14 +665,8 @@ export class Lowerer {
     if (!c || !ts.isBinaryExpression(c))
       throw bad("the condition must compare the counter with a constant");
     let limit: unknown;
-    // The bound: a constant, or a value known when compiling (`bytes.length`, `arr.length`).
-    const bound = (e: ts.Expression): unknown => {
-      const k = this.mod.consts.eval(e);
-      if (k !== NOT_CONST || !ts.isPropertyAccessExpression(e) || e.name.text !== "length")
-        return k;
-      const v = this.expr(e);
-      return v.k === "const" ? v.v : NOT_CONST;
-    };
+    // The bound: a constant, or a value known when compiling (`bytes.length - 3`): bounds.ts.
+    const bound = (e: ts.Expression): unknown => compileTimeBound(this, e);
     if (isCounter(c.left)) limit = bound(c.right);
     else if (isCounter(c.right)) limit = bound(c.left);
     else throw bad("the condition must compare the counter with a constant");

@@ -10,7 +10,7 @@ import ts from "typescript";
 import { Code, CompileError } from "../errors.js";
 import { imm, reg, type VReg } from "../ir/ir.js";
 import type { Lowerer } from "./lowerer.js";
-import { checkBounds, layer, whenPresent } from "./packet.js";
+import { checkBounds, layer, packetRegs, whenPresent, type ParseLevel } from "./packet.js";
 import type { ViewValue } from "./values.js";
 
 /** `ctx.icmp()`: ICMP over IPv4 (protocol 1) or ICMPv6 over IPv6 (next header 58), 8 bytes. */
@@ -41,6 +41,65 @@ export function parseIcmp(lw: Lowerer, ip: ViewValue, node: ts.Node): ViewValue 
   const h6: VReg = lw.alu("add", reg(ip.ptr), imm(40));
   checkBounds(lw, h6, 8, nullB, node);
   done(h6, { k: 58 });
+  return finish();
+}
+
+// ---- VLAN tags and ARP ----
+
+/** `ctx.vlan()` / `ctx.vlan(0)`: the outer tag; `ctx.vlan(1)`: the inner one (QinQ). */
+export function vlanLevel(lw: Lowerer, e: ts.CallExpression): ParseLevel {
+  const a = e.arguments[0];
+  if (a === undefined) return "vlan";
+  const i = lw.mod.consts.eval(a);
+  if (i !== 0 && i !== 1)
+    throw CompileError.at(
+      a,
+      Code.BadApi,
+      "vlan(index): index is the constant 0 (the outer tag) or 1 (the inner tag of QinQ)",
+    );
+  return i === 0 ? "vlan" : "vlan1";
+}
+
+const TPID_8021Q = 0x0081; // 0x8100 as the little-endian load of its big-endian bytes
+const TPID_8021AD = 0xa888; // 0x88a8
+const ETH_P_ARP = 0x0608; // 0x0806
+
+/**
+ * VLAN tags (802.1Q 0x8100, 802.1ad 0x88a8) right after the MAC addresses, and ARP for IPv4
+ * over Ethernet (hardware type 1, protocol 0x0800, lengths 6 and 4: the fixed layout the view's
+ * offsets assume). The view points at the tag's TCI / the ARP header.
+ */
+export function parseL2(lw: Lowerer, level: "vlan" | "vlan1" | "arp", node: ts.Node): ViewValue {
+  const { data } = packetRegs(lw, node);
+  const { nullB, done, finish } = layer(lw, level === "arp" ? "arp" : "vlan");
+  const p = { kind: "reg" as const, id: data };
+  const need = level === "arp" ? 14 + 28 : level === "vlan" ? 18 : 22;
+  checkBounds(lw, data, need, nullB, node);
+  const tpids = level === "arp" ? [12] : level === "vlan" ? [12] : [12, 16];
+  for (const off of tpids) {
+    const et = lw.load(p, off, 2);
+    const ok = lw.newBlock();
+    if (level === "arp") {
+      lw.branch("ne", reg(et), imm(ETH_P_ARP), nullB, ok);
+    } else {
+      const other = lw.newBlock();
+      lw.branch("eq", reg(et), imm(TPID_8021Q), ok, other);
+      lw.switchTo(other);
+      lw.branch("ne", reg(et), imm(TPID_8021AD), nullB, ok);
+    }
+    lw.switchTo(ok);
+  }
+  if (level === "arp") {
+    // htype 1, ptype 0x0800 (bytes 00 01 08 00), hlen 6, plen 4
+    const ok = lw.newBlock();
+    lw.branch("ne", reg(lw.load(p, 14, 4)), imm(0x00080100), nullB, ok);
+    lw.switchTo(ok);
+    const ok2 = lw.newBlock();
+    lw.branch("ne", reg(lw.load(p, 18, 2)), imm(0x0406), nullB, ok2);
+    lw.switchTo(ok2);
+  }
+  const at = level === "vlan1" ? 18 : level === "vlan" ? 14 : 14;
+  done(lw.alu("add", reg(data), imm(at)), { k: 0 });
   return finish();
 }
 

@@ -263,6 +263,13 @@ export function viewProperty(
     const lo = loadBe(lw, ptrOf(v), 4, 2);
     return { k: "int", op: reg(lw.alu("or", reg(lw.alu("lsh", hi, imm(16))), lo)) };
   }
+  if (v.view === "vlan") {
+    if (name === "protocol") return { k: "int", op: loadBe(lw, ptrOf(v), 2, 2) };
+    const tci = loadBe(lw, ptrOf(v), 0, 2);
+    if (name === "id") return { k: "int", op: reg(lw.alu("and", tci, imm(0xfff))) };
+    if (name === "priority") return { k: "int", op: reg(lw.alu("rsh", tci, imm(13))) };
+    return undefined;
+  }
   if (v.view === "icmp" && name === "protocol")
     return { k: "int", op: reg(v.aux!), strings: { icmp: 1, icmpv6: 58 } };
   if (!["eth", "ip", "transport", "icmp", "arp", "vlan"].includes(v.view)) return undefined;

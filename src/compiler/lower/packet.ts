@@ -13,18 +13,26 @@ import { imm, reg, type Base, type Block, type VReg } from "../ir/ir.js";
 import type { Lowerer } from "./lowerer.js";
 import type { Value, ViewValue } from "./values.js";
 import { viewMethod, viewProperty } from "./packet-write.js";
-import { parseIcmp, warnNotTransport } from "./packet-headers.js";
+import { parseIcmp, parseL2, warnNotTransport } from "./packet-headers.js";
 
 /** `transport.protocol` names: the IP protocol numbers the transport tag holds. */
 const TRANSPORT_NAMES = { tcp: 6, udp: 17 } as const;
 
-export type ParseLevel = "eth" | "ip" | "transport" | "payload" | "icmp";
+export type ParseLevel =
+  | "eth"
+  | "ip"
+  | "transport"
+  | "payload"
+  | "icmp"
+  | "vlan"
+  | "vlan1"
+  | "arp";
 
 const ETH_HLEN = 14;
 const ETH_P_IP_LE = 0x0008; // 0x0800 as the little-endian load of its big-endian bytes
 const ETH_P_IPV6_LE = 0xdd86;
 
-function packetRegs(lw: Lowerer, node: ts.Node): { data: VReg; end: VReg; l3: boolean } {
+export function packetRegs(lw: Lowerer, node: ts.Node): { data: VReg; end: VReg; l3: boolean } {
   if (!lw.packet)
     throw CompileError.at(
       node,
@@ -55,7 +63,7 @@ export function parsePacket(lw: Lowerer, level: ParseLevel, node: ts.Node): View
   const cached = lw.parsed.get(level);
   if (cached) return cached;
   const { l3 } = packetRegs(lw, node);
-  if (l3 && level === "eth")
+  if (l3 && (level === "eth" || level === "vlan" || level === "vlan1" || level === "arp"))
     throw CompileError.at(
       node,
       Code.BadApi,
@@ -65,6 +73,7 @@ export function parsePacket(lw: Lowerer, level: ParseLevel, node: ts.Node): View
   if (level === "eth" || level === "ip") v = parseL2L3(lw, level, node);
   else if (level === "transport") v = parseTransport(lw, parsePacket(lw, "ip", node), node);
   else if (level === "icmp") v = parseIcmp(lw, parsePacket(lw, "ip", node), node);
+  else if (level === "vlan" || level === "vlan1" || level === "arp") v = parseL2(lw, level, node);
   else v = parsePayload(lw, parsePacket(lw, "transport", node), node);
   if (lw.dominatesRest) lw.parsed.set(level, v);
   return v;

@@ -1,0 +1,226 @@
+// Header kinds beyond TCP/UDP run by the kernel on crafted frames (BPF_PROG_TEST_RUN) against
+// reference models written here: ICMP/ICMPv6, VLAN and QinQ tags, an ARP responder (XDP_TX),
+// loop bounds computed from a read's length, and csumReplace checked against full checksum
+// recomputation on random data.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { needsKernel } from "../../support/kernel.js";
+import { Collection } from "../../../src/load/collection.js";
+import { compileSource } from "../../unit/compiler/support.js";
+import { checksum, icmpEcho, ipv4Frame, udp4 } from "../../support/frames.js";
+
+export const ARP_RESPONDER = `
+import { program, xdp, XdpAction } from "tsbpf/probe";
+program({ license: "GPL" });
+
+const ME_IP = 0x0a000063; // 10.0.0.99
+const ME_MAC = 0x020000000063n; // 02:00:00:00:00:63
+
+/** Answers "who has 10.0.0.99?" with 02:00:00:00:00:63, out of the interface it came in. */
+export const arp_reply = xdp((ctx) => {
+  const eth = ctx.eth();
+  const a = ctx.arp();
+  if (!eth || !a || a.operation !== 1 || a.targetIp !== ME_IP) return XdpAction.Pass;
+  eth.dst = eth.src;
+  eth.src = ME_MAC;
+  a.operation = 2;
+  a.targetMac = a.senderMac;
+  a.targetIp = a.senderIp;
+  a.senderMac = ME_MAC;
+  a.senderIp = ME_IP;
+  return XdpAction.Tx;
+});
+`;
+
+function arpRequest(senderMac: number[], senderIp: number[], targetIp: number[]): Uint8Array {
+  const f = new Uint8Array(14 + 28 + 18); // padded to 60 bytes
+  f.set([0xff, 0xff, 0xff, 0xff, 0xff, 0xff], 0);
+  f.set(senderMac, 6);
+  f.set([0x08, 0x06, 0, 1, 0x08, 0, 6, 4, 0, 1], 12);
+  f.set(senderMac, 22);
+  f.set(senderIp, 28);
+  f.set(targetIp, 38);
+  return f;
+}
+
+test("an XDP ARP responder answers requests for its address (reference model)", (t) => {
+  if (!needsKernel(t)) return;
+  using coll = Collection.load(compileSource(ARP_RESPONDER, { raw: true }).elf);
+  const prog = coll.programs.get("arp_reply")!;
+  const mac = [2, 0xaa, 0xbb, 0xcc, 0xdd, 0xee];
+  const req = arpRequest(mac, [10, 0, 0, 5], [10, 0, 0, 99]);
+  const r = prog.testRun({ data: req });
+  assert.equal(r.retval, 3);
+  const want = req.slice();
+  want.set(mac, 0);
+  want.set([2, 0, 0, 0, 0, 0x63], 6);
+  want[21] = 2;
+  want.set([2, 0, 0, 0, 0, 0x63], 22);
+  want.set([10, 0, 0, 99], 28);
+  want.set(mac, 32);
+  want.set([10, 0, 0, 5], 38);
+  assert.deepEqual([...r.dataOut!], [...want]);
+  // Another address, a reply, a non-Ethernet/IPv4 ARP, a short frame: passed untouched.
+  const other = arpRequest(mac, [10, 0, 0, 5], [10, 0, 0, 98]);
+  const reply = req.slice();
+  reply[21] = 2;
+  const weird = req.slice();
+  weird[15] = 6; // hardware type 6
+  for (const f of [other, reply, weird, req.subarray(0, 40)]) {
+    const x = prog.testRun({ data: f });
+    assert.equal(x.retval, 2);
+    assert.deepEqual([...x.dataOut!], [...f]);
+  }
+});
+
+const HEADERS = `
+import { program, xdp, map, ArrayMap, XdpAction } from "tsbpf/probe";
+import { struct, u32 } from "tsbpf/types";
+program({ license: "GPL" });
+const Seen = struct("Seen", {
+  outer: u32, outerPrio: u32, inner: u32, proto: u32,
+  icmpType: u32, icmpId: u32, icmpSeq: u32, icmpProto: u32, crlf: u32,
+});
+const seen = map("seen", new ArrayMap(Seen, { maxEntries: 1 }));
+
+export const headers = xdp((ctx) => {
+  const s = seen.get(0);
+  if (!s) return XdpAction.Aborted;
+  const v = ctx.vlan();
+  if (v) {
+    s.outer = v.id;
+    s.outerPrio = v.priority;
+    s.proto = v.protocol;
+    const w = ctx.vlan(1);
+    if (w) {
+      s.inner = w.id;
+      s.proto = w.protocol;
+    }
+  }
+  const i = ctx.icmp();
+  if (i) {
+    s.icmpType = i.type;
+    s.icmpId = i.id;
+    s.icmpSeq = i.sequence;
+    s.icmpProto = i.protocol === "icmpv6" ? 58 : i.protocol === "icmp" ? 1 : 0;
+  }
+  const d = ctx.data();
+  const h = d && d.read(16);
+  if (h) {
+    // the first CR LF LF CR... pair: a bound computed from the read's length
+    for (let k = 0; k < h.length - 1; k++) {
+      if (h.at(k) === 13 && h.at(k + 1) === 10) {
+        s.crlf = k + 1;
+        break;
+      }
+    }
+  }
+  return XdpAction.Pass;
+});
+`;
+
+function icmp6Frame(type: number, id: number, seq: number): Uint8Array {
+  const f = new Uint8Array(14 + 40 + 8 + 4);
+  const dv = new DataView(f.buffer);
+  dv.setUint16(12, 0x86dd);
+  f[14] = 0x60;
+  dv.setUint16(14 + 4, 12);
+  f[14 + 6] = 58;
+  f[14 + 7] = 64;
+  f[54] = type;
+  dv.setUint16(58, id);
+  dv.setUint16(60, seq);
+  return f;
+}
+
+test("VLAN/QinQ tags, ICMP and ICMPv6 fields, and a loop bound of head.length - 1", (t) => {
+  if (!needsKernel(t)) return;
+  using coll = Collection.load(compileSource(HEADERS, { raw: true }).elf);
+  const prog = coll.programs.get("headers")!;
+  const seen = coll.maps.get("seen")!;
+  const read = (f: Uint8Array) => {
+    seen.set(new Uint8Array(4) as never, new Uint8Array(36) as never);
+    assert.equal(prog.testRun({ data: f }).retval, 2);
+    const v = seen.get(new Uint8Array(4) as never) as Uint8Array;
+    const dv = new DataView(v.buffer, v.byteOffset);
+    return Array.from({ length: 9 }, (_, i) => dv.getUint32(i * 4, true));
+  };
+  const icmp = icmpEcho(0x1234, 0x0102, new Uint8Array(8));
+  // plain ICMP
+  assert.deepEqual(read(ipv4Frame({ proto: 1, l4: icmp })), [0, 0, 0, 0, 8, 0x1234, 0x0102, 1, 0]);
+  // one 802.1Q tag: id 42, priority 5; IP behind it is not parsed by ip()
+  const tagged = ipv4Frame({ proto: 1, l4: icmp, vlans: [(5 << 13) | 42] });
+  assert.deepEqual(read(tagged), [42, 5, 0, 0x0800, 0, 0, 0, 0, 0]);
+  // QinQ: 802.1ad outer 100, 802.1Q inner 7
+  const qinq = ipv4Frame({ proto: 1, l4: icmp, vlans: [100, 7] });
+  assert.deepEqual(read(qinq), [100, 0, 7, 0x0800, 0, 0, 0, 0, 0]);
+  // ICMPv6 echo request
+  assert.deepEqual(read(icmp6Frame(128, 9, 10)), [0, 0, 0, 0, 128, 9, 10, 58, 0]);
+  // ICMP options shift the header: still found
+  const opt = ipv4Frame({ proto: 1, l4: icmp, optionWords: 3 });
+  assert.equal(read(opt)[5], 0x1234);
+  // a truncated ICMP header: no view
+  assert.deepEqual(read(ipv4Frame({ proto: 1, l4: icmp.subarray(0, 6) })).slice(4, 8), [0, 0, 0, 0]);
+  // UDP payload with CR LF at 6-7 and at 14-15
+  const text = new TextEncoder().encode("GET / \r\nHost: \r\n");
+  assert.equal(read(ipv4Frame({ proto: 17, l4: udp4(1, 2, text) }))[8], 7);
+  const late = new TextEncoder().encode("xxxxxxxxxxxxxx\r\n");
+  assert.equal(read(ipv4Frame({ proto: 17, l4: udp4(1, 2, late) }))[8], 15);
+});
+
+const CSUM = `
+import { program, xdp, map, ArrayMap, XdpAction, csumReplace } from "tsbpf/probe";
+import { struct, u32 } from "tsbpf/types";
+program({ license: "GPL" });
+const Q = struct("Q", { check: u32, from: u32, to: u32, r2: u32, r4: u32 });
+const q = map("q", new ArrayMap(Q, { maxEntries: 1 }));
+export const csum = xdp(() => {
+  const x = q.get(0);
+  if (!x) return XdpAction.Aborted;
+  x.r2 = csumReplace(x.check, x.from & 0xffff, x.to & 0xffff);
+  x.r4 = csumReplace(x.check, x.from, x.to, 4);
+  return XdpAction.Pass;
+});
+`;
+
+test("csumReplace gives the checksum a full recomputation gives (16- and 32-bit fields)", (t) => {
+  if (!needsKernel(t)) return;
+  using coll = Collection.load(compileSource(CSUM, { raw: true }).elf);
+  const prog = coll.programs.get("csum")!;
+  const q = coll.maps.get("q")!;
+  const same = (a: number, b: number) => a === b || (a === 0xffff && b === 0) || (a === 0 && b === 0xffff);
+  fc.assert(
+    fc.property(
+      fc.array(fc.integer({ min: 0, max: 0xffff }), { minLength: 4, maxLength: 12 }),
+      fc.nat(),
+      fc.integer({ min: 0, max: 0xffff }),
+      fc.integer({ min: 0, max: 0xffff }),
+      (words, at, n1, n2) => {
+        const i = at % (words.length - 1);
+        const bytes = (ws: number[]) => new Uint8Array(ws.flatMap((w) => [w >> 8, w & 0xff]));
+        const check = checksum(bytes(words));
+        const w4 = words.slice();
+        w4[i] = n1;
+        w4[i + 1] = n2;
+        const from4 = ((words[i]! << 16) | words[i + 1]!) >>> 0;
+        const to4 = ((n1 << 16) | n2) >>> 0;
+        const inp = new Uint8Array(20);
+        const dv = new DataView(inp.buffer);
+        dv.setUint32(0, check, true);
+        dv.setUint32(4, from4, true);
+        dv.setUint32(8, to4, true);
+        q.set(new Uint8Array(4) as never, inp as never);
+        assert.equal(prog.testRun({ data: new Uint8Array(64) }).retval, 2);
+        const o = q.get(new Uint8Array(4) as never) as Uint8Array;
+        const out = new DataView(o.buffer, o.byteOffset);
+        // r2 replaced the low 16 bits of from4 (words[i + 1]) by those of to4 (n2)
+        const w2b = words.slice();
+        w2b[i + 1] = n2;
+        assert.ok(same(out.getUint32(12, true), checksum(bytes(w2b))), "16-bit");
+        assert.ok(same(out.getUint32(16, true), checksum(bytes(w4))), "32-bit");
+      },
+    ),
+    { numRuns: 200 },
+  );
+});
