@@ -18,15 +18,7 @@ import { parseIcmp, parseL2, warnNotTransport } from "./packet-headers.js";
 /** `transport.protocol` names: the IP protocol numbers the transport tag holds. */
 const TRANSPORT_NAMES = { tcp: 6, udp: 17 } as const;
 
-export type ParseLevel =
-  | "eth"
-  | "ip"
-  | "transport"
-  | "payload"
-  | "icmp"
-  | "vlan"
-  | "vlan1"
-  | "arp";
+export type ParseLevel = "eth" | "ip" | "transport" | "payload" | "icmp" | "vlan" | "vlan1" | "arp";
 
 const ETH_HLEN = 14;
 const ETH_P_IP_LE = 0x0008; // 0x0800 as the little-endian load of its big-endian bytes

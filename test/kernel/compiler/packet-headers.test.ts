@@ -1,5 +1,6 @@
 // Header kinds beyond TCP/UDP run by the kernel on crafted frames (BPF_PROG_TEST_RUN) against
-// reference models written here: ICMP/ICMPv6, VLAN and QinQ tags, an ARP responder (XDP_TX),
+// reference models written here: ICMP/ICMPv6, VLAN and QinQ tags, an ARP responder (XDP_TX,
+// the example of docs/probe-language.md),
 // loop bounds computed from a read's length, and csumReplace checked against full checksum
 // recomputation on random data.
 import { test } from "node:test";
@@ -9,29 +10,7 @@ import { needsKernel } from "../../support/kernel.js";
 import { Collection } from "../../../src/load/collection.js";
 import { compileSource } from "../../unit/compiler/support.js";
 import { checksum, icmpEcho, ipv4Frame, udp4 } from "../../support/frames.js";
-
-export const ARP_RESPONDER = `
-import { program, xdp, XdpAction } from "tsbpf/probe";
-program({ license: "GPL" });
-
-const ME_IP = 0x0a000063; // 10.0.0.99
-const ME_MAC = 0x020000000063n; // 02:00:00:00:00:63
-
-/** Answers "who has 10.0.0.99?" with 02:00:00:00:00:63, out of the interface it came in. */
-export const arp_reply = xdp((ctx) => {
-  const eth = ctx.eth();
-  const a = ctx.arp();
-  if (!eth || !a || a.operation !== 1 || a.targetIp !== ME_IP) return XdpAction.Pass;
-  eth.dst = eth.src;
-  eth.src = ME_MAC;
-  a.operation = 2;
-  a.targetMac = a.senderMac;
-  a.targetIp = a.senderIp;
-  a.senderMac = ME_MAC;
-  a.senderIp = ME_IP;
-  return XdpAction.Tx;
-});
-`;
+import { ARP_RESPONDER } from "./packet-write-probes.js";
 
 function arpRequest(senderMac: number[], senderIp: number[], targetIp: number[]): Uint8Array {
   const f = new Uint8Array(14 + 28 + 18); // padded to 60 bytes
@@ -161,7 +140,10 @@ test("VLAN/QinQ tags, ICMP and ICMPv6 fields, and a loop bound of head.length - 
   const opt = ipv4Frame({ proto: 1, l4: icmp, optionWords: 3 });
   assert.equal(read(opt)[5], 0x1234);
   // a truncated ICMP header: no view
-  assert.deepEqual(read(ipv4Frame({ proto: 1, l4: icmp.subarray(0, 6) })).slice(4, 8), [0, 0, 0, 0]);
+  assert.deepEqual(
+    read(ipv4Frame({ proto: 1, l4: icmp.subarray(0, 6) })).slice(4, 8),
+    [0, 0, 0, 0],
+  );
   // UDP payload with CR LF at 6-7 and at 14-15
   const text = new TextEncoder().encode("GET / \r\nHost: \r\n");
   assert.equal(read(ipv4Frame({ proto: 17, l4: udp4(1, 2, text) }))[8], 7);
@@ -189,7 +171,8 @@ test("csumReplace gives the checksum a full recomputation gives (16- and 32-bit 
   using coll = Collection.load(compileSource(CSUM, { raw: true }).elf);
   const prog = coll.programs.get("csum")!;
   const q = coll.maps.get("q")!;
-  const same = (a: number, b: number) => a === b || (a === 0xffff && b === 0) || (a === 0 && b === 0xffff);
+  const same = (a: number, b: number) =>
+    a === b || (a === 0xffff && b === 0) || (a === 0 && b === 0xffff);
   fc.assert(
     fc.property(
       fc.array(fc.integer({ min: 0, max: 0xffff }), { minLength: 4, maxLength: 12 }),

@@ -6,7 +6,8 @@
 // - a TC probe on B's ingress moves UDP port 9999 to 7777 and fixes the checksum with
 //   bpf_l4_csum_replace; a socket on 7777 receives the datagram. The sender is a raw socket
 //   that writes a complete UDP checksum (no offload), so B verifies it: the same probe without
-//   the checksum fix-up delivers nothing.
+//   the checksum fix-up delivers nothing;
+// - an XDP ARP responder on B answers the ARP requests of A's stack, which learns its MAC.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -18,7 +19,7 @@ import { fileURLToPath } from "node:url";
 import { needsKernel } from "../../support/kernel.js";
 import { createNetnsPair, netnsUnavailable, type NetnsPair } from "../../support/netns.js";
 import { compileSource } from "../../unit/compiler/support.js";
-import { REFLECTOR, TC_PORT } from "./packet-write-probes.js";
+import { ARP_RESPONDER, REFLECTOR, TC_PORT } from "./packet-write-probes.js";
 
 const CHILD = fileURLToPath(new URL("./packet-write-child.js", import.meta.url));
 
@@ -169,6 +170,30 @@ test("a TC probe moves a UDP port and fixes the checksum; a real socket receives
       } finally {
         await child.stop();
       }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("an XDP ARP responder answers the real ARP requests of A's stack", async (t) => {
+  if (!needsKernel(t, netnsUnavailable())) return;
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf-pktw-"));
+  try {
+    using net = createNetnsPair();
+    // The responder answers for 10.0.0.99: give A a route to that /24 through its veth.
+    net.exec("a", "ip", ["addr", "add", "10.0.0.1/24", "dev", net.ifA]);
+    const neigh = () =>
+      net.exec("a", "ip", ["neigh", "show", "10.0.0.99", "dev", net.ifA]).stdout.trim();
+    const elf = join(dir, "arp.elf");
+    writeFileSync(elf, compileSource(ARP_RESPONDER, { raw: true }).elf);
+    const child = await attachIn(net, elf, "arp_reply", "xdp");
+    try {
+      // The ping itself gets no answer (nobody owns 10.0.0.99); its ARP request does.
+      net.exec("a", "ping", ["-c", "1", "-W", "1", "10.0.0.99"], { allowFail: true });
+      assert.match(neigh(), /lladdr 02:00:00:00:00:63 /, "A learnt the responder's MAC");
+    } finally {
+      await child.stop();
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

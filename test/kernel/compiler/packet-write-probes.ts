@@ -14,5 +14,6 @@ export function docExample(name: string, kind = "example"): string {
 
 export const REFLECTOR = docExample("xdp-reflector");
 export const TC_PORT = docExample("tc-port");
+export const ARP_RESPONDER = docExample("xdp-arp");
 /** The body of a program (statements), shown without its surroundings. */
 export const VLAN_POP = docExample("vlan-pop", "example-body");
