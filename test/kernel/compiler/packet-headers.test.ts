@@ -9,7 +9,7 @@ import fc from "fast-check";
 import { needsKernel } from "../../support/kernel.js";
 import { Collection } from "../../../src/load/collection.js";
 import { compileSource } from "../../unit/compiler/support.js";
-import { checksum, icmpEcho, ipv4Frame, udp4 } from "../../support/frames.js";
+import { checksum, icmpEcho, ipv4Frame, onesSum, udp4 } from "../../support/frames.js";
 import { ARP_RESPONDER } from "./packet-write-probes.js";
 
 function arpRequest(senderMac: number[], senderIp: number[], targetIp: number[]): Uint8Array {
@@ -206,4 +206,45 @@ test("csumReplace gives the checksum a full recomputation gives (16- and 32-bit 
     ),
     { numRuns: 200 },
   );
+});
+
+const HELPER_PTRS = `
+import { program, xdp, map, ArrayMap, XdpAction, helper } from "tsbpf/probe";
+import { struct, array, u8, u64, type Infer } from "tsbpf/types";
+program({ license: "GPL" });
+const Buf = struct("Buf", { b: array(u8, 8), sum: u64, sumEth: u64 });
+const out = map("out", new ArrayMap(Buf, { maxEntries: 1 }));
+
+export const ptrs = xdp((ctx) => {
+  const buf: Infer<typeof Buf> = { b: new Uint8Array(8), sum: 0n, sumEth: 0n };
+  // bpf_xdp_load_bytes(ctx, 14, buf.b, 8): ctx and an array field passed as pointers
+  if (helper(189, ctx, 14, buf.b, 8) !== 0n) return XdpAction.Aborted;
+  // bpf_csum_diff(NULL, 0, buf.b, 8, 0) and over a header view (the Ethernet header's 12 bytes)
+  buf.sum = helper(28, 0, 0, buf.b, 8, 0);
+  const eth = ctx.eth();
+  if (eth) buf.sumEth = helper(28, 0, 0, eth, 12, 0);
+  out.set(0, buf);
+  return XdpAction.Pass;
+});
+`;
+
+test("helper() passes ctx, array fields and header views as pointers", (t) => {
+  if (!needsKernel(t)) return;
+  using coll = Collection.load(compileSource(HELPER_PTRS, { raw: true }).elf);
+  const f = ipv4Frame({ proto: 17, l4: udp4(1234, 5678, new Uint8Array(4)) });
+  assert.equal(coll.programs.get("ptrs")!.testRun({ data: f }).retval, 2);
+  const v = coll.maps.get("out")!.get(new Uint8Array(4) as never) as Uint8Array;
+  assert.deepEqual([...v.subarray(0, 8)], [...f.subarray(14, 22)]);
+  const dv = new DataView(v.buffer, v.byteOffset);
+  // csum_diff sums little-endian 16-bit words: fold it, swap it, compare with the
+  // big-endian one's-complement sum (0 and 0xffff are the same number).
+  const folded = (x: bigint) => {
+    let s = Number(x & 0xffffffffn);
+    while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+    return ((s & 0xff) << 8) | (s >> 8);
+  };
+  const same = (a: number, b: number) =>
+    a === b || (a === 0 && b === 0xffff) || (a === 0xffff && b === 0);
+  assert.ok(same(folded(dv.getBigUint64(8, true)), onesSum(f.subarray(14, 22))));
+  assert.ok(same(folded(dv.getBigUint64(16, true)), onesSum(f.subarray(0, 12))));
 });
