@@ -8,7 +8,7 @@
 // path where the probe established a protocol other than TCP/UDP is an error saying so.
 import ts from "typescript";
 import { Code, CompileError } from "../errors.js";
-import { imm, reg, type VReg } from "../ir/ir.js";
+import { imm, reg, type Block, type VReg } from "../ir/ir.js";
 import type { Lowerer } from "./lowerer.js";
 import { checkBounds, layer, packetRegs, whenPresent, type ParseLevel } from "./packet.js";
 import type { ViewValue } from "./values.js";
@@ -42,6 +42,41 @@ export function parseIcmp(lw: Lowerer, ip: ViewValue, node: ts.Node): ViewValue 
   checkBounds(lw, h6, 8, nullB, node);
   done(h6, { k: 58 });
   return finish();
+}
+
+// ---- the Ethernet header's bounds check, once ----
+
+/**
+ * A flag set to 1 where the first, dominating `data + 14 <= data_end` check passed (0 where it
+ * failed). A later parse of the Ethernet header (`ctx.ip()` then `ctx.eth()`) tests the flag
+ * instead of comparing `data + 14` with data_end again: that compare's register is also the IP
+ * header's pointer, and on its (impossible) failing branch the verifier marks the register as
+ * beyond the packet end, rejecting a later write through the IP view on that path.
+ */
+const ethFlag = new WeakMap<Lowerer, VReg>();
+
+export function ethBoundsCheck(lw: Lowerer, data: VReg, nullB: Block, node: ts.Node): void {
+  const flag = ethFlag.get(lw);
+  if (flag !== undefined) {
+    const ok = lw.newBlock();
+    lw.branch("eq", reg(flag), imm(0), nullB, ok);
+    lw.switchTo(ok);
+    return;
+  }
+  if (!lw.dominatesRest) {
+    checkBounds(lw, data, 14, nullB, node);
+    return;
+  }
+  const f = lw.vreg();
+  lw.emit({ op: "mov", dst: f, src: imm(0) });
+  checkBounds(lw, data, 14, nullB, node);
+  lw.emit({ op: "mov", dst: f, src: imm(1) });
+  ethFlag.set(lw, f);
+}
+
+/** After a helper that changed packet data: the flag no longer says anything. */
+export function forgetEthCheck(lw: Lowerer): void {
+  ethFlag.delete(lw);
 }
 
 // ---- VLAN tags and ARP ----

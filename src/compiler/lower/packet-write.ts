@@ -15,6 +15,7 @@ import { Code, CompileError } from "../errors.js";
 import { imm, reg, successors, type Base, type Block, type Operand, type VReg } from "../ir/ir.js";
 import { helperId } from "../../obj/helpers.js";
 import type { Lowerer } from "./lowerer.js";
+import { forgetEthCheck } from "./packet-headers.js";
 import type { RefValue, Value, ViewValue } from "./values.js";
 
 type Size = 1 | 2 | 4 | 8;
@@ -136,6 +137,7 @@ export function packetChanged(lw: Lowerer, what: string, node: ts.Node): void {
   lw.emit({ op: "load", dst: p.data, base: ctx, off: d, size: 4 });
   lw.emit({ op: "load", dst: p.end, base: ctx, off: e, size: 4 });
   lw.parsed.clear();
+  forgetEthCheck(lw);
   const sf = node.getSourceFile();
   const list = changes.get(lw) ?? [];
   list.push({

@@ -13,7 +13,7 @@ import { imm, reg, type Base, type Block, type VReg } from "../ir/ir.js";
 import type { Lowerer } from "./lowerer.js";
 import type { Value, ViewValue } from "./values.js";
 import { viewMethod, viewProperty } from "./packet-write.js";
-import { parseIcmp, parseL2, warnNotTransport } from "./packet-headers.js";
+import { ethBoundsCheck, parseIcmp, parseL2, warnNotTransport } from "./packet-headers.js";
 
 /** `transport.protocol` names: the IP protocol numbers the transport tag holds. */
 const TRANSPORT_NAMES = { tcp: 6, udp: 17 } as const;
@@ -116,7 +116,7 @@ function parseL2L3(lw: Lowerer, level: "eth" | "ip", node: ts.Node): ViewValue {
   if (l3) {
     et = lw.load({ kind: "reg", id: lw.func.ctx }, 16, 2); // skb->protocol (16 bits), network order
   } else {
-    checkBounds(lw, data, ETH_HLEN, nullB, node);
+    ethBoundsCheck(lw, data, nullB, node); // packet-headers.ts: done once where it dominates
     et = lw.load({ kind: "reg", id: data }, 12, 2);
   }
   if (level === "eth") {

@@ -127,3 +127,24 @@ test("after adjustHead the probe parses again and writes through the new views",
   const v = coll.maps.get("seen")!.get(new Uint8Array(4) as never) as Uint8Array;
   assert.equal(new DataView(v.buffer, v.byteOffset).getUint32(0, true), 0x0a00004d);
 });
+
+test("ip() then eth() then a write through the first IP view passes the verifier", (t) => {
+  // Found by packet-write-fuzz: the second Ethernet bounds check compared the register that is
+  // also the IP header's pointer; on its impossible failing branch the verifier marked that
+  // register beyond the packet end and refused the store after it.
+  if (!needsKernel(t)) return;
+  const src = `
+import { program, xdp, XdpAction } from "tsbpf/probe";
+program({ license: "GPL" });
+export const w = xdp((ctx) => {
+  { const ip = ctx.ip(); if (ip && ip.version === 6) ip.hopLimit = 9; }
+  { const e = ctx.eth(); if (e) e.dst = 0x020304050607n; }
+  { const ip = ctx.ip(); if (ip && ip.version === 6) ip.hopLimit = 8; }
+  return XdpAction.Pass;
+});
+`;
+  using coll = Collection.load(compileSource(src, { raw: true }).elf);
+  const f = ipv4Frame({ proto: 17, l4: udp4(1, 2, new Uint8Array(4)) });
+  const out = coll.programs.get("w")!.testRun({ data: f }).dataOut!;
+  assert.deepEqual([...out.subarray(0, 6)], [2, 3, 4, 5, 6, 7]);
+});
