@@ -577,6 +577,12 @@ function bswap(lw: Lowerer, x: Operand, size: 2 | 4): Operand {
 /** A pointer argument: memory a helper may read (stack, map value) or a header view. */
 function pointerArg(lw: Lowerer, v: Value, node: ts.Node): { ptr: Operand; size?: number } {
   if (v.k === "ref") {
+    if (v.base.kind === "reg" && v.base.id === lw.func.ctx)
+      throw CompileError.at(
+        node,
+        Code.BadApi,
+        "helpers cannot take pointers into the context (the tracepoint record, __sk_buff): copy the field into a struct local first",
+      );
     if (v.base.kind === "slot") {
       const d = lw.vreg();
       lw.emit({ op: "addr", dst: d, slot: v.base.slot, off: v.off });
@@ -818,7 +824,7 @@ export function assignCtxField(
     throw CompileError.at(
       target,
       Code.BadApi,
-      `ctx.${name} cannot be written in a ${kind} program${kind === "tc" || kind === "cgroupSkb" ? "" : ""}; writable: ${
+      `ctx.${name} cannot be written in a ${kind} program; writable: ${
         Object.entries(SKB_WRITES)
           .filter(([, x]) => x.kinds.includes(kind))
           .map(([k]) => k)
