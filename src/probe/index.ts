@@ -406,8 +406,11 @@ export type TransportHeader = TcpHeader | UdpHeader;
 
 /** The bytes after the transport header. */
 export interface Payload {
-  /** `n` (constant) bytes, or null when the packet is shorter. */
-  read(n: number): Bytes | null;
+  /**
+   * `n` bytes, or null when the packet is shorter. A run-time `n` needs its largest value:
+   * `read(n, 64)` (null also when n > 64); its `length` is then `n`.
+   */
+  read(n: number, max?: number): Bytes | null;
   /** offset of the payload from the packet's first byte */
   offset(): number;
   /** payload length in bytes (to the end of the packet) */

@@ -274,3 +274,119 @@ export function warnNotTransport(lw: Lowerer, what: string, node: ts.Node): void
     }`,
   );
 }
+
+// ---- read(n) with a run-time n ----
+
+/**
+ * `d.read(n, max)` with a run-time `n`: the bytes `[0, n)` of the payload, null when `n > max`
+ * (unsigned: a negative n too) or the packet is shorter. The view's length is the register `n`;
+ * the verifier learns nothing about the start pointer from a variable-length check, so every
+ * access checks its own end against data_end (one compare each).
+ */
+export function readVariable(
+  lw: Lowerer,
+  v: ViewValue,
+  args: readonly ts.Expression[],
+  e: ts.Node,
+): ViewValue {
+  const max = args[1] && lw.mod.consts.eval(args[1]);
+  if (typeof max !== "number" || !Number.isInteger(max) || max < 1 || max > 1500)
+    throw CompileError.at(
+      args[1] ?? e,
+      Code.BadApi,
+      "read(n) with a run-time n needs its largest value, a constant between 1 and 1500: read(n, 64) (null when n > 64 or the packet is shorter)",
+    );
+  const { end } = packetRegs(lw, e);
+  const n = lw.mov(lw.int(lw.expr(args[0]!), args[0]!));
+  const res = lw.vreg();
+  const len = lw.vreg();
+  const nullB = lw.newBlock();
+  const join = lw.newBlock();
+  const ok1 = lw.newBlock();
+  lw.branch("gt", reg(n), imm(max), nullB, ok1);
+  lw.switchTo(ok1);
+  const q = lw.alu("add", reg(v.ptr), reg(n));
+  const ok2 = lw.newBlock();
+  lw.branch("gt", reg(q), reg(end), nullB, ok2);
+  lw.switchTo(ok2);
+  lw.emit({ op: "mov", dst: res, src: reg(v.ptr) });
+  lw.emit({ op: "mov", dst: len, src: reg(n) });
+  lw.jump(join);
+  lw.switchTo(nullB);
+  lw.emit({ op: "mov", dst: res, src: imm(0) });
+  lw.emit({ op: "mov", dst: len, src: imm(0) });
+  lw.jump(join);
+  lw.switchTo(join);
+  return { k: "view", view: "vbytes", ptr: res, aux: len, n: max };
+}
+
+/** Methods and `length` of a run-time-length read. */
+export function variableBytes(
+  lw: Lowerer,
+  v: ViewValue,
+  what: string,
+  args: readonly ts.Expression[] | undefined,
+  e: ts.Node,
+): import("./values.js").Value | undefined {
+  const len = v.aux!;
+  if (args === undefined) return what === "length" ? { k: "int", op: reg(len) } : undefined;
+  const p = { kind: "reg" as const, id: v.ptr };
+  if (what === "at") {
+    const a = args[0];
+    if (!a) throw CompileError.at(e, Code.BadApi, "at(i) needs the index");
+    const k = lw.mod.consts.eval(a);
+    const res = lw.vreg();
+    const inside = lw.newBlock();
+    const outside = lw.newBlock();
+    const join = lw.newBlock();
+    if (typeof k === "number" && Number.isInteger(k) && k >= 0 && k < v.n!) {
+      lw.branch("le", reg(len), imm(k), outside, inside);
+      lw.switchTo(inside);
+      checkBounds(lw, v.ptr, k + 1, outside, a);
+      lw.emit({ op: "load", dst: res, base: p, off: k, size: 1 });
+    } else {
+      const idx = lw.mov(lw.int(lw.expr(a), a));
+      lw.branch("ge", reg(idx), reg(len), outside, inside);
+      lw.switchTo(inside);
+      const q = lw.alu("add", reg(v.ptr), reg(idx));
+      checkBounds(lw, q, 1, outside, a);
+      lw.emit({ op: "load", dst: res, base: { kind: "reg", id: q }, off: 0, size: 1 });
+    }
+    lw.jump(join);
+    lw.switchTo(outside);
+    lw.emit({ op: "mov", dst: res, src: imm(0) });
+    lw.jump(join);
+    lw.switchTo(join);
+    return { k: "int", op: reg(res) };
+  }
+  if (what === "startsWith" || what === "equals") {
+    const s = args[0] && lw.mod.consts.eval(args[0]);
+    if (typeof s !== "string" || [...s].some((c) => c.charCodeAt(0) > 0x7f) || s.length === 0)
+      throw CompileError.at(args[0] ?? e, Code.BadApi, `${what}() takes a non-empty ASCII literal`);
+    const L = s.length;
+    const r = lw.vreg();
+    const no = lw.newBlock();
+    const join = lw.newBlock();
+    const ok = lw.newBlock();
+    lw.branch(what === "equals" ? "ne" : "lt", reg(len), imm(L), no, ok);
+    lw.switchTo(ok);
+    checkBounds(lw, v.ptr, L, no, e);
+    for (let o = 0; o < L;) {
+      const n = L - o >= 4 ? 4 : L - o >= 2 ? 2 : 1;
+      let word = 0n;
+      for (let i = n - 1; i >= 0; i--) word = (word << 8n) | BigInt(s.charCodeAt(o + i));
+      const next = lw.newBlock();
+      lw.branch("ne", reg(lw.load(p, o, n as 1 | 2 | 4)), imm(word), no, next);
+      lw.switchTo(next);
+      o += n;
+    }
+    lw.emit({ op: "mov", dst: r, src: imm(1) });
+    lw.jump(join);
+    lw.switchTo(no);
+    lw.emit({ op: "mov", dst: r, src: imm(0) });
+    lw.jump(join);
+    lw.switchTo(join);
+    return { k: "int", op: reg(r) };
+  }
+  return undefined;
+}

@@ -15,7 +15,7 @@ import { Code, CompileError } from "../errors.js";
 import { imm, reg, successors, type Base, type Block, type Operand, type VReg } from "../ir/ir.js";
 import { helperId } from "../../obj/helpers.js";
 import type { Lowerer } from "./lowerer.js";
-import { forgetEthCheck } from "./packet-headers.js";
+import { forgetEthCheck, variableBytes } from "./packet-headers.js";
 import type { RefValue, Value, ViewValue } from "./values.js";
 
 type Size = 1 | 2 | 4 | 8;
@@ -260,6 +260,7 @@ export function viewProperty(
   e: ts.Node,
 ): Value | undefined {
   checkFresh(lw, v, e);
+  if (v.view === "vbytes") return variableBytes(lw, v, name, undefined, e);
   if (v.view === "mac" && name === "value") {
     const hi = loadBe(lw, ptrOf(v), 0, 4);
     const lo = loadBe(lw, ptrOf(v), 4, 2);
@@ -409,6 +410,7 @@ export function viewMethod(
   e: ts.CallExpression,
 ): Value | undefined {
   checkFresh(lw, v, e);
+  if (v.view === "vbytes") return variableBytes(lw, v, method, e.arguments, e);
   const p = ptrOf(v);
   if (method === "offset" && v.view !== "payload" && v.view !== "bytes") {
     const pk = lw.packet!;

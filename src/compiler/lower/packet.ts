@@ -13,7 +13,13 @@ import { imm, reg, type Base, type Block, type VReg } from "../ir/ir.js";
 import type { Lowerer } from "./lowerer.js";
 import type { Value, ViewValue } from "./values.js";
 import { viewMethod, viewProperty } from "./packet-write.js";
-import { ethBoundsCheck, parseIcmp, parseL2, warnNotTransport } from "./packet-headers.js";
+import {
+  ethBoundsCheck,
+  parseIcmp,
+  parseL2,
+  readVariable,
+  warnNotTransport,
+} from "./packet-headers.js";
 
 /** `transport.protocol` names: the IP protocol numbers the transport tag holds. */
 const TRANSPORT_NAMES = { tcp: 6, udp: 17 } as const;
@@ -383,6 +389,7 @@ export function lowerViewMethod(
       return { k: "int", op: reg(lw.alu("sub", reg(end), reg(v.ptr))) };
     }
     if (method === "read") {
+      if (args[0] && lw.mod.consts.eval(args[0]) === NOT_CONST) return readVariable(lw, v, args, e);
       const n = constArg(0, "the byte count");
       if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > 1500)
         throw CompileError.at(

@@ -63,7 +63,17 @@ export interface AggValue {
 }
 
 export type ViewKind =
-  "eth" | "ip" | "transport" | "payload" | "bytes" | "ipv6addr" | "mac" | "icmp" | "vlan" | "arp";
+  | "eth"
+  | "ip"
+  | "transport"
+  | "payload"
+  | "bytes"
+  | "vbytes"
+  | "ipv6addr"
+  | "mac"
+  | "icmp"
+  | "vlan"
+  | "arp";
 
 /** A checked packet pointer (0 when the header is absent). */
 export interface ViewValue {

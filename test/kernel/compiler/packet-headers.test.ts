@@ -248,3 +248,52 @@ test("helper() passes ctx, array fields and header views as pointers", (t) => {
   assert.ok(same(folded(dv.getBigUint64(8, true)), onesSum(f.subarray(14, 22))));
   assert.ok(same(folded(dv.getBigUint64(16, true)), onesSum(f.subarray(0, 12))));
 });
+
+const READ_N = `
+import { program, xdp, map, ArrayMap, XdpAction } from "tsbpf/probe";
+import { struct, u32 } from "tsbpf/types";
+program({ license: "GPL" });
+const R = struct("R", { ok: u32, len: u32, last: u32, b3: u32, get: u32 });
+const r = map("r", new ArrayMap(R, { maxEntries: 1 }));
+
+/** The payload's first byte says how many bytes follow; read them (at most 16). */
+export const readn = xdp((ctx) => {
+  const s = r.get(0);
+  const d = ctx.data();
+  const h = d && d.read(1);
+  if (!s || !d || !h) return XdpAction.Pass;
+  const n = h.at(0) + 1;
+  const b = d.read(n, 16);
+  if (!b) return XdpAction.Drop;
+  s.ok = 1;
+  s.len = b.length;
+  s.last = b.at(n - 1);
+  s.b3 = b.at(3);
+  s.get = b.startsWith("\\x05GET") ? 1 : 0;
+  return XdpAction.Pass;
+});
+`;
+
+test("read(n, max) with a run-time n: length, run-time and constant indexes, startsWith", (t) => {
+  if (!needsKernel(t)) return;
+  using coll = Collection.load(compileSource(READ_N, { raw: true }).elf);
+  const prog = coll.programs.get("readn")!;
+  const r = coll.maps.get("r")!;
+  const run = (payload: number[]) => {
+    r.set(new Uint8Array(4) as never, new Uint8Array(20) as never);
+    const ret = prog.testRun({
+      data: ipv4Frame({ proto: 17, l4: udp4(1, 2, new Uint8Array(payload)) }),
+    }).retval;
+    const v = r.get(new Uint8Array(4) as never) as Uint8Array;
+    const dv = new DataView(v.buffer, v.byteOffset);
+    return [ret, ...Array.from({ length: 5 }, (_, i) => dv.getUint32(i * 4, true))];
+  };
+  // n = 6: "\\x05GET /"
+  assert.deepEqual(run([5, 0x47, 0x45, 0x54, 0x20, 0x2f, 0x99]), [2, 1, 6, 0x2f, 0x54, 1]);
+  // n = 3: at(3) is outside the bytes read: 0
+  assert.deepEqual(run([2, 7, 8, 9]), [2, 1, 3, 8, 0, 0]);
+  // n = 17 > 16: null
+  assert.deepEqual(run([16, ...Array(20).fill(1)]), [1, 0, 0, 0, 0, 0]);
+  // n = 10 but only 4 bytes in the packet: null
+  assert.deepEqual(run([9, 1, 2, 3]), [1, 0, 0, 0, 0, 0]);
+});
