@@ -1,6 +1,7 @@
 // The ring buffer bench's wire format (bench/c/ringbuf_bench.h) as a tsbpf/types struct, and
 // the consumer's per-event work: decode every field, check it, sum `value` — the same work
 // on_event() does in ringbuf_consume.c, so the two consumers are compared like for like.
+import type { RecordBatch } from "tsbpf";
 import { DecodeError, struct, u32, u64, type Infer } from "tsbpf/types";
 
 /** struct bench_event (32 bytes). */
@@ -25,9 +26,13 @@ export const BPF_RB_NO_WAKEUP = 1;
 /** Bytes one event occupies in the ring: 8-byte record header + the 32-byte record. */
 export const RECORD_FOOTPRINT = 8 + BenchEvent.size;
 
-/** What a consumer of the bench stream reports; `onRecord` goes to RingBufReader.consume. */
+/**
+ * What a consumer of the bench stream reports; `onRecord` goes to RingBufReader.consume,
+ * `onBatch` takes RingBufReader.readRecords batches.
+ */
 export interface EventSink {
   readonly onRecord: (view: DataView, offset: number, length: number) => void;
+  onBatch(b: RecordBatch): void;
   readonly consumed: number;
   readonly bad: number;
   /** Σ value wrapping at 2⁶⁴; undefined when the sink does not read the records */
@@ -36,6 +41,9 @@ export interface EventSink {
 
 /** How the JS consumer reads each record. */
 export type DecodeVariant = "view" | "struct" | "dataview" | "none";
+
+/** How the JS consumer gets records: RingBufReader.readRecords batches or consume(callback). */
+export type ReadApi = "records" | "callback";
 
 export function makeSink(variant: DecodeVariant): EventSink {
   switch (variant) {
@@ -81,6 +89,11 @@ export class ViewChecker implements EventSink {
       this.consumed++;
     }
   };
+
+  onBatch(b: RecordBatch): void {
+    const { view, offsets, lengths, count } = b;
+    for (let i = 0; i < count; i++) this.onRecord(view, offsets[i]!, lengths[i]!);
+  }
 
   private check(view: DataView, offset: number, length: number): void {
     const e = eventView.at(view, offset);
@@ -141,6 +154,10 @@ export class EventChecker implements EventSink {
     this.consumed++;
   };
 
+  onBatch(b: RecordBatch): void {
+    for (let i = 0; i < b.count; i++) this.onRecord(b.view, b.offsets[i]!, b.lengths[i]!);
+  }
+
   get checksum(): bigint {
     return BigInt.asUintN(64, this.sum);
   }
@@ -198,6 +215,10 @@ export class DataViewChecker implements EventSink {
     this.consumed++;
   };
 
+  onBatch(b: RecordBatch): void {
+    for (let i = 0; i < b.count; i++) this.onRecord(b.view, b.offsets[i]!, b.lengths[i]!);
+  }
+
   get checksum(): bigint {
     return BigInt.asUintN(64, (BigInt(this.hi) << 32n) + BigInt(this.lo));
   }
@@ -210,6 +231,10 @@ export class Counter implements EventSink {
   readonly onRecord = (): void => {
     this.consumed++;
   };
+
+  onBatch(b: RecordBatch): void {
+    this.consumed += b.count;
+  }
 
   readonly checksum = undefined;
 }

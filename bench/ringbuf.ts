@@ -13,6 +13,7 @@ import {
   makeSink,
   type DecodeVariant,
   type EventSink,
+  type ReadApi,
 } from "./ringbuf-events.js";
 import type { ProducerDone, ProducerJob } from "./ringbuf-producer.js";
 
@@ -31,6 +32,7 @@ export interface RingbufResult {
   /** undefined for the "none" decode variant, which does not read the records */
   checksum: bigint | undefined;
   decode: DecodeVariant;
+  api: ReadApi;
   /** threaded mode: times the consumer found the ring empty and waited (epoll via uv_poll) */
   waits?: number;
 }
@@ -74,7 +76,12 @@ export class RingbufBench implements Disposable {
    * alone — the consumer comparison. `decode` picks the per-event work (view: the measured
    * one; struct, dataview and none: diagnostics).
    */
-  batch(events: number, batch: number, decode: DecodeVariant = "view"): RingbufResult {
+  batch(
+    events: number,
+    batch: number,
+    decode: DecodeVariant = "view",
+    api: ReadApi = "records",
+  ): RingbufResult {
     this.checkBatch(batch);
     const check = makeSink(decode);
     const ctx = new Uint8Array(16);
@@ -92,18 +99,18 @@ export class RingbufBench implements Disposable {
           `ring buffer bench: produce wrote ${written} of ${n} records into an empty ring`,
         );
       const t0 = performance.now();
-      this.reader.consume(check.onRecord);
+      this.drain(check, api);
       consumeTime += performance.now() - t0;
     }
     const seconds = (performance.now() - start) / 1e3;
-    return this.result("batch", events, batch, seconds, consumeTime / 1e3, 0, check, decode);
+    return this.result("batch", events, batch, seconds, consumeTime / 1e3, 0, check, decode, api);
   }
 
   /**
    * Threaded mode: a worker thread produces with adaptive wakeups while this thread consumes,
    * waiting through RingBufReader.wait() (uv_poll/epoll) whenever the ring is empty.
    */
-  async threaded(events: number, batch: number): Promise<RingbufResult> {
+  async threaded(events: number, batch: number, api: ReadApi = "records"): Promise<RingbufResult> {
     this.checkBatch(batch);
     const worker = await this.producer();
     const check = new ViewChecker();
@@ -113,7 +120,7 @@ export class RingbufBench implements Disposable {
     let waits = 0;
     try {
       while (check.consumed < events) {
-        if (this.reader.consume(check.onRecord) === 0) {
+        if (this.drain(check, api) === 0) {
           waits++;
           await this.reader.wait();
         }
@@ -124,9 +131,21 @@ export class RingbufBench implements Disposable {
     const seconds = (performance.now() - start) / 1e3;
     const [{ retries }] = await done;
     return {
-      ...this.result("threaded", events, batch, seconds, seconds, retries, check, "view"),
+      ...this.result("threaded", events, batch, seconds, seconds, retries, check, "view", api),
       waits,
     };
+  }
+
+  /** Everything available now, through the chosen API; returns the number of records. */
+  private drain(check: EventSink, api: ReadApi): number {
+    if (api === "callback") return this.reader.consume(check.onRecord);
+    let n = 0;
+    for (;;) {
+      const b = this.reader.readRecords();
+      if (b.count === 0) return n;
+      check.onBatch(b);
+      n += b.count;
+    }
   }
 
   /** The producer worker, started once and kept for every threaded run. */
@@ -157,6 +176,7 @@ export class RingbufBench implements Disposable {
     retries: number,
     check: EventSink,
     decode: DecodeVariant,
+    api: ReadApi,
   ): RingbufResult {
     if (check.consumed !== events)
       throw new Error(`ring buffer bench: consumed ${check.consumed} events, expected ${events}`);
@@ -173,6 +193,7 @@ export class RingbufBench implements Disposable {
       full_retries: retries,
       checksum: check.checksum,
       decode,
+      api,
     };
   }
 

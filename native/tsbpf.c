@@ -216,6 +216,63 @@ static napi_value js_ringbuf_scan(napi_env env, napi_callback_info info) {
   return make_int(env, (int64_t)n);
 }
 
+// ringbufCollect(data, pos, avail, offsets, lengths, meta) -> n: the batch form of ringbufScan.
+// Acquire-loads headers like ringbufScan and writes, for each committed record that is not
+// discarded, the byte offset of its payload in `data` and its length, up to the capacity of
+// `offsets`; meta[0] receives the bytes walked (discarded records included), so the caller
+// advances the consumer position without a JS step per record. Stops where ringbufScan stops
+// (BUSY, malformed, out full); the JS walker re-reads a malformed record and reports it.
+static napi_value js_ringbuf_collect(napi_env env, napi_callback_info info) {
+  ARGS(6);
+  void *data, *offp, *lenp, *metap;
+  size_t len, off_len, len_len, meta_len;
+  int64_t pos, avail;
+  if (!get_bytes(env, argv[0], &data, &len)) return NULL;
+  if (napi_get_value_int64(env, argv[1], &pos) != napi_ok ||
+      napi_get_value_int64(env, argv[2], &avail) != napi_ok) {
+    napi_throw_type_error(env, NULL, "tsbpf native: ringbufCollect takes numbers");
+    return NULL;
+  }
+  if (!get_bytes(env, argv[3], &offp, &off_len) || !get_bytes(env, argv[4], &lenp, &len_len) ||
+      !get_bytes(env, argv[5], &metap, &meta_len))
+    return NULL;
+  size_t size = len / 2;
+  if (meta_len < 4 || ((uintptr_t)metap & 3) != 0) {
+    napi_throw_type_error(env, NULL, "tsbpf native: ringbufCollect needs a Uint32Array meta");
+    return NULL;
+  }
+  uint32_t* meta = metap;
+  meta[0] = 0;
+  if (data == NULL || size < 8 || (size & (size - 1)) != 0 || ((uintptr_t)data & 7) != 0 ||
+      ((uintptr_t)offp & 3) != 0 || ((uintptr_t)lenp & 3) != 0 || pos < 0 || avail < 0 ||
+      (uint64_t)avail > size)
+    return make_int(env, 0);
+  const uint64_t mask = size - 1;
+  uint32_t* offs = offp;
+  uint32_t* lens = lenp;
+  const size_t cap = (off_len < len_len ? off_len : len_len) / 4;
+  uint64_t used = 0;
+  size_t n = 0;
+  while (used < (uint64_t)avail && n < cap) {
+    if ((uint64_t)avail - used < 8) break;
+    uint64_t off = ((uint64_t)pos + used) & mask;
+    if ((off & 7) != 0) break;
+    uint32_t hdr = __atomic_load_n((uint32_t*)((char*)data + off), __ATOMIC_ACQUIRE);
+    if (hdr & 0x80000000u) break; /* BUSY: not committed yet */
+    uint32_t rlen = hdr & 0x3fffffffu;
+    uint64_t total = ((uint64_t)rlen + 8 + 7) & ~(uint64_t)7;
+    if (total > (uint64_t)avail - used) break;
+    if (!(hdr & 0x40000000u)) { /* not DISCARDed */
+      offs[n] = (uint32_t)(off + 8);
+      lens[n] = rlen;
+      n++;
+    }
+    used += total;
+  }
+  meta[0] = (uint32_t)used;
+  return make_int(env, (int64_t)n);
+}
+
 // addressOf(view) -> bigint: the address of the view's first byte, for u64 pointer fields.
 static napi_value js_address_of(napi_env env, napi_callback_info info) {
   ARGS(1);
@@ -624,6 +681,7 @@ static napi_value init(napi_env env, napi_value exports) {
       EXPORT("addressOf", js_address_of),
       EXPORT("mapElem", js_map_elem),
       EXPORT("ringbufScan", js_ringbuf_scan),
+      EXPORT("ringbufCollect", js_ringbuf_collect),
       EXPORT("perfEventOpen", js_perf_event_open),
       EXPORT("ioctl", js_ioctl),
       EXPORT("close", js_close),

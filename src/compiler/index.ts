@@ -1,13 +1,15 @@
-// TypeScript probe → eBPF object. The stages, each in its own module:
-//   frontend (type-checked program) → module (top-level declarations) → lower (IR per program)
-//   → passes (fold, propagate, DCE) → regalloc → isel (instructions) → emit (ELF + BTF).
+// TypeScript probe → eBPF object: runs the stages for each program, nothing else.
+//   frontend/ (type-checked program) → module/ (top-level declarations) → lower/ (IR per
+//   program) → optimize (pipeline.ts: the pass order and its checked constraints) →
+//   backend/regalloc → backend/isel (instructions) → backend/emit (ELF + BTF).
+// Stages import only earlier stages and ir/, errors.ts, limits.ts (test/unit/compiler/pipeline.test.ts).
 import ts from "typescript";
 import { createFrontend, lineText, CompileErrors } from "./frontend/typecheck.js";
 import { scanModule, type MapDecl, type ProgramDecl } from "./module/scan.js";
-import { Lowerer, MAX_STACK } from "./lower/lowerer.js";
+import { Lowerer } from "./lower/lowerer.js";
 import { Subprograms, type Subprogram } from "./lower/subprograms.js";
 import type { Func } from "./ir/ir.js";
-import { optimize } from "./opt/passes.js";
+import { optimize } from "./pipeline.js";
 import { allocate } from "./backend/regalloc.js";
 import { select, type Selected } from "./backend/isel.js";
 import { emitObject, type CompiledProgram } from "./backend/emit.js";
@@ -15,7 +17,7 @@ import { printFunc } from "./ir/ir.js";
 import { CompileError, Code } from "./errors.js";
 import type { Insn } from "../obj/insn.js";
 import { resolve } from "node:path";
-import { isStackOverflow } from "./limits.js";
+import { isStackOverflow, MAX_STACK } from "./limits.js";
 import { checkLicense } from "./lower/license.js";
 
 export { CompileError, CompileErrors, Code };

@@ -3,6 +3,9 @@
 import ts from "typescript";
 import { Code, CompileError } from "./errors.js";
 
+/** Bytes of stack one eBPF frame may use (the kernel's MAX_BPF_STACK). */
+export const MAX_STACK = 512;
+
 /**
  * Deepest syntax nesting accepted (a parenthesis, block, `if`, operand of `&&` or `+` each add
  * a level). TypeScript's own parser and checker exhaust Node's default stack near 1,000.

@@ -5,7 +5,10 @@
 //
 // - a process "exit" listener: runs on a normal end, `process.exit()`, an uncaught exception
 //   and an unhandled rejection (Node turns those into an exit with status 1 and emits "exit");
-// - SIGINT, SIGTERM and SIGHUP listeners that change nothing a user set up: when the signal
+// - listeners for every signal whose default action ends the process and that JavaScript can
+//   catch (SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR2, SIGALRM, SIGVTALRM, SIGXCPU, SIGXFSZ,
+//   SIGPWR; not SIGUSR1, which Node keeps for its inspector, nor SIGPIPE, which it ignores),
+//   and that change nothing a user set up: when the signal
 //   would have killed the process (no other listener for it), the listener detaches the links,
 //   removes itself and raises the same signal again, so the process dies of that signal with the
 //   usual exit status. When the program has its own listener for the signal, the signal does not
@@ -23,7 +26,19 @@ import { isMainThread } from "node:worker_threads";
 
 type Teardown = () => void;
 
-const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+export const CLEANUP_SIGNALS = [
+  "SIGINT",
+  "SIGTERM",
+  "SIGHUP",
+  "SIGQUIT",
+  "SIGUSR2",
+  "SIGALRM",
+  "SIGVTALRM",
+  "SIGXCPU",
+  "SIGXFSZ",
+  "SIGPWR",
+] as const;
+const SIGNALS = CLEANUP_SIGNALS;
 type CleanupSignal = (typeof SIGNALS)[number];
 
 const pending = new Set<Teardown>();

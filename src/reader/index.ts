@@ -1,7 +1,12 @@
 // Event readers: BPF ring buffers and perf event arrays as async iterables of batches.
 export type { EventBatch, EventReader } from "./batch.js";
 export { mergeReaders } from "./merge.js";
-export { RingBufReader, type RingBufReaderOptions, type RecordCallback } from "./ringbuf.js";
+export {
+  RingBufReader,
+  type RingBufReaderOptions,
+  type RecordBatch,
+  type RecordCallback,
+} from "./ringbuf.js";
 export {
   RingCorruptError,
   ReaderClosedError,

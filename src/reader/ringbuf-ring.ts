@@ -49,6 +49,36 @@ export interface RingBufMemory {
  */
 export type HeaderScan = (data: Uint8Array, pos: number, avail: number, out: Uint32Array) => number;
 
+/**
+ * The batch form of HeaderScan (native/tsbpf.c ringbufCollect): writes the payload offset and
+ * length of each committed, non-discarded record from byte `pos` into `offsets`/`lengths`
+ * (up to their capacity), the bytes walked into `meta[0]`, and returns how many records.
+ */
+export type RecordCollect = (
+  data: Uint8Array,
+  pos: number,
+  avail: number,
+  offsets: Uint32Array,
+  lengths: Uint32Array,
+  meta: Uint32Array,
+) => number;
+
+/**
+ * A batch of records handed out at once (RingBufReader.readRecords): record i is `lengths[i]`
+ * bytes at `offsets[i]` of `view`/`bytes` (the whole double-mapped data area). Reused by the
+ * reader: valid until its next read, consume, commit or close.
+ */
+export interface RecordBatch {
+  /** one DataView over the whole data area, the same object for every batch */
+  readonly view: DataView;
+  /** the same memory as bytes */
+  readonly bytes: Uint8Array;
+  /** records in this batch: entries [0, count) of offsets and lengths */
+  count: number;
+  readonly offsets: Uint32Array;
+  readonly lengths: Uint32Array;
+}
+
 /** Headers fetched per HeaderScan call. */
 const SCAN_BATCH = 1024;
 
@@ -80,6 +110,10 @@ export class RingBufRing {
   /** native header scan (see walk), or undefined: one Atomics.load per header */
   private readonly scan: HeaderScan | undefined;
   private readonly scanned = new Uint32Array(SCAN_BATCH);
+  private readonly collectFn: RecordCollect | undefined;
+  private readonly meta = new Uint32Array(1);
+  /** allocated on the first readRecords */
+  private batch: RecordBatch | undefined;
   /** consume's mid-batch commit interval in bytes */
   private readonly commitEvery: number;
   /** bytes consumed by the last batch whose views the caller may still hold */
@@ -90,6 +124,7 @@ export class RingBufRing {
     mem: RingBufMemory,
     private readonly label: string,
     scan?: HeaderScan,
+    collect?: RecordCollect,
   ) {
     const { size, data } = mem;
     if (!Number.isInteger(size) || size < 8 || size > 2 ** 30 || (size & (size - 1)) !== 0) {
@@ -107,6 +142,7 @@ export class RingBufRing {
     this.words = new Uint32Array(data.buffer, data.byteOffset, data.byteLength / 4);
     this.view = new DataView(data.buffer, data.byteOffset, data.byteLength);
     this.scan = scan;
+    this.collectFn = collect;
     this.commitEvery = Math.max(RINGBUF_HDR_SIZE, Math.min(CONSUME_COMMIT_BYTES, size >>> 2));
   }
 
@@ -149,6 +185,66 @@ export class RingBufRing {
       if (!(e instanceof RingCorruptError) || out.length === before) throw e;
     }
     if (copy) this.commit();
+  }
+
+  /**
+   * Commit the previous batch, then describe up to `max` records (at most `capacity` per
+   * batch) as offsets and lengths in one reused RecordBatch: no object and no callback per
+   * record. The records stay valid, and their space held from the producer, until the next
+   * call (or commit). Discarded records are skipped; a corrupt first record throws.
+   */
+  readRecords(max: number, capacity: number): RecordBatch {
+    this.commit();
+    let b = this.batch;
+    if (b === undefined || b.offsets.length !== capacity) {
+      b = this.batch = {
+        view: this.view,
+        bytes: this.mem.data,
+        count: 0,
+        offsets: new Uint32Array(capacity),
+        lengths: new Uint32Array(capacity),
+      };
+    }
+    b.count = 0;
+    const want = Math.min(max, capacity);
+    if (want <= 0) return b;
+    const collect = this.collectFn;
+    if (collect !== undefined) {
+      const cons = Atomics.load(this.mem.consumerPos, 0);
+      const prod = Atomics.load(this.mem.producerPos, 0);
+      // The native walk stops silently at anything malformed; positions out of range are
+      // reported by walk() below, which re-reads from the same place.
+      if (prod >= cons && prod - cons <= BigInt(this.size)) {
+        const avail = Number(prod - cons);
+        const start = Number(cons & BigInt(this.mask));
+        const offsets = want === capacity ? b.offsets : b.offsets.subarray(0, want);
+        const lengths = want === capacity ? b.lengths : b.lengths.subarray(0, want);
+        const n = collect(this.mem.data, start, avail, offsets, lengths, this.meta);
+        const used = this.meta[0]!;
+        if (used > 0 || avail === 0) {
+          this.pendingFrom = cons;
+          this.pending = used;
+          b.count = n;
+          return b;
+        }
+      }
+    }
+    // No native collect, or it stopped at the first record: the JS walker decides (a busy
+    // record ends the batch, a corrupt one throws with the details).
+    const { offsets, lengths } = b;
+    let i = 0;
+    try {
+      this.walk(want, Infinity, (_view, offset, length) => {
+        offsets[i] = offset;
+        lengths[i] = length;
+        i++;
+      });
+    } catch (e) {
+      // As read(): hand out the good records before a bad one; the next call meets it again.
+      if (!(e instanceof RingCorruptError) || i === 0) throw e;
+    }
+    b.count = i;
+    return b;
   }
 
   /**

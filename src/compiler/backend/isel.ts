@@ -49,7 +49,7 @@ import type {
 } from "../ir/ir.js";
 import type { Allocation, Location } from "./regalloc.js";
 import { Code, CompileError } from "../errors.js";
-import { MAX_STACK } from "../lower/lowerer.js";
+import { MAX_STACK } from "../limits.js";
 
 export interface Selected {
   insns: Insn[];

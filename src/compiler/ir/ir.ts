@@ -7,17 +7,6 @@
 
 export type VReg = number;
 
-/** The value of the `bswap` op: the low `bits` of `v` with their bytes reversed. */
-export function swapBytes(v: bigint, bits: number): bigint {
-  let x = BigInt.asUintN(bits, v);
-  let y = 0n;
-  for (let k = 0; k < bits / 8; k++) {
-    y = (y << 8n) | (x & 0xffn);
-    x >>= 8n;
-  }
-  return y;
-}
-
 export type Operand =
   { readonly kind: "reg"; readonly id: VReg } | { readonly kind: "imm"; readonly value: bigint };
 

@@ -4,7 +4,7 @@
 // written as in C (`for (i = 0; i < sizeof(buf) - 3; i++)`).
 import ts from "typescript";
 import { NOT_CONST } from "../module/consteval.js";
-import type { Lowerer } from "./lowerer.js";
+import type { LowerHost as Lowerer } from "./host.js";
 
 export function compileTimeBound(lw: Lowerer, e: ts.Expression): unknown {
   const k = lw.mod.consts.eval(e);

@@ -5,14 +5,14 @@ import { checkNoUseAfterRelease } from "./release.js";
 import type { Type } from "../../types/index.js";
 import { Code, CompileError } from "../errors.js";
 import { imm, reg, type Base, type Block, type Operand, type VReg } from "../ir/ir.js";
-import type { Lowerer } from "./lowerer.js";
+import type { LowerHost } from "./host.js";
 import { canonical } from "../frontend/typecheck.js";
-import { describeValue, padding } from "./lowerer.js";
+import { padding } from "./layout.js";
 import { lowerViewMethod, parsePacket, type ParseLevel } from "./packet.js";
 import { packetCtxMethod, packetFunction } from "./packet-write.js";
 import { vlanLevel } from "./packet-headers.js";
 import type { MapDecl } from "../module/scan.js";
-import type { MapDataValue, RefValue, Value } from "./values.js";
+import { describeValue, type MapDataValue, type RefValue, type Value } from "./values.js";
 import { TcAction, XdpAction } from "../../probe/index.js";
 
 /** Helper ids (include/uapi/linux/bpf.h `___BPF_FUNC_MAPPER`). */
@@ -76,7 +76,7 @@ const PT_REGS: Record<string, number> = {
   sp: 152,
 };
 
-function call(lw: Lowerer, helper: number, args: Operand[], wantResult = true): Value {
+function call(lw: LowerHost, helper: number, args: Operand[], wantResult = true): Value {
   if (args.length > 5) throw new Error("internal: more than five helper arguments");
   const dst = wantResult ? lw.vreg() : undefined;
   lw.emit({ op: "call", dst, helper, args });
@@ -84,26 +84,26 @@ function call(lw: Lowerer, helper: number, args: Operand[], wantResult = true): 
   return dst === undefined ? { k: "void" } : { k: "int", op: reg(dst) };
 }
 
-const mapFd = (lw: Lowerer, m: MapDecl): Operand => {
+const mapFd = (lw: LowerHost, m: MapDecl): Operand => {
   const d = lw.vreg();
   lw.emit({ op: "mapfd", dst: d, map: m.name });
   return reg(d);
 };
 
-const slotAddr = (lw: Lowerer, slot: number, off = 0): Operand => {
+const slotAddr = (lw: LowerHost, slot: number, off = 0): Operand => {
   const d = lw.vreg();
   lw.emit({ op: "addr", dst: d, slot, off });
   return reg(d);
 };
 
 /** A pointer operand to memory described by a ref (map value field, stack struct). */
-const refAddr = (lw: Lowerer, base: Base, off: number): Operand => {
+const refAddr = (lw: LowerHost, base: Base, off: number): Operand => {
   if (base.kind === "slot") return slotAddr(lw, base.slot, off);
   return off === 0 ? reg(base.id) : reg(lw.alu("add", reg(base.id), imm(off)));
 };
 
 export function lowerCall(
-  lw: Lowerer,
+  lw: LowerHost,
   e: ts.CallExpression,
   targets?: { t: Block; f: Block },
 ): Value | "branched" {
@@ -178,7 +178,7 @@ export function lowerCall(
   );
 }
 
-function argInt(lw: Lowerer, e: ts.CallExpression, i: number, dflt?: bigint): Operand {
+function argInt(lw: LowerHost, e: ts.CallExpression, i: number, dflt?: bigint): Operand {
   const a = e.arguments[i];
   if (!a) {
     if (dflt !== undefined) return imm(dflt);
@@ -187,7 +187,7 @@ function argInt(lw: Lowerer, e: ts.CallExpression, i: number, dflt?: bigint): Op
   return lw.int(lw.expr(a), a);
 }
 
-function argRef(lw: Lowerer, e: ts.CallExpression, i: number, what: string): RefValue {
+function argRef(lw: LowerHost, e: ts.CallExpression, i: number, what: string): RefValue {
   const a = e.arguments[i];
   const v = a && lw.expr(a);
   if (!v || v.k !== "ref")
@@ -199,7 +199,7 @@ function argRef(lw: Lowerer, e: ts.CallExpression, i: number, what: string): Ref
   return v;
 }
 
-function probeFunction(lw: Lowerer, name: string, e: ts.CallExpression): Value {
+function probeFunction(lw: LowerHost, name: string, e: ts.CallExpression): Value {
   const pf = packetFunction(lw, name, e); // helper(), csumReplace/Diff/Fold: packet-write.ts
   if (pf) return pf;
   const helper = NO_ARG_HELPERS[name];
@@ -299,12 +299,12 @@ function probeFunction(lw: Lowerer, name: string, e: ts.CallExpression): Value {
 }
 
 /** The key or value of a map call, materialised on the stack with the map's layout. */
-function onStack(lw: Lowerer, e: ts.CallExpression, i: number, t: Type, what: string): Operand {
+function onStack(lw: LowerHost, e: ts.CallExpression, i: number, t: Type, what: string): Operand {
   return placeOnStack(lw, e, i, argValue(lw, e, i, what), t, what);
 }
 
 /** Evaluate argument `i` (before any temporary slot of the call is allocated). */
-function argValue(lw: Lowerer, e: ts.CallExpression, i: number, what: string): Value {
+function argValue(lw: LowerHost, e: ts.CallExpression, i: number, what: string): Value {
   const a = e.arguments[i];
   if (!a) throw CompileError.at(e, Code.BadApi, `missing ${what}`);
   return lw.expr(a);
@@ -315,7 +315,7 @@ function argValue(lw: Lowerer, e: ts.CallExpression, i: number, what: string): V
  * first: evaluating one may emit another call, which frees the temporaries allocated so far.
  */
 function placeOnStack(
-  lw: Lowerer,
+  lw: LowerHost,
   e: ts.CallExpression,
   i: number,
   v: Value,
@@ -330,7 +330,7 @@ function placeOnStack(
   return slotAddr(lw, slot);
 }
 
-function mapMethod(lw: Lowerer, m: MapDecl, method: string, e: ts.CallExpression): Value {
+function mapMethod(lw: LowerHost, m: MapDecl, method: string, e: ts.CallExpression): Value {
   const keyed = m.key !== undefined && m.cls !== "PerfMap" && m.cls !== "RingBuf";
   if (keyed && method === "get") {
     const key = onStack(lw, e, 0, m.key!, `the key of ${m.name}`);
@@ -467,7 +467,7 @@ export const RINGBUF_CAPTURE = 512;
  * and submit. `size` in the record says how many bytes were captured. Returns 0, or -105
  * (ENOBUFS) when the ring is full.
  */
-function ringbufMapData(lw: Lowerer, m: MapDecl, v: MapDataValue, e: ts.CallExpression): Value {
+function ringbufMapData(lw: LowerHost, m: MapDecl, v: MapDataValue, e: ts.CallExpression): Value {
   const kind = lw.prog.kind;
   if (kind !== "xdp" && kind !== "tc" && kind !== "cgroupSkb" && kind !== "socketFilter")
     throw CompileError.at(
@@ -538,7 +538,7 @@ function ringbufMapData(lw: Lowerer, m: MapDecl, v: MapDataValue, e: ts.CallExpr
   return { k: "int", op: reg(res) };
 }
 
-function ctxArg(lw: Lowerer, e: ts.CallExpression, i: number): Operand {
+function ctxArg(lw: LowerHost, e: ts.CallExpression, i: number): Operand {
   const a = e.arguments[i];
   const v = a && lw.expr(a);
   if (!v || v.k !== "ctx")
@@ -546,7 +546,7 @@ function ctxArg(lw: Lowerer, e: ts.CallExpression, i: number): Operand {
   return reg(lw.func.ctx);
 }
 
-function packetMethod(lw: Lowerer, method: string, e: ts.CallExpression): Value {
+function packetMethod(lw: LowerHost, method: string, e: ts.CallExpression): Value {
   const levels: Record<string, ParseLevel> = {
     eth: "eth",
     ip: "ip",
@@ -565,7 +565,7 @@ function packetMethod(lw: Lowerer, method: string, e: ts.CallExpression): Value 
   throw CompileError.at(e, Code.BadApi, `the packet has no method ${method}()`);
 }
 
-function ctxMethod(lw: Lowerer, method: string, e: ts.CallExpression): Value {
+function ctxMethod(lw: LowerHost, method: string, e: ts.CallExpression): Value {
   const kind = lw.prog.kind;
   const ctx: Base = { kind: "reg", id: lw.func.ctx };
   const written = packetCtxMethod(lw, method, e); // adjustHead, storeBytes…: packet-write.ts
@@ -636,7 +636,7 @@ const REDIRECT = {
  * TcAction, whose Redirect is 7 where XDP's verdict is 4: rejected here, as is a call from a
  * program kind whose verifier refuses bpf_redirect.
  */
-function checkRedirectUse(lw: Lowerer, e: ts.CallExpression): void {
+function checkRedirectUse(lw: LowerHost, e: ts.CallExpression): void {
   const kind = lw.prog.kind;
   if (kind !== "xdp" && kind !== "tc")
     throw CompileError.at(

@@ -9,8 +9,9 @@
 import ts from "typescript";
 import { Code, CompileError } from "../errors.js";
 import { imm, reg, type Block, type VReg } from "../ir/ir.js";
-import type { Lowerer } from "./lowerer.js";
-import { checkBounds, layer, packetRegs, whenPresent, type ParseLevel } from "./packet.js";
+import type { LowerHost as Lowerer } from "./host.js";
+import { checkBounds, layer, packetRegs, whenPresent } from "./packet-base.js";
+import type { ParseLevel } from "./packet.js";
 import type { ViewValue } from "./values.js";
 
 /** `ctx.icmp()`: ICMP over IPv4 (protocol 1) or ICMPv6 over IPv6 (next header 58), 8 bytes. */

@@ -14,7 +14,11 @@ import ts from "typescript";
 import { Code, CompileError } from "../errors.js";
 import { imm, reg, successors, type Base, type Block, type Operand, type VReg } from "../ir/ir.js";
 import { helperId } from "../../obj/helpers.js";
-import type { Lowerer } from "./lowerer.js";
+import type { LowerHost as Lowerer, PacketRegs } from "./host.js";
+import type { IrBuilder } from "./builder.js";
+
+/** What the memory layer (which stores views into structs) can offer: the builder, packet regs. */
+type Builder = IrBuilder & { readonly packet: PacketRegs | undefined };
 import { forgetEthCheck, variableBytes } from "./packet-headers.js";
 import type { RefValue, Value, ViewValue } from "./values.js";
 
@@ -95,7 +99,7 @@ interface Change {
   what: string;
   line: number;
 }
-const changes = new WeakMap<Lowerer, Change[]>();
+const changes = new WeakMap<IrBuilder, Change[]>();
 
 /** Helpers after which the verifier forgets every packet pointer (bpf_helper_changes_pkt_data). */
 export const CHANGES_PACKET: ReadonlySet<number> = new Set(
@@ -150,7 +154,7 @@ export function packetChanged(lw: Lowerer, what: string, node: ts.Node): void {
 }
 
 /** True when code lowered so far can go from `from` to the block being lowered. */
-function reaches(lw: Lowerer, from: Block): boolean {
+function reaches(lw: Builder, from: Block): boolean {
   const byId = new Map(lw.func.blocks.map((b) => [b.id, b]));
   const seen = new Set<number>([from.id]);
   const work = [from];
@@ -168,7 +172,7 @@ function reaches(lw: Lowerer, from: Block): boolean {
 }
 
 /** Rejects a use of a header view that a packet-changing helper made invalid. */
-export function checkFresh(lw: Lowerer, v: ViewValue, node: ts.Node): void {
+export function checkFresh(lw: Builder, v: ViewValue, node: ts.Node): void {
   const list = changes.get(lw);
   if (!list) return;
   for (const c of list)
@@ -325,7 +329,7 @@ function storeBytesFrom(lw: Lowerer, to: Base, off: number, n: 6 | 16, v: Value,
  * aligned to its size; packet and map value accesses need not be on the targets tsbpf
  * supports). Everything is loaded before the first store.
  */
-function copyAligned(lw: Lowerer, from: Base, fromOff: number, to: Base, toOff: number, n: number) {
+function copyAligned(lw: Builder, from: Base, fromOff: number, to: Base, toOff: number, n: number) {
   const parts: [number, Size][] = [];
   for (let o = 0; o < n;) {
     let size: Size = 8;
@@ -395,7 +399,7 @@ export function assignViewField(
 }
 
 /** Copy a MAC address view into an `array(u8, 6)` (or 6-byte) field. */
-export function storeViewInto(lw: Lowerer, place: RefValue, v: ViewValue, node: ts.Node): boolean {
+export function storeViewInto(lw: Builder, place: RefValue, v: ViewValue, node: ts.Node): boolean {
   if (v.view !== "mac" || place.type.size !== 6) return false;
   checkFresh(lw, v, node);
   copyAligned(lw, ptrOf(v), 0, place.base, place.off, 6);

@@ -10,9 +10,10 @@ import ts from "typescript";
 import { NOT_CONST } from "../module/consteval.js";
 import { Code, CompileError } from "../errors.js";
 import { imm, reg, type Base, type Block, type VReg } from "../ir/ir.js";
-import type { Lowerer } from "./lowerer.js";
+import type { LowerHost } from "./host.js";
 import type { Value, ViewValue } from "./values.js";
 import { viewMethod, viewProperty } from "./packet-write.js";
+import { checkBounds, layer, packetRegs, whenPresent } from "./packet-base.js";
 import {
   ethBoundsCheck,
   parseIcmp,
@@ -30,32 +31,13 @@ const ETH_HLEN = 14;
 const ETH_P_IP_LE = 0x0008; // 0x0800 as the little-endian load of its big-endian bytes
 const ETH_P_IPV6_LE = 0xdd86;
 
-export function packetRegs(lw: Lowerer, node: ts.Node): { data: VReg; end: VReg; l3: boolean } {
-  if (!lw.packet)
-    throw CompileError.at(
-      node,
-      Code.BadApi,
-      `${lw.prog.kind} programs have no direct packet access`,
-    );
-  return lw.packet;
-}
-
-/** Continue in a new block when `ptr + n <= data_end`, else jump to `fail`. */
-export function checkBounds(lw: Lowerer, ptr: VReg, n: number, fail: Block, node: ts.Node): void {
-  const { end } = packetRegs(lw, node);
-  const t = lw.alu("add", reg(ptr), imm(n));
-  const ok = lw.newBlock();
-  lw.branch("gt", reg(t), reg(end), fail, ok);
-  lw.switchTo(ok);
-}
-
 /**
  * Parse up to `level`; the view's pointer is 0 when a layer is missing or short. Each layer
  * starts from the one below (ip → transport → payload); a parse done where it dominates the
  * rest of the program is reused by later calls, so `ctx.ip()`, `ctx.transport()` and
  * `ctx.data()` in sequence parse each header once.
  */
-export function parsePacket(lw: Lowerer, level: ParseLevel, node: ts.Node): ViewValue {
+export function parsePacket(lw: LowerHost, level: ParseLevel, node: ts.Node): ViewValue {
   if (level === "transport" || level === "payload")
     warnNotTransport(lw, level === "transport" ? "ctx.transport()" : "ctx.data()", node);
   const cached = lw.parsed.get(level);
@@ -77,44 +59,7 @@ export function parsePacket(lw: Lowerer, level: ParseLevel, node: ts.Node): View
   return v;
 }
 
-/** Result registers of one layer, a null exit and a join; `done` fills them on a path. */
-export function layer(lw: Lowerer, view: ViewValue["view"], withAux2 = false) {
-  const out: ViewValue = {
-    k: "view",
-    view,
-    ptr: lw.vreg(),
-    aux: lw.vreg(),
-    ...(withAux2 ? { aux2: lw.vreg() } : {}),
-  };
-  const nullB = lw.newBlock();
-  const join = lw.newBlock();
-  // `a` is a vreg holding the aux value, or a constant (4/6, 6/17) when given as { k }.
-  const done = (ptr: VReg, a: VReg | { k: number }, a2?: VReg) => {
-    lw.emit({ op: "mov", dst: out.ptr, src: reg(ptr) });
-    lw.emit({ op: "mov", dst: out.aux!, src: typeof a === "number" ? reg(a) : imm(a.k) });
-    if (a2 !== undefined) lw.emit({ op: "mov", dst: out.aux2!, src: reg(a2) });
-    lw.jump(join);
-  };
-  const finish = (): ViewValue => {
-    lw.switchTo(nullB);
-    lw.emit({ op: "mov", dst: out.ptr, src: imm(0) });
-    lw.emit({ op: "mov", dst: out.aux!, src: imm(0) });
-    if (withAux2) lw.emit({ op: "mov", dst: out.aux2!, src: imm(0) });
-    lw.jump(join);
-    lw.switchTo(join);
-    return out;
-  };
-  return { nullB, done, finish };
-}
-
-/** Continue in a new block when `ptr` is not 0 (a present lower layer). */
-export function whenPresent(lw: Lowerer, ptr: VReg, nullB: Block): void {
-  const ok = lw.newBlock();
-  lw.branch("eq", reg(ptr), imm(0), nullB, ok);
-  lw.switchTo(ok);
-}
-
-function parseL2L3(lw: Lowerer, level: "eth" | "ip", node: ts.Node): ViewValue {
+function parseL2L3(lw: LowerHost, level: "eth" | "ip", node: ts.Node): ViewValue {
   const { data, l3 } = packetRegs(lw, node);
   const L2 = l3 ? 0 : ETH_HLEN; // where the IP header starts
   const { nullB, done, finish } = layer(lw, level);
@@ -158,7 +103,7 @@ function parseL2L3(lw: Lowerer, level: "eth" | "ip", node: ts.Node): ViewValue {
   return finish();
 }
 
-function parseTransport(lw: Lowerer, ip: ViewValue, node: ts.Node): ViewValue {
+function parseTransport(lw: LowerHost, ip: ViewValue, node: ts.Node): ViewValue {
   const { l3 } = packetRegs(lw, node);
   const L2 = l3 ? 0 : ETH_HLEN;
   const { nullB, done, finish } = layer(lw, "transport", true);
@@ -203,7 +148,7 @@ function parseTransport(lw: Lowerer, ip: ViewValue, node: ts.Node): ViewValue {
   return finish();
 }
 
-function parsePayload(lw: Lowerer, t: ViewValue, node: ts.Node): ViewValue {
+function parsePayload(lw: LowerHost, t: ViewValue, node: ts.Node): ViewValue {
   const { end } = packetRegs(lw, node);
   const { nullB, done, finish } = layer(lw, "payload");
   whenPresent(lw, t.ptr, nullB);
@@ -239,7 +184,7 @@ function parsePayload(lw: Lowerer, t: ViewValue, node: ts.Node): ViewValue {
  * Which tsbpf/probe header interface declares the property being read (IPv4 vs IPv6, TCP vs
  * UDP), by symbol: the checker's narrowing of `ip`/`t` decides which layout applies.
  */
-function declaringInterface(lw: Lowerer, e: ts.Node): string | undefined {
+function declaringInterface(lw: LowerHost, e: ts.Node): string | undefined {
   let prop: ts.Symbol | undefined;
   if (ts.isBindingElement(e)) {
     // `const { saddr } = ip`: the property of the (narrowed) type being destructured
@@ -259,18 +204,18 @@ function declaringInterface(lw: Lowerer, e: ts.Node): string | undefined {
   return undefined;
 }
 
-const be = (lw: Lowerer, base: Base, off: number, size: 2 | 4 | 8): Value => {
+const be = (lw: LowerHost, base: Base, off: number, size: 2 | 4 | 8): Value => {
   const x = lw.load(base, off, size);
   const d = lw.vreg();
   lw.emit({ op: "bswap", dst: d, a: reg(x), bits: (size * 8) as 16 | 32 | 64 });
   return { k: "int", op: reg(d) };
 };
-const byte = (lw: Lowerer, base: Base, off: number): Value => ({
+const byte = (lw: LowerHost, base: Base, off: number): Value => ({
   k: "int",
   op: reg(lw.load(base, off, 1)),
 });
 
-export function lowerViewProperty(lw: Lowerer, v: ViewValue, name: string, e: ts.Node): Value {
+export function lowerViewProperty(lw: LowerHost, v: ViewValue, name: string, e: ts.Node): Value {
   const added = viewProperty(lw, v, name, e); // packet-write.ts: new fields, MACs; stale views
   if (added) return added;
   const p: Base = { kind: "reg", id: v.ptr };
@@ -359,7 +304,7 @@ export function lowerViewProperty(lw: Lowerer, v: ViewValue, name: string, e: ts
 
 /** Methods on views: source()/dest(), read(n)/offset()/len(), startsWith/equals/at. */
 export function lowerViewMethod(
-  lw: Lowerer,
+  lw: LowerHost,
   v: ViewValue,
   method: string,
   args: readonly ts.Expression[],
@@ -480,7 +425,7 @@ export function lowerViewMethod(
  * unsigned test `i < n` bounds the register the verifier then adds to the checked pointer.
  * An index outside the bytes read gives 0.
  */
-function byteAt(lw: Lowerer, v: ViewValue, arg: ts.Expression): Value {
+function byteAt(lw: LowerHost, v: ViewValue, arg: ts.Expression): Value {
   const i = lw.int(lw.expr(arg), arg);
   const idx = lw.mov(i); // its own register: the bound learnt from the test stays with it
   const res = lw.vreg();
@@ -505,7 +450,7 @@ function byteAt(lw: Lowerer, v: ViewValue, arg: ts.Expression): Value {
 }
 
 /** True when `e` is built only from constants and counters of kernel loops with `+ - *`. */
-function knownToVerifier(lw: Lowerer, e: ts.Expression): boolean {
+function knownToVerifier(lw: LowerHost, e: ts.Expression): boolean {
   if (lw.mod.consts.eval(e) !== NOT_CONST) return true;
   if (ts.isParenthesizedExpression(e)) return knownToVerifier(lw, e.expression);
   if (ts.isIdentifier(e)) {

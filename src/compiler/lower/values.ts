@@ -119,3 +119,31 @@ export type Value =
   | VoidValue;
 
 export const VOID: VoidValue = { k: "void" };
+
+/** The value as a diagnostic names it ("a packet ipv4 view", "map counts"…). */
+export function describeValue(v: Value): string {
+  switch (v.k) {
+    case "int":
+      return "an integer";
+    case "const":
+      return `the constant ${typeof v.v === "string" ? JSON.stringify(v.v) : typeof v.v === "object" ? "object" : String(v.v)}`;
+    case "ctx":
+      return "the program context";
+    case "packet":
+      return "the packet";
+    case "map":
+      return `map ${v.map.name}`;
+    case "ref":
+      return `a ${v.type.label} in memory`;
+    case "agg":
+      return "an object literal";
+    case "view":
+      return `a packet ${v.view} view`;
+    case "fn":
+      return "a function";
+    case "mapdata":
+      return "MapData";
+    case "void":
+      return "nothing (void)";
+  }
+}

@@ -29,13 +29,24 @@ const tcAttached = (net: NetnsPair): boolean =>
     }).stdout,
   );
 
-type Ending = "SIGINT" | "SIGTERM" | "SIGHUP" | "process.exit" | "throw" | "reject" | "exit";
+type Ending =
+  | "SIGINT"
+  | "SIGTERM"
+  | "SIGHUP"
+  | "SIGQUIT"
+  | "SIGALRM"
+  | "process.exit"
+  | "throw"
+  | "reject"
+  | "exit";
 
 /** What the child's end must look like: the default action of a signal, or an exit status. */
 const expected: Record<Ending, { code: number | null; signal: NodeJS.Signals | null }> = {
   SIGINT: { code: null, signal: "SIGINT" },
   SIGTERM: { code: null, signal: "SIGTERM" },
   SIGHUP: { code: null, signal: "SIGHUP" },
+  SIGQUIT: { code: null, signal: "SIGQUIT" },
+  SIGALRM: { code: null, signal: "SIGALRM" },
   "process.exit": { code: 3, signal: null },
   throw: { code: 1, signal: null },
   reject: { code: 1, signal: null },

@@ -94,6 +94,51 @@ test("ring buffer: copy mode and the allocation-free consume path", (t) => {
   assert.equal(reader.available(), 0, "consume committed");
 });
 
+test("ring buffer: readRecords hands out batches of offsets over a real ring, wrapping and held until the next read", (t) => {
+  if (!needsKernel(t)) return;
+  const map = ringbufMap("rb_records", 4096);
+  using emitter = Emitter.create(map);
+  using reader = RingBufReader.open(map, { recordBatch: 50 });
+  map.fd.close();
+  const got: number[] = [];
+  for (let round = 0; round < 20; round++) {
+    emitter.run(97); // records straddle the ring end as positions drift
+    for (;;) {
+      const b = reader.readRecords();
+      assert.ok(b.count <= 50, "at most recordBatch per batch");
+      if (b.count === 0) break;
+      for (let i = 0; i < b.count; i++) {
+        assert.equal(b.lengths[i], RECORD);
+        assert.equal(b.view.getBigUint64(b.offsets[i]!, true), MAGIC);
+        got.push(Number(b.view.getBigUint64(b.offsets[i]! + 8, true)));
+      }
+    }
+  }
+  assert.deepEqual(got, range(0, 20 * 97));
+  assert.equal(reader.available(), 0, "the empty read committed the last batch");
+  emitter.run(3);
+  assert.equal(reader.readRecords(2).count, 2, "max bounds a batch");
+  assert.ok(reader.available() > 0, "held: not committed while it may be read");
+  assert.equal(reader.readRecords().count, 1);
+});
+
+test("ring buffer: records() yields batches as they arrive and ends on close", async (t) => {
+  if (!needsKernel(t)) return;
+  const map = ringbufMap("rb_records_iter", 8192);
+  using emitter = Emitter.create(map);
+  using reader = RingBufReader.open(map);
+  const got: number[] = [];
+  const timer = setTimeout(() => emitter.run(40), 20);
+  for await (const b of reader.records()) {
+    for (let i = 0; i < b.count; i++)
+      got.push(Number(b.view.getBigUint64(b.offsets[i]! + 8, true)));
+    if (got.length >= 40) reader.close();
+  }
+  clearTimeout(timer);
+  assert.deepEqual(got, range(0, 40));
+  assert.throws(() => reader.readRecords(), ReaderClosedError);
+});
+
 test("ring buffer: the iterator waits without blocking the loop and ends on close", async (t) => {
   if (!needsKernel(t)) return;
   const map = ringbufMap("rb_iter", 8192);

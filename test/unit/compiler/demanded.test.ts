@@ -16,7 +16,8 @@ import {
   type Size,
 } from "../../../src/compiler/ir/ir.js";
 import { demandedBits, dropUnreadTruncations } from "../../../src/compiler/opt/demanded.js";
-import { evalAlu, simplify } from "../../../src/compiler/opt/passes.js";
+import { evalAlu } from "../../../src/compiler/ir/eval.js";
+import { simplify } from "../../../src/compiler/pipeline.js";
 
 const func = (blocks: Omit<Block, "id">[]): Func => ({
   name: "t",

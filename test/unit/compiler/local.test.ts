@@ -2,17 +2,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { imm, printFunc, reg, type Block, type Func } from "../../../src/compiler/ir/ir.js";
-import {
-  duplicateReturns,
-  foldConstants,
-  propagateLocally,
-  threadJumps,
-} from "../../../src/compiler/opt/passes.js";
-import {
-  mergeIdenticalBlocks,
-  propagateFacts,
-  threadKnownBranches,
-} from "../../../src/compiler/opt/thread.js";
+import { duplicateReturns } from "../../../src/compiler/opt/returns.js";
+import { foldConstants } from "../../../src/compiler/opt/fold.js";
+import { propagateLocally } from "../../../src/compiler/opt/local-copies.js";
+import { threadJumps } from "../../../src/compiler/opt/jumps.js";
+import { mergeIdenticalBlocks } from "../../../src/compiler/opt/merge-blocks.js";
+import { propagateFacts } from "../../../src/compiler/opt/propagate-facts.js";
+import { threadKnownBranches } from "../../../src/compiler/opt/thread-known-branches.js";
 
 const func = (blocks: Omit<Block, "id">[]): Func => ({
   name: "t",

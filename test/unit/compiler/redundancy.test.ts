@@ -9,10 +9,8 @@ import {
   type Func,
   type Instr,
 } from "../../../src/compiler/ir/ir.js";
-import {
-  eliminateCommonSubexpressions,
-  eliminateRedundantStores,
-} from "../../../src/compiler/opt/redundancy.js";
+import { eliminateCommonSubexpressions } from "../../../src/compiler/opt/cse.js";
+import { eliminateRedundantStores } from "../../../src/compiler/opt/redundant-stores.js";
 
 const func = (blocks: Omit<Block, "id">[], slots = 0): Func => ({
   name: "t",

@@ -2,14 +2,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { imm, printFunc, reg, type Block, type Func } from "../../../src/compiler/ir/ir.js";
-import { optimize, simplify } from "../../../src/compiler/opt/passes.js";
-import {
-  cloneDecidedPaths,
-  compareRawFields,
-  eliminateDeadDefs,
-  layoutBlocks,
-  threadKnownBranches,
-} from "../../../src/compiler/opt/thread.js";
+import { optimize, simplify } from "../../../src/compiler/pipeline.js";
+import { cloneDecidedPaths } from "../../../src/compiler/opt/clone-paths.js";
+import { compareRawFields } from "../../../src/compiler/opt/raw-fields.js";
+import { eliminateDeadDefs } from "../../../src/compiler/opt/dead-defs.js";
+import { layoutBlocks } from "../../../src/compiler/opt/layout.js";
+import { threadKnownBranches } from "../../../src/compiler/opt/thread-known-branches.js";
 
 const func = (blocks: Omit<Block, "id">[]): Func => ({
   name: "t",

@@ -4,13 +4,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
+  CLEANUP_SIGNALS,
   detachOnExit,
   pendingExitCleanups,
   runExitCleanup,
 } from "../../../src/link/exit-cleanup.js";
 
-const counts = () =>
-  ["exit", "SIGINT", "SIGTERM", "SIGHUP"].map((e) => process.listenerCount(e as "exit"));
+const counts = () => ["exit", ...CLEANUP_SIGNALS].map((e) => process.listenerCount(e as "exit"));
 
 test("listeners come with the first pending teardown and go with the last", () => {
   const before = counts();

@@ -1,7 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { RingBufRing, type HeaderScan } from "../../../src/reader/ringbuf-ring.js";
+import {
+  RingBufRing,
+  type HeaderScan,
+  type RecordCollect,
+} from "../../../src/reader/ringbuf-ring.js";
 import { native } from "../../../src/sys/native.js";
 import { RingCorruptError } from "../../../src/reader/errors.js";
 import { SynthRingBuf, payloadFor } from "./synthetic-rings.js";
@@ -421,4 +425,114 @@ test("native header scan: batches longer than one scan keep every record in orde
     assert.deepEqual(got, want);
     assert.equal(rb.consumerPos[0], rb.producerPos[0]);
   }
+});
+
+/** The addon's batch record walk, or undefined when the addon is not built here. */
+function nativeCollect(): RecordCollect | undefined {
+  try {
+    return (native() as { ringbufCollect?: RecordCollect }).ringbufCollect;
+  } catch {
+    return undefined;
+  }
+}
+
+test("property: readRecords (native batch walk or JS walker) hands out what read() does, errors and positions included", (t) => {
+  const collect = nativeCollect();
+  if (collect === undefined) return t.skip("native addon not built (npm install)");
+  fc.assert(
+    fc.property(
+      fc.constantFrom(8, 16, 64, 256),
+      fc.bigInt({ min: 0n, max: 600n }),
+      fc.integer({ min: -16, max: 300 }),
+      fc.array(
+        fc.record({
+          len: fc.integer({ min: 0, max: 40 }),
+          busy: fc.boolean(),
+          discard: fc.boolean(),
+        }),
+        { maxLength: 30 },
+      ),
+      fc.array(fc.tuple(fc.nat(255), fc.nat(255)), { maxLength: 4 }),
+      fc.integer({ min: 1, max: 50 }),
+      fc.integer({ min: 1, max: 8 }),
+      (size, cons, extra, records, pokes, max, capacity) => {
+        const make = (): SynthRingBuf => {
+          const rb = new SynthRingBuf(size);
+          rb.consumerPos[0] = rb.producerPos[0] = cons;
+          records.forEach((r, i) => rb.write(payloadFor(i, r.len), r));
+          for (const [at, v] of pokes) rb.poke(cons + BigInt(at % size), new Uint8Array([v]));
+          const prod = rb.producerPos[0]! + BigInt(extra);
+          rb.producerPos[0] = prod < 0n ? 0n : prod;
+          return rb;
+        };
+        const viaRead = (rb: SynthRingBuf) => {
+          const ring = new RingBufRing(rb.memory(), "diff");
+          const seen: number[][] = [];
+          const errors: string[] = [];
+          for (let pass = 0; pass < 3; pass++) {
+            try {
+              for (const v of read(ring, Math.min(max, capacity))) seen.push([...v]);
+            } catch (e) {
+              if (!(e instanceof RingCorruptError)) throw e;
+              errors.push(e.message);
+            }
+          }
+          ring.commit();
+          return { seen, errors, cons: rb.consumerPos[0] };
+        };
+        const viaRecords = (rb: SynthRingBuf, c: RecordCollect | undefined) => {
+          const ring = new RingBufRing(rb.memory(), "diff", undefined, c);
+          const seen: number[][] = [];
+          const errors: string[] = [];
+          for (let pass = 0; pass < 3; pass++) {
+            try {
+              const b = ring.readRecords(max, capacity);
+              for (let i = 0; i < b.count; i++)
+                seen.push([...b.bytes.subarray(b.offsets[i]!, b.offsets[i]! + b.lengths[i]!)]);
+            } catch (e) {
+              if (!(e instanceof RingCorruptError)) throw e;
+              errors.push(e.message);
+            }
+          }
+          ring.commit();
+          return { seen, errors, cons: rb.consumerPos[0] };
+        };
+        const want = viaRead(make());
+        assert.deepEqual(viaRecords(make(), collect), want, "native batch walk");
+        assert.deepEqual(viaRecords(make(), undefined), want, "JS walker");
+      },
+    ),
+    { numRuns: 1500 },
+  );
+});
+
+test("readRecords: batches hold at most their capacity, stay valid until the next read, and are committed by it", (t) => {
+  const collect = nativeCollect();
+  if (collect === undefined) return t.skip("native addon not built (npm install)");
+  const rb = new SynthRingBuf(1 << 12);
+  const ring = new RingBufRing(rb.memory(), "batch", undefined, collect);
+  for (let i = 0; i < 10; i++) rb.write(payloadFor(i, 5), { discard: i === 3 });
+  const first = ring.readRecords(ALL, 4);
+  assert.equal(first.count, 4);
+  assert.deepEqual([...first.lengths.subarray(0, 4)], [5, 5, 5, 5]);
+  assert.deepEqual(
+    [...first.offsets.subarray(0, 4)].map((o) => first.bytes[o]),
+    [0, 1, 2, 4],
+    "the discarded record 3 is skipped",
+  );
+  assert.equal(rb.consumerPos[0], 0n, "held while the batch may be read");
+  const second = ring.readRecords(ALL, 4);
+  assert.equal(second, first, "the same batch object is reused");
+  assert.equal(
+    rb.consumerPos[0],
+    5n * 16n,
+    "the first batch (5 records incl. the discard) was committed",
+  );
+  assert.deepEqual(
+    [...second.offsets.subarray(0, 4)].map((o) => second.bytes[o]),
+    [5, 6, 7, 8],
+  );
+  assert.equal(ring.readRecords(ALL, 4).count, 1);
+  assert.equal(ring.readRecords(ALL, 4).count, 0);
+  assert.equal(rb.consumerPos[0], rb.producerPos[0]);
 });
