@@ -111,7 +111,7 @@ const cases: Case[] = [
     message: /established IP protocol 58.*ICMPv6 header is ctx\.icmp\(\)/,
   },
   {
-    name: "a MAC assigned a 4-byte field",
+    name: "a MAC assigned an IPv6 address",
     src: xdpProg(
       "  const eth = ctx.eth();\n  const ip = ctx.ip();\n  if (eth) eth.dst = 5n;\n  const v: Infer<typeof Mac> = { addr: new Uint8Array(6), pad: new Uint8Array(2) };\n  if (eth) eth.src = v.addr;\n  if (eth && ip && ip.version === 6) eth.src = ip.saddr;",
     ),
@@ -134,6 +134,29 @@ const cases: Case[] = [
     at: "n as 2",
     code: Code.BadApi,
     message: /the size must be a constant 2 or 4/,
+  },
+  {
+    name: "read(n) with a run-time n and no largest value",
+    src: xdpProg(
+      "  const d = ctx.data();\n  const n = ctx.len() & 7;\n  const b = d && d.read(n);\n  if (b) return XdpAction.Drop;",
+    ),
+    at: "d.read(n)",
+    code: Code.BadApi,
+    message: /needs its largest value.*read\(n, 64\)/,
+  },
+  {
+    name: "vlan(2)",
+    src: xdpProg("  const v = ctx.vlan(2 as 1);\n  if (v) return XdpAction.Drop;"),
+    at: "ctx.vlan(2 as 1)",
+    code: Code.BadApi,
+    message: /index is the constant 0 \(the outer tag\) or 1/,
+  },
+  {
+    name: "helper() with a pointer into the tracepoint record",
+    src: `${PROBE}import { tracepoint } from "tsbpf/probe";\nconst R = struct("R", { a: array(u8, 8) });\nexport const p = tracepoint("sched", "sched_switch", R, (ctx) => {\n  helper(28, 0, 0, ctx.fields.a, 8, 0);\n  return 0;\n});\n`,
+    at: "helper(28",
+    code: Code.BadApi,
+    message: /cannot take pointers into the context.*struct local/,
   },
 ];
 
