@@ -423,16 +423,26 @@ export interface PacketContext {
   len(): number;
   eth(): EthernetHeader | null;
   ip(): IpHeader | null;
-  /** TCP or UDP (null for any other protocol: ICMP is `icmp()`) */
-  transport(): TransportHeader | null;
-  /** the bytes after the TCP or UDP header */
-  data(): Payload | null;
+  /**
+   * TCP or UDP (null for any other protocol: ICMP is `icmp()`). On IPv6 it must follow the
+   * fixed header, unless `{ ipv6Extensions: true }`: then up to 4 extension headers
+   * (hop-by-hop, routing, destination options, fragment, authentication) are skipped.
+   */
+  transport(options?: ParseOptions): TransportHeader | null;
+  /** the bytes after the TCP or UDP header (same options as `transport()`) */
+  data(options?: ParseOptions): Payload | null;
   /** ICMP (over IPv4, protocol 1) or ICMPv6 (over IPv6, next header 58) */
   icmp(): IcmpHeader | null;
   /** An 802.1Q / 802.1ad tag after the MAC addresses: 0 the outer (default), 1 the inner (QinQ). */
   vlan(index?: 0 | 1): VlanHeader | null;
   /** ARP for IPv4 over Ethernet (EtherType 0x0806, hardware type 1, protocol 0x0800). */
   arp(): ArpHeader | null;
+}
+
+/** How far `transport()` and `data()` look. */
+export interface ParseOptions {
+  /** walk up to 4 IPv6 extension headers before the upper-layer header */
+  ipv6Extensions?: boolean;
 }
 
 /** Flags of `storeBytes` and the checksum helpers (`BPF_F_*`). */

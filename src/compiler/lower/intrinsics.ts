@@ -10,7 +10,7 @@ import { canonical } from "../frontend/typecheck.js";
 import { padding } from "./layout.js";
 import { lowerViewMethod, parsePacket, type ParseLevel } from "./packet.js";
 import { packetCtxMethod, packetFunction } from "./packet-write.js";
-import { vlanLevel } from "./packet-headers.js";
+import { vlanLevel, withExtensions } from "./packet-headers.js";
 import type { MapDecl } from "../module/scan.js";
 import { describeValue, type MapDataValue, type RefValue, type Value } from "./values.js";
 import { TcAction, XdpAction } from "../../probe/index.js";
@@ -547,16 +547,16 @@ function ctxArg(lw: LowerHost, e: ts.CallExpression, i: number): Operand {
 }
 
 function packetMethod(lw: LowerHost, method: string, e: ts.CallExpression): Value {
-  const levels: Record<string, ParseLevel> = {
-    eth: "eth",
-    ip: "ip",
-    transport: "transport",
-    data: "payload",
-    icmp: "icmp",
-    arp: "arp",
-    vlan: vlanLevel(lw, e),
+  const levels: Record<string, () => ParseLevel> = {
+    eth: () => "eth",
+    ip: () => "ip",
+    transport: () => (withExtensions(lw, e) ? "transportX" : "transport"),
+    data: () => (withExtensions(lw, e) ? "payloadX" : "payload"),
+    icmp: () => "icmp",
+    arp: () => "arp",
+    vlan: () => vlanLevel(lw, e), // packet-headers.ts: vlan(0 | 1), { ipv6Extensions }
   };
-  const level = levels[method];
+  const level = Object.hasOwn(levels, method) ? levels[method]!() : undefined;
   if (level) return parsePacket(lw, level, e);
   if (method === "len") {
     const p = lw.packet!;

@@ -391,3 +391,92 @@ export function variableBytes(
   }
   return undefined;
 }
+
+// ---- IPv6 extension headers ----
+
+/** `ctx.transport({ ipv6Extensions: true })` / `ctx.data({ … })`: walk extension headers. */
+export function withExtensions(lw: Lowerer, e: ts.CallExpression): boolean {
+  const a = e.arguments[0];
+  const m = (e.expression as ts.PropertyAccessExpression).name?.text;
+  if (!a || (m !== "transport" && m !== "data")) return false;
+  const o = lw.mod.consts.eval(a);
+  if (typeof o !== "object" || o === null || Object.keys(o).some((k) => k !== "ipv6Extensions"))
+    throw CompileError.at(
+      a,
+      Code.BadApi,
+      `${m}(options): the options are a constant { ipv6Extensions: true }`,
+    );
+  return (o as { ipv6Extensions?: unknown }).ipv6Extensions === true;
+}
+
+/** At most this many extension headers are skipped (then the parse is null). */
+export const MAX_IPV6_EXTENSIONS = 4;
+
+/**
+ * Skip IPv6 extension headers between the fixed header and the upper-layer header: hop-by-hop
+ * (0), routing (43) and destination options (60) are `(hdr[1] + 1) * 8` bytes, authentication
+ * (51) `(hdr[1] + 2) * 4`, fragment (44) 8 bytes — a fragment other than the first has no
+ * upper-layer header, so the parse is null there. Unrolled MAX_IPV6_EXTENSIONS times; each step
+ * checks its 8 bytes against data_end before reading them, and the lengths it adds are bounded
+ * (at most 2,048), so the verifier follows the variable offset.
+ */
+export function walkIpv6Extensions(
+  lw: Lowerer,
+  th: VReg,
+  proto: VReg,
+  off: VReg,
+  nullB: Block,
+  node: ts.Node,
+): void {
+  const done = lw.newBlock();
+  for (let k = 0; k < MAX_IPV6_EXTENSIONS; k++) {
+    const opts = lw.newBlock();
+    const notOpts = lw.newBlock();
+    const frag = lw.newBlock();
+    const notFrag = lw.newBlock();
+    const ah = lw.newBlock();
+    const step = lw.newBlock();
+    const next = lw.newBlock();
+    const len = lw.vreg();
+    // 0, 43, 60: options-like
+    const t1 = lw.newBlock();
+    const t2 = lw.newBlock();
+    lw.branch("eq", reg(proto), imm(0), opts, t1);
+    lw.switchTo(t1);
+    lw.branch("eq", reg(proto), imm(43), opts, t2);
+    lw.switchTo(t2);
+    lw.branch("eq", reg(proto), imm(60), opts, notOpts);
+    lw.switchTo(opts);
+    checkBounds(lw, th, 8, nullB, node);
+    const l1 = lw.load({ kind: "reg", id: th }, 1, 1);
+    lw.emit({ op: "alu", alu: "add", dst: len, a: reg(l1), b: imm(1) });
+    lw.emit({ op: "alu", alu: "lsh", dst: len, a: reg(len), b: imm(3) });
+    lw.jump(step);
+    lw.switchTo(notOpts);
+    lw.branch("eq", reg(proto), imm(44), frag, notFrag);
+    lw.switchTo(frag);
+    checkBounds(lw, th, 8, nullB, node);
+    const fo = lw.load({ kind: "reg", id: th }, 2, 2); // fragment offset, little-endian load
+    const first = lw.newBlock();
+    lw.branch("set", reg(fo), imm(0xf8ff), nullB, first); // offset bits of 0xfff8 (big-endian)
+    lw.switchTo(first);
+    lw.emit({ op: "mov", dst: len, src: imm(8) });
+    lw.jump(step);
+    lw.switchTo(notFrag);
+    lw.branch("eq", reg(proto), imm(51), ah, done);
+    lw.switchTo(ah);
+    checkBounds(lw, th, 8, nullB, node);
+    const l2 = lw.load({ kind: "reg", id: th }, 1, 1);
+    lw.emit({ op: "alu", alu: "add", dst: len, a: reg(l2), b: imm(2) });
+    lw.emit({ op: "alu", alu: "lsh", dst: len, a: reg(len), b: imm(2) });
+    lw.jump(step);
+    lw.switchTo(step);
+    lw.emit({ op: "load", dst: proto, base: { kind: "reg", id: th }, off: 0, size: 1 });
+    lw.emit({ op: "alu", alu: "add", dst: th, a: reg(th), b: reg(len) });
+    lw.emit({ op: "alu", alu: "add", dst: off, a: reg(off), b: reg(len) });
+    lw.jump(next);
+    lw.switchTo(next);
+  }
+  lw.jump(done);
+  lw.switchTo(done);
+}

@@ -19,13 +19,25 @@ import {
   parseIcmp,
   parseL2,
   readVariable,
+  walkIpv6Extensions,
   warnNotTransport,
 } from "./packet-headers.js";
 
 /** `transport.protocol` names: the IP protocol numbers the transport tag holds. */
 const TRANSPORT_NAMES = { tcp: 6, udp: 17 } as const;
 
-export type ParseLevel = "eth" | "ip" | "transport" | "payload" | "icmp" | "vlan" | "vlan1" | "arp";
+export type ParseLevel =
+  | "eth"
+  | "ip"
+  | "transport"
+  | "payload"
+  /** transport / payload behind IPv6 extension headers (`{ ipv6Extensions: true }`) */
+  | "transportX"
+  | "payloadX"
+  | "icmp"
+  | "vlan"
+  | "vlan1"
+  | "arp";
 
 const ETH_HLEN = 14;
 const ETH_P_IP_LE = 0x0008; // 0x0800 as the little-endian load of its big-endian bytes
@@ -38,8 +50,13 @@ const ETH_P_IPV6_LE = 0xdd86;
  * `ctx.data()` in sequence parse each header once.
  */
 export function parsePacket(lw: LowerHost, level: ParseLevel, node: ts.Node): ViewValue {
-  if (level === "transport" || level === "payload")
-    warnNotTransport(lw, level === "transport" ? "ctx.transport()" : "ctx.data()", node);
+  if (
+    level === "transport" ||
+    level === "payload" ||
+    level === "transportX" ||
+    level === "payloadX"
+  )
+    warnNotTransport(lw, level.startsWith("transport") ? "ctx.transport()" : "ctx.data()", node);
   const cached = lw.parsed.get(level);
   if (cached) return cached;
   const { l3 } = packetRegs(lw, node);
@@ -51,7 +68,9 @@ export function parsePacket(lw: LowerHost, level: ParseLevel, node: ts.Node): Vi
     );
   let v: ViewValue;
   if (level === "eth" || level === "ip") v = parseL2L3(lw, level, node);
-  else if (level === "transport") v = parseTransport(lw, parsePacket(lw, "ip", node), node);
+  else if (level === "transport" || level === "transportX")
+    v = parseTransport(lw, parsePacket(lw, "ip", node), node, level === "transportX");
+  else if (level === "payloadX") v = parsePayload(lw, parsePacket(lw, "transportX", node), node);
   else if (level === "icmp") v = parseIcmp(lw, parsePacket(lw, "ip", node), node);
   else if (level === "vlan" || level === "vlan1" || level === "arp") v = parseL2(lw, level, node);
   else v = parsePayload(lw, parsePacket(lw, "transport", node), node);
@@ -103,7 +122,7 @@ function parseL2L3(lw: LowerHost, level: "eth" | "ip", node: ts.Node): ViewValue
   return finish();
 }
 
-function parseTransport(lw: LowerHost, ip: ViewValue, node: ts.Node): ViewValue {
+function parseTransport(lw: LowerHost, ip: ViewValue, node: ts.Node, walk = false): ViewValue {
   const { l3 } = packetRegs(lw, node);
   const L2 = l3 ? 0 : ETH_HLEN;
   const { nullB, done, finish } = layer(lw, "transport", true);
@@ -130,6 +149,7 @@ function parseTransport(lw: LowerHost, ip: ViewValue, node: ts.Node): ViewValue 
   lw.emit({ op: "load", dst: proto, base: p, off: 6, size: 1 });
   lw.emit({ op: "alu", alu: "add", dst: th, a: reg(ip.ptr), b: imm(40) });
   lw.emit({ op: "mov", dst: off, src: imm(L2 + 40) });
+  if (walk) walkIpv6Extensions(lw, th, proto, off, nullB, node); // packet-headers.ts
   lw.jump(l4);
 
   lw.switchTo(l4);

@@ -297,3 +297,104 @@ test("read(n, max) with a run-time n: length, run-time and constant indexes, sta
   // n = 10 but only 4 bytes in the packet: null
   assert.deepEqual(run([9, 1, 2, 3]), [1, 0, 0, 0, 0, 0]);
 });
+
+const EXT = `
+import { program, xdp, map, ArrayMap, XdpAction } from "tsbpf/probe";
+import { struct, u32 } from "tsbpf/types";
+program({ license: "GPL" });
+const E = struct("E", { port: u32, off: u32, plain: u32 });
+const r = map("r", new ArrayMap(E, { maxEntries: 1 }));
+
+export const ext = xdp((ctx) => {
+  const s = r.get(0);
+  if (!s) return XdpAction.Pass;
+  const t = ctx.transport({ ipv6Extensions: true });
+  if (t && t.protocol === "udp") s.port = t.dest();
+  const d = ctx.data({ ipv6Extensions: true });
+  if (d) s.off = d.offset();
+  const plain = ctx.transport();
+  if (plain) s.plain = plain.dest();
+  return XdpAction.Pass;
+});
+`;
+
+/** IPv6 + the given extension headers (type, length in bytes) + UDP to port 53. */
+function ipv6Ext(exts: [number, number, number?][]): Uint8Array {
+  const extLen = exts.reduce((a, [, l]) => a + l, 0);
+  const f = new Uint8Array(14 + 40 + extLen + 8 + 4);
+  const dv = new DataView(f.buffer);
+  dv.setUint16(12, 0x86dd);
+  f[14] = 0x60;
+  dv.setUint16(18, extLen + 12);
+  f[20] = exts.length ? exts[0]![0] : 17;
+  f[21] = 64;
+  let o = 54;
+  exts.forEach(([type, len, fragOff], i) => {
+    f[o] = i + 1 < exts.length ? exts[i + 1]![0] : 17;
+    if (type === 44) dv.setUint16(o + 2, (fragOff ?? 0) << 3);
+    else if (type === 51) f[o + 1] = len / 4 - 2;
+    else f[o + 1] = len / 8 - 1;
+    o += len;
+  });
+  dv.setUint16(o, 1111);
+  dv.setUint16(o + 2, 53);
+  dv.setUint16(o + 4, 12);
+  return f;
+}
+
+test("transport({ ipv6Extensions: true }) walks up to 4 IPv6 extension headers", (t) => {
+  if (!needsKernel(t)) return;
+  using coll = Collection.load(compileSource(EXT, { raw: true }).elf);
+  const prog = coll.programs.get("ext")!;
+  const r = coll.maps.get("r")!;
+  const run = (f: Uint8Array) => {
+    r.set(new Uint8Array(4) as never, new Uint8Array(12) as never);
+    assert.equal(prog.testRun({ data: f }).retval, 2);
+    const v = r.get(new Uint8Array(4) as never) as Uint8Array;
+    const dv = new DataView(v.buffer, v.byteOffset);
+    return [0, 4, 8].map((o) => dv.getUint32(o, true));
+  };
+  assert.deepEqual(run(ipv6Ext([])), [53, 62, 53]);
+  // hop-by-hop (8) + destination options (16): found behind them; the plain parse is null
+  assert.deepEqual(
+    run(
+      ipv6Ext([
+        [0, 8],
+        [60, 16],
+      ]),
+    ),
+    [53, 62 + 24, 0],
+  );
+  // routing (24) + first fragment (8) + authentication (12)
+  assert.deepEqual(
+    run(
+      ipv6Ext([
+        [43, 24],
+        [44, 8],
+        [51, 12],
+      ]),
+    ),
+    [53, 62 + 44, 0],
+  );
+  // a later fragment has no UDP header
+  assert.deepEqual(run(ipv6Ext([[44, 8, 185]])), [0, 0, 0]);
+  // four extension headers are walked, a fifth is too many
+  const four: [number, number][] = [
+    [0, 8],
+    [60, 8],
+    [43, 8],
+    [60, 8],
+  ];
+  assert.deepEqual(run(ipv6Ext(four)), [53, 62 + 32, 0]);
+  assert.deepEqual(run(ipv6Ext([...four, [60, 8]])), [0, 0, 0]);
+  // truncated inside an extension header
+  assert.deepEqual(
+    run(
+      ipv6Ext([
+        [0, 8],
+        [60, 16],
+      ]).subarray(0, 70),
+    ),
+    [0, 0, 0],
+  );
+});
