@@ -1,10 +1,10 @@
 // tsbpf-client [--blob BLOB] [--no-serve] SOCKET [ARG...]: hands `tsbpf ARG...` to the build
-// server listening on SOCKET (src/cli/server.ts) and relays what it prints and its exit status.
+// server listening on SOCKET (src/accel/server.ts) and relays what it prints and its exit status.
 // bin/tsbpf runs it for `tsbpf build` when the launch record names a snapshot: a C process
 // starts in about a millisecond where Node needs 40-60, and the server has TypeScript and the
 // compiler loaded and warm.
 //
-// Trust first (the rules of src/cli/cache-dir.ts): the socket's directory, every directory
+// Trust first (the rules of src/accel/cache-dir.ts): the socket's directory, every directory
 // above it, the socket and the blob must be the user's own, or it exits 77 (EX_NOPERM) before
 // connecting, and bin/tsbpf builds the ordinary way, neither starting Node from that blob nor
 // sending anything to that socket. After connecting, the server's uid as the kernel reports it
@@ -13,7 +13,7 @@
 // build; when it does not, the client withdraws the request and exits 75 (the server skips a
 // withdrawn request). A started build has the time limit the server sent plus a margin.
 //
-// The wire format is described in src/cli/server-protocol.ts. This program only frames bytes:
+// The wire format is described in src/accel/server-protocol.ts. This program only frames bytes:
 // it sends its working directory, umask, whether stdout/stderr are terminals, uid, arguments
 // and environment, then copies stdout/stderr frames to fds 1 and 2 and exits with the status
 // of the exit frame. It exits 75 (NOT_SERVED) when nothing was served (no server, a refused
@@ -120,7 +120,7 @@ static size_t read_all(int fd, char *p, size_t n) {
   return got;
 }
 
-/* ---- trust: the rules of src/cli/cache-dir.ts ---- */
+/* ---- trust: the rules of src/accel/cache-dir.ts ---- */
 
 static char why[PATH_MAX + 160];
 

@@ -1,6 +1,6 @@
-// `npm run build` step after tsc: bundles dist/src/cli/snapshot-entry.js (the compiler, its
+// `npm run build` step after tsc: bundles dist/src/accel/snapshot-entry.js (the compiler, its
 // declarations' users and TypeScript) into dist/snapshot/tsbpf-build.cjs, the one script a
-// Node 20 startup snapshot can be built from (src/cli/snapshot.ts), and records every input
+// Node 20 startup snapshot can be built from (src/accel/snapshot.ts), and records every input
 // with its hash in dist/snapshot/tsbpf-build.json so a bundle older than its inputs is never
 // made into a snapshot. Needs esbuild (a dev dependency): packages ship the bundle.
 import { createHash } from "node:crypto";
@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
-import { BUNDLE_FILE, BUNDLE_MANIFEST, type BundleManifest } from "../src/cli/snapshot.js";
+import { BUNDLE_FILE, BUNDLE_MANIFEST, type BundleManifest } from "../src/accel/snapshot.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const dist = join(root, "dist");
@@ -18,12 +18,12 @@ const outfile = join(root, BUNDLE_FILE);
 const MODULE_URL = "__tsbpfModuleUrl";
 
 /** Lazy imports of main.js that a build needs, and the build server (which runs builds). */
-const KEEP = new Set(["./build-command.js", "../load/verifier.js", "./server.js"]);
+const KEEP = new Set(["./build-command.js", "../load/verifier.js", "../accel/server.js"]);
 
 const sha256 = (file: string) => createHash("sha256").update(readFileSync(file)).digest("hex");
 
 const result = await esbuild.build({
-  entryPoints: [join(dist, "src/cli/snapshot-entry.js")],
+  entryPoints: [join(dist, "src/accel/snapshot-entry.js")],
   bundle: true,
   platform: "node",
   target: "node20",
@@ -79,7 +79,7 @@ const result = await esbuild.build({
 
 const inputs = Object.keys(result.metafile.inputs).map((p) => relative(root, resolve(root, p)));
 // The snapshot maker finds each input again where the installed package has it (inputPath() in
-// src/cli/snapshot.ts): tsbpf's own files below the package, a dependency's wherever Node
+// src/accel/snapshot.ts): tsbpf's own files below the package, a dependency's wherever Node
 // resolves the dependency from the package (npm hoists them into the project's node_modules).
 // A dependency's own nested dependency could be hoisted anywhere: not supported.
 for (const p of inputs)

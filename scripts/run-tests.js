@@ -34,7 +34,7 @@ function run(files) {
       ["--test", "--test-concurrency=1", "--test-reporter=tap", ...extra, ...files],
       {
         stdio: ["ignore", "pipe", "inherit"],
-        // Builds in tests start no build server (test/unit/cli/server.test.ts tests it): one
+        // Builds in tests start no build server (test/unit/accel/server.test.ts tests it): one
         // would outlive the run. TSBPF_SERVER=1 runs the suite's builds through servers.
         env: { ...process.env, TSBPF_SERVER: process.env.TSBPF_SERVER ?? "0" },
       },

@@ -24,7 +24,8 @@ export { CpuListError } from "./sys/cpus.js";
 export { ObjectError } from "./obj/errors.js";
 export { KconfigError } from "./load/kconfig.js";
 export { KernelBtfError } from "./load/kernel-btf.js";
-export { AddonError } from "./sys/native.js";
+export { AddonError } from "./sys/addon-error.js";
+export { TsbpfError } from "./errors.js";
 export {
   parseObject,
   type BpfObject,

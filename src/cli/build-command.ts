@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import pc from "picocolors";
 import { build, formatDiagnostic, type BuildOutput } from "./build.js";
-import { UsageError } from "./main.js";
+import { UsageError } from "./usage-error.js";
 
 /** Directories never searched for probes. */
 const SKIP_DIRS = new Set(["node_modules", "dist", "target", ".git"]);

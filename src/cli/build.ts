@@ -6,6 +6,7 @@ import { basename, dirname, join, relative, resolve } from "node:path";
 import { compileProbe, CompileError, CompileErrors } from "../compiler/index.js";
 import { formatDiagnostic, type Diagnostic } from "../compiler/errors.js";
 import { makeDirectories } from "./output-dir.js";
+import { TsbpfError } from "../errors.js";
 
 export { formatDiagnostic, type Diagnostic };
 
@@ -79,7 +80,7 @@ async function notRegularFile(entry: string): Promise<string | undefined> {
 }
 
 /** A user error about the output location (not the compiler's fault). */
-class OutputError extends Error {
+class OutputError extends TsbpfError {
   override readonly name = "OutputError";
 }
 

@@ -6,7 +6,7 @@
 import type { FuncInfo } from "../obj/btf-ext.js";
 import { linkedParts, type BpfObject, type LinkedFunction } from "../obj/object.js";
 import { disassemble } from "../obj/disasm.js";
-import { UsageError } from "./main.js";
+import { UsageError } from "./usage-error.js";
 
 /** Function names by first instruction, from func info and the object's BTF. */
 function functionsOf(obj: BpfObject, funcInfo: readonly FuncInfo[]): Map<number, string> {

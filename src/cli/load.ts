@@ -7,7 +7,9 @@ import { stat } from "node:fs/promises";
 import { Loader, type Loaded } from "../load/loader.js";
 import { PerfReader } from "../reader/perf.js";
 import { hexdump } from "./hexdump.js";
-import { reportError, UsageError, type LoadCliOptions } from "./main.js";
+import { reportError } from "./errors.js";
+import type { LoadCliOptions } from "./main.js";
+import { UsageError } from "./usage-error.js";
 
 const toHex = (b: Uint8Array): string =>
   Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");

@@ -6,13 +6,12 @@ import pc from "picocolors";
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
-const { version, bugs } = require("../../../package.json") as {
-  version: string;
-  bugs?: string | { url?: string };
-};
+const { version } = require("../../../package.json") as { version: string };
 
 export { UsageError } from "./usage-error.js";
 import { UsageError } from "./usage-error.js";
+import { reportError } from "./errors.js";
+export { clipLog, isUserError, reportError } from "./errors.js";
 
 async function readObject(file: string) {
   const { parseObject } = await import("../obj/object.js");
@@ -70,7 +69,7 @@ export function program(): Command {
     .command("start")
     .description("start this package's build server now (a build starts one when there is none)")
     .action(async () => {
-      const { startServer } = await import("./server-control.js");
+      const { startServer } = await import("../accel/server-control.js");
       const { status, started } = await startServer();
       console.log(
         `${started ? "started" : "already running:"} build server pid ${status.pid} on ${status.socket}`,
@@ -80,7 +79,7 @@ export function program(): Command {
     .command("stop")
     .description("stop this package's build server")
     .action(async () => {
-      const { currentServer, stopServer } = await import("./server-control.js");
+      const { currentServer, stopServer } = await import("../accel/server-control.js");
       const current = currentServer();
       const stopped = current && (await stopServer(current.socket, current.blob));
       console.log(
@@ -96,7 +95,7 @@ export function program(): Command {
     .description("say whether this package's build server runs (exit 1 when not)")
     .option("--json", "print JSON")
     .action(async (opts: { json?: boolean }) => {
-      const { currentServer, serverStatus } = await import("./server-control.js");
+      const { currentServer, serverStatus } = await import("../accel/server-control.js");
       const socket = currentServer()?.socket;
       const status = socket === undefined ? undefined : await serverStatus(socket);
       if (opts.json) console.log(JSON.stringify(status ?? null));
@@ -113,8 +112,8 @@ export function program(): Command {
     .command("run", { hidden: true })
     .description("run the build server in this process (started by `tsbpf server start`)")
     .action(async () => {
-      const { runServer } = await import("./server.js");
-      await runServer();
+      const { runServer } = await import("../accel/server.js");
+      await runServer({ program, reportError });
     });
 
   cli
@@ -205,115 +204,5 @@ export interface LoadCliOptions {
   sampleFreq?: number;
 }
 
-/**
- * Names of the typed errors that describe a problem with the input or the machine, not a bug of
- * tsbpf: printed as one line. Every error class the library exports is here (test/unit/
- * typed-errors.test.ts checks it), and the compiler's; a plain `Error`, `TypeError`,
- * `RangeError` … is an internal error, printed with its stack and a request for a report.
- * Names, not classes, so that reporting an error does not load the compiler (TypeScript).
- */
-export const USER_ERRORS: ReadonlySet<string> = new Set([
-  "ObjectError",
-  "KconfigError",
-  "KernelBtfError",
-  "SysError",
-  "CompileError",
-  "CompileErrors",
-  "AttachError",
-  "LinkError",
-  "FormatError",
-  "MapError",
-  "LoadError",
-  "ProgramError",
-  "CoreRelocationError",
-  "BpffsError",
-  "TracefsError",
-  "CpuListError",
-  "EncodeError",
-  "DecodeError",
-  "TypeDefinitionError",
-  "RingCorruptError",
-  "ReaderClosedError",
-  "ReaderOptionError",
-  "AddonError",
-  "UsageError",
-]);
-
-/**
- * Whether `e` is a user error: one of USER_ERRORS, or a failed system call reported by Node
- * (`EACCES: permission denied, open '/x'`: the machine's answer, naming the path).
- */
-export function isUserError(e: unknown): e is Error {
-  if (!(e instanceof Error)) return false;
-  if (USER_ERRORS.has(e.name)) return true;
-  const { code, syscall } = e as NodeJS.ErrnoException;
-  return typeof code === "string" && /^E[A-Z0-9]+$/.test(code) && typeof syscall === "string";
-}
-
 /** Exit code of a command line the parser rejects (unknown option, missing argument). */
 export const USAGE_EXIT = 2;
-
-/** Verifier logs of a program that hit the 1M-instruction limit run to a million lines. */
-const LOG_LINES = 200;
-
-/** The first and last `max / 2` lines of a log, with a note on what was left out. */
-export function clipLog(log: string, max: number): string {
-  const lines = log.trimEnd().split("\n");
-  if (lines.length <= max) return lines.join("\n");
-  const half = Math.floor(max / 2);
-  return [
-    ...lines.slice(0, half),
-    `… ${lines.length - 2 * half} lines left out (set TSBPF_FULL_LOG=1 to print the whole log) …`,
-    ...lines.slice(-half),
-  ].join("\n");
-}
-
-/**
- * The verifier checks a program loaded without CAP_PERFMON as unprivileged ("… prohibited for
- * !root"): that rejection is a missing capability, not a bug in the program.
- */
-async function unprivilegedVerifierHint(log: string): Promise<string | undefined> {
-  if (!/\bfor !root\b/.test(log)) return undefined;
-  const { Cap, missingCaps } = await import("../sys/caps.js");
-  const missing = missingCaps([Cap.BPF, Cap.PERFMON]);
-  if (missing.length === 0) return undefined;
-  return (
-    `the verifier treated this process as unprivileged: it lacks ${missing.join(", ")}, ` +
-    "without which pointer arithmetic and more are refused; run it as root (sudo), or grant " +
-    "CAP_BPF + CAP_PERFMON (see docs/running.md#capabilities)"
-  );
-}
-
-/** Prints an error the way a user can act on it; verifier logs in full. */
-export async function reportError(e: unknown): Promise<number> {
-  const { VerifierError } = await import("../load/verifier.js");
-  if (e instanceof UsageError) {
-    console.error(pc.red(`error: ${e.message}`));
-    return e.exitCode;
-  }
-  if (e instanceof VerifierError) {
-    console.error(pc.red(`error: ${e.message.split("\n")[0]}`));
-    if (e.source)
-      console.error(
-        `  at ${e.source.fileName}:${e.source.line}:${e.source.col}: ${e.source.text.trim()}`,
-      );
-    const hint = await unprivilegedVerifierHint(e.log);
-    if (hint) console.error(`  hint: ${hint}`);
-    console.error(pc.dim("verifier log:"));
-    console.error(clipLog(e.log, process.env.TSBPF_FULL_LOG ? Infinity : LOG_LINES));
-    return 1;
-  }
-  if (e instanceof CommanderError) return e.exitCode; // commander printed it already
-  if (isUserError(e)) {
-    console.error(pc.red(`error: ${e.message}`));
-    if (process.env.TSBPF_DEBUG) console.error(e.stack);
-    return 1;
-  }
-  console.error(pc.red(`internal error: ${String((e as Error | undefined)?.stack ?? e)}`));
-  // Only a tracker package.json names: no invented address.
-  const tracker = typeof bugs === "string" ? bugs : bugs?.url;
-  console.error(
-    `please report this${tracker ? ` at ${tracker}` : " to the tsbpf maintainers"}, with the command you ran`,
-  );
-  return 70;
-}

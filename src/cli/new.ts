@@ -6,7 +6,7 @@ import { createRequire } from "node:module";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import pc from "picocolors";
-import { UsageError } from "./main.js";
+import { UsageError } from "./usage-error.js";
 import { projectFiles } from "./templates/project.js";
 import { bug } from "../bug.js";
 

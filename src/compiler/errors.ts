@@ -1,5 +1,6 @@
 // Compile errors point at the probe source: file:line:col, a stable code, and what to do.
 import ts from "typescript";
+import { TsbpfError } from "../errors.js";
 
 /** Diagnostic codes, stable across releases (TSBPF + 4 digits, like tsc's TS codes). */
 export const Code = {
@@ -24,7 +25,7 @@ export const Code = {
 } as const;
 export type Code = (typeof Code)[keyof typeof Code];
 
-export class CompileError extends Error {
+export class CompileError extends TsbpfError {
   override readonly name = "CompileError";
   constructor(
     readonly code: Code,

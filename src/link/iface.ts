@@ -1,7 +1,7 @@
 // Network interface names ↔ indexes, in the calling process's network namespace.
 
 import { readFileSync } from "node:fs";
-import { native } from "../sys/native.js";
+import { interfaceIndex } from "../sys/socket.js";
 import { AttachError } from "./errors.js";
 
 export interface Interface {
@@ -19,8 +19,8 @@ export function resolveInterface(iface: string | number): Interface {
   }
   if (iface === "" || iface.length >= 16 || iface.includes("/"))
     throw new AttachError(`invalid network interface name "${iface}"`);
-  const r = native().ifNameToIndex(iface);
-  if (r <= 0)
+  const r = interfaceIndex(iface);
+  if (r === undefined)
     throw new AttachError(
       `no network interface "${iface}" in this network namespace (list them with \`ip link\`)`,
     );

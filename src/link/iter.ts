@@ -5,8 +5,7 @@
 // bpf_seq_write. `IterLink.read()` does that to the end.
 import { AttachType, ProgType, nameOf } from "../obj/consts.js";
 import { iterCreate, linkCreate } from "../sys/bpf.js";
-import { check } from "../sys/errors.js";
-import { native } from "../sys/native.js";
+import { readFd } from "../sys/fd.js";
 import { AttachError } from "./errors.js";
 import { FdLink, progLabel, type AttachableProgram } from "./link.js";
 
@@ -19,7 +18,7 @@ export class IterLink extends FdLink {
       const chunks: Buffer[] = [];
       const buf = Buffer.alloc(64 * 1024);
       for (;;) {
-        const n = check("read", native().read(it.fd, buf), { subject: "iterator" });
+        const n = readFd(it.fd, buf, "iterator");
         if (n === 0) break;
         chunks.push(Buffer.from(buf.subarray(0, n)));
       }

@@ -3,7 +3,8 @@
 // and reply decoders are pure; `RouteSocket` does the I/O through the native addon.
 
 import { SysError } from "../sys/errors.js";
-import { native } from "../sys/native.js";
+import type { FD } from "../sys/fd.js";
+import { NETLINK_ROUTE, openNetlink, sockRecv, sockSend } from "../sys/socket.js";
 import { FormatError } from "./errors.js";
 import {
   attr,
@@ -45,13 +46,6 @@ export const IFLA_XDP_EXPECTED_FD = 8;
 export const XdpAttached = { NONE: 0, DRV: 1, SKB: 2, HW: 3, MULTI: 4 } as const;
 
 const AF_UNSPEC = 0;
-const AF_NETLINK = 16;
-const SOCK_RAW = 3;
-const SOCK_CLOEXEC = 0x80000;
-const NETLINK_ROUTE = 0;
-const SOL_NETLINK = 270;
-const NETLINK_CAP_ACK = 10;
-const NETLINK_EXT_ACK = 11;
 
 /** struct ifinfomsg for one interface */
 export function ifinfomsg(ifindex: number): Uint8Array {
@@ -212,26 +206,12 @@ export function bpfFilterRequest(
 
 /** A NETLINK_ROUTE socket for request/ack exchanges. Close it when done. */
 export class RouteSocket implements Disposable {
-  #fd: number;
+  readonly #fd: FD;
   #seq = Math.floor(Date.now() / 1000) & 0xffff;
   readonly #buf = new Uint8Array(64 * 1024);
 
   constructor() {
-    const n = native();
-    const fd = n.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-    if (fd < 0) throw new SysError("socket(AF_NETLINK)", -fd);
-    this.#fd = fd;
-    const one = new Uint8Array([1, 0, 0, 0]);
-    // Extended acks carry the kernel's reason ("Program bound to different device"); cap them.
-    n.setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, one);
-    n.setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, one);
-    const sa = new Uint8Array(12);
-    new DataView(sa.buffer).setUint16(0, AF_NETLINK, true);
-    const r = n.bind(fd, sa);
-    if (r < 0) {
-      n.close(fd);
-      throw new SysError("bind(AF_NETLINK)", -r);
-    }
+    this.#fd = openNetlink(NETLINK_ROUTE);
   }
 
   nextSeq(): number {
@@ -240,13 +220,10 @@ export class RouteSocket implements Disposable {
 
   /** Send `msg` (built with `seq`) and return the messages answering it, up to DONE/ERROR. */
   exchange(msg: Uint8Array, seq: number): NetlinkMessage[] {
-    const n = native();
-    const s = n.send(this.#fd, msg, 0);
-    if (s < 0) throw new SysError("send(netlink)", -s);
+    sockSend(this.#fd.fd, msg, 0, "send(netlink)");
     const out: NetlinkMessage[] = [];
     for (;;) {
-      const r = n.recv(this.#fd, this.#buf, 0);
-      if (r < 0) throw new SysError("recv(netlink)", -r);
+      const r = sockRecv(this.#fd.fd, this.#buf, 0, "recv(netlink)");
       // Copy: the receive buffer is reused for the next datagram.
       for (const m of decodeMessages(this.#buf.slice(0, r))) {
         if (m.seq !== seq) continue; // a late answer to something else
@@ -267,9 +244,7 @@ export class RouteSocket implements Disposable {
   }
 
   close(): void {
-    if (this.#fd < 0) return;
-    native().close(this.#fd);
-    this.#fd = -1;
+    this.#fd.close();
   }
 
   [Symbol.dispose](): void {

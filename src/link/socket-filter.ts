@@ -4,12 +4,11 @@
 
 import { ProgType, nameOf } from "../obj/consts.js";
 import { Errno, SysError } from "../sys/errors.js";
-import { native } from "../sys/native.js";
+import { SOL_SOCKET, setSockOpt } from "../sys/socket.js";
 import { AttachError } from "./errors.js";
 import { dupFd } from "./fds.js";
 import { CallbackLink, progLabel, type AttachableProgram, type Link } from "./link.js";
 
-const SOL_SOCKET = 1;
 const SO_ATTACH_BPF = 50;
 const SO_DETACH_BPF = 27;
 const ENOTSOCK = 88;
@@ -26,7 +25,7 @@ export function attachSocketFilter(prog: AttachableProgram, socketFd: number): L
     );
   const value = new Uint8Array(4);
   new DataView(value.buffer).setInt32(0, prog.fd, true);
-  const r = native().setsockopt(socketFd, SOL_SOCKET, SO_ATTACH_BPF, value);
+  const r = setSockOpt(socketFd, SOL_SOCKET, SO_ATTACH_BPF, value);
   if (r < 0) {
     if (-r === ENOTSOCK || -r === Errno.EBADF)
       throw new AttachError(
@@ -40,7 +39,7 @@ export function attachSocketFilter(prog: AttachableProgram, socketFd: number): L
     `socket_filter ${prog.name} on socket fd ${socketFd}`,
     () => {
       try {
-        const d = native().setsockopt(sock.fd, SOL_SOCKET, SO_DETACH_BPF, new Uint8Array(4));
+        const d = setSockOpt(sock.fd, SOL_SOCKET, SO_DETACH_BPF, new Uint8Array(4));
         // ENOENT: nothing attached any more (someone detached or replaced it).
         if (d < 0 && -d !== Errno.ENOENT)
           throw new SysError("setsockopt(SO_DETACH_BPF)", -d, { subject: `socket fd ${socketFd}` });

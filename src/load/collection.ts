@@ -33,13 +33,14 @@ import { VerifierError } from "./verifier.js";
 import { kernelBtfTypeId } from "./kernel-btf.js";
 import { kconfigData, resolveKsym } from "./kconfig.js";
 import { applyCore, coreVerifierError, resolveCore, type CoreResults } from "./core-relocate.js";
+import { TsbpfError } from "../errors.js";
 
 /**
  * A Collection (or Loader) cannot do what it was asked with this object: the object file cannot
  * be read, or a name given (program, map, global variable) is not in the object, or a value
  * given for a global does not fit it. The message names the thing and what there is instead.
  */
-export class LoadError extends Error {
+export class LoadError extends TsbpfError {
   override readonly name = "LoadError";
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);

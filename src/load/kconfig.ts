@@ -14,6 +14,7 @@ import { ProgType } from "../obj/consts.js";
 import { progLoad } from "../sys/bpf.js";
 import { encodeInsns } from "../obj/insn.js";
 import { openKprobe } from "../sys/perf-event.js";
+import { TsbpfError } from "../errors.js";
 
 export interface KconfigSources {
   /** a kernel config file (plain or gzip) instead of the system's */
@@ -25,7 +26,7 @@ export interface KconfigSources {
 const KSYM_NEEDS_BTF =
   "__ksym externs with a type and kfunc calls need it (a `const void` __ksym takes its address from /proc/kallsyms instead)";
 
-export class KconfigError extends Error {
+export class KconfigError extends TsbpfError {
   override name = "KconfigError";
 }
 

@@ -8,6 +8,7 @@ import { BtfKind, btfTypeExtraSize, LazyBtf } from "../obj/btf.js";
 import type { CoreTargets } from "../obj/core.js";
 import { ObjectError } from "../obj/errors.js";
 import { mmap, MmapFlags, Prot } from "../sys/mmap.js";
+import { TsbpfError } from "../errors.js";
 
 const BTF_DIR = "/sys/kernel/btf";
 const VMLINUX = `${BTF_DIR}/vmlinux`;
@@ -84,7 +85,7 @@ function mapOrRead(path: string): Uint8Array {
  * The kernel's BTF (or a BTF file given instead) cannot be read. The message names the file and
  * what needed it, and what to pass instead.
  */
-export class KernelBtfError extends Error {
+export class KernelBtfError extends TsbpfError {
   override readonly name = "KernelBtfError";
 }
 

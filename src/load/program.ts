@@ -8,9 +8,10 @@ import { objGet, progTestRun, type ProgTestRunResult } from "../sys/bpf.js";
 import { progInfo, type ProgInfo } from "../sys/info.js";
 import { AttachError, attachBySection, type AttachOptions, type Link } from "../link/index.js";
 import { pinObject } from "./pin.js";
+import { TsbpfError } from "../errors.js";
 
 /** A program operation that cannot be done: the program was closed (or its Collection was). */
-export class ProgramError extends Error {
+export class ProgramError extends TsbpfError {
   override readonly name = "ProgramError";
 }
 

@@ -6,6 +6,8 @@
 // instruction, and the nearest source line from the object's line info, so the error message
 // is useful even before anyone reads the full log.
 
+import { TsbpfError } from "../errors.js";
+
 export interface SourceLine {
   /** instruction index (slot) the line starts at */
   insn: number;
@@ -15,7 +17,7 @@ export interface SourceLine {
   text: string;
 }
 
-export class VerifierError extends Error {
+export class VerifierError extends TsbpfError {
   override readonly name = "VerifierError";
   /** the full verifier log (level 1 on failure, or what was requested) */
   readonly log: string;

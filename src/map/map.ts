@@ -7,7 +7,6 @@ import { MapType, nameOf } from "../obj/consts.js";
 import { objName } from "../sys/attr.js";
 import {
   Cmd,
-  MapElemAttr,
   UpdateFlags,
   mapCreate,
   mapFreeze,
@@ -20,10 +19,11 @@ import {
 } from "../sys/bpf.js";
 import { pinObject } from "../load/pin.js";
 import { possibleCpuCount } from "../sys/cpus.js";
-import { Errno, SysError, check } from "../sys/errors.js";
-import { FD } from "../sys/fd.js";
+import { Errno, SysError } from "../sys/errors.js";
+import { FD, dupFd } from "../sys/fd.js";
 import { mapInfo } from "../sys/info.js";
-import { native } from "../sys/native.js";
+import { MapElemOps } from "../sys/map-elem.js";
+import { TsbpfError } from "../errors.js";
 
 export type { Codec };
 
@@ -41,7 +41,7 @@ export interface MapCodecs<K, V> {
 }
 
 /** A map operation the caller got wrong (sizes, wrong kind of map), caught before any syscall. */
-export class MapError extends Error {
+export class MapError extends TsbpfError {
   override readonly name = "MapError";
 }
 
@@ -77,19 +77,6 @@ function updateFlags(mode: UpdateMode | number): number {
 
 const round8 = (n: number): number => (n + 7) & ~7;
 
-/** native/tsbpf.c mapElem(cmd, fd, keyAddr, valueAddr, flags): 0 or -errno. */
-type MapElemFn = (
-  cmd: number,
-  fd: number,
-  keyAddr: number,
-  valueAddr: number,
-  flags: number,
-) => number;
-/** An addon built before mapElem existed lacks it; run() then takes the attr path. */
-interface ElemNative {
-  mapElem: MapElemFn;
-}
-
 /** State shared by every view of one kernel map (BpfMap / PerCpuMap over the same fd). */
 class MapCore {
   readonly fd: FD;
@@ -104,17 +91,12 @@ class MapCore {
   readonly valueBytes: number;
   readonly cpus: number;
   readonly key: Uint8Array;
-  readonly keyAddr: bigint;
   readonly value: Uint8Array;
-  readonly valueAddr: bigint;
   /** DataViews over key/value, for codecs that read and write in place (see inPlace) */
   readonly keyView: DataView;
   readonly valueView: DataView;
-  readonly elem: MapElemAttr;
-  /** the addon's mapElem when it has one and the addresses fit a number (see run) */
-  private readonly fastElem: MapElemFn | undefined;
-  private readonly keyAddrNum: number;
-  private readonly valueAddrNum: number;
+  /** element commands on the key/value scratch buffers */
+  private readonly ops: MapElemOps;
   pinnedAt: string | undefined;
 
   constructor(fd: FD, fallbackName?: string) {
@@ -131,20 +113,13 @@ class MapCore {
     this.valueBytes = isPerCpu(info.type) ? round8(info.valueSize) * this.cpus : info.valueSize;
     this.key = new Uint8Array(Math.max(1, this.keySize));
     this.value = new Uint8Array(Math.max(1, this.valueBytes));
-    this.keyAddr = this.keySize > 0 ? native().addressOf(this.key) : 0n;
-    this.valueAddr = this.valueBytes > 0 ? native().addressOf(this.value) : 0n;
     this.keyView = new DataView(this.key.buffer, this.key.byteOffset, this.key.byteLength);
     this.valueView = new DataView(this.value.buffer, this.value.byteOffset, this.value.byteLength);
-    this.elem = new MapElemAttr(fd.fd);
-    this.keyAddrNum = Number(this.keyAddr);
-    this.valueAddrNum = Number(this.valueAddr);
-    const fast = (native() as Partial<ElemNative>).mapElem;
-    this.fastElem =
-      typeof fast === "function" &&
-      Number.isSafeInteger(this.keyAddrNum) &&
-      Number.isSafeInteger(this.valueAddrNum)
-        ? fast
-        : undefined;
+    this.ops = new MapElemOps(
+      fd.fd,
+      this.keySize > 0 ? this.key : null,
+      this.valueBytes > 0 ? this.value : null,
+    );
   }
 
   describe(): string {
@@ -159,13 +134,8 @@ class MapCore {
 
   /** Runs an element command on the scratch buffers; -errno on failure. */
   run(cmd: number, useKey: boolean, useValue: boolean, flags: number): number {
-    const fd = this.live();
-    const fast = this.fastElem;
-    // One N-API call with plain numbers, the attr built in C: ~5% more lookups/s than
-    // writing the attr here (two BigInt stores) and passing it as a typed array (bench/).
-    if (fast !== undefined)
-      return fast(cmd, fd, useKey ? this.keyAddrNum : 0, useValue ? this.valueAddrNum : 0, flags);
-    return this.elem.run(cmd, useKey ? this.keyAddr : 0n, useValue ? this.valueAddr : 0n, flags);
+    this.live();
+    return this.ops.run(cmd, useKey, useValue, flags);
   }
 
   fail(cmd: string, r: number): never {
@@ -228,14 +198,12 @@ function decodeFrom<T>(codec: Codec<T> | undefined, bytes: Uint8Array): T {
 /** Lookups into `value` through a key buffer of their own, so iteration never disturbs get/set. */
 function lookupScratch(core: MapCore, value: Uint8Array): { key: Uint8Array; run: () => number } {
   const key = new Uint8Array(Math.max(1, core.keySize));
-  const elem = new MapElemAttr(core.live());
-  const keyAddr = native().addressOf(key);
-  const valueAddr = native().addressOf(value);
+  const ops = new MapElemOps(core.live(), key, value);
   return {
     key,
     run: () => {
       core.live();
-      return elem.run(Cmd.MAP_LOOKUP_ELEM, keyAddr, valueAddr, 0);
+      return ops.run(Cmd.MAP_LOOKUP_ELEM, true, true, 0);
     },
   };
 }
@@ -321,24 +289,24 @@ abstract class MapHandle<K> {
     const core = this.core;
     if (KEYLESS_TYPES.has(core.type))
       throw new MapError(`${core.describe()} has no keys to iterate`);
-    let cur = new Uint8Array(core.keySize);
-    let next = new Uint8Array(core.keySize);
-    const elem = new MapElemAttr(core.live());
-    const curAddr = native().addressOf(cur);
-    const nextAddr = native().addressOf(next);
-    let [curA, nextA] = [curAddr, nextAddr];
+    // Two key buffers take turns as "current" and "next": ops[0] asks cur → next, ops[1]
+    // next → cur, so each step is one call and no copy.
+    const bufs = [new Uint8Array(core.keySize), new Uint8Array(core.keySize)] as const;
+    const fd = core.live();
+    const ops = [new MapElemOps(fd, bufs[0], bufs[1]), new MapElemOps(fd, bufs[1], bufs[0])];
+    let turn = 0;
     let first = true;
     for (;;) {
       core.live();
-      const r = elem.run(Cmd.MAP_GET_NEXT_KEY, first ? 0n : curA, nextA, 0);
+      const r = ops[turn]!.run(Cmd.MAP_GET_NEXT_KEY, !first, true, 0);
       if (r < 0) {
         if (-r === Errno.ENOENT) return;
         core.fail("BPF_MAP_GET_NEXT_KEY", r);
       }
       first = false;
-      yield next.slice();
-      [cur, next] = [next, cur];
-      [curA, nextA] = [nextA, curA];
+      turn ^= 1;
+      // after the swap, bufs[turn] holds the key just fetched
+      yield bufs[turn]!.slice();
     }
   }
 
@@ -464,6 +432,16 @@ function openCore(fd: FD, fallbackName?: string): MapCore {
   }
 }
 
+/** `make(core)`, closing the core's fd when it throws (a codec that does not fit the map). */
+function owning<T>(core: MapCore, make: (core: MapCore) => T): T {
+  try {
+    return make(core);
+  } catch (e) {
+    core.fd.close();
+    throw e;
+  }
+}
+
 function createCore(spec: BpfMapSpec): MapCore {
   const attr: MapCreateAttr = { ...spec };
   if (spec.innerMap) attr.innerMapFd = spec.innerMap.fd;
@@ -497,7 +475,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends MapHandle<K> {
     spec: BpfMapSpec,
     codecs?: MapCodecs<K, V>,
   ): BpfMap<K, V> {
-    return new BpfMap(createCore(spec), codecs);
+    return owning(createCore(spec), (core) => new BpfMap(core, codecs));
   }
 
   /** Opens the map pinned at `path`. */
@@ -506,7 +484,10 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends MapHandle<K> {
     codecs?: MapCodecs<K, V>,
     opts: { readOnly?: boolean } = {},
   ): BpfMap<K, V> {
-    return new BpfMap(openCore(objGet(path, opts.readOnly ? 1 << 3 : 0)), codecs);
+    return owning(
+      openCore(objGet(path, opts.readOnly ? 1 << 3 : 0)),
+      (core) => new BpfMap(core, codecs),
+    );
   }
 
   /** Wraps a map fd: an FD is taken over, a plain number is duplicated (the caller keeps it). */
@@ -514,9 +495,9 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends MapHandle<K> {
     fd: FD | number,
     codecs?: MapCodecs<K, V>,
   ): BpfMap<K, V> {
-    return new BpfMap(
-      openCore(typeof fd === "number" ? new FD(check("dup", native().dup(fd))) : fd),
-      codecs,
+    return owning(
+      openCore(typeof fd === "number" ? dupFd(fd) : fd),
+      (core) => new BpfMap(core, codecs),
     );
   }
 
@@ -525,7 +506,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends MapHandle<K> {
     id: number,
     codecs?: MapCodecs<K, V>,
   ): BpfMap<K, V> {
-    return new BpfMap(openCore(mapGetFdById(id)), codecs);
+    return owning(openCore(mapGetFdById(id)), (core) => new BpfMap(core, codecs));
   }
 
   /** Another view of the same map with different codecs (shares the fd: closing one closes both). */

@@ -39,6 +39,7 @@ import {
   LDDW,
   type Insn,
 } from "./insn.js";
+import { TsbpfError } from "../errors.js";
 
 /** `enum bpf_core_relo_kind` */
 export const CoreReloKind = {
@@ -88,7 +89,7 @@ const SPEC_MAX_LEN = 64;
 const MAX_DEPTH = 32;
 
 /** A CO-RE relocation that cannot be applied correctly. */
-export class CoreRelocationError extends Error {
+export class CoreRelocationError extends TsbpfError {
   override readonly name = "CoreRelocationError";
   /** the program whose instruction it is (set by the loader), else undefined */
   program: string | undefined;

@@ -1,6 +1,8 @@
 // The one error type for bad object files (ELF, BTF, .BTF.ext, instructions). Parsers of
 // untrusted input throw only this, so callers can tell "this file is broken" from a bug.
 
+import { TsbpfError } from "../errors.js";
+
 /** Where in the object the problem was found. Both parts are optional. */
 export interface ObjectErrorLocation {
   /** section name, e.g. ".maps" or "xdp" */
@@ -13,7 +15,7 @@ export interface ObjectErrorLocation {
  * A malformed or foreign object file. The message reads
  * `malformed eBPF object: <what> (section .maps, offset 0x40)`; `detail` holds `<what>` alone.
  */
-export class ObjectError extends Error {
+export class ObjectError extends TsbpfError {
   override readonly name = "ObjectError";
   readonly section?: string;
   readonly offset?: number;

@@ -3,6 +3,8 @@
 // inconsistent stops the batch with a RingCorruptError instead of crashing, looping or
 // allocating according to a bogus length.
 
+import { TsbpfError, userErrorClass } from "../errors.js";
+
 /** Which ring a reader error is about. */
 export interface RingLocation {
   /** the map's name (or a label given by the caller) */
@@ -20,7 +22,7 @@ export interface RingLocation {
  * map type or size) or someone else writes the consumer position. The reader stops the
  * batch without advancing past the bad record; close and reopen the reader to recover.
  */
-export class RingCorruptError extends Error {
+export class RingCorruptError extends TsbpfError {
   override readonly name = "RingCorruptError";
   readonly map: string;
   readonly cpu?: number;
@@ -49,9 +51,10 @@ export class RingCorruptError extends Error {
 export class ReaderOptionError extends RangeError {
   override readonly name = "ReaderOptionError";
 }
+userErrorClass(ReaderOptionError);
 
 /** A reader was used after close(). */
-export class ReaderClosedError extends Error {
+export class ReaderClosedError extends TsbpfError {
   override readonly name = "ReaderClosedError";
   constructor(map: string) {
     super(`event reader of map "${map}" is closed; open a new reader to read more events`);

@@ -221,7 +221,9 @@ export class RingBufRing {
         const lengths = want === capacity ? b.lengths : b.lengths.subarray(0, want);
         const n = collect(this.mem.data, start, avail, offsets, lengths, this.meta);
         const used = this.meta[0]!;
-        if (used > 0 || avail === 0) {
+        // Records to hand out, or a ring walked to its end: done. Otherwise (nothing but
+        // discards before a busy or corrupt record) the JS walker below decides, as read() does.
+        if (n > 0 || used === avail) {
           this.pendingFrom = cons;
           this.pending = used;
           b.count = n;

@@ -10,7 +10,7 @@ import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { MapType } from "../obj/consts.js";
 import type { FD } from "../sys/fd.js";
 import { pageSize, RingbufMapping } from "../sys/mmap.js";
-import { native } from "../sys/native.js";
+import { ringbufHeaderScan, ringbufRecordCollect } from "../sys/mmap.js";
 import type { EventBatch, EventReader } from "./batch.js";
 import { checkCountOption, ReaderClosedError } from "./errors.js";
 import { PollReadiness, type Readiness } from "./readiness.js";
@@ -263,14 +263,12 @@ export class RingBufReader implements EventReader {
   }
 }
 
-/** The addon's batch record walk; undefined for an addon built before it existed. */
-function recordCollect(): RecordCollect | undefined {
-  const collect = (native() as { ringbufCollect?: RecordCollect }).ringbufCollect;
-  return typeof collect === "function" ? collect : undefined;
+/** The addon's acquire-ordered ring header scan. */
+function headerScan(): HeaderScan {
+  return ringbufHeaderScan();
 }
 
-/** The addon's ring header scan; undefined for an addon built before it existed. */
-function headerScan(): HeaderScan | undefined {
-  const scan = (native() as { ringbufScan?: HeaderScan }).ringbufScan;
-  return typeof scan === "function" ? scan : undefined;
+/** The addon's batch record walk. */
+function recordCollect(): RecordCollect {
+  return ringbufRecordCollect();
 }

@@ -1,9 +1,7 @@
 // What a reader needs to know about the map it reads: a BpfMap, or a bare fd + size.
 import { MapError } from "../map/map.js";
 import { MapType } from "../obj/consts.js";
-import { FD } from "../sys/fd.js";
-import { check } from "../sys/errors.js";
-import { native } from "../sys/native.js";
+import { dupFd, type FD } from "../sys/fd.js";
 
 /** A map to read from. `BpfMap` satisfies it; so does `{ fd, maxEntries }`. */
 export interface MapSource {
@@ -61,5 +59,5 @@ export function adoptMap(
   checkMapType(source, expectedType, reader);
   const name = source.name ?? "map";
   const raw = typeof source.fd === "number" ? source.fd : source.fd.fd;
-  return { name, fd: new FD(check("dup", native().dup(raw), { subject: `map "${name}"` })) };
+  return { name, fd: dupFd(raw, `map "${name}"`) };
 }

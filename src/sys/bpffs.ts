@@ -1,10 +1,11 @@
 // bpffs: where pinned maps, programs and links live.
 import { dirname } from "node:path";
 import { BPF_FS_MAGIC, fsType, isRoot, mountFs } from "./fs-magic.js";
+import { TsbpfError } from "../errors.js";
 
 export const BPFFS_ROOT = "/sys/fs/bpf";
 
-export class BpffsError extends Error {
+export class BpffsError extends TsbpfError {
   override readonly name = "BpffsError";
 }
 

@@ -1,11 +1,12 @@
 // CPU sets from sysfs ("0-3,5,7-8"). Per-CPU maps size values by the *possible* CPUs;
 // perf buffers open one event per *online* CPU.
 import { readFileSync } from "node:fs";
+import { TsbpfError } from "../errors.js";
 
 /** More CPUs than any machine has; bounds what a malformed list can make us allocate. */
 export const MAX_CPUS = 1 << 16;
 
-export class CpuListError extends Error {
+export class CpuListError extends TsbpfError {
   override readonly name = "CpuListError";
 }
 

@@ -4,6 +4,7 @@ import { constants } from "node:os";
 import { native } from "./native.js";
 import { Cap, capName, missingCaps } from "./caps.js";
 import { ProgType, nameOf } from "../obj/consts.js";
+import { TsbpfError } from "../errors.js";
 
 /** Linux errno values the hints and callers refer to. */
 export const Errno = {
@@ -254,7 +255,7 @@ export interface SysErrorOptions {
 }
 
 /** A failed syscall: names the call, errno and the likely cause. */
-export class SysError extends Error {
+export class SysError extends TsbpfError {
   override readonly name = "SysError";
   readonly syscall: string;
   readonly errno: number;

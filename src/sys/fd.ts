@@ -53,3 +53,13 @@ export class FD {
     return this.#fd < 0 ? "FD(closed)" : `FD(${this.#fd})`;
   }
 }
+
+/** An owned duplicate (close-on-exec) of a descriptor the caller keeps: a program, map or socket. */
+export function dupFd(fd: number, subject?: string): FD {
+  return new FD(check("dup", native().dup(fd), subject === undefined ? {} : { subject }));
+}
+
+/** read(2) into `buf`: the byte count (0 at the end), or a SysError naming `subject`. */
+export function readFd(fd: number, buf: ArrayBufferView, subject?: string): number {
+  return check("read", native().read(fd, buf), subject === undefined ? {} : { subject });
+}

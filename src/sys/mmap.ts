@@ -109,3 +109,33 @@ export function mmapPerfBuffer(fd: number, dataPages: number): ArrayBuffer {
     "perf buffer",
   );
 }
+
+/**
+ * The addon's ring buffer header scan (native/tsbpf.c ringbufScan): acquire-loads committed
+ * record headers of a doubly mapped data area from `pos` within `avail` bytes into `out`;
+ * returns how many it wrote. The function itself, so the reader's hot loop calls it directly.
+ */
+export function ringbufHeaderScan(): (
+  data: Uint8Array,
+  pos: number,
+  avail: number,
+  out: Uint32Array,
+) => number {
+  return native().ringbufScan;
+}
+
+/**
+ * The addon's batch record walk (native/tsbpf.c ringbufCollect): like the header scan, and
+ * writes each committed, not discarded record's payload offset and length into
+ * `offsets`/`lengths`, and the bytes walked into meta[0]; returns the record count.
+ */
+export function ringbufRecordCollect(): (
+  data: Uint8Array,
+  pos: number,
+  avail: number,
+  offsets: Uint32Array,
+  lengths: Uint32Array,
+  meta: Uint32Array,
+) => number {
+  return native().ringbufCollect;
+}

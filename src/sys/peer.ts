@@ -1,7 +1,7 @@
 // Who is at the other end of a connected Unix socket: SO_PEERCRED, the credentials the kernel
 // recorded when the peer called connect() or listen(), which it cannot forge (unlike anything
-// it sends). The build server (src/cli/server.ts) serves only its own user with it, and its
-// Node client (src/cli/server-control.ts) talks only to a server of its own user.
+// it sends). The build server (src/accel/server.ts) serves only its own user with it, and its
+// Node client (src/accel/server-control.ts) talks only to a server of its own user.
 import { check } from "./errors.js";
 import { native } from "./native.js";
 import { bug } from "../bug.js";

@@ -2,11 +2,12 @@
 import { readFileSync } from "node:fs";
 import { SysError } from "./errors.js";
 import { DEBUGFS_MAGIC, TRACEFS_MAGIC, fsType, isRoot, mountFs } from "./fs-magic.js";
+import { TsbpfError } from "../errors.js";
 
 export const TRACEFS_ROOT = "/sys/kernel/tracing";
 const DEBUGFS_TRACING = "/sys/kernel/debug/tracing";
 
-export class TracefsError extends Error {
+export class TracefsError extends TsbpfError {
   override readonly name = "TracefsError";
 }
 

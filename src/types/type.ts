@@ -4,6 +4,7 @@ import type { Codec } from "./codec.js";
 import type { IntType } from "./int.js";
 import type { ArrayType } from "./array.js";
 import type { StructType } from "./struct.js";
+import { TsbpfError, userErrorClass } from "../errors.js";
 
 /** The three shapes a type can have. */
 export type TypeKind = "int" | "array" | "struct";
@@ -40,7 +41,7 @@ export type Infer<T> = T extends TypeBase<infer V> ? V : never;
  * A value that cannot be encoded as its type. `path` says where it sits, e.g.
  * `RequestInfo.ports[2]`, and `detail` what is wrong with it.
  */
-export class EncodeError extends Error {
+export class EncodeError extends TsbpfError {
   override readonly name = "EncodeError";
   readonly detail: string;
   private root = "";
@@ -74,11 +75,13 @@ export class EncodeError extends Error {
 export class TypeDefinitionError extends TypeError {
   override readonly name = "TypeDefinitionError";
 }
+userErrorClass(TypeDefinitionError);
 
 /** Input shorter than the type it should hold. */
 export class DecodeError extends RangeError {
   override readonly name = "DecodeError";
 }
+userErrorClass(DecodeError);
 
 /** A DataView over exactly the bytes of `bytes`. */
 export function viewOf(bytes: Uint8Array): DataView {

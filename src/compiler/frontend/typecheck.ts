@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { LIB_FILE_NAME, LIB_SOURCE } from "./lib.js";
 import { CompileError, Code, fromTsDiagnostic } from "../errors.js";
 import { SizeBudget, checkAstNesting, checkBracketNesting, parseUserFile } from "../limits.js";
+import { TsbpfError } from "../../errors.js";
 
 /** Package root: this file is <root>/dist/src/compiler/frontend/typecheck.js (or <root>/src/compiler/frontend). */
 function packageRoot(): string {
@@ -73,7 +74,7 @@ export interface Frontend {
 /**
  * Parsed and bound SourceFiles of the probe lib and tsbpf's own declarations, reused by every
  * program of this process (and kept in the `tsbpf build` startup snapshot, see
- * src/cli/snapshot.ts). TypeScript binds a SourceFile once and keeps the result on its nodes, and
+ * src/accel/snapshot.ts). TypeScript binds a SourceFile once and keeps the result on its nodes, and
  * a checker only reads it, so a later program skips parse and bind, as a language service
  * does. An entry is used only while the file's text is unchanged.
  */
@@ -253,7 +254,7 @@ function importMetaUses(sf: ts.SourceFile): CompileError[] {
 }
 
 /** Several errors at once (type errors are reported together, as tsc does). */
-export class CompileErrors extends Error {
+export class CompileErrors extends TsbpfError {
   override readonly name = "CompileErrors";
   constructor(readonly errors: CompileError[]) {
     super(errors.map((e) => e.format()).join("\n"));

@@ -353,9 +353,10 @@ test("npm install --build-from-source compiles both binaries, and they are the o
   // What the package finds: the client bin.js hands builds to, and the addon node-gyp-build
   // picks (build/Release before prebuilds/), which then answers a call.
   const probe = `const n = await import(${JSON.stringify(join(pkg, "dist/src/sys/native.js"))});
+const c = await import(${JSON.stringify(join(pkg, "dist/src/accel/build-client.js"))});
 const { createRequire } = await import("node:module");
 const ngb = createRequire(${JSON.stringify(join(pkg, "package.json"))})("node-gyp-build");
-console.log(JSON.stringify({ client: n.buildClientPath(), addon: ngb.resolve(${JSON.stringify(pkg)}), pageSize: n.native().pageSize() }));`;
+console.log(JSON.stringify({ client: c.buildClientPath(), addon: ngb.resolve(${JSON.stringify(pkg)}), pageSize: n.native().pageSize() }));`;
   const r = run(process.execPath, ["--input-type=module", "-e", probe], { cwd: proj, env });
   const got = JSON.parse(r.stdout) as { client: string; addon: string; pageSize: number };
   assert.equal(got.client, join(pkg, "build/Release/tsbpf-client"));

@@ -1,4 +1,4 @@
-// The build server (src/cli/server.ts) behind bin/tsbpf and native/tsbpf-client.c: a build it
+// The build server (src/accel/server.ts) behind bin/tsbpf and native/tsbpf-client.c: a build it
 // serves prints, exits and writes exactly what an ordinary build does, sees the probe as it is
 // now, honours the client's directory and umask, and a server that is out of date, idle or
 // told to stop goes away while builds carry on without it. Real processes, a private cache.
@@ -19,12 +19,12 @@ import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { launch, ROOT, type Run } from "../../support/cli-run.js";
-import { findSnapshot, recordLaunch, serverSocketFor } from "../../../src/cli/snapshot.js";
+import { findSnapshot, recordLaunch, serverSocketFor } from "../../../src/accel/snapshot.js";
 
 const BIN = join(ROOT, "dist/src/cli/bin.js");
 const LAUNCHER = join(ROOT, "bin/tsbpf");
 const CLIENT = join(ROOT, "build/Release/tsbpf-client");
-const MAKER = join(ROOT, "dist/src/cli/snapshot-make.js");
+const MAKER = join(ROOT, "dist/src/accel/snapshot-make.js");
 
 const served = (r: Run) => r.debug.some((l) => l.startsWith("tsbpf: launcher: build server"));
 const refused = (r: Run) => r.debug.some((l) => /did not take the build/.test(l));

@@ -1,4 +1,4 @@
-// `node dist/src/cli/snapshot-make.js [--lock FILE]`: makes the `tsbpf build` startup snapshot
+// `node dist/src/accel/snapshot-make.js [--lock FILE]`: makes the `tsbpf build` startup snapshot
 // (snapshot.ts). Run by `npm run build`, after `npm install`, and detached by a build that
 // found none (which passes the lock file it took, removed here). Prints what it did; exits 0
 // even when no snapshot could be made, since builds work without one.

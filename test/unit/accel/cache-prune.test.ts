@@ -1,4 +1,4 @@
-// pruneCache (src/cli/cache-prune.ts): snapshots of package directories that are gone go, with
+// pruneCache (src/accel/cache-prune.ts): snapshots of package directories that are gone go, with
 // their server files unless the server still runs; live ones stay; only the newest TypeScript
 // code caches stay.
 import { test } from "node:test";
@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { KEEP_CODE_CACHES, pruneCache } from "../../../src/cli/cache-prune.js";
+import { KEEP_CODE_CACHES, pruneCache } from "../../../src/accel/cache-prune.js";
 
 test("pruneCache removes what no package can use any more, and nothing else", (t) => {
   const dir = mkdtempSync(join(tmpdir(), "tsbpf-prune-"));

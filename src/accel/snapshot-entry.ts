@@ -22,7 +22,7 @@ for (const { entry, sources } of warmupProbes()) {
 v8.startupSnapshot.setDeserializeMainFunction(() => {
   if (process.env.TSBPF_DEBUG)
     console.error(`tsbpf: snapshot loaded after ${(process.uptime() * 1000).toFixed(0)} ms`);
-  void import("./main.js").then(async ({ program, reportError }) => {
+  void import("../cli/main.js").then(async ({ program, reportError }) => {
     try {
       await program().parseAsync(process.argv);
     } catch (e) {

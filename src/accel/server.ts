@@ -35,7 +35,7 @@ import {
 import { readPid } from "./cache-prune.js";
 import { answers, ownSnapshotBlob } from "./server-control.js";
 import { serverSocketFor } from "./snapshot.js";
-import { UsageError } from "./main.js";
+import { UsageError } from "../cli/usage-error.js";
 import { createPrivate, untrustedDir, untrustedEntry } from "./cache-dir.js";
 import { peerCredentials, socketFd } from "../sys/peer.js";
 
@@ -53,7 +53,15 @@ export const REQUEST_TIMEOUT_MS = 10_000;
 /** Connections served at once (requests wait in a queue; the rest are refused by the kernel). */
 const MAX_CONNECTIONS = 64;
 
+/** The command the server runs for each request (cli/main.ts hands it over: no import back). */
+export interface ServedCommand {
+  program(): { parseAsync(argv: string[]): Promise<unknown> };
+  reportError(e: unknown): Promise<number>;
+}
+
 export interface ServeOptions {
+  /** what runs each request: `tsbpf` itself */
+  command: ServedCommand;
   /** the Unix socket to listen on */
   socket: string;
   /** the snapshot blob this server was started from: replaced means out of date */
@@ -119,7 +127,11 @@ type Write = typeof process.stdout.write;
  * Runs the CLI for one request with the client's directory, umask, environment and colours,
  * its output sent as frames; returns the exit status. Everything swapped is put back.
  */
-async function runCli(r: BuildRequest, send: (kind: FrameKind, data: string | Uint8Array) => void) {
+async function runCli(
+  { program, reportError }: ServedCommand,
+  r: BuildRequest,
+  send: (kind: FrameKind, data: string | Uint8Array) => void,
+) {
   const savedEnv = { ...process.env };
   const savedOut = process.stdout.write;
   const savedErr = process.stderr.write;
@@ -140,7 +152,6 @@ async function runCli(r: BuildRequest, send: (kind: FrameKind, data: string | Ui
     process.stdout.write = capture(FrameKind.Stdout);
     process.stderr.write = capture(FrameKind.Stderr);
     process.exitCode = undefined;
-    const { program, reportError } = await import("./main.js");
     try {
       await program().parseAsync(["node", "tsbpf", ...r.argv]);
     } catch (e) {
@@ -354,7 +365,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     watchdog.begin(socketFd(conn));
     let status: number;
     try {
-      status = await runCli(req, send);
+      status = await runCli(opts.command, req, send);
     } finally {
       watchdog.end();
     }
@@ -440,7 +451,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
 }
 
 /** `tsbpf server run`: the server of the snapshot this process was started from. */
-export async function runServer(): Promise<void> {
+export async function runServer(command: ServedCommand): Promise<void> {
   const blob = ownSnapshotBlob();
   if (!blob)
     throw new UsageError(
@@ -470,6 +481,7 @@ export async function runServer(): Promise<void> {
     ? (line: string) => writeSync(2, `${new Date().toISOString()} tsbpf server: ${line}\n`)
     : undefined;
   await serve({
+    command,
     socket,
     identity: blob,
     idleSeconds,

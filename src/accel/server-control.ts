@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { encodeRequest, FrameKind, NOT_SERVED, Unframer } from "./server-protocol.js";
 import { findSnapshot, makeSnapshot, SNAPSHOT_FLAGS, serverSocketFor } from "./snapshot.js";
 import type { ServerStatus } from "./server.js";
-import { UsageError } from "./usage-error.js";
+import { UsageError } from "../cli/usage-error.js";
 
 export type { ServerStatus };
 

@@ -1,4 +1,4 @@
-// The `tsbpf build` startup snapshot (src/cli/snapshot.ts): a build run from it prints, exits
+// The `tsbpf build` startup snapshot (src/accel/snapshot.ts): a build run from it prints, exits
 // and writes exactly what a build without it does, and a stale or damaged snapshot costs speed
 // only (the build runs in the first process and a new snapshot is made in the background).
 import { test } from "node:test";
@@ -20,18 +20,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { compileProbe } from "../../../src/compiler/index.js";
-import { WARMUP_ROOT, warmupProbes } from "../../../src/cli/snapshot-warmup.js";
+import { WARMUP_ROOT, warmupProbes } from "../../../src/accel/snapshot-warmup.js";
 import { launch, type Run } from "../../support/cli-run.js";
 import {
   LAUNCH_FILE,
   findSnapshot,
   forgetLaunch,
   recordLaunch,
-} from "../../../src/cli/snapshot.js";
+} from "../../../src/accel/snapshot.js";
 
 const root = fileURLToPath(new URL("../../../../", import.meta.url));
 const BIN = fileURLToPath(new URL("../../../src/cli/bin.js", import.meta.url));
-const MAKER = fileURLToPath(new URL("../../../src/cli/snapshot-make.js", import.meta.url));
+const MAKER = fileURLToPath(new URL("../../../src/accel/snapshot-make.js", import.meta.url));
 const BUNDLER = fileURLToPath(new URL("../../../scripts/bundle-snapshot.js", import.meta.url));
 const PROBE = join(root, "examples/trace_http/probe.ts");
 

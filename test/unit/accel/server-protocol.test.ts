@@ -1,4 +1,4 @@
-// The build server's wire format (src/cli/server-protocol.ts): requests round-trip, anything
+// The build server's wire format (src/accel/server-protocol.ts): requests round-trip, anything
 // else a socket can deliver is refused with RequestError (never another exception), and
 // records split at any byte boundary come out whole.
 import { test } from "node:test";
@@ -14,7 +14,7 @@ import {
   RequestError,
   Unframer,
   type BuildRequest,
-} from "../../../src/cli/server-protocol.js";
+} from "../../../src/accel/server-protocol.js";
 
 const noNul = fc.string({ unit: "grapheme" }).filter((s) => !s.includes("\0"));
 const request: fc.Arbitrary<BuildRequest> = fc.record({

@@ -76,7 +76,7 @@ export type SnapshotStatus =
   | { ok: true; blob: string; /** the files it was made from */ files: string[] }
   | { ok: false; reason: string; /** worth making one now */ stale: boolean };
 
-/** The package root: this file is <root>/dist/src/cli/snapshot.js. */
+/** The package root: this file is <root>/dist/src/accel/snapshot.js. */
 export const PACKAGE_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
 /**

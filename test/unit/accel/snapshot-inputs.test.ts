@@ -1,5 +1,5 @@
 // Where the snapshot maker finds the files the build bundle was made from (inputPath() in
-// src/cli/snapshot.ts): tsbpf's own below the package, a dependency's where Node resolves it
+// src/accel/snapshot.ts): tsbpf's own below the package, a dependency's where Node resolves it
 // from the package — inside it (a checkout, a global install) or hoisted into a parent's
 // node_modules (a project install). The bundle manifest lists them as in a checkout.
 import { test } from "node:test";
@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { inputPath, BUNDLE_MANIFEST } from "../../../src/cli/snapshot.js";
+import { inputPath, BUNDLE_MANIFEST } from "../../../src/accel/snapshot.js";
 
 const root = fileURLToPath(new URL("../../../../", import.meta.url));
 

@@ -1,4 +1,4 @@
-// The `tsbpf build` binary's TypeScript code cache (src/cli/typescript-load.ts): written by the
+// The `tsbpf build` binary's TypeScript code cache (src/accel/typescript-load.ts): written by the
 // first build, reused by later ones, and never a reason for a build to fail or differ.
 import { test } from "node:test";
 import assert from "node:assert/strict";

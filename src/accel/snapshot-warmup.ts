@@ -4,8 +4,8 @@
 // `tsbpf new` template (XDP, perf output, a struct from another file), packet payloads, maps,
 // ring buffer,
 // tracepoint fields, helpers, local functions, a bounded loop, and a type error (the
-// diagnostic path). test/unit/cli/snapshot.test.ts checks that they compile as intended.
-import { projectFiles } from "./templates/project.js";
+// diagnostic path). test/unit/accel/snapshot.test.ts checks that they compile as intended.
+import { projectFiles } from "../cli/templates/project.js";
 
 /** In-memory directory of the warm-up probes (never read from disk). */
 export const WARMUP_ROOT = "/__tsbpf__/warmup";

@@ -31,14 +31,14 @@ import {
   recordLaunch,
   serverSocketFor,
   SNAPSHOT_FLAGS,
-} from "../../../src/cli/snapshot.js";
-import { encodeRequest } from "../../../src/cli/server-protocol.js";
+} from "../../../src/accel/snapshot.js";
+import { encodeRequest } from "../../../src/accel/server-protocol.js";
 import { makeDirectories } from "../../../src/cli/output-dir.js";
 
 const BIN = join(ROOT, "dist/src/cli/bin.js");
 const LAUNCHER = join(ROOT, "bin/tsbpf");
-const MAKER = join(ROOT, "dist/src/cli/snapshot-make.js");
-const SERVER_JS = join(ROOT, "dist/src/cli/server.js");
+const MAKER = join(ROOT, "dist/src/accel/snapshot-make.js");
+const SERVER_JS = join(ROOT, "dist/src/accel/server.js");
 
 const PROBE =
   'import { program, xdp, XdpAction } from "tsbpf/probe";\n' +
