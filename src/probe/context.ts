@@ -1,5 +1,7 @@
 // Packet views and program contexts (XdpContext, TcContext, tracepoint records, Registers…).
-// Packet reads and bounds checks are lowered by src/compiler/lower/packet.ts; context fields by
+// Packet reads and bounds checks are lowered by src/compiler/lower/packet.ts (ICMP, VLAN, ARP,
+// IPv6 extension headers, run-time reads: packet-headers.ts; writes, checksums and the
+// helpers that change the packet: packet-write.ts); context fields by
 // src/compiler/lower/ (ctxMember, lowerer.ts today) and context methods by
 // src/compiler/lower/intrinsics.ts (ctxMethod), with pt_regs offsets there too.
 
