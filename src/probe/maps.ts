@@ -5,6 +5,7 @@
 import type { Infer, Type } from "../types/type.js";
 import { kernelOnly, unused } from "./kernel-only.js";
 import type { AnyContext } from "./context.js";
+import type { ProgramDecl } from "./programs.js";
 
 /** Map options shared by every map kind. */
 export interface MapOptions {
@@ -44,6 +45,15 @@ export class HashMap<K extends Type, V extends Type> implements KeyValueMap<K, V
     unused(key, value, flags);
     return kernelOnly();
   }
+  /**
+   * Atomically adds `n` to the value at `key` (`lock xadd`; u32/u64/i32/i64 values),
+   * inserting `n` when the key is missing. Returns 0 or a negative errno (-E2BIG: map full).
+   * Lowered by src/compiler/lower/map-add.ts.
+   */
+  add(key: Infer<K>, n: Infer<V> & (number | bigint)): number {
+    unused(key, n);
+    return kernelOnly();
+  }
   delete(key: Infer<K>): number {
     void key;
     return kernelOnly();
@@ -71,6 +81,12 @@ export class ArrayMap<V extends Type> {
   }
   get(index: number): Infer<V> | null {
     void index;
+    return kernelOnly();
+  }
+  /** Atomically adds `n` to the value at `index` (`lock xadd`; u32/u64/i32/i64 values);
+   * returns 0, or -ENOENT for an index past maxEntries. */
+  add(index: number, n: Infer<V> & (number | bigint)): number {
+    unused(index, n);
     return kernelOnly();
   }
   set(index: number, value: Infer<V>, flags?: number): number {
@@ -139,10 +155,22 @@ export class RingBuf<V extends Type> {
   }
 }
 
+/**
+ * Options of a ProgArray: `values` fills its slots at load time with programs of this file
+ * (declared above the map), as libbpf's `.values = { [i] = &prog }` does:
+ * `values: [parseTcp, parseUdp]` (a hole or `null` leaves a slot empty) or `values: { 3: p }`.
+ * Lowered by src/compiler/module/prog-array.ts.
+ */
+export interface ProgArrayOptions extends MapOptions {
+  values?:
+    | readonly (ProgramDecl<string> | null | undefined)[]
+    | { readonly [index: number]: ProgramDecl<string> };
+}
+
 /** Program array for tail calls. */
 export class ProgArray {
   declare private readonly __kind: "prog_array";
-  constructor(options: MapOptions) {
+  constructor(options: ProgArrayOptions) {
     void options;
     kernelOnly();
   }

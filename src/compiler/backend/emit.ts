@@ -6,6 +6,7 @@ import { encodeBtfExt, type FuncInfo } from "../../obj/btf-ext.js";
 import {
   R_BPF_64_32,
   R_BPF_64_64,
+  R_BPF_64_ABS64,
   SHF_ALLOC,
   SHF_EXECINSTR,
   SHF_WRITE,
@@ -42,14 +43,21 @@ export function emitObject(mod: ProbeModule, programs: CompiledProgram[]): Uint8
   const mapVars: { id: number; offset: number; size: number }[] = [];
   const mapSyms: ElfSymbolSpec[] = [];
   let mapsSize = 0;
+  const mapsRelocs: { offset: number; type: number; symbol: string }[] = [];
   for (const m of mod.maps) {
     const members = mapMembers(m, { sizedArray, ptrTo, typeId });
-    const size = members.length * 8;
+    const defSize = members.length * 8;
+    // A ProgArray's initial slots (prog-array.ts): `__array(values, int (void *))` closes the
+    // definition, and the variable grows by one 8-byte slot per index up to the last one set.
+    const slots = progSlotsOf(m, defSize, btf, intId, ptrTo);
+    if (slots) members.push(slots.member);
+    const size = defSize + (slots?.bytes ?? 0);
     const st = btf.addStruct(
       "",
       members.map((x, i) => ({ name: x.name, type: x.type, bitOffset: i * 64 })),
-      size,
+      defSize,
     );
+    for (const r of slots?.relocs ?? []) mapsRelocs.push({ ...r, offset: mapsSize + r.offset });
     const v = btf.addVar(m.name, st, "global");
     mapVars.push({ id: v, offset: mapsSize, size });
     mapSyms.push({
@@ -225,6 +233,7 @@ export function emitObject(mod: ProbeModule, programs: CompiledProgram[]): Uint8
       align: 8,
     });
     symbols.push(...mapSyms);
+    if (mapsRelocs.length > 0) relocations[".maps"] = mapsRelocs;
   }
   sections.push({ name: ".BTF", data: btfBytes, align: 4 });
   sections.push({ name: ".BTF.ext", data: ext, align: 4 });
@@ -256,4 +265,37 @@ function mapMembers(m: MapDecl, h: BtfHelpers): { name: string; type: number }[]
   if (m.maxEntries !== undefined) out.push(uint("max_entries", m.maxEntries));
   if (m.flags !== 0) out.push(uint("map_flags", m.flags));
   return out;
+}
+
+/**
+ * The BTF member and relocations of a ProgArray's initial slots (module/prog-array.ts), laid out
+ * as clang lays out `__array(values, int (void *)); … = { .values = { [i] = &prog } }`.
+ */
+function progSlotsOf(
+  m: MapDecl,
+  defSize: number,
+  btf: BtfBuilder,
+  intId: number,
+  ptrTo: (id: number) => number,
+):
+  | {
+      member: { name: string; type: number };
+      bytes: number;
+      relocs: { offset: number; type: number; symbol: string }[];
+    }
+  | undefined {
+  if (!m.progSlots || m.progSlots.length === 0) return undefined;
+  // int (void *): a FUNC_PROTO returning int with one anonymous `void *` parameter
+  const proto = btf.addFuncProto(intId, [{ name: "", type: ptrTo(0) }]);
+  const member = { name: "values", type: btf.addArray(ptrTo(proto), 0) };
+  const last = Math.max(...m.progSlots.map((s) => s.index));
+  return {
+    member,
+    bytes: (last + 1) * 8,
+    relocs: m.progSlots.map((s) => ({
+      offset: defSize + s.index * 8,
+      type: R_BPF_64_ABS64,
+      symbol: s.program,
+    })),
+  };
 }

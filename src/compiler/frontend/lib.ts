@@ -34,6 +34,29 @@ declare var Error: ErrorConstructor;
 interface SymbolConstructor { readonly iterator: unique symbol; }
 declare var Symbol: SymbolConstructor;
 interface IterableIterator<T> {}
+// Builtins probe code may call (lower/builtins.ts gives them their 64-bit meaning).
+interface Math {
+  /** the smallest argument (signed 64-bit order) */
+  min(...values: number[]): number;
+  /** the largest argument (signed 64-bit order) */
+  max(...values: number[]): number;
+  // Declared so that a call type-checks and gets tsbpf's own diagnostic (what to write).
+  abs(x: number): number;
+  sign(x: number): number;
+  floor(x: number): number;
+  ceil(x: number): number;
+  round(x: number): number;
+  trunc(x: number): number;
+  sqrt(x: number): number;
+  pow(x: number, y: number): number;
+  log2(x: number): number;
+  random(): number;
+}
+declare var Math: Math;
+interface NumberConstructor { (value: number | bigint | boolean): number; }
+declare var Number: NumberConstructor;
+interface BigIntConstructor { (value: number | bigint | boolean): bigint; }
+declare var BigInt: BigIntConstructor;
 type Partial<T> = { [P in keyof T]?: T[P] };
 type Required<T> = { [P in keyof T]-?: T[P] };
 type Readonly<T> = { readonly [P in keyof T]: T[P] };

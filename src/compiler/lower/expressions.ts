@@ -14,6 +14,7 @@ import { lowerCall } from "./intrinsics.js";
 import { lowerViewProperty } from "./packet.js";
 import { assignCtxField, assignViewField, ctxFieldRead } from "./packet-write.js";
 import { Memory } from "./memory.js";
+import { dynamicElement } from "./dynamic-index.js";
 
 export abstract class Expressions extends Memory {
   /**
@@ -270,6 +271,7 @@ export abstract class Expressions extends Memory {
     const obj = this.expr(e.expression);
     const idx = this.mod.consts.eval(e.argumentExpression);
     if (obj.k === "ref" && obj.type.kind === "array") {
+      if (idx === NOT_CONST) return dynamicElement(this, { ...obj, type: obj.type }, e);
       if (typeof idx !== "number" || !Number.isInteger(idx))
         throw this.err(
           e.argumentExpression,

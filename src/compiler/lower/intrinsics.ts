@@ -1,5 +1,7 @@
 // Calls: tsbpf/probe helpers and map methods (recognised by symbol), context and view
 // methods, and local functions (inlined).
+import { lowerBuiltin } from "./builtins.js";
+import { checkMapAdd, lowerMapAdd } from "./map-add.js";
 import ts from "typescript";
 import { checkNoUseAfterRelease } from "./release.js";
 import type { Type } from "../../types/index.js";
@@ -110,6 +112,8 @@ export function lowerCall(
   const callee = e.expression;
   if (e.questionDotToken)
     throw CompileError.at(e, Code.Unsupported, "optional calls (?.) are not supported");
+  const builtin = lowerBuiltin(lw, e);
+  if (builtin) return builtin;
   if (ts.isPropertyAccessExpression(callee)) {
     const method = callee.name.text;
     const api = lw.mod.consts.apiName(callee.expression);
@@ -241,7 +245,8 @@ function probeFunction(lw: LowerHost, name: string, e: ts.CallExpression): Value
         );
       const rest = e.arguments.slice(1).map((a) => lw.int(lw.expr(a), a));
       const bytes = [...new TextEncoder().encode(fmt), 0];
-      const slot = lw.slot(bytes.length, "the tracePrintk format", e, true);
+      // whole 8-byte words: the stores below are 8 bytes wide and must be aligned
+      const slot = lw.slot((bytes.length + 7) & ~7, "the tracePrintk format", e, true);
       for (let o = 0; o < bytes.length; o += 8) {
         let k = 0n;
         for (let i = 7; i >= 0; i--) k = (k << 8n) | BigInt(bytes[o + i] ?? 0);
@@ -353,6 +358,26 @@ function mapMethod(lw: LowerHost, m: MapDecl, method: string, e: ts.CallExpressi
     const key = placeOnStack(lw, e, 0, kv, m.key!, `the key of ${m.name}`);
     const value = placeOnStack(lw, e, 1, vv, m.value!, `the value of ${m.name}`);
     return call(lw, Helper.map_update_elem, [mapFd(lw, m), key, value, flags]);
+  }
+  if (keyed && method === "add") {
+    checkMapAdd(m, e);
+    const key = onStack(lw, e, 0, m.key!, `the key of ${m.name}`);
+    const delta = argInt(lw, e, 1);
+    const value = placeOnStack(
+      lw,
+      e,
+      1,
+      { k: "int", op: delta },
+      m.value!,
+      `the value of ${m.name}`,
+    );
+    return lowerMapAdd(lw, m, {
+      key,
+      value,
+      delta,
+      fd: () => mapFd(lw, m),
+      call: (h, args) => call(lw, h, args),
+    });
   }
   if (keyed && method === "delete" && m.cls !== "ArrayMap" && m.cls !== "PerCpuArrayMap") {
     const key = onStack(lw, e, 0, m.key!, `the key of ${m.name}`);

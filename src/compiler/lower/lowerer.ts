@@ -7,6 +7,7 @@ import { Code } from "../errors.js";
 import { imm, reg, type Base, type Func } from "../ir/ir.js";
 import type { Value } from "./values.js";
 import { Calls } from "./calls.js";
+import { reachable } from "./reach.js";
 
 export class Lowerer extends Calls {
   lower(): Func {
@@ -41,6 +42,8 @@ export class Lowerer extends Calls {
     if (!fn.body) throw this.err(fn, Code.BadApi, "program function has no body");
     if (ts.isBlock(fn.body)) {
       this.statements(fn.body.statements);
+      if (this.isOpen() && !reachable(this.func, this.cur.id))
+        this.terminate({ op: "ret", value: imm(0) }); // every path returned (if/else, switch)
       if (this.isOpen()) {
         const node = fn.body.statements[fn.body.statements.length - 1] ?? fn.body;
         throw this.err(

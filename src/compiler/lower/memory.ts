@@ -12,6 +12,7 @@ import { describeValue, type RefValue, type Value } from "./values.js";
 import { padding } from "./layout.js";
 import { storeViewInto } from "./packet-write.js";
 import { LowerState } from "./state.js";
+import { copyChunk } from "./align.js";
 
 export abstract class Memory extends LowerState {
   /** Load an integer field, sign-extending signed types and swapping network-order ones. */
@@ -111,13 +112,8 @@ export abstract class Memory extends LowerState {
     }
     if (v.k === "view" && storeViewInto(this, place, v, node)) return;
     // arrays: copy bytes from an IPv6 address view or another ref of the same size
-    if (v.k === "view" && v.view === "ipv6addr" && t.size === 16) {
-      for (const o of [0, 8]) {
-        const x = this.load({ kind: "reg", id: v.ptr }, o, 8);
-        this.emit({ op: "store", base: place.base, off: place.off + o, size: 8, value: reg(x) });
-      }
-      return;
-    }
+    if (v.k === "view" && v.view === "ipv6addr" && t.size === 16)
+      return this.copy({ kind: "reg", id: v.ptr }, 0, place.base, place.off, 16);
     if (v.k === "ref" && v.type.size === t.size) {
       this.copy(v.base, v.off, place.base, place.off, t.size);
       return;
@@ -134,7 +130,8 @@ export abstract class Memory extends LowerState {
   copy(from: Base, fromOff: number, to: Base, toOff: number, size: number): void {
     let o = 0;
     while (o < size) {
-      const n = (size - o >= 8 ? 8 : size - o >= 4 ? 4 : size - o >= 2 ? 2 : 1) as Size;
+      // chunks aligned on both sides: the verifier rejects misaligned stack and context access
+      const n = copyChunk(this.func, from, fromOff + o, to, toOff + o, size - o);
       const x = this.load(from, fromOff + o, n);
       this.emit({ op: "store", base: to, off: toOff + o, size: n, value: reg(x) });
       o += n;

@@ -216,8 +216,16 @@ function declaringInterface(lw: LowerHost, e: ts.Node): string | undefined {
     if (!name) return undefined;
     prop = lw.fe.checker.getSymbolAtLocation(name);
   }
-  const parent = prop?.declarations?.[0]?.parent;
-  if (!parent || !ts.isInterfaceDeclaration(parent)) return undefined;
+  // On a union that is not narrowed (`IpHeader`), the property's symbol is the checker's union
+  // property, declared by every member: each has its own offset, so none may be picked.
+  const found = new Set<string | undefined>();
+  for (const d of prop?.declarations ?? []) found.add(headerInterface(lw, d.parent));
+  if (found.size > 1) return "union";
+  return found.values().next().value;
+}
+
+function headerInterface(lw: LowerHost, parent: ts.Node): string | undefined {
+  if (!ts.isInterfaceDeclaration(parent)) return undefined;
   const sym = lw.fe.checker.getSymbolAtLocation(parent.name);
   for (const iface of ["Ipv4Header", "Ipv6Header", "TcpHeader", "UdpHeader"])
     if (sym !== undefined && lw.fe.probeExports.get(iface) === sym) return iface;
@@ -282,11 +290,11 @@ export function lowerViewProperty(lw: LowerHost, v: ViewValue, name: string, e: 
               ptr: lw.alu("add", reg(v.ptr), imm(name === "saddr" ? 8 : 24)),
             };
         }
-      } else if (name === "saddr" || name === "daddr" || name === "protocol")
+      } else if (iface === "union")
         throw CompileError.at(
           e,
           Code.BadApi,
-          `narrow the IP header first: if (ip.version === 4) { … ip.${name} … }`,
+          `ip.${name} is at a different offset in IPv4 and IPv6 headers: narrow the IP header first, if (ip.version === 4) { … ip.${name} … } (or === 6)`,
         );
       break;
     case "ipv6addr":
@@ -307,7 +315,7 @@ export function lowerViewProperty(lw: LowerHost, v: ViewValue, name: string, e: 
             return be(lw, p, 14, 2);
         }
       } else if (iface === "UdpHeader" && name === "length") return be(lw, p, 4, 2);
-      else if (iface === undefined || iface === "TcpHeader" || iface === "UdpHeader") break;
+      else if (iface !== "union") break;
       throw CompileError.at(
         e,
         Code.BadApi,

@@ -7,6 +7,11 @@ import * as typesRuntime from "../../types/index.js";
 import * as probeRuntime from "../../probe/index.js";
 import { canonical, type Frontend } from "../frontend/typecheck.js";
 import { Code, CompileError } from "../errors.js";
+import { numericLiteral } from "./literals.js";
+import { enumMemberAt, memberValue } from "./enums.js";
+import { foldBuiltin, NOT_BUILTIN } from "./builtin-consts.js";
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** Marker for "not a compile-time value". */
 export const NOT_CONST: unique symbol = Symbol("not constant");
@@ -86,7 +91,7 @@ export class ConstEvaluator {
       ts.isNonNullExpression(e)
     )
       return this.eval(e.expression);
-    if (ts.isNumericLiteral(e)) return Number(e.text);
+    if (ts.isNumericLiteral(e)) return numericLiteral(e);
     if (ts.isBigIntLiteral(e)) return BigInt(e.text.slice(0, -1));
     if (ts.isStringLiteral(e) || ts.isNoSubstitutionTemplateLiteral(e)) return e.text;
     if (e.kind === ts.SyntaxKind.TrueKeyword) return true;
@@ -109,6 +114,8 @@ export class ConstEvaluator {
     }
     if (ts.isBinaryExpression(e)) return this.binary(e);
     if (ts.isIdentifier(e)) return this.identifier(e);
+    const member = enumMemberAt(this.fe.checker, e);
+    if (member !== undefined) return this.enumMember(member);
     if (ts.isPropertyAccessExpression(e)) {
       const api = this.apiName(e);
       if (api) return this.apiValue(api, e);
@@ -143,6 +150,8 @@ export class ConstEvaluator {
       return NOT_CONST;
     }
     if (ts.isCallExpression(e)) {
+      const b = foldBuiltin(this.fe.checker, e, (a) => this.eval(a));
+      if (b !== NOT_BUILTIN) return b as ConstResult;
       const api = this.apiName(e.expression);
       if (api?.module === "types" && TYPE_FACTORIES.has(api.name)) {
         const args = e.arguments.map((a) => this.eval(a));
@@ -165,6 +174,17 @@ export class ConstEvaluator {
       return NOT_CONST;
     }
     return NOT_CONST;
+  }
+
+  private readonly enumValues = new Map<ts.EnumMember, number | bigint>();
+  /** An enum member's value (enums.ts), once per member; a cycle is reported by TypeScript. */
+  enumMember(m: ts.EnumMember): number | bigint {
+    let v = this.enumValues.get(m);
+    if (v === undefined) {
+      v = memberValue(m, (x) => this.eval(x));
+      this.enumValues.set(m, v);
+    }
+    return v;
   }
 
   private apiValue(api: { module: "types" | "probe"; name: string }, node: ts.Node): ConstResult {
@@ -193,6 +213,7 @@ export class ConstEvaluator {
     }
     if (this.cache.has(sym)) return this.cache.get(sym);
     const decl = sym.valueDeclaration;
+    if (decl && ts.isEnumMember(decl)) return this.enumMember(decl); // `B = A * 2` in an enum
     if (!decl || !ts.isVariableDeclaration(decl) || !decl.initializer) return NOT_CONST;
     const list = decl.parent;
     if (!ts.isVariableDeclarationList(list) || !(list.flags & ts.NodeFlags.Const)) return NOT_CONST;
@@ -223,7 +244,9 @@ export class ConstEvaluator {
     const b = this.eval(e.right);
     if (b === NOT_CONST) return NOT_CONST;
     const bothNum = typeof a === "number" && typeof b === "number";
-    const bothBig = typeof a === "bigint" && typeof b === "bigint";
+    // A number literal above 2^53 is a bigint here (literals.ts): integers mix freely.
+    const int = (v: unknown) => typeof v === "bigint" || Number.isInteger(v);
+    const bothBig = !bothNum && int(a) && int(b);
     if (!bothNum && !bothBig) {
       if (op === ts.SyntaxKind.PlusToken && typeof a === "string" && typeof b === "string")
         return a + b;
@@ -245,7 +268,7 @@ export class ConstEvaluator {
     const r = foldBinary(op, x, y);
     if (r === undefined) return NOT_CONST;
     if (typeof r === "boolean") return r;
-    return bothNum ? Number(r) : r;
+    return bothNum && r >= -MAX_SAFE && r <= MAX_SAFE ? Number(r) : r;
   }
 }
 

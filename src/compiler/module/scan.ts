@@ -6,6 +6,8 @@ import { MapType } from "../../obj/consts.js";
 import { canonical, type Frontend } from "../frontend/typecheck.js";
 import { ConstEvaluator, NOT_CONST } from "./consteval.js";
 import { Code, CompileError } from "../errors.js";
+import { checkEnum } from "./enums.js";
+import { progArrayOptions, resolveProgSlots, type ProgSlotRef } from "./prog-array.js";
 import { importedFunctions } from "./imports.js";
 
 export type MapClass =
@@ -48,6 +50,10 @@ export interface MapDecl {
   maxEntries?: number;
   flags: number;
   node: ts.Node;
+  /** a ProgArray's initial slots (`values: [p, q]`), as written; resolved into `progSlots` */
+  slotRefs?: ProgSlotRef[];
+  /** a ProgArray's initial slots: the program whose fd the loader stores at each index */
+  progSlots?: { index: number; program: string }[];
 }
 
 export type ProgramKind =
@@ -143,6 +149,10 @@ export function scanModule(fe: Frontend): ProbeModule {
       continue;
     if (ts.isExportDeclaration(st)) continue;
     if (ts.isEmptyStatement(st)) continue;
+    if (ts.isEnumDeclaration(st)) {
+      checkEnum(st, (x) => consts.eval(x));
+      continue;
+    }
     if (ts.isFunctionDeclaration(st)) {
       if (!st.name || !st.body)
         throw CompileError.at(st, Code.Unsupported, "top-level functions need a name and a body");
@@ -273,6 +283,8 @@ export function scanModule(fe: Frontend): ProbeModule {
       1,
       1,
     );
+  for (const m of mod.maps)
+    if (m.slotRefs) m.progSlots = resolveProgSlots(checker, m, m.slotRefs, mod.programs);
   return mod;
 }
 
@@ -352,7 +364,13 @@ function scanMap(consts: ConstEvaluator, call: ts.CallExpression): MapDecl {
       "unknown map class; use HashMap, ArrayMap, PerfMap, RingBuf, … from tsbpf/probe",
     );
   const c = cls.name as MapClass;
-  const args = (defArg.arguments ?? []).map((a) => ({ node: a, v: consts.eval(a) }));
+  let slotRefs: ProgSlotRef[] = [];
+  const args = (defArg.arguments ?? []).map((a, i) => {
+    if (c !== "ProgArray" || i !== 0) return { node: a, v: consts.eval(a) };
+    const o = progArrayOptions(consts, a, name);
+    slotRefs = o.slots;
+    return { node: a, v: o.v };
+  });
   for (const a of args)
     if (a.v === NOT_CONST)
       throw CompileError.at(
@@ -455,7 +473,14 @@ function scanMap(consts: ConstEvaluator, call: ts.CallExpression): MapDecl {
     }
     case "ProgArray": {
       const o = optsAt(0, true);
-      return { ...base, keySize: 4, valueSize: 4, maxEntries: o.maxEntries, flags: o.flags ?? 0 };
+      return {
+        ...base,
+        keySize: 4,
+        valueSize: 4,
+        maxEntries: o.maxEntries,
+        flags: o.flags ?? 0,
+        ...(slotRefs.length > 0 ? { slotRefs } : {}),
+      };
     }
     case "StackTraceMap": {
       const o = optsAt(0, true);

@@ -10,7 +10,13 @@ import { needsKernel } from "../../support/kernel.js";
 import { CompileError, CompileErrors, compileProbe } from "../../../src/compiler/index.js";
 import { Collection } from "../../../src/load/collection.js";
 import { VerifierError } from "../../../src/load/verifier.js";
-import { PRELUDE, programBody, programText } from "../../unit/compiler/fuzz-gen.js";
+import {
+  PRELUDE,
+  SCALAR_PRELUDE,
+  programBody,
+  programText,
+  scalarProgramBody,
+} from "../../unit/compiler/fuzz-gen.js";
 import { virtualPath } from "../../unit/compiler/support.js";
 import { frame } from "../../unit/compiler/packets.js";
 
@@ -27,15 +33,18 @@ interface Unit {
   to: number;
 }
 
+/** The prelude of the generator being run (the tests of this file run one after another). */
+let prelude = PRELUDE;
+
 function layout(units: { name: string; text: string }[]): { src: string; placed: Unit[] } {
-  let line = PRELUDE.split("\n").length;
+  let line = prelude.split("\n").length;
   const placed = units.map((u) => {
     const n = u.text.split("\n").length - 1;
     const p = { ...u, from: line, to: line + n - 1 };
     line += n;
     return p;
   });
-  return { src: PRELUDE + placed.map((u) => u.text).join(""), placed };
+  return { src: prelude + placed.map((u) => u.text).join(""), placed };
 }
 
 /**
@@ -78,6 +87,21 @@ function compileBatch(units: { name: string; text: string }[]): {
 
 test("fuzz: thousands of random programs — what compiles, the verifier accepts", (t) => {
   if (!needsKernel(t)) return;
+  fuzzLoad(t, programBody, PRELUDE, RUNS);
+});
+
+test("fuzz: random programs of the scalar language — what compiles, the verifier accepts", (t) => {
+  if (!needsKernel(t)) return;
+  fuzzLoad(t, scalarProgramBody, SCALAR_PRELUDE, Math.ceil(RUNS / 5));
+});
+
+function fuzzLoad(
+  t: { diagnostic(msg: string): void },
+  programBody: fc.Arbitrary<string[]>,
+  pre: string,
+  RUNS: number,
+): void {
+  prelude = pre;
   const seed = Number(process.env.TSBPF_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
   const bodies = fc.sample(programBody, { seed, numRuns: RUNS });
   let loaded = 0;
@@ -116,7 +140,7 @@ test("fuzz: thousands of random programs — what compiles, the verifier accepts
         const name = e instanceof VerifierError ? e.program : undefined;
         const u = kept.find((x) => x.name === name);
         assert.fail(
-          `compiled, then rejected by the verifier (seed ${seed}): ${(e as Error).message}\n${PRELUDE}${u?.text ?? kept.map((x) => x.text).join("")}`,
+          `compiled, then rejected by the verifier (seed ${seed}): ${(e as Error).message}\n${prelude}${u?.text ?? kept.map((x) => x.text).join("")}`,
         );
       }
       // Every program returns Pass or Drop (the generator's only actions) on a real frame.
@@ -138,4 +162,4 @@ test("fuzz: thousands of random programs — what compiles, the verifier accepts
   assert.ok(tooComplex.length <= RUNS / 500, `${tooComplex.length} programs too complex`);
   // The generator must reach the kernel, not only the error paths.
   assert.ok(loaded >= RUNS / 10, `only ${loaded} of ${RUNS} programs compiled`);
-});
+}

@@ -264,3 +264,57 @@ export const writeSequence = fc.array(fc.nat({ max: WRITE_SNIPPETS.length - 1 })
 
 export const writeProgramText = (seq: readonly number[]): string =>
   `import { program, xdp, XdpAction, csumReplace } from "tsbpf/probe";\nprogram({ license: "GPL" });\nexport const w = xdp((ctx) => {\n${seq.map((i) => `  {\n    ${WRITE_SNIPPETS[i]!.code}\n  }`).join("\n")}\n  return XdpAction.Pass;\n});\n`;
+
+// ---- the scalar language of issue 12, in programs of their own ----
+// (kept apart from `program` so the compiled-digest sample of `program` stays the same)
+
+const scalarLeaves = [
+  "Kind.Mid",
+  "Kind.Big",
+  "Math.min(a, b)",
+  "Math.max(a, 3, b)",
+  "Math.min(ctx.len(), Kind.Mid)",
+  "Number(a > b)",
+  "+(a === 1)",
+  "Number(BigInt(a) * 3n)",
+  "Number(m.get(a) ?? 0n)",
+  "(hm.get(0)?.slots[a] ?? 5)",
+  "(hm.get(0)?.slots[a & 15] ?? 0)",
+  "(a & 0xffff_ffff_ffff_fff0)",
+  "(0xffffffffffffffff ^ b)",
+];
+
+const scalarExpr: fc.Arbitrary<string> = fc.letrec<{ e: string }>((tie) => ({
+  e: fc.oneof(
+    { depthSize: "small", withCrossShrink: true },
+    fc.constantFrom(...scalarLeaves),
+    expr,
+    fc
+      .tuple(tie("e"), fc.constantFrom("+", "-", "&", "<", "===", ">>"), tie("e"))
+      .map(([x, o, y]) => `(${x} ${o} ${y})`),
+  ),
+})).e;
+
+const scalarStmt: fc.Arbitrary<string> = fc.oneof(
+  stmt,
+  scalarExpr.map((e) => `a = ${e};`),
+  scalarExpr.map((e) => `m.add(${e}, 1n);`),
+  scalarExpr.map((e) => `{ const h = hm.get(0); if (h) h.slots[${e}]++; }`),
+  scalarExpr.map((e) => `{ const h = hm.get(0); if (h && ${e} < 16) h.slots[a] += 2; }`),
+  scalarExpr.map(
+    (e) => `{ const r: Rec = { n: 1, w: [0, 0, 0] }; r.w[${e}] = a; b = r.w[a & 3]; }`,
+  ),
+  scalarExpr.map(
+    (e) =>
+      `switch (${e}) { case Kind.Low: return XdpAction.Drop; case Kind.Mid: return XdpAction.Pass; default: return XdpAction.Drop; }`,
+  ),
+  scalarExpr.map((e) => `{ let k: Kind = Kind.Low; if (${e}) k = Kind.Big; b = k; }`),
+);
+
+export const SCALAR_PRELUDE = `${PRELUDE}enum Kind { Low, Mid = 6, Big = Mid * 0x10000000000 }\nconst Slots = struct("Slots", { pad: u8, slots: array(u32, 16) });\nconst hm = map("hm", new ArrayMap(Slots, { maxEntries: 1 }));\nconst Rec = struct("Rec", { n: u8, w: array(u16, 3) });\ntype Rec = Infer<typeof Rec>;\n`;
+
+export const scalarProgramBody = fc.array(scalarStmt, { maxLength: 6 });
+
+export const scalarProgram = scalarProgramBody.map(
+  (body) => SCALAR_PRELUDE + programText("p", body),
+);

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { CompileError, CompileErrors, compileProbe } from "../../../src/compiler/index.js";
 import { virtualPath } from "./support.js";
-import { program } from "./fuzz-gen.js";
+import { program, scalarProgram } from "./fuzz-gen.js";
 
 const TRACE_HTTP = readFileSync(
   fileURLToPath(new URL("../../../../examples/trace_http/probe.ts", import.meta.url)),
@@ -47,6 +47,18 @@ test("fuzz: random programs never cause an internal error", () => {
     { numRuns: runs },
   );
   // The generator must reach code generation, not only the error paths.
+  assert.ok(built >= runs / 10, `only ${built} of ${runs} generated programs compiled`);
+});
+
+test("fuzz: random programs of the scalar language (enums, Math, conversions, m.add, run-time indexes) never cause an internal error", () => {
+  let built = 0;
+  const runs = Number(process.env.TSBPF_FUZZ_RUNS ?? 300);
+  fc.assert(
+    fc.property(scalarProgram, (text) => {
+      if (checkCompiles(text)) built++;
+    }),
+    { numRuns: runs },
+  );
   assert.ok(built >= runs / 10, `only ${built} of ${runs} generated programs compiled`);
 });
 
