@@ -50,3 +50,5 @@ build "$OUT/load_attach" CC "$SRC/load_attach.c" "$SRC/bench_common.h" -- \
   "$CC" "${HOST_CFLAGS[@]}" "$SRC/load_attach.c" -lbpf
 build "$OUT/core_btf" CC "$SRC/core_btf.c" -- \
   "$CC" "${HOST_CFLAGS[@]}" "$SRC/core_btf.c" -lbpf
+build "$OUT/export_read" CC "$SRC/export_read.c" "$SRC/bench_common.h" -- \
+  "$CC" "${HOST_CFLAGS[@]}" "$SRC/export_read.c" -lbpf

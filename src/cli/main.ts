@@ -2,6 +2,7 @@
 // `tsbpf inspect` does not pay for the TypeScript compiler and `tsbpf build` needs no addon.
 import { readFile } from "node:fs/promises";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { registerExportCommands } from "./export-commands.js";
 import pc from "picocolors";
 import { createRequire } from "node:module";
 
@@ -185,6 +186,7 @@ export function program(): Command {
       process.exitCode = await runLoad(file, opts);
     });
 
+  registerExportCommands(cli);
   return cli;
 }
 

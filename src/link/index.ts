@@ -3,6 +3,7 @@
 // uprobe/<binary>:<symbol> …) and attaches it there, or says which option is missing.
 
 import type { ProgramSection } from "../obj/section.js";
+import { kindInfo, type KindsAttachedBy } from "../obj/program-kinds.js";
 import { AttachType, nameOf } from "../obj/consts.js";
 import { attachCgroup } from "./cgroup.js";
 import { AttachError } from "./errors.js";
@@ -104,7 +105,9 @@ export function attachBySection(
   const need = (what: string, flag: string): never => {
     throw new AttachError(`${label(section, prog)} needs ${what}: pass ${flag}`);
   };
-  switch (section.kind) {
+  // Which link/ module attaches a kind is the program-kind table's `attach` (obj/program-kinds.ts).
+  const via = kindInfo(section.kind).attach;
+  switch (via) {
     case "xdp": {
       if (section.target === "devmap" || section.target === "cpumap")
         throw new AttachError(
@@ -113,8 +116,7 @@ export function attachBySection(
       const iface = opts.iface ?? need("an interface", "-i IFACE");
       return attachXdp(prog, iface, opts.mode === undefined ? {} : { mode: opts.mode });
     }
-    case "tc":
-    case "tcx": {
+    case "tc": {
       const iface = opts.iface ?? need("an interface", "-i IFACE");
       const t = section.target;
       const direction =
@@ -126,19 +128,16 @@ export function attachBySection(
         opts.tracepoint ?? section.target ?? need("a tracepoint", "--tracepoint CATEGORY/NAME");
       return attachTracepoint(prog, tp);
     }
-    case "raw_tracepoint":
-    case "raw_tracepoint_writable": {
+    case "raw_tracepoint": {
       const tp = opts.tracepoint ?? section.target ?? need("a raw tracepoint", "--tracepoint NAME");
       return attachRawTracepoint(prog, tp);
     }
     case "tp_btf":
       return attachTpBtf(prog, section.target);
-    case "fentry":
-    case "fexit":
-    case "fmod_ret":
-    case "lsm":
+    case "tracing":
       return attachTracing(prog, {
-        kind: section.kind,
+        // the table's attach "tracing" kinds: fentry, fexit, fmod_ret, lsm
+        kind: section.kind as KindsAttachedBy<"tracing">,
         ...(section.target !== undefined && { target: section.target }),
       });
     case "iter":
@@ -148,8 +147,7 @@ export function attachBySection(
         prog,
         opts.perfEvent ?? need("a perf event", "--sample-freq HZ (the perfEvent option)"),
       );
-    case "kprobe":
-    case "kretprobe": {
+    case "kprobe": {
       // A target the section names wins; the option is for sections that name none.
       checkNamedTarget(prog, section, section.target, opts.symbol, "attachKprobe");
       const t = section.target ?? opts.symbol ?? need("a kernel function", "--symbol FUNCTION");
@@ -161,8 +159,7 @@ export function attachBySection(
         retprobe: section.kind === "kretprobe",
       });
     }
-    case "ksyscall":
-    case "kretsyscall": {
+    case "ksyscall": {
       checkNamedTarget(prog, section, section.target, opts.symbol, "attachKprobe");
       const t = section.target ?? opts.symbol ?? need("a system call", "--symbol SYSCALL");
       return attachKprobe(prog, {
@@ -170,8 +167,7 @@ export function attachBySection(
         retprobe: section.kind === "kretsyscall",
       });
     }
-    case "uprobe":
-    case "uretprobe": {
+    case "uprobe": {
       const { binary, symbol, offset } = uprobeTarget(prog, section, opts);
       if (symbol === undefined && offset === undefined)
         need("a function", "--symbol FUNCTION (or a section uprobe/<binary>:<symbol>)");
@@ -192,13 +188,7 @@ export function attachBySection(
         );
       return attachSocketFilter(prog, socket);
     }
-    case "cgroup_skb":
-    case "cgroup_sock":
-    case "cgroup_sock_addr":
-    case "cgroup_sysctl":
-    case "cgroup_sockopt":
-    case "cgroup_device":
-    case "sockops": {
+    case "cgroup": {
       const cgroup = opts.cgroup ?? need("a cgroup", "--cgroup PATH (a cgroup v2 directory)");
       let type = section.expectedAttachType;
       if (type === undefined && section.kind === "cgroup_skb") {
@@ -211,7 +201,7 @@ export function attachBySection(
         throw new AttachError(`${label(section, prog)}: the section names no cgroup hook`);
       return attachCgroup(prog, cgroup, type);
     }
-    default:
+    case undefined:
       throw new AttachError(
         `${label(section, prog)}: attaching ${section.kind} programs is not supported by tsbpf yet` +
           (section.expectedAttachType !== undefined

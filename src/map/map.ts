@@ -3,6 +3,7 @@
 // per map, so get/set allocate nothing beyond the decoded value.
 import { unlinkSync } from "node:fs";
 import type { Codec } from "../types/codec.js";
+import type { MapSpec } from "../obj/maps-section.js";
 import { MapType, nameOf } from "../obj/consts.js";
 import { objName } from "../sys/attr.js";
 import {
@@ -30,9 +31,25 @@ export type { Codec };
 /** How set() treats an existing element: BPF_ANY, BPF_NOEXIST, BPF_EXIST. */
 export type UpdateMode = "any" | "noexist" | "exist";
 
-export interface BpfMapSpec extends MapCreateAttr {
+/**
+ * What `BpfMap.create` takes: the kernel-facing fields of a `MapSpec` (the one description of a
+ * map, as `parseObject` reads it from an object), with `innerMap` an open map instead of a
+ * template. The BPF_MAP_CREATE attr it becomes (sys/bpf.ts `MapCreateAttr`) stays internal.
+ */
+export interface BpfMapSpec
+  extends
+    Pick<MapSpec, "type" | "keySize" | "valueSize" | "maxEntries">,
+    Partial<Pick<MapSpec, "name" | "flags" | "numaNode" | "btfKeyTypeId" | "btfValueTypeId">> {
+  /** Bloom filter hash count, arena address, … */
+  mapExtra?: bigint | number;
   /** For ARRAY_OF_MAPS / HASH_OF_MAPS: a map shaped like the inner maps (instead of innerMapFd). */
   innerMap?: BpfMap<unknown, unknown> | PerCpuMap<unknown, unknown>;
+  innerMapFd?: number;
+  /** offload device */
+  ifindex?: number;
+  btfFd?: number;
+  btfVmlinuxValueTypeId?: number;
+  valueTypeBtfObjFd?: number;
 }
 
 export interface MapCodecs<K, V> {
@@ -443,8 +460,9 @@ function owning<T>(core: MapCore, make: (core: MapCore) => T): T {
 }
 
 function createCore(spec: BpfMapSpec): MapCore {
-  const attr: MapCreateAttr = { ...spec };
-  if (spec.innerMap) attr.innerMapFd = spec.innerMap.fd;
+  const { innerMap, ...fields } = spec;
+  const attr: MapCreateAttr = fields;
+  if (innerMap) attr.innerMapFd = innerMap.fd;
   // The kernel only accepts LPM tries without preallocation.
   if (spec.type === MapType.LPM_TRIE) attr.flags = (spec.flags ?? 0) | 1;
   // One perf event slot per possible CPU unless told otherwise (as libbpf does).

@@ -2,6 +2,8 @@
 // The id is the `imm` of a `call` with src 0. Generated from the UAPI header; the list is
 // frozen upstream at 211 (new kernel functionality comes as kfuncs), so it is complete.
 
+import { bug } from "../bug.js";
+
 /** Helper names without the `bpf_` prefix, indexed by id (0 is "unspec", not callable). */
 export const HELPER_NAMES: readonly string[] = [
   "unspec",
@@ -233,3 +235,19 @@ export function helperId(name: string): number | undefined {
 
 /** Highest helper id known here. */
 export const MAX_HELPER_ID = HELPER_NAMES.length - 1;
+
+/**
+ * `{ name: id }` for helpers named without `bpf_` (a table of the ones a caller uses, checked
+ * against this list: a name that is not a helper throws where the table is built).
+ */
+export function helperIds<const N extends string>(
+  names: readonly N[],
+): { readonly [K in N]: number } {
+  const out: Record<string, number> = {};
+  for (const n of names) {
+    const id = byName.get(n);
+    if (id === undefined || id === 0) throw bug(`${n} is not a BPF helper (obj/helpers.ts)`);
+    out[n] = id;
+  }
+  return out as { readonly [K in N]: number };
+}

@@ -3,6 +3,7 @@
 // shorter attr; newer ones zero-check the tail), and turns -errno into a SysError naming the
 // command. Offsets below are ABI and were checked against offsetof() of the kernel header.
 import { Attr, cString, objName, OBJ_NAME_LEN, readCString } from "./attr.js";
+import { ATTR } from "./attr-sizes.js";
 import { Errno, SysError, check } from "./errors.js";
 import { FD } from "./fd.js";
 import { native } from "./native.js";
@@ -113,7 +114,7 @@ export interface MapCreateAttr {
 
 /** The MAP_CREATE attr (80 bytes: through map_token_fd). */
 export function encodeMapCreate(spec: MapCreateAttr): Attr {
-  const a = new Attr(80)
+  const a = new Attr(ATTR.MAP_CREATE.size)
     .u32(0, spec.type)
     .u32(4, spec.keySize)
     .u32(8, spec.valueSize)
@@ -145,7 +146,7 @@ export function mapCreate(spec: MapCreateAttr): FD {
  * Addresses come from `native().addressOf` on buffers the caller keeps alive.
  */
 export class MapElemAttr {
-  readonly #attr = new Attr(32);
+  readonly #attr = new Attr(ATTR.MAP_ELEM.size);
   #fd: number;
 
   constructor(fd: number) {
@@ -163,7 +164,7 @@ export class MapElemAttr {
   }
 }
 
-const elemScratch = new Attr(32);
+const elemScratch = new Attr(ATTR.MAP_ELEM.size);
 
 function elem(
   cmd: number,
@@ -242,7 +243,7 @@ export interface BatchAttr {
 }
 
 function encodeBatch(fd: number, b: BatchAttr): Attr {
-  return new Attr(56)
+  return new Attr(ATTR.MAP_BATCH.size)
     .ptr(0, b.inBatch)
     .ptr(8, b.outBatch)
     .ptr(16, b.keys)
@@ -342,7 +343,7 @@ function encodeProgLoad(
     );
   const funcRec = p.funcInfoRecSize ?? 8;
   const lineRec = p.lineInfoRecSize ?? 16;
-  const a = new Attr(152)
+  const a = new Attr(ATTR.PROG_LOAD.size)
     .u32(0, p.type)
     .u32(4, p.insns.byteLength / 8)
     .ptr(8, p.insns)
@@ -428,7 +429,7 @@ export function btfLoad(
   let logSize = logLevel > 0 ? logSizeOf(opts.logSize) : 0;
   for (;;) {
     const log = logSize > 0 ? new Uint8Array(logSize) : null;
-    const a = new Attr(40)
+    const a = new Attr(ATTR.BTF_LOAD.size)
       .ptr(0, data)
       .ptr(8, log)
       .u32(16, data.byteLength)
@@ -457,13 +458,13 @@ export function btfLoad(
 
 export function objPin(fd: number, path: string): void {
   const p = cString(path);
-  call(Cmd.OBJ_PIN, new Attr(20).ptr(0, p).u32(8, fd), path);
+  call(Cmd.OBJ_PIN, new Attr(ATTR.OBJ_PIN_GET.size).ptr(0, p).u32(8, fd), path);
 }
 
 /** Opens a pinned object; flags: FileFlags.RDONLY / WRONLY. */
 export function objGet(path: string, flags = 0): FD {
   const p = cString(path);
-  return callFd(Cmd.OBJ_GET, new Attr(20).ptr(0, p).u32(12, flags), path);
+  return callFd(Cmd.OBJ_GET, new Attr(ATTR.OBJ_PIN_GET.size).ptr(0, p).u32(12, flags), path);
 }
 
 // ---------------------------------------------------------------- attach / links
@@ -480,7 +481,7 @@ export interface ProgAttachAttr {
 }
 
 function encodeProgAttach(p: ProgAttachAttr): Attr {
-  return new Attr(32)
+  return new Attr(ATTR.PROG_ATTACH.size)
     .u32(0, p.targetFd)
     .u32(4, p.progFd)
     .u32(8, p.attachType)
@@ -528,11 +529,11 @@ export interface LinkCreateAttr {
 
 /** BPF_ITER_CREATE: a readable fd that runs an iterator link's program as it is read. */
 export function iterCreate(linkFd: number): FD {
-  return callFd(Cmd.ITER_CREATE, new Attr(8).u32(0, linkFd), "iterator");
+  return callFd(Cmd.ITER_CREATE, new Attr(ATTR.ITER_CREATE.size).u32(0, linkFd), "iterator");
 }
 
 export function linkCreate(l: LinkCreateAttr): FD {
-  const a = new Attr(64)
+  const a = new Attr(ATTR.LINK_CREATE.size)
     .u32(0, l.progFd)
     .u32(4, l.target)
     .u32(8, l.attachType)
@@ -576,7 +577,7 @@ export function linkUpdate(
   if (opts.oldProgFd !== undefined) flags |= AttachFlags.REPLACE;
   call(
     Cmd.LINK_UPDATE,
-    new Attr(16)
+    new Attr(ATTR.LINK_UPDATE.size)
       .u32(0, linkFd)
       .u32(4, newProgFd)
       .u32(8, flags)
@@ -586,7 +587,7 @@ export function linkUpdate(
 
 /** Detaches the link's program; the link fd stays valid (and defunct). */
 export function linkDetach(linkFd: number): void {
-  call(Cmd.LINK_DETACH, new Attr(4).u32(0, linkFd));
+  call(Cmd.LINK_DETACH, new Attr(ATTR.LINK_DETACH.size).u32(0, linkFd));
 }
 
 /** Attaches a raw_tracepoint / tp_btf / fentry-style program; name null for BTF-typed ones. */
@@ -596,13 +597,17 @@ export function rawTracepointOpen(
   cookie?: bigint | number,
 ): FD {
   const n = name === null ? null : cString(name);
-  const a = new Attr(cookie === undefined ? 16 : 24).ptr(0, n).u32(8, progFd);
+  const a = new Attr(
+    cookie === undefined ? ATTR.RAW_TRACEPOINT_OPEN.size : ATTR.RAW_TRACEPOINT_OPEN_COOKIE.size,
+  )
+    .ptr(0, n)
+    .u32(8, progFd);
   if (cookie !== undefined) a.u64(16, cookie);
   return callFd(Cmd.RAW_TRACEPOINT_OPEN, a, name ?? undefined);
 }
 
 export function progBindMap(progFd: number, mapFd: number): void {
-  call(Cmd.PROG_BIND_MAP, new Attr(12).u32(0, progFd).u32(4, mapFd));
+  call(Cmd.PROG_BIND_MAP, new Attr(ATTR.PROG_BIND_MAP.size).u32(0, progFd).u32(4, mapFd));
 }
 
 export interface ProgQueryResult {
@@ -620,7 +625,7 @@ export function progQuery(
   max = 64,
 ): ProgQueryResult {
   const ids = new Uint32Array(max);
-  const a = new Attr(64)
+  const a = new Attr(ATTR.PROG_QUERY.size)
     .u32(0, target)
     .u32(4, attachType)
     .u32(8, queryFlags)
@@ -661,7 +666,7 @@ export interface ProgTestRunResult {
 export function progTestRun(t: ProgTestRunAttr): ProgTestRunResult {
   const dataOut = new Uint8Array(t.dataOutSize ?? (t.dataIn ? t.dataIn.byteLength + 256 : 0));
   const ctxOut = new Uint8Array(t.ctxOutSize ?? 0);
-  const a = new Attr(76)
+  const a = new Attr(ATTR.PROG_TEST_RUN.size)
     .u32(0, t.progFd)
     .u32(8, t.dataIn?.byteLength ?? 0)
     .u32(12, dataOut.byteLength)
@@ -687,7 +692,7 @@ export function progTestRun(t: ProgTestRunAttr): ProgTestRunResult {
 // ---------------------------------------------------------------- ids
 
 function nextId(cmd: number, start: number): number | undefined {
-  const a = new Attr(12).u32(0, start);
+  const a = new Attr(ATTR.GET_ID.size).u32(0, start);
   const r = native().bpf(cmd, a.bytes);
   if (r < 0) {
     if (-r === Errno.ENOENT) return undefined;
@@ -712,7 +717,7 @@ export function* ids(next: (start: number) => number | undefined): Generator<num
 }
 
 function fdById(cmd: number, id: number, openFlags = 0): FD {
-  return callFd(cmd, new Attr(12).u32(0, id).u32(8, openFlags), `id ${id}`);
+  return callFd(cmd, new Attr(ATTR.GET_ID.size).u32(0, id).u32(8, openFlags), `id ${id}`);
 }
 
 export const progGetFdById = (id: number): FD => fdById(Cmd.PROG_GET_FD_BY_ID, id);
@@ -723,12 +728,12 @@ export const btfGetFdById = (id: number): FD => fdById(Cmd.BTF_GET_FD_BY_ID, id)
 
 /** Turns on run-time statistics (run_time_ns / run_cnt) while the returned fd is open. */
 export function enableStats(type: number = StatsType.RUN_TIME): FD {
-  return callFd(Cmd.ENABLE_STATS, new Attr(4).u32(0, type));
+  return callFd(Cmd.ENABLE_STATS, new Attr(ATTR.ENABLE_STATS.size).u32(0, type));
 }
 
 /** Fills `info` (a bpf_*_info struct) for the object behind fd; returns the kernel's info_len. */
 export function objGetInfoByFd(fd: number, info: Uint8Array): number {
-  const a = new Attr(16).u32(0, fd).u32(4, info.byteLength).ptr(8, info);
+  const a = new Attr(ATTR.OBJ_GET_INFO_BY_FD.size).u32(0, fd).u32(4, info.byteLength).ptr(8, info);
   call(Cmd.OBJ_GET_INFO_BY_FD, a);
   return a.getU32(4);
 }

@@ -54,6 +54,10 @@ const BUG_SITES: Record<string, number> = {
   "src/link/netlink.ts": 1,
   // every CO-RE relocation was resolved (or poisoned) before patching
   "src/load/core-relocate.ts": 1,
+  // helperIds: callers pass literal helper names (a typo fails at module load, in every test)
+  "src/obj/helpers.ts": 1,
+  // the program-kind table's lookups of its own members (checked by program-kinds.test.ts)
+  "src/obj/program-kinds.ts": 3,
 };
 
 function sources(dir: string): string[] {

@@ -16,36 +16,38 @@ import { vlanLevel, withExtensions } from "./packet-headers.js";
 import type { MapDecl } from "../module/scan.js";
 import { describeValue, type MapDataValue, type RefValue, type Value } from "./values.js";
 import { TcAction, XdpAction } from "../../probe/index.js";
+import { helperIds } from "../../obj/helpers.js";
+import { CONTEXTS, kindInfo, registerOffset } from "../../obj/program-kinds.js";
 
-/** Helper ids (include/uapi/linux/bpf.h `___BPF_FUNC_MAPPER`). */
-export const Helper = {
-  map_lookup_elem: 1,
-  map_update_elem: 2,
-  map_delete_elem: 3,
-  ktime_get_ns: 5,
-  trace_printk: 6,
-  get_prandom_u32: 7,
-  get_smp_processor_id: 8,
-  tail_call: 12,
-  get_current_pid_tgid: 14,
-  get_current_uid_gid: 15,
-  get_current_comm: 16,
-  redirect: 23,
-  perf_event_output: 25,
-  skb_load_bytes: 26,
-  get_stackid: 27,
-  get_current_cgroup_id: 80,
-  probe_read_user: 112,
-  probe_read_kernel: 113,
-  probe_read_user_str: 114,
-  probe_read_kernel_str: 115,
-  ktime_get_boot_ns: 125,
-  ringbuf_output: 130,
-  ringbuf_reserve: 131,
-  ringbuf_submit: 132,
-  ringbuf_discard: 133,
-  xdp_load_bytes: 189,
-} as const;
+/** The helpers lowering calls, by name; ids from obj/helpers.ts (enum bpf_func_id). */
+export const Helper = helperIds([
+  "map_lookup_elem",
+  "map_update_elem",
+  "map_delete_elem",
+  "ktime_get_ns",
+  "trace_printk",
+  "get_prandom_u32",
+  "get_smp_processor_id",
+  "tail_call",
+  "get_current_pid_tgid",
+  "get_current_uid_gid",
+  "get_current_comm",
+  "redirect",
+  "perf_event_output",
+  "skb_load_bytes",
+  "get_stackid",
+  "get_current_cgroup_id",
+  "probe_read_user",
+  "probe_read_kernel",
+  "probe_read_user_str",
+  "probe_read_kernel_str",
+  "ktime_get_boot_ns",
+  "ringbuf_output",
+  "ringbuf_reserve",
+  "ringbuf_submit",
+  "ringbuf_discard",
+  "xdp_load_bytes",
+]);
 
 const BPF_F_CURRENT_CPU = 0xffffffffn;
 
@@ -64,18 +66,6 @@ const PROBE_READS: Record<string, number> = {
   probeReadKernel: Helper.probe_read_kernel,
   probeReadUserStr: Helper.probe_read_user_str,
   probeReadKernelStr: Helper.probe_read_kernel_str,
-};
-
-/** x86-64 `struct pt_regs` offsets. */
-const PT_REGS: Record<string, number> = {
-  parm1: 112, // di
-  parm2: 104, // si
-  parm3: 96, // dx
-  parm4: 88, // cx
-  parm5: 72, // r8
-  ret: 80, // ax
-  ip: 128,
-  sp: 152,
 };
 
 function call(lw: LowerHost, helper: number, args: Operand[], wantResult = true): Value {
@@ -493,8 +483,8 @@ export const RINGBUF_CAPTURE = 512;
  * (ENOBUFS) when the ring is full.
  */
 function ringbufMapData(lw: LowerHost, m: MapDecl, v: MapDataValue, e: ts.CallExpression): Value {
-  const kind = lw.prog.kind;
-  if (kind !== "xdp" && kind !== "tc" && kind !== "cgroupSkb" && kind !== "socketFilter")
+  const loadBytes = kindInfo(lw.prog.kind).loadBytes;
+  if (!loadBytes)
     throw CompileError.at(
       e,
       Code.BadApi,
@@ -548,7 +538,7 @@ function ringbufMapData(lw: LowerHost, m: MapDecl, v: MapDataValue, e: ts.CallEx
   lw.branch("gt", reg(n), imm(0), doCopy, submit);
   lw.switchTo(doCopy);
   const dst = lw.alu("add", reg(p), imm(header));
-  const loadHelper = kind === "xdp" ? Helper.xdp_load_bytes : Helper.skb_load_bytes;
+  const loadHelper = Helper[loadBytes];
   const rc = call(lw, loadHelper, [reg(lw.func.ctx), imm(0), reg(dst), reg(n)]);
   lw.branch("eq", (rc as { op: Operand }).op, imm(0), submit, copied);
   lw.switchTo(copied);
@@ -596,8 +586,8 @@ function ctxMethod(lw: LowerHost, method: string, e: ts.CallExpression): Value {
   const written = packetCtxMethod(lw, method, e); // adjustHead, storeBytes…: packet-write.ts
   if (written) return written;
   if (kind === "xdp") return packetMethod(lw, method, e);
-  if ((kind === "tc" || kind === "cgroupSkb") && method === "packet") return { k: "packet" };
-  if (kind === "socketFilter" && method === "loadBytes") {
+  if ((kind === "tc" || kind === "cgroup_skb") && method === "packet") return { k: "packet" };
+  if (kind === "socket_filter" && method === "loadBytes") {
     const off = argInt(lw, e, 0);
     const nArg = e.arguments[1];
     const n = nArg && lw.mod.consts.eval(nArg);
@@ -623,7 +613,7 @@ function ctxMethod(lw: LowerHost, method: string, e: ts.CallExpression): Value {
     lw.switchTo(join);
     return { k: "int", op: reg(res) };
   }
-  if ((kind === "rawTracepoint" || kind === "tpBtf") && method === "arg") {
+  if ((kind === "raw_tracepoint" || kind === "tp_btf") && method === "arg") {
     const iArg = e.arguments[0];
     const i = iArg && lw.mod.consts.eval(iArg);
     if (typeof i !== "number" || !Number.isInteger(i) || i < 0 || i > 11)
@@ -632,13 +622,15 @@ function ctxMethod(lw: LowerHost, method: string, e: ts.CallExpression): Value {
         Code.BadApi,
         "arg(i): i must be a constant between 0 and 11",
       );
-    return { k: "int", op: reg(lw.load(ctx, i * 8, 8)) };
+    const args = CONTEXTS.bpf_raw_tracepoint_args.fields[0];
+    return { k: "int", op: reg(lw.load(ctx, args.offset + i * args.elem, args.elem)) };
   }
-  if (kind === "kprobe" || kind === "kretprobe" || kind === "uprobe" || kind === "uretprobe") {
-    const off = PT_REGS[method];
+  if (kindInfo(kind).context === "pt_regs") {
+    // x86-64 pt_regs: what the compiler targets today (the table also holds arm64's)
+    const off = registerOffset("x64", method);
     if (off !== undefined) return { k: "int", op: reg(lw.load(ctx, off, 8)) };
   }
-  throw CompileError.at(e, Code.BadApi, `the ${kind} context has no method ${method}()`);
+  throw CompileError.at(e, Code.BadApi, `the ${lw.prog.api} context has no method ${method}()`);
 }
 
 /** What bpf_redirect returns per program kind: redirected, bad flags. */
@@ -667,7 +659,7 @@ function checkRedirectUse(lw: LowerHost, e: ts.CallExpression): void {
     throw CompileError.at(
       e,
       Code.BadApi,
-      `redirect() works in xdp and tc programs; this is a ${kind} program`,
+      `redirect() works in xdp and tc programs; this is a ${lw.prog.api} program`,
     );
   const alias = lw.fe.checker.getTypeAtLocation(e).aliasSymbol;
   const mine = REDIRECT[kind];

@@ -1,12 +1,14 @@
 // AST → IR for one program: the entry (context and packet registers), subprogram entry, and the
-// context ABI (`ctx.field` → load at the kernel's offset). Lowerer is the top of the chain that
-// state.ts describes; index.ts constructs it once per program and per subprogram.
+// context ABI (`ctx.field` → load at the offset the program-kind table, obj/program-kinds.ts,
+// gives). Lowerer is the top of the chain that state.ts describes; index.ts constructs it once
+// per program and per subprogram.
 // Packet parsing is in packet.ts, tsbpf/probe calls in intrinsics.ts.
 import ts from "typescript";
 import { Code } from "../errors.js";
 import { imm, reg, type Base, type Func } from "../ir/ir.js";
 import type { Value } from "./values.js";
 import { Calls } from "./calls.js";
+import { CONTEXTS, packetFields, probeContextField } from "../../obj/program-kinds.js";
 import { reachable } from "./reach.js";
 
 export class Lowerer extends Calls {
@@ -14,13 +16,12 @@ export class Lowerer extends Calls {
     const fn = this.prog.fn;
     this.setLoc(fn);
     this.func.ctx = this.vreg();
-    const kind = this.prog.kind;
-    if (kind === "xdp" || kind === "tc" || kind === "cgroupSkb") {
-      const [d, e] = kind === "xdp" ? [0, 4] : [76, 80];
+    const pk = packetFields(this.prog.kind);
+    if (pk) {
       this.packet = {
-        data: this.load({ kind: "reg", id: this.func.ctx }, d, 4),
-        end: this.load({ kind: "reg", id: this.func.ctx }, e, 4),
-        l3: kind === "cgroupSkb",
+        data: this.load({ kind: "reg", id: this.func.ctx }, pk.data.offset, pk.data.size),
+        end: this.load({ kind: "reg", id: this.func.ctx }, pk.end.offset, pk.end.size),
+        l3: pk.start === "network",
       };
     }
     const params = fn.parameters;
@@ -83,13 +84,10 @@ export class Lowerer extends Calls {
   protected override ctxMember(name: string, e: ts.Node): Value {
     const kind = this.prog.kind;
     const ctx: Base = { kind: "reg", id: this.func.ctx };
-    if (kind === "xdp") {
-      const off = { ingressIfindex: 12, rxQueueIndex: 16 }[name];
-      if (off !== undefined) return { k: "int", op: reg(this.load(ctx, off, 4)) };
-    }
-    if (kind === "tc" || kind === "cgroupSkb" || kind === "socketFilter") {
-      const off = SKB_FIELDS[name];
-      if (off !== undefined && name === "protocol") {
+    const f = probeContextField(kind, name);
+    if (f) {
+      const off = f.offset;
+      if (name === "protocol") {
         // skb->protocol holds the EtherType in network order; probes see 0x0800 for IPv4. A
         // narrow 2-byte read (the kernel's field is 16 bits) lets `protocol === K` compare the
         // raw load with the swapped constant (compareRawFields), as clang does.
@@ -97,30 +95,17 @@ export class Lowerer extends Calls {
         this.emit({ op: "bswap", dst: d, a: reg(this.load(ctx, off, 2)), bits: 16 });
         return { k: "int", op: reg(d) };
       }
-      if (off !== undefined) return { k: "int", op: reg(this.load(ctx, off, 4)) };
+      return { k: "int", op: reg(this.load(ctx, off, f.size)) };
     }
     if (kind === "tracepoint" && name === "fields")
       return {
         k: "ref",
         base: ctx,
-        off: 8,
+        off: CONTEXTS.trace_entry.size,
         type: this.prog.layout!,
         nullable: false,
         readonly: true,
       };
-    throw this.err(e, Code.BadApi, `the ${kind} context has no field ${name}`);
+    throw this.err(e, Code.BadApi, `the ${this.prog.api} context has no field ${name}`);
   }
 }
-
-const SKB_FIELDS: Record<string, number> = {
-  len: 0,
-  pktType: 4,
-  mark: 8,
-  queueMapping: 12,
-  protocol: 16,
-  vlanPresent: 20,
-  priority: 32,
-  ingressIfindex: 36,
-  ifindex: 40,
-  hash: 68,
-};

@@ -12,7 +12,7 @@ export function packetRegs(lw: LowerHost, node: ts.Node): { data: VReg; end: VRe
     throw CompileError.at(
       node,
       Code.BadApi,
-      `${lw.prog.kind} programs have no direct packet access`,
+      `${lw.prog.api} programs have no direct packet access`,
     );
   return lw.packet;
 }

@@ -137,7 +137,7 @@ export function packetChanged(lw: Lowerer, what: string, node: ts.Node): void {
   const p = lw.packet;
   if (!p) return;
   const ctx: Base = { kind: "reg", id: lw.func.ctx };
-  const [d, e] = lw.prog.kind === "xdp" ? [0, 4] : [76, 80];
+  const [d, e] = lw.prog.api === "xdp" ? [0, 4] : [76, 80];
   lw.emit({ op: "load", dst: p.data, base: ctx, off: d, size: 4 });
   lw.emit({ op: "load", dst: p.end, base: ctx, off: e, size: 4 });
   lw.parsed.clear();
@@ -185,7 +185,7 @@ export function checkFresh(lw: Builder, v: ViewValue, node: ts.Node): void {
 }
 
 function writable(lw: Lowerer, node: ts.Node): void {
-  const kind = lw.prog.kind;
+  const kind = lw.prog.api;
   if (kind === "xdp" || kind === "tc") return;
   throw CompileError.at(
     node,
@@ -622,7 +622,7 @@ export function packetCtxMethod(
   method: string,
   e: ts.CallExpression,
 ): Value | undefined {
-  const kind = lw.prog.kind;
+  const kind = lw.prog.api;
   const ctx = reg(lw.func.ctx);
   const xdpOnly = ["adjustHead", "adjustTail"];
   const tcOnly = [
@@ -751,7 +751,7 @@ export function packetFunction(lw: Lowerer, name: string, e: ts.CallExpression):
       return { k: "int", op: bswap(lw, reg(c), 2) };
     }
     case "csumDiff": {
-      const kind = lw.prog.kind;
+      const kind = lw.prog.api;
       if (kind !== "xdp" && kind !== "tc")
         throw CompileError.at(
           e,
@@ -825,7 +825,7 @@ export function assignCtxField(
   node: ts.Node,
 ): Value {
   const w = SKB_WRITES[name];
-  const kind = lw.prog.kind;
+  const kind = lw.prog.api;
   if (!w || !w.kinds.includes(kind))
     throw CompileError.at(
       target,
@@ -851,7 +851,7 @@ export function assignCtxField(
 
 /** `ctx.tcClassid`, `ctx.tcIndex` reads (the other fields are read in the lowerer). */
 export function ctxFieldRead(lw: Lowerer, name: string): Value | undefined {
-  if (lw.prog.kind !== "tc" || (name !== "tcClassid" && name !== "tcIndex")) return undefined;
+  if (lw.prog.api !== "tc" || (name !== "tcClassid" && name !== "tcIndex")) return undefined;
   return {
     k: "int",
     op: reg(lw.load({ kind: "reg", id: lw.func.ctx }, SKB_WRITES[name]!.off, 4)),

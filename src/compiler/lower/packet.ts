@@ -22,6 +22,7 @@ import {
   walkIpv6Extensions,
   warnNotTransport,
 } from "./packet-headers.js";
+import { CONTEXTS, contextField } from "../../obj/program-kinds.js";
 
 /** `transport.protocol` names: the IP protocol numbers the transport tag holds. */
 const TRANSPORT_NAMES = { tcp: 6, udp: 17 } as const;
@@ -84,7 +85,12 @@ function parseL2L3(lw: LowerHost, level: "eth" | "ip", node: ts.Node): ViewValue
   const { nullB, done, finish } = layer(lw, level);
   let et: VReg;
   if (l3) {
-    et = lw.load({ kind: "reg", id: lw.func.ctx }, 16, 2); // skb->protocol (16 bits), network order
+    // skb->protocol (16 bits of the member), network order: L3 packets are always an skb's
+    et = lw.load(
+      { kind: "reg", id: lw.func.ctx },
+      contextField(CONTEXTS.__sk_buff, "protocol").offset,
+      2,
+    );
   } else {
     ethBoundsCheck(lw, data, nullB, node); // packet-headers.ts: done once where it dominates
     et = lw.load({ kind: "reg", id: data }, 12, 2);

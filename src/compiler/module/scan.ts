@@ -3,6 +3,7 @@
 import ts from "typescript";
 import type { Type } from "../../types/index.js";
 import { MapType } from "../../obj/consts.js";
+import { kindOfProbeFn, type ProbeProgramFn, type ProgramKind } from "../../obj/program-kinds.js";
 import { canonical, type Frontend } from "../frontend/typecheck.js";
 import { ConstEvaluator, NOT_CONST } from "./consteval.js";
 import { Code, CompileError } from "../errors.js";
@@ -56,22 +57,14 @@ export interface MapDecl {
   progSlots?: { index: number; program: string }[];
 }
 
-export type ProgramKind =
-  | "xdp"
-  | "tc"
-  | "socketFilter"
-  | "cgroupSkb"
-  | "tracepoint"
-  | "rawTracepoint"
-  | "tpBtf"
-  | "kprobe"
-  | "kretprobe"
-  | "uprobe"
-  | "uretprobe";
+export type { ProgramKind };
 
 export interface ProgramDecl {
   name: string;
+  /** the program-kind table's kind (obj/program-kinds.ts) */
   kind: ProgramKind;
+  /** the tsbpf/probe function that declared it (`socketFilter`): what diagnostics call it */
+  api: ProbeProgramFn;
   section: string;
   fn: ts.ArrowFunction | ts.FunctionExpression | ts.FunctionDeclaration;
   /** tracepoint record layout (fields after the 8-byte common header) */
@@ -104,20 +97,6 @@ export interface ProbeModule {
   functions: Map<ts.Symbol, ts.FunctionDeclaration>;
   consts: ConstEvaluator;
 }
-
-const PROGRAM_KINDS = new Set<string>([
-  "xdp",
-  "tc",
-  "socketFilter",
-  "cgroupSkb",
-  "tracepoint",
-  "rawTracepoint",
-  "tpBtf",
-  "kprobe",
-  "kretprobe",
-  "uprobe",
-  "uretprobe",
-]);
 
 export function scanModule(fe: Frontend): ProbeModule {
   const consts = new ConstEvaluator(fe);
@@ -234,7 +213,8 @@ export function scanModule(fe: Frontend): ProbeModule {
             mod.globalBySymbol.set(symOf(d.name)!, g);
             continue;
           }
-          if (api?.module === "probe" && PROGRAM_KINDS.has(api.name)) {
+          const kind = api?.module === "probe" ? kindOfProbeFn(api.name) : undefined;
+          if (api && kind) {
             if (!exported)
               throw CompileError.at(
                 d,
@@ -242,7 +222,15 @@ export function scanModule(fe: Frontend): ProbeModule {
                 `program ${d.name.text} must be exported: export const ${d.name.text} = ${api.name}(…)`,
               );
             mod.programs.push(
-              scanProgram(checker, consts, d.name.text, api.name as ProgramKind, init, mod),
+              scanProgram(
+                checker,
+                consts,
+                d.name.text,
+                kind,
+                api.name as ProbeProgramFn,
+                init,
+                mod,
+              ),
             );
             continue;
           }
@@ -507,6 +495,7 @@ function scanProgram(
   consts: ConstEvaluator,
   name: string,
   kind: ProgramKind,
+  api: ProbeProgramFn,
   call: ts.CallExpression,
   mod: ProbeModule,
 ): ProgramDecl {
@@ -517,7 +506,7 @@ function scanProgram(
       throw CompileError.at(
         a ?? call,
         Code.BadApi,
-        `${kind}(): ${what} must be a constant non-empty string`,
+        `${api}(): ${what} must be a constant non-empty string`,
       );
     return v;
   };
@@ -532,19 +521,19 @@ function scanProgram(
     throw CompileError.at(
       a ?? call,
       Code.BadApi,
-      `${kind}(): pass the program as an arrow function, e.g. ${kind}((ctx) => …)`,
+      `${api}(): pass the program as an arrow function, e.g. ${api}((ctx) => …)`,
     );
   };
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
     throw CompileError.at(call, Code.BadApi, `program name ${name} is not a C identifier`);
   switch (kind) {
     case "xdp":
-      return { name, kind, section: "xdp", fn: fnAt(0), node: call };
+      return { name, kind, api, section: "xdp", fn: fnAt(0), node: call };
     case "tc":
-      return { name, kind, section: "tc", fn: fnAt(0), node: call };
-    case "socketFilter":
-      return { name, kind, section: "socket", fn: fnAt(0), node: call };
-    case "cgroupSkb": {
+      return { name, kind, api, section: "tc", fn: fnAt(0), node: call };
+    case "socket_filter":
+      return { name, kind, api, section: "socket", fn: fnAt(0), node: call };
+    case "cgroup_skb": {
       const dir = str(0, "direction");
       if (dir !== "ingress" && dir !== "egress")
         throw CompileError.at(
@@ -552,7 +541,7 @@ function scanProgram(
           Code.BadApi,
           'cgroupSkb(): direction is "ingress" or "egress"',
         );
-      return { name, kind, section: `cgroup_skb/${dir}`, fn: fnAt(1), node: call };
+      return { name, kind, api, section: `cgroup_skb/${dir}`, fn: fnAt(1), node: call };
     }
     case "tracepoint": {
       const cat = str(0, "category");
@@ -565,20 +554,30 @@ function scanProgram(
           Code.BadApi,
           "tracepoint(): the third argument is the record layout, a struct() of the fields after the common header",
         );
-      return { name, kind, section: `tracepoint/${cat}/${ev}`, fn: fnAt(3), layout, node: call };
-    }
-    case "rawTracepoint":
       return {
         name,
         kind,
+        api,
+        section: `tracepoint/${cat}/${ev}`,
+        fn: fnAt(3),
+        layout,
+        node: call,
+      };
+    }
+    case "raw_tracepoint":
+      return {
+        name,
+        kind,
+        api,
         section: `raw_tracepoint/${str(0, "tracepoint name")}`,
         fn: fnAt(1),
         node: call,
       };
-    case "tpBtf":
+    case "tp_btf":
       return {
         name,
         kind,
+        api,
         section: `tp_btf/${str(0, "tracepoint name")}`,
         fn: fnAt(1),
         node: call,
@@ -588,12 +587,17 @@ function scanProgram(
       return {
         name,
         kind,
+        api,
         section: `${kind}/${str(1, "target function")}`,
         fn: fnAt(0),
         node: call,
       };
     case "uprobe":
     case "uretprobe":
-      return { name, kind, section: kind, fn: fnAt(0), node: call };
+      return { name, kind, api, section: kind, fn: fnAt(0), node: call };
+    default:
+      throw new Error(
+        `internal: ${api}() declares ${kind} programs, which scanProgram has no section for`,
+      );
   }
 }
