@@ -36,3 +36,31 @@ export {
 export { parseSectionName, type ProgramSection, type ProgramKind } from "./obj/section.js";
 export { disassemble } from "./obj/disasm.js";
 export { MapType, ProgType, AttachType, XdpFlags } from "./obj/consts.js";
+// Every program, map and link on the system (`tsbpf prog|map|link|net`), values through BTF.
+export {
+  InspectError,
+  listPrograms,
+  listMaps,
+  listLinks,
+  showProgram,
+  showLink,
+  detachLink,
+  openMap,
+  parseRef,
+  kernelBtf,
+  type ObjectRef,
+  type OpenMap,
+  type ProgramSummary,
+  type MapSummary,
+  type LinkSummary,
+} from "./inspect/system.js";
+export { mapEntries, mapGet, mapUpdate, mapDelete, type MapEntry } from "./inspect/map-entries.js";
+export { netAttachments, type InterfaceAttachments } from "./inspect/net.js";
+export {
+  BtfValueError,
+  decodeBtfValue,
+  encodeBtfValue,
+  btfValueJson,
+  btfValueText,
+  type BtfValue,
+} from "./obj/btf-value.js";

@@ -9,7 +9,9 @@
 import { fileURLToPath } from "node:url";
 
 const args = process.argv.slice(2);
-const launch = args[0] === "build" ? await import("../accel/launch.js") : undefined;
+// --watch runs until a signal: in this process, where the signal arrives (not on the server)
+const watching = args.includes("--watch") || args.includes("-w");
+const launch = args[0] === "build" && !watching ? await import("../accel/launch.js") : undefined;
 if (launch !== undefined && (await launch.buildAccelerated(args, fileURLToPath(import.meta.url)))) {
   // built by the snapshot process
 } else {

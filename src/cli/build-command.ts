@@ -55,7 +55,10 @@ function describe(o: BuildOutput, cwd: string): string {
 }
 
 /** Runs the build; returns the exit code (0 built everything, 1 compile errors). */
-export async function runBuild(entries: string[], opts: { outDir: string }): Promise<number> {
+export async function runBuild(
+  entries: string[],
+  opts: { outDir: string; embed?: boolean },
+): Promise<number> {
   const cwd = process.cwd();
   const wanted = entries.length > 0 ? entries : defaultEntries(cwd);
   if (wanted.length === 0)
@@ -66,7 +69,11 @@ export async function runBuild(entries: string[], opts: { outDir: string }): Pro
   const missing = wanted.filter((e) => !existsSync(join(cwd, e)) && !existsSync(e));
   if (missing.length > 0) throw new UsageError(`no such file: ${missing.join(", ")}`);
 
-  const { outputs, diagnostics } = await build(wanted, { outDir: opts.outDir, cwd });
+  const { outputs, diagnostics } = await build(wanted, {
+    outDir: opts.outDir,
+    cwd,
+    ...(opts.embed !== undefined && { embed: opts.embed }),
+  });
   for (const o of outputs) console.log(describe(o, cwd));
   for (const d of diagnostics) console.error(formatDiagnostic(d));
   if (diagnostics.length === 0) return 0;

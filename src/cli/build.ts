@@ -6,6 +6,7 @@ import { basename, dirname, join, relative, resolve } from "node:path";
 import { compileProbe, CompileError, CompileErrors } from "../compiler/index.js";
 import { formatDiagnostic, type Diagnostic } from "../compiler/errors.js";
 import { makeDirectories } from "./output-dir.js";
+import { writeSkeleton } from "../skel/write.js";
 import { TsbpfError } from "../errors.js";
 
 export { formatDiagnostic, type Diagnostic };
@@ -15,6 +16,8 @@ export interface BuildOptions {
   outDir?: string;
   /** base for relative paths, default process.cwd() */
   cwd?: string;
+  /** put the ELF bytes into the typed skeleton (<name>.skel.ts) */
+  embed?: boolean;
 }
 
 export interface BuildOutput {
@@ -124,6 +127,7 @@ export async function build(entries: string[], opts: BuildOptions = {}): Promise
       try {
         await makeDirectories(dirname(path));
         await writeFile(path, compiled.elf);
+        await writeSkeleton(path, compiled, { name, entry, cwd, embed: opts.embed ?? false });
       } catch (e) {
         const why = (e as Error).message;
         throw new OutputError(

@@ -115,6 +115,8 @@ export async function runLoad(file: string, opts: LoadCliOptions): Promise<numbe
   // Only now, with the handlers in place: whoever reads `Loaded:` may interrupt at once (until
   // process.on, Node's own SIGINT handler would end the process by the signal, not exit 0).
   for (const { program } of loaded.links) say(`Loaded: ${program.name}, ${program.kindLabel}`);
+  const { observe } = await import("./load-observe.js");
+  const observer = await observe(loaded, opts, write);
   try {
     for await (const batch of loaded.events) {
       if (batch.lost > 0) {
@@ -144,6 +146,7 @@ export async function runLoad(file: string, opts: LoadCliOptions): Promise<numbe
     process.off("SIGTERM", stop);
     process.off("SIGHUP", stop);
     loaded.close();
+    observer.finish();
   }
   // close() reads the kernel's final drop counts (Linux ≥ 6.0): say what no batch reported.
   for (const r of perfReaders) {

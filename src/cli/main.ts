@@ -11,6 +11,9 @@ const { version } = require("../../../package.json") as { version: string };
 
 export { UsageError } from "./usage-error.js";
 import { UsageError } from "./usage-error.js";
+import { registerObjectCommands } from "./objects.js";
+// static: the build snapshot bundles main.ts's lazy imports only for `build` itself
+import { watchBuild } from "./build-watch.js";
 import { reportError } from "./errors.js";
 export { clipLog, isUserError, reportError } from "./errors.js";
 
@@ -35,6 +38,13 @@ const int = (what: string) => (v: string) => {
   return n;
 };
 
+const positive = (what: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError(`${what} must be a positive number`);
+  return n;
+};
+
 export function program(): Command {
   const cli = new Command("tsbpf")
     .description("Write eBPF programs in TypeScript, build them, load them, stream their events.")
@@ -49,17 +59,30 @@ export function program(): Command {
   cli
     .command("build")
     .description(
-      "compile TypeScript probes to eBPF objects (target/bpf-programs/<name>/<name>.elf)",
+      "compile TypeScript probes to eBPF objects (target/bpf-programs/<name>/<name>.elf) and their typed skeletons (<name>.skel.ts)",
     )
     .argument(
       "[entries...]",
       "probe source files (default: the probes listed in package.json, else ./probe.ts, else src/**/probe.ts)",
     )
     .option("-o, --out-dir <dir>", "output directory", "target/bpf-programs")
-    .action(async (entries: string[], opts: { outDir: string }) => {
-      const { runBuild } = await import("./build-command.js");
-      process.exitCode = await runBuild(entries, opts);
-    });
+    .option(
+      "--embed",
+      "put the object's bytes into its typed skeleton (<name>.skel.ts), so a loader is one file to deploy",
+    )
+    .option("-w, --watch", "build, then rebuild whenever a .ts file here changes, until Ctrl-C")
+    .action(
+      async (entries: string[], opts: { outDir: string; embed?: boolean; watch?: boolean }) => {
+        if (opts.watch) {
+          process.exitCode = await watchBuild(entries, opts, async (e, o) =>
+            (await import("./build-command.js")).runBuild(e, o),
+          );
+          return;
+        }
+        const { runBuild } = await import("./build-command.js");
+        process.exitCode = await runBuild(entries, opts);
+      },
+    );
 
   const server = cli
     .command("server")
@@ -181,12 +204,23 @@ export function program(): Command {
       "--kconfig <file>",
       "kernel config for __kconfig externs (default /boot/config-$(uname -r), /proc/config.gz)",
     )
+    .option(
+      "--interval <seconds>",
+      "print every counter and histogram map this often, and at exit (decoded with the object's BTF)",
+      positive("interval"),
+    )
+    .option("--top <n>", "with --interval: only the n highest counters of each map", int("top"))
+    .option(
+      "--trace",
+      "stream bpf_trace_printk (tracePrintk) output, through a tracefs instance of its own",
+    )
     .action(async (file: string, opts: LoadCliOptions) => {
       const { runLoad } = await import("./load.js");
       process.exitCode = await runLoad(file, opts);
     });
 
   registerExportCommands(cli);
+  registerObjectCommands(cli);
   return cli;
 }
 
@@ -204,6 +238,9 @@ export interface LoadCliOptions {
   btf?: string;
   kconfig?: string;
   sampleFreq?: number;
+  interval?: number;
+  top?: number;
+  trace?: boolean;
 }
 
 /** Exit code of a command line the parser rejects (unknown option, missing argument). */
