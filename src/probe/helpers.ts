@@ -69,9 +69,41 @@ export function redirect<A extends XdpAction | TcAction = XdpAction | TcAction>(
   unused(ifindex, flags);
   return kernelOnly();
 }
-/** Any helper by id with integer arguments (at most five). */
-export function helper(id: number, ...args: (number | bigint)[]): bigint {
+/**
+ * Any helper by id (at most five arguments): integers, or pointers — a struct local, a map
+ * value or one of its fields (an array field is its first byte), a packet header view
+ * (pointing at the header) or `ctx`. A helper that changes packet data (`skb_store_bytes`,
+ * `xdp_adjust_head`, …) invalidates every header view, as the named methods do.
+ */
+export function helper(id: number, ...args: (number | bigint | boolean | object)[]): bigint {
   unused(id, args);
+  return kernelOnly();
+}
+
+/**
+ * Incremental Internet checksum update (RFC 1624): the checksum `check` of data in which the
+ * 16-bit (`size` 2) or 32-bit (`size` 4) field `from` became `to`, all host-order numbers.
+ * Plain arithmetic, no helper: works in every program kind.
+ * `ip.checksum = csumReplace(ip.checksum, oldTtlProto, newTtlProto)`.
+ */
+export function csumReplace(check: number, from: number, to: number, size?: 2 | 4): number {
+  unused(check, from, to, size);
+  return kernelOnly();
+}
+
+/**
+ * `bpf_csum_diff(from, from.length, to, to.length, seed)`: the 32-bit one's-complement sum of
+ * `to` minus that of `from` plus `seed` (xdp and tc). `from`/`to` are array fields, struct
+ * locals or header views (`null` for none); fold it with `csumFold`.
+ */
+export function csumDiff(from: object | null, to: object | null, seed?: number): number {
+  unused(from, to, seed);
+  return kernelOnly();
+}
+
+/** Folds a 32-bit one's-complement sum to the 16-bit checksum (`~sum` folded, host order). */
+export function csumFold(sum: number): number {
+  void sum;
   return kernelOnly();
 }
 

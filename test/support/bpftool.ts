@@ -1,9 +1,19 @@
 // What bpftool sees: the kernel tests' independent witness of loads, maps and links.
-import { execFileSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 
-function bpftoolJson(args: string[]): unknown {
-  const out = execFileSync("bpftool", ["-j", ...args], { encoding: "utf8" });
-  return JSON.parse(out || "[]");
+/**
+ * bpftool's JSON output. A listing (`link show`, `prog show`) walks ids and then opens each:
+ * an object another process frees in between makes bpftool 7.1 fail (status 255), which a
+ * machine running other tests does now and then — so a failed listing is tried again.
+ */
+export function bpftoolJson(args: string[]): unknown {
+  let last = "";
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const r = spawnSync("bpftool", ["-j", ...args], { encoding: "utf8" });
+    if (r.status === 0) return JSON.parse(r.stdout || "[]");
+    last = `bpftool -j ${args.join(" ")} failed (status ${r.status ?? r.signal}): ${r.stderr || r.stdout}`;
+  }
+  throw new Error(last);
 }
 
 /** Ids of all bpf_links in the system (`bpftool link show -j`). */

@@ -13,6 +13,7 @@ import { describeValue, type AggValue, type RefValue, type Value } from "./value
 import { lowerCall } from "./intrinsics.js";
 import { lowerViewProperty } from "./packet.js";
 import { kernelMember } from "./kernel-types.js";
+import { assignCtxField, assignViewField, ctxFieldRead } from "./packet-write.js";
 import { Memory } from "./memory.js";
 import { dynamicElement } from "./dynamic-index.js";
 
@@ -234,7 +235,7 @@ export abstract class Expressions extends Memory {
         return f;
       }
       case "ctx":
-        return this.ctxMember(name, e);
+        return ctxFieldRead(this, name) ?? this.ctxMember(name, e);
       case "view":
         return lowerViewProperty(this, obj, name, e);
       case "mapdata":
@@ -543,6 +544,10 @@ export abstract class Expressions extends Memory {
           Code.Unsupported,
           "to assign fields, give the object its struct type: const x: MyStruct = { … } (MyStruct = Infer<typeof MyStructLayout>)",
         );
+      if (objV.k === "view" && ts.isPropertyAccessExpression(target))
+        return assignViewField(this, objV, name!, value, target, node);
+      if (objV.k === "ctx" && name !== undefined)
+        return assignCtxField(this, name, value, target, node);
       const place = ts.isPropertyAccessExpression(target)
         ? this.member(objV, name!, target)
         : this.elementAccess(target);

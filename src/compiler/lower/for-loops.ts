@@ -4,8 +4,9 @@
 // so a loop the verifier could not finish is a compile error at the loop.
 import ts from "typescript";
 import { Code, CompileError } from "../errors.js";
-import { NOT_CONST, foldBinary } from "../module/consteval.js";
+import { foldBinary } from "../module/consteval.js";
 import { checkLoopBudget, checkLoopEnds, iterations } from "./loops.js";
+import { compileTimeBound } from "./bounds.js";
 import { Statements } from "./statements.js";
 
 const MAX_LOOP_ITERATIONS = 1 << 16;
@@ -41,14 +42,8 @@ export abstract class ForLoops extends Statements {
     if (!c || !ts.isBinaryExpression(c))
       throw bad("the condition must compare the counter with a constant");
     let limit: unknown;
-    // The bound: a constant, or a value known when compiling (`bytes.length`, `arr.length`).
-    const bound = (e: ts.Expression): unknown => {
-      const k = this.mod.consts.eval(e);
-      if (k !== NOT_CONST || !ts.isPropertyAccessExpression(e) || e.name.text !== "length")
-        return k;
-      const v = this.expr(e);
-      return v.k === "const" ? v.v : NOT_CONST;
-    };
+    // The bound: a constant, or a value known when compiling (`bytes.length - 3`): bounds.ts.
+    const bound = (e: ts.Expression): unknown => compileTimeBound(this, e);
     if (isCounter(c.left)) limit = bound(c.right);
     else if (isCounter(c.right)) limit = bound(c.left);
     else throw bad("the condition must compare the counter with a constant");

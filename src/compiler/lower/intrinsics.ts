@@ -13,6 +13,8 @@ import { kconfigUses } from "../ir/kernel-structs.js";
 import { canonical } from "../frontend/typecheck.js";
 import { padding } from "./layout.js";
 import { lowerViewMethod, parsePacket, type ParseLevel } from "./packet.js";
+import { packetCtxMethod, packetFunction } from "./packet-write.js";
+import { vlanLevel, withExtensions } from "./packet-headers.js";
 import type { MapDecl } from "../module/scan.js";
 import { describeValue, type MapDataValue, type RefValue, type Value } from "./values.js";
 import { TcAction, XdpAction } from "../../probe/index.js";
@@ -196,6 +198,8 @@ function argRef(lw: LowerHost, e: ts.CallExpression, i: number, what: string): R
 function probeFunction(lw: LowerHost, name: string, e: ts.CallExpression): Value {
   const kernel = kernelProbeFunction(lw, name, e, kconfigUses(lw.mod));
   if (kernel) return kernel;
+  const pf = packetFunction(lw, name, e); // helper(), csumReplace/Diff/Fold: packet-write.ts
+  if (pf) return pf;
   const helper = NO_ARG_HELPERS[name];
   if (helper !== undefined) return call(lw, helper, []);
   const read = PROBE_READS[name];
@@ -253,23 +257,6 @@ function probeFunction(lw: LowerHost, name: string, e: ts.CallExpression): Value
     case "redirect":
       checkRedirectUse(lw, e);
       return call(lw, Helper.redirect, [argInt(lw, e, 0), argInt(lw, e, 1, 0n)]);
-    case "helper": {
-      const idArg = e.arguments[0];
-      const id = idArg && lw.mod.consts.eval(idArg);
-      if (typeof id !== "number" || !Number.isInteger(id) || id <= 0 || id > 0xffff)
-        throw CompileError.at(
-          idArg ?? e,
-          Code.NotConstant,
-          "helper(id, …): id must be a constant helper number",
-        );
-      if (e.arguments.length > 6)
-        throw CompileError.at(e, Code.BadApi, "helpers take at most five arguments");
-      return call(
-        lw,
-        id,
-        e.arguments.slice(1).map((_, i) => argInt(lw, e, i + 1)),
-      );
-    }
     case "atomicAdd": {
       const target = argRef(lw, e, 0, "atomicAdd(target)");
       const fieldArg = e.arguments[1];
@@ -579,13 +566,16 @@ function ctxArg(lw: LowerHost, e: ts.CallExpression, i: number): Operand {
 }
 
 function packetMethod(lw: LowerHost, method: string, e: ts.CallExpression): Value {
-  const levels: Record<string, ParseLevel> = {
-    eth: "eth",
-    ip: "ip",
-    transport: "transport",
-    data: "payload",
+  const levels: Record<string, () => ParseLevel> = {
+    eth: () => "eth",
+    ip: () => "ip",
+    transport: () => (withExtensions(lw, e) ? "transportX" : "transport"),
+    data: () => (withExtensions(lw, e) ? "payloadX" : "payload"),
+    icmp: () => "icmp",
+    arp: () => "arp",
+    vlan: () => vlanLevel(lw, e), // packet-headers.ts: vlan(0 | 1), { ipv6Extensions }
   };
-  const level = levels[method];
+  const level = Object.hasOwn(levels, method) ? levels[method]!() : undefined;
   if (level) return parsePacket(lw, level, e);
   if (method === "len") {
     const p = lw.packet!;
@@ -597,6 +587,8 @@ function packetMethod(lw: LowerHost, method: string, e: ts.CallExpression): Valu
 function ctxMethod(lw: LowerHost, method: string, e: ts.CallExpression): Value {
   const kind = lw.prog.kind;
   const ctx: Base = { kind: "reg", id: lw.func.ctx };
+  const written = packetCtxMethod(lw, method, e); // adjustHead, storeBytes…: packet-write.ts
+  if (written) return written;
   if (kind === "xdp") return packetMethod(lw, method, e);
   if ((kind === "tc" || kind === "cgroup_skb") && method === "packet") return { k: "packet" };
   if (kind === "socket_filter" && method === "loadBytes") {

@@ -10,6 +10,7 @@ import { swapBytes } from "../ir/eval.js";
 import { ZeroBytes } from "../module/consteval.js";
 import { describeValue, type RefValue, type Value } from "./values.js";
 import { padding } from "./layout.js";
+import { storeViewInto } from "./packet-write.js";
 import { LowerState } from "./state.js";
 import { copyChunk } from "./align.js";
 
@@ -109,6 +110,7 @@ export abstract class Memory extends LowerState {
       }
       return;
     }
+    if (v.k === "view" && storeViewInto(this, place, v, node)) return;
     // arrays: copy bytes from an IPv6 address view or another ref of the same size
     if (v.k === "view" && v.view === "ipv6addr" && t.size === 16)
       return this.copy({ kind: "reg", id: v.ptr }, 0, place.base, place.off, 16);

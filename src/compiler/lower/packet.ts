@@ -12,32 +12,37 @@ import { Code, CompileError } from "../errors.js";
 import { imm, reg, type Base, type Block, type VReg } from "../ir/ir.js";
 import type { LowerHost } from "./host.js";
 import type { Value, ViewValue } from "./values.js";
+import { viewMethod, viewProperty } from "./packet-write.js";
+import { checkBounds, layer, packetRegs, whenPresent } from "./packet-base.js";
+import {
+  ethBoundsCheck,
+  parseIcmp,
+  parseL2,
+  readVariable,
+  walkIpv6Extensions,
+  warnNotTransport,
+} from "./packet-headers.js";
 import { CONTEXTS, contextField } from "../../obj/program-kinds.js";
 
-export type ParseLevel = "eth" | "ip" | "transport" | "payload";
+/** `transport.protocol` names: the IP protocol numbers the transport tag holds. */
+const TRANSPORT_NAMES = { tcp: 6, udp: 17 } as const;
+
+export type ParseLevel =
+  | "eth"
+  | "ip"
+  | "transport"
+  | "payload"
+  /** transport / payload behind IPv6 extension headers (`{ ipv6Extensions: true }`) */
+  | "transportX"
+  | "payloadX"
+  | "icmp"
+  | "vlan"
+  | "vlan1"
+  | "arp";
 
 const ETH_HLEN = 14;
 const ETH_P_IP_LE = 0x0008; // 0x0800 as the little-endian load of its big-endian bytes
 const ETH_P_IPV6_LE = 0xdd86;
-
-function packetRegs(lw: LowerHost, node: ts.Node): { data: VReg; end: VReg; l3: boolean } {
-  if (!lw.packet)
-    throw CompileError.at(
-      node,
-      Code.BadApi,
-      `${lw.prog.api} programs have no direct packet access`,
-    );
-  return lw.packet;
-}
-
-/** Continue in a new block when `ptr + n <= data_end`, else jump to `fail`. */
-export function checkBounds(lw: LowerHost, ptr: VReg, n: number, fail: Block, node: ts.Node): void {
-  const { end } = packetRegs(lw, node);
-  const t = lw.alu("add", reg(ptr), imm(n));
-  const ok = lw.newBlock();
-  lw.branch("gt", reg(t), reg(end), fail, ok);
-  lw.switchTo(ok);
-}
 
 /**
  * Parse up to `level`; the view's pointer is 0 when a layer is missing or short. Each layer
@@ -46,10 +51,17 @@ export function checkBounds(lw: LowerHost, ptr: VReg, n: number, fail: Block, no
  * `ctx.data()` in sequence parse each header once.
  */
 export function parsePacket(lw: LowerHost, level: ParseLevel, node: ts.Node): ViewValue {
+  if (
+    level === "transport" ||
+    level === "payload" ||
+    level === "transportX" ||
+    level === "payloadX"
+  )
+    warnNotTransport(lw, level.startsWith("transport") ? "ctx.transport()" : "ctx.data()", node);
   const cached = lw.parsed.get(level);
   if (cached) return cached;
   const { l3 } = packetRegs(lw, node);
-  if (l3 && level === "eth")
+  if (l3 && (level === "eth" || level === "vlan" || level === "vlan1" || level === "arp"))
     throw CompileError.at(
       node,
       Code.BadApi,
@@ -57,47 +69,14 @@ export function parsePacket(lw: LowerHost, level: ParseLevel, node: ts.Node): Vi
     );
   let v: ViewValue;
   if (level === "eth" || level === "ip") v = parseL2L3(lw, level, node);
-  else if (level === "transport") v = parseTransport(lw, parsePacket(lw, "ip", node), node);
+  else if (level === "transport" || level === "transportX")
+    v = parseTransport(lw, parsePacket(lw, "ip", node), node, level === "transportX");
+  else if (level === "payloadX") v = parsePayload(lw, parsePacket(lw, "transportX", node), node);
+  else if (level === "icmp") v = parseIcmp(lw, parsePacket(lw, "ip", node), node);
+  else if (level === "vlan" || level === "vlan1" || level === "arp") v = parseL2(lw, level, node);
   else v = parsePayload(lw, parsePacket(lw, "transport", node), node);
   if (lw.dominatesRest) lw.parsed.set(level, v);
   return v;
-}
-
-/** Result registers of one layer, a null exit and a join; `done` fills them on a path. */
-function layer(lw: LowerHost, view: ViewValue["view"], withAux2 = false) {
-  const out: ViewValue = {
-    k: "view",
-    view,
-    ptr: lw.vreg(),
-    aux: lw.vreg(),
-    ...(withAux2 ? { aux2: lw.vreg() } : {}),
-  };
-  const nullB = lw.newBlock();
-  const join = lw.newBlock();
-  // `a` is a vreg holding the aux value, or a constant (4/6, 6/17) when given as { k }.
-  const done = (ptr: VReg, a: VReg | { k: number }, a2?: VReg) => {
-    lw.emit({ op: "mov", dst: out.ptr, src: reg(ptr) });
-    lw.emit({ op: "mov", dst: out.aux!, src: typeof a === "number" ? reg(a) : imm(a.k) });
-    if (a2 !== undefined) lw.emit({ op: "mov", dst: out.aux2!, src: reg(a2) });
-    lw.jump(join);
-  };
-  const finish = (): ViewValue => {
-    lw.switchTo(nullB);
-    lw.emit({ op: "mov", dst: out.ptr, src: imm(0) });
-    lw.emit({ op: "mov", dst: out.aux!, src: imm(0) });
-    if (withAux2) lw.emit({ op: "mov", dst: out.aux2!, src: imm(0) });
-    lw.jump(join);
-    lw.switchTo(join);
-    return out;
-  };
-  return { nullB, done, finish };
-}
-
-/** Continue in a new block when `ptr` is not 0 (a present lower layer). */
-function whenPresent(lw: LowerHost, ptr: VReg, nullB: Block): void {
-  const ok = lw.newBlock();
-  lw.branch("eq", reg(ptr), imm(0), nullB, ok);
-  lw.switchTo(ok);
 }
 
 function parseL2L3(lw: LowerHost, level: "eth" | "ip", node: ts.Node): ViewValue {
@@ -113,7 +92,7 @@ function parseL2L3(lw: LowerHost, level: "eth" | "ip", node: ts.Node): ViewValue
       2,
     );
   } else {
-    checkBounds(lw, data, ETH_HLEN, nullB, node);
+    ethBoundsCheck(lw, data, nullB, node); // packet-headers.ts: done once where it dominates
     et = lw.load({ kind: "reg", id: data }, 12, 2);
   }
   if (level === "eth") {
@@ -149,7 +128,7 @@ function parseL2L3(lw: LowerHost, level: "eth" | "ip", node: ts.Node): ViewValue
   return finish();
 }
 
-function parseTransport(lw: LowerHost, ip: ViewValue, node: ts.Node): ViewValue {
+function parseTransport(lw: LowerHost, ip: ViewValue, node: ts.Node, walk = false): ViewValue {
   const { l3 } = packetRegs(lw, node);
   const L2 = l3 ? 0 : ETH_HLEN;
   const { nullB, done, finish } = layer(lw, "transport", true);
@@ -176,6 +155,7 @@ function parseTransport(lw: LowerHost, ip: ViewValue, node: ts.Node): ViewValue 
   lw.emit({ op: "load", dst: proto, base: p, off: 6, size: 1 });
   lw.emit({ op: "alu", alu: "add", dst: th, a: reg(ip.ptr), b: imm(40) });
   lw.emit({ op: "mov", dst: off, src: imm(L2 + 40) });
+  if (walk) walkIpv6Extensions(lw, th, proto, off, nullB, node); // packet-headers.ts
   lw.jump(l4);
 
   lw.switchTo(l4);
@@ -270,6 +250,8 @@ const byte = (lw: LowerHost, base: Base, off: number): Value => ({
 });
 
 export function lowerViewProperty(lw: LowerHost, v: ViewValue, name: string, e: ts.Node): Value {
+  const added = viewProperty(lw, v, name, e); // packet-write.ts: new fields, MACs; stale views
+  if (added) return added;
   const p: Base = { kind: "reg", id: v.ptr };
   const iface = declaringInterface(lw, e);
   switch (v.view) {
@@ -326,7 +308,7 @@ export function lowerViewProperty(lw: LowerHost, v: ViewValue, name: string, e: 
       if (name === "lo") return be(lw, p, 8, 8);
       break;
     case "transport":
-      if (name === "protocol") return { k: "int", op: reg(v.aux!), strings: { tcp: 6, udp: 17 } };
+      if (name === "protocol") return { k: "int", op: reg(v.aux!), strings: TRANSPORT_NAMES };
       if (iface === "TcpHeader") {
         switch (name) {
           case "seq":
@@ -363,6 +345,8 @@ export function lowerViewMethod(
   e: ts.CallExpression,
   targets?: { t: Block; f: Block },
 ): Value | "branched" {
+  const added = viewMethod(lw, v, method, e); // packet-write.ts: writes, offset(); stale views
+  if (added) return added;
   const p: Base = { kind: "reg", id: v.ptr };
   const constArg = (i: number, what: string): unknown => {
     const a = args[i];
@@ -384,6 +368,7 @@ export function lowerViewMethod(
       return { k: "int", op: reg(lw.alu("sub", reg(end), reg(v.ptr))) };
     }
     if (method === "read") {
+      if (args[0] && lw.mod.consts.eval(args[0]) === NOT_CONST) return readVariable(lw, v, args, e);
       const n = constArg(0, "the byte count");
       if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > 1500)
         throw CompileError.at(

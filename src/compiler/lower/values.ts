@@ -63,14 +63,25 @@ export interface AggValue {
   elements?: number;
 }
 
-export type ViewKind = "eth" | "ip" | "transport" | "payload" | "bytes" | "ipv6addr";
+export type ViewKind =
+  | "eth"
+  | "ip"
+  | "transport"
+  | "payload"
+  | "bytes"
+  | "vbytes"
+  | "ipv6addr"
+  | "mac"
+  | "icmp"
+  | "vlan"
+  | "arp";
 
 /** A checked packet pointer (0 when the header is absent). */
 export interface ViewValue {
   k: "view";
   view: ViewKind;
   ptr: VReg;
-  /** ip: version (4/6); transport: protocol (6/17); payload: offset from packet start */
+  /** ip: version (4/6); transport: protocol (6/17); icmp: 1 or 58; payload: offset from packet start */
   aux?: VReg;
   /** transport: offset of the transport header from the packet start */
   aux2?: VReg;

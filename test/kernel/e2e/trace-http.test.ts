@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { bpftoolJson } from "../../support/bpftool.js";
 import { needsKernel, kernelUnavailable } from "../../support/kernel.js";
 import { scaled, timeScale } from "../../support/time-scale.js";
 import { Sandbox, run, type NsProcess } from "../../../examples/trace_http/sandbox.js";
@@ -120,7 +121,7 @@ async function assertNothingLeft(sb: Sandbox, ids: { prog: number; maps: number[
   }
   assert.ok(gone("prog", ids.prog), `program ${ids.prog} is unloaded`);
   for (const m of ids.maps) assert.ok(gone("map", m), `map ${m} is freed`);
-  const links = JSON.parse(run("bpftool", ["link", "show", "-j"])) as { prog_id: number }[];
+  const links = bpftoolJson(["link", "show"]) as { prog_id: number }[];
   assert.ok(!links.some((l) => l.prog_id === ids.prog), "no bpf_link left for the program");
 }
 

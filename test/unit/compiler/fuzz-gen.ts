@@ -125,6 +125,146 @@ export const programBody = fc.array(stmt, { maxLength: 6 });
 
 export const program = programBody.map((body) => PRELUDE + programText("p", body));
 
+// ---- packet writes (issue 12) ----
+// Snippets that write packets, each with a reference model of its effect on a frame (parsing
+// as the compiler's views do). A random sequence of them, run by the kernel, must turn every
+// frame into what the models, applied in order, turn it into (test/kernel/compiler/
+// packet-write-fuzz.test.ts). Separate from `program`, whose samples the digest script fixes.
+
+/** Where the views of a frame start, as tsbpf parses it; undefined when a view is null. */
+export function layout(f: Uint8Array): {
+  eth?: number;
+  ip4?: number;
+  ip6?: number;
+  udp?: number;
+  icmp?: number;
+} {
+  const out: ReturnType<typeof layout> = {};
+  if (f.length < 14) return out;
+  out.eth = 0;
+  const et = (f[12]! << 8) | f[13]!;
+  if (et === 0x0800 && f.length >= 34 && f[14]! >> 4 === 4) {
+    out.ip4 = 14;
+    const ihl = (f[14]! & 15) * 4;
+    if (ihl >= 20) {
+      if (f[23] === 17 && f.length >= 14 + ihl + 8) out.udp = 14 + ihl;
+      if (f[23] === 1 && f.length >= 14 + ihl + 8) out.icmp = 14 + ihl;
+    }
+  } else if (et === 0x86dd && f.length >= 54 && f[14]! >> 4 === 6) {
+    out.ip6 = 14;
+    if (f[20] === 17 && f.length >= 62) out.udp = 54;
+    if (f[20] === 58 && f.length >= 62) out.icmp = 54;
+  }
+  return out;
+}
+
+const fold16 = (s: number) => {
+  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+  return s;
+};
+const get16 = (f: Uint8Array, o: number) => (f[o]! << 8) | f[o + 1]!;
+const set16 = (f: Uint8Array, o: number, v: number) => {
+  f[o] = (v >> 8) & 0xff;
+  f[o + 1] = v & 0xff;
+};
+
+export interface WriteSnippet {
+  code: string;
+  model: (f: Uint8Array) => void;
+}
+
+export const WRITE_SNIPPETS: readonly WriteSnippet[] = [
+  {
+    code: "const ip = ctx.ip(); if (ip && ip.version === 4) ip.ttl--;",
+    model: (f) => {
+      const l = layout(f);
+      if (l.ip4 !== undefined) f[l.ip4 + 8] = (f[l.ip4 + 8]! - 1) & 0xff;
+    },
+  },
+  {
+    code: "const e = ctx.eth(); if (e) e.swapMacs();",
+    model: (f) => {
+      if (layout(f).eth === undefined) return;
+      const d = f.slice(0, 6);
+      f.copyWithin(0, 6, 12);
+      f.set(d, 6);
+    },
+  },
+  {
+    code: 'const t = ctx.transport(); if (t && t.protocol === "udp") t.setDest(t.dest() + 1);',
+    model: (f) => {
+      const u = layout(f).udp;
+      if (u !== undefined) set16(f, u + 2, (get16(f, u + 2) + 1) & 0xffff);
+    },
+  },
+  {
+    code: "const ip = ctx.ip(); if (ip && ip.version === 4) ip.updateChecksum();",
+    model: (f) => {
+      const i = layout(f).ip4;
+      if (i === undefined) return;
+      const ihl = (f[i]! & 15) * 4;
+      let s = 0;
+      for (let o = 0; o < Math.min(ihl, 60); o += 2) {
+        if (o === 10) continue;
+        if (o >= 20 && i + o + 4 > f.length) break; // option words past the packet end
+        s += get16(f, i + o);
+      }
+      set16(f, i + 10, ~fold16(s) & 0xffff);
+    },
+  },
+  {
+    code: "const ip = ctx.ip(); if (ip && ip.version === 6) ip.hopLimit = 9;",
+    model: (f) => {
+      const i = layout(f).ip6;
+      if (i !== undefined) f[i + 7] = 9;
+    },
+  },
+  {
+    code: "const i = ctx.icmp(); if (i) { i.checksum = csumReplace(i.checksum, (i.type << 8) | i.code, i.code); i.type = 0; }",
+    model: (f) => {
+      const c = layout(f).icmp;
+      if (c === undefined) return;
+      const from = get16(f, c);
+      const to = f[c + 1]!;
+      const check = get16(f, c + 2);
+      set16(f, c + 2, ~fold16((~check & 0xffff) + (~from & 0xffff) + to) & 0xffff);
+      f[c] = 0;
+    },
+  },
+  {
+    code: "const ip = ctx.ip(); if (ip && ip.version === 4) { const s = ip.saddr; ip.saddr = ip.daddr; ip.daddr = s; }",
+    model: (f) => {
+      const i = layout(f).ip4;
+      if (i === undefined) return;
+      const s = f.slice(i + 12, i + 16);
+      f.copyWithin(i + 12, i + 16, i + 20);
+      f.set(s, i + 16);
+    },
+  },
+  {
+    code: "const e = ctx.eth(); if (e) e.dst = 0x020304050607n;",
+    model: (f) => {
+      if (layout(f).eth !== undefined) f.set([2, 3, 4, 5, 6, 7], 0);
+    },
+  },
+  {
+    code: "const ip = ctx.ip(); if (ip && ip.version === 6) { ip.daddr = ip.saddr; }",
+    model: (f) => {
+      const i = layout(f).ip6;
+      if (i !== undefined) f.copyWithin(i + 24, i + 8, i + 24);
+    },
+  },
+];
+
+/** A random sequence of write snippets (indexes into WRITE_SNIPPETS). */
+export const writeSequence = fc.array(fc.nat({ max: WRITE_SNIPPETS.length - 1 }), {
+  minLength: 1,
+  maxLength: 6,
+});
+
+export const writeProgramText = (seq: readonly number[]): string =>
+  `import { program, xdp, XdpAction, csumReplace } from "tsbpf/probe";\nprogram({ license: "GPL" });\nexport const w = xdp((ctx) => {\n${seq.map((i) => `  {\n    ${WRITE_SNIPPETS[i]!.code}\n  }`).join("\n")}\n  return XdpAction.Pass;\n});\n`;
+
 // ---- the scalar language of issue 12, in programs of their own ----
 // (kept apart from `program` so the compiled-digest sample of `program` stays the same)
 
