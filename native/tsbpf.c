@@ -171,6 +171,28 @@ static napi_value js_map_elem(napi_env env, napi_callback_info info) {
   return result_or_errno(env, r);
 }
 
+// The area a ring buffer walk reads: the data area mapped twice (2 × size bytes, size a power
+// of two, 8-aligned) and a published span inside one ring. A detached (unmapped) or malformed
+// area walks nothing; the JS walker reports what is wrong.
+static bool ringbuf_area_ok(const void* data, size_t size, int64_t pos, int64_t avail) {
+  return data != NULL && size >= 8 && (size & (size - 1)) == 0 && ((uintptr_t)data & 7) == 0 &&
+         pos >= 0 && avail >= 0 && (uint64_t)avail <= size;
+}
+
+// The next committed record of a walk, `used` bytes past `pos`: its header acquire-loaded into
+// *hdr and its footprint (header + payload, 8-aligned) into *total. False where every walk
+// stops: the end of what was published, a BUSY record, anything malformed.
+static bool ringbuf_next(const char* data, uint64_t mask, uint64_t pos, uint64_t avail,
+                         uint64_t used, uint32_t* hdr, uint64_t* total) {
+  if (used >= avail || avail - used < 8) return false;
+  uint64_t off = (pos + used) & mask;
+  if ((off & 7) != 0) return false;
+  *hdr = __atomic_load_n((const uint32_t*)(data + off), __ATOMIC_ACQUIRE);
+  if (*hdr & 0x80000000u) return false; /* BUSY: not committed yet */
+  *total = ((uint64_t)(*hdr & 0x3fffffffu) + 8 + 7) & ~(uint64_t)7;
+  return *total <= avail - used;
+}
+
 // ringbufScan(data, pos, avail, out) -> n: acquire-load the headers of the committed records
 // of a BPF ring buffer, starting at byte `pos` of the data area, within `avail` published
 // bytes, into out[0..n) (raw header words). `data` is the data area mapped twice (2 × size
@@ -193,23 +215,16 @@ static napi_value js_ringbuf_scan(napi_env env, napi_callback_info info) {
   }
   if (!get_bytes(env, argv[3], &outp, &out_len)) return NULL;
   size_t size = len / 2;
-  // A detached (unmapped) or malformed area scans nothing; the JS walker reports it.
-  if (data == NULL || size < 8 || (size & (size - 1)) != 0 || ((uintptr_t)data & 7) != 0 ||
-      ((uintptr_t)outp & 3) != 0 || pos < 0 || avail < 0 || (uint64_t)avail > size)
+  if (!ringbuf_area_ok(data, size, pos, avail) || ((uintptr_t)outp & 3) != 0)
     return make_int(env, 0);
-  const uint64_t mask = size - 1;
   uint32_t* out = outp;
   const size_t cap = out_len / 4;
-  uint64_t used = 0;
+  uint64_t used = 0, total;
+  uint32_t hdr;
   size_t n = 0;
-  while (used < (uint64_t)avail && n < cap) {
-    if ((uint64_t)avail - used < 8) break;
-    uint64_t off = ((uint64_t)pos + used) & mask;
-    if ((off & 7) != 0) break;
-    uint32_t hdr = __atomic_load_n((uint32_t*)((char*)data + off), __ATOMIC_ACQUIRE);
-    if (hdr & 0x80000000u) break; /* BUSY: not committed yet */
-    uint64_t total = ((uint64_t)(hdr & 0x3fffffffu) + 8 + 7) & ~(uint64_t)7;
-    if (total > (uint64_t)avail - used) break;
+  const uint64_t mask = size - 1;
+  while (n < cap &&
+         ringbuf_next(data, mask, (uint64_t)pos, (uint64_t)avail, used, &hdr, &total)) {
     out[n++] = hdr;
     used += total;
   }
@@ -243,28 +258,21 @@ static napi_value js_ringbuf_collect(napi_env env, napi_callback_info info) {
   }
   uint32_t* meta = metap;
   meta[0] = 0;
-  if (data == NULL || size < 8 || (size & (size - 1)) != 0 || ((uintptr_t)data & 7) != 0 ||
-      ((uintptr_t)offp & 3) != 0 || ((uintptr_t)lenp & 3) != 0 || pos < 0 || avail < 0 ||
-      (uint64_t)avail > size)
+  if (!ringbuf_area_ok(data, size, pos, avail) || ((uintptr_t)offp & 3) != 0 ||
+      ((uintptr_t)lenp & 3) != 0)
     return make_int(env, 0);
-  const uint64_t mask = size - 1;
   uint32_t* offs = offp;
   uint32_t* lens = lenp;
   const size_t cap = (off_len < len_len ? off_len : len_len) / 4;
-  uint64_t used = 0;
+  const uint64_t mask = size - 1;
+  uint64_t used = 0, total;
+  uint32_t hdr;
   size_t n = 0;
-  while (used < (uint64_t)avail && n < cap) {
-    if ((uint64_t)avail - used < 8) break;
-    uint64_t off = ((uint64_t)pos + used) & mask;
-    if ((off & 7) != 0) break;
-    uint32_t hdr = __atomic_load_n((uint32_t*)((char*)data + off), __ATOMIC_ACQUIRE);
-    if (hdr & 0x80000000u) break; /* BUSY: not committed yet */
-    uint32_t rlen = hdr & 0x3fffffffu;
-    uint64_t total = ((uint64_t)rlen + 8 + 7) & ~(uint64_t)7;
-    if (total > (uint64_t)avail - used) break;
+  while (n < cap &&
+         ringbuf_next(data, mask, (uint64_t)pos, (uint64_t)avail, used, &hdr, &total)) {
     if (!(hdr & 0x40000000u)) { /* not DISCARDed */
-      offs[n] = (uint32_t)(off + 8);
-      lens[n] = rlen;
+      offs[n] = (uint32_t)((((uint64_t)pos + used) & mask) + 8);
+      lens[n] = hdr & 0x3fffffffu;
       n++;
     }
     used += total;
