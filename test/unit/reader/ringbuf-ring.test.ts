@@ -322,6 +322,38 @@ test("property: well-formed producer sequences are read back exactly", () => {
   );
 });
 
+/**
+ * A ring for the differential property tests: well-formed records (some busy or discarded)
+ * from a consumer position, then corruption — poked bytes and a producer position moved by
+ * `extra` bytes.
+ */
+const arbitraryRing = fc.record({
+  size: fc.constantFrom(8, 16, 64, 256),
+  cons: fc.bigInt({ min: 0n, max: 600n }),
+  extra: fc.integer({ min: -16, max: 300 }),
+  records: fc.array(
+    fc.record({ len: fc.integer({ min: 0, max: 40 }), busy: fc.boolean(), discard: fc.boolean() }),
+    { maxLength: 30 },
+  ),
+  pokes: fc.array(fc.tuple(fc.nat(255), fc.nat(255)), { maxLength: 4 }),
+});
+
+function buildRing({
+  size,
+  cons,
+  extra,
+  records,
+  pokes,
+}: typeof arbitraryRing extends fc.Arbitrary<infer T> ? T : never): SynthRingBuf {
+  const rb = new SynthRingBuf(size);
+  rb.consumerPos[0] = rb.producerPos[0] = cons;
+  records.forEach((r, i) => rb.write(payloadFor(i, r.len), r));
+  for (const [at, v] of pokes) rb.poke(cons + BigInt(at % size), new Uint8Array([v]));
+  const prod = rb.producerPos[0]! + BigInt(extra);
+  rb.producerPos[0] = prod < 0n ? 0n : prod;
+  return rb;
+}
+
 /** The addon's header scan, or undefined when the addon is not built here. */
 function nativeScan(): HeaderScan | undefined {
   try {
@@ -336,31 +368,12 @@ test("property: the native header scan walks exactly like Atomics.load, errors i
   if (scan === undefined) return t.skip("native addon not built (npm install)");
   fc.assert(
     fc.property(
-      fc.constantFrom(8, 16, 64, 256),
-      fc.bigInt({ min: 0n, max: 600n }),
-      fc.integer({ min: -16, max: 300 }),
-      fc.array(
-        fc.record({
-          len: fc.integer({ min: 0, max: 40 }),
-          busy: fc.boolean(),
-          discard: fc.boolean(),
-        }),
-        { maxLength: 30 },
-      ),
-      fc.array(fc.tuple(fc.nat(255), fc.nat(255)), { maxLength: 4 }),
+      arbitraryRing,
       fc.integer({ min: 1, max: 50 }),
       fc.boolean(),
-      (size, cons, extra, records, pokes, max, useConsume) => {
+      (spec, max, useConsume) => {
         // Two identical rings: well-formed records (some busy or discarded), then corruption.
-        const make = (): SynthRingBuf => {
-          const rb = new SynthRingBuf(size);
-          rb.consumerPos[0] = rb.producerPos[0] = cons;
-          records.forEach((r, i) => rb.write(payloadFor(i, r.len), r));
-          for (const [at, v] of pokes) rb.poke(cons + BigInt(at % size), new Uint8Array([v]));
-          const prod = rb.producerPos[0]! + BigInt(extra);
-          rb.producerPos[0] = prod < 0n ? 0n : prod;
-          return rb;
-        };
+        const make = (): SynthRingBuf => buildRing(spec);
         const run = (rb: SynthRingBuf, s: HeaderScan | undefined) => {
           const ring = new RingBufRing(rb.memory(), "diff", s);
           const seen: number[][] = [];
@@ -441,30 +454,11 @@ test("property: readRecords (native batch walk or JS walker) hands out what read
   if (collect === undefined) return t.skip("native addon not built (npm install)");
   fc.assert(
     fc.property(
-      fc.constantFrom(8, 16, 64, 256),
-      fc.bigInt({ min: 0n, max: 600n }),
-      fc.integer({ min: -16, max: 300 }),
-      fc.array(
-        fc.record({
-          len: fc.integer({ min: 0, max: 40 }),
-          busy: fc.boolean(),
-          discard: fc.boolean(),
-        }),
-        { maxLength: 30 },
-      ),
-      fc.array(fc.tuple(fc.nat(255), fc.nat(255)), { maxLength: 4 }),
+      arbitraryRing,
       fc.integer({ min: 1, max: 50 }),
       fc.integer({ min: 1, max: 8 }),
-      (size, cons, extra, records, pokes, max, capacity) => {
-        const make = (): SynthRingBuf => {
-          const rb = new SynthRingBuf(size);
-          rb.consumerPos[0] = rb.producerPos[0] = cons;
-          records.forEach((r, i) => rb.write(payloadFor(i, r.len), r));
-          for (const [at, v] of pokes) rb.poke(cons + BigInt(at % size), new Uint8Array([v]));
-          const prod = rb.producerPos[0]! + BigInt(extra);
-          rb.producerPos[0] = prod < 0n ? 0n : prod;
-          return rb;
-        };
+      (spec, max, capacity) => {
+        const make = (): SynthRingBuf => buildRing(spec);
         const viaRead = (rb: SynthRingBuf) => {
           const ring = new RingBufRing(rb.memory(), "diff");
           const seen: number[][] = [];
