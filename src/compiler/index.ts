@@ -72,12 +72,23 @@ function compile(entry: string, opts: CompileOptions): CompiledProbe {
     const sf = fe.program.getSourceFile(file);
     return sf ? lineText(sf, line) : "";
   };
-  const units: { prog: ProgramDecl; lower: () => Func; sub?: Subprogram }[] = mod.programs.map(
-    (prog) => ({ prog, lower: () => new Lowerer(fe, mod, prog, subs).lower() }),
-  );
+  const units: {
+    prog: ProgramDecl;
+    lower: () => Func;
+    sub?: Subprogram;
+    callback?: string;
+  }[] = mod.programs.map((prog) => ({
+    prog,
+    lower: () => new Lowerer(fe, mod, prog, subs).lower(),
+  }));
   for (let u = units.shift(); u; u = units.shift()) {
-    const { prog, sub } = u;
+    const { prog, sub, callback } = u;
     const func = u.lower();
+    // bpf_loop callbacks lowered with it (lower/bpf-loop.ts) compile right after it
+    for (let c = subs.nextCallback(); c; c = subs.nextCallback()) {
+      const cb = c;
+      units.unshift({ prog: cb.prog, lower: () => cb.func, callback: cb.name });
+    }
     if (units.length === 0)
       for (let s = subs.next(); s; s = subs.next()) {
         const decl = s.decl;
@@ -110,6 +121,11 @@ function compile(entry: string, opts: CompileOptions): CompiledProbe {
         Code.Limit,
         `program ${prog.name} has ${code.insns.length} instructions; the kernel accepts at most 1,000,000`,
       );
+    if (callback !== undefined) {
+      compiled.push({ name: callback, section: ".text", code, lineText: textOf, callback: true });
+      subOut.push({ name: callback, insns: code.insns, stackSize: code.stackSize });
+      continue;
+    }
     if (sub) {
       compiled.push({
         name: sub.name,
@@ -154,9 +170,12 @@ function checkCallStacks(
   const deepest = (n: string): number =>
     (size.get(n) ?? 0) + Math.max(0, ...[...(subs.callees.get(n) ?? [])].map(deepest));
   for (const p of progs) {
-    const c = compiled.find((x) => x.name === p.name && !x.params);
+    const c = compiled.find((x) => x.name === p.name && !x.params && !x.callback);
     if (!c) continue;
-    const callees = new Set(c.code.callRelocs.map((r) => r.fn));
+    const callees = new Set([
+      ...c.code.callRelocs.map((r) => r.fn),
+      ...c.code.funcRelocs.map((r) => r.fn),
+    ]);
     const total = (size.get(p.name) ?? 0) + Math.max(0, ...[...callees].map(deepest));
     if (total > MAX_STACK)
       throw CompileError.at(

@@ -35,6 +35,8 @@ export interface CompiledProgram {
   lineText: (file: string, line: number) => string;
   /** a bpf-to-bpf subprogram (section `.text`, static): its parameter names */
   params?: string[];
+  /** a `bpf_loop` callback (in `.text`, static): `long (unsigned int index, void *ctx)` */
+  callback?: boolean;
 }
 
 export function emitObject(mod: ProbeModule, programs: CompiledProgram[]): Uint8Array {
@@ -130,18 +132,27 @@ export function emitObject(mod: ProbeModule, programs: CompiledProgram[]): Uint8
   }
   // Subprograms take and return 64-bit integers: `static long long f(long long a, …)`.
   const i64 = programs.some((p) => p.params) ? btf.addInt("long long", 8, true) : 0;
+  // bpf_loop callbacks: `static long cb(__u32 index, void *ctx)`, as clang describes them.
+  let cbProto = 0;
+  const callbackProto = (): number =>
+    (cbProto ||= btf.addFuncProto(btf.addInt("long", 8, true), [
+      { name: "index", type: btf.addInt("unsigned int", 4, false) },
+      { name: "ctx", type: ctxPtr },
+    ]));
   for (const p of programs) {
     const base = startOf.get(p)!;
-    const fn = p.params
-      ? btf.addFunc(
-          p.name,
-          btf.addFuncProto(
-            i64,
-            p.params.map((name) => ({ name, type: i64 })),
-          ),
-          "static",
-        )
-      : btf.addFunc(p.name, proto, "global");
+    const fn = p.callback
+      ? btf.addFunc(p.name, callbackProto(), "static")
+      : p.params
+        ? btf.addFunc(
+            p.name,
+            btf.addFuncProto(
+              i64,
+              p.params.map((name) => ({ name, type: i64 })),
+            ),
+            "static",
+          )
+        : btf.addFunc(p.name, proto, "global");
     funcInfo.set(p.section, [...(funcInfo.get(p.section) ?? []), { insn: base, typeId: fn }]);
     lineInfo.set(p.section, [
       ...(lineInfo.get(p.section) ?? []),
@@ -173,9 +184,20 @@ export function emitObject(mod: ProbeModule, programs: CompiledProgram[]): Uint8
   const sections: ElfSectionSpec[] = [];
   const symbols: ElfSymbolSpec[] = [];
   const relocations: Record<string, { offset: number; type: number; symbol: string }[]> = {};
+  // A callback's address is `lddw` against `.text` with the callback's byte offset as imm.
+  const textStart = new Map(
+    programs.filter((p) => p.section === ".text").map((p) => [p.name, startOf.get(p)!]),
+  );
+  const withFuncAddrs = (p: CompiledProgram) => {
+    if (p.code.funcRelocs.length === 0) return p.code.insns;
+    const insns = [...p.code.insns];
+    for (const r of p.code.funcRelocs)
+      insns[r.insn] = { ...insns[r.insn]!, imm: textStart.get(r.fn)! * INSN_SIZE };
+    return insns;
+  };
   for (const [section] of sectionSize) {
     const members = programs.filter((p) => p.section === section);
-    const data = encodeInsns(members.flatMap((p) => p.code.insns));
+    const data = encodeInsns(members.flatMap(withFuncAddrs));
     sections.push({ name: section, flags: SHF_ALLOC | SHF_EXECINSTR, data, align: 8 });
     relocations[section] = [];
     for (const p of members) {
@@ -186,7 +208,7 @@ export function emitObject(mod: ProbeModule, programs: CompiledProgram[]): Uint8
         value: base * INSN_SIZE,
         size: p.code.insns.length * INSN_SIZE,
         type: STT_FUNC,
-        bind: p.params ? STB_LOCAL : STB_GLOBAL,
+        bind: p.params || p.callback ? STB_LOCAL : STB_GLOBAL,
       });
       relocations[section]!.push(
         ...p.code.mapRelocs.map((r) => ({
@@ -203,6 +225,11 @@ export function emitObject(mod: ProbeModule, programs: CompiledProgram[]): Uint8
           offset: (base + r.insn) * INSN_SIZE,
           type: R_BPF_64_64,
           symbol: r.symbol,
+        })),
+        ...p.code.funcRelocs.map((r) => ({
+          offset: (base + r.insn) * INSN_SIZE,
+          type: R_BPF_64_64,
+          symbol: ".text",
         })),
       );
     }

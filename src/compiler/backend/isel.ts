@@ -62,6 +62,8 @@ export interface Selected {
   coreRelos: { insn: number; core: CoreRef }[];
   /** instruction index of each lddw of an extern's address (`.kconfig`) and its symbol */
   externRelocs: { insn: number; symbol: string }[];
+  /** instruction index of each lddw of a callback subprogram's address (`bpf_loop`) */
+  funcRelocs: { insn: number; fn: string }[];
   /** instruction index → source position (first instruction of each IR instruction) */
   lines: { insn: number; loc: Loc }[];
   stackSize: number;
@@ -150,6 +152,7 @@ export function select(
   const callRelocs: Selected["callRelocs"] = [];
   const coreRelos: Selected["coreRelos"] = [];
   const externRelocs: Selected["externRelocs"] = [];
+  const funcRelocs: Selected["funcRelocs"] = [];
   const lines: Selected["lines"] = [];
   const blockAt: number[] = [];
   const fixups: { at: number; block: number }[] = [];
@@ -260,6 +263,15 @@ export function select(
         const [d, fin] = defReg(i.dst);
         coreRelos.push({ insn: out.length, core: i.core });
         out.push(asm.mov64Imm(d, Number(i.value)));
+        fin();
+        return;
+      }
+      case "funcaddr": {
+        // `r = callback ll` relocated against `.text` (R_BPF_64_64, imm = the callback's byte
+        // offset there, filled in by emit), as clang emits a static callback's address
+        const [d, fin] = defReg(i.dst);
+        funcRelocs.push({ insn: out.length, fn: i.fn });
+        out.push(...asm.lddw(d, 0n));
         fin();
         return;
       }
@@ -414,6 +426,7 @@ export function select(
     callRelocs,
     coreRelos,
     externRelocs,
+    funcRelocs,
     lines: tail,
     stackSize: frame.size,
   };

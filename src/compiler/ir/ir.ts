@@ -57,6 +57,8 @@ export type Instr = (
   | { op: "core"; dst: VReg; value: bigint; core: CoreRef }
   /** address of an extern (`.kconfig`): lddw relocated against its symbol */
   | { op: "extern"; dst: VReg; symbol: string }
+  /** address of a callback subprogram (`bpf_loop`): lddw relocated against `.text` */
+  | { op: "funcaddr"; dst: VReg; fn: string }
   | { op: "store"; base: Base; off: number; size: Size; value: Operand }
   | { op: "atomicAdd"; base: Base; off: number; size: 4 | 8; value: Operand }
   | { op: "addr"; dst: VReg; slot: number; off: number }
@@ -141,6 +143,7 @@ export function usesOf(i: Instr): VReg[] {
     case "global":
     case "core":
     case "extern":
+    case "funcaddr":
       return [];
     case "call":
       return regsOf(i.args);
@@ -203,6 +206,8 @@ export function printInstr(i: Instr): string {
       return `v${i.dst} = core(${i.core.kind} ${i.core.key}) ${i.value}`;
     case "extern":
       return `v${i.dst} = &extern ${i.symbol}`;
+    case "funcaddr":
+      return `v${i.dst} = &func ${i.fn}`;
     case "store":
       return `store${i.size * 8} ${base(i.base, i.off)}, ${opnd(i.value)}`;
     case "atomicAdd":

@@ -8,6 +8,29 @@ import { foldBinary } from "../module/consteval.js";
 import { checkLoopBudget, checkLoopEnds, iterations } from "./loops.js";
 import { compileTimeBound } from "./bounds.js";
 import { Statements } from "./statements.js";
+import { imm, reg, type Func, type Operand } from "../ir/ir.js";
+import {
+  BPF_FUNC_LOOP,
+  BPF_LOOP_MIN_TRIPS,
+  bodyBranches,
+  captureFailure,
+  findCaptures,
+  layoutContext,
+  type LoopContext,
+} from "./bpf-loop.js";
+import { MAX_TOTAL_ITERATIONS } from "./loops.js";
+
+/** What the callback of a bpf_loop is lowered from (lowerer.ts lowers it). */
+export interface LoopCallbackSpec {
+  name: string;
+  loop: ts.ForStatement;
+  counter: ts.Symbol;
+  start: number | bigint;
+  step: bigint;
+  context: LoopContext;
+  /** the loop is in the program's own body (not in a function or another callback) */
+  program: boolean;
+}
 
 const MAX_LOOP_ITERATIONS = 1 << 16;
 
@@ -125,6 +148,13 @@ export abstract class ForLoops extends Statements {
 
     const own =
       iterations(c.operatorToken.kind, isCounter(c.left), BigInt(start), BigInt(limit), step) ?? 1n;
+    if (
+      this.subs &&
+      ((own > BPF_LOOP_MIN_TRIPS && bodyBranches(s.statement)) ||
+        this.loopTrips * own > MAX_TOTAL_ITERATIONS) &&
+      this.bpfLoop(s, counterSym, start, step, own)
+    )
+      return;
     checkLoopBudget(this, s, this.loopTrips, own);
     this.kernelCounters.add(counterSym);
     this.variables(init);
@@ -151,6 +181,103 @@ export abstract class ForLoops extends Statements {
     this.expr(inc!);
     this.jump(head);
     this.switchTo(exit);
+  }
+
+  /** Lowers the body of a bpf_loop as a callback function of its own (lowerer.ts). */
+  protected abstract lowerLoopCallback(spec: LoopCallbackSpec): Func;
+
+  /**
+   * The loop as `bpf_loop(trips, callback, &context, 0)` (bpf-loop.ts); false, emitting
+   * nothing, when its body uses something of the code around it a callback cannot reach.
+   */
+  protected bpfLoop(
+    s: ts.ForStatement,
+    counter: ts.Symbol,
+    start: number | bigint,
+    step: bigint,
+    trips: bigint,
+  ): boolean {
+    const found = findCaptures(this.fe.checker, this.env, s.statement);
+    const captures = [...found.captures.values()].filter((c) => c.sym !== counter);
+    if (captures.some((c) => captureFailure(c) !== undefined)) return false;
+    const context = layoutContext(captures, found.returns);
+    const owner = this.func.name;
+    const name = this.subs!.callbackName(owner);
+    const func = this.lowerLoopCallback({
+      name,
+      loop: s,
+      counter,
+      start,
+      step,
+      context,
+      program: this.inlines.length === 0 && this.subName === undefined && !this.loopBody,
+    });
+    this.subs!.addCallback(owner, name, func, this.prog);
+    this.setLoc(s);
+    const slot = this.slot(context.size, "the bpf_loop context", s);
+    const at = { kind: "slot", slot } as const;
+    for (const c of captures) {
+      if (c.off === undefined) continue;
+      const b = c.binding;
+      const v = b.value;
+      let op: Operand;
+      if (b.mutable !== undefined) op = reg(b.mutable);
+      else if (v.k === "int") op = v.op;
+      else if (v.k === "ref" && v.base.kind === "slot") {
+        const a = this.vreg();
+        this.emit({ op: "addr", dst: a, slot: v.base.slot, off: 0 });
+        op = reg(a);
+      } else if (v.k === "ref" && v.base.kind === "reg") op = reg(v.base.id);
+      else continue;
+      this.emit({ op: "store", base: at, off: c.off, size: 8, value: op });
+    }
+    if (context.ret)
+      this.emit({ op: "store", base: at, off: context.ret.flag, size: 8, value: imm(0) });
+    const fn = this.vreg();
+    this.emit({ op: "funcaddr", dst: fn, fn: name });
+    const ctxAddr = this.vreg();
+    this.emit({ op: "addr", dst: ctxAddr, slot, off: 0 });
+    this.emit({
+      op: "call",
+      dst: undefined,
+      helper: BPF_FUNC_LOOP,
+      args: [imm(trips), reg(fn), reg(ctxAddr), imm(0)],
+    });
+    for (const c of captures)
+      if (c.written && c.off !== undefined && c.binding.mutable !== undefined)
+        this.emit({ op: "load", dst: c.binding.mutable, base: at, off: c.off, size: 8 });
+    if (context.ret) {
+      const flag = this.load(at, context.ret.flag, 8);
+      const leave = this.newBlock();
+      const after = this.newBlock();
+      this.branch("ne", reg(flag), imm(0), leave, after);
+      this.switchTo(leave);
+      this.leaveWith(reg(this.load(at, context.ret.value, 8)), s);
+      this.switchTo(after);
+    }
+    return true;
+  }
+
+  /** What `return v` does here: leave the inlined function, the callback, or the program. */
+  protected leaveWith(v: Operand | undefined, node: ts.Node): void {
+    const frame = this.inlines[this.inlines.length - 1];
+    if (frame) {
+      if (v) this.emit({ op: "mov", dst: frame.result, src: v });
+      this.jump(frame.exit);
+    } else if (this.loopBody) this.returnFromLoopBody(v, node);
+    else this.terminate({ op: "ret", value: v ?? imm(0) });
+  }
+
+  protected override returnFromLoopBody(v: Operand | undefined, node: ts.Node): void {
+    const lb = this.loopBody!;
+    if (!v && lb.program)
+      throw this.err(node, Code.BadApi, "a program must return a value (an action or a number)");
+    const at = { kind: "reg", id: lb.ctx } as const;
+    for (const w of lb.writeBack)
+      this.emit({ op: "store", base: at, off: w.off, size: 8, value: reg(w.reg) });
+    if (v) this.emit({ op: "store", base: at, off: lb.ret!.value, size: 8, value: v });
+    this.emit({ op: "store", base: at, off: lb.ret!.flag, size: 8, value: imm(1) });
+    this.terminate({ op: "ret", value: imm(1) });
   }
 
   /**

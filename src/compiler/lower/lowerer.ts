@@ -5,7 +5,8 @@
 // Packet parsing is in packet.ts, tsbpf/probe calls in intrinsics.ts.
 import ts from "typescript";
 import { Code } from "../errors.js";
-import { imm, reg, type Base, type Func } from "../ir/ir.js";
+import { imm, reg, type Base, type Func, type Operand } from "../ir/ir.js";
+import type { LoopCallbackSpec } from "./for-loops.js";
 import type { Value } from "./values.js";
 import { tracepointRecord } from "./kernel-types.js";
 import { Calls } from "./calls.js";
@@ -79,6 +80,78 @@ export class Lowerer extends Calls {
     });
     this.statements(decl.body!.statements);
     this.terminate({ op: "ret", value: imm(0) }); // a void function's end
+    return this.func;
+  }
+
+  protected override lowerLoopCallback(spec: LoopCallbackSpec): Func {
+    return new Lowerer(this.fe, this.mod, this.prog, this.subs).loopCallback(spec);
+  }
+
+  /**
+   * A bpf_loop body as `static long cb(u32 index, void *ctx)` (bpf-loop.ts): the counter is
+   * start + index × step; captured variables are read from the context struct, the assigned
+   * ones written back at each exit; 0 continues, 1 stops.
+   */
+  private loopCallback(spec: LoopCallbackSpec): Func {
+    const { loop, context } = spec;
+    this.func.name = spec.name;
+    this.subName = spec.name;
+    this.setLoc(loop);
+    this.func.ctx = this.vreg(); // unused: r1 is the index
+    const idxSlot = this.slot(8, "the loop index", loop);
+    const ctxSlot = this.slot(8, "the loop context pointer", loop);
+    this.func.argSlots = [idxSlot, ctxSlot];
+    const index = this.load({ kind: "slot", slot: idxSlot }, 0, 8);
+    const cp = this.load({ kind: "slot", slot: ctxSlot }, 0, 8);
+    let counter: Operand = reg(index);
+    if (spec.step !== 1n) counter = reg(this.alu("mul", counter, imm(spec.step)));
+    if (BigInt(spec.start) !== 0n) counter = reg(this.alu("add", counter, imm(BigInt(spec.start))));
+    this.env.set(spec.counter, { value: { k: "int", op: counter } });
+    const at = { kind: "reg", id: cp } as const;
+    const writeBack: { reg: number; off: number }[] = [];
+    for (const c of context.captures) {
+      const b = c.binding;
+      const v = b.value;
+      if (c.off === undefined) {
+        this.env.set(c.sym, b);
+        continue;
+      }
+      const r = this.load(at, c.off, 8);
+      if (b.mutable !== undefined) {
+        this.env.set(c.sym, { value: { k: "int", op: reg(r) }, mutable: r });
+        if (c.written) writeBack.push({ reg: r, off: c.off });
+      } else if (v.k === "int") this.env.set(c.sym, { value: { ...v, op: reg(r) } });
+      else if (v.k === "ref")
+        this.env.set(c.sym, {
+          value: {
+            ...v,
+            base: { kind: "reg", id: r },
+            ...(v.nullReg !== undefined ? { nullReg: r } : {}),
+          },
+        });
+    }
+    this.loopBody = {
+      ctx: cp,
+      writeBack,
+      program: spec.program,
+      ...(context.ret ? { ret: context.ret } : {}),
+    };
+    const cont = this.newBlock();
+    const brk = this.newBlock();
+    this.loops.push({ brk, cont });
+    this.nested(() => this.statement(loop.statement));
+    this.loops.pop();
+    this.jump(cont);
+    for (const [block, code] of [
+      [cont, 0],
+      [brk, 1],
+    ] as const) {
+      this.switchTo(block);
+      this.setLoc(loop);
+      for (const w of writeBack)
+        this.emit({ op: "store", base: at, off: w.off, size: 8, value: reg(w.reg) });
+      this.terminate({ op: "ret", value: imm(code) });
+    }
     return this.func;
   }
 

@@ -16,7 +16,7 @@ import type { PacketRegs } from "./host.js";
 import { IrBuilder } from "./builder.js";
 import type { Subprograms } from "./subprograms.js";
 
-interface Binding {
+export interface Binding {
   value: Value;
   /** `let` bindings of integers live in one vreg, reassigned in place */
   mutable?: VReg;
@@ -33,6 +33,18 @@ interface InlineFrame {
 interface LoopFrame {
   brk: Block;
   cont: Block;
+}
+
+/** Set while lowering a bpf_loop callback's body (bpf-loop.ts): how its exits leave. */
+export interface LoopBody {
+  /** the callback's context pointer */
+  ctx: VReg;
+  /** captured `let` variables the body assigns: their vreg here and context offset */
+  writeBack: { reg: VReg; off: number }[];
+  /** flag and value offsets for a `return` of the enclosing function */
+  ret?: { flag: number; value: number };
+  /** the enclosing function is the program itself: `return` needs a value */
+  program: boolean;
 }
 
 export abstract class LowerState extends IrBuilder {
@@ -64,6 +76,9 @@ export abstract class LowerState extends IrBuilder {
 
   /** set while lowering a subprogram: its symbol */
   protected subName: string | undefined;
+
+  /** set while lowering a bpf_loop callback (for-loops.ts) */
+  protected loopBody: LoopBody | undefined;
 
   constructor(
     readonly fe: Frontend,
@@ -117,6 +132,9 @@ export abstract class LowerState extends IrBuilder {
   abstract isNonNull(e: ts.Expression): boolean;
 
   protected abstract forLoop(s: ts.ForStatement): void;
+
+  /** `return` inside a bpf_loop callback's body: store the value, stop the loop (for-loops.ts). */
+  protected abstract returnFromLoopBody(v: Operand | undefined, s: ts.Node): void;
 
   abstract inline(
     fn: ts.FunctionDeclaration | ts.ArrowFunction | ts.FunctionExpression,

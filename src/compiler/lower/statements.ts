@@ -51,6 +51,8 @@ export abstract class Statements extends Conditions {
         if (v.k !== "void")
           this.emit({ op: "mov", dst: frame.result, src: this.int(v, s.expression!) });
         this.jump(frame.exit);
+      } else if (this.loopBody) {
+        this.returnFromLoopBody(v.k === "void" ? undefined : this.int(v, s.expression!), s);
       } else if (this.subName !== undefined) {
         this.terminate({ op: "ret", value: v.k === "void" ? imm(0) : this.int(v, s.expression!) });
       } else {

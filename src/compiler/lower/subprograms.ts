@@ -12,6 +12,7 @@ import { Code, CompileError } from "../errors.js";
 import { canonical, type Frontend } from "../frontend/typecheck.js";
 import { probeFiles } from "../module/imports.js";
 import type { ProbeModule, ProgramDecl } from "../module/scan.js";
+import type { Func } from "../ir/ir.js";
 
 export const CALL_MIN_NODES = 120;
 export const SHARED_MIN_NODES = 40;
@@ -65,6 +66,35 @@ export class Subprograms {
       this.pending.push(s);
     }
     return s.name;
+  }
+
+  /** bpf_loop callbacks lowered so far and not yet compiled (bpf-loop.ts). */
+  private readonly callbacks: { name: string; func: Func; prog: ProgramDecl }[] = [];
+  private callbackCount = 0;
+
+  /** A fresh symbol for a bpf_loop callback of `owner` (a program or function symbol). */
+  callbackName(owner: string): string {
+    const taken = (n: string) =>
+      this.mod.maps.some((m) => m.name === n) ||
+      this.mod.programs.some((p) => p.name === n) ||
+      this.mod.globals.some((g) => g.name === n) ||
+      [...this.byDecl.values()].some((x) => x.name === n);
+    let name = `${owner}_loop${this.callbackCount++}`;
+    while (taken(name)) name = `${name}_cb`;
+    return name;
+  }
+
+  /** Queue a lowered callback for compilation; `owner` calls it (stack depth, call chains). */
+  addCallback(owner: string, name: string, func: Func, prog: ProgramDecl): void {
+    this.callbacks.push({ name, func, prog });
+    const set = this.callees.get(owner) ?? new Set<string>();
+    set.add(name);
+    this.callees.set(owner, set);
+  }
+
+  /** The next lowered callback to compile, if any. */
+  nextCallback(): { name: string; func: Func; prog: ProgramDecl } | undefined {
+    return this.callbacks.shift();
   }
 
   /** The next subprogram to compile, if any. */

@@ -41,6 +41,7 @@ function operandDemand(i: Instr, d: bigint): [VReg, bigint][] {
     case "global":
     case "core":
     case "extern":
+    case "funcaddr":
       return [];
     case "alu": {
       switch (i.alu) {

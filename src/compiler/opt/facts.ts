@@ -68,7 +68,8 @@ export function transfer(facts: Facts, i: Instr): void {
       if (s && i.src.id !== d) facts.set(d, s);
       else facts.delete(d);
     }
-  } else if (i.op === "addr" || i.op === "mapfd" || i.op === "global") facts.set(d, { k: "ptr" });
+  } else if (i.op === "addr" || i.op === "mapfd" || i.op === "global" || i.op === "funcaddr")
+    facts.set(d, { k: "ptr" });
   else if (
     i.op === "alu" &&
     ((i.a.kind === "imm" ? i.a.value : eqOf(facts, i.a.id)) ?? null) !== null &&
