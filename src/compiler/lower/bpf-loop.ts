@@ -6,8 +6,7 @@
 //
 // The rule (docs/probe-language.md, "Loops"): a loop that is not unrolled becomes a bpf_loop
 // when it runs more than BPF_LOOP_MIN_TRIPS times and its body branches (an `if`, `switch`,
-// `? :`, `&&`, `||`, `??`, `?.`, a nested loop, `break`/`continue`/`return`, or a call), or when
-// the iterations of the loops around it times its own pass the verifier's budget. Its body then
+// `? :`, `&&`, `||`, `??`, `?.`, a nested loop, `break`/`continue`/`return`, or a call). Its body then
 // becomes a static callback subprogram `long cb(u32 index, void *ctx)`; `ctx` points at a
 // struct on the caller's stack holding the variables the body reads (copied in) and assigns
 // (copied out at every exit), and a slot for an early `return`'s value and flag. The callback

@@ -18,7 +18,6 @@ import {
   layoutContext,
   type LoopContext,
 } from "./bpf-loop.js";
-import { MAX_TOTAL_ITERATIONS } from "./loops.js";
 
 /** What the callback of a bpf_loop is lowered from (lowerer.ts lowers it). */
 export interface LoopCallbackSpec {
@@ -30,6 +29,8 @@ export interface LoopCallbackSpec {
   context: LoopContext;
   /** the loop is in the program's own body (not in a function or another callback) */
   program: boolean;
+  /** iterations of the loops around it: the verifier checks the callback once per call */
+  outerTrips: bigint;
 }
 
 const MAX_LOOP_ITERATIONS = 1 << 16;
@@ -150,8 +151,8 @@ export abstract class ForLoops extends Statements {
       iterations(c.operatorToken.kind, isCounter(c.left), BigInt(start), BigInt(limit), step) ?? 1n;
     if (
       this.subs &&
-      ((own > BPF_LOOP_MIN_TRIPS && bodyBranches(s.statement)) ||
-        this.loopTrips * own > MAX_TOTAL_ITERATIONS) &&
+      own > BPF_LOOP_MIN_TRIPS &&
+      bodyBranches(s.statement) &&
       this.bpfLoop(s, counterSym, start, step, own)
     )
       return;
@@ -211,6 +212,7 @@ export abstract class ForLoops extends Statements {
       step,
       context,
       program: this.inlines.length === 0 && this.subName === undefined && !this.loopBody,
+      outerTrips: this.loopTrips,
     });
     this.subs!.addCallback(owner, name, func, this.prog);
     this.setLoc(s);

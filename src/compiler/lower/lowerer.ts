@@ -96,6 +96,7 @@ export class Lowerer extends Calls {
     const { loop, context } = spec;
     this.func.name = spec.name;
     this.subName = spec.name;
+    this.loopTrips = spec.outerTrips;
     this.setLoc(loop);
     this.func.ctx = this.vreg(); // unused: r1 is the index
     const idxSlot = this.slot(8, "the loop index", loop);
