@@ -42,6 +42,9 @@ export const UNROLL_MAX_ITERATIONS = 16;
 export const UNROLL_MAX_COPIES = 64;
 
 export abstract class ForLoops extends Statements {
+  /** bpf_loop context slots free for the next bpf_loop of this function */
+  private readonly loopContexts: number[] = [];
+
   protected override forLoop(s: ts.ForStatement): void {
     // Shape required: for (let i = A; i <op> B; i++ | i-- | i += C | i -= C), A/B/C constant.
     const bad = (msg: string) =>
@@ -216,7 +219,13 @@ export abstract class ForLoops extends Statements {
     });
     this.subs!.addCallback(owner, name, func, this.prog);
     this.setLoc(s);
-    const slot = this.slot(context.size, "the bpf_loop context", s);
+    // a context struct is dead once the values after the call are read back: later bpf_loops
+    // of this function (unrolled copies, loops one after another) reuse it
+    const k = this.loopContexts.findIndex((x) => this.func.slots[x]!.size >= context.size);
+    const slot =
+      k >= 0
+        ? this.loopContexts.splice(k, 1)[0]!
+        : this.slot(context.size, "the bpf_loop context", s);
     const at = { kind: "slot", slot } as const;
     for (const c of captures) {
       if (c.off === undefined) continue;
@@ -257,6 +266,7 @@ export abstract class ForLoops extends Statements {
       this.leaveWith(reg(this.load(at, context.ret.value, 8)), s);
       this.switchTo(after);
     }
+    this.loopContexts.push(slot);
     return true;
   }
 
@@ -326,6 +336,7 @@ export abstract class ForLoops extends Statements {
     const live = this.cur;
     const saved = {
       slots: this.func.slots.length,
+      loopContexts: [...this.loopContexts],
       free: [...this.freeTemps],
       pending: [...this.pendingTemps],
       loops: this.loops.length,
@@ -344,6 +355,7 @@ export abstract class ForLoops extends Statements {
         throw e;
       } finally {
         this.func.slots.length = saved.slots;
+        this.loopContexts.splice(0, Infinity, ...saved.loopContexts);
         this.freeTemps.splice(0, Infinity, ...saved.free);
         this.pendingTemps.splice(0, Infinity, ...saved.pending);
         this.loops.length = saved.loops;

@@ -14,6 +14,7 @@ import {
   PRELUDE,
   SCALAR_PRELUDE,
   programBody,
+  bpfLoopProgramBody,
   programText,
   scalarProgramBody,
 } from "../../unit/compiler/fuzz-gen.js";
@@ -95,11 +96,20 @@ test("fuzz: random programs of the scalar language — what compiles, the verifi
   fuzzLoad(t, scalarProgramBody, SCALAR_PRELUDE, Math.ceil(RUNS / 5));
 });
 
+test("fuzz: long loops with branching bodies — bpf_loop callbacks the verifier accepts", (t) => {
+  if (!needsKernel(t)) return;
+  // Even as a callback, a body whose branches test variables the verifier knows exactly (a
+  // constant assigned in the body) is followed call by call on Linux 6.8+ and can pass its
+  // complexity limit: counted, and allowed up to 15% of these deliberately branchy programs.
+  fuzzLoad(t, bpfLoopProgramBody, PRELUDE, Math.ceil(RUNS / 100), 0.15);
+});
+
 function fuzzLoad(
   t: { diagnostic(msg: string): void },
   programBody: fc.Arbitrary<string[]>,
   pre: string,
   RUNS: number,
+  tooComplexShare = 1 / 500,
 ): void {
   prelude = pre;
   const seed = Number(process.env.TSBPF_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -159,7 +169,10 @@ function fuzzLoad(
     `seed ${seed}: ${loaded} loaded, ${diagnosed} diagnosed, ${tooComplex.length} past the verifier's complexity limit (${tooComplex.join(", ")}) of ${RUNS}`,
   );
   assert.equal(loaded + diagnosed + tooComplex.length, RUNS);
-  assert.ok(tooComplex.length <= RUNS / 500, `${tooComplex.length} programs too complex`);
+  assert.ok(
+    tooComplex.length <= RUNS * tooComplexShare,
+    `${tooComplex.length} programs too complex`,
+  );
   // The generator must reach the kernel, not only the error paths.
   assert.ok(loaded >= RUNS / 10, `only ${loaded} of ${RUNS} programs compiled`);
 }

@@ -318,3 +318,79 @@ export const scalarProgramBody = fc.array(scalarStmt, { maxLength: 6 });
 export const scalarProgram = scalarProgramBody.map(
   (body) => SCALAR_PRELUDE + programText("p", body),
 );
+
+// ---- long loops that become bpf_loop calls (lower/bpf-loop.ts) ----
+// Loops of 1,025 to 65,536 iterations whose bodies branch, break, continue, return, call the
+// subprogram `g`, use the map and nest loops (short ones, and long ones: a callback inside a
+// callback), reading and writing the program's variables. Separate from `program`, whose
+// samples the digest script fixes.
+
+const loopLeaf = fc.constantFrom(
+  "a",
+  "b",
+  "i",
+  "7",
+  "(a | 0x55)",
+  "toNumber(m.get(a & 7) ?? 0n)",
+  "prandom()",
+  "(i & 15)",
+  "(b >> 3)",
+);
+const loopExpr: fc.Arbitrary<string> = fc.letrec<{ e: string }>((tie) => ({
+  e: fc.oneof(
+    { depthSize: "xsmall", maxDepth: 2, withCrossShrink: true },
+    loopLeaf,
+    fc
+      .tuple(tie("e"), fc.constantFrom("+", "-", "^", "&", "|", "*"), tie("e"))
+      .map(([x, o, y]) => `(${x} ${o} ${y})`),
+    fc
+      .tuple(tie("e"), fc.constantFrom("<", "===", "!=="), tie("e"), tie("e"), tie("e"))
+      .map(([x, o, y, p, q]) => `(${x} ${o} ${y} ? ${p} : ${q})`),
+  ),
+})).e;
+
+/** A condition: a comparison of two expressions. */
+const loopCond: fc.Arbitrary<string> = fc
+  .tuple(loopExpr, fc.constantFrom("<", "===", "!==", "<="), loopExpr)
+  .map(([x, o, y]) => `${x} ${o} ${y}`);
+
+const loopStmt: fc.Arbitrary<string> = fc.letrec<{ s: string; block: string }>((tie) => ({
+  s: fc.oneof(
+    { depthSize: "xsmall", maxDepth: 2 },
+    loopExpr.map((e) => `a = ${e};`),
+    loopExpr.map((e) => `b += ${e};`),
+    loopCond.map((e) => `if (${e}) break;`),
+    loopCond.map((e) => `if (${e}) continue;`),
+    loopCond.map((e) => `if (${e}) return XdpAction.Drop;`),
+    fc.tuple(loopCond, tie("block"), tie("block")).map(([c, x, y]) => `if (${c}) ${x} else ${y}`),
+    loopExpr.map((e) => `m.set(${e} & 7, 1n);`),
+    loopExpr.map((e) => `b = g(${e}, i);`),
+    fc
+      .tuple(fc.integer({ min: 2, max: 40 }), tie("block"))
+      .map(([n, body]) => `for (let k = 0; k < ${n}; k++) ${body}`),
+    fc
+      .tuple(fc.integer({ min: 1025, max: 4000 }), loopCond)
+      // a callback inside the callback; it stops early so that runs stay short
+      .map(
+        ([n, e]) => `for (let q = 0; q < ${n}; q++) { if (${e}) b ^= q; if (q > (a & 63)) break; }`,
+      ),
+  ),
+  block: fc.array(tie("s"), { minLength: 1, maxLength: 2 }).map((xs) => `{ ${xs.join(" ")} }`),
+})).s;
+
+/** A program around at least one long loop with a branching body. */
+export const bpfLoopProgramBody: fc.Arbitrary<string[]> = fc
+  .tuple(
+    fc.array(loopStmt, { maxLength: 2 }),
+    fc.integer({ min: 1025, max: 65536 }),
+    fc.array(loopStmt, { minLength: 1, maxLength: 3 }),
+    fc.array(loopStmt, { maxLength: 2 }),
+  )
+  .map(([before, n, body, after]) => [
+    // start from values the verifier does not know, as a probe's inputs are: with constants
+    // it would follow every call of the callback with exact values instead of merging them
+    "a = prandom(); b = prandom();",
+    ...before.map((s) => `for (let i = 0; i < 3; i++) { ${s} }`),
+    `for (let i = 0; i < ${n}; i++) { if (i === 3) b++; ${body.join(" ")} }`,
+    ...after.map((s) => `for (let i = 0; i < 3; i++) { ${s} }`),
+  ]);
