@@ -106,3 +106,21 @@ export function main(
     },
   );
 }
+
+const SIGNALS = [
+  "Unknown signal 0", "Hangup", "Interrupt", "Quit", "Illegal instruction",
+  "Trace/breakpoint trap", "Aborted", "Bus error", "Floating point exception", "Killed",
+  "User defined signal 1", "Segmentation fault", "User defined signal 2", "Broken pipe",
+  "Alarm clock", "Terminated", "Stack fault", "Child exited", "Continued", "Stopped (signal)",
+  "Stopped", "Stopped (tty input)", "Stopped (tty output)", "Urgent I/O condition",
+  "CPU time limit exceeded", "File size limit exceeded", "Virtual timer expired",
+  "Profiling timer expired", "Window changed", "I/O possible", "Power failure",
+  "Bad system call",
+];
+
+/** glibc's `strsignal(sig)` on Linux (what the C tools print beside a signal number). */
+export function strsignal(sig: number): string {
+  if (sig >= 0 && sig < SIGNALS.length) return SIGNALS[sig]!;
+  if (sig >= 34 && sig <= 64) return `Real-time signal ${sig - 34}`;
+  return `Unknown signal ${sig}`;
+}

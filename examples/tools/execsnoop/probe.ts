@@ -19,7 +19,8 @@ import {
 } from "tsbpf/probe";
 import { i32, u32, u8 } from "tsbpf/types";
 import type { task_struct } from "../vmlinux.js";
-import { SysEnterExecve, SysExit, Exec, Ptr, MAX_ARGS } from "./shared.js";
+import { Exec, Ptr, MAX_ARGS } from "./shared.js";
+import { SysEnter, SysExit } from "../syscalls.js";
 
 program({ license: "GPL" });
 
@@ -35,7 +36,7 @@ const zero = map("zero", new ArrayMap(Exec, { maxEntries: 1 }));
 const execs = map("execs", new HashMap(i32, Exec, { maxEntries: 10240 }));
 const events = map("events", new RingBuf(Exec, { maxEntries: 1 << 20 }));
 
-export const enter_execve = tracepoint("syscalls", "sys_enter_execve", SysEnterExecve, (ctx) => {
+export const enter_execve = tracepoint("syscalls", "sys_enter_execve", SysEnter, (ctx) => {
   const uid = toNumber(uidGid() & 0xffffffffn);
   if (targUid.value !== 0xffffffff && targUid.value !== uid) return 0;
   const id = pidTgid();
@@ -48,18 +49,18 @@ export const enter_execve = tracepoint("syscalls", "sys_enter_execve", SysEnterE
   e.pid = toNumber(id >> 32n);
   e.uid = uid;
   e.ppid = currentTask<task_struct>().real_parent.tgid;
-  if (probeReadUserStr(e.args[0].s, ctx.fields.filename) < 0) return 0;
+  if (probeReadUserStr(e.args[0].s, ctx.fields.args[0]) < 0) return 0;
   e.args_count = 1;
   const p: Ptr = { p: [0n] };
   for (let i = 1; i < MAX_ARGS; i++) {
     if (i >= maxArgs.value) break;
-    if (probeReadUser(p.p as unknown as number[], ctx.fields.argv + BigInt(i * 8)) < 0) return 0;
+    if (probeReadUser(p.p as unknown as number[], ctx.fields.args[1] + BigInt(i * 8)) < 0) return 0;
     if (p.p[0] === 0n) return 0;
     if (probeReadUserStr(e.args[i].s, p.p[0]) < 0) return 0;
     e.args_count = i + 1;
   }
   // one more pointer: not NULL means there were more arguments than we read
-  if (probeReadUser(p.p as unknown as number[], ctx.fields.argv + BigInt(maxArgs.value * 8)) < 0) return 0;
+  if (probeReadUser(p.p as unknown as number[], ctx.fields.args[1] + BigInt(maxArgs.value * 8)) < 0) return 0;
   if (p.p[0] !== 0n) e.args_count = maxArgs.value + 1;
   return 0;
 });

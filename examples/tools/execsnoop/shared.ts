@@ -6,20 +6,6 @@ export const MAX_ARGS = 20;
 /** Bytes kept per argument, NUL included (the C tool's ARGSIZE). */
 export const ARG_SIZE = 128;
 
-/**
- * `syscalls/sys_enter_execve` after the 8-byte common header (tracefs format:
- * `__syscall_nr` at 8, `filename` at 16, `argv` at 24, `envp` at 32).
- */
-export const SysEnterExecve = struct("SysEnterExecve", {
-  nr: i32,
-  pad: u32,
-  filename: u64,
-  argv: u64,
-  envp: u64,
-});
-/** Every `syscalls/sys_exit_*` record: `__syscall_nr` at 8, `ret` (long) at 16. */
-export const SysExit = struct("SysExit", { nr: i32, pad: u32, ret: u64 });
-
 const Arg = struct("Arg", { s: array(u8, ARG_SIZE) });
 export const Exec = struct("Exec", {
   pid: i32,
