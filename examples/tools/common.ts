@@ -24,7 +24,7 @@ export function probeElf(name: string): Uint8Array {
 
 export interface StartOptions {
   /** `config()` values of the probe (the C tools' `const volatile` settings) */
-  globals?: Record<string, number | bigint>;
+  globals?: Record<string, number | bigint | Uint8Array>;
   /** programs not to load (the C tools' `bpf_program__set_autoload(…, false)`) */
   skip?: string[];
   /** the Loader, for tools that attach uprobes and the like */
