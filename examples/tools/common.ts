@@ -124,3 +124,103 @@ export function strsignal(sig: number): string {
   if (sig >= 34 && sig <= 64) return `Real-time signal ${sig - 34}`;
   return `Unknown signal ${sig}`;
 }
+
+/** Resolves after `ms`, or at once when `signal` aborts (true then). */
+export function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      resolve(signal.aborted);
+    };
+    // past setTimeout's limit (~24.8 days, the C tools' "forever" default): only the signal
+    const timer =
+      ms < 2 ** 31
+        ? setTimeout(() => {
+            signal.removeEventListener("abort", done);
+            resolve(false);
+          }, ms)
+        : undefined;
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+/**
+ * The lines of the C tools' `print_log2_hist(vals, n, type)` (trace_helpers.c): one row per
+ * power-of-two bucket up to the last non-empty one, with a bar of up to 40 stars.
+ */
+export function log2Hist(vals: ArrayLike<number>, type: string): string[] {
+  let idxMax = -1;
+  let valMax = 0;
+  for (let i = 0; i < vals.length; i++) {
+    if (vals[i]! > 0) idxMax = i;
+    if (vals[i]! > valMax) valMax = vals[i]!;
+  }
+  if (idxMax < 0) return [];
+  const narrow = idxMax <= 32;
+  const lines = [`${" ".repeat(narrow ? 5 : 15)}${pad(type, narrow ? -19 : -29)} : count    distribution`];
+  const stars = narrow ? 40 : 20;
+  const width = narrow ? 10 : 20;
+  for (let i = 0; i <= idxMax; i++) {
+    let low = (1n << BigInt(i + 1)) >> 1n;
+    const high = (1n << BigInt(i + 1)) - 1n;
+    if (low === high) low -= 1n;
+    const val = vals[i]!;
+    const n = Math.floor((Math.min(val, valMax) * stars) / valMax);
+    const bar = "*".repeat(n) + " ".repeat(stars - n) + (val > valMax ? "+" : "");
+    lines.push(`${pad(low, width)} -> ${pad(high, -width)} : ${pad(val, -8)} |${bar}|`);
+  }
+  return lines;
+}
+
+/** Per-key log2 histograms read from a hash map (u32 keys), as runqlat/cpudist print them. */
+export interface HistTool {
+  /** the probe's histogram map */
+  map: string;
+  /** decode a value: its slots and the task name kept with it */
+  decode: (value: Uint8Array) => { slots: ArrayLike<number>; comm: Uint8Array };
+  /** the line before each histogram ("pid = 12 sh"), or undefined for one histogram */
+  label?: (key: number, comm: string) => string;
+  unit: string;
+}
+
+/** Print every histogram of the map, then empty it (one interval of the C tools). */
+export function printHists(loaded: Loaded, h: HistTool, out: Out): void {
+  const map = loaded.map(h.map);
+  const keys: Uint8Array[] = [];
+  for (const [k, v] of map) {
+    keys.push(k.slice());
+    const { slots, comm } = h.decode(v);
+    const label = h.label?.(Buffer.from(k).readUInt32LE(0), cstr(comm));
+    if (label !== undefined) {
+      out("");
+      out(label);
+    }
+    for (const l of log2Hist(slots, h.unit)) out(l);
+  }
+  for (const k of keys) map.delete(k);
+}
+
+/**
+ * The C histogram tools' main loop: every `interval` seconds (or when `signal` aborts) an
+ * empty line, the time with -T, the histograms; `times` intervals at most.
+ */
+export async function histLoop(
+  loaded: Loaded,
+  h: HistTool,
+  o: { interval: number; times: number; timestamp: boolean },
+  out: Out,
+  signal: AbortSignal,
+): Promise<void> {
+  try {
+    for (let n = 0; n < o.times; n++) {
+      const stopped = await sleep(o.interval * 1000, signal);
+      out("");
+      if (o.timestamp) out(pad(clock(), -8));
+      printHists(loaded, h, out);
+      if (stopped) break;
+    }
+  } finally {
+    loaded.close();
+  }
+}
