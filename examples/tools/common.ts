@@ -11,6 +11,28 @@ export type Out = (line: string) => void;
 
 const compiled = new Map<string, Uint8Array>();
 
+/**
+ * Another object for a tool (bench/tools-compare.ts runs each tool on the clang-built C
+ * original too): its bytes, the names of its programs where they differ from the port's, more
+ * programs not to load (the originals' fallbacks, e.g. raw_tp twins of tp_btf programs), and
+ * a translation of its events into the port's layout where the two differ.
+ */
+export interface ObjectOverride {
+  elf: Uint8Array;
+  programs?: Record<string, string>;
+  skip?: string[];
+  event?: (raw: Uint8Array) => Uint8Array;
+  /** map sizes the original's user space sets before load */
+  maxEntries?: Record<string, number>;
+}
+const overrides = new Map<string, ObjectOverride>();
+const translations = new WeakMap<Loaded, (raw: Uint8Array) => Uint8Array>();
+
+/** Run the tool `name` on another object from now on (see ObjectOverride). */
+export function useObject(name: string, o: ObjectOverride): void {
+  overrides.set(name, o);
+}
+
 /** The ELF of examples/tools/NAME/probe.ts, compiled once per process. */
 export function probeElf(name: string): Uint8Array {
   let elf = compiled.get(name);
@@ -33,12 +55,17 @@ export interface StartOptions {
 
 /** Load and attach the tool's probe. */
 export async function start(name: string, opts: StartOptions = {}): Promise<Loaded> {
+  const o = overrides.get(name);
+  const skip = (opts.skip ?? []).map((p) => o?.programs?.[p] ?? p).concat(o?.skip ?? []);
   let loader = Loader.create().options({
     globals: opts.globals ?? {},
-    autoload: Object.fromEntries((opts.skip ?? []).map((p) => [p, false])),
+    autoload: Object.fromEntries(skip.map((p) => [p, false])),
+    ...(o?.maxEntries ? { maxEntries: o.maxEntries } : {}),
   });
   if (opts.loader) loader = opts.loader(loader);
-  return loader.load(probeElf(name));
+  const loaded = await loader.load(o ? o.elf : probeElf(name));
+  if (o?.event) translations.set(loaded, o.event);
+  return loaded;
 }
 
 /**
@@ -54,7 +81,9 @@ export async function stream(
   if (signal.aborted) stop();
   else signal.addEventListener("abort", stop, { once: true });
   try {
-    for await (const { events } of loaded.events) for (const raw of events) onEvent(raw);
+    const translate = translations.get(loaded);
+    for await (const { events } of loaded.events)
+      for (const raw of events) onEvent(translate ? translate(raw) : raw);
   } finally {
     signal.removeEventListener("abort", stop);
     loaded.close();
@@ -131,16 +160,18 @@ export function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
   return new Promise((resolve) => {
     const done = () => {
       clearTimeout(timer);
+      clearInterval(timer);
       resolve(signal.aborted);
     };
     // past setTimeout's limit (~24.8 days, the C tools' "forever" default): only the signal
+    // ends the wait, and a timer that never fires keeps the process alive until then
     const timer =
       ms < 2 ** 31
         ? setTimeout(() => {
             signal.removeEventListener("abort", done);
             resolve(false);
           }, ms)
-        : undefined;
+        : setInterval(() => {}, 2 ** 31 - 1);
     signal.addEventListener("abort", done, { once: true });
   });
 }
