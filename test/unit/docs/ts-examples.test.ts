@@ -13,109 +13,16 @@
 //   <!-- given-file shared.ts: export const … -->                   a hidden module of the page
 //   <!-- given-skeleton target/…/x.skel.ts: examples/x/probe.ts -->  the skeleton `tsbpf build`
 //                                                                     writes for that probe
+// `ts check run` blocks are also run by test/kernel/docs/run-examples.test.ts, beside the
+// fixture objects, with `<!-- given-run: JS -->` before them and `<!-- expect: TEXT -->` lines
+// the output must contain in order.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import ts from "typescript";
 import { compileProbe } from "../../../src/compiler/index.js";
-import { skeletonText } from "../../../src/skel/write.js";
-
-const root = fileURLToPath(new URL("../../../..", import.meta.url));
-const PAGES = ["README.md", ...readdirSync(join(root, "docs")).map((f) => `docs/${f}`)].filter(
-  (f) => f.endsWith(".md"),
-);
-
-interface Block {
-  page: string;
-  line: number;
-  mode: "check" | "probe" | "file" | "tested-elsewhere";
-  file?: string;
-  /** also a probe module (file=NAME probe) */
-  probe: boolean;
-  marker?: string;
-  given: string;
-  /** appended: the end of a function whose body the block shows */
-  givenEnd: string;
-  code: string;
-}
-
-interface Page {
-  page: string;
-  blocks: Block[];
-  files: Map<string, string>;
-  unmarked: number[];
-}
-
-function readPage(page: string): Page {
-  const lines = readFileSync(join(root, page), "utf8").split("\n");
-  const out: Page = { page, blocks: [], files: new Map(), unmarked: [] };
-  const comments: string[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    const hidden = /^\s*<!--\s*given-file\s+(\S+):\s*([\s\S]*?)\s*-->$/.exec(line);
-    if (hidden) out.files.set(hidden[1]!, hidden[2]!);
-    const skel = /^\s*<!--\s*given-skeleton\s+(\S+):\s*(\S+)\s*-->$/.exec(line);
-    if (skel) out.files.set(skel[1]!, skeletonOf(skel[2]!));
-    if (/^\s*<!--.*-->$/.test(line)) {
-      comments.push(line);
-      continue;
-    }
-    const fence = /^(\s*)```(\S*)\s*(.*)$/.exec(line);
-    if (!fence) {
-      if (line.trim() !== "") comments.length = 0;
-      continue;
-    }
-    let end = i + 1;
-    while (end < lines.length && !lines[end]!.trim().startsWith("```")) end++;
-    const indent = fence[1]!.length; // a block inside a list item
-    const code = lines
-      .slice(i + 1, end)
-      .map((l) => l.slice(Math.min(indent, l.length - l.trimStart().length)))
-      .join("\n");
-    const [lang, attrs] = [fence[2]!, fence[3]!.split(/\s+/).filter(Boolean)];
-    const here = comments.splice(0);
-    const start = i + 1;
-    i = end;
-    if (lang !== "ts") continue;
-    const given = here
-      .map((c) => /^\s*<!--\s*given:\s*([\s\S]*?)\s*-->$/.exec(c)?.[1])
-      .filter((g): g is string => g !== undefined)
-      .join("\n");
-    const givenEnd = here
-      .map((c) => /^\s*<!--\s*given-end:\s*([\s\S]*?)\s*-->$/.exec(c)?.[1])
-      .filter((g): g is string => g !== undefined)
-      .join("\n");
-    const marker = here
-      .map((c) => /^\s*<!--\s*(?:example|example-body|test):\s*([\w-]+)/.exec(c)?.[1])
-      .find((m) => m !== undefined);
-    const file = attrs.find((a) => a.startsWith("file="))?.slice(5);
-    const probe = attrs.includes("probe");
-    const block: Block = { page, line: start, mode: "check", probe, given, givenEnd, code };
-    if (marker !== undefined) Object.assign(block, { mode: "tested-elsewhere", marker });
-    else if (file !== undefined) Object.assign(block, { mode: "file", file });
-    else if (probe) block.mode = "probe";
-    else if (!attrs.includes("check")) {
-      out.unmarked.push(start);
-      continue;
-    }
-    if (block.file !== undefined) out.files.set(block.file, code);
-    out.blocks.push(block);
-  }
-  return out;
-}
-
-/** The skeleton `tsbpf build` writes beside the object of the repository's probe `entry`. */
-function skeletonOf(entry: string): string {
-  const abs = join(root, entry);
-  const name = basename(dirname(abs));
-  return skeletonText(`${root}/target/${name}.elf`, compileProbe(abs), {
-    name,
-    entry: abs,
-    cwd: root,
-  });
-}
+import { PAGES, readPage, root, type Block, type Page } from "../../support/doc-blocks.js";
 
 const pages = PAGES.map(readPage);
 const dirOf = (p: Page): string => `/tmp/tsbpf-virtual/doc-${p.page.replace(/[/.]/g, "-")}`;
