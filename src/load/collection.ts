@@ -529,6 +529,22 @@ function checkMapSizes(object: BpfObject, sizes: Record<string, number>): void {
 const TARGETED_KINDS: ReadonlySet<string> = new Set(["fentry", "fexit", "tp_btf", "iter"]);
 
 /**
+ * Kinds whose programs load only with state tsbpf does not build yet; loading one anyway
+ * would hand the kernel a program without its target and get a refusal with no reason.
+ */
+const UNLOADABLE_KINDS: ReadonlyMap<string, string> = new Map([
+  [
+    "struct_ops",
+    "struct_ops programs are registered through a .struct_ops map (BPF_MAP_TYPE_STRUCT_OPS), which tsbpf does not create yet; load this object with libbpf (bpftool struct_ops register)",
+  ],
+  [
+    "freplace",
+    "freplace (extension) programs need the loaded program they replace a function of (attach_prog_fd), which tsbpf cannot be given yet; use libbpf's bpf_program__set_attach_target",
+  ],
+  ["lsm_cgroup", "lsm_cgroup programs are not supported yet; use libbpf"],
+]);
+
+/**
  * The programs to load, in object order: options.programs and options.autoload applied,
  * options.attachTargets written into the copies' section info. Unknown names throw.
  */
@@ -548,6 +564,11 @@ function programsToLoad(object: BpfObject, opts: CollectionOptions): ProgramSpec
   for (const spec of object.programs) {
     if (wanted && !wanted.has(spec.name)) continue;
     if (opts.autoload?.[spec.name] === false) continue;
+    const unloadable = UNLOADABLE_KINDS.get(spec.sectionInfo?.kind ?? "");
+    if (unloadable !== undefined)
+      throw new LoadError(
+        `program ${spec.name} (section ${spec.section}): ${unloadable}; or leave it out (autoload: { ${spec.name}: false })`,
+      );
     const target = opts.attachTargets?.[spec.name];
     if (target === undefined) {
       out.push(spec);

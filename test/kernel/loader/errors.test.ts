@@ -14,7 +14,7 @@ import { MapType } from "../../../src/obj/consts.js";
 import { PerfReader, ReaderOptionError, RingBufReader } from "../../../src/reader/index.js";
 import { SysError, Errno } from "../../../src/sys/errors.js";
 import { needsKernel } from "../../support/kernel.js";
-import { fixture } from "../../support/fixtures.js";
+import { buildC, fixture, needsClang } from "../../support/fixtures.js";
 
 test("Program.attach and Program.fd after the Collection closed: AttachError / ProgramError", async (t) => {
   if (!needsKernel(t)) return;
@@ -194,5 +194,34 @@ test("unpinning a map twice: MapError naming the path, not a raw ENOENT", (t) =>
   assert.throws(
     () => m.unpin(path),
     (e: unknown) => e instanceof MapError && e.message.includes(`nothing is pinned at ${path}`),
+  );
+});
+
+test("struct_ops and freplace programs: a LoadError saying what is missing, nothing loaded", (t) => {
+  if (!needsKernel(t) || !needsClang(t)) return;
+  const head = `#include <linux/bpf.h>\n#include <bpf/bpf_helpers.h>\nchar _license[] SEC("license") = "GPL";\n`;
+  const ops = buildC(
+    `${head}SEC("struct_ops/test_1") int test_1(void) { return 0; }
+SEC("xdp") int pass(struct xdp_md *ctx) { return XDP_PASS; }`,
+    "loader-struct-ops",
+  );
+  assert.throws(
+    () => Collection.load(ops),
+    (e: unknown) =>
+      e instanceof LoadError &&
+      /program test_1 \(section struct_ops\/test_1\): struct_ops programs .*\.struct_ops map.*autoload: \{ test_1: false \}/.test(
+        e.message,
+      ),
+  );
+  // What the message offers works: the rest of the object loads.
+  using c = Collection.load(ops, { autoload: { test_1: false } });
+  assert.deepEqual([...c.programs.keys()], ["pass"]);
+  const ext = buildC(
+    `${head}SEC("freplace/subprog") int replacement(void) { return 0; }`,
+    "loader-freplace",
+  );
+  assert.throws(
+    () => Collection.load(ext),
+    /freplace \(extension\) programs need the loaded program/,
   );
 });
