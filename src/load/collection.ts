@@ -448,12 +448,28 @@ function newMap(
       return BpfMap.create(base);
     }
   } catch (e) {
-    if (e instanceof SysError)
+    if (e instanceof SysError) {
       e.message = `cannot create map ${spec.name} (${nameOf(MapType, spec.type)}, key ${spec.keySize} B, value ${spec.valueSize} B, ${spec.maxEntries} entries): ${e.message}`;
+      const why = e.errno === Errno.EINVAL ? sizeRule(spec) : undefined;
+      if (why) e.message += `; here: ${why}`;
+    }
     throw e;
   } finally {
     inner?.close();
   }
+}
+
+/**
+ * The kernel's size rule a map breaks, for an EINVAL from BPF_MAP_CREATE. Objects written for
+ * cilium/ebpf declare ring buffer and perf array record types that its loader drops; libbpf
+ * and the kernel do not, so say which declaration to remove.
+ */
+function sizeRule(spec: MapSpec): string | undefined {
+  if (spec.type === MapType.RINGBUF && (spec.keySize !== 0 || spec.valueSize !== 0))
+    return "a RINGBUF map has no key or value (records are sized when written): remove its __type(key, …)/__type(value, …), as libbpf requires too";
+  if (spec.type === MapType.PERF_EVENT_ARRAY && (spec.keySize !== 4 || spec.valueSize !== 4))
+    return "a PERF_EVENT_ARRAY holds one perf event fd (u32) per CPU: declare key and value as 4-byte ints (__uint(key_size, sizeof(int)), __uint(value_size, sizeof(int))), not the event record type";
+  return undefined;
 }
 
 function checkCompatible(spec: MapSpec, map: BpfMap, what: string): void {

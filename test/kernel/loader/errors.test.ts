@@ -225,3 +225,41 @@ SEC("xdp") int pass(struct xdp_md *ctx) { return XDP_PASS; }`,
     /freplace \(extension\) programs need the loaded program/,
   );
 });
+
+test("a ring buffer or perf array declared with its record type: the EINVAL says what to remove", (t) => {
+  if (!needsKernel(t) || !needsClang(t)) return;
+  // As cilium/ebpf's examples declare them (its loader drops the types; libbpf does not).
+  const obj = (map: string, name: string) =>
+    buildC(
+      `#include <linux/bpf.h>\n#include <bpf/bpf_helpers.h>
+struct event { __u32 pid; __u8 comm[16]; };
+${map}
+SEC("xdp") int p(struct xdp_md *ctx) { return XDP_PASS; }
+char _license[] SEC("license") = "GPL";`,
+      name,
+    );
+  const ring = obj(
+    `struct { __uint(type, BPF_MAP_TYPE_RINGBUF); __uint(max_entries, 1 << 16); __type(value, struct event); } rb SEC(".maps");`,
+    "loader-typed-ring",
+  );
+  assert.throws(
+    () => Collection.load(ring),
+    (e: unknown) =>
+      e instanceof SysError &&
+      /cannot create map rb \(RINGBUF.*EINVAL.*here: a RINGBUF map has no key or value.*remove its __type/.test(
+        e.message,
+      ),
+  );
+  const perf = obj(
+    `struct { __uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY); __type(value, struct event); } perf SEC(".maps");`,
+    "loader-typed-perf",
+  );
+  assert.throws(
+    () => Collection.load(perf),
+    (e: unknown) =>
+      e instanceof SysError &&
+      /cannot create map perf \(PERF_EVENT_ARRAY.*here: a PERF_EVENT_ARRAY holds one perf event fd/.test(
+        e.message,
+      ),
+  );
+});
