@@ -163,6 +163,11 @@ export class Collection implements Disposable {
     let btf: FD | undefined;
     checkGlobalNames(object, opts.globals ?? {});
     checkMapSizes(object, opts.maxEntries ?? {});
+    if (object.structOps)
+      throw new LoadError(
+        `the object declares struct_ops maps (${object.structOps.join(", ")}), which tsbpf does not create or register yet: load it with libbpf (bpftool struct_ops register)`,
+      );
+
     // The BTF warning waits for the load to succeed: when the load fails, its own error (not
     // root, no addon, …) is the one to read first, and "loading without it" never happened.
     const btfWarnings: string[] = [];

@@ -171,6 +171,8 @@ export interface BpfObject {
   kconfig?: KconfigLayout;
   /** `__ksym` externs: kernel variables and kfuncs the loader resolves */
   ksyms?: KsymExtern[];
+  /** `.struct_ops` / `.struct_ops.link` sections: struct_ops maps, which tsbpf cannot create */
+  structOps?: string[];
 }
 
 /** The kernel's per-program limit; bounds what linking may produce. */
@@ -314,6 +316,8 @@ export function parseObject(bytes: Uint8Array): BpfObject {
   if (btfExt) obj.btfExt = btfExt;
   if (kconfig) obj.kconfig = kconfig;
   if (ksyms) obj.ksyms = ksyms;
+  const structOps = elf.sections.filter((s) => s.name.startsWith(".struct_ops")).map((s) => s.name);
+  if (structOps.length > 0) obj.structOps = structOps;
   return obj;
 }
 
