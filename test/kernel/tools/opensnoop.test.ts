@@ -3,7 +3,8 @@
 // node cannot make) with the flags and mode read from its struct open_how.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { closeSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -39,17 +40,20 @@ test("opensnoop prints PID COMM FD ERR FLAGS MODE PATH for open, failed open and
     await tool.stop();
   }
 
-  // openat2 from another process: follow every process, find perl's line
-  const all = runTool(run, ["-e"]);
+  // openat2 from another process (perl: node cannot make the call), followed by its pid (-p)
+  const path = join(dir, "openat2");
+  const perl = spawn("perl", [
+    "-e",
+    '<STDIN>; my $how = pack("QQQ", 0101, 0600, 0); my $fd = syscall(437, -100, $ARGV[0], $how, 24); exit($fd < 0 ? 1 : 0)',
+    path,
+  ], { stdio: ["pipe", "ignore", "ignore"] });
+  await once(perl, "spawn");
+  const all = runTool(run, ["-e", "-p", String(perl.pid)]);
   try {
     await all.ready();
-    const path = join(dir, "openat2");
-    const perl = spawnSync("perl", [
-      "-e",
-      'my $how = pack("QQQ", 0101, 0600, 0); my $fd = syscall(437, -100, $ARGV[0], $how, 24); exit($fd < 0 ? 1 : 0)',
-      path,
-    ]);
-    assert.equal(perl.status, 0, `openat2 through perl: ${perl.stderr}`);
+    perl.stdin!.end("go\n");
+    const [code] = (await once(perl, "exit")) as [number];
+    assert.equal(code, 0, "openat2 through perl");
     const line = await all.waitFor((l) => l.endsWith(` ${path}`), path);
     const c = columns(line);
     assert.equal(c[0], String(perl.pid));
