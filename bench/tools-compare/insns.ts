@@ -11,8 +11,20 @@ import { Collection } from "tsbpf";
 import { probeElf } from "../../examples/tools/common.js";
 import { original } from "./originals.js";
 
-const TOOLS = ["execsnoop", "exitsnoop", "opensnoop", "sigsnoop", "statsnoop", "syncsnoop",
-  "syscount", "runqslower", "runqlat", "cpudist", "bootstrap", "minimal"];
+const TOOLS = [
+  "execsnoop",
+  "exitsnoop",
+  "opensnoop",
+  "sigsnoop",
+  "statsnoop",
+  "syncsnoop",
+  "syscount",
+  "runqslower",
+  "runqlat",
+  "cpudist",
+  "bootstrap",
+  "minimal",
+];
 
 const section = (s: string) => s.replace(/^tp\//, "tracepoint/");
 const median = (xs: number[]) => {
@@ -25,7 +37,11 @@ function measure(c: Collection): Map<string, { name: string; insns: number; veri
   const out = new Map<string, { name: string; insns: number; verified: number }>();
   for (const [name, p] of c.programs) {
     const info = p.info();
-    out.set(section(p.section), { name, insns: info.xlatedProgLen / 8, verified: info.verifiedInsns });
+    out.set(section(p.section), {
+      name,
+      insns: info.xlatedProgLen / 8,
+      verified: info.verifiedInsns,
+    });
   }
   return out;
 }
@@ -35,7 +51,9 @@ function main() {
   const obj = join(resolve(values.corpus!), "obj");
   const ri: number[] = [];
   const rv: number[] = [];
-  console.log("| tool | program (attach point) | insns TS | insns clang | ratio | verified TS | verified clang | ratio |");
+  console.log(
+    "| tool | program (attach point) | insns TS | insns clang | ratio | verified TS | verified clang | ratio |",
+  );
   console.log("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
   for (const tool of TOOLS) {
     const o = original(tool, obj);

@@ -50,7 +50,7 @@ function execEvent(raw: Uint8Array): Uint8Array {
   const c = CExec.decode(full(raw, CExec.size));
   const bytes = c.args.subarray(0, Math.min(c.args_size, c.args.length));
   const parts: Uint8Array[] = [];
-  for (let at = 0; at < bytes.length && parts.length < MAX_ARGS; ) {
+  for (let at = 0; at < bytes.length && parts.length < MAX_ARGS;) {
     let end = bytes.indexOf(0, at);
     if (end < 0) end = bytes.length;
     parts.push(bytes.subarray(at, Math.min(end, at + ARG_SIZE - 1)));
@@ -77,7 +77,17 @@ function openEvent(raw: Uint8Array): Uint8Array {
   const c = COpen.decode(full(raw, COpen.size));
   const fname = new Uint8Array(PATH_MAX);
   fname.set(c.pathes.subarray(0, Math.min(c.pathes.length, fname.length)));
-  return Open.encode({ ts: c.ts, pid: c.pid, uid: c.uid, ret: c.ret, flags: c.flags, mode: c.mode, pad: 0, comm: c.comm, fname });
+  return Open.encode({
+    ts: c.ts,
+    pid: c.pid,
+    uid: c.uid,
+    ret: c.ret,
+    flags: c.flags,
+    mode: c.mode,
+    pad: 0,
+    comm: c.comm,
+    fname,
+  });
 }
 
 const SCHED_RAW = ["handle_sched_wakeup", "handle_sched_wakeup_new", "handle_sched_switch"];
@@ -99,15 +109,27 @@ export function original(name: string, objDir: string): ObjectOverride {
     case "runqslower":
     case "runqlat":
       return { elf: bcc(name), skip: SCHED_RAW };
-    case "cpudist":
-      {
-        // as cpudist.c does: `start` sized to pid_max (0 in the object), `hists` too
-        const pidMax = Number(readFileSync("/proc/sys/kernel/pid_max", "utf8"));
-        return { elf: bcc(name), skip: ["sched_switch_tp"], maxEntries: { start: pidMax, hists: pidMax } };
-      }
+    case "cpudist": {
+      // as cpudist.c does: `start` sized to pid_max (0 in the object), `hists` too
+      const pidMax = Number(readFileSync("/proc/sys/kernel/pid_max", "utf8"));
+      return {
+        elf: bcc(name),
+        skip: ["sched_switch_tp"],
+        maxEntries: { start: pidMax, hists: pidMax },
+      };
+    }
     case "syncsnoop": {
       const p = (s: string) => `tracepoint__syscalls__sys_enter_${s}`;
-      const names = ["sync", "fsync", "fdatasync", "msync", "sync_file_range", "sync_file_range2", "arm_sync_file_range", "syncfs"];
+      const names = [
+        "sync",
+        "fsync",
+        "fdatasync",
+        "msync",
+        "sync_file_range",
+        "sync_file_range2",
+        "arm_sync_file_range",
+        "syncfs",
+      ];
       return { elf: bcc(name), programs: Object.fromEntries(names.map((n) => [n, p(n)])) };
     }
     case "bootstrap":

@@ -145,7 +145,10 @@ const SCENARIOS: Record<string, Scenario> = {
         if (s.exitCode === null && s.signalCode === null) await once(s, "exit");
       }
     },
-    keep: (l, ctx) => (ctx.pids.has(Number(cols(l)[4])) && ctx.pids.has(Number(cols(l)[1])) ? setCol(l, 0, "*") : undefined),
+    keep: (l, ctx) =>
+      ctx.pids.has(Number(cols(l)[4])) && ctx.pids.has(Number(cols(l)[1]))
+        ? setCol(l, 0, "*")
+        : undefined,
   },
   syncsnoop: {
     args: () => [],
@@ -170,13 +173,16 @@ const SCENARIOS: Record<string, Scenario> = {
       run("/bin/sh", ["-c", "sleep 0.1"], ctx);
     },
     keep: (l, ctx) =>
-      ctx.pids.has(Number(cols(l)[3])) ? setCol(l, 0, "*").replace(/\(\d+ms\)$/, "(*ms)") : undefined,
+      ctx.pids.has(Number(cols(l)[3]))
+        ? setCol(l, 0, "*").replace(/\(\d+ms\)$/, "(*ms)")
+        : undefined,
   },
   runqslower: {
     args: (ctx) => ["-p", String(ctx.target!.pid), "1"],
     headers: 2,
     trigger: async (ctx) => go(ctx.target!),
-    keep: (l, ctx) => (cols(l)[2] === String(ctx.target!.pid) ? `${cols(l)[1]} ${cols(l)[2]}` : undefined),
+    keep: (l, ctx) =>
+      cols(l)[2] === String(ctx.target!.pid) ? `${cols(l)[1]} ${cols(l)[2]}` : undefined,
     countOnly: true,
   },
   runqlat: {
@@ -210,7 +216,9 @@ function startVariant(v: Variant, tool: string, args: string[], corpus: string):
   const self = fileURLToPath(import.meta.url);
   const child =
     v === "C"
-      ? spawn("stdbuf", ["-oL", join(corpus, "tools", tool), ...args], { stdio: ["ignore", "pipe", "pipe"] })
+      ? spawn("stdbuf", ["-oL", join(corpus, "tools", tool), ...args], {
+          stdio: ["ignore", "pipe", "pipe"],
+        })
       : spawn(process.execPath, [self, "--child", tool, v, "--corpus", corpus, "--", ...args], {
           stdio: ["ignore", "pipe", "pipe"],
         });
@@ -257,9 +265,17 @@ async function compare(tool: string, corpus: string, verbose: boolean) {
   const ctx: Ctx = { tag: dir.split("/").pop()!, dir, pids: new Set() };
   if (TARGETS[tool]) ctx.target = await waiting(TARGETS[tool]!);
   const args = sc.args(ctx);
-  const runs = Object.fromEntries(VARIANTS.map((v) => [v, startVariant(v, tool, args, corpus)])) as Record<Variant, Running>;
+  const runs = Object.fromEntries(
+    VARIANTS.map((v) => [v, startVariant(v, tool, args, corpus)]),
+  ) as Record<Variant, Running>;
   try {
-    const ready = await until(() => VARIANTS.every((v) => runs[v].lines.length >= sc.headers || runs[v].child.exitCode !== null), 60_000);
+    const ready = await until(
+      () =>
+        VARIANTS.every(
+          (v) => runs[v].lines.length >= sc.headers || runs[v].child.exitCode !== null,
+        ),
+      60_000,
+    );
     for (const v of VARIANTS)
       if (!ready || runs[v].child.exitCode !== null)
         throw new Error(`${tool} ${v} did not start: ${runs[v].stderr.trim() || "no header"}`);
@@ -268,7 +284,11 @@ async function compare(tool: string, corpus: string, verbose: boolean) {
     await sleep(1500);
   } finally {
     for (const v of VARIANTS) runs[v].child.kill("SIGINT");
-    await Promise.all(VARIANTS.map((v) => (runs[v].child.exitCode === null ? once(runs[v].child, "exit") : undefined)));
+    await Promise.all(
+      VARIANTS.map((v) =>
+        runs[v].child.exitCode === null ? once(runs[v].child, "exit") : undefined,
+      ),
+    );
     ctx.target?.kill("SIGKILL");
     rmSync(dir, { recursive: true, force: true });
   }
@@ -280,19 +300,35 @@ async function compare(tool: string, corpus: string, verbose: boolean) {
     kept[v] = k;
     if (verbose) console.error(`--- ${tool} ${v}\n${runs[v].lines.join("\n")}\n${runs[v].stderr}`);
   }
-  const headersEqual = VARIANTS.every((v) => runs[v].lines.slice(0, sc.headers).join("\n") === runs.C.lines.slice(0, sc.headers).join("\n"));
+  const headersEqual = VARIANTS.every(
+    (v) =>
+      runs[v].lines.slice(0, sc.headers).join("\n") ===
+      runs.C.lines.slice(0, sc.headers).join("\n"),
+  );
   const verdict = (v: Variant) => {
     if (sc.countOnly) return kept[v].length === kept.C.length ? "equal count" : "count differs";
     const d = multisetDiff(kept.C, kept[v]);
     if (d.onlyA.length === 0 && d.onlyB.length === 0) return "equal";
     return `differs: C only ${JSON.stringify(d.onlyA)}; ${v} only ${JSON.stringify(d.onlyB)}`;
   };
-  return { tool, headersEqual, C: kept.C.length, clang: kept.clang.length, port: kept.port.length, clangVerdict: verdict("clang"), portVerdict: verdict("port") };
+  return {
+    tool,
+    headersEqual,
+    C: kept.C.length,
+    clang: kept.clang.length,
+    port: kept.port.length,
+    clangVerdict: verdict("clang"),
+    portVerdict: verdict("port"),
+  };
 }
 
 async function child(argv: string[]) {
   const [tool, variant] = argv;
-  const { values, positionals } = parseArgs({ args: argv.slice(2), options: { corpus: { type: "string" } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    args: argv.slice(2),
+    options: { corpus: { type: "string" } },
+    allowPositionals: true,
+  });
   if (variant === "clang") useObject(tool!, original(tool!, join(values.corpus!, "obj")));
   const mod = (await import(`../../examples/tools/${tool}/tool.js`)) as {
     run: (a: string[], out: (l: string) => void, s: AbortSignal) => Promise<void>;
@@ -305,7 +341,11 @@ async function child(argv: string[]) {
 async function main() {
   if (process.argv[2] === "--child") return child(process.argv.slice(3));
   const { values } = parseArgs({
-    options: { tools: { type: "string" }, corpus: { type: "string", default: ".corpus" }, verbose: { type: "boolean", default: false } },
+    options: {
+      tools: { type: "string" },
+      corpus: { type: "string", default: ".corpus" },
+      verbose: { type: "boolean", default: false },
+    },
   });
   const corpus = resolve(values.corpus!);
   const tools = values.tools ? values.tools.split(",") : Object.keys(SCENARIOS);
@@ -318,7 +358,9 @@ async function main() {
     }
     try {
       const r = await compare(tool, corpus, values.verbose!);
-      console.log(`| ${tool} | ${r.C} | ${r.clang}: ${r.clangVerdict} | ${r.port}: ${r.portVerdict} | ${r.headersEqual ? "equal" : "differ"} |`);
+      console.log(
+        `| ${tool} | ${r.C} | ${r.clang}: ${r.clangVerdict} | ${r.port}: ${r.portVerdict} | ${r.headersEqual ? "equal" : "differ"} |`,
+      );
     } catch (e) {
       console.log(`| ${tool} | error: ${(e as Error).message.replace(/\n/g, " ")} | | | |`);
     }

@@ -37,7 +37,9 @@ export function useObject(name: string, o: ObjectOverride): void {
 export function probeElf(name: string): Uint8Array {
   let elf = compiled.get(name);
   if (!elf) {
-    const path = fileURLToPath(new URL(`../../../examples/tools/${name}/probe.ts`, import.meta.url));
+    const path = fileURLToPath(
+      new URL(`../../../examples/tools/${name}/probe.ts`, import.meta.url),
+    );
     elf = compileProbe(path).elf;
     compiled.set(name, elf);
   }
@@ -111,7 +113,8 @@ export function clock(d = new Date()): string {
 /** Integer option value, or an error naming the option. */
 export function intArg(name: string, value: string | undefined): number {
   const n = Number(value);
-  if (value === undefined || !Number.isInteger(n)) throw new Error(`${name} needs an integer, got ${value ?? "nothing"}`);
+  if (value === undefined || !Number.isInteger(n))
+    throw new Error(`${name} needs an integer, got ${value ?? "nothing"}`);
   return n;
 }
 
@@ -137,13 +140,37 @@ export function main(
 }
 
 const SIGNALS = [
-  "Unknown signal 0", "Hangup", "Interrupt", "Quit", "Illegal instruction",
-  "Trace/breakpoint trap", "Aborted", "Bus error", "Floating point exception", "Killed",
-  "User defined signal 1", "Segmentation fault", "User defined signal 2", "Broken pipe",
-  "Alarm clock", "Terminated", "Stack fault", "Child exited", "Continued", "Stopped (signal)",
-  "Stopped", "Stopped (tty input)", "Stopped (tty output)", "Urgent I/O condition",
-  "CPU time limit exceeded", "File size limit exceeded", "Virtual timer expired",
-  "Profiling timer expired", "Window changed", "I/O possible", "Power failure",
+  "Unknown signal 0",
+  "Hangup",
+  "Interrupt",
+  "Quit",
+  "Illegal instruction",
+  "Trace/breakpoint trap",
+  "Aborted",
+  "Bus error",
+  "Floating point exception",
+  "Killed",
+  "User defined signal 1",
+  "Segmentation fault",
+  "User defined signal 2",
+  "Broken pipe",
+  "Alarm clock",
+  "Terminated",
+  "Stack fault",
+  "Child exited",
+  "Continued",
+  "Stopped (signal)",
+  "Stopped",
+  "Stopped (tty input)",
+  "Stopped (tty output)",
+  "Urgent I/O condition",
+  "CPU time limit exceeded",
+  "File size limit exceeded",
+  "Virtual timer expired",
+  "Profiling timer expired",
+  "Window changed",
+  "I/O possible",
+  "Power failure",
   "Bad system call",
 ];
 
@@ -189,7 +216,9 @@ export function log2Hist(vals: ArrayLike<number>, type: string): string[] {
   }
   if (idxMax < 0) return [];
   const narrow = idxMax <= 32;
-  const lines = [`${" ".repeat(narrow ? 5 : 15)}${pad(type, narrow ? -19 : -29)} : count    distribution`];
+  const lines = [
+    `${" ".repeat(narrow ? 5 : 15)}${pad(type, narrow ? -19 : -29)} : count    distribution`,
+  ];
   const stars = narrow ? 40 : 20;
   const width = narrow ? 10 : 20;
   for (let i = 0; i <= idxMax; i++) {

@@ -462,8 +462,7 @@ export interface list_head {
 }
 
 /* @btf struct sched_statistics 0 */
-export interface sched_statistics {
-}
+export interface sched_statistics {}
 
 /* @btf struct hlist_head 8 */
 export interface hlist_head {
@@ -1514,8 +1513,7 @@ export interface uprobe_task {
 }
 
 /* @btf struct kmap_ctrl 0 */
-export interface kmap_ctrl {
-}
+export interface kmap_ctrl {}
 
 /* @btf struct timer_list 40 */
 export interface timer_list {
@@ -1551,8 +1549,7 @@ export interface bpf_local_storage {
 }
 
 /* @btf struct bpf_run_ctx 0 */
-export interface bpf_run_ctx {
-}
+export interface bpf_run_ctx {}
 
 /* @btf struct bpf_net_context 112 */
 export interface bpf_net_context {
@@ -1818,8 +1815,7 @@ export interface rt_bandwidth {
 }
 
 /* @btf struct scx_task_group 0 */
-export interface scx_task_group {
-}
+export interface scx_task_group {}
 
 /* @btf struct cfs_bandwidth 240 */
 export interface cfs_bandwidth {
@@ -2440,8 +2436,7 @@ export interface kobject {
 }
 
 /* @btf struct lockdep_map 0 */
-export interface lockdep_map {
-}
+export interface lockdep_map {}
 
 /* @btf struct arch_uprobe_task 16 */
 export interface arch_uprobe_task {
@@ -2615,12 +2610,10 @@ export interface lsm_prop_selinux {
 }
 
 /* @btf struct lsm_prop_smack 0 */
-export interface lsm_prop_smack {
-}
+export interface lsm_prop_smack {}
 
 /* @btf struct lsm_prop_apparmor 0 */
-export interface lsm_prop_apparmor {
-}
+export interface lsm_prop_apparmor {}
 
 /* @btf struct lsm_prop_bpf 4 */
 export interface lsm_prop_bpf {

@@ -2,11 +2,28 @@
 // from the sched_process_exec record's __data_loc string) and exits (with the exit code and
 // how long the process lived since its exec), optionally only those that lived at least
 // min_duration_ns.
-import { program, map, config, tracepoint, HashMap, RingBuf, currentTask, pidTgid, ktimeGetNs,
-  toNumber, comm, dataLoc, probeReadKernelStr, type TracepointContext } from "tsbpf/probe";
+import {
+  program,
+  map,
+  config,
+  tracepoint,
+  HashMap,
+  RingBuf,
+  currentTask,
+  pidTgid,
+  ktimeGetNs,
+  toNumber,
+  comm,
+  dataLoc,
+  probeReadKernelStr,
+  type TracepointContext,
+} from "tsbpf/probe";
 import { i32, u64 } from "tsbpf/types";
-import type { task_struct, trace_event_raw_sched_process_exec,
-  trace_event_raw_sched_process_template } from "../vmlinux.js";
+import type {
+  task_struct,
+  trace_event_raw_sched_process_exec,
+  trace_event_raw_sched_process_template,
+} from "../vmlinux.js";
 import { Event } from "./shared.js";
 
 program({ license: "Dual BSD/GPL" });
@@ -16,7 +33,9 @@ const minDurationNs = config("min_duration_ns", u64, 0n);
 const execStart = map("exec_start", new HashMap(i32, u64, { maxEntries: 8192 }));
 const rb = map("rb", new RingBuf(Event, { maxEntries: 256 * 1024 }));
 
-export const handle_exec = tracepoint("sched", "sched_process_exec",
+export const handle_exec = tracepoint(
+  "sched",
+  "sched_process_exec",
   (ctx: TracepointContext<trace_event_raw_sched_process_exec>) => {
     const pid = toNumber(pidTgid() >> 32n);
     execStart.set(pid, ktimeGetNs());
@@ -30,9 +49,12 @@ export const handle_exec = tracepoint("sched", "sched_process_exec",
     probeReadKernelStr(e.filename, dataLoc(ctx.fields.__data_loc_filename));
     rb.submit(e);
     return 0;
-  });
+  },
+);
 
-export const handle_exit = tracepoint("sched", "sched_process_exit",
+export const handle_exit = tracepoint(
+  "sched",
+  "sched_process_exit",
   (_ctx: TracepointContext<trace_event_raw_sched_process_template>) => {
     const id = pidTgid();
     const pid = toNumber(id >> 32n);
@@ -54,4 +76,5 @@ export const handle_exit = tracepoint("sched", "sched_process_exit",
     comm(e.comm);
     rb.submit(e);
     return 0;
-  });
+  },
+);

@@ -27,7 +27,9 @@ export async function run(argv: string[], out: Out, signal: AbortSignal): Promis
   const loaded = await start("bootstrap", {
     globals: { min_duration_ns: BigInt(o.minDurationMs) * 1000000n },
   });
-  out(`${pad("TIME", -8)} ${pad("EVENT", -5)} ${pad("COMM", -16)} ${pad("PID", -7)} ${pad("PPID", -7)} FILENAME/EXIT CODE`);
+  out(
+    `${pad("TIME", -8)} ${pad("EVENT", -5)} ${pad("COMM", -16)} ${pad("PID", -7)} ${pad("PPID", -7)} FILENAME/EXIT CODE`,
+  );
   await stream(loaded, signal, (raw) => out(format(Event.decode(raw))));
 }
 

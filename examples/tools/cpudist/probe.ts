@@ -1,7 +1,17 @@
 // cpudist (bcc libbpf-tools) in TypeScript: a log2 histogram of how long tasks run on a CPU
 // before they switch out (or, with -O, how long they stay off it), from sched_switch.
-import { program, map, config, tpBtf, HashMap, ArrayMap, kernelPtr, addressOf, ktimeGetNs,
-  probeReadKernelStr } from "tsbpf/probe";
+import {
+  program,
+  map,
+  config,
+  tpBtf,
+  HashMap,
+  ArrayMap,
+  kernelPtr,
+  addressOf,
+  ktimeGetNs,
+  probeReadKernelStr,
+} from "tsbpf/probe";
 import { i32, u32, u64, u8 } from "tsbpf/types";
 import type { task_struct } from "../vmlinux.js";
 import { log2l } from "../log2.js";

@@ -17,8 +17,14 @@ export interface CpudistOptions {
 
 export function parse(argv: string[]): CpudistOptions {
   const o: CpudistOptions = {
-    offcpu: false, timestamp: false, milliseconds: false, perProcess: false, perThread: false,
-    pid: -1, interval: 99999999, times: 99999999,
+    offcpu: false,
+    timestamp: false,
+    milliseconds: false,
+    perProcess: false,
+    perThread: false,
+    pid: -1,
+    interval: 99999999,
+    times: 99999999,
   };
   let positional = 0;
   for (let i = 0; i < argv.length; i++) {
@@ -29,9 +35,10 @@ export function parse(argv: string[]): CpudistOptions {
     else if (a === "-P" || a === "--pids") o.perProcess = true;
     else if (a === "-L" || a === "--tids") o.perThread = true;
     else if (a === "-p" || a === "--pid") o.pid = intArg(a, argv[++i]);
-    else if (!a.startsWith("-") && positional === 0) (o.interval = intArg("interval", a)), positional++;
-    else if (!a.startsWith("-") && positional === 1) (o.times = intArg("count", a)), positional++;
-    else throw new Error(`unknown option ${a}`);
+    else if (!a.startsWith("-") && positional < 2) {
+      if (positional++ === 0) o.interval = intArg("interval", a);
+      else o.times = intArg("count", a);
+    } else throw new Error(`unknown option ${a}`);
   }
   return o;
 }

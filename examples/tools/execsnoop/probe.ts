@@ -60,7 +60,8 @@ export const enter_execve = tracepoint("syscalls", "sys_enter_execve", SysEnter,
     e.args_count = i + 1;
   }
   // one more pointer: not NULL means there were more arguments than we read
-  if (probeReadUser(p.p as unknown as number[], ctx.fields.args[1] + BigInt(maxArgs.value * 8)) < 0) return 0;
+  if (probeReadUser(p.p as unknown as number[], ctx.fields.args[1] + BigInt(maxArgs.value * 8)) < 0)
+    return 0;
   if (p.p[0] !== 0n) e.args_count = maxArgs.value + 1;
   return 0;
 });

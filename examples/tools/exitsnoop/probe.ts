@@ -1,7 +1,18 @@
 // exitsnoop (bcc libbpf-tools) in TypeScript: every process (or thread) exit, with its age,
 // its parent and how it ended, from the sched_process_exit tracepoint.
-import { program, map, config, tracepoint, RingBuf, currentTask, pidTgid, ktimeGetNs, toNumber,
-  comm, type TracepointContext } from "tsbpf/probe";
+import {
+  program,
+  map,
+  config,
+  tracepoint,
+  RingBuf,
+  currentTask,
+  pidTgid,
+  ktimeGetNs,
+  toNumber,
+  comm,
+  type TracepointContext,
+} from "tsbpf/probe";
 import { u32, u8 } from "tsbpf/types";
 import type { task_struct, trace_event_raw_sched_process_template } from "../vmlinux.js";
 import { Exit } from "./shared.js";
@@ -17,7 +28,9 @@ const byProcess = config("trace_by_process", u8, 1);
 
 const events = map("events", new RingBuf(Exit, { maxEntries: 256 * 1024 }));
 
-export const sched_process_exit = tracepoint("sched", "sched_process_exit",
+export const sched_process_exit = tracepoint(
+  "sched",
+  "sched_process_exit",
   (_ctx: TracepointContext<trace_event_raw_sched_process_template>) => {
     const id = pidTgid();
     const pid = toNumber(id >> 32n);
@@ -39,4 +52,5 @@ export const sched_process_exit = tracepoint("sched", "sched_process_exit",
     comm(e.comm);
     events.submit(e);
     return 0;
-  });
+  },
+);

@@ -45,7 +45,9 @@ export async function run(argv: string[], out: Out, signal: AbortSignal): Promis
     },
   });
   const time = o.timestamp ? `${pad("TIME(s)", -8)} ` : "";
-  out(`${time}${pad("PCOMM", -16)} ${pad("PID", -7)} ${pad("PPID", -7)} ${pad("TID", -7)} ${pad("AGE(s)", -7)} EXIT_CODE`);
+  out(
+    `${time}${pad("PCOMM", -16)} ${pad("PID", -7)} ${pad("PPID", -7)} ${pad("TID", -7)} ${pad("AGE(s)", -7)} EXIT_CODE`,
+  );
   await stream(loaded, signal, (raw) => out(format(Exit.decode(raw), o)));
 }
 

@@ -3,7 +3,12 @@
 //   node dist/examples/tools/minimal/tool.js
 import { main, sleep, start, type Out } from "../common.js";
 
-export async function run(argv: string[], out: Out, signal: AbortSignal, pid = process.pid): Promise<void> {
+export async function run(
+  argv: string[],
+  out: Out,
+  signal: AbortSignal,
+  pid = process.pid,
+): Promise<void> {
   if (argv.length > 0) throw new Error(`unknown option ${argv[0]}`);
   const loaded = await start("minimal", { globals: { my_pid: pid } });
   try {

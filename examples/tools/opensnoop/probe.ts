@@ -1,8 +1,20 @@
 // opensnoop (bcc libbpf-tools) in TypeScript: every open/openat/openat2 with its result. The
 // entry keeps the path pointer, flags and mode per thread; the exit reads the path and sends
 // one record.
-import { program, map, config, tracepoint, HashMap, RingBuf, pidTgid, uidGid, toNumber, comm,
-  probeReadUser, probeReadUserStr } from "tsbpf/probe";
+import {
+  program,
+  map,
+  config,
+  tracepoint,
+  HashMap,
+  RingBuf,
+  pidTgid,
+  uidGid,
+  toNumber,
+  comm,
+  probeReadUser,
+  probeReadUserStr,
+} from "tsbpf/probe";
 import { i32, u32, u8 } from "tsbpf/types";
 import { SysEnter, SysExit } from "../syscalls.js";
 import { OpenArgs, Open, OpenHow } from "./shared.js";
@@ -31,7 +43,11 @@ function allowed(): boolean {
 
 function remember(fname: bigint, flags: bigint, mode: bigint): void {
   const tid = toNumber(pidTgid() & 0xffffffffn);
-  start.set(tid, { fname, flags: toNumber(flags & 0xffffffffn), mode: toNumber(mode & 0xffffffffn) });
+  start.set(tid, {
+    fname,
+    flags: toNumber(flags & 0xffffffffn),
+    mode: toNumber(mode & 0xffffffffn),
+  });
 }
 
 export const enter_open = tracepoint("syscalls", "sys_enter_open", SysEnter, (ctx) => {

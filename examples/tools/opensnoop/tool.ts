@@ -17,7 +17,13 @@ export interface OpensnoopOptions {
 
 export function parse(argv: string[]): OpensnoopOptions {
   const o: OpensnoopOptions = {
-    timestamp: false, printUid: false, extended: false, failed: false, pid: 0, tid: 0, uid: 0xffffffff,
+    timestamp: false,
+    printUid: false,
+    extended: false,
+    failed: false,
+    pid: 0,
+    tid: 0,
+    uid: 0xffffffff,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];

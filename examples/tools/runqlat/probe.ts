@@ -1,7 +1,17 @@
 // runqlat (bcc libbpf-tools) in TypeScript: a log2 histogram of run-queue latency (wakeup or
 // preemption to running), for everything, per process (-P) or per thread (-L).
-import { program, map, config, tpBtf, HashMap, ArrayMap, kernelPtr, addressOf, ktimeGetNs,
-  probeReadKernelStr } from "tsbpf/probe";
+import {
+  program,
+  map,
+  config,
+  tpBtf,
+  HashMap,
+  ArrayMap,
+  kernelPtr,
+  addressOf,
+  ktimeGetNs,
+  probeReadKernelStr,
+} from "tsbpf/probe";
 import { i32, u32, u64, u8 } from "tsbpf/types";
 import type { task_struct } from "../vmlinux.js";
 import { log2l } from "../log2.js";

@@ -15,8 +15,13 @@ export interface RunqlatOptions {
 
 export function parse(argv: string[]): RunqlatOptions {
   const o: RunqlatOptions = {
-    timestamp: false, milliseconds: false, perProcess: false, perThread: false, pid: 0,
-    interval: 99999999, times: 99999999,
+    timestamp: false,
+    milliseconds: false,
+    perProcess: false,
+    perThread: false,
+    pid: 0,
+    interval: 99999999,
+    times: 99999999,
   };
   let positional = 0;
   for (let i = 0; i < argv.length; i++) {
@@ -26,9 +31,10 @@ export function parse(argv: string[]): RunqlatOptions {
     else if (a === "-P" || a === "--pids") o.perProcess = true;
     else if (a === "-L" || a === "--tids") o.perThread = true;
     else if (a === "-p" || a === "--pid") o.pid = intArg(a, argv[++i]);
-    else if (!a.startsWith("-") && positional === 0) (o.interval = intArg("interval", a)), positional++;
-    else if (!a.startsWith("-") && positional === 1) (o.times = intArg("count", a)), positional++;
-    else throw new Error(`unknown option ${a}`);
+    else if (!a.startsWith("-") && positional < 2) {
+      if (positional++ === 0) o.interval = intArg("interval", a);
+      else o.times = intArg("count", a);
+    } else throw new Error(`unknown option ${a}`);
   }
   if (o.perProcess && o.perThread) throw new Error("pidnss, pids, tids cann't be used together.");
   return o;

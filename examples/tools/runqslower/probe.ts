@@ -1,8 +1,20 @@
 // runqslower (bcc libbpf-tools) in TypeScript: tasks that waited longer than a threshold on
 // a run queue. A wakeup (or a preempted task still runnable at a switch) stamps the task; the
 // switch that runs it measures the wait. tp_btf programs: task_struct read directly.
-import { program, map, config, global, tpBtf, HashMap, RingBuf, kernelPtr, addressOf, ktimeGetNs,
-  probeReadKernel, probeReadKernelStr } from "tsbpf/probe";
+import {
+  program,
+  map,
+  config,
+  global,
+  tpBtf,
+  HashMap,
+  RingBuf,
+  kernelPtr,
+  addressOf,
+  ktimeGetNs,
+  probeReadKernel,
+  probeReadKernelStr,
+} from "tsbpf/probe";
 import { array, i32, u32, u64, u8, struct, type Infer } from "tsbpf/types";
 import type { task_struct } from "../vmlinux.js";
 import { RunqEvent } from "./shared.js";
@@ -19,6 +31,7 @@ const targTgid = config("targ_tgid", i32, 0); // a process (0: all)
 const start = map("start", new HashMap(u32, u64, { maxEntries: 10240 }));
 const events = map("events", new RingBuf(RunqEvent, { maxEntries: 256 * 1024 }));
 
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- the layout of `Comm` locals
 const Comm = struct("Comm", { s: array(u8, 16) });
 type Comm = Infer<typeof Comm>;
 

@@ -1,8 +1,20 @@
 // sigsnoop (bcc libbpf-tools) in TypeScript: signals as the kernel generates them
 // (signal/signal_generate), or with -k (killsnoop) the kill/tkill/tgkill syscalls and their
 // results.
-import { program, map, config, tracepoint, HashMap, RingBuf, pidTgid, toNumber, comm,
-  probeReadKernel, addressOf, type TracepointContext } from "tsbpf/probe";
+import {
+  program,
+  map,
+  config,
+  tracepoint,
+  HashMap,
+  RingBuf,
+  pidTgid,
+  toNumber,
+  comm,
+  probeReadKernel,
+  addressOf,
+  type TracepointContext,
+} from "tsbpf/probe";
 import { i32, u32, u8 } from "tsbpf/types";
 import type { trace_event_raw_signal_generate } from "../vmlinux.js";
 import { SysEnter, SysExit } from "../syscalls.js";
@@ -73,7 +85,9 @@ export const tgkill_exit = tracepoint("syscalls", "sys_exit_tgkill", SysExit, (c
   return 0;
 });
 
-export const sig_trace = tracepoint("signal", "signal_generate",
+export const sig_trace = tracepoint(
+  "signal",
+  "signal_generate",
   (ctx: TracepointContext<trace_event_raw_signal_generate>) => {
     const ret = ctx.fields.errno;
     const sig = ctx.fields.sig;
@@ -92,4 +106,5 @@ export const sig_trace = tracepoint("signal", "signal_generate",
     probeReadKernel(e.tcomm, addressOf(ctx.fields.comm));
     events.submit(e);
     return 0;
-  });
+  },
+);

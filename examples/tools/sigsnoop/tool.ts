@@ -6,10 +6,38 @@ import { Signal } from "./shared.js";
 import { clock, cstr, intArg, main, pad, start, stream, type Out } from "../common.js";
 
 const NAMES = [
-  "N/A", "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE",
-  "SIGKILL", "SIGUSR1", "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM", "SIGSTKFLT",
-  "SIGCHLD", "SIGCONT", "SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGURG", "SIGXCPU",
-  "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH", "SIGIO", "SIGPWR", "SIGSYS",
+  "N/A",
+  "SIGHUP",
+  "SIGINT",
+  "SIGQUIT",
+  "SIGILL",
+  "SIGTRAP",
+  "SIGABRT",
+  "SIGBUS",
+  "SIGFPE",
+  "SIGKILL",
+  "SIGUSR1",
+  "SIGSEGV",
+  "SIGUSR2",
+  "SIGPIPE",
+  "SIGALRM",
+  "SIGTERM",
+  "SIGSTKFLT",
+  "SIGCHLD",
+  "SIGCONT",
+  "SIGSTOP",
+  "SIGTSTP",
+  "SIGTTIN",
+  "SIGTTOU",
+  "SIGURG",
+  "SIGXCPU",
+  "SIGXFSZ",
+  "SIGVTALRM",
+  "SIGPROF",
+  "SIGWINCH",
+  "SIGIO",
+  "SIGPWR",
+  "SIGSYS",
 ];
 /** The C tool's name for a signal number (SIGNAL-32 … SIGNAL-64 for real-time ones). */
 export function signalName(sig: number): string | undefined {
@@ -50,7 +78,14 @@ export function format(e: Signal, o: SigsnoopOptions): string {
   return `${pad(clock(), -8)} ${pad(e.pid, -7)} ${pad(cstr(e.comm), -16)} ${pad(name ?? e.sig, -12)} ${pad(e.tpid, -7)} ${pad(cstr(e.tcomm), -16)} ${pad(e.ret, -6)}`;
 }
 
-const SYSCALLS = ["kill_entry", "kill_exit", "tkill_entry", "tkill_exit", "tgkill_entry", "tgkill_exit"];
+const SYSCALLS = [
+  "kill_entry",
+  "kill_exit",
+  "tkill_entry",
+  "tkill_exit",
+  "tgkill_entry",
+  "tgkill_exit",
+];
 
 export async function run(argv: string[], out: Out, signal: AbortSignal): Promise<void> {
   const o = parse(argv);
@@ -58,7 +93,9 @@ export async function run(argv: string[], out: Out, signal: AbortSignal): Promis
     globals: { filtered_pid: o.pid, target_signals: o.signals, failed_only: o.failed ? 1 : 0 },
     skip: o.killOnly ? ["sig_trace"] : SYSCALLS,
   });
-  out(`${pad("TIME", -8)} ${pad("PID", -7)} ${pad("COMM", -16)} ${pad("SIG", -12)} ${pad("TPID", -7)} ${pad("TCOMM", -16)} ${pad("RESULT", -6)}`);
+  out(
+    `${pad("TIME", -8)} ${pad("PID", -7)} ${pad("COMM", -16)} ${pad("SIG", -12)} ${pad("TPID", -7)} ${pad("TCOMM", -16)} ${pad("RESULT", -6)}`,
+  );
   await stream(loaded, signal, (raw) => out(format(Signal.decode(raw), o)));
 }
 

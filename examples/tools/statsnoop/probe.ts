@@ -1,7 +1,18 @@
 // statsnoop (bcc libbpf-tools) in TypeScript: stat-family syscalls (statfs, stat, lstat,
 // fstat, fstatat, statx) with their result and path.
-import { program, map, config, tracepoint, HashMap, RingBuf, pidTgid, ktimeGetNs, toNumber,
-  comm, probeReadUserStr } from "tsbpf/probe";
+import {
+  program,
+  map,
+  config,
+  tracepoint,
+  HashMap,
+  RingBuf,
+  pidTgid,
+  ktimeGetNs,
+  toNumber,
+  comm,
+  probeReadUserStr,
+} from "tsbpf/probe";
 import { i32, u32, u8 } from "tsbpf/types";
 import { SysEnter, SysExit } from "../syscalls.js";
 import { StatArgs, Stat } from "./shared.js";

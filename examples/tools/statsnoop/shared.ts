@@ -2,7 +2,15 @@
 import { struct, array, i32, u32, u64, u8, type Infer } from "tsbpf/types";
 
 /** The syscall, as the C tool numbers them (0 is "N/A"). */
-export const SYS_NAMES = ["N/A", "statfs", "newstat", "statx", "newfstat", "newfstatat", "newlstat"];
+export const SYS_NAMES = [
+  "N/A",
+  "statfs",
+  "newstat",
+  "statx",
+  "newfstat",
+  "newfstatat",
+  "newlstat",
+];
 export const NAME_MAX = 255;
 
 export const StatArgs = struct("StatArgs", { fd: i32, dirfd: i32, pathname: u64, type: u32 });

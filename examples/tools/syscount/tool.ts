@@ -20,8 +20,15 @@ export interface SyscountOptions {
 
 export function parse(argv: string[]): SyscountOptions {
   const o: SyscountOptions = {
-    process: false, latency: false, milliseconds: false, failures: false, errno: 0, pid: 0,
-    interval: 0, duration: 0, top: 10,
+    process: false,
+    latency: false,
+    milliseconds: false,
+    failures: false,
+    errno: 0,
+    pid: 0,
+    interval: 0,
+    duration: 0,
+    top: 10,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -47,7 +54,8 @@ export function syscallName(nr: number): string | undefined {
     for (const dir of ["/usr/include/x86_64-linux-gnu/asm", "/usr/include/asm"]) {
       try {
         const text = readFileSync(`${dir}/unistd_64.h`, "utf8");
-        for (const m of text.matchAll(/^#define __NR_(\w+) (\d+)$/gm)) names.set(Number(m[2]), m[1]!);
+        for (const m of text.matchAll(/^#define __NR_(\w+) (\d+)$/gm))
+          names.set(Number(m[2]), m[1]!);
         break;
       } catch {
         // try the next place
@@ -72,8 +80,13 @@ export function print(rows: Row[], o: SyscountOptions, out: Out): void {
   });
   const col = o.process ? "PID    COMM" : "SYSCALL";
   const agg = (r: Row) =>
-    o.process ? `${pad(r.key >>> 0, -6)} ${pad(r.comm, -15)}` : (syscallName(r.key) ?? `[unknown: ${r.key >>> 0}]`);
-  if (o.latency) out(`${pad(col, -22)} ${pad("COUNT", 8)} ${pad(o.milliseconds ? "TIME (ms)" : "TIME (us)", 16)}`);
+    o.process
+      ? `${pad(r.key >>> 0, -6)} ${pad(r.comm, -15)}`
+      : (syscallName(r.key) ?? `[unknown: ${r.key >>> 0}]`);
+  if (o.latency)
+    out(
+      `${pad(col, -22)} ${pad("COUNT", 8)} ${pad(o.milliseconds ? "TIME (ms)" : "TIME (us)", 16)}`,
+    );
   else out(`${pad(col, -22)} ${pad("COUNT", 8)}`);
   const div = o.milliseconds ? 1e6 : 1e3;
   for (const r of rows.slice(0, o.top)) {
@@ -98,7 +111,7 @@ export async function run(argv: string[], out: Out, signal: AbortSignal): Promis
   try {
     out(`Tracing syscalls, printing top ${o.top}... Ctrl+C to quit.`);
     let seconds = 0;
-    for (let go = true; go; ) {
+    for (let go = true; go;) {
       if (await sleep((o.interval || 1) * 1000, signal)) go = false;
       if (o.duration) {
         seconds += o.interval || 1;
@@ -110,7 +123,12 @@ export async function run(argv: string[], out: Out, signal: AbortSignal): Promis
       for (const [k, v] of data) {
         const d = Data.decode(v);
         keys.push(k.slice());
-        rows.push({ key: Buffer.from(k).readUInt32LE(0), count: d.count, total_ns: d.total_ns, comm: cstr(d.comm) });
+        rows.push({
+          key: Buffer.from(k).readUInt32LE(0),
+          count: d.count,
+          total_ns: d.total_ns,
+          comm: cstr(d.comm),
+        });
       }
       for (const k of keys) data.delete(k);
       if (rows.length === 0) continue;

@@ -97,7 +97,14 @@ export function cloneDecidedPaths(f: Func, simplify: (f: Func) => void, limit = 
         const to = decide(fs, dBlk.term);
         if (to === undefined) continue;
         if (trials++ >= MAX_TRIALS) return false;
-        const trial: Func = { ...f, blocks: f.blocks.map((b) => ({ ...b, term: structuredClone(b.term), instrs: cloneInstrs(b.instrs) })) };
+        const trial: Func = {
+          ...f,
+          blocks: f.blocks.map((b) => ({
+            ...b,
+            term: structuredClone(b.term),
+            instrs: cloneInstrs(b.instrs),
+          })),
+        };
         copyRegion(trial, p.id, side, region, d, to);
         simplify(trial);
         if (irSize(trial) > Math.min(limit, before + COPY_SLACK)) continue;

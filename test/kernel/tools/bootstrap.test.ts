@@ -13,13 +13,21 @@ test("bootstrap prints EXEC and EXIT lines for a process, -d filters short ones"
   const tool = runTool(run, []);
   try {
     await tool.ready();
-    assert.equal(tool.lines[0], "TIME     EVENT COMM             PID     PPID    FILENAME/EXIT CODE");
+    assert.equal(
+      tool.lines[0],
+      "TIME     EVENT COMM             PID     PPID    FILENAME/EXIT CODE",
+    );
     const r = spawnSync("/bin/sh", ["-c", "sleep 0.05; exit 7"]);
     assert.equal(r.status, 7);
     const pid = String(r.pid);
-    const exec = columns(await tool.waitFor((l) => columns(l)[1] === "EXEC" && columns(l)[3] === pid, "EXEC"));
+    const exec = columns(
+      await tool.waitFor((l) => columns(l)[1] === "EXEC" && columns(l)[3] === pid, "EXEC"),
+    );
     assert.deepEqual(exec.slice(2), ["sh", pid, String(process.pid), "/bin/sh"]);
-    const exit = await tool.waitFor((l) => columns(l)[1] === "EXIT" && columns(l)[3] === pid, "EXIT");
+    const exit = await tool.waitFor(
+      (l) => columns(l)[1] === "EXIT" && columns(l)[3] === pid,
+      "EXIT",
+    );
     const m = / \[7\] \((\d+)ms\)$/.exec(exit);
     assert.ok(m, exit);
     assert.ok(Number(m[1]) >= 50, "it lived through its sleep");

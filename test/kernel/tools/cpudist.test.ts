@@ -18,15 +18,27 @@ test("cpudist prints a per-process log2 histogram of on-CPU time at the end", as
     await tool.ready();
     assert.equal(tool.lines[0], "Tracing on-CPU time... Hit Ctrl-C to end.");
     // a second busy process on the same CPU: the scheduler switches between the two
-    const r = spawnSync("taskset", ["-c", "0", "sh", "-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done"]);
+    const r = spawnSync("taskset", [
+      "-c",
+      "0",
+      "sh",
+      "-c",
+      "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done",
+    ]);
     assert.equal(r.status, 0);
   } finally {
     hog.kill("SIGKILL");
     await tool.stop();
   }
-  const at = tool.lines.findIndex((l) => /^pid = (\d+) (node|taskset|sh)$/.exec(l)?.[1] === String(hog.pid));
+  const at = tool.lines.findIndex(
+    (l) => /^pid = (\d+) (node|taskset|sh)$/.exec(l)?.[1] === String(hog.pid),
+  );
   assert.ok(at > 0, `a histogram for pid ${hog.pid}:\n${tool.lines.join("\n")}`);
-  assert.equal(tool.lines.filter((l) => l.startsWith("pid = ")).length, 1, "only the filtered process");
+  assert.equal(
+    tool.lines.filter((l) => l.startsWith("pid = ")).length,
+    1,
+    "only the filtered process",
+  );
   assert.equal(tool.lines[at + 1], "     msecs               : count    distribution");
   let total = 0;
   for (let i = at + 2; i < tool.lines.length && tool.lines[i] !== ""; i++) {

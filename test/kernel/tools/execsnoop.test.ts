@@ -18,7 +18,10 @@ test("execsnoop prints PCOMM PID PPID RET ARGS for an exec, failed ones with -x"
     const ok = spawnSync("/bin/echo", ["hello", tag]);
     assert.equal(ok.status, 0);
     const line = await tool.waitFor((l) => l.includes(`hello ${tag}`), tag);
-    assert.equal(line, `echo             ${String(ok.pid).padEnd(6)} ${String(process.pid).padEnd(6)}   0 /bin/echo hello ${tag} `);
+    assert.equal(
+      line,
+      `echo             ${String(ok.pid).padEnd(6)} ${String(process.pid).padEnd(6)}   0 /bin/echo hello ${tag} `,
+    );
 
     // more arguments than --max-args: the first 4 (filename included) and " ..."
     const many = spawnSync("/bin/true", ["a1", "a2", "a3", "a4", tag]);

@@ -35,18 +35,22 @@ test("opensnoop prints PID COMM FD ERR FLAGS MODE PATH for open, failed open and
     assert.throws(() => openSync(missing, "r"));
     const failed = await tool.waitFor((l) => l.endsWith(` ${missing}`), missing);
     assert.deepEqual(columns(failed).slice(2, 4), ["-1", "2"]);
-    assert.match(failed, / n\/a  \//, "no mode without O_CREAT");
+    assert.match(failed, / n\/a {2}\//, "no mode without O_CREAT");
   } finally {
     await tool.stop();
   }
 
   // openat2 from another process (perl: node cannot make the call), followed by its pid (-p)
   const path = join(dir, "openat2");
-  const perl = spawn("perl", [
-    "-e",
-    '<STDIN>; my $how = pack("QQQ", 0101, 0600, 0); my $fd = syscall(437, -100, $ARGV[0], $how, 24); exit($fd < 0 ? 1 : 0)',
-    path,
-  ], { stdio: ["pipe", "ignore", "ignore"] });
+  const perl = spawn(
+    "perl",
+    [
+      "-e",
+      '<STDIN>; my $how = pack("QQQ", 0101, 0600, 0); my $fd = syscall(437, -100, $ARGV[0], $how, 24); exit($fd < 0 ? 1 : 0)',
+      path,
+    ],
+    { stdio: ["pipe", "ignore", "ignore"] },
+  );
   await once(perl, "spawn");
   const all = runTool(run, ["-e", "-p", String(perl.pid)]);
   try {

@@ -16,7 +16,13 @@ test("runqlat prints a per-thread log2 histogram of run-queue latency at the end
   try {
     await tool.ready();
     assert.equal(tool.lines[0], "Tracing run queue latency... Hit Ctrl-C to end.");
-    const r = spawnSync("taskset", ["-c", "0", "sh", "-c", "i=0; while [ $i -lt 50 ]; do i=$((i+1)); sleep 0.01; done"]);
+    const r = spawnSync("taskset", [
+      "-c",
+      "0",
+      "sh",
+      "-c",
+      "i=0; while [ $i -lt 50 ]; do i=$((i+1)); sleep 0.01; done",
+    ]);
     assert.equal(r.status, 0);
     pid = r.pid;
   } finally {
@@ -25,7 +31,9 @@ test("runqlat prints a per-thread log2 histogram of run-queue latency at the end
   }
   // the name is the thread's when its histogram began (node's, taskset's or sh's: it forked
   // from node, then ran taskset, then sh)
-  const at = tool.lines.findIndex((l) => /^tid = (\d+) (node|taskset|sh)$/.exec(l)?.[1] === String(pid));
+  const at = tool.lines.findIndex(
+    (l) => /^tid = (\d+) (node|taskset|sh)$/.exec(l)?.[1] === String(pid),
+  );
   assert.ok(at > 0, `a histogram for tid ${pid}:\n${tool.lines.join("\n")}`);
   assert.equal(tool.lines[at - 1], "");
   assert.equal(tool.lines[at + 1], "     usecs               : count    distribution");

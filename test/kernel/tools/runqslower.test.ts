@@ -14,7 +14,13 @@ test("runqslower prints TIME COMM TID LAT(us) PREV COMM PREV TID for run-queue w
   const hog = spawn("taskset", ["-c", "0", "sh", "-c", "while :; do :; done"], { stdio: "ignore" });
   const sleeper = spawn(
     "taskset",
-    ["-c", "0", "sh", "-c", "sleep 0.3; i=0; while [ $i -lt 300 ]; do i=$((i+1)); sleep 0.01; done"],
+    [
+      "-c",
+      "0",
+      "sh",
+      "-c",
+      "sleep 0.3; i=0; while [ $i -lt 300 ]; do i=$((i+1)); sleep 0.01; done",
+    ],
     { stdio: "ignore" },
   );
   await once(sleeper, "spawn");
@@ -22,8 +28,14 @@ test("runqslower prints TIME COMM TID LAT(us) PREV COMM PREV TID for run-queue w
   try {
     await tool.ready();
     assert.equal(tool.lines[0], "Tracing run queue latency higher than 1 us");
-    const line = await tool.waitFor((l) => columns(l)[2] === String(sleeper.pid), `tid ${sleeper.pid}`);
-    assert.equal(tool.lines[1], "TIME     COMM             TID           LAT(us) PREV COMM        PREV TID");
+    const line = await tool.waitFor(
+      (l) => columns(l)[2] === String(sleeper.pid),
+      `tid ${sleeper.pid}`,
+    );
+    assert.equal(
+      tool.lines[1],
+      "TIME     COMM             TID           LAT(us) PREV COMM        PREV TID",
+    );
     const c = columns(line);
     assert.match(c[0]!, /^\d\d:\d\d:\d\d$/);
     assert.equal(c[1], "sh");

@@ -17,17 +17,26 @@ async function sleeper(): Promise<ChildProcess> {
 
 test("sigsnoop prints TIME PID COMM SIG TPID TCOMM RESULT for signals; -k for kill syscalls", async (t) => {
   if (!needsKernel(t)) return;
-  for (const mode of [["-n", "-p", String(process.pid)], ["-k", "-p", String(process.pid)]]) {
+  for (const mode of [
+    ["-n", "-p", String(process.pid)],
+    ["-k", "-p", String(process.pid)],
+  ]) {
     const tool = runTool(run, mode);
     try {
       await tool.ready();
-      assert.equal(tool.lines[0], "TIME     PID     COMM             SIG          TPID    TCOMM            RESULT");
+      assert.equal(
+        tool.lines[0],
+        "TIME     PID     COMM             SIG          TPID    TCOMM            RESULT",
+      );
       const child = await sleeper();
       // wait until the child runs sleep (its comm), so the target's name is known
       const named = mode[0] === "-n";
       process.kill(child.pid!, "SIGUSR1");
       await once(child, "exit");
-      const line = await tool.waitFor((l) => columns(l)[4] === String(child.pid), `pid ${child.pid}`);
+      const line = await tool.waitFor(
+        (l) => columns(l)[4] === String(child.pid),
+        `pid ${child.pid}`,
+      );
       const c = columns(line);
       assert.equal(c[1], String(process.pid));
       assert.equal(c[3], named ? "SIGUSR1" : "10");

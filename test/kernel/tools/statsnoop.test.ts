@@ -18,7 +18,10 @@ test("statsnoop prints PID COMM RET ERR SYSCALL PATH for stat calls", async (t) 
   const dir = mkdtempSync(join(tmpdir(), "tsbpf-statsnoop-"));
   writeFileSync(join(dir, "present"), "x");
   // a shell that waits for a line, then becomes stat(1) (same pid)
-  const sh = spawn("sh", ["-c", "read x; exec stat present missing"], { cwd: dir, stdio: ["pipe", "ignore", "ignore"] });
+  const sh = spawn("sh", ["-c", "read x; exec stat present missing"], {
+    cwd: dir,
+    stdio: ["pipe", "ignore", "ignore"],
+  });
   await once(sh, "spawn");
   const tool = runTool(run, ["-s", "-p", String(sh.pid)]);
   try {

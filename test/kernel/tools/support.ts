@@ -49,7 +49,8 @@ export function runTool(
           const hit = lines.slice(1).find(match);
           if (hit !== undefined) return hit;
           if (failure) throw failure;
-          if (ended) throw new Error(`the tool ended without a line with ${what}:\n${lines.join("\n")}`);
+          if (ended)
+            throw new Error(`the tool ended without a line with ${what}:\n${lines.join("\n")}`);
           await next();
         }
       } finally {

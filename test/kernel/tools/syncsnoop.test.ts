@@ -26,7 +26,10 @@ test("syncsnoop prints TIME(s) COMM CALL for fsync, fdatasync and syncfs", async
     const comm = columns(await tool.waitFor((l) => columns(l)[2] === "fsync", "fsync"))[1];
     assert.match(comm!, /^(node|MainThread)$/);
     await tool.waitFor((l) => columns(l)[2] === "fdatasync", "fdatasync");
-    const sf = await tool.waitFor((l) => columns(l)[1] === "sync" && columns(l)[2] === "syncfs", "syncfs");
+    const sf = await tool.waitFor(
+      (l) => columns(l)[1] === "sync" && columns(l)[2] === "syncfs",
+      "syncfs",
+    );
     assert.match(columns(sf)[0]!, /^\d+\.\d{9}$/);
   } finally {
     await tool.stop();

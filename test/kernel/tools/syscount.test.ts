@@ -10,7 +10,9 @@ import { runTool, columns } from "./support.js";
 
 /** A perl that waits for a line on stdin, then calls getppid() 500 times and exits. */
 async function caller() {
-  const p = spawn("perl", ["-e", "<STDIN>; getppid() for 1..500; exit 0"], { stdio: ["pipe", "ignore", "ignore"] });
+  const p = spawn("perl", ["-e", "<STDIN>; getppid() for 1..500; exit 0"], {
+    stdio: ["pipe", "ignore", "ignore"],
+  });
   await once(p, "spawn");
   return p;
 }
@@ -46,7 +48,10 @@ test("syscount counts a child's syscalls by name (-L latency) and by process (-P
   } finally {
     await byProcess.stop();
   }
-  assert.ok(byProcess.lines.includes(`${"PID    COMM".padEnd(22)} ${"COUNT".padStart(8)}`), byProcess.lines.join("\n"));
+  assert.ok(
+    byProcess.lines.includes(`${"PID    COMM".padEnd(22)} ${"COUNT".padStart(8)}`),
+    byProcess.lines.join("\n"),
+  );
   const mine = byProcess.lines.find((l) => l.startsWith(`${String(q.pid).padEnd(6)} perl `));
   assert.ok(mine, byProcess.lines.join("\n"));
   assert.ok(Number(columns(mine)[2]) >= 500);

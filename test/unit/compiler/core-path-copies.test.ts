@@ -9,7 +9,9 @@ import { fileURLToPath } from "node:url";
 import { compileProbe } from "../../../src/compiler/index.js";
 import { parseObject } from "../../../src/obj/object.js";
 
-const PROBE = fileURLToPath(new URL("../../../../examples/tools/execsnoop/probe.ts", import.meta.url));
+const PROBE = fileURLToPath(
+  new URL("../../../../examples/tools/execsnoop/probe.ts", import.meta.url),
+);
 
 test("a kernel-struct read in a copied path compiles and keeps its CO-RE relocations", () => {
   const { elf } = compileProbe(PROBE);
