@@ -749,7 +749,13 @@ function loadProgram(
       }),
       ...(opts.logLevel !== undefined && { logLevel: opts.logLevel }),
     });
-    const program = new Program(fd, { name: spec.name, type: info?.progType ?? 0, spec });
+    const usdtSpecs = spec.sectionInfo?.kind === "usdt" ? maps.get("__bpf_usdt_specs") : undefined;
+    const program = new Program(fd, {
+      name: spec.name,
+      type: info?.progType ?? 0,
+      spec,
+      ...(usdtSpecs && { usdtSpecs }),
+    });
     return { program, log };
   } catch (e) {
     if (e instanceof SysError && e.syscall === "BPF_PROG_LOAD" && e.log) {
