@@ -35,7 +35,7 @@ export function readUsdtNotes(elf: ElfBinary): UsdtNote[] {
   };
   const align4 = (n: number) => (n + 3) & ~3;
   const out: UsdtNote[] = [];
-  for (let at = 0; at + 12 <= b.length; ) {
+  for (let at = 0; at + 12 <= b.length;) {
     const namesz = dv.getUint32(at, true);
     const descsz = dv.getUint32(at + 4, true);
     const type = dv.getUint32(at + 8, true);
@@ -154,9 +154,9 @@ export function parseUsdtArgs(args: string, where: string, arch = process.arch):
       });
     } else if ((c = /^%([a-z0-9]+)$/.exec(op))) {
       out.push({ type: UsdtArgType.REG, valOff: 0n, regOff: reg(c[1]!), signed, bitshift });
+    } else if (/\(%[er]ip\)$/.test(op)) {
+      bad("a %rip-relative operand (a global variable) cannot be read from the registers");
     } else if ((c = /^(-?\d+)?\(%([a-z0-9]+)\)$/.exec(op))) {
-      if (c[2] === "rip" || c[2] === "eip")
-        bad("a %rip-relative operand (a global variable) cannot be read from the registers");
       out.push({
         type: UsdtArgType.REG_DEREF,
         valOff: BigInt.asUintN(64, BigInt(c[1] ?? 0)),
