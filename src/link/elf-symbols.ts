@@ -172,7 +172,8 @@ export class ElfBinary {
   segmentFileOffset(vaddr: number, opts: { executable?: boolean } = {}): number | undefined {
     for (const seg of this.segments) {
       if (seg.type !== PT_LOAD || (opts.executable && (seg.flags & PF_X) === 0)) continue;
-      if (vaddr >= seg.vaddr && vaddr < seg.vaddr + seg.filesz) return vaddr - seg.vaddr + seg.offset;
+      if (vaddr >= seg.vaddr && vaddr < seg.vaddr + seg.filesz)
+        return vaddr - seg.vaddr + seg.offset;
     }
     return undefined;
   }

@@ -86,7 +86,10 @@ test("valueSize grows a global data array before load (bpf_map__set_value_size)"
   const run = c.program("resize_fill").testRun({ data: new Uint8Array(64) });
   assert.equal(run.retval, N);
   const got = new Uint32Array(m.get(new Uint8Array(4))!.slice().buffer);
-  assert.deepEqual([...got], Array.from({ length: N }, (_, i) => i + 1));
+  assert.deepEqual(
+    [...got],
+    Array.from({ length: N }, (_, i) => i + 1),
+  );
 
   // The whole resized array can be given as the last variable's initial value.
   const init = new Uint8Array(4 * N).fill(7);
