@@ -33,6 +33,7 @@ import { Program } from "./program.js";
 import { VerifierError } from "./verifier.js";
 import { kernelBtfTypeId } from "./kernel-btf.js";
 import { kconfigData, resolveKsym } from "./kconfig.js";
+import { ModuleBtfFds } from "./module-btf.js";
 import { applyCore, coreVerifierError, resolveCore, type CoreResults } from "./core-relocate.js";
 import { TsbpfError } from "../errors.js";
 
@@ -657,9 +658,10 @@ function relocate(
   spec: ProgramSpec,
   parts: LinkedParts,
   maps: ReadonlyMap<string, BpfMap>,
+  modules: ModuleBtfFds,
 ): Insn[] {
   const insns = parts.insns.map((i) => ({ ...i }));
-  for (const r of parts.ksymRefs ?? []) resolveKsym(spec, object, insns, r.insn, r.name);
+  for (const r of parts.ksymRefs ?? []) resolveKsym(spec, object, insns, r.insn, r.name, modules);
   for (const r of parts.relocations) {
     const map = maps.get(r.map);
     if (!map)
@@ -696,7 +698,26 @@ function loadProgram(
   // Linked for this load only: an object whose programs share a large subprogram does not
   // keep a linked copy per program (the spec links again if asked for its instructions).
   const parts = linkedParts(spec);
-  const insns = relocate(object, spec, parts, maps);
+  // Module BTF objects of module kfuncs/variables: open for the load, in its fd_array.
+  const modules = new ModuleBtfFds();
+  try {
+    return loadRelocated(object, spec, maps, btf, opts, core, parts, modules);
+  } finally {
+    modules.close();
+  }
+}
+
+function loadRelocated(
+  object: BpfObject,
+  spec: ProgramSpec,
+  maps: ReadonlyMap<string, BpfMap>,
+  btf: FD | undefined,
+  opts: CollectionOptions,
+  core: CoreResults,
+  parts: LinkedParts,
+  modules: ModuleBtfFds,
+): { program: Program; log: string } {
+  const insns = relocate(object, spec, parts, maps, modules);
   const poisoned = applyCore(spec, parts, insns, core);
   const info = spec.sectionInfo;
   let attachBtfId: number | undefined;
@@ -726,6 +747,7 @@ function loadProgram(
       );
   }
   const withBtf = btf !== undefined && parts.funcInfo.length > 0;
+  const fdArray = modules.fdArray();
   try {
     const { fd, log } = progLoad({
       type: info?.progType ?? ProgType.SOCKET_FILTER,
@@ -748,6 +770,7 @@ function loadProgram(
         }),
       }),
       ...(opts.logLevel !== undefined && { logLevel: opts.logLevel }),
+      ...(fdArray && { fdArray }),
     });
     const usdtSpecs = spec.sectionInfo?.kind === "usdt" ? maps.get("__bpf_usdt_specs") : undefined;
     const program = new Program(fd, {
