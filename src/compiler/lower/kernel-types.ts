@@ -282,6 +282,12 @@ export function kernelMember(lw: LowerHost, v: KernelValue, name: string, e: ts.
         off: v.off + f.off,
       };
     case "int": {
+      if (v.mode === "probe")
+        return {
+          k: "int",
+          op: reg(readSized(lw, v, f, e)),
+          ...(f.size === 8 && !f.signed ? { u64: true } : {}),
+        };
       let r = read(lw, v, f, f.size, e);
       if (f.signed && f.size < 8) {
         const sh = 64 - f.size * 8;
@@ -342,6 +348,44 @@ function read(lw: LowerHost, v: KernelValue, f: KField, size: Size, e: ts.Node):
   });
   lw.emit({ op: "load", dst, base: { kind: "slot", slot }, off: 0, size });
   return dst;
+}
+
+/**
+ * An integer field through a probe read, sized as the running kernel has it (a field whose
+ * size differs between kernels, as BPF_CORE_READ does with bpf_core_field_size): the relocated
+ * byte size (FIELD_BYTE_SIZE) read at the relocated offset into a zeroed u64, which holds any
+ * size's unsigned value; a signed field is then shifted left and arithmetic-right by relocated
+ * counts (FIELD_LSHIFT_U64 / FIELD_RSHIFT_U64, 64 − 8 × size), sign-extending from the
+ * kernel's width rather than the declaration's.
+ */
+function readSized(lw: LowerHost, v: KernelValue, f: KField & { k: "int" }, e: ts.Node): VReg {
+  lw.setLoc(e);
+  const slot = lw.slot(8, "a kernel field read", e, true);
+  lw.emit({ op: "store", base: { kind: "slot", slot }, off: 0, size: 8, value: imm(0) });
+  const size = lw.vreg();
+  lw.emit({
+    op: "core",
+    dst: size,
+    value: BigInt(f.size),
+    core: coreRef(CoreKind.FIELD_BYTE_SIZE, v, f),
+  });
+  const src = fieldAddress(lw, v, f, coreRef(CoreKind.FIELD_BYTE_OFFSET, v, f));
+  const buf = lw.vreg();
+  lw.emit({ op: "addr", dst: buf, slot, off: 0 });
+  lw.emit({
+    op: "call",
+    dst: lw.vreg(),
+    helper: HELPER_PROBE_READ_KERNEL,
+    args: [reg(buf), reg(size), reg(src)],
+  });
+  const x = lw.load({ kind: "slot", slot }, 0, 8);
+  if (!f.signed) return x;
+  const l = lw.vreg();
+  const sh = BigInt(64 - f.size * 8);
+  lw.emit({ op: "core", dst: l, value: sh, core: coreRef(CoreKind.FIELD_LSHIFT_U64, v, f) });
+  const r = lw.vreg();
+  lw.emit({ op: "core", dst: r, value: sh, core: coreRef(CoreKind.FIELD_RSHIFT_U64, v, f) });
+  return lw.alu("arsh", reg(lw.alu("lsh", reg(x), reg(l))), reg(r));
 }
 
 /**

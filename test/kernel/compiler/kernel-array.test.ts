@@ -41,6 +41,70 @@ export const exec_comm = tpBtf("sched_process_exec", (ctx) => {
 });
 `;
 
+// Probe reads (currentTask() outside tp_btf) of fields declared with another size than this
+// kernel's: pid declared s64 (the kernel's is s32: reading 8 bytes would take tgid along),
+// tgid declared u16. Each read is sized by a FIELD_BYTE_SIZE relocation and a signed one is
+// sign-extended by relocated shifts, as BPF_CORE_READ with bpf_core_field_size.
+const SIZED = `import { program, map, tracepoint, config, HashMap, currentTask } from "tsbpf/probe";
+import { struct, u32, u64 } from "tsbpf/types";
+import type { task_struct } from "./vmlinux.js";
+program({ license: "GPL" });
+const Sys = struct("Sys", { nr: u32 });
+const target = config("target", u32, 0);
+const pids = map("pids", new HashMap(u32, struct("Pids", { pid: u64, tgid: u32, pad: u32 }), { maxEntries: 4 }));
+export const sized_tp = tracepoint("syscalls", "sys_enter_getppid", Sys, () => {
+  const t = currentTask<task_struct>();
+  if (t.tgid !== target.value) return 0;
+  pids.set(1, { pid: t.pid, tgid: t.tgid, pad: 0 });
+  return 0;
+});
+`;
+
+function declarationsOf(skewed: boolean): string {
+  const btf = LazyBtf.parse(readFileSync("/sys/kernel/btf/vmlinux"), { label: "vmlinux" });
+  let { text } = btfToTs(btf, { types: ["task_struct"], depth: 1 });
+  if (skewed)
+    text = text
+      .replace(
+        /@btf (struct|union) (\S+) (\d+)/g,
+        (_, k, n, s) => `@btf ${k} ${n} ${Number(s) + 64}`,
+      )
+      .replace(/@btf (\d+) /g, (_, o) => `@btf ${Number(o) + 8} `);
+  return text;
+}
+
+test("probe reads of fields whose declared size differs from the kernel's", (t) => {
+  if (!needsKernel(t, { minKernel: "5.11" })) return;
+  const decl = declarationsOf(false)
+    .replace(
+      /\/\* @btf (\d+) s32 \*\/ readonly pid: number;/,
+      "/* @btf $1 s64 */ readonly pid: bigint;",
+    )
+    .replace(
+      /\/\* @btf (\d+) s32 \*\/ readonly tgid: number;/,
+      "/* @btf $1 u16 */ readonly tgid: number;",
+    );
+  assert.match(decl, /s64 \*\/ readonly pid: bigint/);
+  const dir = "/tmp/tsbpf-virtual/kernel-sized";
+  const elf = compileProbe(`${dir}/probe.ts`, {
+    sources: new Map([
+      [`${dir}/probe.ts`, SIZED],
+      [`${dir}/vmlinux.d.ts`, decl],
+    ]),
+  }).elf;
+  using c = Collection.load(elf, { globals: { target: process.pid } });
+  {
+    using link = c.program("sized_tp").attach();
+    for (let i = 0; i < 3; i++) void process.ppid; // getppid from this (the main) thread
+    void link;
+  }
+  const v = c.map("pids").get(new Uint8Array([1, 0, 0, 0]));
+  assert.ok(v, "the program saw getppid (the u16-declared tgid compared whole)");
+  const dv = new DataView(v.buffer, v.byteOffset, v.byteLength);
+  assert.equal(dv.getBigUint64(0, true), BigInt(process.pid), "pid: 4 bytes read, not 8");
+  assert.equal(dv.getUint32(8, true), process.pid, "tgid: 4 bytes read, not 2");
+});
+
 function build(skewed: boolean): Uint8Array {
   const btf = LazyBtf.parse(readFileSync("/sys/kernel/btf/vmlinux"), { label: "vmlinux" });
   let { text } = btfToTs(btf, { types: ["task_struct"], depth: 1 });
