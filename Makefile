@@ -66,7 +66,7 @@ test-kernels: deps build fixtures
 # The attach paths the host kernel cannot prove (kprobes are configured out, fentry is
 # refused), run for real on the 6.1 and 6.12 VMs (about 4 minutes). Where qemu or the kernel
 # packages cannot be had it says so and passes, except under CI=true, where it fails.
-VM_SMOKE := kprobe/ fentry/ compiler/kernel-types loader/kfunc-module
+VM_SMOKE := kprobe/ fentry/ compiler/kernel-types compiler/kernel-array loader/kfunc-module
 test-vm: deps build fixtures
 	@scripts/ensure-apt.sh $(VM_APT_PACKAGES) || [ "$$CI" != true ]
 	node scripts/vm/run.js --optional --kernel 6.1,6.12 $(foreach o,$(VM_SMOKE),--only $(o))

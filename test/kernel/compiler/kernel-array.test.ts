@@ -191,3 +191,57 @@ function xlated(fd: number): string[] {
   }
   return out;
 }
+
+// kprobes: the pointer from bpf_get_current_task is read with probe reads, so the element
+// reads go through bpf_probe_read_kernel (constant index: the element's offset relocated;
+// run-time index: bounded, added to the field's relocated offset). Runs where kprobes exist
+// (the VM matrix); the development kernel has none.
+const KPROBE = `import { program, map, kprobe, config, HashMap, currentTask } from "tsbpf/probe";
+import { array, struct, u8, u32, type Infer } from "tsbpf/types";
+import type { task_struct } from "./vmlinux.js";
+program({ license: "GPL" });
+const Comm = struct("Comm", { c0: u32, at: u32, past: u32, tgid: u32, bytes: array(u8, 16) });
+type Comm = Infer<typeof Comm>;
+const target = config("target", u32, 0);
+const ix = config("ix", u32, 1);
+const far = config("far", u32, 99);
+const comms = map("comms", new HashMap(u32, Comm, { maxEntries: 4 }));
+export const getppid_k = kprobe(() => {
+  const t = currentTask<task_struct>();
+  if (t.tgid !== target.value) return 0;
+  const c: Comm = { c0: t.comm[0], at: t.comm[ix.value], past: t.comm[far.value] + 1,
+    tgid: t.tgid, bytes: new Uint8Array(16) };
+  for (let i = 0; i < 16; i++) c.bytes[i] = t.comm[i];
+  comms.set(1, c);
+  return 0;
+}, "__x64_sys_getppid");
+`;
+
+for (const skewed of [false, true])
+  test(`kernel array fields through probe reads in a kprobe (declarations ${skewed ? "skewed" : "generated"})`, (t) => {
+    if (!needsKernel(t, { minKernel: "5.11", feature: "kprobes" })) return;
+    if (process.arch !== "x64") return t.skip("the probe names the x86-64 syscall function");
+    const dir = `/tmp/tsbpf-virtual/kernel-array-kprobe-${skewed}`;
+    const elf = compileProbe(`${dir}/probe.ts`, {
+      sources: new Map([
+        [`${dir}/probe.ts`, KPROBE],
+        [`${dir}/vmlinux.d.ts`, declarationsOf(skewed)],
+      ]),
+    }).elf;
+    using c = Collection.load(elf, { globals: { target: process.pid } });
+    {
+      using link = c.program("getppid_k").attach();
+      for (let i = 0; i < 3; i++) void process.ppid;
+      void link;
+    }
+    const v = c.map("comms").get(new Uint8Array([1, 0, 0, 0]));
+    assert.ok(v, "the kprobe saw getppid");
+    const comm = readFileSync("/proc/self/comm", "utf8").trim();
+    const dv = new DataView(v.buffer, v.byteOffset, v.byteLength);
+    assert.deepEqual(
+      [dv.getUint32(0, true), dv.getUint32(4, true), dv.getUint32(8, true), dv.getUint32(12, true)],
+      [comm.charCodeAt(0), comm.charCodeAt(1), 1, process.pid],
+      "comm[0], comm[ix = 1], comm[far = 99] + 1, tgid",
+    );
+    assert.equal(Buffer.from(v.subarray(16, 16 + comm.length)).toString(), comm);
+  });
