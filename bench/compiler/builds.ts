@@ -204,7 +204,8 @@ export async function buildPair(
       times.c = { ok: false, error: (e as Error).message };
     }
   for (let i = 0; i < opts.runs; i++) {
-    if (times.c.ok && !pair.cElf) times.clangMs.push(elapsedMs(() => clang(pair.c, cOut, opts.includeDir)));
+    if (times.c.ok && !pair.cElf)
+      times.clangMs.push(elapsedMs(() => clang(pair.c, cOut, opts.includeDir)));
     if (times.ts.ok) {
       times.tsColdMs.push(elapsedMs(() => tsbpfBuild(opts.cli, pair.ts, opts.outDir, false)));
       times.tsServerMs.push(elapsedMs(() => tsbpfBuild(opts.cli, pair.ts, opts.outDir, true)));

@@ -26,13 +26,7 @@ import {
   stopBuildServer,
   type Pair,
 } from "./builds.js";
-import {
-  DEFAULT_TIMED_INPUT,
-  inputs,
-  mapSetup,
-  TIMED_INPUT,
-  type Input,
-} from "./inputs.js";
+import { DEFAULT_TIMED_INPUT, inputs, mapSetup, TIMED_INPUT, type Input } from "./inputs.js";
 import { compareBehaviour, LoadedSide, type LoadOptions } from "./measure.js";
 import { zooPairs } from "./zoo.js";
 import { formatTable, summarize, type Metric, type PairResult } from "./table.js";
@@ -144,7 +138,11 @@ async function measurePair(
   try {
     cSide = new LoadedSide(built.c.elf, setup, how.cLoad);
   } catch (e) {
-    return { ...result, status: "error", error: `the C object does not load: ${(e as Error).message}` };
+    return {
+      ...result,
+      status: "error",
+      error: `the C object does not load: ${(e as Error).message}`,
+    };
   }
   using c = cSide;
   result.section = how.cLoad?.section ?? c.prog.section;

@@ -26,6 +26,8 @@ export interface NetFrame {
   frag?: number;
   /** TCP data offset in words (default 5) */
   doff?: number;
+  /** TCP flags (default PSH|ACK) */
+  tcpFlags?: number;
   srcMac?: number[];
   dstMac?: number[];
 }
@@ -49,9 +51,21 @@ export function netFrame(f: NetFrame): Uint8Array {
       ? new TextEncoder().encode(f.payload)
       : (f.payload ?? new Uint8Array());
   const protoNum =
-    f.proto === "tcp" ? 6 : f.proto === "udp" ? 17 : f.proto === "icmp" ? (f.ip === 4 ? 1 : 58) : f.proto;
+    f.proto === "tcp"
+      ? 6
+      : f.proto === "udp"
+        ? 17
+        : f.proto === "icmp"
+          ? f.ip === 4
+            ? 1
+            : 58
+          : f.proto;
   const l4len =
-    protoNum === 6 ? 4 * (f.doff ?? 5) : protoNum === 17 || protoNum === 1 || protoNum === 58 ? 8 : 0;
+    protoNum === 6
+      ? 4 * (f.doff ?? 5)
+      : protoNum === 17 || protoNum === 1 || protoNum === 58
+        ? 8
+        : 0;
   const iplen = f.ip === 4 ? 20 + 4 * (f.ipOptionWords ?? 0) : 40;
   const tags = f.vlans ?? [];
   const l2 = 14 + 4 * tags.length;
@@ -95,7 +109,7 @@ export function netFrame(f: NetFrame): Uint8Array {
     dv.setUint16(l4 + 2, f.dport ?? 80);
     if (protoNum === 6) {
       out[l4 + 12] = (f.doff ?? 5) << 4;
-      out[l4 + 13] = 0x18;
+      out[l4 + 13] = f.tcpFlags ?? 0x18;
       dv.setUint16(l4 + 14, 502);
       csumAt = l4 + 16;
     } else {

@@ -69,7 +69,14 @@ function vlanFrames(): Input[] {
   return [
     ...tutorialFrames(),
     f("802.1Q id 5 v4", { ip: 4, proto: "udp", vlans: [[0x8100, 5]] }),
-    f("802.1ad QinQ", { ip: 6, proto: "tcp", vlans: [[0x88a8, 0x2064], [0x8100, 7]] }),
+    f("802.1ad QinQ", {
+      ip: 6,
+      proto: "tcp",
+      vlans: [
+        [0x88a8, 0x2064],
+        [0x8100, 7],
+      ],
+    }),
     { name: "802.1Q cut tag", data: rawFrame(0x8100, 16) },
   ];
 }
@@ -89,6 +96,128 @@ function skbFrames(): Input[] {
     f("v6 UDP tc 0", { ip: 6, proto: "udp", dport: 53 }),
     f("v6 UDP tc 0x4b", { ip: 6, proto: "udp", tos: 0x4b, dport: 123 }),
     { name: "ARP", data: rawFrame(0x0806) },
+  ];
+}
+
+/** Katran-style LB: VIPs, rings, reals and the gateway MAC (katran_lb.bpf.c's layouts). */
+export const KATRAN = {
+  gatewayMac: [0x02, 0, 0, 0, 0, 0x99],
+  /** [address, port (0: any), protocol, flags, vip number] */
+  vips: [
+    [[10, 0, 0, 100], 80, 6, 0, 1],
+    [[10, 0, 0, 100], 0, 17, 0, 2],
+    [[10, 0, 0, 101], 53, 17, 1 /* F_HASH_NO_SRC_PORT */, 3],
+    [[10, 0, 0, 102], 443, 6, 8 /* F_HASH_DPORT_ONLY */, 4],
+  ] as [number[], number, number, number, number][],
+  /** real index → [address, flags] */
+  reals: [
+    [1, [10, 1, 0, 1], 0],
+    [2, [10, 1, 0, 2], 0],
+    [3, [10, 1, 0, 3], 0],
+    [4, [10, 1, 0, 4], 0],
+    [6, [0, 0, 0, 0], 1 /* F_IPV6 */],
+  ] as [number, number[], number][],
+  ringSize: 257,
+  /** the real in slot `i` of VIP `vip`'s ring (0: none) */
+  ring(vip: number, i: number): number {
+    if (vip === 1 || vip === 4) return 1 + (i % 3);
+    if (vip === 2) return i % 2 ? 4 : 0;
+    return 6;
+  },
+};
+
+export function katranMaps(): Record<string, [Uint8Array, Uint8Array][]> {
+  const vips: [Uint8Array, Uint8Array][] = KATRAN.vips.map(([addr, port, proto, flags, num]) => {
+    const k = new Uint8Array(20);
+    k.set(addr, 0);
+    new DataView(k.buffer).setUint16(16, port);
+    k[18] = proto;
+    const v = new Uint8Array(8);
+    new DataView(v.buffer).setUint32(0, flags, true);
+    new DataView(v.buffer).setUint32(4, num, true);
+    return [k, v];
+  });
+  const rings: [Uint8Array, Uint8Array][] = [];
+  for (const [, , , , num] of KATRAN.vips)
+    for (let i = 0; i < KATRAN.ringSize; i++)
+      rings.push([u32le(KATRAN.ringSize * num + i), u32le(KATRAN.ring(num, i))]);
+  const reals: [Uint8Array, Uint8Array][] = KATRAN.reals.map(([i, addr, flags]) => {
+    const v = new Uint8Array(20);
+    v.set(addr, 0);
+    v[16] = flags;
+    return [u32le(i), v];
+  });
+  const ctl = new Uint8Array(8);
+  ctl.set(KATRAN.gatewayMac, 0);
+  return { vip_map: vips, ch_rings: rings, reals, ctl_array: [[u32le(0), ctl]] };
+}
+
+function katranFrames(): Input[] {
+  const vip = [10, 0, 0, 100];
+  const flows: Input[] = [];
+  for (let i = 0; i < 6; i++)
+    flows.push(
+      f(`SYN to VIP:80 from 192.0.2.${10 + i}`, {
+        ip: 4,
+        proto: "tcp",
+        src: [192, 0, 2, 10 + i],
+        dst: vip,
+        sport: 30000 + 7 * i,
+        dport: 80,
+        tcpFlags: 0x02,
+      }),
+    );
+  for (let i = 0; i < 6; i++)
+    flows.push(
+      f(`UDP to VIP:${9000 + i} (any port)`, {
+        ip: 4,
+        proto: "udp",
+        src: [198, 51, 100, 1 + i],
+        dst: vip,
+        sport: 5000 + i,
+        dport: 9000 + i,
+        payload: "datagram",
+      }),
+    );
+  const big = netFrame({ ip: 4, proto: "tcp", dst: vip, dport: 80, payload: new Uint8Array(1560) });
+  const opts = netFrame({ ip: 4, proto: "tcp", dst: vip, dport: 80, ipOptionWords: 1 });
+  return [
+    f("ACK to VIP:80", { ip: 4, proto: "tcp", dst: vip, dport: 80, payload: "GET / HTTP/1.1\r\n" }),
+    ...flows,
+    f("DNS to VIP 2 (no source port)", {
+      ip: 4,
+      proto: "udp",
+      dst: [10, 0, 0, 101],
+      sport: 1111,
+      dport: 53,
+    }),
+    f("DNS to VIP 2, other port", {
+      ip: 4,
+      proto: "udp",
+      dst: [10, 0, 0, 101],
+      sport: 2222,
+      dport: 53,
+    }),
+    f("TLS to VIP 3 (dport only)", {
+      ip: 4,
+      proto: "tcp",
+      src: [192, 0, 2, 77],
+      dst: [10, 0, 0, 102],
+      dport: 443,
+    }),
+    f("TCP to VIP:81 (no VIP)", { ip: 4, proto: "tcp", dst: vip, dport: 81 }),
+    f("TCP to another host", { ip: 4, proto: "tcp", dst: [10, 0, 0, 7], dport: 80 }),
+    f("ICMP to VIP", { ip: 4, proto: "icmp", dst: vip }),
+    f("fragment to VIP", { ip: 4, proto: "udp", dst: vip, dport: 9000, frag: 0x2000 }),
+    f("GRE to VIP", { ip: 4, proto: 47, dst: vip, payload: "xxxxxxxx" }),
+    { name: "IP options to VIP", data: opts },
+    { name: "1600-byte frame to VIP", data: big },
+    f("IPv6 TCP", { ip: 6, proto: "tcp" }),
+    { name: "ARP", data: rawFrame(0x0806) },
+    {
+      name: "TCP header cut",
+      data: netFrame({ ip: 4, proto: "tcp", dst: vip }).subarray(0, 14 + 20 + 12),
+    },
   ];
 }
 
@@ -196,6 +325,18 @@ export const NET_ZOO: ZooEntry[] = [
     inputs: tutorialFrames,
     maps: () => one("ctl_array"),
     timed: "v4 TCP",
+  },
+  {
+    name: "katran_lb",
+    origin:
+      "katran katran/lib/bpf/balancer.bpf.c balancer_ingress (core IPv4 path; C: the reduction " +
+      "bench/compiler/zoo/net/programs/katran_lb.bpf.c, the original does not build standalone)",
+    ts: "net/programs/katran_lb.ts",
+    cObject: "own-katran_lb.o",
+    cProgram: "balancer_ingress",
+    inputs: katranFrames,
+    maps: katranMaps,
+    timed: "SYN to VIP:80 from 192.0.2.10",
   },
   {
     name: "tc_policy_txq",

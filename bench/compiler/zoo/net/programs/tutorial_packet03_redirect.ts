@@ -2,7 +2,15 @@
 // xdp_redirect_func): sets the destination MAC and redirects with bpf_redirect to a fixed
 // interface. The published solution leaves both as placeholders (an all-zero MAC, ifindex 0),
 // so that is what both sides do; the verdict is counted per action.
-import { program, map, xdp, PerCpuArrayMap, XdpAction, redirect, type XdpContext } from "tsbpf/probe";
+import {
+  program,
+  map,
+  xdp,
+  PerCpuArrayMap,
+  XdpAction,
+  redirect,
+  type XdpContext,
+} from "tsbpf/probe";
 import { struct, u64 } from "tsbpf/types";
 
 program({ license: "GPL" });
