@@ -28,7 +28,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
-#define MAX_VIPS 16
+#define MAX_VIPS 32
 #define RING_SIZE 257
 #define MAX_REALS 256
 #define CH_RINGS_SIZE (MAX_VIPS * RING_SIZE)

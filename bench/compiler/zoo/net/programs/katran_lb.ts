@@ -19,7 +19,7 @@ import { array, be16, be32, struct, u8, u16, u32, u64, type Infer } from "tsbpf/
 
 program({ license: "GPL" });
 
-const MAX_VIPS = 16;
+const MAX_VIPS = 32;
 const RING_SIZE = 257;
 const MAX_REALS = 256;
 const CH_RINGS_SIZE = MAX_VIPS * RING_SIZE;
