@@ -153,6 +153,8 @@ test("katran_lb: port-0 VIPs, hash flags, ring holes, IPv6 reals and what is not
     const r = p.run(f);
     assert.equal(r.retval, XDP.TX);
     assert.equal(r.out[33], pick(f, 4, 8, false));
+    // the hash cleared the source address, and the outer source is derived from it
+    assert.deepEqual([...r.out.subarray(26, 30)], [172, 16, (1000 + i) & 0xff, (1000 + i) >> 8]);
     reals.add(r.out[33]!);
   }
   assert.equal(reals.size, 1);

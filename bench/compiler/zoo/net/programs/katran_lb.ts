@@ -138,7 +138,7 @@ function processPacket(ctx: XdpContext): XdpAction {
   if (t === null) return XdpAction.Drop;
   const syn = t.protocol === "tcp" && (t.flags & 0x02) !== 0;
   const pktBytes = ip.totalLength;
-  let src = swap32(ip.saddr);
+  let srcHost = ip.saddr;
   let sport = t.source();
   let dport = t.dest();
 
@@ -168,12 +168,13 @@ function processPacket(ctx: XdpContext): XdpAction {
     else count(MAX_VIPS + LRU_MISS_CNTR, 0, 1);
   }
   // get_packet_dst: the consistent-hash ring
+  // (the source address stays cleared for the encapsulation below, as in the original)
   if ((vip.flags & F_HASH_DPORT_ONLY) !== 0) {
     sport = dport;
-    src = 0;
+    srcHost = 0;
   }
   const ports = (swap16(sport) | (swap16(dport) << 16)) >>> 0;
-  const hash = jhash2(src, ports, INIT_JHASH_SEED) % RING_SIZE;
+  const hash = jhash2(swap32(srcHost), ports, INIT_JHASH_SEED) % RING_SIZE;
   const realPos = ch_rings.get(RING_SIZE * vipNum + hash);
   if (realPos === null) return XdpAction.Drop;
   if (realPos === 0) {
@@ -199,7 +200,7 @@ function processPacket(ctx: XdpContext): XdpAction {
   if ((dst.flags & F_IPV6) !== 0) return XdpAction.Drop;
 
   // encap_v4: the outer header, its checksum over host-order words
-  const saddr = (IPIP_V4_PREFIX | ((swap16(originalSport) ^ ip.saddr) & 0xffff)) >>> 0;
+  const saddr = (IPIP_V4_PREFIX | ((swap16(originalSport) ^ srcHost) & 0xffff)) >>> 0;
   const daddr = dst.dst;
   const totLen = (pktBytes + 20) & 0xffff;
   let sum = 0x4500 + totLen + 0x4004 + (saddr >>> 16) + (saddr & 0xffff);
