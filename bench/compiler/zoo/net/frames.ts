@@ -156,3 +156,16 @@ export const u64le = (v: bigint): Uint8Array => {
   new DataView(b.buffer).setBigUint64(0, v, true);
   return b;
 };
+
+/**
+ * A frame as a socket filter attached to a packet socket sees it (skb->data at the MAC
+ * header): BPF_PROG_TEST_RUN of a socket filter pulls the first 14 bytes as the Ethernet
+ * header and starts the program at the network header, so the frame goes behind an outer
+ * Ethernet header of its own.
+ */
+export function forPacketSocket(frame: Uint8Array): Uint8Array {
+  const out = new Uint8Array(14 + frame.length);
+  out.set(frame.subarray(0, 14), 0);
+  out.set(frame, 14);
+  return out;
+}

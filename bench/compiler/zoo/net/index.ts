@@ -5,7 +5,7 @@
 // reproduce of its original is said at the entry and in bench/compiler/README.md ("Zoo").
 import type { ZooEntry } from "../../zoo.js";
 import type { Input } from "../../inputs.js";
-import { netFrame, rawFrame, u32le, type NetFrame } from "./frames.js";
+import { forPacketSocket, netFrame, rawFrame, u32le, type NetFrame } from "./frames.js";
 
 const f = (name: string, spec: NetFrame): Input => ({ name, data: netFrame(spec) });
 
@@ -221,6 +221,11 @@ function katranFrames(): Input[] {
   ];
 }
 
+/** skbFrames() as a packet socket's filter sees them (frames.ts forPacketSocket). */
+function socketFrames(): Input[] {
+  return skbFrames().map((i) => ({ name: i.name, data: forPacketSocket(i.data) }));
+}
+
 const one = (name: string): Record<string, [Uint8Array, Uint8Array][]> => ({
   [name]: [[u32le(0), Uint8Array.of(1, 0, 0, 0)]],
 });
@@ -382,7 +387,7 @@ export const NET_ZOO: ZooEntry[] = [
     ts: "net/programs/bootstrap_sockfilter.ts",
     cObject: "bootstrap-sockfilter.o",
     cProgram: "socket_handler",
-    inputs: skbFrames,
+    inputs: socketFrames,
     timed: "v4 TCP",
   },
 ];
