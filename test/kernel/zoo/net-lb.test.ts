@@ -39,7 +39,7 @@ function setup(p: Port): void {
 function pick(f: Uint8Array, vip: number, flags: number, portZero: boolean): number {
   let src = le32(f, 26);
   let sport = le16(f, 34);
-  let dport = portZero ? 0 : le16(f, 36);
+  const dport = portZero ? 0 : le16(f, 36);
   if (flags & 1) sport = 0;
   if (flags & 8) {
     sport = dport;

@@ -12,7 +12,7 @@ const flow_dscps = map("flow_dscps", new LruHashMap(u32, u8, { maxEntries: 16384
 const BPF_FUNC_get_hash_recalc = 34;
 const BPF_FUNC_skb_load_bytes = 26;
 /** the first 16 bits of an IPv6 header: version, traffic class, top of the flow label */
-const Word = struct("Word", { w: be16 });
+export const Word = struct("Word", { w: be16 });
 type Word = Infer<typeof Word>;
 
 export const read_dscp = tc((ctx) => {

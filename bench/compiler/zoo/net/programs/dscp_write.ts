@@ -11,7 +11,7 @@ const flow_dscps = map("flow_dscps", new LruHashMap(u32, u8, { maxEntries: 16384
 
 const INET_ECN_MASK = 3;
 const BPF_FUNC_skb_load_bytes = 26;
-const Word = struct("Word", { w: be16 });
+export const Word = struct("Word", { w: be16 });
 type Word = Infer<typeof Word>;
 
 export const write_dscp = tc((ctx) => {

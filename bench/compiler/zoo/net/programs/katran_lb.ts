@@ -63,7 +63,7 @@ const RealDefinition = struct("real_definition", {
 const CtlValue = struct("ctl_value", { mac: array(u8, 6), pad: u16 });
 const LbStats = struct("lb_stats", { v1: u64, v2: u64 });
 /** the outer IPv4 header written in front of the frame */
-const Ipv4 = struct("Ipv4", {
+export const Ipv4 = struct("Ipv4", {
   verIhl: u8,
   tos: u8,
   totLen: be16,
@@ -76,9 +76,9 @@ const Ipv4 = struct("Ipv4", {
   daddr: be32,
 });
 type Ipv4 = Infer<typeof Ipv4>;
-const Mac = struct("Mac", { a: array(u8, 6), pad: u16 });
+export const Mac = struct("Mac", { a: array(u8, 6), pad: u16 });
 type Mac = Infer<typeof Mac>;
-const Word = struct("Word", { w: be16 });
+export const Word = struct("Word", { w: be16 });
 type Word = Infer<typeof Word>;
 
 const vip_map = map("vip_map", new HashMap(VipDefinition, VipMeta, { maxEntries: MAX_VIPS }));

@@ -6,9 +6,9 @@ import { array, be16, struct, u8, type Infer } from "tsbpf/types";
 
 program({ license: "GPL" });
 
-const Macs = struct("Macs", { dst: array(u8, 6), src: array(u8, 6) });
+export const Macs = struct("Macs", { dst: array(u8, 6), src: array(u8, 6) });
 type Macs = Infer<typeof Macs>;
-const Tci = struct("Tci", { tci: be16 });
+export const Tci = struct("Tci", { tci: be16 });
 type Tci = Infer<typeof Tci>;
 
 const BPF_FUNC_xdp_store_bytes = 190;

@@ -19,9 +19,9 @@ program({ license: "GPL" });
 const DataRec = struct("datarec", { rx_packets: u64, rx_bytes: u64 });
 const xdp_stats_map = map("xdp_stats_map", new PerCpuArrayMap(DataRec, { maxEntries: 5 }));
 /** the protocol-independent first word of ICMP / ICMPv6 (icmphdr_common) */
-const IcmpWord = struct("IcmpWord", { type: u8, code: u8, cksum: u16 });
+export const IcmpWord = struct("IcmpWord", { type: u8, code: u8, cksum: u16 });
 type IcmpWord = Infer<typeof IcmpWord>;
-const Addr6 = struct("Addr6", { a: array(u8, 16) });
+export const Addr6 = struct("Addr6", { a: array(u8, 16) });
 type Addr6 = Infer<typeof Addr6>;
 
 function record(ctx: XdpContext, action: XdpAction): XdpAction {
@@ -37,12 +37,11 @@ export const xdp_icmp_echo_func = xdp((ctx) => {
   const ip = ctx.ip();
   const icmp = ctx.icmp();
   if (eth === null || ip === null || icmp === null) return record(ctx, XdpAction.Pass);
-  let reply = 0;
+  let reply = 0; // ICMP echo reply
   if (ip.version === 4 && icmp.type === 8) {
     const s = ip.saddr;
     ip.saddr = ip.daddr;
     ip.daddr = s;
-    reply = 0;
   } else if (ip.version === 6 && icmp.type === 128) {
     const tmp: Addr6 = { a: new Uint8Array(16) };
     tmp.a = ip.saddr;
