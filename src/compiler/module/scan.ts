@@ -10,6 +10,7 @@ import { Code, CompileError } from "../errors.js";
 import { checkEnum } from "./enums.js";
 import { progArrayOptions, resolveProgSlots, type ProgSlotRef } from "./prog-array.js";
 import { importedFunctions } from "./imports.js";
+import { scanHistogram, type HistSpec } from "./histogram.js";
 
 export type MapClass =
   | "HashMap"
@@ -55,6 +56,8 @@ export interface MapDecl {
   slotRefs?: ProgSlotRef[];
   /** a ProgArray's initial slots: the program whose fd the loader stores at each index */
   progSlots?: { index: number; program: string }[];
+  /** a Histogram (module/histogram.ts): its buckets; `record` computes them */
+  hist?: HistSpec;
 }
 
 export type { ProgramKind };
@@ -347,6 +350,13 @@ function scanMap(consts: ConstEvaluator, call: ts.CallExpression): MapDecl {
       `map("${name}", …) needs a map constructor, e.g. new HashMap(u32, u64, { maxEntries: 1024 })`,
     );
   const cls = consts.apiName(defArg.expression);
+  if (cls?.module === "probe" && cls.name === "Histogram") {
+    const a = defArg.arguments?.[0];
+    const v = a ? consts.eval(a) : undefined;
+    if (v === NOT_CONST)
+      throw CompileError.at(a!, Code.NotConstant, `map "${name}": options must be constants`);
+    return scanHistogram(name, call, a, v, isType);
+  }
   if (!cls || cls.module !== "probe" || !(cls.name in MAP_TYPES))
     throw CompileError.at(
       defArg.expression,
