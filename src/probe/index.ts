@@ -16,3 +16,4 @@ export * from "./programs.js";
 export * from "./helpers.js";
 export * from "./kernel.js";
 export * from "./histogram.js";
+export * from "./log.js";

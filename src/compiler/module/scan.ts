@@ -9,7 +9,8 @@ import { ConstEvaluator, NOT_CONST } from "./consteval.js";
 import { Code, CompileError } from "../errors.js";
 import { checkEnum } from "./enums.js";
 import { progArrayOptions, resolveProgSlots, type ProgSlotRef } from "./prog-array.js";
-import { importedFunctions } from "./imports.js";
+import { importedFunctions, probeFiles } from "./imports.js";
+import { declareLog, type LogTable } from "./log.js";
 import { scanHistogram, type HistSpec } from "./histogram.js";
 
 export type MapClass =
@@ -80,7 +81,8 @@ export interface ProgramDecl {
 /** A global variable in `.bss`, `.data` or `.rodata`. */
 export interface GlobalDecl {
   name: string;
-  section: ".bss" | ".data" | ".rodata";
+  /** `.data.tsbpf_log`: the log level, a map of its own (module/log.ts) */
+  section: ".bss" | ".data" | ".rodata" | ".data.tsbpf_log";
   type: Type;
   /** byte offset in its section */
   offset: number;
@@ -101,6 +103,8 @@ export interface ProbeModule {
   /** top-level functions of the entry and of the probe's own imported modules */
   functions: Map<ts.Symbol, ts.FunctionDeclaration>;
   consts: ConstEvaluator;
+  /** the formats of the probe's log calls, when it logs (module/log.ts) */
+  log?: LogTable;
 }
 
 export function scanModule(fe: Frontend): ProbeModule {
@@ -278,6 +282,7 @@ export function scanModule(fe: Frontend): ProbeModule {
     );
   for (const m of mod.maps)
     if (m.slotRefs) m.progSlots = resolveProgSlots(checker, m, m.slotRefs, mod.programs);
+  declareLog(mod, consts, probeFiles(fe));
   return mod;
 }
 
