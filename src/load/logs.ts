@@ -91,8 +91,11 @@ export class LogReader implements AsyncIterable<LogLine>, Disposable {
 
   /** Lines as they arrive, in the order the probes submitted them; ends at close(). */
   async *[Symbol.asyncIterator](): AsyncGenerator<LogLine, void, undefined> {
-    for await (const { events } of this.#reader)
-      for (const r of events) yield decodeLogRecord(this.#formats, r);
+    for await (const { events } of this.#reader) {
+      // decoded at once: the views are the ring's until the next read (read() included)
+      const lines = events.map((r) => decodeLogRecord(this.#formats, r));
+      yield* lines;
+    }
   }
 
   close(): void {
