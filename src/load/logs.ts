@@ -86,7 +86,9 @@ export class LogReader implements AsyncIterable<LogLine>, Disposable {
 
   /** Lines available now, without waiting. */
   read(): LogLine[] {
-    return this.#reader.readBatch().map((r) => decodeLogRecord(this.#formats, r));
+    const lines = this.#reader.readBatch().map((r) => decodeLogRecord(this.#formats, r));
+    this.#reader.commit(); // decoded: give the space back to the probes now
+    return lines;
   }
 
   /** Lines as they arrive, in the order the probes submitted them; ends at close(). */
