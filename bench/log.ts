@@ -77,7 +77,9 @@ const rows: [string, string, number][] = [
 ];
 setLogLevel(ts, "info");
 if (logDrops(ts) !== 0n) throw new Error(`tsbpf log records dropped: ${logDrops(ts)}`);
-console.log(`ns/run under BPF_PROG_TEST_RUN (64-byte frame, best of ${ROUNDS} rounds of ${RUNS} runs; bpf_printk ${PRINTK_RUNS})`);
+console.log(
+  `ns/run under BPF_PROG_TEST_RUN (64-byte frame, best of ${ROUNDS} rounds of ${RUNS} runs; bpf_printk ${PRINTK_RUNS})`,
+);
 console.log("| what | program | ns/run |");
 console.log("| --- | --- | ---: |");
 for (const [what, prog, ns] of rows) console.log(`| ${what} | ${prog} | ${ns.toFixed(1)} |`);

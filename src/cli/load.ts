@@ -98,7 +98,7 @@ export async function runLoad(file: string, opts: LoadCliOptions): Promise<numbe
   const parent = process.env.npm_lifecycle_event !== undefined ? process.ppid : undefined;
   let stopping = false;
   let stop = (): void => {};
-  let observer: { finish(): void } | undefined;
+  let observer: { finish(): void } | undefined = undefined; // set once observing starts
   const keepAlive = setInterval(() => {
     if (parent !== undefined && process.ppid !== parent) stop();
   }, 250);
