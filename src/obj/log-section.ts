@@ -9,6 +9,8 @@
 // record `size` bytes. Loaders that do not know the section (libbpf, bpftool) ignore it: it
 // is not SHF_ALLOC.
 
+import { TsbpfError } from "../errors.js";
+
 /** The ring buffer map the compiler creates when a probe logs. */
 export const LOG_MAP = "tsbpf_log";
 /** The global (`.data.tsbpf_log`, a map of its own) holding the highest level emitted. */
@@ -59,8 +61,9 @@ export function encodeLogSection(formats: readonly LogFormat[]): Uint8Array {
   return new TextEncoder().encode(JSON.stringify({ version: 1, formats }));
 }
 
-export class LogSectionError extends Error {
-  override name = "LogSectionError";
+/** A `.tsbpf.log` section or a log record that cannot be read: the object or the ring is not what it claims. */
+export class LogSectionError extends TsbpfError {
+  override readonly name = "LogSectionError";
 }
 
 const KINDS: ReadonlySet<string> = new Set(["int", "uint", "hex", "ipv4", "ipv6", "mac", "str"]);
