@@ -54,3 +54,6 @@ build "$OUT/core_selftest" CC "$SRC/core_selftest.c" -- \
   "$CC" "${HOST_CFLAGS[@]}" "$SRC/core_selftest.c" -lbpf
 build "$OUT/export_read" CC "$SRC/export_read.c" "$SRC/bench_common.h" -- \
   "$CC" "${HOST_CFLAGS[@]}" "$SRC/export_read.c" -lbpf
+build "$OUT/log_bench.bpf.o" CLANG "$SRC/log_bench.bpf.c" -- \
+  "$CLANG" -O2 -g -target bpf -D__TARGET_ARCH_x86 -Wall -Werror -I"/usr/include/$MULTIARCH" \
+  -c "$SRC/log_bench.bpf.c"

@@ -235,6 +235,12 @@ export function program(): Command {
       "--trace",
       "stream bpf_trace_printk (tracePrintk) output, through a tracefs instance of its own",
     )
+    .addOption(
+      new Option(
+        "--log-level <level>",
+        "the highest level of the probes' log.* calls printed (default info)",
+      ).choices(["off", "error", "warn", "info", "debug"]),
+    )
     .action(async (file: string, opts: LoadCliOptions) => {
       const { runLoad } = await import("./load.js");
       process.exitCode = await runLoad(file, opts);
@@ -263,6 +269,7 @@ export interface LoadCliOptions {
   interval?: number;
   top?: number;
   trace?: boolean;
+  logLevel?: "off" | "error" | "warn" | "info" | "debug";
 }
 
 /** Exit code of a command line the parser rejects (unknown option, missing argument). */

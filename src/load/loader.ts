@@ -14,6 +14,8 @@ import {
   type XdpMode,
 } from "../link/index.js";
 import { MapType } from "../obj/consts.js";
+import { LOG_MAP } from "../obj/log-section.js";
+import { LogReader, logDrops, setLogLevel, type LogLevelSetting } from "./logs.js";
 import {
   mergeReaders,
   RingBufReader,
@@ -153,6 +155,7 @@ export class Loaded implements Disposable, AsyncDisposable {
   readonly links: ReadonlyArray<{ program: Program; link: Link }>;
   readonly #readers: EventReader[];
   #events: AsyncIterable<EventBatch> | undefined;
+  #logs: LogReader | undefined;
   #closed = false;
 
   private constructor(
@@ -199,6 +202,8 @@ export class Loaded implements Disposable, AsyncDisposable {
           `symbol ${opts.symbol} was not used: every probe section of the object names its own function`,
         );
       for (const [name, map] of collection.maps) {
+        // the probe's log records are read by logs(), formatted, not as events
+        if (name === LOG_MAP && collection.object.logFormats) continue;
         const source = { fd: map.fd, maxEntries: map.maxEntries, name, type: map.type };
         if (map.type === MapType.RINGBUF)
           readers.push(RingBufReader.open(source, { copy: config.copyEvents }));
@@ -250,10 +255,33 @@ export class Loaded implements Disposable, AsyncDisposable {
     return this.#events;
   }
 
+  /**
+   * The probes' log lines (``log.info`…` ``), formatted: `for await (const l of
+   * loaded.logs()) console.log(logLineText(l))`. One reader per Loaded (every call returns
+   * it); it ends when the loaded object is closed. Throws LoadError when the object has no
+   * log calls.
+   */
+  logs(): LogReader {
+    if (this.#closed) throw new LoadError("logs(): the loaded object is closed");
+    this.#logs ??= LogReader.open(this.collection);
+    return this.#logs;
+  }
+
+  /** The highest level the probes emit from now on: "error" … "debug", "off", or 0 … 4. */
+  setLogLevel(level: LogLevelSetting): void {
+    setLogLevel(this.collection, level);
+  }
+
+  /** Log records lost because the ring buffer was full. */
+  get logDrops(): bigint {
+    return logDrops(this.collection);
+  }
+
   /** Detach every program, stop the readers, close maps and programs. Idempotent. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#logs?.close();
     for (const r of this.#readers) r.close();
     for (const { link } of [...this.links].reverse()) link.close();
     this.collection.close();

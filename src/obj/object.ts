@@ -27,6 +27,7 @@ import {
   type ElfSymbol,
 } from "./elf.js";
 import { ObjectError } from "./errors.js";
+import { decodeLogSection, LOG_SECTION, type LogFormat } from "./log-section.js";
 import {
   BPF_PSEUDO_CALL,
   BPF_PSEUDO_FUNC,
@@ -171,6 +172,8 @@ export interface BpfObject {
   kconfig?: KconfigLayout;
   /** `__ksym` externs: kernel variables and kfuncs the loader resolves */
   ksyms?: KsymExtern[];
+  /** the formats of a tsbpf probe's log calls (`.tsbpf.log`, obj/log-section.ts) */
+  logFormats?: LogFormat[];
   /** `.struct_ops` / `.struct_ops.link` sections: struct_ops maps, which tsbpf cannot create */
   structOps?: string[];
 }
@@ -213,6 +216,13 @@ interface CodeSection {
 /** Parse an eBPF ELF object. Throws ObjectError on malformed input. */
 export function parseObject(bytes: Uint8Array): BpfObject {
   const elf = parseElf(bytes);
+  const logSec = elf.section(LOG_SECTION);
+  let logFormats: LogFormat[] | undefined;
+  try {
+    if (logSec) logFormats = decodeLogSection(logSec.data);
+  } catch (e) {
+    throw new ObjectError((e as Error).message);
+  }
   const license = readLicense(elf);
   const kernelVersion = readVersion(elf);
 
@@ -316,6 +326,7 @@ export function parseObject(bytes: Uint8Array): BpfObject {
   if (btfExt) obj.btfExt = btfExt;
   if (kconfig) obj.kconfig = kconfig;
   if (ksyms) obj.ksyms = ksyms;
+  if (logFormats) obj.logFormats = logFormats;
   const structOps = elf.sections.filter((s) => s.name.startsWith(".struct_ops")).map((s) => s.name);
   if (structOps.length > 0) obj.structOps = structOps;
   return obj;

@@ -15,3 +15,5 @@ export * from "./actions.js";
 export * from "./programs.js";
 export * from "./helpers.js";
 export * from "./kernel.js";
+export * from "./histogram.js";
+export * from "./log.js";

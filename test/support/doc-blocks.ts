@@ -5,6 +5,7 @@ import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { compileProbe } from "../../src/compiler/index.js";
 import { skeletonText } from "../../src/skel/write.js";
+import { projectFiles } from "../../src/cli/templates/project.js";
 
 export const root = fileURLToPath(new URL("../../..", import.meta.url));
 export const PAGES = [
@@ -104,8 +105,24 @@ export function readPage(page: string): Page {
   return out;
 }
 
-/** The skeleton `tsbpf build` writes beside the object of the repository's probe `entry`. */
+/**
+ * The skeleton `tsbpf build` writes beside the object of the repository's probe `entry`, or,
+ * for `template:NAME`, of the probe `tsbpf new NAME` generates (the README's Quick start).
+ */
 function skeletonOf(entry: string): string {
+  if (entry.startsWith("template:")) {
+    const name = entry.slice("template:".length);
+    const files = projectFiles({ name, ident: name, tsbpf: "*", typescript: "*", typesNode: "*" });
+    const dir = `/tmp/tsbpf-virtual/template-${process.pid}/${name}`;
+    const sources = new Map(
+      ["probe.ts", "shared.ts"].map((f) => [join(dir, f), files[f]!] as [string, string]),
+    );
+    return skeletonText(
+      `${dir}/target/bpf-programs/${name}/${name}.elf`,
+      compileProbe(join(dir, "probe.ts"), { sources }),
+      { name, entry: join(dir, "probe.ts"), cwd: dir },
+    );
+  }
   const abs = join(root, entry);
   const name = basename(dirname(abs));
   return skeletonText(`${root}/target/${name}.elf`, compileProbe(abs), {

@@ -16,6 +16,8 @@ import { kernelElement, kernelMember } from "./kernel-types.js";
 import { assignCtxField, assignViewField, ctxFieldRead } from "./packet-write.js";
 import { Memory } from "./memory.js";
 import { dynamicElement } from "./dynamic-index.js";
+import { lowerLog } from "./log.js";
+import { isLogCall } from "../module/log.js";
 
 export abstract class Expressions extends Memory {
   /**
@@ -90,6 +92,14 @@ export abstract class Expressions extends Memory {
         Code.Unsupported,
         "`new` allocates objects, which probes cannot; use object literals with a struct() layout",
       );
+    if (ts.isTaggedTemplateExpression(e)) {
+      if (isLogCall(this.mod.consts, e)) return lowerLog(this, e);
+      throw this.err(
+        e,
+        Code.Unsupported,
+        "tagged templates other than log.info`…` (log.error/warn/info/debug) are not supported",
+      );
+    }
     if (ts.isTemplateExpression(e) || ts.isStringLiteral(e))
       throw this.err(
         e,

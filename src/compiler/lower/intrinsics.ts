@@ -2,6 +2,7 @@
 // methods, and local functions (inlined).
 import { lowerBuiltin } from "./builtins.js";
 import { checkMapAdd, lowerMapAdd } from "./map-add.js";
+import { lowerHistRecord } from "./histogram.js";
 import ts from "typescript";
 import { checkNoUseAfterRelease } from "./release.js";
 import type { Type } from "../../types/index.js";
@@ -331,6 +332,13 @@ function placeOnStack(
 
 function mapMethod(lw: LowerHost, m: MapDecl, method: string, e: ts.CallExpression): Value {
   const keyed = m.key !== undefined && m.cls !== "PerfMap" && m.cls !== "RingBuf";
+  if (m.hist && method === "record")
+    return lowerHistRecord(lw, m, e, {
+      arg: (i) => argValue(lw, e, i, i === 0 ? `the key of ${m.name}` : "the value"),
+      keyOnStack: (i, v) => placeOnStack(lw, e, i, v, m.key!, `the key of ${m.name}`),
+      fd: () => mapFd(lw, m),
+      call: (h, args) => call(lw, h, args),
+    });
   if (keyed && method === "get") {
     const key = onStack(lw, e, 0, m.key!, `the key of ${m.name}`);
     const r = call(lw, Helper.map_lookup_elem, [mapFd(lw, m), key]);
