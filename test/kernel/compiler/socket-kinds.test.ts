@@ -422,3 +422,12 @@ test("lsm from TypeScript: file_open denied to one process (EPERM), allowed to o
     child.kill();
   }
 });
+
+test("lsm: a hook the kernel lacks is named before loading, with where hooks come from", (t) => {
+  if (!needsKernel(t)) return;
+  const src = `${IMPORTS}export const p = lsm("no_such_hook", () => 0);\n`;
+  assert.throws(
+    () => Collection.load(compileSource(src).elf),
+    /the kernel has no LSM hook no_such_hook to attach to \(section lsm\/no_such_hook; hooks are the bpf_lsm_\* functions/,
+  );
+});
