@@ -25,7 +25,7 @@ import { struct, u32, u64 } from "../../../src/types/index.js";
 import { compileSource } from "../../unit/compiler/support.js";
 
 const IMPORTS =
-  'import { perfEvent, lsm, sockops, skSkb, skMsg, SockMap, SockHash, SockOpsOp, config, kernelPtr } from "tsbpf/probe";\n';
+  'import { perfEvent, lsm, sockops, skSkb, skMsg, SockMap, SockHash, SockOpsOp, config, kernelPtr, comm } from "tsbpf/probe";\n';
 
 const key = (n: number) => u32.encode(n) as never;
 
@@ -430,4 +430,34 @@ test("lsm: a hook the kernel lacks is named before loading, with where hooks com
     () => Collection.load(compileSource(src).elf),
     /the kernel has no LSM hook no_such_hook to attach to \(section lsm\/no_such_hook; hooks are the bpf_lsm_\* functions/,
   );
+});
+
+// ------------------------------------------------------------------------- the docs' example
+
+test("docs/probe-language.md: the profiler, LSM and socket example compiles and loads", (t) => {
+  if (!needsKernel(t)) return;
+  const doc = readFileSync(
+    fileURLToPath(new URL("../../../../docs/probe-language.md", import.meta.url)),
+    "utf8",
+  );
+  const section = doc.slice(doc.indexOf("### Profilers, LSM hooks and socket programs"));
+  const code = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
+  assert.ok(code, "the section's example");
+  const src = `${IMPORTS}
+const Comm = struct("Comm", { comm: array(u8, 16) });
+type Comm = Infer<typeof Comm>;
+const Ports = struct("Ports", { local: u32, remote: u32 });
+const target = config("target", u32, 0);
+${code}`;
+  const compiled = compileSource(src);
+  assert.deepEqual(compiled.programs.map((p) => p.section).sort(), [
+    "lsm/file_open",
+    "perf_event",
+    "sk_msg",
+    "sockops",
+  ]);
+  // the LSM program loads where the kernel can attach trampolines (lsm test above)
+  const programs = ["profile", "track", "bypass", ...(lsmMissing() ? [] : ["no_open"])];
+  using coll = Collection.load(compiled.elf, { programs });
+  assert.deepEqual([...coll.programs.keys()].sort(), [...programs].sort());
 });
