@@ -440,7 +440,7 @@ test("docs/probe-language.md: the profiler, LSM and socket example compiles and 
     fileURLToPath(new URL("../../../../docs/probe-language.md", import.meta.url)),
     "utf8",
   );
-  const section = doc.slice(doc.indexOf("### Profilers, LSM hooks and socket programs"));
+  const section = doc.slice(doc.indexOf("<!-- example: socket-kinds-doc"));
   const code = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
   assert.ok(code, "the section's example");
   const src = `${IMPORTS}
