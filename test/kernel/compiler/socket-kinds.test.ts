@@ -179,6 +179,76 @@ test("sockops from TypeScript: a TCP connect over loopback in the test's cgroup 
   }
 });
 
+const BYPASS = `${IMPORTS}
+const Ports = struct("Ports", { local: u32, remote: u32 });
+const socks = map("socks", new SockHash(Ports, { maxEntries: 64 }));
+const Seen = struct("Seen", { msgs: u64, bytes: u64, redirected: u64 });
+const seen = map("seen", new ArrayMap(Seen, { maxEntries: 1 }));
+export const track = sockops((ctx) => {
+  if (ctx.op === SockOpsOp.ActiveEstablished || ctx.op === SockOpsOp.PassiveEstablished)
+    socks.update(ctx, { local: ctx.localPort, remote: ctx.remotePort });
+  return 1;
+});
+/** A message goes straight into the receive queue of the socket whose ports mirror its own. */
+export const bypass = skMsg((ctx) => {
+  const v = socks.redirect(ctx, { local: ctx.remotePort, remote: ctx.localPort }, { ingress: true });
+  const s = seen.get(0);
+  if (s) {
+    s.msgs += 1n;
+    s.bytes += BigInt(ctx.size);
+    if (v === SkAction.Pass) s.redirected += 1n;
+  }
+  return v;
+});
+`;
+
+/** In the cgroup and the netns: the client writes once the server has accepted; what arrived. */
+const PING = `
+const net = require("node:net");
+const srv = net.createServer((s) => {
+  s.setEncoding("utf8");
+  let got = "";
+  s.on("data", (d) => {
+    got += d;
+    if (got.length >= 4) { console.log(JSON.stringify({ got })); s.destroy(); c.destroy(); srv.close(); }
+  });
+  c.write("ping");
+});
+let c;
+srv.listen(0, "127.0.0.1", () => { c = net.connect(srv.address().port, "127.0.0.1"); });
+`;
+
+test("sockops fills a SockHash, skMsg redirects by key: a loopback TCP message bypasses the stack", (t) => {
+  const root = cgroup2Root();
+  if (!needsKernel(t, root ? netnsUnavailable() : "no cgroup2 mount")) return;
+  using coll = Collection.load(compileSource(BYPASS).elf);
+  using net = createNetnsPair();
+  net.exec("a", "ip", ["link", "set", "lo", "up"]);
+  const cg = `${root}/tsbpf-bypass-${process.pid}`;
+  mkdirSync(cg);
+  try {
+    const got = (() => {
+      using _ops = attachCgroup(coll.programs.get("track")!, cg, AttachType.CGROUP_SOCK_OPS);
+      using _msg = coll.programs.get("bypass")!.attach({ sockMap: coll.maps.get("socks")! });
+      const r = spawnSync(
+        "sh",
+        [
+          "-c",
+          `echo $$ > ${cg}/cgroup.procs && exec ip netns exec ${net.nsA} "${process.execPath}" -e '${PING}'`,
+        ],
+        { encoding: "utf8", timeout: 60_000 },
+      );
+      assert.equal(r.status, 0, `client failed: ${r.stderr}`);
+      return JSON.parse(r.stdout) as { got: string };
+    })();
+    assert.deepEqual(got, { got: "ping" });
+    const s = Seen.decode(coll.maps.get("seen")!.get(key(0)) as Uint8Array);
+    assert.deepEqual(s, { msgs: 1n, bytes: 4n, redirected: 1n });
+  } finally {
+    removeCgroup(cg);
+  }
+});
+
 // ----------------------------------------------------------------------- sk_msg and sk_skb
 
 /** The fd of a connected net.Socket (libuv's handle; Linux). */
