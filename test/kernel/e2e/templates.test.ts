@@ -175,3 +175,12 @@ test("tsbpf add uprobe NAME: a second probe, listed in package.json, built besid
   });
   assert.match(nowhere.stderr, /no package\.json in .*: run tsbpf add in a project's directory/);
 });
+
+test("tsbpf new --template kprobe|fentry: the projects build and type-check (run in the VMs: templates-tracing.test.ts)", (t) => {
+  if (!needsKernel(t)) return;
+  for (const template of ["kprobe", "fentry"]) {
+    const p = createTemplate(tmp, template, `t-${template}`);
+    assert.ok(existsSync(join(p.dir, p.elf)), p.elf);
+    assert.ok(existsSync(join(p.dir, "dist/loader.js")));
+  }
+});
