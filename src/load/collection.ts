@@ -25,6 +25,7 @@ import type { FD } from "../sys/fd.js";
 import { SysError, Errno } from "../sys/errors.js";
 import { ensureBpffs } from "../sys/bpffs.js";
 import { BpfMap, MapError } from "../map/map.js";
+import type { GlobalVariable } from "../obj/maps-section.js";
 import { ObjectError } from "../obj/errors.js";
 import { endReadersOf } from "../reader/source.js";
 import { AttachError } from "../link/errors.js";
@@ -32,6 +33,7 @@ import { Program } from "./program.js";
 import { VerifierError } from "./verifier.js";
 import { kernelBtfTypeId } from "./kernel-btf.js";
 import { kconfigData, resolveKsym } from "./kconfig.js";
+import { ModuleBtfFds } from "./module-btf.js";
 import { applyCore, coreVerifierError, resolveCore, type CoreResults } from "./core-relocate.js";
 import { TsbpfError } from "../errors.js";
 
@@ -72,6 +74,15 @@ export interface CollectionOptions {
    * `bpf_map__set_max_entries`; global data maps keep their size.
    */
   maxEntries?: Record<string, number>;
+  /**
+   * `value_size` of maps before they are created, like libbpf's `bpf_map__set_value_size`.
+   * For a global data map (`.data.arr`, `.bss`, …) this resizes the section: its initial
+   * bytes are kept and the new ones start zeroed (typically the section's last variable is an
+   * array the program indexes with a bound from `.rodata`). A resized map is created without
+   * its BTF key/value types (they describe the old size; libbpf rewrites the section's BTF
+   * instead), so `bpftool map dump` shows it as raw bytes.
+   */
+  valueSize?: Record<string, number>;
   /**
    * The kernel function (fentry/fexit) or BTF tracepoint (tp_btf) a program attaches to,
    * over what its section names — or for a bare `SEC("fentry")` — like libbpf's
@@ -163,6 +174,7 @@ export class Collection implements Disposable {
     let btf: FD | undefined;
     checkGlobalNames(object, opts.globals ?? {});
     checkMapSizes(object, opts.maxEntries ?? {});
+    checkValueSizes(object, opts.valueSize ?? {});
     if (object.structOps)
       throw new LoadError(
         `the object declares struct_ops maps (${object.structOps.join(", ")}), which tsbpf does not create or register yet: load it with libbpf (bpftool struct_ops register)`,
@@ -181,6 +193,9 @@ export class Collection implements Disposable {
             : objSpec;
         const size = opts.maxEntries?.[spec.name];
         if (size !== undefined) spec = { ...spec, maxEntries: size };
+        const valueSize = opts.valueSize?.[spec.name];
+        if (valueSize !== undefined && valueSize !== spec.valueSize)
+          spec = withValueSize(spec, valueSize);
         const given = opts.maps?.[spec.name];
         if (given) {
           checkCompatible(spec, given, "the map given in options.maps");
@@ -503,13 +518,27 @@ function initGlobal(
   const data = new Uint8Array(spec.valueSize);
   if (spec.initialData) data.set(spec.initialData.subarray(0, data.length));
   const dv = new DataView(data.buffer);
+  const last = g.variables.reduce<GlobalVariable | undefined>(
+    (a, v) => (a === undefined || v.offset > a.offset ? v : a),
+    undefined,
+  );
   for (const v of g.variables) {
     if (!(v.name in values)) continue;
     const val = values[v.name]!;
+    if (v === last ? v.offset >= data.length : v.offset + v.size > data.length)
+      throw new LoadError(
+        `global ${v.name} (bytes ${v.offset}..${v.offset + v.size}) lies past the end of ${spec.name}, resized to ${data.length} bytes (valueSize)`,
+      );
+    if (v.offset + v.size > data.length && !(val instanceof Uint8Array))
+      throw new LoadError(
+        `global ${v.name}: ${spec.name} was resized to ${data.length} bytes (valueSize), which cuts it; give its value as a Uint8Array of ${data.length - v.offset} bytes`,
+      );
     if (val instanceof Uint8Array) {
-      if (val.length !== v.size)
+      // The last variable of a resized section spans to its new end (libbpf's resizable array).
+      const resized = v === last && data.length !== v.offset + v.size ? data.length - v.offset : -1;
+      if (val.length !== v.size && val.length !== resized)
         throw new LoadError(
-          `global ${v.name} is ${v.size} bytes; the value given has ${val.length}`,
+          `global ${v.name} is ${v.size} bytes${resized >= 0 ? ` (${resized} in the resized ${spec.name})` : ""}; the value given has ${val.length}`,
         );
       data.set(val, v.offset);
     } else {
@@ -545,6 +574,52 @@ function checkMapSizes(object: BpfObject, sizes: Record<string, number>): void {
     if (!Number.isInteger(n) || n < 0 || n > 0xffffffff)
       throw new LoadError(`maxEntries: ${name} must be a whole number of entries, not ${n}`);
   }
+}
+
+/** Map types whose value size the kernel fixes (ids, fds, none). */
+const FD_VALUE_TYPES: ReadonlySet<number> = new Set([
+  MapType.PROG_ARRAY,
+  MapType.PERF_EVENT_ARRAY,
+  MapType.CGROUP_ARRAY,
+  MapType.ARRAY_OF_MAPS,
+  MapType.HASH_OF_MAPS,
+  MapType.RINGBUF,
+]);
+
+/** options.valueSize names maps of the object whose value size can be chosen. */
+function checkValueSizes(object: BpfObject, sizes: Record<string, number>): void {
+  for (const [name, n] of Object.entries(sizes)) {
+    const spec = object.maps.find((m) => m.name === name);
+    if (!spec)
+      throw new LoadError(
+        `valueSize: no map named ${name} in the object (it has: ${object.maps.map((m) => m.name).join(", ") || "none"})`,
+      );
+    if (spec.global?.kind === "kconfig")
+      throw new LoadError(`valueSize: ${name} holds __kconfig externs; its layout is libbpf's`);
+    if (!Number.isInteger(n) || n <= 0 || n > 0xffffffff)
+      throw new LoadError(`valueSize: ${name} must be a positive whole number of bytes, not ${n}`);
+    if (FD_VALUE_TYPES.has(spec.type) && n !== spec.valueSize)
+      throw new LoadError(
+        `valueSize: ${name} is a ${nameOf(MapType, spec.type)}, whose value size the kernel fixes`,
+      );
+  }
+}
+
+/**
+ * The spec with another value size: a global data section's initial bytes cut or padded with
+ * zeros, and no BTF key/value types (they describe the old size; the kernel would refuse the pair).
+ */
+function withValueSize(spec: MapSpec, size: number): MapSpec {
+  const { btfKeyTypeId: _k, btfValueTypeId: _v, ...rest } = spec;
+  void _k;
+  void _v;
+  const out: MapSpec = { ...rest, valueSize: size };
+  if (spec.initialData) {
+    const data = new Uint8Array(size);
+    data.set(spec.initialData.subarray(0, size));
+    out.initialData = data;
+  }
+  return out;
 }
 
 const TARGETED_KINDS: ReadonlySet<string> = new Set(["fentry", "fexit", "tp_btf", "iter"]);
@@ -631,9 +706,10 @@ function relocate(
   spec: ProgramSpec,
   parts: LinkedParts,
   maps: ReadonlyMap<string, BpfMap>,
+  modules: ModuleBtfFds,
 ): Insn[] {
   const insns = parts.insns.map((i) => ({ ...i }));
-  for (const r of parts.ksymRefs ?? []) resolveKsym(spec, object, insns, r.insn, r.name);
+  for (const r of parts.ksymRefs ?? []) resolveKsym(spec, object, insns, r.insn, r.name, modules);
   for (const r of parts.relocations) {
     const map = maps.get(r.map);
     if (!map)
@@ -670,7 +746,26 @@ function loadProgram(
   // Linked for this load only: an object whose programs share a large subprogram does not
   // keep a linked copy per program (the spec links again if asked for its instructions).
   const parts = linkedParts(spec);
-  const insns = relocate(object, spec, parts, maps);
+  // Module BTF objects of module kfuncs/variables: open for the load, in its fd_array.
+  const modules = new ModuleBtfFds();
+  try {
+    return loadRelocated(object, spec, maps, btf, opts, core, parts, modules);
+  } finally {
+    modules.close();
+  }
+}
+
+function loadRelocated(
+  object: BpfObject,
+  spec: ProgramSpec,
+  maps: ReadonlyMap<string, BpfMap>,
+  btf: FD | undefined,
+  opts: CollectionOptions,
+  core: CoreResults,
+  parts: LinkedParts,
+  modules: ModuleBtfFds,
+): { program: Program; log: string } {
+  const insns = relocate(object, spec, parts, maps, modules);
   const poisoned = applyCore(spec, parts, insns, core);
   const info = spec.sectionInfo;
   let attachBtfId: number | undefined;
@@ -704,6 +799,7 @@ function loadProgram(
       );
   }
   const withBtf = btf !== undefined && parts.funcInfo.length > 0;
+  const fdArray = modules.fdArray();
   try {
     const { fd, log } = progLoad({
       type: info?.progType ?? ProgType.SOCKET_FILTER,
@@ -726,8 +822,15 @@ function loadProgram(
         }),
       }),
       ...(opts.logLevel !== undefined && { logLevel: opts.logLevel }),
+      ...(fdArray && { fdArray }),
     });
-    const program = new Program(fd, { name: spec.name, type: info?.progType ?? 0, spec });
+    const usdtSpecs = spec.sectionInfo?.kind === "usdt" ? maps.get("__bpf_usdt_specs") : undefined;
+    const program = new Program(fd, {
+      name: spec.name,
+      type: info?.progType ?? 0,
+      spec,
+      ...(usdtSpecs && { usdtSpecs }),
+    });
     return { program, log };
   } catch (e) {
     if (e instanceof SysError && e.syscall === "BPF_PROG_LOAD" && e.log) {
