@@ -64,9 +64,10 @@ test-kernels: deps build fixtures
 	node scripts/vm/run.js $(if $(KERNEL),--kernel $(KERNEL),--host) $(foreach o,$(ONLY),--only $(o))
 
 # The attach paths the host kernel cannot prove (kprobes are configured out, fentry is
-# refused), run for real on the 6.1 and 6.12 VMs (about 4 minutes). Where qemu or the kernel
-# packages cannot be had it says so and passes, except under CI=true, where it fails.
-VM_SMOKE := kprobe/ fentry/ compiler/kernel-types compiler/kernel-array loader/kfunc-module
+# refused), run for real on the 6.1 and 6.12 VMs (about 4 minutes, and about 2.5 more for the
+# LSM program of compiler/socket-kinds and the kprobe/fentry templates). Where qemu or the
+# kernel packages cannot be had it says so and passes, except under CI=true, where it fails.
+VM_SMOKE := kprobe/ fentry/ compiler/kernel-types compiler/kernel-array loader/kfunc-module compiler/socket-kinds e2e/templates-tracing
 test-vm: deps build fixtures
 	@scripts/ensure-apt.sh $(VM_APT_PACKAGES) || [ "$$CI" != true ]
 	node scripts/vm/run.js --optional --kernel 6.1,6.12 $(foreach o,$(VM_SMOKE),--only $(o))

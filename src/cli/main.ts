@@ -15,6 +15,9 @@ import { registerObjectCommands } from "./objects.js";
 // static: the build snapshot bundles main.ts's lazy imports only for `build` itself
 import { watchBuild } from "./build-watch.js";
 import { reportError } from "./errors.js";
+import { TEMPLATES } from "./templates/kinds.js";
+
+const TEMPLATE_NAMES = TEMPLATES.join("|");
 export { clipLog, isUserError, reportError } from "./errors.js";
 
 async function readObject(file: string) {
@@ -144,9 +147,20 @@ export function program(): Command {
     .command("new")
     .description("create a new tsbpf project (probe, shared struct, loader)")
     .argument("<name>", "project directory and probe name")
-    .action(async (name: string) => {
-      const { scaffold } = await import("./new.js");
-      await scaffold(name);
+    .option("-t, --template <kind>", `the probe's kind: ${TEMPLATE_NAMES} (default xdp)`)
+    .action(async (name: string, opts: { template?: string }) => {
+      const { scaffold, templateNamed } = await import("./new.js");
+      await scaffold(name, templateNamed(opts.template ?? "xdp"));
+    });
+
+  cli
+    .command("add")
+    .description("add a probe to the project in this directory (NAME.ts, listed in package.json)")
+    .argument("<kind>", `the probe's kind: ${TEMPLATE_NAMES}`)
+    .argument("<name>", "file and program name")
+    .action(async (kind: string, name: string) => {
+      const { runAdd } = await import("./add.js");
+      await runAdd(kind, name);
     });
 
   cli

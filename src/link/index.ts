@@ -13,6 +13,7 @@ import { attachKprobe } from "./kprobe.js";
 import type { AttachableProgram, Link } from "./link.js";
 import { attachRawTracepoint } from "./raw-tracepoint.js";
 import { attachSocketFilter } from "./socket-filter.js";
+import { attachSockMap, type SockMapTarget } from "./sockmap.js";
 import { attachTc, type TcDirection } from "./tc.js";
 import { attachTpBtf } from "./tp-btf.js";
 import { attachTracepoint } from "./tracepoint.js";
@@ -39,6 +40,7 @@ export { attachUsdt, type UsdtOptions, type UsdtSpecMap } from "./usdt.js";
 export { readUsdtNotes, parseUsdtArgs, type UsdtNote } from "./usdt-notes.js";
 export { attachKprobe, kprobesUnavailable, type KprobeOptions } from "./kprobe.js";
 export { attachSocketFilter } from "./socket-filter.js";
+export { attachSockMap, type SockMapTarget } from "./sockmap.js";
 export { attachIter, IterLink } from "./iter.js";
 export {
   attachPerfEvent,
@@ -79,6 +81,8 @@ export interface AttachOptions {
   usdtCookie?: bigint | number;
   /** perf_event programs: the event to sample on each CPU (e.g. `{ sampleFreq: 99 }`) */
   perfEvent?: PerfEventOptions;
+  /** sk_skb / sk_msg programs: the SockMap/SockHash (a loaded map or its fd); the Loader passes the object's only one */
+  sockMap?: SockMapTarget | number;
 }
 
 const label = (section: ProgramSection, prog: AttachableProgram) =>
@@ -215,6 +219,20 @@ export function attachBySection(
       if (type === undefined)
         throw new AttachError(`${label(section, prog)}: the section names no cgroup hook`);
       return attachCgroup(prog, cgroup, type);
+    }
+    case "sockmap": {
+      const map =
+        opts.sockMap ??
+        need(
+          "a SockMap or SockHash",
+          "{ sockMap: map } to attach() (the Loader and `tsbpf load` use the object's only socket map)",
+        );
+      const type = section.expectedAttachType;
+      if (type === undefined)
+        throw new AttachError(
+          `${label(section, prog)}: the section names no hook (use sk_skb/stream_parser, sk_skb/stream_verdict or sk_msg)`,
+        );
+      return attachSockMap(prog, map, type);
     }
     case undefined:
       throw new AttachError(

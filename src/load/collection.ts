@@ -774,15 +774,19 @@ function loadRelocated(
     (info.kind === "tp_btf" ||
       info.kind === "fentry" ||
       info.kind === "fexit" ||
-      info.kind === "iter") &&
+      info.kind === "iter" ||
+      info.kind === "lsm") &&
     info.target
   ) {
+    // an LSM hook is the kernel's bpf_lsm_<hook> function (kernel/bpf/bpf_lsm.c)
     const name =
       info.kind === "tp_btf"
         ? `btf_trace_${info.target}`
         : info.kind === "iter"
           ? `bpf_iter_${info.target}`
-          : info.target;
+          : info.kind === "lsm"
+            ? `bpf_lsm_${info.target}`
+            : info.target;
     try {
       attachBtfId = kernelBtfTypeId(name, info.kind === "tp_btf" ? "typedef" : "func");
     } catch (e) {
@@ -791,7 +795,7 @@ function loadRelocated(
     }
     if (attachBtfId === undefined)
       throw new AttachError(
-        `program ${spec.name}: the kernel has no ${info.kind === "tp_btf" ? "BTF tracepoint" : info.kind === "iter" ? "iterator" : "function"} ${info.target} to attach to (section ${spec.section}${info.kind === "iter" ? `; iterators are the bpf_iter_* functions in the kernel's BTF` : ""})`,
+        `program ${spec.name}: the kernel has no ${info.kind === "tp_btf" ? "BTF tracepoint" : info.kind === "iter" ? "iterator" : info.kind === "lsm" ? "LSM hook" : "function"} ${info.target} to attach to (section ${spec.section}${info.kind === "iter" ? `; iterators are the bpf_iter_* functions in the kernel's BTF` : info.kind === "lsm" ? `; hooks are the bpf_lsm_* functions in the kernel's BTF (file_open, bprm_check_security…)` : ""})`,
       );
   }
   const withBtf = btf !== undefined && parts.funcInfo.length > 0;

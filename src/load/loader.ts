@@ -173,6 +173,7 @@ export class Loaded implements Disposable, AsyncDisposable {
     const readers: EventReader[] = [];
     try {
       const opts: AttachOptions = {
+        ...soleSockMap(collection),
         ...config.defaults,
         ...(config.iface !== undefined && { iface: config.iface }),
         ...(config.xdp?.mode !== undefined && { mode: config.xdp.mode }),
@@ -294,4 +295,14 @@ export class Loaded implements Disposable, AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
   }
+}
+
+/** The object's socket map, when it has exactly one: where its sk_skb/sk_msg programs attach. */
+function soleSockMap(collection: Collection): Pick<AttachOptions, "sockMap"> {
+  const socks = [...collection.maps].filter(
+    ([, m]) => m.type === MapType.SOCKMAP || m.type === MapType.SOCKHASH,
+  );
+  if (socks.length !== 1) return {};
+  const [name, m] = socks[0]!;
+  return { sockMap: { fd: m.fd, name, type: m.type } };
 }

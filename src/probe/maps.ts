@@ -7,6 +7,7 @@ import { kernelOnly, unused } from "./kernel-only.js";
 import type { AnyContext } from "./context.js";
 import type { ProgramDecl } from "./programs.js";
 import type { Histogram } from "./histogram.js";
+import type { SockHash, SockMap } from "./socket-kinds.js";
 
 /** Map options shared by every map kind. */
 export interface MapOptions {
@@ -204,7 +205,9 @@ export type AnyMap =
   | ProgArray
   | StackTraceMap
   | Histogram<Type>
-  | Histogram<undefined>;
+  | Histogram<undefined>
+  | SockMap
+  | SockHash<Type>;
 
 /** A value followed by packet bytes in a perf event (RedBPF's MapData). */
 export class MapData<T> {

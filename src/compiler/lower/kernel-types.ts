@@ -489,7 +489,7 @@ function resultStruct(lw: LowerHost, e: ts.CallExpression, what: string): KStruc
 }
 
 /** Program kinds whose context arguments the verifier types from BTF (direct loads). */
-const BTF_KINDS: ReadonlySet<string> = new Set(["tp_btf", "fentry", "fexit", "iter"]);
+const BTF_KINDS: ReadonlySet<string> = new Set(["tp_btf", "fentry", "fexit", "iter", "lsm"]);
 
 const KCONFIG_NAME = /^CONFIG_[A-Za-z0-9_]+$/;
 

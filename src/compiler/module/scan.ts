@@ -24,7 +24,9 @@ export type MapClass =
   | "PerfMap"
   | "RingBuf"
   | "ProgArray"
-  | "StackTraceMap";
+  | "StackTraceMap"
+  | "SockMap"
+  | "SockHash";
 
 const MAP_TYPES: Record<MapClass, number> = {
   HashMap: MapType.HASH,
@@ -38,6 +40,8 @@ const MAP_TYPES: Record<MapClass, number> = {
   RingBuf: MapType.RINGBUF,
   ProgArray: MapType.PROG_ARRAY,
   StackTraceMap: MapType.STACK_TRACE,
+  SockMap: MapType.SOCKMAP,
+  SockHash: MapType.SOCKHASH,
 };
 
 export interface MapDecl {
@@ -487,6 +491,27 @@ function scanMap(consts: ConstEvaluator, call: ts.CallExpression): MapDecl {
         ...(slotRefs.length > 0 ? { slotRefs } : {}),
       };
     }
+    // value: the socket (a u32 fd from user space; the kernel stores the socket itself)
+    case "SockMap": {
+      const o = optsAt(0, true);
+      return {
+        ...base,
+        key: typesU32(),
+        value: typesU32(),
+        maxEntries: o.maxEntries,
+        flags: o.flags ?? 0,
+      };
+    }
+    case "SockHash": {
+      const o = optsAt(1, true);
+      return {
+        ...base,
+        key: typeArg(0, "key type"),
+        value: typesU32(),
+        maxEntries: o.maxEntries,
+        flags: o.flags ?? 0,
+      };
+    }
     case "StackTraceMap": {
       const o = optsAt(0, true);
       return {
@@ -625,6 +650,22 @@ function scanProgram(
         fn: fnAt(1),
         node: call,
       };
+    case "lsm":
+      return { name, kind, api, section: `lsm/${str(0, "LSM hook")}`, fn: fnAt(1), node: call };
+    case "perf_event":
+    case "sockops":
+    case "sk_msg":
+      return { name, kind, api, section: kind, fn: fnAt(0), node: call };
+    case "sk_skb": {
+      const hook = str(0, "hook");
+      if (hook !== "stream_parser" && hook !== "stream_verdict")
+        throw CompileError.at(
+          call.arguments[0]!,
+          Code.BadApi,
+          'skSkb(): the hook is "stream_parser" or "stream_verdict"',
+        );
+      return { name, kind, api, section: `sk_skb/${hook}`, fn: fnAt(1), node: call };
+    }
     case "kprobe":
     case "kretprobe":
       return {
