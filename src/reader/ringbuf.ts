@@ -22,6 +22,7 @@ import {
   type RecordCollect,
 } from "./ringbuf-ring.js";
 import { MapError } from "../map/map.js";
+import type { RecordDecoder } from "../types/decoder.js";
 import { adoptMap, checkMapType, tieReader, type MapSource } from "./source.js";
 
 export type { RecordBatch, RecordCallback } from "./ringbuf-ring.js";
@@ -199,6 +200,19 @@ export class RingBufReader implements EventReader {
     } finally {
       this.commit();
     }
+  }
+
+  /**
+   * Decoded records as they arrive: each batch of `records()` turned into plain objects by a
+   * compiled decoder (`Struct.decoder()`), which own their values — keep them as long as you
+   * like. A record shorter than the struct throws DecodeError.
+   *
+   * ```ts
+   * for await (const events of reader.decoded(RequestInfo.decoder())) for (const e of events) …
+   * ```
+   */
+  async *decoded<T>(decoder: RecordDecoder<T>): AsyncGenerator<T[], void, undefined> {
+    for await (const b of this.records()) yield decoder.batch(b);
   }
 
   /** Hand the last batch back to the kernel early (its views become invalid). */
