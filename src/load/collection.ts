@@ -163,6 +163,11 @@ export class Collection implements Disposable {
     let btf: FD | undefined;
     checkGlobalNames(object, opts.globals ?? {});
     checkMapSizes(object, opts.maxEntries ?? {});
+    if (object.structOps)
+      throw new LoadError(
+        `the object declares struct_ops maps (${object.structOps.join(", ")}), which tsbpf does not create or register yet: load it with libbpf (bpftool struct_ops register)`,
+      );
+
     // The BTF warning waits for the load to succeed: when the load fails, its own error (not
     // root, no addon, …) is the one to read first, and "loading without it" never happened.
     const btfWarnings: string[] = [];
@@ -448,12 +453,28 @@ function newMap(
       return BpfMap.create(base);
     }
   } catch (e) {
-    if (e instanceof SysError)
+    if (e instanceof SysError) {
       e.message = `cannot create map ${spec.name} (${nameOf(MapType, spec.type)}, key ${spec.keySize} B, value ${spec.valueSize} B, ${spec.maxEntries} entries): ${e.message}`;
+      const why = e.errno === Errno.EINVAL ? sizeRule(spec) : undefined;
+      if (why) e.message += `; here: ${why}`;
+    }
     throw e;
   } finally {
     inner?.close();
   }
+}
+
+/**
+ * The kernel's size rule a map breaks, for an EINVAL from BPF_MAP_CREATE. Objects written for
+ * cilium/ebpf declare ring buffer and perf array record types that its loader drops; libbpf
+ * and the kernel do not, so say which declaration to remove.
+ */
+function sizeRule(spec: MapSpec): string | undefined {
+  if (spec.type === MapType.RINGBUF && (spec.keySize !== 0 || spec.valueSize !== 0))
+    return "a RINGBUF map has no key or value (records are sized when written): remove its __type(key, …)/__type(value, …), as libbpf requires too";
+  if (spec.type === MapType.PERF_EVENT_ARRAY && (spec.keySize !== 4 || spec.valueSize !== 4))
+    return "a PERF_EVENT_ARRAY holds one perf event fd (u32) per CPU: declare key and value as 4-byte ints (__uint(key_size, sizeof(int)), __uint(value_size, sizeof(int))), not the event record type";
+  return undefined;
 }
 
 function checkCompatible(spec: MapSpec, map: BpfMap, what: string): void {
@@ -529,6 +550,22 @@ function checkMapSizes(object: BpfObject, sizes: Record<string, number>): void {
 const TARGETED_KINDS: ReadonlySet<string> = new Set(["fentry", "fexit", "tp_btf", "iter"]);
 
 /**
+ * Kinds whose programs load only with state tsbpf does not build yet; loading one anyway
+ * would hand the kernel a program without its target and get a refusal with no reason.
+ */
+const UNLOADABLE_KINDS: ReadonlyMap<string, string> = new Map([
+  [
+    "struct_ops",
+    "struct_ops programs are registered through a .struct_ops map (BPF_MAP_TYPE_STRUCT_OPS), which tsbpf does not create yet; load this object with libbpf (bpftool struct_ops register)",
+  ],
+  [
+    "freplace",
+    "freplace (extension) programs need the loaded program they replace a function of (attach_prog_fd), which tsbpf cannot be given yet; use libbpf's bpf_program__set_attach_target",
+  ],
+  ["lsm_cgroup", "lsm_cgroup programs are not supported yet; use libbpf"],
+]);
+
+/**
  * The programs to load, in object order: options.programs and options.autoload applied,
  * options.attachTargets written into the copies' section info. Unknown names throw.
  */
@@ -548,6 +585,11 @@ function programsToLoad(object: BpfObject, opts: CollectionOptions): ProgramSpec
   for (const spec of object.programs) {
     if (wanted && !wanted.has(spec.name)) continue;
     if (opts.autoload?.[spec.name] === false) continue;
+    const unloadable = UNLOADABLE_KINDS.get(spec.sectionInfo?.kind ?? "");
+    if (unloadable !== undefined)
+      throw new LoadError(
+        `program ${spec.name} (section ${spec.section}): ${unloadable}; or leave it out (autoload: { ${spec.name}: false })`,
+      );
     const target = opts.attachTargets?.[spec.name];
     if (target === undefined) {
       out.push(spec);
