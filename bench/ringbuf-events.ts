@@ -93,16 +93,53 @@ export class CompiledChecker implements EventSink {
   onBatch(b: RecordBatch): void {
     const { view, offsets, lengths, count } = b;
     const at = eventDecoder.at;
-    for (let i = 0; i < count; i++) {
-      try {
-        this.check(at(view, offsets[i]!), lengths[i]!);
-      } catch (e) {
-        if (!(e instanceof DecodeError)) throw e;
-        this.bad++;
-        this.next++;
-        this.consumed++;
+    // The checks written out in the loop, as a user's handler would be: the decoded object
+    // then never leaves this function and V8 need not allocate it at all (through a method
+    // call it did: ~50 bytes per event, 3 MB per batch, 3× slower on fresh ring memory).
+    let { next, bad, sum, cpus } = this;
+    let i = 0;
+    try {
+      for (; i < count; i++) {
+        const e = at(view, offsets[i]!);
+        const seq = e.seq;
+        const value = e.value;
+        if (
+          lengths[i] !== BenchEvent.size ||
+          seq !== next ||
+          value !== seq * 3 ||
+          e.magic !== BENCH_MAGIC ||
+          e.pad !== 0
+        )
+          bad++;
+        const s = sum + value;
+        if (s <= Number.MAX_SAFE_INTEGER) sum = s;
+        else {
+          this.big += BigInt(sum) + BigInt(value);
+          sum = 0;
+        }
+        cpus |= 1 << (e.cpu % 32);
+        next = seq + 1;
       }
+    } catch (e) {
+      // A 64-bit field past 2^53: not this protocol's record; counted bad, as in C.
+      if (!(e instanceof DecodeError)) throw e;
+      bad++;
+      next++;
+      i++;
+    } finally {
+      this.consumed += i;
+      this.next = next;
+      this.bad = bad;
+      this.sum = sum;
+      this.cpus = cpus;
     }
+    if (i < count)
+      this.onBatch({
+        ...b,
+        count: count - i,
+        offsets: offsets.subarray(i),
+        lengths: lengths.subarray(i),
+      });
   }
 
   private check(
