@@ -96,6 +96,12 @@ export class Binding {
   len = 0;
   /** bumped whenever an array above changes, so compiled code re-reads them */
   gen = 0;
+  /**
+   * Whether every array is bound. A small buffer (an event copied out of its ring) gets only
+   * the byte arrays and the DataView, and the byte-aligned code: making eight typed arrays
+   * per record would cost more than the decode.
+   */
+  full = false;
 }
 
 const EMPTY_BUFFER = new ArrayBuffer(0);
@@ -114,6 +120,19 @@ const CTORS = {
   b64: BigUint64Array,
   bi64: BigInt64Array,
 } as const;
+
+const EMPTY: Record<ArrayName, ArrayBufferView> = {
+  u8: new Uint8Array(0),
+  i8: new Int8Array(0),
+  u16: new Uint16Array(0),
+  i16: new Int16Array(0),
+  u32: new Uint32Array(0),
+  i32: new Int32Array(0),
+  f32: new Float32Array(0),
+  f64: new Float64Array(0),
+  b64: new BigUint64Array(0),
+  bi64: new BigInt64Array(0),
+};
 
 const lowbit = (x: number): number => (x === 0 ? 8 : Math.min(8, x & -x));
 
@@ -344,10 +363,11 @@ export class CompiledLayout {
       sync +
       `  return pick(s.base + offset);\n}\n` +
       `function decode(bytes, offset) {\n` +
-      `  hooks.bindBytes(bytes);\n` +
+      `  if (bytes.buffer !== s.buffer || s.view !== undefined) hooks.bindBytes(bytes);\n` +
+      `  else { s.bytes = bytes; s.base = bytes.byteOffset; }\n` +
       `  if ((offset >>> 0) !== offset || offset + ${size} > bytes.length || s.u8.length === 0) tooShort(bytes, offset);\n` +
       sync +
-      `  return pick(s.base + offset);\n}\n` +
+      `  return s.full ? pick(s.base + offset) : d3(s.base + offset);\n}\n` +
       `return { at, decode };`;
     if (process.env.TSBPF_DUMP_DECODER) console.error(src);
     this.factory = new Function("s", "hooks", "helpers", src) as Factory;
@@ -359,11 +379,19 @@ export class CompiledLayout {
     return this.factory(s, hooks, this.helpers);
   }
 
-  /** Point `s` at `buffer`: the typed arrays this layout's code uses. */
-  bind(s: Binding, buffer: ArrayBufferLike): void {
+  /**
+   * Point `s` at `buffer`: the typed arrays this layout's code uses, or with `full` false
+   * only those of the byte-aligned variant (see Binding.full).
+   */
+  bind(s: Binding, buffer: ArrayBufferLike, full = true): void {
     s.buffer = buffer;
     s.dv = new DataView(buffer);
+    s.full = full;
     for (const name of this.uses) {
+      if (!full && name !== "u8" && name !== "i8") {
+        (s as unknown as Record<ArrayName, unknown>)[name] = EMPTY[name];
+        continue;
+      }
       const C = CTORS[name];
       (s as unknown as Record<ArrayName, unknown>)[name] = new C(
         buffer as ArrayBuffer,

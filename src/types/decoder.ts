@@ -30,6 +30,9 @@ export interface RecordDecoder<T> {
   batch(b: RecordSpan, out?: T[]): T[];
 }
 
+/** Buffers below this many bytes get the cheap binding (Binding.full). */
+const SMALL_BUFFER = 4096;
+
 export class CompiledDecoder<T> implements RecordDecoder<T> {
   readonly size: number;
   readonly at: (view: DataView, offset: number) => T;
@@ -41,7 +44,7 @@ export class CompiledDecoder<T> implements RecordDecoder<T> {
     const fns = layout.make(s, {
       bindView(view: DataView): void {
         const len = view.byteLength; // throws TypeError on a detached buffer
-        if (view.buffer !== s.buffer) layout.bind(s, view.buffer);
+        if (view.buffer !== s.buffer || !s.full) layout.bind(s, view.buffer);
         s.view = view;
         s.len = len;
         s.base = view.byteOffset;
@@ -49,7 +52,8 @@ export class CompiledDecoder<T> implements RecordDecoder<T> {
       },
       bindBytes(bytes: Uint8Array): void {
         const buffer = bytes.buffer;
-        if (buffer !== s.buffer) layout.bind(s, buffer);
+        // Small buffers are usually one event's copy, read once: bind them cheaply.
+        if (buffer !== s.buffer) layout.bind(s, buffer, buffer.byteLength >= SMALL_BUFFER);
         s.view = undefined;
         s.bytes = bytes;
         s.base = bytes.byteOffset;
