@@ -585,7 +585,13 @@ function programsToLoad(object: BpfObject, opts: CollectionOptions): ProgramSpec
   for (const spec of object.programs) {
     if (wanted && !wanted.has(spec.name)) continue;
     if (opts.autoload?.[spec.name] === false) continue;
-    const unloadable = UNLOADABLE_KINDS.get(spec.sectionInfo?.kind ?? "");
+    if (spec.sectionInfo === undefined)
+      // libbpf refuses these too ("missing BPF prog type"); loading it as some default type
+      // would give the kernel a program of a kind its author did not write.
+      throw new LoadError(
+        `program ${spec.name}: section "${spec.section}" names no program type tsbpf knows: use a libbpf section name (SEC("xdp"), SEC("tc"), SEC("tracepoint/<category>/<name>"), SEC("kprobe/<function>"), …: libbpf's list is docs.kernel.org/bpf/libbpf/program_types.html), or leave it out (autoload: { ${spec.name}: false })`,
+      );
+    const unloadable = UNLOADABLE_KINDS.get(spec.sectionInfo.kind);
     if (unloadable !== undefined)
       throw new LoadError(
         `program ${spec.name} (section ${spec.section}): ${unloadable}; or leave it out (autoload: { ${spec.name}: false })`,

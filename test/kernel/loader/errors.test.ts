@@ -263,3 +263,24 @@ char _license[] SEC("license") = "GPL";`,
       ),
   );
 });
+
+test("a section that names no program type is refused, not loaded as a socket filter", (t) => {
+  if (!needsKernel(t) || !needsClang(t)) return;
+  const elf = buildC(
+    `#include <linux/bpf.h>\n#include <bpf/bpf_helpers.h>
+SEC("kprobe.session/vfs_read") int future(void *ctx) { return 0; }
+SEC("xdp") int pass(struct xdp_md *ctx) { return XDP_PASS; }
+char _license[] SEC("license") = "GPL";`,
+    "loader-unknown-section",
+  );
+  assert.throws(
+    () => Collection.load(elf),
+    (e: unknown) =>
+      e instanceof LoadError &&
+      /program future: section "kprobe\.session\/vfs_read" names no program type tsbpf knows.*autoload: \{ future: false \}/.test(
+        e.message,
+      ),
+  );
+  using c = Collection.load(elf, { autoload: { future: false } });
+  assert.deepEqual([...c.programs.keys()], ["pass"]);
+});
