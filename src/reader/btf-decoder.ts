@@ -9,7 +9,7 @@
 // always decodeBtfValue's; a property test holds the two to it on random BTF.
 import type { Btf, BtfType } from "../obj/btf.js";
 import { BtfIntEncoding } from "../obj/btf.js";
-import { decodeBtfValue, type BtfValue } from "../obj/btf-value.js";
+import { BtfValueError, decodeBtfValue, type BtfValue } from "../obj/btf-value.js";
 import { CompiledLayout, type DecodeNode } from "../types/decoder-gen.js";
 import { CompiledDecoder } from "../types/decoder.js";
 
@@ -20,7 +20,8 @@ const MAX_DEPTH = 64;
 /** Arrays longer than this are left to the generic decoder (hostile sizes). */
 const MAX_ELEMS = 1 << 20;
 
-class Unsupported extends Error {}
+/** A shape the generator leaves to decodeBtfValue (never escapes compileBtfDecoder). */
+class Unsupported extends BtfValueError {}
 
 function target(t: BtfType): number | undefined {
   switch (t.kind) {

@@ -13,6 +13,8 @@
 // Safe to generate: field names go in through JSON.stringify (and `__proto__` as a computed
 // key), everything else in the source is numbers and fixed identifiers.
 
+import { DecodeError } from "./type.js";
+
 /** How an 8-byte integer becomes a JS value. */
 export type WideMode =
   /** always a bigint */
@@ -334,7 +336,7 @@ export class CompiledLayout {
     root: DecodeNode,
     size: number,
     tooWide: (k: number, hi: number, lo: number) => never = () => {
-      throw new RangeError("64-bit value outside ±2^53");
+      throw new DecodeError("64-bit value outside ±2^53, where a number is exact");
     },
   ) {
     this.size = size;

@@ -61,7 +61,7 @@ export class CompiledDecoder<T> implements RecordDecoder<T> {
       outOfRange(view: DataView, offset: number): never {
         s.view = undefined; // re-check the view next time (it may have been detached)
         checkRange(view, offset, size, label);
-        throw new RangeError(
+        throw new DecodeError(
           `${label}: offset ${offset} is not a valid record offset in a view of ${view.byteLength} bytes`,
         );
       },
