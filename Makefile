@@ -5,7 +5,7 @@ SHELL := /bin/bash
 # qemu-user-static and libstdc++6-arm64-cross run the arm64 build client and an arm64 Node with
 # the arm64 addon in test/kernel/e2e/packed-install.test.ts. prometheus: the server the fleet test
 # (test/kernel/export/fleet.test.ts) scrapes the agents with and queries with PromQL.
-APT_PACKAGES := clang-19 llvm-19 libbpf-dev bpftool iproute2 iputils-ping gcc libc6-dev make python3 curl jq \
+APT_PACKAGES := clang-19 llvm-19 libbpf-dev bpftool iproute2 iputils-ping gcc libc6-dev make python3 curl jq systemtap-sdt-dev \
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static libstdc++6-arm64-cross prometheus
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
@@ -64,9 +64,10 @@ test-kernels: deps build fixtures
 	node scripts/vm/run.js $(if $(KERNEL),--kernel $(KERNEL),--host) $(foreach o,$(ONLY),--only $(o))
 
 # The attach paths the host kernel cannot prove (kprobes are configured out, fentry is
-# refused), run for real on the 6.1 and 6.12 VMs (about 4 minutes). Where qemu or the kernel
-# packages cannot be had it says so and passes, except under CI=true, where it fails.
-VM_SMOKE := kprobe/ fentry/ compiler/kernel-types
+# refused), run for real on the 6.1 and 6.12 VMs (about 4 minutes, and about 2.5 more for the
+# LSM program of compiler/socket-kinds and the kprobe/fentry templates). Where qemu or the
+# kernel packages cannot be had it says so and passes, except under CI=true, where it fails.
+VM_SMOKE := kprobe/ fentry/ compiler/kernel-types compiler/kernel-array loader/kfunc-module compiler/socket-kinds e2e/templates-tracing
 test-vm: deps build fixtures
 	@scripts/ensure-apt.sh $(VM_APT_PACKAGES) || [ "$$CI" != true ]
 	node scripts/vm/run.js --optional --kernel 6.1,6.12 $(foreach o,$(VM_SMOKE),--only $(o))

@@ -9,7 +9,7 @@ import { pathToFileURL } from "node:url";
 import { RingbufBench } from "./ringbuf.js";
 import type { DecodeVariant, ReadApi } from "./ringbuf-events.js";
 
-const VARIANTS: readonly DecodeVariant[] = ["view", "struct", "dataview", "none"];
+const VARIANTS: readonly DecodeVariant[] = ["compiled", "view", "struct", "dataview", "none"];
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

@@ -40,13 +40,15 @@ export interface EventSink {
 }
 
 /** How the JS consumer reads each record. */
-export type DecodeVariant = "view" | "struct" | "dataview" | "none";
+export type DecodeVariant = "compiled" | "view" | "struct" | "dataview" | "none";
 
 /** How the JS consumer gets records: RingBufReader.readRecords batches or consume(callback). */
 export type ReadApi = "records" | "callback";
 
 export function makeSink(variant: DecodeVariant): EventSink {
   switch (variant) {
+    case "compiled":
+      return new CompiledChecker();
     case "view":
       return new ViewChecker();
     case "struct":
@@ -58,7 +60,119 @@ export function makeSink(variant: DecodeVariant): EventSink {
   }
 }
 
-/** The measured decoder: BenchEvent read in place, 64-bit fields as exact numbers. */
+/**
+ * The measured decoder: BenchEvent's compiled decoder, a plain object per event with every
+ * field read from the ring through typed arrays, 64-bit fields as exact numbers.
+ */
+const eventDecoder = BenchEvent.decoder({ int64: "number" });
+
+/**
+ * Checks the stream as on_event() does, each record decoded by `BenchEvent.decoder()` into a
+ * plain object (what a user who keeps events gets). Fields outside ±2^53 would throw, not
+ * round, and count as bad records.
+ */
+export class CompiledChecker implements EventSink {
+  next = 0;
+  consumed = 0;
+  cpus = 0;
+  bad = 0;
+  private sum = 0;
+  private big = 0n;
+
+  readonly onRecord = (view: DataView, offset: number, length: number): void => {
+    try {
+      this.check(eventDecoder.at(view, offset), length);
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+      this.bad++;
+      this.next++;
+      this.consumed++;
+    }
+  };
+
+  onBatch(b: RecordBatch): void {
+    const { view, offsets, lengths, count } = b;
+    const at = eventDecoder.at;
+    // The checks written out in the loop, as a user's handler would be: the decoded object
+    // then never leaves this function and V8 need not allocate it at all (through a method
+    // call it did: ~50 bytes per event, 3 MB per batch, 3× slower on fresh ring memory).
+    let { next, bad, sum, cpus } = this;
+    let i = 0;
+    try {
+      for (; i < count; i++) {
+        const e = at(view, offsets[i]!);
+        const seq = e.seq;
+        const value = e.value;
+        if (
+          lengths[i] !== BenchEvent.size ||
+          seq !== next ||
+          value !== seq * 3 ||
+          e.magic !== BENCH_MAGIC ||
+          e.pad !== 0
+        )
+          bad++;
+        const s = sum + value;
+        if (s <= Number.MAX_SAFE_INTEGER) sum = s;
+        else {
+          this.big += BigInt(sum) + BigInt(value);
+          sum = 0;
+        }
+        cpus |= 1 << (e.cpu % 32);
+        next = seq + 1;
+      }
+    } catch (e) {
+      // A 64-bit field past 2^53: not this protocol's record; counted bad, as in C.
+      if (!(e instanceof DecodeError)) throw e;
+      bad++;
+      next++;
+      i++;
+    } finally {
+      this.consumed += i;
+      this.next = next;
+      this.bad = bad;
+      this.sum = sum;
+      this.cpus = cpus;
+    }
+    if (i < count)
+      this.onBatch({
+        ...b,
+        count: count - i,
+        offsets: offsets.subarray(i),
+        lengths: lengths.subarray(i),
+      });
+  }
+
+  private check(
+    e: { seq: number; value: number; cpu: number; magic: number; pad: number },
+    length: number,
+  ): void {
+    const seq = e.seq;
+    const value = e.value;
+    if (
+      length !== BenchEvent.size ||
+      seq !== this.next ||
+      value !== seq * 3 ||
+      e.magic !== BENCH_MAGIC ||
+      e.pad !== 0
+    )
+      this.bad++;
+    const s = this.sum + value;
+    if (s <= Number.MAX_SAFE_INTEGER) this.sum = s;
+    else {
+      this.big += BigInt(this.sum) + BigInt(value);
+      this.sum = 0;
+    }
+    this.cpus |= 1 << (e.cpu % 32);
+    this.next = seq + 1;
+    this.consumed++;
+  }
+
+  get checksum(): bigint {
+    return BigInt.asUintN(64, this.big + BigInt(this.sum));
+  }
+}
+
+/** The zero-allocation struct view: BenchEvent read in place, 64-bit fields as exact numbers. */
 const eventView = BenchEvent.view({ int64: "number" });
 
 /**

@@ -7,7 +7,7 @@ import { Worker } from "node:worker_threads";
 import { Collection, RingBufReader, type Program } from "tsbpf";
 import {
   BPF_RB_NO_WAKEUP,
-  ViewChecker,
+  CompiledChecker,
   RECORD_FOOTPRINT,
   encodeArgs,
   makeSink,
@@ -79,7 +79,7 @@ export class RingbufBench implements Disposable {
   batch(
     events: number,
     batch: number,
-    decode: DecodeVariant = "view",
+    decode: DecodeVariant = "compiled",
     api: ReadApi = "records",
   ): RingbufResult {
     this.checkBatch(batch);
@@ -113,7 +113,7 @@ export class RingbufBench implements Disposable {
   async threaded(events: number, batch: number, api: ReadApi = "records"): Promise<RingbufResult> {
     this.checkBatch(batch);
     const worker = await this.producer();
-    const check = new ViewChecker();
+    const check = new CompiledChecker();
     const done = once(worker, "message") as Promise<[ProducerDone]>;
     const start = performance.now();
     worker.postMessage({ events, batch } satisfies ProducerJob);
@@ -131,7 +131,7 @@ export class RingbufBench implements Disposable {
     const seconds = (performance.now() - start) / 1e3;
     const [{ retries }] = await done;
     return {
-      ...this.result("threaded", events, batch, seconds, seconds, retries, check, "view", api),
+      ...this.result("threaded", events, batch, seconds, seconds, retries, check, "compiled", api),
       waits,
     };
   }

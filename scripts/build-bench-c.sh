@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the libbpf reference side of the benchmark (bench/c) into build/bench/:
 #   ringbuf_bench.bpf.o  (clang -target bpf; the TypeScript bench loads the same object)
-#   ringbuf_consume, map_lookup, load_attach, core_btf  (gcc, linked with -lbpf)
+#   ringbuf_consume, http_consume, map_lookup, load_attach, core_btf, core_selftest  (gcc, linked with -lbpf)
 # Incremental: outputs newer than their sources are kept. Needs clang-19 (CLANG=...), gcc,
 # libbpf-dev. load_attach times fixture objects: build them with scripts/build-fixtures.sh.
 set -euo pipefail
@@ -44,11 +44,18 @@ build "$OUT/ringbuf_bench.bpf.o" CLANG "$SRC/ringbuf_bench.bpf.c" "$SRC/ringbuf_
 HOST_CFLAGS=(-O2 -g -Wall -Werror)
 build "$OUT/ringbuf_consume" CC "$SRC/ringbuf_consume.c" "$SRC/ringbuf_bench.h" "$SRC/bench_common.h" -- \
   "$CC" "${HOST_CFLAGS[@]}" "$SRC/ringbuf_consume.c" -lbpf -lpthread
+build "$OUT/http_consume" CC "$SRC/http_consume.c" "$SRC/http_packet.h" "$SRC/bench_common.h" -- \
+  "$CC" "${HOST_CFLAGS[@]}" "$SRC/http_consume.c" -lbpf -lpthread
 build "$OUT/map_lookup" CC "$SRC/map_lookup.c" "$SRC/bench_common.h" -- \
   "$CC" "${HOST_CFLAGS[@]}" "$SRC/map_lookup.c" -lbpf
 build "$OUT/load_attach" CC "$SRC/load_attach.c" "$SRC/bench_common.h" -- \
   "$CC" "${HOST_CFLAGS[@]}" "$SRC/load_attach.c" -lbpf
 build "$OUT/core_btf" CC "$SRC/core_btf.c" -- \
   "$CC" "${HOST_CFLAGS[@]}" "$SRC/core_btf.c" -lbpf
+build "$OUT/core_selftest" CC "$SRC/core_selftest.c" -- \
+  "$CC" "${HOST_CFLAGS[@]}" "$SRC/core_selftest.c" -lbpf
 build "$OUT/export_read" CC "$SRC/export_read.c" "$SRC/bench_common.h" -- \
   "$CC" "${HOST_CFLAGS[@]}" "$SRC/export_read.c" -lbpf
+build "$OUT/log_bench.bpf.o" CLANG "$SRC/log_bench.bpf.c" -- \
+  "$CLANG" -O2 -g -target bpf -D__TARGET_ARCH_x86 -Wall -Werror -I"/usr/include/$MULTIARCH" \
+  -c "$SRC/log_bench.bpf.c"

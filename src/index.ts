@@ -3,6 +3,15 @@
 export { Loader, Loaded, type LoaderConfig } from "./load/loader.js";
 export { Collection, LoadError, mapKernelName, type CollectionOptions } from "./load/collection.js";
 export { Program, ProgramError, type TestRunOptions } from "./load/program.js";
+export { LogReader, setLogLevel, logLevel, logDrops, type LogLevelSetting } from "./load/logs.js";
+export {
+  logLineText,
+  decodeLogRecord,
+  formatLogArg,
+  type LogLine,
+  type LogLevel,
+  type LogFormat,
+} from "./obj/log-section.js";
 export {
   BpfMap,
   PerCpuMap,

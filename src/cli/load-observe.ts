@@ -8,6 +8,7 @@ export interface ObserveOptions {
   trace?: boolean;
   top?: number;
   json?: boolean;
+  logLevel?: "off" | "error" | "warn" | "info" | "debug";
 }
 
 export interface Observer {
@@ -61,12 +62,35 @@ export async function observe(
     );
     stops.push(() => pipe.close());
   }
+  let drainLogs = (): void => {};
+  if (loaded.collection.object.logFormats) {
+    // the probes' log.* lines, formatted with the object's .tsbpf.log formats
+    const { logLineText } = await import("../obj/log-section.js");
+    if (opts.logLevel !== undefined) loaded.setLogLevel(opts.logLevel);
+    const logs = loaded.logs();
+    void (async () => {
+      try {
+        for await (const l of logs) write(opts.json ? JSON.stringify({ log: l }) : logLineText(l));
+      } catch (e) {
+        process.stderr.write(`error: reading the probe's logs: ${(e as Error).message}\n`);
+      }
+    })();
+    // at exit the lines still in the ring come first, then the maps' last state
+    drainLogs = () => {
+      for (const l of logs.read()) write(opts.json ? JSON.stringify({ log: l }) : logLineText(l));
+      const lost = loaded.logDrops;
+      if (lost > 0n)
+        process.stderr.write(`-- Lost: ${lost} log records (the ring buffer was full) --\n`);
+    };
+  } else if (opts.logLevel !== undefined)
+    process.stderr.write("note: --log-level: this object has no log calls\n");
   let done = false;
   return {
     finish() {
       if (done) return;
       done = true;
       try {
+        drainLogs();
         printMaps(true);
       } finally {
         for (const s of stops.reverse()) s();

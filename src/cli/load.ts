@@ -61,6 +61,7 @@ export async function runLoad(file: string, opts: LoadCliOptions): Promise<numbe
     loader = loader.uprobe(binary, opts.pid !== undefined ? { pid: opts.pid } : {});
   loader = loader.attachDefaults({
     ...(opts.symbol !== undefined && { symbol: opts.symbol }),
+    ...(opts.usdt !== undefined && { usdt: opts.usdt }),
     ...(opts.tracepoint !== undefined && { tracepoint: opts.tracepoint }),
     ...(opts.direction !== undefined && { direction: opts.direction }),
     ...(opts.sampleFreq !== undefined && { perfEvent: { sampleFreq: opts.sampleFreq } }),
@@ -98,6 +99,7 @@ export async function runLoad(file: string, opts: LoadCliOptions): Promise<numbe
   const parent = process.env.npm_lifecycle_event !== undefined ? process.ppid : undefined;
   let stopping = false;
   let stop = (): void => {};
+  let observer: { finish(): void } | undefined = undefined; // set once observing starts
   const keepAlive = setInterval(() => {
     if (parent !== undefined && process.ppid !== parent) stop();
   }, 250);
@@ -105,6 +107,7 @@ export async function runLoad(file: string, opts: LoadCliOptions): Promise<numbe
     stop = () => {
       if (stopping) return;
       stopping = true;
+      observer?.finish(); // the last maps and log lines, while the object is still open
       loaded.close(); // detaches everything and ends the event iteration below
       resolve();
     };
@@ -116,7 +119,7 @@ export async function runLoad(file: string, opts: LoadCliOptions): Promise<numbe
   // process.on, Node's own SIGINT handler would end the process by the signal, not exit 0).
   for (const { program } of loaded.links) say(`Loaded: ${program.name}, ${program.kindLabel}`);
   const { observe } = await import("./load-observe.js");
-  const observer = await observe(loaded, opts, write);
+  observer = await observe(loaded, opts, write);
   try {
     for await (const batch of loaded.events) {
       if (batch.lost > 0) {
@@ -145,8 +148,8 @@ export async function runLoad(file: string, opts: LoadCliOptions): Promise<numbe
     process.off("SIGINT", stop);
     process.off("SIGTERM", stop);
     process.off("SIGHUP", stop);
-    loaded.close();
     observer.finish();
+    loaded.close();
   }
   // close() reads the kernel's final drop counts (Linux ≥ 6.0): say what no batch reported.
   for (const r of perfReaders) {

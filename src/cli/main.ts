@@ -15,6 +15,9 @@ import { registerObjectCommands } from "./objects.js";
 // static: the build snapshot bundles main.ts's lazy imports only for `build` itself
 import { watchBuild } from "./build-watch.js";
 import { reportError } from "./errors.js";
+import { TEMPLATES } from "./templates/kinds.js";
+
+const TEMPLATE_NAMES = TEMPLATES.join("|");
 export { clipLog, isUserError, reportError } from "./errors.js";
 
 async function readObject(file: string) {
@@ -144,9 +147,20 @@ export function program(): Command {
     .command("new")
     .description("create a new tsbpf project (probe, shared struct, loader)")
     .argument("<name>", "project directory and probe name")
-    .action(async (name: string) => {
-      const { scaffold } = await import("./new.js");
-      await scaffold(name);
+    .option("-t, --template <kind>", `the probe's kind: ${TEMPLATE_NAMES} (default xdp)`)
+    .action(async (name: string, opts: { template?: string }) => {
+      const { scaffold, templateNamed } = await import("./new.js");
+      await scaffold(name, templateNamed(opts.template ?? "xdp"));
+    });
+
+  cli
+    .command("add")
+    .description("add a probe to the project in this directory (NAME.ts, listed in package.json)")
+    .argument("<kind>", `the probe's kind: ${TEMPLATE_NAMES}`)
+    .argument("<name>", "file and program name")
+    .action(async (kind: string, name: string) => {
+      const { runAdd } = await import("./add.js");
+      await runAdd(kind, name);
     });
 
   cli
@@ -200,6 +214,7 @@ export function program(): Command {
     .option("-u, --uprobe-path <binary>", "binary or library for uprobes whose section names none")
     .option("-b, --binary <binary>", "same as --uprobe-path")
     .option("-s, --symbol <name>", "function for uprobes and kprobes whose section names none")
+    .option("--usdt <provider:name>", "USDT probe of --binary for usdt sections that name none")
     .option(
       "--tracepoint <name>",
       "tracepoint (CATEGORY/NAME) or raw tracepoint (NAME) for bare sections",
@@ -234,6 +249,12 @@ export function program(): Command {
       "--trace",
       "stream bpf_trace_printk (tracePrintk) output, through a tracefs instance of its own",
     )
+    .addOption(
+      new Option(
+        "--log-level <level>",
+        "the highest level of the probes' log.* calls printed (default info)",
+      ).choices(["off", "error", "warn", "info", "debug"]),
+    )
     .action(async (file: string, opts: LoadCliOptions) => {
       const { runLoad } = await import("./load.js");
       process.exitCode = await runLoad(file, opts);
@@ -249,6 +270,7 @@ export interface LoadCliOptions {
   uprobePath?: string;
   binary?: string;
   symbol?: string;
+  usdt?: string;
   tracepoint?: string;
   direction?: "ingress" | "egress";
   pid?: number;
@@ -261,6 +283,7 @@ export interface LoadCliOptions {
   interval?: number;
   top?: number;
   trace?: boolean;
+  logLevel?: "off" | "error" | "warn" | "info" | "debug";
 }
 
 /** Exit code of a command line the parser rejects (unknown option, missing argument). */

@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import pc from "picocolors";
 import { UsageError } from "./usage-error.js";
 import { projectFiles } from "./templates/project.js";
+import { KIND_TEMPLATES, TEMPLATES, templateFiles, type TemplateName } from "./templates/kinds.js";
 import { bug } from "../bug.js";
 
 const require = createRequire(import.meta.url);
@@ -44,7 +45,16 @@ export function programIdent(name: string): string {
   return /^[0-9]/.test(id) ? `_${id}` : id;
 }
 
-export async function scaffold(name: string): Promise<void> {
+/** The template a `--template` value names, or a UsageError listing them. */
+export function templateNamed(t: string): TemplateName {
+  if ((TEMPLATES as readonly string[]).includes(t)) return t as TemplateName;
+  throw new UsageError(
+    `unknown template ${JSON.stringify(t)}: use one of ${TEMPLATES.join(", ")}`,
+    2,
+  );
+}
+
+export async function scaffold(name: string, template: TemplateName = "xdp"): Promise<void> {
   const dir = resolve(name);
   const project = basename(dir);
   if (!NAME.test(project) || project.length > 214)
@@ -62,18 +72,33 @@ export async function scaffold(name: string): Promise<void> {
     dependencies: Record<string, string>;
     devDependencies: Record<string, string>;
   };
+  const ident = programIdent(project);
   const files = projectFiles({
     name: project,
-    ident: programIdent(project),
+    ident,
     tsbpf: tsbpfDependency(root, pkg.version),
     typescript: pkg.dependencies.typescript ?? "5.9",
     typesNode: pkg.devDependencies?.["@types/node"] ?? "^20.0.0",
   });
+  // the xdp project is projectFiles' own; other templates replace its probe, event and loader
+  if (template !== "xdp")
+    Object.assign(files, templateFiles(template, KIND_TEMPLATES[template], project, ident));
   await mkdir(dir, { recursive: true });
   for (const [file, text] of Object.entries(files)) await writeFile(join(dir, file), text);
 
   const elf = `target/bpf-programs/${project}/${project}.elf`;
   console.log(`${pc.green("Created")} ${project} in ${dir}: ${Object.keys(files).join(", ")}`);
+  if (template !== "xdp") {
+    const t = KIND_TEMPLATES[template];
+    console.log(`
+${t.summary}.
+Next:
+  cd ${name}
+  npm install
+  npm run build            # tsbpf build: probe.ts → ${elf}; tsc: loader.ts → dist/loader.js
+  ${t.run.replaceAll("ELF", elf).replaceAll("\n", "\n  ")}`);
+    return;
+  }
   console.log(`
 Next:
   cd ${name}

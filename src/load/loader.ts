@@ -14,6 +14,8 @@ import {
   type XdpMode,
 } from "../link/index.js";
 import { MapType } from "../obj/consts.js";
+import { LOG_MAP } from "../obj/log-section.js";
+import { LogReader, logDrops, setLogLevel, type LogLevelSetting } from "./logs.js";
 import {
   mergeReaders,
   RingBufReader,
@@ -153,6 +155,7 @@ export class Loaded implements Disposable, AsyncDisposable {
   readonly links: ReadonlyArray<{ program: Program; link: Link }>;
   readonly #readers: EventReader[];
   #events: AsyncIterable<EventBatch> | undefined;
+  #logs: LogReader | undefined;
   #closed = false;
 
   private constructor(
@@ -170,6 +173,7 @@ export class Loaded implements Disposable, AsyncDisposable {
     const readers: EventReader[] = [];
     try {
       const opts: AttachOptions = {
+        ...soleSockMap(collection),
         ...config.defaults,
         ...(config.iface !== undefined && { iface: config.iface }),
         ...(config.xdp?.mode !== undefined && { mode: config.xdp.mode }),
@@ -187,7 +191,7 @@ export class Loaded implements Disposable, AsyncDisposable {
         // The loader-wide symbol (tsbpf load -s) is for sections that name no function.
         const named = info !== undefined && sectionNamesProbeTarget(info);
         if (info && /^(u|k)(ret)?probe$|^k(ret)?syscall$/.test(info.kind)) symbolUsed ||= !named;
-        const { symbol: _unused, ...unnamed } = opts;
+        const { symbol: _unused, usdt: _usdt, ...unnamed } = opts;
         links.push({
           program,
           link: program.attach({ ...(named ? unnamed : opts), ...config.perProgram[program.name] }),
@@ -199,6 +203,8 @@ export class Loaded implements Disposable, AsyncDisposable {
           `symbol ${opts.symbol} was not used: every probe section of the object names its own function`,
         );
       for (const [name, map] of collection.maps) {
+        // the probe's log records are read by logs(), formatted, not as events
+        if (name === LOG_MAP && collection.object.logFormats) continue;
         const source = { fd: map.fd, maxEntries: map.maxEntries, name, type: map.type };
         if (map.type === MapType.RINGBUF)
           readers.push(RingBufReader.open(source, { copy: config.copyEvents }));
@@ -250,10 +256,33 @@ export class Loaded implements Disposable, AsyncDisposable {
     return this.#events;
   }
 
+  /**
+   * The probes' log lines (``log.info`…` ``), formatted: `for await (const l of
+   * loaded.logs()) console.log(logLineText(l))`. One reader per Loaded (every call returns
+   * it); it ends when the loaded object is closed. Throws LoadError when the object has no
+   * log calls.
+   */
+  logs(): LogReader {
+    if (this.#closed) throw new LoadError("logs(): the loaded object is closed");
+    this.#logs ??= LogReader.open(this.collection);
+    return this.#logs;
+  }
+
+  /** The highest level the probes emit from now on: "error" … "debug", "off", or 0 … 4. */
+  setLogLevel(level: LogLevelSetting): void {
+    setLogLevel(this.collection, level);
+  }
+
+  /** Log records lost because the ring buffer was full. */
+  get logDrops(): bigint {
+    return logDrops(this.collection);
+  }
+
   /** Detach every program, stop the readers, close maps and programs. Idempotent. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#logs?.close();
     for (const r of this.#readers) r.close();
     for (const { link } of [...this.links].reverse()) link.close();
     this.collection.close();
@@ -266,4 +295,14 @@ export class Loaded implements Disposable, AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
   }
+}
+
+/** The object's socket map, when it has exactly one: where its sk_skb/sk_msg programs attach. */
+function soleSockMap(collection: Collection): Pick<AttachOptions, "sockMap"> {
+  const socks = [...collection.maps].filter(
+    ([, m]) => m.type === MapType.SOCKMAP || m.type === MapType.SOCKHASH,
+  );
+  if (socks.length !== 1) return {};
+  const [name, m] = socks[0]!;
+  return { sockMap: { fd: m.fd, name, type: m.type } };
 }

@@ -6,6 +6,7 @@ import {
   u32,
   type Infer,
   type IntType,
+  type RecordDecoder,
   type StructType,
   type Type,
 } from "../types/index.js";
@@ -39,6 +40,11 @@ export interface MapDataRecord<T> {
 }
 
 const headers = new WeakMap<Type, MapDataHeader<Type>>();
+/** Compiled decoders of the headers (StructType.decoder(): plain objects, no per-field walk). */
+const decoders = new WeakMap<
+  Type,
+  RecordDecoder<{ data: unknown; offset: number; size: number }>
+>();
 
 /** A C identifier for the header of `T`, e.g. `MapData_RequestInfo`, `MapData_u8_16`. */
 function headerName(t: Type): string {
@@ -82,7 +88,9 @@ export const MapData = {
       head = new Uint8Array(h.size);
       head.set(raw);
     }
-    const { data, offset, size } = h.decode(head);
+    let dec = decoders.get(type);
+    if (dec === undefined) decoders.set(type, (dec = h.decoder()));
+    const { data, offset, size } = dec.decode(head);
     const end = Math.min(h.size + size, raw.byteLength);
     const start = Math.min(h.size + offset, end);
     return {

@@ -42,6 +42,11 @@ export interface ContextField<K extends string = ProgramKind> {
   readonly noRead?: readonly K[];
   /** kinds (of the struct's `accessFor`) whose verifier lets a program write it */
   readonly write?: readonly K[];
+  /**
+   * the kernel hands it over in network byte order (`remote_ip4`, and `remote_port` as
+   * `port_be16 << 16`): probes read the host-order number (a 32-bit byte swap after the load)
+   */
+  readonly netOrder?: true;
   /** a condition the kernel adds (attach type, capability) */
   readonly note?: string;
   /** first kernel release with the member, when later than 6.1 */
@@ -64,6 +69,7 @@ const SKB_KINDS = ["socket_filter", "tc", "tcx", "netkit", "sched_act", "cgroup_
 const TC = ["tc", "tcx", "netkit", "sched_act"] as const;
 const SOCK_FILTER = ["socket_filter"] as const;
 const CG_SKB = ["cgroup_skb"] as const;
+const SK_SKB = ["sk_skb"] as const;
 const TCP_FIELDS =
   "family, remote/local ip and port: socket filters and tc programs cannot read them";
 
@@ -77,7 +83,7 @@ export const CONTEXTS = {
     { name: "rx_queue_index", offset: 16, size: 4, probe: "rxQueueIndex" },
     { name: "egress_ifindex", offset: 20, size: 4, noRead: ["xdp"], note: "readable with expected attach type XDP_DEVMAP" },
   ] },
-  __sk_buff: { name: "__sk_buff", size: 192, accessFor: SKB_KINDS, fields: [
+  __sk_buff: { name: "__sk_buff", size: 192, accessFor: [...SKB_KINDS, ...SK_SKB], fields: [
     { name: "len", offset: 0, size: 4, probe: "len" },
     { name: "pkt_type", offset: 4, size: 4, probe: "pktType" },
     { name: "mark", offset: 8, size: 4, probe: "mark", write: [...TC, ...CG_SKB] },
@@ -92,7 +98,7 @@ export const CONTEXTS = {
     { name: "tc_index", offset: 44, size: 4, write: TC },
     { name: "cb", offset: 48, size: 20, elem: 4, write: SKB_KINDS },
     { name: "hash", offset: 68, size: 4, probe: "hash" },
-    { name: "tc_classid", offset: 72, size: 4, noRead: [...SOCK_FILTER, ...CG_SKB], write: TC },
+    { name: "tc_classid", offset: 72, size: 4, noRead: [...SOCK_FILTER, ...CG_SKB, ...SK_SKB], write: TC },
     { name: "data", offset: 76, size: 4, noRead: SOCK_FILTER, note: "cgroup_skb: with CAP_BPF or CAP_PERFMON" },
     { name: "data_end", offset: 80, size: 4, noRead: SOCK_FILTER, note: "cgroup_skb: with CAP_BPF or CAP_PERFMON" },
     { name: "napi_id", offset: 84, size: 4 },
@@ -103,15 +109,15 @@ export const CONTEXTS = {
     { name: "local_ip6", offset: 116, size: 16, elem: 4, noRead: [...SOCK_FILTER, ...TC] },
     { name: "remote_port", offset: 132, size: 4, noRead: [...SOCK_FILTER, ...TC] },
     { name: "local_port", offset: 136, size: 4, noRead: [...SOCK_FILTER, ...TC] },
-    { name: "data_meta", offset: 140, size: 4, noRead: [...SOCK_FILTER, ...CG_SKB] },
+    { name: "data_meta", offset: 140, size: 4, noRead: [...SOCK_FILTER, ...CG_SKB, ...SK_SKB] },
     { name: "flow_keys", offset: 144, size: 8, noRead: SKB_KINDS, note: "flow_dissector programs only" },
-    { name: "tstamp", offset: 152, size: 8, noRead: SOCK_FILTER, write: [...TC, ...CG_SKB] },
-    { name: "wire_len", offset: 160, size: 4, noRead: [...SOCK_FILTER, ...CG_SKB] },
+    { name: "tstamp", offset: 152, size: 8, noRead: [...SOCK_FILTER, ...SK_SKB], write: [...TC, ...CG_SKB] },
+    { name: "wire_len", offset: 160, size: 4, noRead: [...SOCK_FILTER, ...CG_SKB, ...SK_SKB] },
     { name: "gso_segs", offset: 164, size: 4 },
     { name: "sk", offset: 168, size: 8 },
     { name: "gso_size", offset: 176, size: 4 },
     { name: "tstamp_type", offset: 180, size: 1, noRead: [...SOCK_FILTER, ...CG_SKB] },
-    { name: "hwtstamp", offset: 184, size: 8, noRead: SOCK_FILTER },
+    { name: "hwtstamp", offset: 184, size: 8, noRead: [...SOCK_FILTER, ...SK_SKB] },
   ] },
   bpf_sock: { name: "bpf_sock", size: 80, accessFor: ["cgroup_sock"], fields: [
     { name: "bound_dev_if", offset: 0, size: 4, write: ["cgroup_sock"] },
@@ -141,44 +147,44 @@ export const CONTEXTS = {
     { name: "msg_src_ip6", offset: 44, size: 16, elem: 4 },
     { name: "sk", offset: 64, size: 8 },
   ] },
-  bpf_sock_ops: { name: "bpf_sock_ops", size: 224, accessFor: [], fields: [
-    { name: "op", offset: 0, size: 4 },
+  bpf_sock_ops: { name: "bpf_sock_ops", size: 224, accessFor: ["sockops"], fields: [
+    { name: "op", offset: 0, size: 4, probe: "op" },
     { name: "args", offset: 4, size: 16, elem: 4 },
-    { name: "reply", offset: 4, size: 4 },
+    { name: "reply", offset: 4, size: 4, probe: "reply", write: ["sockops"] },
     { name: "replylong", offset: 4, size: 16, elem: 4 },
-    { name: "family", offset: 20, size: 4 },
-    { name: "remote_ip4", offset: 24, size: 4 },
-    { name: "local_ip4", offset: 28, size: 4 },
+    { name: "family", offset: 20, size: 4, probe: "family" },
+    { name: "remote_ip4", offset: 24, size: 4, probe: "remoteIp4", netOrder: true },
+    { name: "local_ip4", offset: 28, size: 4, probe: "localIp4", netOrder: true },
     { name: "remote_ip6", offset: 32, size: 16, elem: 4 },
     { name: "local_ip6", offset: 48, size: 16, elem: 4 },
-    { name: "remote_port", offset: 64, size: 4 },
-    { name: "local_port", offset: 68, size: 4 },
-    { name: "is_fullsock", offset: 72, size: 4 },
-    { name: "snd_cwnd", offset: 76, size: 4 },
-    { name: "srtt_us", offset: 80, size: 4 },
+    { name: "remote_port", offset: 64, size: 4, probe: "remotePort", netOrder: true },
+    { name: "local_port", offset: 68, size: 4, probe: "localPort" },
+    { name: "is_fullsock", offset: 72, size: 4, probe: "isFullsock" },
+    { name: "snd_cwnd", offset: 76, size: 4, probe: "sndCwnd" },
+    { name: "srtt_us", offset: 80, size: 4, probe: "srttUs" },
     { name: "bpf_sock_ops_cb_flags", offset: 84, size: 4 },
-    { name: "state", offset: 88, size: 4 },
+    { name: "state", offset: 88, size: 4, probe: "state" },
     { name: "rtt_min", offset: 92, size: 4 },
     { name: "snd_ssthresh", offset: 96, size: 4 },
     { name: "rcv_nxt", offset: 100, size: 4 },
     { name: "snd_nxt", offset: 104, size: 4 },
     { name: "snd_una", offset: 108, size: 4 },
-    { name: "mss_cache", offset: 112, size: 4 },
+    { name: "mss_cache", offset: 112, size: 4, probe: "mssCache" },
     { name: "ecn_flags", offset: 116, size: 4 },
     { name: "rate_delivered", offset: 120, size: 4 },
     { name: "rate_interval_us", offset: 124, size: 4 },
     { name: "packets_out", offset: 128, size: 4 },
     { name: "retrans_out", offset: 132, size: 4 },
-    { name: "total_retrans", offset: 136, size: 4 },
-    { name: "segs_in", offset: 140, size: 4 },
+    { name: "total_retrans", offset: 136, size: 4, probe: "totalRetrans" },
+    { name: "segs_in", offset: 140, size: 4, probe: "segsIn" },
     { name: "data_segs_in", offset: 144, size: 4 },
-    { name: "segs_out", offset: 148, size: 4 },
+    { name: "segs_out", offset: 148, size: 4, probe: "segsOut" },
     { name: "data_segs_out", offset: 152, size: 4 },
     { name: "lost_out", offset: 156, size: 4 },
     { name: "sacked_out", offset: 160, size: 4 },
     { name: "sk_txhash", offset: 164, size: 4 },
-    { name: "bytes_received", offset: 168, size: 8 },
-    { name: "bytes_acked", offset: 176, size: 8 },
+    { name: "bytes_received", offset: 168, size: 8, probe: "bytesReceived" },
+    { name: "bytes_acked", offset: 176, size: 8, probe: "bytesAcked" },
     { name: "sk", offset: 184, size: 8 },
     { name: "skb_data", offset: 192, size: 8 },
     { name: "skb_data_end", offset: 200, size: 8 },
@@ -186,17 +192,17 @@ export const CONTEXTS = {
     { name: "skb_tcp_flags", offset: 212, size: 4 },
     { name: "skb_hwtstamp", offset: 216, size: 8, since: "6.2" },
   ] },
-  sk_msg_md: { name: "sk_msg_md", size: 80, accessFor: [], fields: [
+  sk_msg_md: { name: "sk_msg_md", size: 80, accessFor: ["sk_msg"], fields: [
     { name: "data", offset: 0, size: 8 },
     { name: "data_end", offset: 8, size: 8 },
-    { name: "family", offset: 16, size: 4 },
-    { name: "remote_ip4", offset: 20, size: 4 },
-    { name: "local_ip4", offset: 24, size: 4 },
+    { name: "family", offset: 16, size: 4, probe: "family" },
+    { name: "remote_ip4", offset: 20, size: 4, probe: "remoteIp4", netOrder: true },
+    { name: "local_ip4", offset: 24, size: 4, probe: "localIp4", netOrder: true },
     { name: "remote_ip6", offset: 28, size: 16, elem: 4 },
     { name: "local_ip6", offset: 44, size: 16, elem: 4 },
-    { name: "remote_port", offset: 60, size: 4 },
-    { name: "local_port", offset: 64, size: 4 },
-    { name: "size", offset: 68, size: 4 },
+    { name: "remote_port", offset: 60, size: 4, probe: "remotePort", netOrder: true },
+    { name: "local_port", offset: 64, size: 4, probe: "localPort" },
+    { name: "size", offset: 68, size: 4, probe: "size" },
     { name: "sk", offset: 72, size: 8 },
   ] },
   sk_reuseport_md: { name: "sk_reuseport_md", size: 56, accessFor: [], fields: [
@@ -256,8 +262,17 @@ export const CONTEXTS = {
     { name: "preempt_count", offset: 3, size: 1, noRead: ["tracepoint"] },
     { name: "pid", offset: 4, size: 4, noRead: ["tracepoint"] },
   ] },
+  /**
+   * perf_event programs: include/uapi/linux/bpf_perf_event.h; `regs` is the x86-64 pt_regs
+   * (bpf_user_pt_regs_t) the registers methods read, the sample's period and address follow
+   */
+  bpf_perf_event_data: { name: "bpf_perf_event_data", size: 184, accessFor: ["perf_event"], fields: [
+    { name: "regs", offset: 0, size: 168, note: "struct pt_regs: probes read it with ctx.ip(), ctx.sp(), ctx.parm1()…" },
+    { name: "sample_period", offset: 168, size: 8, probe: "samplePeriod" },
+    { name: "addr", offset: 176, size: 8, probe: "addr" },
+  ] },
   /** raw tracepoint arguments; tp_btf programs see the same u64 array */
-  bpf_raw_tracepoint_args: { name: "bpf_raw_tracepoint_args", size: 0, accessFor: ["raw_tracepoint", "tp_btf", "fentry", "fexit", "iter"], fields: [
+  bpf_raw_tracepoint_args: { name: "bpf_raw_tracepoint_args", size: 0, accessFor: ["raw_tracepoint", "tp_btf", "fentry", "fexit", "iter", "lsm"], fields: [
     { name: "args", offset: 0, size: 0, elem: 8, note: "probes read args[i] with ctx.arg(i)" },
   ] },
 } as const satisfies Record<string, ContextStruct<string>>;
@@ -348,8 +363,10 @@ export type AttachVia =
   | "kprobe"
   | "ksyscall"
   | "uprobe"
+  | "usdt"
   | "socket_filter"
-  | "cgroup";
+  | "cgroup"
+  | "sockmap";
 
 export interface KindInfo {
   readonly progType: ProgType;
@@ -393,7 +410,7 @@ export const KINDS = {
   uretprobe: { progType: P.KPROBE, display: "URetProbe", context: "pt_regs", probe: "uretprobe", attach: "uprobe" },
   uprobe_multi: { progType: P.KPROBE, expectedAttachType: A.TRACE_UPROBE_MULTI, display: "UProbeMulti", context: "pt_regs" },
   uretprobe_multi: { progType: P.KPROBE, expectedAttachType: A.TRACE_UPROBE_MULTI, display: "URetProbeMulti", context: "pt_regs" },
-  usdt: { progType: P.KPROBE, display: "Usdt", context: "pt_regs" },
+  usdt: { progType: P.KPROBE, display: "Usdt", context: "pt_regs", attach: "usdt" },
   tc: { progType: P.SCHED_CLS, display: "TC", context: "__sk_buff", packet: MAC_PACKET, loadBytes: "skb_load_bytes", probe: "tc", attach: "tc" },
   tcx: { progType: P.SCHED_CLS, display: "TCX", context: "__sk_buff", packet: MAC_PACKET, loadBytes: "skb_load_bytes", attach: "tc" },
   netkit: { progType: P.SCHED_CLS, display: "Netkit", context: "__sk_buff", packet: MAC_PACKET, loadBytes: "skb_load_bytes" },
@@ -406,19 +423,19 @@ export const KINDS = {
   fexit: { progType: P.TRACING, expectedAttachType: A.TRACE_FEXIT, display: "FExit", context: "bpf_raw_tracepoint_args", probe: "fexit", attach: "tracing" },
   fmod_ret: { progType: P.TRACING, expectedAttachType: A.MODIFY_RETURN, display: "FModRet", attach: "tracing" },
   freplace: { progType: P.EXT, display: "Extension" },
-  lsm: { progType: P.LSM, expectedAttachType: A.LSM_MAC, display: "LSM", attach: "tracing" },
+  lsm: { progType: P.LSM, expectedAttachType: A.LSM_MAC, display: "LSM", context: "bpf_raw_tracepoint_args", probe: "lsm", attach: "tracing" },
   lsm_cgroup: { progType: P.LSM, expectedAttachType: A.LSM_CGROUP, display: "LSMCgroup" },
   iter: { progType: P.TRACING, expectedAttachType: A.TRACE_ITER, display: "Iter", context: "bpf_raw_tracepoint_args", probe: "iter", attach: "iter" },
   syscall: { progType: P.SYSCALL, display: "Syscall" },
   xdp: { progType: P.XDP, expectedAttachType: A.XDP, display: "XDP", context: "xdp_md", packet: MAC_PACKET, loadBytes: "xdp_load_bytes", probe: "xdp", attach: "xdp" },
-  perf_event: { progType: P.PERF_EVENT, display: "PerfEvent", attach: "perf_event" },
+  perf_event: { progType: P.PERF_EVENT, display: "PerfEvent", context: "bpf_perf_event_data", probe: "perfEvent", attach: "perf_event" },
   lwt_in: { progType: P.LWT_IN, display: "LwtIn", context: "__sk_buff", packet: L3_PACKET },
   lwt_out: { progType: P.LWT_OUT, display: "LwtOut", context: "__sk_buff", packet: L3_PACKET },
   lwt_xmit: { progType: P.LWT_XMIT, display: "LwtXmit", context: "__sk_buff", packet: L3_PACKET },
   lwt_seg6local: { progType: P.LWT_SEG6LOCAL, display: "LwtSeg6Local", context: "__sk_buff", packet: L3_PACKET },
-  sockops: { progType: P.SOCK_OPS, expectedAttachType: A.CGROUP_SOCK_OPS, display: "SockOps", context: "bpf_sock_ops", attach: "cgroup" },
-  sk_skb: { progType: P.SK_SKB, display: "SkSkb", context: "__sk_buff" },
-  sk_msg: { progType: P.SK_MSG, expectedAttachType: A.SK_MSG_VERDICT, display: "SkMsg", context: "sk_msg_md", packet: { data: "data", end: "data_end", start: "payload" } },
+  sockops: { progType: P.SOCK_OPS, expectedAttachType: A.CGROUP_SOCK_OPS, display: "SockOps", context: "bpf_sock_ops", probe: "sockops", attach: "cgroup" },
+  sk_skb: { progType: P.SK_SKB, display: "SkSkb", context: "__sk_buff", probe: "skSkb", attach: "sockmap" },
+  sk_msg: { progType: P.SK_MSG, expectedAttachType: A.SK_MSG_VERDICT, display: "SkMsg", context: "sk_msg_md", packet: { data: "data", end: "data_end", start: "payload" }, probe: "skMsg", attach: "sockmap" },
   lirc_mode2: { progType: P.LIRC_MODE2, expectedAttachType: A.LIRC_MODE2, display: "LircMode2" },
   flow_dissector: { progType: P.FLOW_DISSECTOR, expectedAttachType: A.FLOW_DISSECTOR, display: "FlowDissector", context: "__sk_buff" },
   cgroup_skb: { progType: P.CGROUP_SKB, display: "CgroupSkb", context: "__sk_buff", packet: L3_PACKET, loadBytes: "skb_load_bytes", probe: "cgroupSkb", attach: "cgroup" },

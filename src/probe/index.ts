@@ -7,11 +7,15 @@
 //
 // One file per concern; each names the compiler file that lowers what it declares:
 // object.ts (license, globals), maps.ts, context.ts (packet views, contexts), actions.ts,
-// programs.ts (program kinds), helpers.ts, kernel.ts (kernel structs).
+// programs.ts (program kinds), socket-kinds.ts (perf_event, lsm, sockops, sk_skb/sk_msg and
+// socket maps), helpers.ts, kernel.ts (kernel structs).
 export * from "./object.js";
 export * from "./maps.js";
 export * from "./context.js";
 export * from "./actions.js";
 export * from "./programs.js";
+export * from "./socket-kinds.js";
 export * from "./helpers.js";
 export * from "./kernel.js";
+export * from "./histogram.js";
+export * from "./log.js";

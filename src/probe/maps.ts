@@ -6,6 +6,8 @@ import type { Infer, Type } from "../types/type.js";
 import { kernelOnly, unused } from "./kernel-only.js";
 import type { AnyContext } from "./context.js";
 import type { ProgramDecl } from "./programs.js";
+import type { Histogram } from "./histogram.js";
+import type { SockHash, SockMap } from "./socket-kinds.js";
 
 /** Map options shared by every map kind. */
 export interface MapOptions {
@@ -196,7 +198,16 @@ export class StackTraceMap {
 }
 
 export type AnyMap =
-  HashMap<Type, Type> | ArrayMap<Type> | PerfMap<Type> | RingBuf<Type> | ProgArray | StackTraceMap;
+  | HashMap<Type, Type>
+  | ArrayMap<Type>
+  | PerfMap<Type>
+  | RingBuf<Type>
+  | ProgArray
+  | StackTraceMap
+  | Histogram<Type>
+  | Histogram<undefined>
+  | SockMap
+  | SockHash<Type>;
 
 /** A value followed by packet bytes in a perf event (RedBPF's MapData). */
 export class MapData<T> {

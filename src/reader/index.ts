@@ -15,3 +15,4 @@ export {
 } from "./errors.js";
 export type { MapSource } from "./source.js";
 export { PerfReader, type PerfReaderOptions } from "./perf.js";
+export { compileBtfDecoder, type BtfDecoder } from "./btf-decoder.js";

@@ -22,6 +22,7 @@ import {
   type RecordCollect,
 } from "./ringbuf-ring.js";
 import { MapError } from "../map/map.js";
+import type { RecordDecoder } from "../types/decoder.js";
 import { adoptMap, checkMapType, tieReader, type MapSource } from "./source.js";
 
 export type { RecordBatch, RecordCallback } from "./ringbuf-ring.js";
@@ -29,7 +30,12 @@ export type { RecordBatch, RecordCallback } from "./ringbuf-ring.js";
 export interface RingBufReaderOptions {
   /** Return copies instead of views into the ring (and hand space back at once). */
   copy?: boolean;
-  /** Most events per batch of the async iterator (default: everything available). */
+  /**
+   * Most events per batch of the async iterator (default 8 192) and of readBatch/readRecords
+   * (default: everything available). Small iterator batches let each batch's views and decoded
+   * objects die young: a 16 MiB ring can hold 400 000 events, and an array of that many
+   * survives the young-generation GC, so memory grew by hundreds of MB at 1 M events/s.
+   */
   maxBatch?: number;
   /** Most records per `readRecords` batch (default: what the ring can hold, at most 65 536). */
   recordBatch?: number;
@@ -41,6 +47,9 @@ export interface RingBufReaderOptions {
  * batch costs 8 bytes of offsets and lengths per record.
  */
 const MAX_RECORD_BATCH = 65536;
+
+/** The async iterator's default batch cap (see RingBufReaderOptions.maxBatch). */
+const ITERATOR_BATCH = 8192;
 
 /**
  * Consumer of one BPF ring buffer map.
@@ -72,6 +81,7 @@ export class RingBufReader implements EventReader {
   private readonly readiness: Readiness;
   private readonly copy: boolean;
   private readonly maxBatch: number;
+  private readonly iteratorBatch: number;
   private readonly recordBatch: number;
   private closed = false;
 
@@ -92,6 +102,7 @@ export class RingBufReader implements EventReader {
     this.readiness = new PollReadiness([fd.fd], `ring buffer "${name}"`);
     this.copy = opts.copy ?? false;
     this.maxBatch = opts.maxBatch ?? Number.MAX_SAFE_INTEGER;
+    this.iteratorBatch = opts.maxBatch ?? ITERATOR_BATCH;
     this.recordBatch = opts.recordBatch ?? Math.min(MAX_RECORD_BATCH, ring.size / 16);
   }
 
@@ -201,6 +212,19 @@ export class RingBufReader implements EventReader {
     }
   }
 
+  /**
+   * Decoded records as they arrive: each batch of `records()` turned into plain objects by a
+   * compiled decoder (`Struct.decoder()`), which own their values — keep them as long as you
+   * like. A record shorter than the struct throws DecodeError.
+   *
+   * ```ts
+   * for await (const events of reader.decoded(RequestInfo.decoder())) for (const e of events) …
+   * ```
+   */
+  async *decoded<T>(decoder: RecordDecoder<T>): AsyncGenerator<T[], void, undefined> {
+    for await (const b of this.records()) yield decoder.batch(b);
+  }
+
   /** Hand the last batch back to the kernel early (its views become invalid). */
   commit(): void {
     if (!this.closed) this.ring.commit();
@@ -230,7 +254,7 @@ export class RingBufReader implements EventReader {
         // must not starve the event loop through the microtask queue.
         if (busy) await yieldToLoop();
         if (this.closed) break;
-        const events = this.readBatch();
+        const events = this.readBatch(this.iteratorBatch);
         busy = events.length > 0;
         if (busy) yield { map: this.name, events, lost: 0 };
         else await this.readiness.wait();

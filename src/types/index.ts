@@ -12,7 +12,9 @@ export type {
   StructView,
   StructViewOptions,
   ViewFields,
+  DecodedFields,
 } from "./struct.js";
+export type { RecordDecoder, RecordSpan } from "./decoder.js";
 export { EncodeError, DecodeError, TypeDefinitionError, isType } from "./type.js";
 export type { Infer, Type, TypeBase, TypeKind } from "./type.js";
 export { identProblem, isCIdentifier, MAX_NAME_LENGTH } from "./ident.js";

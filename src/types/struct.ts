@@ -14,6 +14,8 @@ import type { IntType } from "./int.js";
 import { describe } from "./int.js";
 import { identProblem } from "./ident.js";
 import { MAX_TYPE_SIZE } from "./array.js";
+import { CompiledLayout, type DecodeNode } from "./decoder-gen.js";
+import { CompiledDecoder, type RecordDecoder } from "./decoder.js";
 import {
   compileRead,
   compileView,
@@ -58,6 +60,12 @@ export interface StructView<out F extends Fields = Fields, out W extends number 
   at(view: DataView, offset: number): ViewFields<F, W>;
 }
 
+/** What a compiled decoder returns: a plain object, 64-bit ints as `W`, the rest as decoded. */
+export type DecodedFields<F extends Fields, W extends number | bigint = bigint> = {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  -readonly [K in keyof F]: F[K] extends IntType<any, bigint> ? W : Infer<F[K]>;
+};
+
 /** A laid-out field. */
 export interface Field {
   readonly name: string;
@@ -88,6 +96,17 @@ export interface StructType<out F extends Fields = Fields> extends BaseType<Stru
   view(): StructView<F, bigint>;
   view(options: { readonly int64: "number" }): StructView<F, number>;
   view(options: StructViewOptions): StructView<F, number | bigint>;
+  /**
+   * A decoder compiled for this struct: each record becomes a fresh plain object (the same
+   * values as `decodeFrom`), its fields read straight from memory through typed arrays. The
+   * fastest way to turn ring buffer records into objects that outlive their batch:
+   * `decoder.batch(reader.readRecords())`. With `{ int64: "number" }`, top-level 64-bit
+   * fields read as exact numbers (a value outside ±2^53 throws DecodeError), as in `view`.
+   * Compiled once per struct and option, on first use.
+   */
+  decoder(): RecordDecoder<StructValue<F>>;
+  decoder(options: { readonly int64: "number" }): RecordDecoder<DecodedFields<F, number>>;
+  decoder(options: StructViewOptions): RecordDecoder<DecodedFields<F, number | bigint>>;
 }
 
 class Struct<F extends Fields> extends BaseType<StructValue<F>> implements StructType<F> {
@@ -164,6 +183,32 @@ class Struct<F extends Fields> extends BaseType<StructValue<F>> implements Struc
     return new FieldsView(this, new View());
   }
 
+  decoder(): RecordDecoder<StructValue<F>>;
+  decoder(options: { readonly int64: "number" }): RecordDecoder<DecodedFields<F, number>>;
+  decoder(options: StructViewOptions): RecordDecoder<DecodedFields<F, number | bigint>>;
+  decoder(options: StructViewOptions = {}): RecordDecoder<DecodedFields<F, number | bigint>> {
+    const int64 = options.int64 ?? "bigint";
+    if (int64 !== "bigint" && int64 !== "number") {
+      throw new TypeDefinitionError(
+        `struct ${this.name}: decoder({ int64 }) must be "bigint" or "number", got ${describe(int64)}`,
+      );
+    }
+    let layout = layouts.get(this)?.[int64];
+    if (layout === undefined) {
+      const root = layoutOf(this, 0, int64 === "number" ? "exact" : "bigint");
+      layout = new CompiledLayout(root, this.size, (k, hi, lo) => {
+        const f = this.fields[k]!;
+        const x = (BigInt(hi) << 32n) | BigInt(lo);
+        throw new DecodeError(
+          `${this.name}.${f.name}: ${x}n is outside ±2^53, where a number is exact; ` +
+            `read it with decoder() or decodeFrom`,
+        );
+      });
+      layouts.set(this, { ...layouts.get(this), [int64]: layout });
+    }
+    return new CompiledDecoder(layout, this.name);
+  }
+
   read(view: DataView, offset: number): StructValue<F> {
     return this.readFields(view, offset) as StructValue<F>;
   }
@@ -221,6 +266,62 @@ class FieldsView<F extends Fields> implements StructView<F, number | bigint> {
     f.$n = n;
     f.$o = offset;
     return f as unknown as ViewFields<F, number | bigint>;
+  }
+}
+
+/** Compiled layouts per struct (the struct itself is frozen). */
+const layouts = new WeakMap<object, { bigint?: CompiledLayout; number?: CompiledLayout }>();
+
+/**
+ * The decode layout of `t` at `off`. `top64` "exact" (given for the root) reaches the root's
+ * own int fields only: nested values decode as `decodeFrom` does, as in `view`.
+ */
+function layoutOf(t: Type, off: number, top64: "bigint" | "exact", key = 0): DecodeNode {
+  switch (t.kind) {
+    case "int":
+      return {
+        kind: "int",
+        off,
+        size: (t.bits / 8) as 1 | 2 | 4 | 8,
+        signed: t.signed,
+        le: t.byteOrder === "little",
+        wide: top64,
+        key,
+      };
+    case "array": {
+      const el = t.element as Type;
+      if (el.kind === "int" && el.bits === 8) {
+        return {
+          kind: "array",
+          off,
+          n: t.length,
+          stride: 1,
+          elem: layoutOf(el, 0, "bigint"),
+          typed: el.signed ? "Int8Array" : "Uint8Array",
+        };
+      }
+      return {
+        kind: "array",
+        off,
+        n: t.length,
+        stride: el.size,
+        elem: layoutOf(el, 0, "bigint"),
+      };
+    }
+    case "struct":
+      return {
+        kind: "struct",
+        off,
+        fields: t.fields.map((f, k) => ({
+          name: f.name,
+          node: layoutOf(
+            f.type,
+            f.offset,
+            top64 === "exact" && f.type.kind === "int" ? "exact" : "bigint",
+            k,
+          ),
+        })),
+      };
   }
 }
 

@@ -24,7 +24,8 @@ import { toBtf, type Type } from "../../types/index.js";
 import { kconfigUses } from "../ir/kernel-structs.js";
 import type { CoreRef } from "../ir/ir.js";
 import { addCoreTypes, addKconfigTypes } from "./core-btf.js";
-import type { MapDecl, ProbeModule } from "../module/scan.js";
+import type { GlobalDecl, MapDecl, ProbeModule } from "../module/scan.js";
+import { encodeLogSection, LOG_LEVEL_SECTION, LOG_SECTION } from "../../obj/log-section.js";
 import type { Selected } from "./isel.js";
 
 export interface CompiledProgram {
@@ -89,8 +90,8 @@ export function emitObject(mod: ProbeModule, programs: CompiledProgram[]): Uint8
     );
 
   // Global variables: one DATASEC per section, as clang emits for C globals.
-  const globalSections: { name: ".bss" | ".data" | ".rodata"; size: number }[] = [];
-  for (const sec of [".bss", ".data", ".rodata"] as const) {
+  const globalSections: { name: GlobalDecl["section"]; size: number }[] = [];
+  for (const sec of [".bss", ".data", ".rodata", LOG_LEVEL_SECTION] as const) {
     const vars = mod.globals.filter((g) => g.section === sec);
     if (vars.length === 0) continue;
     const size = vars.reduce((n, g) => Math.max(n, g.offset + g.type.size), 0);
@@ -260,7 +261,7 @@ export function emitObject(mod: ProbeModule, programs: CompiledProgram[]): Uint8
       for (const v of mod.globals) if (v.section === g.name && v.init) data.set(v.init, v.offset);
       sections.push({
         name: g.name,
-        flags: SHF_ALLOC | (g.name === ".data" ? SHF_WRITE : 0),
+        flags: SHF_ALLOC | (g.name !== ".rodata" ? SHF_WRITE : 0),
         data,
         align: 8,
       });
@@ -288,6 +289,9 @@ export function emitObject(mod: ProbeModule, programs: CompiledProgram[]): Uint8
   // `.kconfig` externs: undefined symbols (weak for CONFIG_* options: absent reads as 0).
   for (const [name, use] of externs)
     symbols.push({ name, type: STT_NOTYPE, bind: use === "version" ? STB_GLOBAL : STB_WEAK });
+  // log formats (module/log.ts): not SHF_ALLOC, so other loaders skip the section
+  if (mod.log)
+    sections.push({ name: LOG_SECTION, data: encodeLogSection(mod.log.formats), align: 1 });
   sections.push({ name: ".BTF", data: btfBytes, align: 4 });
   sections.push({ name: ".BTF.ext", data: ext, align: 4 });
   return writeElf({ sections, symbols, relocations });

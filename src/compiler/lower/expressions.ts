@@ -12,10 +12,12 @@ import { NOT_CONST, checkShiftCount, checkUshrCount } from "../module/consteval.
 import { describeValue, type AggValue, type RefValue, type Value } from "./values.js";
 import { lowerCall } from "./intrinsics.js";
 import { lowerViewProperty } from "./packet.js";
-import { kernelMember } from "./kernel-types.js";
+import { kernelElement, kernelMember } from "./kernel-types.js";
 import { assignCtxField, assignViewField, ctxFieldRead } from "./packet-write.js";
 import { Memory } from "./memory.js";
 import { dynamicElement } from "./dynamic-index.js";
+import { lowerLog } from "./log.js";
+import { isLogCall } from "../module/log.js";
 
 export abstract class Expressions extends Memory {
   /**
@@ -90,6 +92,14 @@ export abstract class Expressions extends Memory {
         Code.Unsupported,
         "`new` allocates objects, which probes cannot; use object literals with a struct() layout",
       );
+    if (ts.isTaggedTemplateExpression(e)) {
+      if (isLogCall(this.mod.consts, e)) return lowerLog(this, e);
+      throw this.err(
+        e,
+        Code.Unsupported,
+        "tagged templates other than log.info`…` (log.error/warn/info/debug) are not supported",
+      );
+    }
     if (ts.isTemplateExpression(e) || ts.isStringLiteral(e))
       throw this.err(
         e,
@@ -271,7 +281,15 @@ export abstract class Expressions extends Memory {
   }
 
   protected elementAccess(e: ts.ElementAccessExpression): Value {
-    const obj = this.expr(e.expression);
+    let obj: Value;
+    const x = e.expression;
+    if (ts.isPropertyAccessExpression(x) && !ts.isPrivateIdentifier(x.name)) {
+      // `p.arr[i]` of a kernel struct: the element is its own CO-RE access (kernel-types.ts)
+      const owner = this.expr(x.expression);
+      if (owner.k === "kernel")
+        return kernelElement(this, owner, x.name.text, e.argumentExpression, e);
+      obj = this.member(owner, x.name.text, x);
+    } else obj = this.expr(x);
     const idx = this.mod.consts.eval(e.argumentExpression);
     if (obj.k === "ref" && obj.type.kind === "array") {
       if (idx === NOT_CONST) return dynamicElement(this, { ...obj, type: obj.type }, e);

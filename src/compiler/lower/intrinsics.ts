@@ -2,6 +2,8 @@
 // methods, and local functions (inlined).
 import { lowerBuiltin } from "./builtins.js";
 import { checkMapAdd, lowerMapAdd } from "./map-add.js";
+import { lowerHistRecord } from "./histogram.js";
+import { lowerSockMapMethod } from "./sock-maps.js";
 import ts from "typescript";
 import { checkNoUseAfterRelease } from "./release.js";
 import type { Type } from "../../types/index.js";
@@ -331,6 +333,13 @@ function placeOnStack(
 
 function mapMethod(lw: LowerHost, m: MapDecl, method: string, e: ts.CallExpression): Value {
   const keyed = m.key !== undefined && m.cls !== "PerfMap" && m.cls !== "RingBuf";
+  if (m.hist && method === "record")
+    return lowerHistRecord(lw, m, e, {
+      arg: (i) => argValue(lw, e, i, i === 0 ? `the key of ${m.name}` : "the value"),
+      keyOnStack: (i, v) => placeOnStack(lw, e, i, v, m.key!, `the key of ${m.name}`),
+      fd: () => mapFd(lw, m),
+      call: (h, args) => call(lw, h, args),
+    });
   if (keyed && method === "get") {
     const key = onStack(lw, e, 0, m.key!, `the key of ${m.name}`);
     const r = call(lw, Helper.map_lookup_elem, [mapFd(lw, m), key]);
@@ -469,6 +478,14 @@ function mapMethod(lw: LowerHost, m: MapDecl, method: string, e: ts.CallExpressi
     const ctx = ctxArg(lw, e, 0);
     return call(lw, Helper.get_stackid, [ctx, mapFd(lw, m), argInt(lw, e, 1, 0n)]);
   }
+  if (m.cls === "SockMap" || m.cls === "SockHash")
+    return lowerSockMapMethod(lw, { ...m, cls: m.cls }, method, e, {
+      call: (h, args) => call(lw, h, args),
+      fd: () => mapFd(lw, m),
+      ctx: (i) => ctxArg(lw, e, i),
+      int: (i, d) => argInt(lw, e, i, d),
+      keyAddr: (i) => onStack(lw, e, i, m.key!, `the key of ${m.name}`),
+    });
   throw CompileError.at(
     e,
     Code.BadApi,
@@ -622,7 +639,8 @@ function ctxMethod(lw: LowerHost, method: string, e: ts.CallExpression): Value {
       kind === "tp_btf" ||
       kind === "fentry" ||
       kind === "fexit" ||
-      kind === "iter") &&
+      kind === "iter" ||
+      kind === "lsm") &&
     method === "arg"
   ) {
     const iArg = e.arguments[0];
@@ -636,7 +654,8 @@ function ctxMethod(lw: LowerHost, method: string, e: ts.CallExpression): Value {
     const args = CONTEXTS.bpf_raw_tracepoint_args.fields[0];
     return { k: "int", op: reg(lw.load(ctx, args.offset + i * args.elem, args.elem)) };
   }
-  if (kindInfo(kind).context === "pt_regs") {
+  // perf_event: bpf_perf_event_data starts with the pt_regs of the sampled context
+  if (kindInfo(kind).context === "pt_regs" || kind === "perf_event") {
     // x86-64 pt_regs: what the compiler targets today (the table also holds arm64's)
     const off = registerOffset("x64", method);
     if (off !== undefined) return { k: "int", op: reg(lw.load(ctx, off, 8)) };

@@ -170,6 +170,12 @@ export class Lowerer extends Calls {
         this.emit({ op: "bswap", dst: d, a: reg(this.load(ctx, off, 2)), bits: 16 });
         return { k: "int", op: reg(d) };
       }
+      if (f.netOrder) {
+        // sock_ops / sk_msg addresses and remote ports arrive in network order: host numbers
+        const d = this.vreg();
+        this.emit({ op: "bswap", dst: d, a: reg(this.load(ctx, off, 4)), bits: 32 });
+        return { k: "int", op: reg(d) };
+      }
       return { k: "int", op: reg(this.load(ctx, off, f.size)) };
     }
     if (kind === "tracepoint" && name === "fields" && !this.prog.layout)

@@ -814,6 +814,7 @@ const SKB_WRITES: Record<string, { off: number; kinds: string[] }> = {
   queueMapping: { off: 12, kinds: ["tc"] },
   tcIndex: { off: 44, kinds: ["tc"] },
   tcClassid: { off: 72, kinds: ["tc"] },
+  reply: { off: 4, kinds: ["sockops"] }, // bpf_sock_ops.reply
 };
 
 /** `ctx.mark = v` and friends. */

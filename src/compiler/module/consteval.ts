@@ -18,7 +18,7 @@ export const NOT_CONST: unique symbol = Symbol("not constant");
 export type ConstResult = unknown | typeof NOT_CONST;
 
 const TYPE_FACTORIES = new Set(["struct", "array", "bytes"]);
-const PROBE_VALUES = new Set(["XdpAction", "TcAction", "SkAction"]);
+const PROBE_VALUES = new Set(["XdpAction", "TcAction", "SkAction", "SockOpsOp"]);
 
 /** `new Uint8Array(n)`: n zero bytes, assignable to an array field. */
 export class ZeroBytes {

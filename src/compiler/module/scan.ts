@@ -9,7 +9,9 @@ import { ConstEvaluator, NOT_CONST } from "./consteval.js";
 import { Code, CompileError } from "../errors.js";
 import { checkEnum } from "./enums.js";
 import { progArrayOptions, resolveProgSlots, type ProgSlotRef } from "./prog-array.js";
-import { importedFunctions } from "./imports.js";
+import { importedFunctions, probeFiles } from "./imports.js";
+import { declareLog, type LogTable } from "./log.js";
+import { scanHistogram, type HistSpec } from "./histogram.js";
 
 export type MapClass =
   | "HashMap"
@@ -22,7 +24,9 @@ export type MapClass =
   | "PerfMap"
   | "RingBuf"
   | "ProgArray"
-  | "StackTraceMap";
+  | "StackTraceMap"
+  | "SockMap"
+  | "SockHash";
 
 const MAP_TYPES: Record<MapClass, number> = {
   HashMap: MapType.HASH,
@@ -36,6 +40,8 @@ const MAP_TYPES: Record<MapClass, number> = {
   RingBuf: MapType.RINGBUF,
   ProgArray: MapType.PROG_ARRAY,
   StackTraceMap: MapType.STACK_TRACE,
+  SockMap: MapType.SOCKMAP,
+  SockHash: MapType.SOCKHASH,
 };
 
 export interface MapDecl {
@@ -55,6 +61,8 @@ export interface MapDecl {
   slotRefs?: ProgSlotRef[];
   /** a ProgArray's initial slots: the program whose fd the loader stores at each index */
   progSlots?: { index: number; program: string }[];
+  /** a Histogram (module/histogram.ts): its buckets; `record` computes them */
+  hist?: HistSpec;
 }
 
 export type { ProgramKind };
@@ -77,7 +85,8 @@ export interface ProgramDecl {
 /** A global variable in `.bss`, `.data` or `.rodata`. */
 export interface GlobalDecl {
   name: string;
-  section: ".bss" | ".data" | ".rodata";
+  /** `.data.tsbpf_log`: the log level, a map of its own (module/log.ts) */
+  section: ".bss" | ".data" | ".rodata" | ".data.tsbpf_log";
   type: Type;
   /** byte offset in its section */
   offset: number;
@@ -98,6 +107,8 @@ export interface ProbeModule {
   /** top-level functions of the entry and of the probe's own imported modules */
   functions: Map<ts.Symbol, ts.FunctionDeclaration>;
   consts: ConstEvaluator;
+  /** the formats of the probe's log calls, when it logs (module/log.ts) */
+  log?: LogTable;
 }
 
 export function scanModule(fe: Frontend): ProbeModule {
@@ -275,6 +286,7 @@ export function scanModule(fe: Frontend): ProbeModule {
     );
   for (const m of mod.maps)
     if (m.slotRefs) m.progSlots = resolveProgSlots(checker, m, m.slotRefs, mod.programs);
+  declareLog(mod, consts, probeFiles(fe));
   return mod;
 }
 
@@ -347,6 +359,13 @@ function scanMap(consts: ConstEvaluator, call: ts.CallExpression): MapDecl {
       `map("${name}", …) needs a map constructor, e.g. new HashMap(u32, u64, { maxEntries: 1024 })`,
     );
   const cls = consts.apiName(defArg.expression);
+  if (cls?.module === "probe" && cls.name === "Histogram") {
+    const a = defArg.arguments?.[0];
+    const v = a ? consts.eval(a) : undefined;
+    if (v === NOT_CONST)
+      throw CompileError.at(a!, Code.NotConstant, `map "${name}": options must be constants`);
+    return scanHistogram(name, call, a, v, isType);
+  }
   if (!cls || cls.module !== "probe" || !(cls.name in MAP_TYPES))
     throw CompileError.at(
       defArg.expression,
@@ -470,6 +489,27 @@ function scanMap(consts: ConstEvaluator, call: ts.CallExpression): MapDecl {
         maxEntries: o.maxEntries,
         flags: o.flags ?? 0,
         ...(slotRefs.length > 0 ? { slotRefs } : {}),
+      };
+    }
+    // value: the socket (a u32 fd from user space; the kernel stores the socket itself)
+    case "SockMap": {
+      const o = optsAt(0, true);
+      return {
+        ...base,
+        key: typesU32(),
+        value: typesU32(),
+        maxEntries: o.maxEntries,
+        flags: o.flags ?? 0,
+      };
+    }
+    case "SockHash": {
+      const o = optsAt(1, true);
+      return {
+        ...base,
+        key: typeArg(0, "key type"),
+        value: typesU32(),
+        maxEntries: o.maxEntries,
+        flags: o.flags ?? 0,
       };
     }
     case "StackTraceMap": {
@@ -610,6 +650,22 @@ function scanProgram(
         fn: fnAt(1),
         node: call,
       };
+    case "lsm":
+      return { name, kind, api, section: `lsm/${str(0, "LSM hook")}`, fn: fnAt(1), node: call };
+    case "perf_event":
+    case "sockops":
+    case "sk_msg":
+      return { name, kind, api, section: kind, fn: fnAt(0), node: call };
+    case "sk_skb": {
+      const hook = str(0, "hook");
+      if (hook !== "stream_parser" && hook !== "stream_verdict")
+        throw CompileError.at(
+          call.arguments[0]!,
+          Code.BadApi,
+          'skSkb(): the hook is "stream_parser" or "stream_verdict"',
+        );
+      return { name, kind, api, section: `sk_skb/${hook}`, fn: fnAt(1), node: call };
+    }
     case "kprobe":
     case "kretprobe":
       return {

@@ -1,7 +1,7 @@
 // Path cloning: a small region between a predecessor whose facts decide a later branch and that
 // branch is copied for that predecessor, so the copy goes straight to the decided side. Bounded
 // by region and growth limits; optimize runs it between rounds of simplify.
-import { defOf, successors, termUses, type Func, type VReg } from "../ir/ir.js";
+import { defOf, successors, termUses, type Func, type Instr, type VReg } from "../ir/ir.js";
 import { type Facts, transfer, edgeFacts, decide, entryFacts } from "./facts.js";
 
 /** Largest region (blocks, instructions) one edge may get a private copy of. */
@@ -97,7 +97,14 @@ export function cloneDecidedPaths(f: Func, simplify: (f: Func) => void, limit = 
         const to = decide(fs, dBlk.term);
         if (to === undefined) continue;
         if (trials++ >= MAX_TRIALS) return false;
-        const trial: Func = { ...f, blocks: structuredClone(f.blocks) };
+        const trial: Func = {
+          ...f,
+          blocks: f.blocks.map((b) => ({
+            ...b,
+            term: structuredClone(b.term),
+            instrs: cloneInstrs(b.instrs),
+          })),
+        };
         copyRegion(trial, p.id, side, region, d, to);
         simplify(trial);
         if (irSize(trial) > Math.min(limit, before + COPY_SLACK)) continue;
@@ -141,6 +148,18 @@ function regionBetween(
   return back.has(s) ? back : undefined;
 }
 
+/**
+ * Copies of instructions. A CO-RE reference (`core`, on kernel-struct loads) holds the
+ * compiler's type objects, which cannot be cloned; it is never mutated, so copies share it.
+ */
+function cloneInstrs(instrs: Instr[]): Instr[] {
+  return instrs.map((i) => {
+    if (!("core" in i) || !i.core) return structuredClone(i);
+    const { core, ...rest } = i;
+    return { ...structuredClone(rest), core } as Instr;
+  });
+}
+
 /** Give the edge `p.side` its own copy of `region` and of `d`, whose copy jumps to `to`. */
 function copyRegion(
   f: Func,
@@ -163,12 +182,12 @@ function copyRegion(
       term.t = map(term.t);
       term.f = map(term.f);
     }
-    f.blocks.push({ id: copyOf.get(id)!, instrs: structuredClone(b.instrs), term });
+    f.blocks.push({ id: copyOf.get(id)!, instrs: cloneInstrs(b.instrs), term });
   }
   const dBlk = byId.get(d)!;
   f.blocks.push({
     id: copyOf.get(d)!,
-    instrs: structuredClone(dBlk.instrs),
+    instrs: cloneInstrs(dBlk.instrs),
     term: { op: "jmp", target: to, ...(dBlk.term.loc ? { loc: dBlk.term.loc } : {}) },
   });
   const pt = byId.get(p)!.term as Record<string, unknown>;

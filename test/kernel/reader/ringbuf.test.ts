@@ -4,6 +4,7 @@ import { needsKernel } from "../../support/kernel.js";
 import { RingBufReader } from "../../../src/reader/ringbuf.js";
 import { ReaderClosedError } from "../../../src/reader/errors.js";
 import type { EventBatch } from "../../../src/reader/batch.js";
+import { struct, u64 } from "../../../src/types/index.js";
 import { Emitter, MAGIC, decodeRecord, ringbufMap } from "./programs.js";
 
 const RECORD = 16;
@@ -137,6 +138,27 @@ test("ring buffer: records() yields batches as they arrive and ends on close", a
   clearTimeout(timer);
   assert.deepEqual(got, range(0, 40));
   assert.throws(() => reader.readRecords(), ReaderClosedError);
+});
+
+test("ring buffer: decoded() yields plain objects from a compiled decoder that outlive their batch", async (t) => {
+  if (!needsKernel(t)) return;
+  const map = ringbufMap("rb_decoded", 8192);
+  using emitter = Emitter.create(map);
+  using reader = RingBufReader.open(map);
+  const Rec = struct("rec", { magic: u64, seq: u64 });
+  const kept: { magic: bigint; seq: bigint }[] = [];
+  const timer = setTimeout(() => emitter.run(200), 20);
+  for await (const events of reader.decoded(Rec.decoder())) {
+    kept.push(...events);
+    if (kept.length === 200) emitter.run(100); // past the end of the 8 KiB ring: wraps
+    if (kept.length >= 300) reader.close();
+  }
+  clearTimeout(timer);
+  assert.deepEqual(
+    kept.map((e) => e.seq),
+    range(0, 300).map((n) => BigInt(n)),
+  );
+  assert.ok(kept.every((e) => e.magic === MAGIC));
 });
 
 test("ring buffer: the iterator waits without blocking the loop and ends on close", async (t) => {

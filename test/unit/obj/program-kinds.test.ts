@@ -125,6 +125,11 @@ const DECLARE: Record<string, string> = {
   fentry: 'fentry("vfs_read", () => 0)',
   fexit: 'fexit("vfs_read", () => 0)',
   iter: 'iter("task", () => 0)',
+  perfEvent: "perfEvent(() => 0)",
+  lsm: 'lsm("file_open", () => 0)',
+  sockops: "sockops(() => 1)",
+  skSkb: 'skSkb("stream_verdict", () => SkAction.Pass)',
+  skMsg: "skMsg(() => SkAction.Pass)",
 };
 
 test("the compiler's kinds: tsbpf/probe's program functions, each compiling to its kind's section", () => {
@@ -149,7 +154,10 @@ test("the compiler's kinds: tsbpf/probe's program functions, each compiling to i
   }).sort();
   assert.deepEqual(inTable, declared);
   assert.deepEqual(Object.keys(DECLARE).sort(), declared);
-  const body = declared.map((f, i) => `export const p${i} = ${DECLARE[f]};`).join("\n");
+  // (the shared HEADER imports the older kinds; the socket-kinds.ts ones are imported here)
+  const body =
+    'import { perfEvent, lsm, sockops, skSkb, skMsg } from "tsbpf/probe";\n' +
+    declared.map((f, i) => `export const p${i} = ${DECLARE[f]};`).join("\n");
   const out = compileSource(body);
   declared.forEach((f, i) => {
     const kind = kindOfProbeFn(f);

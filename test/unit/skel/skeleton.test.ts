@@ -3,6 +3,7 @@
 // noUnusedLocals/Parameters) against the library's own declarations, and its struct layouts
 // are the BTF's (sizes and offsets), so values decode where the kernel put them.
 import { test } from "node:test";
+import type { Btf, BtfType } from "../../../src/obj/btf.js";
 import assert from "node:assert/strict";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -91,7 +92,7 @@ test("skeleton structs have the BTF's sizes and member offsets (imported and che
   let checked = 0;
   for (const f of readdirSync(OBJ).filter((x) => x.endsWith(".o"))) {
     const bytes = readFileSync(join(OBJ, f));
-    let btf: import("../../../src/obj/btf.js").Btf | undefined;
+    let btf: Btf | undefined;
     try {
       btf = parseObject(bytes).btf;
     } catch {
@@ -114,9 +115,14 @@ test("skeleton structs have the BTF's sizes and member offsets (imported and che
         fields?: { name: string; offset: number }[];
       };
       if (s?.kind !== "struct") continue;
-      const found:
-        { type: { size: number; members: { name: string; bitOffset: number }[] } } | undefined =
-        btf.findByName("struct", s.name!);
+      // A struct without a name (`struct { … } out;`) is named after its variable.
+      const anonymous = (): { type: BtfType } | undefined => {
+        const v = btf.findByName("var", s.name!);
+        const type = v && btf.typeById(btf.resolve(v.type.type));
+        return type?.kind === "struct" && type.name === "" ? { type } : undefined;
+      };
+      const found = (btf.findByName("struct", s.name!) ?? anonymous()) as
+        { type: { size: number; members: { name: string; bitOffset: number }[] } } | undefined;
       assert.ok(found, `${f}: struct ${k} is in the BTF`);
       assert.equal(s.size, found.type.size, `${f}: sizeof(struct ${k})`);
       for (const m of found.type.members)
