@@ -86,16 +86,16 @@ export const CONTEXTS = {
   __sk_buff: { name: "__sk_buff", size: 192, accessFor: [...SKB_KINDS, ...SK_SKB], fields: [
     { name: "len", offset: 0, size: 4, probe: "len" },
     { name: "pkt_type", offset: 4, size: 4, probe: "pktType" },
-    { name: "mark", offset: 8, size: 4, probe: "mark", write: [...TC, ...CG_SKB] },
+    { name: "mark", offset: 8, size: 4, probe: "mark", noRead: SK_SKB, write: [...TC, ...CG_SKB] },
     { name: "queue_mapping", offset: 12, size: 4, probe: "queueMapping", write: TC },
     { name: "protocol", offset: 16, size: 4, probe: "protocol", note: "EtherType in network order; tsbpf reads its low 16 bits" },
     { name: "vlan_present", offset: 20, size: 4, probe: "vlanPresent" },
     { name: "vlan_tci", offset: 24, size: 4 },
     { name: "vlan_proto", offset: 28, size: 4 },
-    { name: "priority", offset: 32, size: 4, probe: "priority", write: [...TC, ...CG_SKB] },
+    { name: "priority", offset: 32, size: 4, probe: "priority", write: [...TC, ...CG_SKB, ...SK_SKB] },
     { name: "ingress_ifindex", offset: 36, size: 4, probe: "ingressIfindex" },
     { name: "ifindex", offset: 40, size: 4, probe: "ifindex" },
-    { name: "tc_index", offset: 44, size: 4, write: TC },
+    { name: "tc_index", offset: 44, size: 4, write: [...TC, ...SK_SKB] },
     { name: "cb", offset: 48, size: 20, elem: 4, write: SKB_KINDS },
     { name: "hash", offset: 68, size: 4, probe: "hash" },
     { name: "tc_classid", offset: 72, size: 4, noRead: [...SOCK_FILTER, ...CG_SKB, ...SK_SKB], write: TC },
@@ -110,13 +110,13 @@ export const CONTEXTS = {
     { name: "remote_port", offset: 132, size: 4, noRead: [...SOCK_FILTER, ...TC] },
     { name: "local_port", offset: 136, size: 4, noRead: [...SOCK_FILTER, ...TC] },
     { name: "data_meta", offset: 140, size: 4, noRead: [...SOCK_FILTER, ...CG_SKB, ...SK_SKB] },
-    { name: "flow_keys", offset: 144, size: 8, noRead: SKB_KINDS, note: "flow_dissector programs only" },
+    { name: "flow_keys", offset: 144, size: 8, noRead: [...SKB_KINDS, ...SK_SKB], note: "flow_dissector programs only" },
     { name: "tstamp", offset: 152, size: 8, noRead: [...SOCK_FILTER, ...SK_SKB], write: [...TC, ...CG_SKB] },
     { name: "wire_len", offset: 160, size: 4, noRead: [...SOCK_FILTER, ...CG_SKB, ...SK_SKB] },
     { name: "gso_segs", offset: 164, size: 4 },
     { name: "sk", offset: 168, size: 8 },
     { name: "gso_size", offset: 176, size: 4 },
-    { name: "tstamp_type", offset: 180, size: 1, noRead: [...SOCK_FILTER, ...CG_SKB] },
+    { name: "tstamp_type", offset: 180, size: 1, noRead: [...SOCK_FILTER, ...CG_SKB, ...SK_SKB] },
     { name: "hwtstamp", offset: 184, size: 8, noRead: [...SOCK_FILTER, ...SK_SKB] },
   ] },
   bpf_sock: { name: "bpf_sock", size: 80, accessFor: ["cgroup_sock"], fields: [
@@ -149,9 +149,9 @@ export const CONTEXTS = {
   ] },
   bpf_sock_ops: { name: "bpf_sock_ops", size: 224, accessFor: ["sockops"], fields: [
     { name: "op", offset: 0, size: 4, probe: "op" },
-    { name: "args", offset: 4, size: 16, elem: 4 },
+    { name: "args", offset: 4, size: 16, elem: 4, write: ["sockops"], note: "the same bytes as reply/replylong" },
     { name: "reply", offset: 4, size: 4, probe: "reply", write: ["sockops"] },
-    { name: "replylong", offset: 4, size: 16, elem: 4 },
+    { name: "replylong", offset: 4, size: 16, elem: 4, write: ["sockops"] },
     { name: "family", offset: 20, size: 4, probe: "family" },
     { name: "remote_ip4", offset: 24, size: 4, probe: "remoteIp4", netOrder: true },
     { name: "local_ip4", offset: 28, size: 4, probe: "localIp4", netOrder: true },
@@ -182,7 +182,7 @@ export const CONTEXTS = {
     { name: "data_segs_out", offset: 152, size: 4 },
     { name: "lost_out", offset: 156, size: 4 },
     { name: "sacked_out", offset: 160, size: 4 },
-    { name: "sk_txhash", offset: 164, size: 4 },
+    { name: "sk_txhash", offset: 164, size: 4, write: ["sockops"] },
     { name: "bytes_received", offset: 168, size: 8, probe: "bytesReceived" },
     { name: "bytes_acked", offset: 176, size: 8, probe: "bytesAcked" },
     { name: "sk", offset: 184, size: 8 },
@@ -513,10 +513,13 @@ function scalar(struct: ContextStruct, f: ContextField): ScalarField {
   throw bug(`${struct.name}.${f.name} (${f.size} bytes) is not a scalar a load can read`);
 }
 
-/** The context member probes read as `ctx.<probe>` in a `kind` program, if there is one. */
+/**
+ * The context member probes read as `ctx.<probe>` in a `kind` program, if there is one the
+ * verifier lets that kind read (sk_skb shares `__sk_buff` but may not read `mark`).
+ */
 export function probeContextField(kind: ProgramKind, probe: string): ScalarField | undefined {
   const ctx = contextOf(kind);
-  const f = ctx?.fields.find((x) => x.probe === probe);
+  const f = ctx?.fields.find((x) => x.probe === probe && !(x.noRead ?? []).includes(kind));
   return ctx && f && scalar(ctx, f);
 }
 

@@ -47,7 +47,9 @@ function loads(kind: ProgramKind, body: Insn[]): boolean {
 function differences(s: ContextStruct, onlyProbeFields: boolean): string[] {
   const out: string[] = [];
   for (const kind of s.accessFor) {
-    if (KINDS[kind].progType === ProgType.TRACING) continue; // needs an attach target
+    // tracing and LSM programs need an attach target (a BTF id) to load at all
+    if (KINDS[kind].progType === ProgType.TRACING || KINDS[kind].progType === ProgType.LSM)
+      continue;
     for (const f of s.fields) {
       if (onlyProbeFields && f.probe === undefined) continue;
       const size = f.elem ?? f.size;
