@@ -69,6 +69,8 @@ export interface Selected {
   stackSize: number;
 }
 
+/** The shift operations, whose immediate count the kernel bounds to 0–63. */
+const SHIFTS: ReadonlySet<string> = new Set(["lsh", "rsh", "arsh"]);
 const ALU: Record<AluOp, number> = {
   add: BPF_ADD,
   sub: BPF_SUB,
@@ -231,7 +233,12 @@ export function select(
           };
         }
         into(d, i.a);
-        if (i.b.kind === "imm" && fitsS32(i.b.value))
+        if (i.b.kind === "imm" && SHIFTS.has(i.alu))
+          // The IR's shift takes its count modulo 64, as the kernel runs a register count
+          // (evalAlu); the verifier rejects an immediate count of 64 or more, which constant
+          // propagation can produce (`x >> (c ? 1 : 255)` with c known).
+          out.push(asm.alu64Imm(ALU[i.alu], d, Number(i.b.value & 63n)));
+        else if (i.b.kind === "imm" && fitsS32(i.b.value))
           out.push(asm.alu64Imm(ALU[i.alu], d, Number(i.b.value)));
         else out.push(asm.alu64Reg(ALU[i.alu], d, use(i.b, R5)));
         fin();

@@ -105,3 +105,30 @@ export const ie = xdp((ctx: XdpContext) => {
     [2, 1],
   );
 });
+
+test("a shift count that constant propagation makes 64 or more is taken modulo 64, not rejected", (t) => {
+  if (!needsKernel(t)) return;
+  // Found by the kernel fuzz test (seed 1129111371): `a` is known to be 0, so the count folds to
+  // 255 and was emitted as an immediate the verifier refuses ("invalid shift 255"). A count held
+  // in a register is taken modulo 64 by the kernel, and so is the IR's (evalAlu).
+  using coll = load(`
+const out = map("out", new ArrayMap(u64, { maxEntries: 4 }));
+export const p = xdp((ctx: XdpContext) => {
+  let a = 0;
+  const x = ctx.len() + 0x8000000000000000;
+  out.set(0, toBigInt(x >> (a ? 1 : 255)));
+  out.set(1, toBigInt(x << (a ? 1 : 66)));
+  out.set(2, toBigInt(ctx.len() >> (a ? 1 : 129)));
+  return XdpAction.Pass;
+});
+`);
+  const data = frame({ ip: 4 });
+  assert.equal(coll.programs.get("p")!.testRun({ data }).retval, 2);
+  const get = (k: number) => u64.decode(coll.maps.get("out")!.get(u32.encode(k) as never)!);
+  const len = BigInt(data.length);
+  const x = BigInt.asIntN(64, len + 0x8000000000000000n);
+  const u = (v: bigint) => BigInt.asUintN(64, v);
+  assert.equal(get(0), u(x >> 63n), "x >> (255 % 64): arithmetic, so all ones");
+  assert.equal(get(1), u(x << 2n), "x << (66 % 64)");
+  assert.equal(get(2), u(len >> 1n), "len >> (129 % 64)");
+});
