@@ -5,6 +5,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { hostname } from "node:os";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import ts from "typescript";
+import { generateSkeleton } from "../../../src/skel/generate.js";
 import { needsKernel } from "../../support/kernel.js";
 import { compileProbe } from "../../../src/compiler/index.js";
 import { Collection } from "../../../src/load/collection.js";
@@ -45,6 +50,7 @@ function compile(src: string, name: string): Uint8Array {
   return compileProbe(path, { sources: new Map([[path, src]]) }).elf;
 }
 
+const ROOT = fileURLToPath(new URL("../../../..", import.meta.url));
 const MAC_SRC = [0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0x01];
 
 /** Ethernet + IPv4 (TTL 61) + TCP from 10.1.2.3:40000 to 192.168.7.9:8080. */
@@ -175,4 +181,42 @@ test("Loaded.logs(): the lines of an attached program as an async iterable", asy
     "[INFO] uname from node (syscall 63)",
     "[INFO] uname from node (syscall 63)",
   ]);
+});
+
+test("a logging probe's skeleton: logs() reads its lines, setLogLevel() silences them", async (t) => {
+  if (!needsKernel(t)) return;
+  const elf = compile(TP_LOG, "log-skel");
+  // Inside the package, "tsbpf" in the generated module resolves to this checkout.
+  const dir = join(ROOT, "build", `log-skel-${process.pid}`);
+  mkdirSync(dir, { recursive: true });
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const src = generateSkeleton(elf, { name: "log_tp", elfPath: "x.elf", embed: true });
+  const js = ts.transpileModule(src, {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+  }).outputText;
+  writeFileSync(join(dir, "log_tp.skel.js"), js);
+  const { LogTp } = (await import(join(dir, "log_tp.skel.js"))) as {
+    LogTp: {
+      load(
+        l: Loader,
+        o: { globals: { target: number } },
+      ): Promise<{
+        logs(): LogReader;
+        setLogLevel(level: string): void;
+        close(): void;
+      }>;
+    };
+  };
+  const probe = await LogTp.load(Loader.create(), { globals: { target: process.pid } });
+  try {
+    using reader = probe.logs();
+    probe.setLogLevel("off");
+    hostname(); // the ring buffer record, if any, is submitted before uname(2) returns
+    assert.deepEqual(reader.read(), [], "nothing logged while off");
+    probe.setLogLevel("info");
+    hostname();
+    assert.deepEqual(reader.read().map(logLineText), ["[INFO] uname from node (syscall 63)"]);
+  } finally {
+    probe.close();
+  }
 });
