@@ -16,6 +16,7 @@ import { Collection, Program } from "tsbpf";
 import { progXlatedInsns } from "../src/sys/info.js";
 
 const LDDW = 0x18;
+const BPFFS = "/sys/fs/bpf";
 
 /** Xlated instructions as hex, with the map ids of map lddws blanked. */
 function xlated(fd: number): string[] {
@@ -95,8 +96,13 @@ function main(): void {
   const differing: string[] = [];
   for (const f of objects) {
     const obj = join(dir, f);
+    // Maps pinned by name (LIBBPF_PIN_BY_NAME) land in /sys/fs/bpf on both sides: removed
+    // after each object, so the run leaves nothing behind.
+    const pinned = new Set(readdirSync(BPFFS));
     const theirs = viaBpftool(obj);
     const ours = viaTsbpf(obj, values.btf);
+    for (const name of readdirSync(BPFFS))
+      if (!pinned.has(name)) rmSync(join(BPFFS, name), { recursive: true, force: true });
     t.objects++;
     const okTheirs = theirs.error === undefined;
     const okOurs = ours.error === undefined;
