@@ -14,4 +14,5 @@ export * from "./context.js";
 export * from "./actions.js";
 export * from "./programs.js";
 export * from "./helpers.js";
+export * from "./atomics.js";
 export * from "./kernel.js";
