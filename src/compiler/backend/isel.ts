@@ -249,6 +249,13 @@ export function select(
       case "alu32": {
         const w = i.op === "alu32";
         let [d, fin] = defReg(i.dst);
+        // `x & 0xffffffff` is a zero-extension: `w_d = w_x`, one instruction (no lddw mask)
+        if (!w && i.alu === "and" && i.b.kind === "imm" && i.b.value === 0xffffffffn) {
+          if (i.a.kind === "imm") out.push(asm.mov32Imm(d, Number(BigInt.asIntN(32, i.a.value))));
+          else out.push(asm.mov32Reg(d, use(i.a, d)));
+          fin();
+          return;
+        }
         // `d = a op d` of a commutative op is `d op= a` (the verifier also accepts
         // `scalar += pointer`, the only pointer form of these).
         if (

@@ -1,18 +1,19 @@
 // 32-bit ALU where its meaning is exactly the 64-bit code's: the last step of `optimize`.
 //
-// The IR computes in 64 bits; JavaScript's `>>>` (and `>>> 0`, a u32 truncation) is lowered as
-// `t = x << 32; d = t >> (32 + n)`: the low 32 bits of x moved to the top and back down. That
-// is what a 32-bit shift does in one instruction, zero-extending its result:
-//   d = (x << 32) >> 32          →  w_d = w_x            (zext)
-//   d = (x << 32) >> (32 + n)    →  w_d = w_x >> n       n a constant 0–31
-//   d = (x << 32) >> (c + 32)    →  w_d = w_x >> w_c     c known to be 0–31 (`n & 31`)
-// when t (and c + 32) have no other reader. The verifier tracks the 32-bit bounds of such
-// results as well as the 64-bit ones (upper half known zero), as it does for clang's `w` code.
+// The IR computes in 64 bits; JavaScript's `>>>` is lowered as `z = x & 0xffffffff;
+// d = z >> (n & 31)` (lower/expressions.ts). A 32-bit shift does that in one instruction,
+// zero-extending its result:
+//   d = (x & 0xffffffff) >> c      →  w_d = w_x >> c     c a constant 0–31 or known to be
+//                                                        (`n & 31`, or `Number(v > K) << 4`)
+// when x still holds the value z was made from. A mask left alone is one `w_d = w_x` (isel).
+// The verifier tracks the 32-bit bounds of such results as well as the 64-bit ones (upper
+// half known zero), as it does for clang's `w` code.
 //
 // It runs after every pass that reads `alu` (none of them knows alu32/zext) and before
 // register allocation.
 import {
   defOf,
+  entryVregs,
   termUses,
   usesOf,
   type Func,
@@ -22,20 +23,29 @@ import {
 } from "../ir/ir.js";
 import { mayBeSet } from "./known-bits.js";
 
+const U32 = 0xffffffffn;
 const isImm = (o: Operand, v: bigint): boolean => o.kind === "imm" && o.value === v;
 
 export function narrowTo32(f: Func): boolean {
   const uses = new Map<VReg, number>();
   const defs = new Map<VReg, number>();
+  const single = new Map<VReg, Instr>();
   for (const b of f.blocks) {
     for (const i of b.instrs) {
       for (const u of usesOf(i)) uses.set(u, (uses.get(u) ?? 0) + 1);
       const d = defOf(i);
-      if (d !== undefined) defs.set(d, (defs.get(d) ?? 0) + 1);
+      if (d !== undefined) {
+        defs.set(d, (defs.get(d) ?? 0) + 1);
+        single.set(d, i);
+      }
     }
     for (const u of termUses(b.term)) uses.set(u, (uses.get(u) ?? 0) + 1);
   }
-  const once = (v: VReg) => uses.get(v) === 1 && defs.get(v) === 1;
+  for (const [v, n] of defs) if (n !== 1) single.delete(v);
+  const entry = new Set(entryVregs(f));
+  /** a value that never changes: defined once, or at entry only */
+  const stable = (o: Operand): boolean =>
+    o.kind === "imm" || (entry.has(o.id) ? !defs.has(o.id) : defs.get(o.id) === 1);
   let may: Map<VReg, bigint> | undefined;
   const below32 = (o: Operand): boolean => {
     if (o.kind === "imm") return o.value >= 0n && o.value < 32n;
@@ -43,65 +53,74 @@ export function narrowTo32(f: Func): boolean {
     const m = may.get(o.id);
     return m !== undefined && (m & ~31n) === 0n;
   };
+  /** `v & mask` defined once (anywhere) with a stable v, or earlier in this block (`local`) */
+  const maskOf = (o: Operand, mask: bigint, local: Map<VReg, Operand>): Operand | undefined => {
+    if (o.kind !== "reg") return undefined;
+    const l = local.get(o.id);
+    if (l !== undefined) return l;
+    const i = single.get(o.id);
+    return i?.op === "alu" && i.alu === "and" && isImm(i.b, mask) && stable(i.a) ? i.a : undefined;
+  };
   let changed = false;
   for (const b of f.blocks) {
-    // in this block, still valid: t → x of `t = x << 32`; c2 → c of `c2 = c + 32`
-    const shifted = new Map<VReg, Operand>();
-    const plus32 = new Map<VReg, Operand>();
-    const masked = new Map<VReg, Operand>(); // c → n of `c = n & 31`
-    const dead = new Set<Instr>();
-    const defAt = new Map<VReg, Instr>();
+    // in this block, still valid: z → x of `z = x & 0xffffffff`; c → n of `c = n & 31`
+    const low32 = new Map<VReg, Operand>();
+    const low5 = new Map<VReg, Operand>();
     b.instrs = b.instrs.map((i): Instr => {
       let out: Instr = i;
-      if (i.op === "alu" && i.alu === "rsh" && i.a.kind === "reg" && once(i.a.id)) {
-        const x = shifted.get(i.a.id);
-        const loc = i.loc ? { loc: i.loc } : {};
-        if (x !== undefined && i.b.kind === "imm" && i.b.value >= 32n && i.b.value < 64n) {
-          out =
-            i.b.value === 32n
-              ? { op: "zext", dst: i.dst, a: x, ...loc }
-              : {
-                  op: "alu32",
-                  alu: "rsh",
-                  dst: i.dst,
-                  a: x,
-                  b: { kind: "imm", value: i.b.value - 32n },
-                  ...loc,
-                };
-          dead.add(defAt.get(i.a.id)!);
-        } else if (x !== undefined && i.b.kind === "reg" && once(i.b.id)) {
-          const c = plus32.get(i.b.id);
-          // c = n & 31 clears nothing when n is known to be 0–31 (`Number(v > K) << 4`)
-          const n = c?.kind === "reg" && once(c.id) ? masked.get(c.id) : undefined;
-          if (c !== undefined && n !== undefined && below32(n)) {
-            out = { op: "alu32", alu: "rsh", dst: i.dst, a: x, b: n, ...loc };
-            dead.add(defAt.get(i.a.id)!);
-            dead.add(defAt.get(i.b.id)!);
-            dead.add(defAt.get((c as { id: VReg }).id)!);
-          } else if (c !== undefined && below32(c)) {
-            out = { op: "alu32", alu: "rsh", dst: i.dst, a: x, b: c, ...loc };
-            dead.add(defAt.get(i.a.id)!);
-            dead.add(defAt.get(i.b.id)!);
-          }
-        }
+      if (i.op === "alu" && i.alu === "rsh") {
+        const x = maskOf(i.a, U32, low32);
+        // c = n & 31 clears nothing when n is known to be 0–31 (`Number(v > K) << 4`)
+        const n = maskOf(i.b, 31n, low5);
+        const count = n !== undefined && below32(n) ? n : below32(i.b) ? i.b : undefined;
+        if (x !== undefined && count !== undefined)
+          out = {
+            op: "alu32",
+            alu: "rsh",
+            dst: i.dst,
+            a: x,
+            b: count,
+            ...(i.loc ? { loc: i.loc } : {}),
+          };
       }
       const d = defOf(i);
-      if (d !== undefined) {
-        for (const [t, x] of shifted)
-          if (t === d || (x.kind === "reg" && x.id === d)) shifted.delete(t);
-        for (const m of [plus32, masked])
+      if (d !== undefined)
+        for (const m of [low32, low5])
           for (const [t, c] of m) if (t === d || (c.kind === "reg" && c.id === d)) m.delete(t);
-        defAt.set(d, i);
-      }
-      if (i.op === "alu" && i.dst !== (i.a.kind === "reg" ? i.a.id : -1)) {
-        if (i.alu === "lsh" && isImm(i.b, 32n)) shifted.set(i.dst, i.a);
-        if (i.alu === "add" && isImm(i.b, 32n)) plus32.set(i.dst, i.a);
-        if (i.alu === "and" && isImm(i.b, 31n)) masked.set(i.dst, i.a);
+      if (i.op === "alu" && i.alu === "and" && i.a.kind === "reg" && i.a.id !== i.dst) {
+        if (isImm(i.b, U32)) low32.set(i.dst, i.a);
+        if (isImm(i.b, 31n)) low5.set(i.dst, i.a);
       }
       if (out !== i) changed = true;
       return out;
     });
-    if (dead.size > 0) b.instrs = b.instrs.filter((i) => !dead.has(i));
+  }
+  if (!changed) return false;
+  // masks no longer read (their shift reads the unmasked value now) go
+  for (let again = true; again;) {
+    again = false;
+    const read = new Set<VReg>();
+    for (const b of f.blocks) {
+      for (const i of b.instrs) for (const u of usesOf(i)) read.add(u);
+      for (const u of termUses(b.term)) read.add(u);
+    }
+    for (const b of f.blocks)
+      b.instrs = b.instrs.filter((i) => {
+        const dead =
+          i.op === "alu" &&
+          i.alu === "and" &&
+          (isImm(i.b, U32) || isImm(i.b, 31n)) &&
+          !read.has(i.dst);
+        if (dead) again = true;
+        return !dead;
+      });
+  }
+  uses.clear();
+  for (const b of f.blocks) {
+    for (const i of b.instrs) for (const u of usesOf(i)) uses.set(u, (uses.get(u) ?? 0) + 1);
+    for (const u of termUses(b.term)) uses.set(u, (uses.get(u) ?? 0) + 1);
+  }
+  for (const b of f.blocks) {
     // `d = w op …; v = d` (a `let` updated by `v >>>= n`), d read only later in this block
     // while v keeps that value: `v = w op …`, and those reads read v.
     for (let k = 0; k + 1 < b.instrs.length; k++) {
