@@ -5,7 +5,7 @@ SHELL := /bin/bash
 # qemu-user-static and libstdc++6-arm64-cross run the arm64 build client and an arm64 Node with
 # the arm64 addon in test/kernel/e2e/packed-install.test.ts. prometheus: the server the fleet test
 # (test/kernel/export/fleet.test.ts) scrapes the agents with and queries with PromQL.
-APT_PACKAGES := clang-19 llvm-19 libbpf-dev bpftool iproute2 iputils-ping gcc libc6-dev make python3 curl jq \
+APT_PACKAGES := clang-19 llvm-19 libbpf-dev bpftool iproute2 iputils-ping gcc libc6-dev make python3 curl jq systemtap-sdt-dev \
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static libstdc++6-arm64-cross prometheus
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
@@ -66,7 +66,7 @@ test-kernels: deps build fixtures
 # The attach paths the host kernel cannot prove (kprobes are configured out, fentry is
 # refused), run for real on the 6.1 and 6.12 VMs (about 4 minutes). Where qemu or the kernel
 # packages cannot be had it says so and passes, except under CI=true, where it fails.
-VM_SMOKE := kprobe/ fentry/ compiler/kernel-types
+VM_SMOKE := kprobe/ fentry/ compiler/kernel-types compiler/kernel-array loader/kfunc-module
 test-vm: deps build fixtures
 	@scripts/ensure-apt.sh $(VM_APT_PACKAGES) || [ "$$CI" != true ]
 	node scripts/vm/run.js --optional --kernel 6.1,6.12 $(foreach o,$(VM_SMOKE),--only $(o))

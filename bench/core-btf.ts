@@ -15,7 +15,12 @@ const rss = (): { total: number; anon: number } => {
   return { total: kb("VmRSS"), anon: kb("RssAnon") };
 };
 const names = process.argv.slice(2);
+const cpu = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 const r0 = rss();
+const c0 = cpu();
 const t0 = performance.now();
 const { vmlinux } = coreTargets();
 vmlinux.typeById(1);
@@ -24,6 +29,7 @@ let found = 0;
 for (const n of names)
   if (vmlinux.idsWithEssentialName(n).some((id) => vmlinux.typeById(id).name === n)) found++;
 const t2 = performance.now();
+const c2 = cpu();
 const r1 = rss();
 console.log(
   JSON.stringify({
@@ -31,6 +37,7 @@ console.log(
     found,
     loadMs: +(t1 - t0).toFixed(2),
     findMs: +(t2 - t1).toFixed(2),
+    cpuMs: +(c2 - c0).toFixed(2),
     addedRssKb: r1.total - r0.total,
     addedAnonKb: r1.anon - r0.anon,
   }),

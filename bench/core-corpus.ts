@@ -9,7 +9,7 @@
 // Prints one row per object and the totals: objects/programs each loader loads, programs
 // whose code is equal, programs whose code differs (named).
 import { spawnSync } from "node:child_process";
-import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
 import { Collection, Program } from "tsbpf";
@@ -49,7 +49,8 @@ function viaBpftool(obj: string): Side {
       };
     }
     const programs = new Map<string, string[]>();
-    for (const name of readdirSync(dir)) {
+    // bpftool succeeds without creating the folder when the object has no program to pin
+    for (const name of existsSync(dir) ? readdirSync(dir) : []) {
       using p = Program.fromPin(join(dir, name));
       programs.set(name, xlated(p.fd));
     }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the libbpf reference side of the benchmark (bench/c) into build/bench/:
 #   ringbuf_bench.bpf.o  (clang -target bpf; the TypeScript bench loads the same object)
-#   ringbuf_consume, map_lookup, load_attach, core_btf  (gcc, linked with -lbpf)
+#   ringbuf_consume, map_lookup, load_attach, core_btf, core_selftest  (gcc, linked with -lbpf)
 # Incremental: outputs newer than their sources are kept. Needs clang-19 (CLANG=...), gcc,
 # libbpf-dev. load_attach times fixture objects: build them with scripts/build-fixtures.sh.
 set -euo pipefail
@@ -50,5 +50,7 @@ build "$OUT/load_attach" CC "$SRC/load_attach.c" "$SRC/bench_common.h" -- \
   "$CC" "${HOST_CFLAGS[@]}" "$SRC/load_attach.c" -lbpf
 build "$OUT/core_btf" CC "$SRC/core_btf.c" -- \
   "$CC" "${HOST_CFLAGS[@]}" "$SRC/core_btf.c" -lbpf
+build "$OUT/core_selftest" CC "$SRC/core_selftest.c" -- \
+  "$CC" "${HOST_CFLAGS[@]}" "$SRC/core_selftest.c" -lbpf
 build "$OUT/export_read" CC "$SRC/export_read.c" "$SRC/bench_common.h" -- \
   "$CC" "${HOST_CFLAGS[@]}" "$SRC/export_read.c" -lbpf

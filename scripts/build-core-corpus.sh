@@ -3,12 +3,14 @@
 # libbpf) from source trees you fetched yourself. Nothing here is committed: sources are
 # exported to .corpus/src/ and objects built into .corpus/obj/ (both gitignored).
 #
-#   scripts/build-core-corpus.sh bcc=/path/to/bcc-git-dir bootstrap=/path/to/libbpf-bootstrap-git-dir
+#   scripts/build-core-corpus.sh bcc=/path/to/bcc-git-dir bootstrap=/path/to/libbpf-bootstrap-git-dir \
+#     cilium=/path/to/cilium-ebpf-git-dir
 #
 # Each NAME=GITDIR is a git directory (a bare mirror or a clone's .git) whose HEAD is exported.
 # Known layouts: bcc (libbpf-tools/*.bpf.c, against the vmlinux.h bcc ships in
 # libbpf-tools/x86/), bootstrap (libbpf-bootstrap examples/c/*.bpf.c; its vmlinux.h is a
-# submodule, so bcc's vmlinux.h is used, exported first). Objects that clang rejects are
+# submodule, so bcc's vmlinux.h is used, exported first), cilium (cilium/ebpf's testdata/*.c and
+# btf/testdata/*.c with their own headers: the CO-RE self-checks of bench/core-selftest.ts). Objects that clang rejects are
 # listed and skipped. Needs clang-19, libbpf-dev headers, git.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -18,7 +20,7 @@ SCRIPT_NAME=build-core-corpus
 require_toolchain
 CORPUS="$ROOT/.corpus"
 mkdir -p "$CORPUS/src" "$CORPUS/obj"
-[ "$#" -gt 0 ] || die "usage: $0 bcc=GITDIR bootstrap=GITDIR"
+[ "$#" -gt 0 ] || die "usage: $0 bcc=GITDIR bootstrap=GITDIR cilium=GITDIR (any of them)"
 
 declare -A DIRS=()
 for arg in "$@"; do
@@ -29,7 +31,8 @@ for arg in "$@"; do
   case "$name" in
     bcc) paths=(':(glob)libbpf-tools/*.[ch]' libbpf-tools/x86) ;;
     bootstrap) paths=(examples/c) ;;
-    *) die "unknown layout $name (known: bcc, bootstrap)" ;;
+    cilium) paths=(testdata btf/testdata) ;;
+    *) die "unknown layout $name (known: bcc, bootstrap, cilium)" ;;
   esac
   git --git-dir="$dir" archive --format=tar HEAD -- "${paths[@]}" | tar -x -C "$CORPUS/src/$name"
   DIRS[$name]="$CORPUS/src/$name"
@@ -62,6 +65,20 @@ if [ -n "${DIRS[bootstrap]:-}" ]; then
   [ -n "$VMLINUX_DIR" ] || die "bootstrap needs bcc's vmlinux.h: pass bcc=GITDIR too"
   ex="${DIRS[bootstrap]}/examples/c"
   for src in "$ex"/*.bpf.c; do build bootstrap "$src" "$ex" "$VMLINUX_DIR"; done
+fi
+if [ -n "${DIRS[cilium]:-}" ]; then
+  # cilium/ebpf's test objects (plain .c, their own headers), built as its Makefile does
+  for src in "${DIRS[cilium]}"/testdata/*.c "${DIRS[cilium]}"/btf/testdata/*.c; do
+    out="$CORPUS/obj/cilium-$(basename "$src" .c).o"
+    if "$CLANG" -O2 -g -mcpu=v2 -target bpfel -Wno-everything -I"${DIRS[cilium]}/testdata" \
+      -I"${DIRS[cilium]}/btf/testdata" -c "$src" -o "$out" 2>"$out.log"; then
+      rm -f "$out.log"
+      echo "  CLANG ${out#"$ROOT"/}"
+    else
+      rm -f "$out"
+      failed+=("cilium/$(basename "$src")")
+    fi
+  done
 fi
 echo "built $(find "$CORPUS/obj" -name '*.o' | wc -l) objects into .corpus/obj"
 if [ "${#failed[@]}" -gt 0 ]; then echo "clang failed on: ${failed[*]}"; fi

@@ -7,10 +7,12 @@
 #   test/fixtures/c/libtsbpf_target.c  -> test/fixtures/obj/libtsbpf_target.so
 #   test/fixtures/c/uprobe_target_shared.c -> test/fixtures/obj/uprobe_target_shared (links the .so)
 #   test/fixtures/c/libbpf_config.c    -> test/fixtures/obj/libbpf_config (gcc -lbpf; sets .rodata)
+#   test/fixtures/c/usdt_target.c      -> test/fixtures/obj/usdt_target (gcc; USDT probes, sys/sdt.h)
 # Incremental: an output is rebuilt only when it is missing or older than one of its inputs
 # (the source, every header clang reported in its dependency file, and this script).
 # Needs: clang-19 (override with CLANG=...), bpftool (only for sources that include
-# vmlinux.h), gcc, libbpf-dev. Debian: apt-get install clang-19 llvm-19 libbpf-dev bpftool gcc
+# vmlinux.h), gcc, libbpf-dev, systemtap-sdt-dev. Debian: apt-get install clang-19 llvm-19
+# libbpf-dev bpftool gcc systemtap-sdt-dev
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -105,5 +107,7 @@ build_host "$OUT/uprobe_funcs" "$SRC/uprobe_funcs.c" -- -fno-inline -rdynamic
 build_host "$OUT/libtsbpf_target.so" "$SRC/libtsbpf_target.c" -- -fno-inline -shared -fPIC
 build_host "$OUT/uprobe_target_shared" "$SRC/uprobe_target_shared.c" "$OUT/libtsbpf_target.so" -- \
   -L"$OUT" -ltsbpf_target -Wl,-rpath,'$ORIGIN'
+# A process with USDT probes (sys/sdt.h from systemtap-sdt-dev), one behind a semaphore.
+build_host "$OUT/usdt_target" "$SRC/usdt_target.c" --
 # A libbpf user setting .rodata configuration before load, as a skeleton does.
 build_host "$OUT/libbpf_config" "$SRC/libbpf_config.c" -- -lbpf

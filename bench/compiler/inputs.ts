@@ -7,6 +7,8 @@ import { frame, type FrameSpec } from "../../test/unit/compiler/packets.js";
 export interface Input {
   name: string;
   data: Uint8Array;
+  /** the program's context for BPF_PROG_TEST_RUN (`struct __sk_buff` / `xdp_md` bytes) */
+  ctx?: Uint8Array;
 }
 
 const TCP_FLAGS = 13;

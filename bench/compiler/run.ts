@@ -8,7 +8,10 @@
 // What is measured and how it is kept fair: bench/compiler/README.md.
 //
 //   node dist/bench/compiler/run.js [--quick] [--runs N] [--repeat N] [--build-runs N]
-//                                   [--only a,b] [--out PATH]
+//                                   [--only a,b] [--out PATH] [--zoo]
+//
+// --zoo adds the public program zoo (bench/compiler/zoo.ts): TS ports beside the published
+// originals' C objects in .zoo/obj/ (scripts/build-zoo.sh), each checked on its own inputs.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, release, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -23,8 +26,9 @@ import {
   stopBuildServer,
   type Pair,
 } from "./builds.js";
-import { DEFAULT_TIMED_INPUT, inputs, mapSetup, TIMED_INPUT } from "./inputs.js";
-import { compareBehaviour, LoadedSide } from "./measure.js";
+import { DEFAULT_TIMED_INPUT, inputs, mapSetup, TIMED_INPUT, type Input } from "./inputs.js";
+import { compareBehaviour, LoadedSide, type LoadOptions } from "./measure.js";
+import { zooPairs } from "./zoo.js";
 import { formatTable, summarize, type Metric, type PairResult } from "./table.js";
 
 /** The repository root (this file runs from dist/bench/compiler/). */
@@ -41,6 +45,8 @@ export interface Settings {
   buildRuns: number;
   only: Set<string> | undefined;
   out: string;
+  /** also run the public program zoo (needs .zoo/obj from scripts/build-zoo.sh) */
+  zoo: boolean;
 }
 
 export function settings(argv: string[] = process.argv.slice(2)): Settings {
@@ -53,6 +59,7 @@ export function settings(argv: string[] = process.argv.slice(2)): Settings {
       "build-runs": { type: "string" },
       only: { type: "string" },
       out: { type: "string", default: join(ROOT, "build/bench/compiler-results.json") },
+      zoo: { type: "boolean", default: false },
     },
   });
   const quick = values.quick ?? false;
@@ -70,18 +77,36 @@ export function settings(argv: string[] = process.argv.slice(2)): Settings {
     buildRuns: int(values["build-runs"], quick ? 1 : 5, "build-runs"),
     only: values.only ? new Set(values.only.split(",").map((s) => s.trim())) : undefined,
     out: values.out!,
+    zoo: values.zoo ?? false,
   };
 }
 
 /** Event programs are timed in calls of this many runs, draining their buffers in between. */
 const EVENT_CHUNK = 1000;
 
+/** What a pair runs on: its inputs, the maps' starting contents, how the C side is loaded. */
+interface PairSetup {
+  inputs: Input[];
+  maps: Record<string, [Uint8Array, Uint8Array][]>;
+  timedInput: string;
+  /** how each side's object is loaded (program name of the C side, pinned maps) */
+  cLoad?: LoadOptions;
+  tsLoad?: LoadOptions;
+}
+
+const benchSetup = (name: string): PairSetup => ({
+  inputs: inputs(),
+  maps: mapSetup(),
+  timedInput: TIMED_INPUT[name] ?? DEFAULT_TIMED_INPUT,
+});
+
 async function measurePair(
   pair: Pair,
   s: Settings,
   ctx: { outDir: string; cli: string; includeDir: string },
+  how: PairSetup = benchSetup(pair.name),
 ): Promise<PairResult> {
-  const timedInput = TIMED_INPUT[pair.name] ?? DEFAULT_TIMED_INPUT;
+  const timedInput = how.timedInput;
   const result: PairResult = {
     name: pair.name,
     section: "",
@@ -102,15 +127,25 @@ async function measurePair(
   };
   if (!built.c.ok) return { ...result, status: "error", error: built.c.error };
 
-  const all = inputs();
+  const all = how.inputs;
   const timed = all.find((i) => i.name === timedInput);
-  if (!timed) throw new Error(`${pair.name}: no input named "${timedInput}" in inputs.ts`);
-  const setup = mapSetup();
+  if (!timed) throw new Error(`${pair.name}: no input named "${timedInput}" among its inputs`);
+  const setup = how.maps;
   const time = (side: LoadedSide): number =>
-    side.nsPerRun(timed.data, s.repeat, side.hasEvents ? EVENT_CHUNK : s.repeat);
+    side.nsPerRun(timed, s.repeat, side.hasEvents ? EVENT_CHUNK : s.repeat);
 
-  using c = new LoadedSide(built.c.elf, setup);
-  result.section = c.prog.section;
+  let cSide: LoadedSide;
+  try {
+    cSide = new LoadedSide(built.c.elf, setup, how.cLoad);
+  } catch (e) {
+    return {
+      ...result,
+      status: "error",
+      error: `the C object does not load: ${(e as Error).message}`,
+    };
+  }
+  using c = cSide;
+  result.section = how.cLoad?.section ?? c.prog.section;
   result.insns.c = c.insns;
   result.verified.c = c.verifiedInsns();
   if (!built.ts.ok) {
@@ -119,7 +154,7 @@ async function measurePair(
   }
   let ts: LoadedSide;
   try {
-    ts = new LoadedSide(built.ts.elf, setup);
+    ts = new LoadedSide(built.ts.elf, setup, how.tsLoad);
   } catch (e) {
     return {
       ...result,
@@ -130,7 +165,7 @@ async function measurePair(
   using _ts = ts;
   result.insns.ts = ts.insns;
   result.verified.ts = ts.verifiedInsns();
-  const mismatches = compareBehaviour(ts, c, all);
+  const mismatches = compareBehaviour(ts, c, all, how.cLoad !== undefined);
   result.inputsCompared = all.length;
   if (mismatches.length > 0) {
     result.status = "mismatch";
@@ -159,10 +194,20 @@ export interface Report {
 
 export async function runBenchmark(s: Settings): Promise<Report> {
   const pairs = findPairs(PROGRAMS_DIR).filter((p) => !s.only || s.only.has(p.name));
+  const zoo = s.zoo ? zooPairs(ROOT).filter((z) => !s.only || s.only.has(z.entry.name)) : [];
   if (s.only)
     for (const n of s.only)
-      if (!pairs.some((p) => p.name === n))
-        throw new Error(`--only ${n}: no such program in ${PROGRAMS_DIR}`);
+      if (!pairs.some((p) => p.name === n) && !zoo.some((z) => z.entry.name === n))
+        throw new Error(
+          `--only ${n}: no such program in ${PROGRAMS_DIR}${s.zoo ? " or the zoo" : " (zoo programs need --zoo)"}`,
+        );
+  const missing = zoo.filter((z) => "missing" in z);
+  if (missing.length > 0)
+    process.stderr.write(
+      `zoo: skipping ${missing.length} of ${zoo.length} pairs whose C objects are not built ` +
+        `(CI cannot fetch the originals):\n` +
+        missing.map((z) => `  ${z.entry.name}: ${"missing" in z ? z.missing : ""}\n`).join(""),
+    );
   const outDir = mkdtempSync(join(tmpdir(), "tsbpf-bench-compiler-"));
   const ctx = {
     outDir,
@@ -174,6 +219,24 @@ export async function runBenchmark(s: Settings): Promise<Report> {
     for (const p of pairs) {
       process.stderr.write(`${p.name} … `);
       const r = await measurePair(p, s, ctx);
+      process.stderr.write(`${r.status}\n`);
+      programs.push(r);
+    }
+    for (const z of zoo) {
+      if ("missing" in z) continue;
+      process.stderr.write(`${z.entry.name} (zoo) … `);
+      const r = await measurePair(
+        { name: z.entry.name, ts: z.ts, c: z.cPath, cElf: z.cElf },
+        s,
+        ctx,
+        {
+          inputs: z.entry.inputs(),
+          maps: z.entry.maps?.() ?? {},
+          timedInput: z.entry.timed,
+          cLoad: z.load,
+          tsLoad: z.load.pinned ? { pinned: true } : {},
+        },
+      );
       process.stderr.write(`${r.status}\n`);
       programs.push(r);
     }
@@ -196,6 +259,7 @@ export async function runBenchmark(s: Settings): Promise<Report> {
       runs: s.runs,
       repeat: s.repeat,
       buildRuns: s.buildRuns,
+      zoo: s.zoo,
       ...(s.only && { only: [...s.only] }),
     },
     summary: metrics.map((m) => summarize(programs, m)),

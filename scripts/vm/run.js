@@ -60,8 +60,8 @@ const KERNELS = [
  */
 const TCG_TIME_SCALE = 10;
 
-/** Modules the tests need that the cloud kernels build as modules (veth pairs, clsact, cls_bpf). */
-const MODULES = ["veth", "sch_ingress", "cls_bpf", "act_bpf"];
+/** Modules the tests need that the cloud kernels build as modules (veth pairs, clsact, cls_bpf; nf_conntrack for the module-kfunc test). */
+const MODULES = ["veth", "sch_ingress", "cls_bpf", "act_bpf", "nf_conntrack"];
 
 /** Test files the VM image cannot run, and why (they are listed as "not run" in the table). */
 const VM_EXCLUDED = {

@@ -61,6 +61,7 @@ export async function runLoad(file: string, opts: LoadCliOptions): Promise<numbe
     loader = loader.uprobe(binary, opts.pid !== undefined ? { pid: opts.pid } : {});
   loader = loader.attachDefaults({
     ...(opts.symbol !== undefined && { symbol: opts.symbol }),
+    ...(opts.usdt !== undefined && { usdt: opts.usdt }),
     ...(opts.tracepoint !== undefined && { tracepoint: opts.tracepoint }),
     ...(opts.direction !== undefined && { direction: opts.direction }),
     ...(opts.sampleFreq !== undefined && { perfEvent: { sampleFreq: opts.sampleFreq } }),

@@ -200,6 +200,7 @@ export function program(): Command {
     .option("-u, --uprobe-path <binary>", "binary or library for uprobes whose section names none")
     .option("-b, --binary <binary>", "same as --uprobe-path")
     .option("-s, --symbol <name>", "function for uprobes and kprobes whose section names none")
+    .option("--usdt <provider:name>", "USDT probe of --binary for usdt sections that name none")
     .option(
       "--tracepoint <name>",
       "tracepoint (CATEGORY/NAME) or raw tracepoint (NAME) for bare sections",
@@ -249,6 +250,7 @@ export interface LoadCliOptions {
   uprobePath?: string;
   binary?: string;
   symbol?: string;
+  usdt?: string;
   tracepoint?: string;
   direction?: "ingress" | "egress";
   pid?: number;

@@ -14,6 +14,7 @@ const SHT_DYNSYM = 11;
 const SHT_GNU_VERDEF = 0x6ffffffd;
 const SHT_GNU_VERSYM = 0x6fffffff;
 const PT_LOAD = 1;
+const PF_X = 1;
 const STT_FUNC = 2;
 const STT_GNU_IFUNC = 10;
 const STB_WEAK = 2;
@@ -40,6 +41,8 @@ export interface ElfSectionHeader {
 
 export interface ElfSegment {
   type: number;
+  /** p_flags: PF_X 1, PF_W 2, PF_R 4 */
+  flags: number;
   offset: number;
   vaddr: number;
   filesz: number;
@@ -110,6 +113,7 @@ export class ElfBinary {
         const o = phoff + i * PHDR_SIZE;
         segments.push({
           type: dv.getUint32(o, true),
+          flags: dv.getUint32(o + 4, true),
           offset: u64(o + 8, "p_offset"),
           vaddr: readU64Lossy(dv, o + 16),
           filesz: u64(o + 32, "p_filesz"),
@@ -155,6 +159,23 @@ export class ElfBinary {
       }
     }
     return new ElfBinary(bytes, source, type, machine, sections, segments);
+  }
+
+  /** The contents of the first section called `name` (undefined when absent or NOBITS). */
+  sectionContents(name: string): { header: ElfSectionHeader; bytes: Uint8Array } | undefined {
+    const header = this.sections.find((s) => s.name === name);
+    if (!header || header.type === SHT_NOBITS) return undefined;
+    return { header, bytes: this.bytes.subarray(header.offset, header.offset + header.size) };
+  }
+
+  /** The file offset of a virtual address through the PT_LOAD segment holding it. */
+  segmentFileOffset(vaddr: number, opts: { executable?: boolean } = {}): number | undefined {
+    for (const seg of this.segments) {
+      if (seg.type !== PT_LOAD || (opts.executable && (seg.flags & PF_X) === 0)) continue;
+      if (vaddr >= seg.vaddr && vaddr < seg.vaddr + seg.filesz)
+        return vaddr - seg.vaddr + seg.offset;
+    }
+    return undefined;
   }
 
   private fail(detail: string): never {

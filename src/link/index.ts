@@ -18,6 +18,7 @@ import { attachTpBtf } from "./tp-btf.js";
 import { attachTracepoint } from "./tracepoint.js";
 import { attachTracing } from "./tracing.js";
 import { attachUprobe } from "./uprobe.js";
+import { attachUsdt } from "./usdt.js";
 import { attachXdp, type XdpMode } from "./xdp.js";
 
 export { AttachError, FormatError, LinkError } from "./errors.js";
@@ -34,6 +35,8 @@ export {
   type UprobeOptions,
   type UprobeTarget,
 } from "./uprobe.js";
+export { attachUsdt, type UsdtOptions, type UsdtSpecMap } from "./usdt.js";
+export { readUsdtNotes, parseUsdtArgs, type UsdtNote } from "./usdt-notes.js";
 export { attachKprobe, kprobesUnavailable, type KprobeOptions } from "./kprobe.js";
 export { attachSocketFilter } from "./socket-filter.js";
 export { attachIter, IterLink } from "./iter.js";
@@ -70,6 +73,10 @@ export interface AttachOptions {
   tracepoint?: string;
   /** socket filters: the socket's fd */
   socket?: number;
+  /** USDT programs: the probe (`provider:name`) when the section does not name it */
+  usdt?: string;
+  /** USDT programs: what `bpf_usdt_cookie(ctx)` returns */
+  usdtCookie?: bigint | number;
   /** perf_event programs: the event to sample on each CPU (e.g. `{ sampleFreq: 99 }`) */
   perfEvent?: PerfEventOptions;
 }
@@ -179,6 +186,14 @@ export function attachBySection(
         retprobe: section.kind === "uretprobe",
       });
     }
+    case "usdt": {
+      const t = usdtTarget(prog, section, opts);
+      return attachUsdt(prog, prog.usdtSpecs, {
+        ...t,
+        ...(opts.pid !== undefined && { pid: opts.pid }),
+        ...(opts.usdtCookie !== undefined && { cookie: opts.usdtCookie }),
+      });
+    }
     case "socket_filter": {
       const socket =
         opts.socket ??
@@ -262,6 +277,44 @@ export function uprobeTarget(
 }
 
 /**
+ * Where a USDT section attaches: `usdt/<binary>:<provider>:<name>` (libbpf's form) names all
+ * three; a bare `SEC("usdt")` takes them from the options (`binary`, `usdt: "provider:name"`).
+ * Options that contradict the section are errors, as for uprobes.
+ */
+export function usdtTarget(
+  prog: AttachableProgram,
+  section: ProgramSection,
+  opts: AttachOptions,
+): { binary: string; provider: string; name: string } {
+  let binary = opts.binary;
+  let probe = opts.usdt;
+  const t = section.target;
+  if (t !== undefined) {
+    const m = /^(.+):([^:]+):([^:]+)$/.exec(t);
+    if (!m)
+      throw new AttachError(
+        `${label(section, prog)}: section usdt/${t} is not usdt/<binary>:<provider>:<name>`,
+      );
+    const named = `${m[2]}:${m[3]}`;
+    if (probe !== undefined && probe !== named)
+      throw new AttachError(
+        `${label(section, prog)} names its probe in its section (${named}); the usdt option (${probe}) would attach it elsewhere: drop the option, or call attachUsdt to attach there`,
+      );
+    probe = named;
+    binary = m[1] === SELF_EXE ? binary : m[1];
+  }
+  if (binary === undefined)
+    throw new AttachError(`${label(section, prog)} needs a binary: pass --binary PATH`);
+  if (probe === undefined)
+    throw new AttachError(
+      `${label(section, prog)} needs a USDT probe: pass --usdt PROVIDER:NAME (the usdt option), or name it in the section usdt/<binary>:<provider>:<name>`,
+    );
+  const p = /^([^:]+):([^:]+)$/.exec(probe);
+  if (!p) throw new AttachError(`bad USDT probe "${probe}": expected PROVIDER:NAME`);
+  return { binary, provider: p[1]!, name: p[2]! };
+}
+
+/**
  * Whether a section names the function it probes (uprobe/kprobe/ksyscall), so that loader-wide
  * `symbol`/`binary` options do not apply to it.
  */
@@ -274,6 +327,7 @@ export function sectionNamesProbeTarget(section: ProgramSection): boolean {
     case "kretprobe":
     case "ksyscall":
     case "kretsyscall":
+    case "usdt":
       return section.target !== undefined;
     default:
       return false;

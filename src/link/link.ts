@@ -3,6 +3,7 @@
 // an `FdLink`: a killed process leaves nothing attached, and pinning keeps it past the process.
 // Older mechanisms (netlink XDP, perf ioctl, setsockopt) get their own small classes.
 
+import type { UsdtSpecMap } from "./usdt.js";
 import { pinObject } from "../load/pin.js";
 import { linkDetach, linkUpdate } from "../sys/bpf.js";
 import type { FD } from "../sys/fd.js";
@@ -15,6 +16,8 @@ export interface AttachableProgram {
   readonly name: string;
   /** BPF_PROG_TYPE_* (ProgType) */
   readonly type: number;
+  /** the object's usdt.bpf.h spec map (`__bpf_usdt_specs`), which USDT attach fills */
+  readonly usdtSpecs?: UsdtSpecMap | undefined;
 }
 
 export interface Link extends Disposable {

@@ -7,6 +7,7 @@ import { linkCreate } from "../sys/bpf.js";
 import { Errno, SysError } from "../sys/errors.js";
 import type { FD } from "../sys/fd.js";
 import { perfEventDisable, perfEventEnable, perfEventSetBpf } from "../sys/perf-event.js";
+import { AttachError } from "./errors.js";
 import { CallbackLink, FdLink, type AttachableProgram, type Link } from "./link.js";
 
 /** Attach `prog` to the perf event `event` (taking ownership of `event`). */
@@ -29,6 +30,14 @@ export function perfEventLink(
     if (!(e instanceof SysError) || e.errno !== Errno.EINVAL) {
       event.close();
       throw e;
+    }
+    // The ioctl path has no cookie: the program would read 0 instead of what was asked.
+    if (cookie !== undefined) {
+      event.close();
+      throw new AttachError(
+        `${description}: the kernel has no perf_event bpf_link (Linux ≥ 5.15), which a BPF cookie needs`,
+        { cause: e },
+      );
     }
   }
   try {

@@ -25,6 +25,7 @@ import type { FD } from "../sys/fd.js";
 import { SysError, Errno } from "../sys/errors.js";
 import { ensureBpffs } from "../sys/bpffs.js";
 import { BpfMap, MapError } from "../map/map.js";
+import type { GlobalVariable } from "../obj/maps-section.js";
 import { ObjectError } from "../obj/errors.js";
 import { endReadersOf } from "../reader/source.js";
 import { AttachError } from "../link/errors.js";
@@ -32,6 +33,7 @@ import { Program } from "./program.js";
 import { VerifierError } from "./verifier.js";
 import { kernelBtfTypeId } from "./kernel-btf.js";
 import { kconfigData, resolveKsym } from "./kconfig.js";
+import { ModuleBtfFds } from "./module-btf.js";
 import { applyCore, coreVerifierError, resolveCore, type CoreResults } from "./core-relocate.js";
 import { TsbpfError } from "../errors.js";
 
@@ -72,6 +74,15 @@ export interface CollectionOptions {
    * `bpf_map__set_max_entries`; global data maps keep their size.
    */
   maxEntries?: Record<string, number>;
+  /**
+   * `value_size` of maps before they are created, like libbpf's `bpf_map__set_value_size`.
+   * For a global data map (`.data.arr`, `.bss`, …) this resizes the section: its initial
+   * bytes are kept and the new ones start zeroed (typically the section's last variable is an
+   * array the program indexes with a bound from `.rodata`). A resized map is created without
+   * its BTF key/value types (they describe the old size; libbpf rewrites the section's BTF
+   * instead), so `bpftool map dump` shows it as raw bytes.
+   */
+  valueSize?: Record<string, number>;
   /**
    * The kernel function (fentry/fexit) or BTF tracepoint (tp_btf) a program attaches to,
    * over what its section names — or for a bare `SEC("fentry")` — like libbpf's
@@ -163,6 +174,12 @@ export class Collection implements Disposable {
     let btf: FD | undefined;
     checkGlobalNames(object, opts.globals ?? {});
     checkMapSizes(object, opts.maxEntries ?? {});
+    checkValueSizes(object, opts.valueSize ?? {});
+    if (object.structOps)
+      throw new LoadError(
+        `the object declares struct_ops maps (${object.structOps.join(", ")}), which tsbpf does not create or register yet: load it with libbpf (bpftool struct_ops register)`,
+      );
+
     // The BTF warning waits for the load to succeed: when the load fails, its own error (not
     // root, no addon, …) is the one to read first, and "loading without it" never happened.
     const btfWarnings: string[] = [];
@@ -176,6 +193,9 @@ export class Collection implements Disposable {
             : objSpec;
         const size = opts.maxEntries?.[spec.name];
         if (size !== undefined) spec = { ...spec, maxEntries: size };
+        const valueSize = opts.valueSize?.[spec.name];
+        if (valueSize !== undefined && valueSize !== spec.valueSize)
+          spec = withValueSize(spec, valueSize);
         const given = opts.maps?.[spec.name];
         if (given) {
           checkCompatible(spec, given, "the map given in options.maps");
@@ -448,12 +468,28 @@ function newMap(
       return BpfMap.create(base);
     }
   } catch (e) {
-    if (e instanceof SysError)
+    if (e instanceof SysError) {
       e.message = `cannot create map ${spec.name} (${nameOf(MapType, spec.type)}, key ${spec.keySize} B, value ${spec.valueSize} B, ${spec.maxEntries} entries): ${e.message}`;
+      const why = e.errno === Errno.EINVAL ? sizeRule(spec) : undefined;
+      if (why) e.message += `; here: ${why}`;
+    }
     throw e;
   } finally {
     inner?.close();
   }
+}
+
+/**
+ * The kernel's size rule a map breaks, for an EINVAL from BPF_MAP_CREATE. Objects written for
+ * cilium/ebpf declare ring buffer and perf array record types that its loader drops; libbpf
+ * and the kernel do not, so say which declaration to remove.
+ */
+function sizeRule(spec: MapSpec): string | undefined {
+  if (spec.type === MapType.RINGBUF && (spec.keySize !== 0 || spec.valueSize !== 0))
+    return "a RINGBUF map has no key or value (records are sized when written): remove its __type(key, …)/__type(value, …), as libbpf requires too";
+  if (spec.type === MapType.PERF_EVENT_ARRAY && (spec.keySize !== 4 || spec.valueSize !== 4))
+    return "a PERF_EVENT_ARRAY holds one perf event fd (u32) per CPU: declare key and value as 4-byte ints (__uint(key_size, sizeof(int)), __uint(value_size, sizeof(int))), not the event record type";
+  return undefined;
 }
 
 function checkCompatible(spec: MapSpec, map: BpfMap, what: string): void {
@@ -482,13 +518,27 @@ function initGlobal(
   const data = new Uint8Array(spec.valueSize);
   if (spec.initialData) data.set(spec.initialData.subarray(0, data.length));
   const dv = new DataView(data.buffer);
+  const last = g.variables.reduce<GlobalVariable | undefined>(
+    (a, v) => (a === undefined || v.offset > a.offset ? v : a),
+    undefined,
+  );
   for (const v of g.variables) {
     if (!(v.name in values)) continue;
     const val = values[v.name]!;
+    if (v === last ? v.offset >= data.length : v.offset + v.size > data.length)
+      throw new LoadError(
+        `global ${v.name} (bytes ${v.offset}..${v.offset + v.size}) lies past the end of ${spec.name}, resized to ${data.length} bytes (valueSize)`,
+      );
+    if (v.offset + v.size > data.length && !(val instanceof Uint8Array))
+      throw new LoadError(
+        `global ${v.name}: ${spec.name} was resized to ${data.length} bytes (valueSize), which cuts it; give its value as a Uint8Array of ${data.length - v.offset} bytes`,
+      );
     if (val instanceof Uint8Array) {
-      if (val.length !== v.size)
+      // The last variable of a resized section spans to its new end (libbpf's resizable array).
+      const resized = v === last && data.length !== v.offset + v.size ? data.length - v.offset : -1;
+      if (val.length !== v.size && val.length !== resized)
         throw new LoadError(
-          `global ${v.name} is ${v.size} bytes; the value given has ${val.length}`,
+          `global ${v.name} is ${v.size} bytes${resized >= 0 ? ` (${resized} in the resized ${spec.name})` : ""}; the value given has ${val.length}`,
         );
       data.set(val, v.offset);
     } else {
@@ -526,7 +576,69 @@ function checkMapSizes(object: BpfObject, sizes: Record<string, number>): void {
   }
 }
 
+/** Map types whose value size the kernel fixes (ids, fds, none). */
+const FD_VALUE_TYPES: ReadonlySet<number> = new Set([
+  MapType.PROG_ARRAY,
+  MapType.PERF_EVENT_ARRAY,
+  MapType.CGROUP_ARRAY,
+  MapType.ARRAY_OF_MAPS,
+  MapType.HASH_OF_MAPS,
+  MapType.RINGBUF,
+]);
+
+/** options.valueSize names maps of the object whose value size can be chosen. */
+function checkValueSizes(object: BpfObject, sizes: Record<string, number>): void {
+  for (const [name, n] of Object.entries(sizes)) {
+    const spec = object.maps.find((m) => m.name === name);
+    if (!spec)
+      throw new LoadError(
+        `valueSize: no map named ${name} in the object (it has: ${object.maps.map((m) => m.name).join(", ") || "none"})`,
+      );
+    if (spec.global?.kind === "kconfig")
+      throw new LoadError(`valueSize: ${name} holds __kconfig externs; its layout is libbpf's`);
+    if (!Number.isInteger(n) || n <= 0 || n > 0xffffffff)
+      throw new LoadError(`valueSize: ${name} must be a positive whole number of bytes, not ${n}`);
+    if (FD_VALUE_TYPES.has(spec.type) && n !== spec.valueSize)
+      throw new LoadError(
+        `valueSize: ${name} is a ${nameOf(MapType, spec.type)}, whose value size the kernel fixes`,
+      );
+  }
+}
+
+/**
+ * The spec with another value size: a global data section's initial bytes cut or padded with
+ * zeros, and no BTF key/value types (they describe the old size; the kernel would refuse the pair).
+ */
+function withValueSize(spec: MapSpec, size: number): MapSpec {
+  const { btfKeyTypeId: _k, btfValueTypeId: _v, ...rest } = spec;
+  void _k;
+  void _v;
+  const out: MapSpec = { ...rest, valueSize: size };
+  if (spec.initialData) {
+    const data = new Uint8Array(size);
+    data.set(spec.initialData.subarray(0, size));
+    out.initialData = data;
+  }
+  return out;
+}
+
 const TARGETED_KINDS: ReadonlySet<string> = new Set(["fentry", "fexit", "tp_btf", "iter"]);
+
+/**
+ * Kinds whose programs load only with state tsbpf does not build yet; loading one anyway
+ * would hand the kernel a program without its target and get a refusal with no reason.
+ */
+const UNLOADABLE_KINDS: ReadonlyMap<string, string> = new Map([
+  [
+    "struct_ops",
+    "struct_ops programs are registered through a .struct_ops map (BPF_MAP_TYPE_STRUCT_OPS), which tsbpf does not create yet; load this object with libbpf (bpftool struct_ops register)",
+  ],
+  [
+    "freplace",
+    "freplace (extension) programs need the loaded program they replace a function of (attach_prog_fd), which tsbpf cannot be given yet; use libbpf's bpf_program__set_attach_target",
+  ],
+  ["lsm_cgroup", "lsm_cgroup programs are not supported yet; use libbpf"],
+]);
 
 /**
  * The programs to load, in object order: options.programs and options.autoload applied,
@@ -548,6 +660,17 @@ function programsToLoad(object: BpfObject, opts: CollectionOptions): ProgramSpec
   for (const spec of object.programs) {
     if (wanted && !wanted.has(spec.name)) continue;
     if (opts.autoload?.[spec.name] === false) continue;
+    if (spec.sectionInfo === undefined)
+      // libbpf refuses these too ("missing BPF prog type"); loading it as some default type
+      // would give the kernel a program of a kind its author did not write.
+      throw new LoadError(
+        `program ${spec.name}: section "${spec.section}" names no program type tsbpf knows: use a libbpf section name (SEC("xdp"), SEC("tc"), SEC("tracepoint/<category>/<name>"), SEC("kprobe/<function>"), …: libbpf's list is docs.kernel.org/bpf/libbpf/program_types.html), or leave it out (autoload: { ${spec.name}: false })`,
+      );
+    const unloadable = UNLOADABLE_KINDS.get(spec.sectionInfo.kind);
+    if (unloadable !== undefined)
+      throw new LoadError(
+        `program ${spec.name} (section ${spec.section}): ${unloadable}; or leave it out (autoload: { ${spec.name}: false })`,
+      );
     const target = opts.attachTargets?.[spec.name];
     if (target === undefined) {
       out.push(spec);
@@ -583,9 +706,10 @@ function relocate(
   spec: ProgramSpec,
   parts: LinkedParts,
   maps: ReadonlyMap<string, BpfMap>,
+  modules: ModuleBtfFds,
 ): Insn[] {
   const insns = parts.insns.map((i) => ({ ...i }));
-  for (const r of parts.ksymRefs ?? []) resolveKsym(spec, object, insns, r.insn, r.name);
+  for (const r of parts.ksymRefs ?? []) resolveKsym(spec, object, insns, r.insn, r.name, modules);
   for (const r of parts.relocations) {
     const map = maps.get(r.map);
     if (!map)
@@ -622,7 +746,26 @@ function loadProgram(
   // Linked for this load only: an object whose programs share a large subprogram does not
   // keep a linked copy per program (the spec links again if asked for its instructions).
   const parts = linkedParts(spec);
-  const insns = relocate(object, spec, parts, maps);
+  // Module BTF objects of module kfuncs/variables: open for the load, in its fd_array.
+  const modules = new ModuleBtfFds();
+  try {
+    return loadRelocated(object, spec, maps, btf, opts, core, parts, modules);
+  } finally {
+    modules.close();
+  }
+}
+
+function loadRelocated(
+  object: BpfObject,
+  spec: ProgramSpec,
+  maps: ReadonlyMap<string, BpfMap>,
+  btf: FD | undefined,
+  opts: CollectionOptions,
+  core: CoreResults,
+  parts: LinkedParts,
+  modules: ModuleBtfFds,
+): { program: Program; log: string } {
+  const insns = relocate(object, spec, parts, maps, modules);
   const poisoned = applyCore(spec, parts, insns, core);
   const info = spec.sectionInfo;
   let attachBtfId: number | undefined;
@@ -652,6 +795,7 @@ function loadProgram(
       );
   }
   const withBtf = btf !== undefined && parts.funcInfo.length > 0;
+  const fdArray = modules.fdArray();
   try {
     const { fd, log } = progLoad({
       type: info?.progType ?? ProgType.SOCKET_FILTER,
@@ -674,8 +818,15 @@ function loadProgram(
         }),
       }),
       ...(opts.logLevel !== undefined && { logLevel: opts.logLevel }),
+      ...(fdArray && { fdArray }),
     });
-    const program = new Program(fd, { name: spec.name, type: info?.progType ?? 0, spec });
+    const usdtSpecs = spec.sectionInfo?.kind === "usdt" ? maps.get("__bpf_usdt_specs") : undefined;
+    const program = new Program(fd, {
+      name: spec.name,
+      type: info?.progType ?? 0,
+      spec,
+      ...(usdtSpecs && { usdtSpecs }),
+    });
     return { program, log };
   } catch (e) {
     if (e instanceof SysError && e.syscall === "BPF_PROG_LOAD" && e.log) {

@@ -9,7 +9,8 @@ import { release } from "node:os";
 import { gunzipSync } from "node:zlib";
 import type { KconfigExtern, KconfigLayout, KsymExtern } from "../obj/kconfig.js";
 import { BPF_PSEUDO_BTF_ID, BPF_PSEUDO_KFUNC_CALL, LDDW, type Insn } from "../obj/insn.js";
-import { kernelBtfTypeId } from "./kernel-btf.js";
+import { kernelBtfTypeId, moduleBtfTypeId } from "./kernel-btf.js";
+import type { ModuleBtfFds } from "./module-btf.js";
 import { ProgType } from "../obj/consts.js";
 import { progLoad } from "../sys/bpf.js";
 import { encodeInsns } from "../obj/insn.js";
@@ -251,8 +252,10 @@ function kallsymsAddress(name: string): bigint | undefined {
 /**
  * Patches one `__ksym` reference as libbpf does: a typeless variable's lddw gets its
  * /proc/kallsyms address; a typed one `src_reg = BPF_PSEUDO_BTF_ID` and the kernel VAR's BTF
- * id; a kfunc call `src_reg = BPF_PSEUDO_KFUNC_CALL` and the kernel FUNC's BTF id. Only
- * vmlinux BTF is searched (module kfuncs are an error naming the function).
+ * id; a kfunc call `src_reg = BPF_PSEUDO_KFUNC_CALL` and the kernel FUNC's BTF id. vmlinux BTF
+ * is searched first, then the loaded modules' BTF: a module's kfunc call gets `off` = the
+ * module BTF's index in the program's fd_array (`modules`), a module variable's lddw the
+ * module BTF fd in its second half.
  */
 export function resolveKsym(
   spec: { name: string },
@@ -260,6 +263,7 @@ export function resolveKsym(
   insns: Insn[],
   at: number,
   name: string,
+  modules?: ModuleBtfFds,
 ): void {
   const ext = object.ksyms?.find((e) => e.name === name);
   const insn = insns[at]!;
@@ -267,25 +271,34 @@ export function resolveKsym(
     throw new KconfigError(`program ${spec.name}: extern ${name} __ksym: ${why}`);
   };
   if (!ext) return fail("not in the object's .ksyms BTF");
+  const find = (kind: "func" | "var"): { id: number; btfFd: number; index: number } | undefined => {
+    const id = kernelBtfTypeId(name, kind, KSYM_NEEDS_BTF);
+    if (id !== undefined) return { id, btfFd: 0, index: 0 };
+    const mod = moduleBtfTypeId(name, kind);
+    if (!mod) return undefined;
+    if (!modules) return fail(`it is in module ${mod.module}, whose BTF this load cannot pass`);
+    const { fd, index } = modules.get(mod.module, fail);
+    return { id: mod.id, btfFd: fd, index };
+  };
   if (ext.kind === "func" && insn.code === LDDW) {
     // bpf_ksym_exists(kfunc): the FUNC's BTF id, or 0 for a weak one the kernel lacks.
-    const id = kernelBtfTypeId(name, "func", KSYM_NEEDS_BTF);
-    if (id === undefined && !ext.weak)
-      return fail("the kernel's BTF (vmlinux) has no such function");
-    insn.src = id === undefined ? 0 : BPF_PSEUDO_BTF_ID;
-    insn.imm = id ?? 0;
-    insns[at + 1]!.imm = 0;
+    const hit = find("func");
+    if (hit === undefined && !ext.weak)
+      return fail("neither the kernel's BTF (vmlinux) nor a loaded module's has such a function");
+    insn.src = hit === undefined ? 0 : BPF_PSEUDO_BTF_ID;
+    insn.imm = hit?.id ?? 0;
+    insns[at + 1]!.imm = hit?.btfFd ?? 0;
     return;
   }
   if (ext.kind === "func") {
-    const id = kernelBtfTypeId(name, "func", KSYM_NEEDS_BTF);
-    if (id === undefined)
+    const hit = find("func");
+    if (hit === undefined)
       return fail(
-        "the kernel's BTF (vmlinux) has no such function; kfuncs of modules are not supported yet",
+        "neither the kernel's BTF (vmlinux) nor a loaded module's has such a function (load its module first, e.g. modprobe)",
       );
     insn.src = BPF_PSEUDO_KFUNC_CALL;
-    insn.imm = id;
-    insn.off = 0;
+    insn.imm = hit.id;
+    insn.off = hit.index;
     return;
   }
   const hi = insns[at + 1]!;
@@ -299,8 +312,8 @@ export function resolveKsym(
     hi.imm = Number(BigInt.asIntN(32, a >> 32n));
     return;
   }
-  const id = kernelBtfTypeId(name, "var", KSYM_NEEDS_BTF);
-  if (id === undefined) {
+  const hit = find("var");
+  if (hit === undefined) {
     if (ext.weak) {
       insn.src = 0;
       insn.imm = 0;
@@ -312,6 +325,6 @@ export function resolveKsym(
     );
   }
   insn.src = BPF_PSEUDO_BTF_ID;
-  insn.imm = id;
-  hi.imm = 0;
+  insn.imm = hit.id;
+  hi.imm = hit.btfFd;
 }

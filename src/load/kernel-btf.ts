@@ -61,6 +61,95 @@ export function findBtfTypeId(
   return undefined;
 }
 
+/** Number of types in raw BTF bytes (the last type id; split BTF continues after it). */
+export function btfTypeCount(btf: Uint8Array): number {
+  const dv = new DataView(btf.buffer, btf.byteOffset, btf.byteLength);
+  const hdrLen = dv.getUint32(4, true);
+  const typeOff = hdrLen + dv.getUint32(8, true);
+  const typeEnd = typeOff + dv.getUint32(12, true);
+  let n = 0;
+  for (let p = typeOff; p + 12 <= typeEnd; n++) {
+    const info = dv.getUint32(p + 4, true);
+    p += 12 + extraSize((info >>> 24) & 0x1f, info & 0xffff);
+  }
+  return n;
+}
+
+let vmlinuxTypeCount: number | undefined;
+
+/**
+ * A function or variable in the BTF of a loaded kernel module (/sys/kernel/btf/<module>, split
+ * BTF whose ids continue after vmlinux's): the module's name and the type's kernel-wide id, or
+ * undefined when no module has it. Modules are searched in name order; files are read anew
+ * each call (modules come and go).
+ */
+export function moduleBtfTypeId(
+  name: string,
+  kind: keyof typeof kindNumbers,
+): { module: string; id: number } | undefined {
+  let names: string[];
+  try {
+    names = readdirSync(BTF_DIR).filter((n) => n !== "vmlinux");
+  } catch {
+    return undefined;
+  }
+  if (names.length === 0) return undefined;
+  vmlinuxTypeCount ??= btfTypeCount(readVmlinux("module BTF is split against it"));
+  for (const module of names.sort()) {
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(join(BTF_DIR, module));
+    } catch {
+      continue; // unloaded meanwhile
+    }
+    const local = findSplitBtfTypeId(bytes, name, kind, vmlinuxTypeCount);
+    if (local !== undefined) return { module, id: local };
+  }
+  return undefined;
+}
+
+/**
+ * findBtfTypeId for split BTF: names may live in the base's strings (offsets below the base
+ * string size are the base's), so only names in the split part's own strings are compared —
+ * a module's own functions and variables always are. Returns the kernel-wide id.
+ */
+function findSplitBtfTypeId(
+  btf: Uint8Array,
+  name: string,
+  kind: keyof typeof kindNumbers,
+  baseCount: number,
+): number | undefined {
+  const base = readVmlinux("module BTF is split against it");
+  const bdv = new DataView(base.buffer, base.byteOffset, base.byteLength);
+  const baseStrLen = bdv.getUint32(20, true);
+  const dv = new DataView(btf.buffer, btf.byteOffset, btf.byteLength);
+  if (btf.byteLength < 24 || dv.getUint16(0, true) !== 0xeb9f)
+    throw new ObjectError("not BTF (bad magic)", { section: "module BTF", offset: 0 });
+  const hdrLen = dv.getUint32(4, true);
+  const typeOff = hdrLen + dv.getUint32(8, true);
+  const typeEnd = typeOff + dv.getUint32(12, true);
+  const strOff = hdrLen + dv.getUint32(16, true);
+  const strEnd = strOff + dv.getUint32(20, true);
+  if (typeEnd > btf.byteLength || strEnd > btf.byteLength)
+    throw new ObjectError("BTF sections exceed the data", { section: "module BTF" });
+  const want = new TextEncoder().encode(name);
+  const wantKind = kindNumbers[kind];
+  let id = baseCount + 1;
+  for (let p = typeOff; p + 12 <= typeEnd; id++) {
+    const nameOff = dv.getUint32(p, true);
+    const info = dv.getUint32(p + 4, true);
+    const k = (info >>> 24) & 0x1f;
+    if (k === wantKind && nameOff >= baseStrLen) {
+      const at = strOff + nameOff - baseStrLen;
+      let ok = at + want.length < strEnd;
+      for (let i = 0; ok && i < want.length; i++) ok = btf[at + i] === want[i];
+      if (ok && btf[at + want.length] === 0) return id;
+    }
+    p += 12 + extraSize(k, info & 0xffff);
+  }
+  return undefined;
+}
+
 /**
  * The file's bytes, mapped read-only where the kernel allows it (sysfs BTF since 6.16, as libbpf
  * maps it: the kernel's own BTF pages, no copy in this process), else read.

@@ -187,7 +187,7 @@ export class Loaded implements Disposable, AsyncDisposable {
         // The loader-wide symbol (tsbpf load -s) is for sections that name no function.
         const named = info !== undefined && sectionNamesProbeTarget(info);
         if (info && /^(u|k)(ret)?probe$|^k(ret)?syscall$/.test(info.kind)) symbolUsed ||= !named;
-        const { symbol: _unused, ...unnamed } = opts;
+        const { symbol: _unused, usdt: _usdt, ...unnamed } = opts;
         links.push({
           program,
           link: program.attach({ ...(named ? unnamed : opts), ...config.perProgram[program.name] }),

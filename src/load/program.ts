@@ -6,7 +6,13 @@ import { ProgType, nameOf } from "../obj/consts.js";
 import { FD } from "../sys/fd.js";
 import { objGet, progTestRun, type ProgTestRunResult } from "../sys/bpf.js";
 import { progInfo, type ProgInfo } from "../sys/info.js";
-import { AttachError, attachBySection, type AttachOptions, type Link } from "../link/index.js";
+import {
+  AttachError,
+  attachBySection,
+  type AttachOptions,
+  type Link,
+  type UsdtSpecMap,
+} from "../link/index.js";
 import { pinObject } from "./pin.js";
 import { TsbpfError } from "../errors.js";
 
@@ -39,15 +45,27 @@ export class Program implements Disposable {
   readonly sectionInfo: ProgramSection | undefined;
   /** the spec it was loaded from, when loaded from an object */
   readonly spec: ProgramSpec | undefined;
+  /** the object's usdt.bpf.h spec map, which attaching a USDT program fills */
+  readonly usdtSpecs: UsdtSpecMap | undefined;
   readonly #fd: FD;
 
-  constructor(fd: FD, init: { name: string; type: number; section?: string; spec?: ProgramSpec }) {
+  constructor(
+    fd: FD,
+    init: {
+      name: string;
+      type: number;
+      section?: string;
+      spec?: ProgramSpec;
+      usdtSpecs?: UsdtSpecMap;
+    },
+  ) {
     this.#fd = fd;
     this.name = init.name;
     this.type = init.type;
     this.section = init.section ?? init.spec?.section ?? "";
     this.spec = init.spec;
     this.sectionInfo = init.spec?.sectionInfo;
+    this.usdtSpecs = init.usdtSpecs;
   }
 
   /** Opens a program pinned in bpffs. */

@@ -575,24 +575,51 @@ export class LazyBtf implements BtfTypes {
     const { typesAt, typeLen, typeBytes, strings } = btfSections(r, opts.base !== undefined);
     const tr = new ByteReader(typeBytes, label, typesAt);
     const dv = new DataView(typeBytes.buffer, typeBytes.byteOffset, typeBytes.byteLength);
-    // Two passes over the headers (count, then record) so the index is allocated once at its
-    // exact size: no garbage, which in a fresh process stays in RSS.
-    const walk = (record: Uint32Array | undefined): number => {
-      let n = 0;
-      for (let off = 0; off < typeLen; n++) {
-        if (off + 12 > typeLen) throw tr.error("BTF type header is truncated", off);
-        const info = dv.getUint32(off + 4, true);
-        if (record) record[n] = off;
-        const next = off + 12 + btfTypeExtraSize((info >>> 24) & 0x1f, info & 0xffff);
-        if (next > typeLen) throw tr.error("BTF type extends past the type section", off);
-        off = next;
-      }
-      return n;
-    };
-    const offsets = new Uint32Array(walk(undefined));
-    walk(offsets);
     const baseStrLen = opts.base ? opts.base.strings.byteLength + opts.base.baseStrLen : 0;
-    return new LazyBtf(tr, offsets, strings, opts.base, baseStrLen, label);
+    const baseStrings = opts.base?.strings;
+    // One walk over the headers records each type's offset and the bucket key of its name
+    // (its first two bytes; 0 when unnamed, as a name never starts with NUL) and counts the
+    // keys; a pass over the keys alone then places the ids (a counting sort). The arrays are
+    // sized for the most types the section can hold (12 bytes each): pages past the real
+    // count are never touched, so they cost address space, not memory.
+    const most = Math.floor(typeLen / 12);
+    const offsetsAll = new Uint32Array(most);
+    const keys = new Uint16Array(most);
+    const count = new Uint32Array(65537);
+    const ownLen = strings.byteLength;
+    let n = 0;
+    for (let off = 0; off < typeLen; n++) {
+      if (off + 12 > typeLen) throw tr.error("BTF type header is truncated", off);
+      const nameOff = dv.getUint32(off, true);
+      const info = dv.getUint32(off + 4, true);
+      offsetsAll[n] = off;
+      if (nameOff !== 0) {
+        let key = 0;
+        if (nameOff >= baseStrLen) {
+          const o = nameOff - baseStrLen;
+          if (o < ownLen) key = (strings[o]! << 8) | (o + 1 < ownLen ? strings[o + 1]! : 0);
+        } else if (baseStrings && nameOff < baseStrings.byteLength) {
+          const bl = baseStrings.byteLength;
+          key = (baseStrings[nameOff]! << 8) | (nameOff + 1 < bl ? baseStrings[nameOff + 1]! : 0);
+        }
+        keys[n] = key;
+        if (key !== 0) count[key + 1]!++;
+      }
+      const next = off + 12 + btfTypeExtraSize((info >>> 24) & 0x1f, info & 0xffff);
+      if (next > typeLen) throw tr.error("BTF type extends past the type section", off);
+      off = next;
+    }
+    const offsets = offsetsAll.subarray(0, n);
+    for (let i = 1; i <= 65536; i++) count[i]! += count[i - 1]!;
+    const start = count.slice();
+    const ids = new Uint32Array(count[65536]!);
+    for (let k = 0; k < n; k++) {
+      const key = keys[k]!;
+      if (key !== 0) ids[count[key]!++] = k;
+    }
+    const btf = new LazyBtf(tr, offsets, strings, opts.base, baseStrLen, label);
+    btf.buckets = { start, ids };
+    return btf;
   }
 
   typeById(id: number): BtfType {
@@ -622,8 +649,8 @@ export class LazyBtf implements BtfTypes {
     return s;
   }
 
-  /** Own type indices bucketed by the first two bytes of their names (built on first use). */
-  private buckets?: { start: Uint32Array; ids: Uint32Array };
+  /** Own type indices bucketed by the first two bytes of their names (built by parse). */
+  private buckets!: { start: Uint32Array; ids: Uint32Array };
 
   /** The name bytes of own type `k` (its table and offset), or undefined when unnamed. */
   private nameAt(k: number, dv: DataView): [Uint8Array, number] | undefined {
@@ -638,52 +665,13 @@ export class LazyBtf implements BtfTypes {
     return base && nameOff < base.byteLength ? [base, nameOff] : undefined;
   }
 
-  private bucketIndex(dv: DataView): { start: Uint32Array; ids: Uint32Array } {
-    if (this.buckets) return this.buckets;
-    const n = this.offsets.length;
-    const offsets = this.offsets;
-    const own = this.strings;
-    const ownLen = own.byteLength;
-    const baseLen = this.baseStrLen;
-    const baseStrings = this.base?.strings;
-    // bucket key (first two name bytes) of own type k; -1 when unnamed. Allocation-free: it
-    // runs twice per type over ~100k types.
-    const keyOf = (k: number): number => {
-      let off = dv.getUint32(offsets[k]!, true);
-      if (off === 0) return -1;
-      let table = own;
-      let len = ownLen;
-      if (off >= baseLen) off -= baseLen;
-      else if (baseStrings && off < baseStrings.byteLength) {
-        table = baseStrings;
-        len = baseStrings.byteLength;
-      } else return -1;
-      if (off >= len) return -1;
-      return (table[off]! << 8) | (off + 1 < len ? table[off + 1]! : 0);
-    };
-    // a counting sort in two passes over the names (no per-type key array kept)
-    const count = new Uint32Array(65537);
-    for (let k = 0; k < n; k++) {
-      const key = keyOf(k);
-      if (key >= 0) count[key + 1]!++;
-    }
-    for (let i = 1; i <= 65536; i++) count[i]! += count[i - 1]!;
-    const start = count.slice();
-    const ids = new Uint32Array(count[65536]!);
-    for (let k = 0; k < n; k++) {
-      const key = keyOf(k);
-      if (key >= 0) ids[count[key]!++] = k;
-    }
-    return (this.buckets = { start, ids });
-  }
-
   idsWithEssentialName(essential: string): number[] {
     const out: number[] = [];
     if (essential === "") return out;
     const want = new TextEncoder().encode(essential);
     const bytes = this.tr.bytes;
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const { start, ids } = this.bucketIndex(dv);
+    const { start, ids } = this.buckets;
     // one bucket for two or more bytes; all 256 buckets of the first byte for one
     const lo = want.length >= 2 ? (want[0]! << 8) | want[1]! : want[0]! << 8;
     const hi = want.length >= 2 ? lo + 1 : lo + 256;

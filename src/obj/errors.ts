@@ -29,6 +29,16 @@ export class ObjectError extends TsbpfError {
     if (where?.offset !== undefined) this.offset = where.offset;
   }
 
+  /**
+   * A well-formed object that uses something no loader resolves on its own (an extern defined
+   * in another object, a call into a static program): `unsupported eBPF object: …`.
+   */
+  static unsupported(message: string, where?: ObjectErrorLocation): ObjectError {
+    const e = new ObjectError(message, where);
+    e.message = formatMessage("unsupported eBPF object: ", message, where);
+    return e;
+  }
+
   /** A well-formed file that is not an eBPF object (wrong class, byte order or machine). */
   static notEbpf(message: string): ObjectError {
     const e = new ObjectError(message);

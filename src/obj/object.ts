@@ -171,6 +171,8 @@ export interface BpfObject {
   kconfig?: KconfigLayout;
   /** `__ksym` externs: kernel variables and kfuncs the loader resolves */
   ksyms?: KsymExtern[];
+  /** `.struct_ops` / `.struct_ops.link` sections: struct_ops maps, which tsbpf cannot create */
+  structOps?: string[];
 }
 
 /** The kernel's per-program limit; bounds what linking may produce. */
@@ -314,6 +316,8 @@ export function parseObject(bytes: Uint8Array): BpfObject {
   if (btfExt) obj.btfExt = btfExt;
   if (kconfig) obj.kconfig = kconfig;
   if (ksyms) obj.ksyms = ksyms;
+  const structOps = elf.sections.filter((s) => s.name.startsWith(".struct_ops")).map((s) => s.name);
+  if (structOps.length > 0) obj.structOps = structOps;
   return obj;
 }
 
@@ -481,8 +485,8 @@ function resolveRefs(
       );
     }
     if (tcs !== cs && tcs.sec.name !== ".text") {
-      throw new ObjectError(
-        `call into another program section (${tcs.sec.name}); only .text functions and functions of the same section can be called`,
+      throw ObjectError.unsupported(
+        `call into another program section (${tcs.sec.name}); only .text functions and functions of the same section can be called (libbpf refuses such calls too): move the callee into .text (a plain static function)`,
         { section: name, offset: at * INSN_SIZE },
       );
     }
@@ -514,8 +518,8 @@ function resolveRefs(
     if (r.type === R_BPF_64_32 && sym.shndx === SHN_UNDEF) {
       const ext = ksyms?.find((e) => e.name === sym.name);
       if (!ext || ext.kind !== "func" || !isCall(insn))
-        throw new ObjectError(
-          `call to extern '${sym.name}', which is not a __ksym kernel function (kfunc)`,
+        throw ObjectError.unsupported(
+          `call to extern function '${sym.name}', which this object does not define and does not declare __ksym (a kernel function): link the objects that define it into one first (bpftool gen object out.o a.o b.o), or declare it \`extern … __ksym\` if it is a kfunc`,
           at,
         );
       owner.refs.push({ idx, kind: "ksym", name: sym.name });

@@ -348,6 +348,7 @@ export type AttachVia =
   | "kprobe"
   | "ksyscall"
   | "uprobe"
+  | "usdt"
   | "socket_filter"
   | "cgroup";
 
@@ -393,7 +394,7 @@ export const KINDS = {
   uretprobe: { progType: P.KPROBE, display: "URetProbe", context: "pt_regs", probe: "uretprobe", attach: "uprobe" },
   uprobe_multi: { progType: P.KPROBE, expectedAttachType: A.TRACE_UPROBE_MULTI, display: "UProbeMulti", context: "pt_regs" },
   uretprobe_multi: { progType: P.KPROBE, expectedAttachType: A.TRACE_UPROBE_MULTI, display: "URetProbeMulti", context: "pt_regs" },
-  usdt: { progType: P.KPROBE, display: "Usdt", context: "pt_regs" },
+  usdt: { progType: P.KPROBE, display: "Usdt", context: "pt_regs", attach: "usdt" },
   tc: { progType: P.SCHED_CLS, display: "TC", context: "__sk_buff", packet: MAC_PACKET, loadBytes: "skb_load_bytes", probe: "tc", attach: "tc" },
   tcx: { progType: P.SCHED_CLS, display: "TCX", context: "__sk_buff", packet: MAC_PACKET, loadBytes: "skb_load_bytes", attach: "tc" },
   netkit: { progType: P.SCHED_CLS, display: "Netkit", context: "__sk_buff", packet: MAC_PACKET, loadBytes: "skb_load_bytes" },

@@ -2,8 +2,12 @@
 // structs"). Lowered by src/compiler/lower/kernel-types.ts.
 import { kernelOnly } from "./kernel-only.js";
 
-/** An array field of a kernel struct: copy it with `probeReadKernel(into, addressOf(x.f))`. */
+/**
+ * An array field of a kernel struct: index it (`task.comm[0]`, `x.arr[i]`; a run-time index
+ * outside the array reads 0), or copy it with `probeReadKernel(into, addressOf(x.f))`.
+ */
 export interface KernelArray<T> {
+  readonly [index: number]: T;
   readonly __kernelArray: T;
 }
 

@@ -2,7 +2,7 @@
 // and text, and a hint about the usual cause.
 import { constants } from "node:os";
 import { native } from "./native.js";
-import { Cap, capName, missingCaps } from "./caps.js";
+import { Cap, capName, effectiveCaps, missingCaps } from "./caps.js";
 import { ProgType, nameOf } from "../obj/consts.js";
 import { TsbpfError } from "../errors.js";
 
@@ -152,6 +152,17 @@ export function capabilityHint(syscall: string, progType?: number): string | und
 }
 
 /**
+ * Whether this process is known to hold every capability the call needs (false when it lacks
+ * one or its capabilities cannot be read). perf_event_open also depends on
+ * perf_event_paranoid, so it is never called privileged here.
+ */
+function privileged(syscall: string, progType?: number): boolean {
+  const need = capsFor(syscall, progType);
+  if (!need || syscall === "perf_event_open" || effectiveCaps() === undefined) return false;
+  return missingCaps(need.needs).length === 0;
+}
+
+/**
  * Everything loading and attaching programs of these types needs, as one line, when this
  * process lacks some of it — so a user fixing the first refusal does not meet the next one.
  * `tracefsReadable`: whether this process may read tracepoint ids (for `tracepoint/…`).
@@ -180,6 +191,11 @@ export function hintFor(syscall: string, errno: number, progType?: number): stri
   const bpf = syscall.startsWith("BPF_");
   switch (errno) {
     case Errno.EPERM:
+      if (privileged(syscall, progType))
+        // Saying "needs root" to root is false: the refusal has another cause.
+        return syscall === "BPF_PROG_LOAD"
+          ? "this process has the capabilities loading it needs, so the kernel refused it for another reason: fentry/fexit/kprobe/LSM programs fail this way when the kernel cannot attach to that function (ftrace or kprobes unavailable, lockdown)"
+          : `this process has the capabilities ${syscall} needs, so the kernel refused it for another reason: kernel lockdown, or a feature this kernel restricts (e.g. a map type or flag it does not allow here)`;
       if (syscall === "perf_event_open")
         return (
           capabilityHint(syscall) ??

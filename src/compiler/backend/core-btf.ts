@@ -90,6 +90,7 @@ export function addCoreTypes(
   for (const r of relos) {
     const spec = r.core.spec as KSpec;
     const access = [0, ...spec.steps.map((s) => local.get(s.owner.key)!.index.get(s.field.name)!)];
+    if (spec.index !== undefined) access.push(spec.index);
     const list = out.get(r.section) ?? [];
     list.push({
       insn: r.insn,

@@ -43,6 +43,8 @@ export interface KStep {
 export interface KSpec {
   root: KStruct;
   steps: KStep[];
+  /** an element of the last step's array field (access string "…:N:index") */
+  index?: number;
 }
 
 /** Externs (`.kconfig`) the probe reads: name → kind; the emitter declares them. */

@@ -12,7 +12,7 @@ import { NOT_CONST, checkShiftCount, checkUshrCount } from "../module/consteval.
 import { describeValue, type AggValue, type RefValue, type Value } from "./values.js";
 import { lowerCall } from "./intrinsics.js";
 import { lowerViewProperty } from "./packet.js";
-import { kernelMember } from "./kernel-types.js";
+import { kernelElement, kernelMember } from "./kernel-types.js";
 import { assignCtxField, assignViewField, ctxFieldRead } from "./packet-write.js";
 import { Memory } from "./memory.js";
 import { dynamicElement } from "./dynamic-index.js";
@@ -271,7 +271,15 @@ export abstract class Expressions extends Memory {
   }
 
   protected elementAccess(e: ts.ElementAccessExpression): Value {
-    const obj = this.expr(e.expression);
+    let obj: Value;
+    const x = e.expression;
+    if (ts.isPropertyAccessExpression(x) && !ts.isPrivateIdentifier(x.name)) {
+      // `p.arr[i]` of a kernel struct: the element is its own CO-RE access (kernel-types.ts)
+      const owner = this.expr(x.expression);
+      if (owner.k === "kernel")
+        return kernelElement(this, owner, x.name.text, e.argumentExpression, e);
+      obj = this.member(owner, x.name.text, x);
+    } else obj = this.expr(x);
     const idx = this.mod.consts.eval(e.argumentExpression);
     if (obj.k === "ref" && obj.type.kind === "array") {
       if (idx === NOT_CONST) return dynamicElement(this, { ...obj, type: obj.type }, e);

@@ -150,14 +150,124 @@ export function kernelField(lw: LowerHost, st: KStruct, name: string, node: ts.N
 const describe = (st: KStruct): string =>
   `${st.kind} ${st.name === "" ? `(anonymous: ${st.tsName})` : st.name}`;
 
-function coreRef(kind: number, v: KernelValue, field: KField): CoreRef {
+function coreRef(kind: number, v: KernelValue, field: KField, index?: number): CoreRef {
   const steps = [...v.steps, { owner: v.type, field }];
-  const spec: KSpec = { root: v.root, steps };
+  const spec: KSpec = { root: v.root, steps, ...(index !== undefined && { index }) };
   return {
     kind,
-    key: `${v.root.key}:${steps.map((s) => s.field.name).join(".")}`,
+    key: `${v.root.key}:${steps.map((s) => s.field.name).join(".")}${index !== undefined ? `[${index}]` : ""}`,
     spec,
   };
+}
+
+/**
+ * `v.name[i]`, an element of an array field (`task.comm[0]`, `x.arr[i]`). A constant index
+ * is its own CO-RE relocation, as clang writes `&x->arr[2]` (access "…:N:2", the element's
+ * offset relocated; the loader checks the index against the kernel's array). A run-time index
+ * is tested unsigned against the declared length on its own register, then added, scaled, to
+ * the relocated offset of the field: an index outside the array reads 0, as a typed array.
+ */
+export function kernelElement(
+  lw: LowerHost,
+  v: KernelValue,
+  name: string,
+  index: ts.Expression,
+  e: ts.ElementAccessExpression,
+): Value {
+  const f = kernelField(lw, v.type, name, e);
+  if (f.k !== "arr")
+    throw CompileError.at(
+      e,
+      Code.Unsupported,
+      `${v.type.tsName}.${name} is not an array field of the kernel struct; only arrays of integers are indexed`,
+    );
+  const extend = (r: VReg): Value => {
+    let out = r;
+    if (f.signed && f.elemSize < 8) {
+      const sh = 64 - f.elemSize * 8;
+      out = lw.alu("arsh", reg(lw.alu("lsh", reg(r), imm(sh))), imm(sh));
+    }
+    return { k: "int", op: reg(out), ...(f.elemSize === 8 && !f.signed ? { u64: true } : {}) };
+  };
+  const c = lw.mod.consts.eval(index);
+  if (typeof c === "number") {
+    if (!Number.isInteger(c) || c < 0 || c >= f.n)
+      throw CompileError.at(
+        index,
+        Code.BadApi,
+        `index ${c} is outside ${v.type.tsName}.${name} (${f.n} elements as declared)`,
+      );
+    lw.setLoc(e);
+    const core = coreRef(CoreKind.FIELD_BYTE_OFFSET, v, f, c);
+    return extend(readAt(lw, v, v.off + f.off + c * f.elemSize, f.elemSize, core, e));
+  }
+  // A run-time index.
+  if (v.mode === "ctx")
+    throw CompileError.at(
+      index,
+      Code.Unsupported,
+      "a run-time index into context memory (a tracepoint record field) is rejected by the kernel: copy the field into a struct local first and index that",
+    );
+  lw.setLoc(e);
+  const i = lw.mov(lw.int(lw.expr(index), index));
+  const dst = lw.vreg();
+  const inside = lw.newBlock();
+  const outside = lw.newBlock();
+  const join = lw.newBlock();
+  lw.branch("lt", reg(i), imm(f.n), inside, outside);
+  lw.switchTo(inside);
+  const scaled = f.elemSize === 1 ? i : lw.alu("lsh", reg(i), imm(Math.log2(f.elemSize)));
+  const core = coreRef(CoreKind.FIELD_BYTE_OFFSET, v, f);
+  const fieldAt = fieldAddress(lw, v, f, core);
+  const at = lw.alu("add", reg(fieldAt), reg(scaled));
+  let got: VReg;
+  if (v.mode !== "probe") {
+    got = lw.vreg();
+    lw.emit({ op: "load", dst: got, base: { kind: "reg", id: at }, off: 0, size: f.elemSize });
+  } else got = probeRead(lw, at, f.elemSize, e);
+  lw.emit({ op: "mov", dst, src: reg(got) });
+  lw.jump(join);
+  lw.switchTo(outside);
+  lw.emit({ op: "mov", dst, src: imm(0) });
+  lw.jump(join);
+  lw.switchTo(join);
+  return extend(dst);
+}
+
+/** bpf_probe_read_kernel of `size` bytes at `src` into a zeroed stack slot, then a load. */
+function probeRead(lw: LowerHost, src: VReg, size: Size, e: ts.Node): VReg {
+  const slot = lw.slot(8, "a kernel field read", e, true);
+  lw.emit({ op: "store", base: { kind: "slot", slot }, off: 0, size: 8, value: imm(0) });
+  const buf = lw.vreg();
+  lw.emit({ op: "addr", dst: buf, slot, off: 0 });
+  lw.emit({
+    op: "call",
+    dst: lw.vreg(),
+    helper: HELPER_PROBE_READ_KERNEL,
+    args: [reg(buf), imm(size), reg(src)],
+  });
+  const dst = lw.vreg();
+  lw.emit({ op: "load", dst, base: { kind: "slot", slot }, off: 0, size });
+  return dst;
+}
+
+/** Read `size` bytes at local offset `off` of `v`'s pointer, `core` relocating the offset. */
+function readAt(
+  lw: LowerHost,
+  v: KernelValue,
+  off: number,
+  size: Size,
+  core: CoreRef,
+  e: ts.Node,
+): VReg {
+  const dst = lw.vreg();
+  if (v.mode !== "probe") {
+    lw.emit({ op: "load", dst, base: { kind: "reg", id: v.base }, off, size, core });
+    return dst;
+  }
+  const o = lw.vreg();
+  lw.emit({ op: "core", dst: o, value: BigInt(off), core });
+  return probeRead(lw, lw.alu("add", reg(v.base), reg(o)), size, e);
 }
 
 /** `v.name`: a nested kernel value (embedded struct, pointer) or the integer read. */
@@ -172,6 +282,12 @@ export function kernelMember(lw: LowerHost, v: KernelValue, name: string, e: ts.
         off: v.off + f.off,
       };
     case "int": {
+      if (v.mode === "probe")
+        return {
+          k: "int",
+          op: reg(readSized(lw, v, f, e)),
+          ...(f.size === 8 && !f.signed ? { u64: true } : {}),
+        };
       let r = read(lw, v, f, f.size, e);
       if (f.signed && f.size < 8) {
         const sh = 64 - f.size * 8;
@@ -197,7 +313,7 @@ export function kernelMember(lw: LowerHost, v: KernelValue, name: string, e: ts.
       throw CompileError.at(
         e,
         Code.Unsupported,
-        `${v.type.tsName}.${name} is an array: copy it with probeReadKernel(into, addressOf(x.${name})) (probeReadKernelStr for strings)`,
+        `${v.type.tsName}.${name} is an array: index it (x.${name}[i]) or copy it with probeReadKernel(into, addressOf(x.${name})) (probeReadKernelStr for strings)`,
       );
     case "bits":
       return { k: "int", op: reg(readBits(lw, v, f, e)) };
@@ -232,6 +348,44 @@ function read(lw: LowerHost, v: KernelValue, f: KField, size: Size, e: ts.Node):
   });
   lw.emit({ op: "load", dst, base: { kind: "slot", slot }, off: 0, size });
   return dst;
+}
+
+/**
+ * An integer field through a probe read, sized as the running kernel has it (a field whose
+ * size differs between kernels, as BPF_CORE_READ does with bpf_core_field_size): the relocated
+ * byte size (FIELD_BYTE_SIZE) read at the relocated offset into a zeroed u64, which holds any
+ * size's unsigned value; a signed field is then shifted left and arithmetic-right by relocated
+ * counts (FIELD_LSHIFT_U64 / FIELD_RSHIFT_U64, 64 − 8 × size), sign-extending from the
+ * kernel's width rather than the declaration's.
+ */
+function readSized(lw: LowerHost, v: KernelValue, f: KField & { k: "int" }, e: ts.Node): VReg {
+  lw.setLoc(e);
+  const slot = lw.slot(8, "a kernel field read", e, true);
+  lw.emit({ op: "store", base: { kind: "slot", slot }, off: 0, size: 8, value: imm(0) });
+  const size = lw.vreg();
+  lw.emit({
+    op: "core",
+    dst: size,
+    value: BigInt(f.size),
+    core: coreRef(CoreKind.FIELD_BYTE_SIZE, v, f),
+  });
+  const src = fieldAddress(lw, v, f, coreRef(CoreKind.FIELD_BYTE_OFFSET, v, f));
+  const buf = lw.vreg();
+  lw.emit({ op: "addr", dst: buf, slot, off: 0 });
+  lw.emit({
+    op: "call",
+    dst: lw.vreg(),
+    helper: HELPER_PROBE_READ_KERNEL,
+    args: [reg(buf), reg(size), reg(src)],
+  });
+  const x = lw.load({ kind: "slot", slot }, 0, 8);
+  if (!f.signed) return x;
+  const l = lw.vreg();
+  const sh = BigInt(64 - f.size * 8);
+  lw.emit({ op: "core", dst: l, value: sh, core: coreRef(CoreKind.FIELD_LSHIFT_U64, v, f) });
+  const r = lw.vreg();
+  lw.emit({ op: "core", dst: r, value: sh, core: coreRef(CoreKind.FIELD_RSHIFT_U64, v, f) });
+  return lw.alu("arsh", reg(lw.alu("lsh", reg(x), reg(l))), reg(r));
 }
 
 /**

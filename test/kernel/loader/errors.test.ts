@@ -14,7 +14,7 @@ import { MapType } from "../../../src/obj/consts.js";
 import { PerfReader, ReaderOptionError, RingBufReader } from "../../../src/reader/index.js";
 import { SysError, Errno } from "../../../src/sys/errors.js";
 import { needsKernel } from "../../support/kernel.js";
-import { fixture } from "../../support/fixtures.js";
+import { buildC, fixture, needsClang } from "../../support/fixtures.js";
 
 test("Program.attach and Program.fd after the Collection closed: AttachError / ProgramError", async (t) => {
   if (!needsKernel(t)) return;
@@ -195,4 +195,92 @@ test("unpinning a map twice: MapError naming the path, not a raw ENOENT", (t) =>
     () => m.unpin(path),
     (e: unknown) => e instanceof MapError && e.message.includes(`nothing is pinned at ${path}`),
   );
+});
+
+test("struct_ops and freplace programs: a LoadError saying what is missing, nothing loaded", (t) => {
+  if (!needsKernel(t) || !needsClang(t)) return;
+  const head = `#include <linux/bpf.h>\n#include <bpf/bpf_helpers.h>\nchar _license[] SEC("license") = "GPL";\n`;
+  const ops = buildC(
+    `${head}SEC("struct_ops/test_1") int test_1(void) { return 0; }
+SEC("xdp") int pass(struct xdp_md *ctx) { return XDP_PASS; }`,
+    "loader-struct-ops",
+  );
+  assert.throws(
+    () => Collection.load(ops),
+    (e: unknown) =>
+      e instanceof LoadError &&
+      /program test_1 \(section struct_ops\/test_1\): struct_ops programs .*\.struct_ops map.*autoload: \{ test_1: false \}/.test(
+        e.message,
+      ),
+  );
+  // What the message offers works: the rest of the object loads.
+  using c = Collection.load(ops, { autoload: { test_1: false } });
+  assert.deepEqual([...c.programs.keys()], ["pass"]);
+  const ext = buildC(
+    `${head}SEC("freplace/subprog") int replacement(void) { return 0; }`,
+    "loader-freplace",
+  );
+  assert.throws(
+    () => Collection.load(ext),
+    /freplace \(extension\) programs need the loaded program/,
+  );
+});
+
+test("a ring buffer or perf array declared with its record type: the EINVAL says what to remove", (t) => {
+  if (!needsKernel(t) || !needsClang(t)) return;
+  // As cilium/ebpf's examples declare them (its loader drops the types; libbpf does not).
+  const obj = (map: string, name: string) =>
+    buildC(
+      `#include <linux/bpf.h>\n#include <bpf/bpf_helpers.h>
+struct event { __u32 pid; __u8 comm[16]; };
+${map}
+SEC("xdp") int p(struct xdp_md *ctx) { return XDP_PASS; }
+char _license[] SEC("license") = "GPL";`,
+      name,
+    );
+  const ring = obj(
+    `struct { __uint(type, BPF_MAP_TYPE_RINGBUF); __uint(max_entries, 1 << 16); __type(value, struct event); } rb SEC(".maps");`,
+    "loader-typed-ring",
+  );
+  assert.throws(
+    () => Collection.load(ring),
+    (e: unknown) =>
+      e instanceof SysError &&
+      /cannot create map rb \(RINGBUF.*EINVAL.*here: a RINGBUF map has no key or value.*remove its __type/.test(
+        e.message,
+      ),
+  );
+  const perf = obj(
+    `struct { __uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY); __type(value, struct event); } perf SEC(".maps");`,
+    "loader-typed-perf",
+  );
+  assert.throws(
+    () => Collection.load(perf),
+    (e: unknown) =>
+      e instanceof SysError &&
+      /cannot create map perf \(PERF_EVENT_ARRAY.*here: a PERF_EVENT_ARRAY holds one perf event fd/.test(
+        e.message,
+      ),
+  );
+});
+
+test("a section that names no program type is refused, not loaded as a socket filter", (t) => {
+  if (!needsKernel(t) || !needsClang(t)) return;
+  const elf = buildC(
+    `#include <linux/bpf.h>\n#include <bpf/bpf_helpers.h>
+SEC("kprobe.session/vfs_read") int future(void *ctx) { return 0; }
+SEC("xdp") int pass(struct xdp_md *ctx) { return XDP_PASS; }
+char _license[] SEC("license") = "GPL";`,
+    "loader-unknown-section",
+  );
+  assert.throws(
+    () => Collection.load(elf),
+    (e: unknown) =>
+      e instanceof LoadError &&
+      /program future: section "kprobe\.session\/vfs_read" names no program type tsbpf knows.*autoload: \{ future: false \}/.test(
+        e.message,
+      ),
+  );
+  using c = Collection.load(elf, { autoload: { future: false } });
+  assert.deepEqual([...c.programs.keys()], ["pass"]);
 });

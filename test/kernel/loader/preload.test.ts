@@ -73,3 +73,49 @@ test("attachTargets moves a tp_btf program to another tracepoint", async (t) => 
     /program tp_btf_sys_enter: the kernel has no BTF tracepoint tsbpf_no_such_tp/,
   );
 });
+
+test("valueSize grows a global data array before load (bpf_map__set_value_size)", async (t) => {
+  if (!needsKernel(t)) return;
+  const N = 40;
+  using c = await Collection.loadFile(fixture("resize_array.o"), {
+    valueSize: { ".data.slots": 4 * N },
+    globals: { slot_count: N },
+  });
+  const m = c.map(".data.slots");
+  assert.equal(m.valueSize, 4 * N);
+  const run = c.program("resize_fill").testRun({ data: new Uint8Array(64) });
+  assert.equal(run.retval, N);
+  const got = new Uint32Array(m.get(new Uint8Array(4))!.slice().buffer);
+  assert.deepEqual(
+    [...got],
+    Array.from({ length: N }, (_, i) => i + 1),
+  );
+
+  // The whole resized array can be given as the last variable's initial value.
+  const init = new Uint8Array(4 * N).fill(7);
+  using c2 = await Collection.loadFile(fixture("resize_array.o"), {
+    valueSize: { ".data.slots": 4 * N },
+    globals: { slots: init },
+  });
+  assert.deepEqual(c2.map(".data.slots").get(new Uint8Array(4)), init);
+
+  // Without the resize the verifier refuses slots[1]: the option is what makes it load.
+  await assert.rejects(
+    Collection.loadFile(fixture("resize_array.o"), { globals: { slot_count: N } }),
+    /resize_fill/,
+  );
+  await assert.rejects(
+    Collection.loadFile(fixture("resize_array.o"), { valueSize: { nope: 8 } }),
+    /valueSize: no map named nope in the object/,
+  );
+  await assert.rejects(
+    Collection.loadFile(fixture("resize_array.o"), { valueSize: { ".data.slots": 0 } }),
+    /valueSize: \.data\.slots must be a positive whole number of bytes, not 0/,
+  );
+});
+
+test("valueSize sets a hash map's value size", async (t) => {
+  if (!needsKernel(t)) return;
+  using c = await Collection.loadFile(fixture("uprobe_named.o"), { valueSize: { hits: 16 } });
+  assert.equal(c.map("hits").valueSize, 16);
+});

@@ -102,7 +102,13 @@ function toBigInt(x: number): bigint { return x < 0 ? 0n : 1n; }`);
     k.coreRelos.map(
       (r) => `${r.relo.accessStr} ${k.insns[r.insn]!.code.toString(16)} ${k.insns[r.insn]!.imm}`,
     ),
-    ["0:1 b7 24", "0:0 b7 16", "0:2 b7 88"],
+    // real_parent's offset; pid (s32) sized as the kernel has it: FIELD_BYTE_SIZE 4, its
+    // offset 16, then the relocated sign-extension shifts (64 - 32); stack's offset
+    ["0:1 b7 24", "0:0 b7 4", "0:0 b7 16", "0:0 b7 32", "0:0 b7 32", "0:2 b7 88"],
+  );
+  assert.deepEqual(
+    k.coreRelos.map((r) => r.relo.kind),
+    [0, 1, 0, 4, 5, 0],
   );
   const calls = k.insns.filter((i) => i.code === 0x85).map((i) => i.imm);
   assert.deepEqual(calls.filter((h) => h === 113).length, 3, "three bpf_probe_read_kernel");
@@ -141,8 +147,13 @@ test("a bit-field read: size, offset, shifts relocated with libbpf's local value
 const ERRORS: [string, RegExp][] = [
   [
     `const t = kernelPtr<task_struct>(ctx.arg(0)); return t.comm ? 1 : 0;`,
-    /is an array: copy it with probeReadKernel\(into, addressOf\(x\.comm\)\)/,
+    /is an array: index it \(x\.comm\[i\]\) or copy it with probeReadKernel\(into, addressOf\(x\.comm\)\)/,
   ],
+  [
+    `const t = kernelPtr<task_struct>(ctx.arg(0)); return t.comm[16];`,
+    /index 16 is outside task_struct\.comm \(16 elements as declared\)/,
+  ],
+
   [
     `const t = kernelPtr<number>(ctx.arg(0)); return t;`,
     /T must be a kernel struct declared by tsbpf btf gen/,

@@ -82,3 +82,43 @@ test("attachTracing refuses programs that are not TRACING or LSM", () => {
     /is a XDP program, not TRACING or LSM/,
   );
 });
+
+test("USDT sections: the probe from the section or the options, contradictions refused", async () => {
+  const { usdtTarget } = await import("../../../src/link/index.js");
+  const p = prog("on_req", ProgType.KPROBE);
+  const at = (section: string, opts = {}) => usdtTarget(p, parseSectionName(section)!, opts);
+  assert.deepEqual(at("usdt/usr/bin/app:myapp:request"), {
+    binary: "usr/bin/app",
+    provider: "myapp",
+    name: "request",
+  });
+  assert.deepEqual(at("usdt//opt/a b/app:p:n", { usdt: "p:n" }), {
+    binary: "/opt/a b/app",
+    provider: "p",
+    name: "n",
+  });
+  assert.deepEqual(at("usdt", { binary: "/bin/app", usdt: "p:n" }), {
+    binary: "/bin/app",
+    provider: "p",
+    name: "n",
+  });
+  assert.deepEqual(at("usdt//proc/self/exe:p:n", { binary: "/bin/app" }).binary, "/bin/app");
+  refuses("usdt", p, /Usdt program on_req needs a binary: pass --binary PATH/);
+  refuses("usdt", p, /needs a USDT probe: pass --usdt PROVIDER:NAME/, { binary: "/bin/app" });
+  refuses(
+    "usdt//bin/app:p:n",
+    p,
+    /names its probe in its section \(p:n\); the usdt option \(q:n\)/,
+    {
+      usdt: "q:n",
+    },
+  );
+  refuses(
+    "usdt//bin/app:n",
+    p,
+    /section usdt\/\/bin\/app:n is not usdt\/<binary>:<provider>:<name>/,
+  );
+  refuses("usdt", p, /bad USDT probe "pn": expected PROVIDER:NAME/, { binary: "/b", usdt: "pn" });
+  // Programs not built against usdt.bpf.h have no spec map to fill.
+  refuses("usdt", p, /no __bpf_usdt_specs map; .*usdt\.bpf\.h/, { binary: "/b", usdt: "p:n" });
+});

@@ -5,6 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { readFileSync } from "node:fs";
 import {
   Btf,
   BtfBuilder,
@@ -660,4 +661,31 @@ test("property: LazyBtf on corrupted bytes throws only ObjectError", () => {
     ),
     { numRuns: 2000 },
   );
+});
+
+test("LazyBtf name index: every named type of the kernel's BTF is found by its essential name", (t) => {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync("/sys/kernel/btf/vmlinux"));
+  } catch {
+    if (process.env["CI"] === "true") assert.fail("/sys/kernel/btf/vmlinux is not readable");
+    return t.skip("no /sys/kernel/btf/vmlinux");
+  }
+  const btf = LazyBtf.parse(bytes, { label: "vmlinux" });
+  // Brute force over every type: the index (built in parse's single walk) must agree.
+  const byName = new Map<string, number[]>();
+  for (let id = 1; id < btf.typeCount; id++) {
+    const name = btf.typeById(id).name;
+    if (!name) continue;
+    const e = name.slice(0, essentialNameLength(name));
+    let l = byName.get(e);
+    if (!l) byName.set(e, (l = []));
+    l.push(id);
+  }
+  let checked = 0;
+  for (const [e, ids] of byName) {
+    if (checked++ % 7 !== 0) continue; // a seventh of the ~60k names keeps it quick
+    assert.deepEqual(btf.idsWithEssentialName(e), ids, e);
+  }
+  assert.ok(checked > 1000);
 });

@@ -460,3 +460,29 @@ test("__hidden global functions get static BTF linkage, as libbpf gives them", (
   assert.equal(linkage("hid"), 0, "static");
   assert.equal(linkage("pub"), 1, "global stays global");
 });
+
+test("an object that needs linking is unsupported, not malformed, and says what to do", (t) => {
+  if (!needsClang(t)) return;
+  // A function declared here and defined in another object (what `bpftool gen object` links).
+  const ext = buildC(
+    `${HEAD} int helper(int x); SEC("xdp") int p(struct xdp_md *ctx) { return helper(2); }`,
+    "obj-extern-call",
+  );
+  assert.throws(
+    () => parseObject(ext),
+    (e: unknown) =>
+      e instanceof ObjectError &&
+      e.message.startsWith("unsupported eBPF object: call to extern function 'helper'") &&
+      /bpftool gen object/.test(e.message),
+  );
+  // A call into another program's section: libbpf refuses static programs as callees too.
+  const cross = buildC(
+    `${HEAD} SEC("tc") __attribute__((noinline)) int other(int x) { return x + 1; }
+     SEC("xdp") int p(struct xdp_md *ctx) { return other(ctx->ingress_ifindex) ? XDP_PASS : XDP_DROP; }`,
+    "obj-cross-section-call",
+  );
+  assert.throws(
+    () => parseObject(cross),
+    /unsupported eBPF object: call into another program section \(tc\).*move the callee into \.text/,
+  );
+});
