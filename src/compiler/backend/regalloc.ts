@@ -167,7 +167,10 @@ export function allocate(f: Func): Allocation {
   };
   const inR0 = new Set([
     ...[...callDefs].filter((v) => defCount.get(v) === 1 && crossesNoCall(v)),
-    ...[...returned].filter((v) => v !== f.ctx && !readByInstr.has(v) && crossesNoCall(v)),
+    // (not a value arriving in r1–r5: the entry moves use r0 as their scratch)
+    ...[...returned].filter(
+      (v) => v !== f.ctx && !f.args?.includes(v) && !readByInstr.has(v) && crossesNoCall(v),
+    ),
   ]);
   for (let round = 0; ; round++) {
     const a = allocateWith(f, ranges, calls, inR0);
