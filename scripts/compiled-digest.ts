@@ -13,6 +13,10 @@ import { program } from "../test/unit/compiler/fuzz-gen.js";
 
 const root = resolve(import.meta.dirname, "../..");
 const RANDOM = Number(process.env.DIGEST_RANDOM ?? 1500);
+// DIGEST_INSNS=1: each line also gets the instruction slots of the probe (programs and
+// subprograms), and a last line sums them per group: a code-size change states its effect.
+const INSNS = process.env.DIGEST_INSNS === "1";
+const totals = new Map<string, number>();
 
 function probeFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {
@@ -22,10 +26,14 @@ function probeFiles(dir: string): string[] {
   });
 }
 
-function digest(entry: string, sources?: ReadonlyMap<string, string>): string {
+function digest(entry: string, sources?: ReadonlyMap<string, string>, group = "files"): string {
   try {
     const out = compileProbe(entry, sources ? { sources } : {});
-    return createHash("sha256").update(out.elf).digest("hex").slice(0, 16);
+    const hash = createHash("sha256").update(out.elf).digest("hex").slice(0, 16);
+    if (!INSNS) return hash;
+    const n = [...out.programs, ...out.subprograms].reduce((s, p) => s + p.insns.length, 0);
+    totals.set(group, (totals.get(group) ?? 0) + n);
+    return `${hash} ${n}`;
   } catch (e) {
     if (e instanceof CompileError) return `error ${e.code} ${e.line}:${e.col}`;
     if (e instanceof CompileErrors) return `errors ${e.errors.length}`;
@@ -43,5 +51,6 @@ for (const f of files) console.log(relative(root, f), digest(f));
 const samples = fc.sample(program, { seed: 20261205, numRuns: RANDOM });
 samples.forEach((text, i) => {
   const entry = join(root, `random-${i}.ts`);
-  console.log(`random-${i}`, digest(entry, new Map([[entry, text]])));
+  console.log(`random-${i}`, digest(entry, new Map([[entry, text]]), "random"));
 });
+if (INSNS) for (const [g, n] of totals) console.log(`total insns ${g} ${n}`);

@@ -35,7 +35,7 @@ export interface CompiledProbe {
   elf: Uint8Array;
   programs: { name: string; section: string; insns: Insn[]; ir?: string; stackSize: number }[];
   /** local functions compiled as bpf-to-bpf subprograms (section .text) */
-  subprograms: { name: string; insns: Insn[]; stackSize: number }[];
+  subprograms: { name: string; insns: Insn[]; stackSize: number; ir?: string }[];
   maps: MapDecl[];
   license: string;
 }
@@ -134,7 +134,12 @@ function compile(entry: string, opts: CompileOptions): CompiledProbe {
         lineText: textOf,
         params: sub.decl.parameters.map((p) => p.name.getText()),
       });
-      subOut.push({ name: sub.name, insns: code.insns, stackSize: code.stackSize });
+      subOut.push({
+        name: sub.name,
+        insns: code.insns,
+        stackSize: code.stackSize,
+        ...(opts.emitIr ? { ir: printFunc(func) } : {}),
+      });
       continue;
     }
     compiled.push({

@@ -31,6 +31,9 @@ import { eliminateDeadCode } from "./opt/unread-vregs.js";
 import { threadJumps } from "./opt/jumps.js";
 import { propagateLocally } from "./opt/local-copies.js";
 import { duplicateReturns } from "./opt/returns.js";
+import { foldJoinConstants } from "./opt/join-constants.js";
+import { narrowTo32 } from "./opt/alu32.js";
+import { cancelSwapPairs } from "./opt/swap-pairs.js";
 
 /** An optimisation pass; the name is the one ORDER uses (function names do not survive bundling). */
 interface Pass {
@@ -42,6 +45,7 @@ interface Pass {
 export const CLEANUPS: readonly Pass[] = [
   { name: "removeUnreachable", run: removeUnreachable },
   { name: "foldConstants", run: foldConstants },
+  { name: "cancelSwapPairs", run: cancelSwapPairs },
   { name: "propagateCopies", run: propagateCopies },
   { name: "propagateLocally", run: propagateLocally },
   { name: "duplicateReturns", run: duplicateReturns },
@@ -54,12 +58,14 @@ export const CLEANUPS: readonly Pass[] = [
   { name: "threadKnownBranches", run: threadKnownBranches },
   { name: "compareRawFields", run: compareRawFields },
   { name: "dropUnreadTruncations", run: dropUnreadTruncations },
+  { name: "foldJoinConstants", run: foldJoinConstants },
   { name: "eliminateDeadDefs", run: eliminateDeadDefs },
 ];
 
 /** What `optimize` runs after path cloning, in order. */
 export const FINISH: readonly Pass[] = [
   { name: "removeUnreachable", run: removeUnreachable },
+  { name: "narrowTo32", run: narrowTo32 },
   { name: "layoutBlocks", run: layoutBlocks },
 ];
 
@@ -121,6 +127,24 @@ export const ORDER: readonly OrderRule[] = [
     before: "cloneDecidedPaths",
     after: "removeUnreachable",
     why: "a region every predecessor took a copy of is left unreachable, and the verifier rejects unreachable code",
+  },
+  {
+    in: "optimize",
+    before: "cloneDecidedPaths",
+    after: "narrowTo32",
+    why: "the passes of simplify (run again on every path copy) read `alu` and know nothing of the 32-bit alu32/zext forms narrowTo32 makes",
+  },
+  {
+    in: "cleanups",
+    before: "cancelSwapPairs",
+    after: "eliminateDeadCode",
+    why: "a cancelled pair leaves both swaps unread, which eliminateDeadCode removes in the same round",
+  },
+  {
+    in: "cleanups",
+    before: "dropUnreadTruncations",
+    after: "foldJoinConstants",
+    why: "either order is correct; fixed so that the IR of a round does not depend on which pass found a mask first",
   },
   {
     in: "optimize",

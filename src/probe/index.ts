@@ -16,6 +16,7 @@ export * from "./actions.js";
 export * from "./programs.js";
 export * from "./socket-kinds.js";
 export * from "./helpers.js";
+export * from "./atomics.js";
 export * from "./kernel.js";
 export * from "./histogram.js";
 export * from "./log.js";

@@ -8,6 +8,9 @@ import {
   BPF_B,
   BPF_DIV,
   BPF_DW,
+  BPF_CMPXCHG,
+  BPF_FETCH,
+  BPF_XCHG,
   BPF_H,
   BPF_JEQ,
   BPF_JGE,
@@ -38,6 +41,7 @@ import {
 import type {
   CoreRef,
   AluOp,
+  AtomicOp,
   Base,
   CmpOp,
   Func,
@@ -83,6 +87,15 @@ const ALU: Record<AluOp, number> = {
   lsh: BPF_LSH,
   rsh: BPF_RSH,
   arsh: BPF_ARSH,
+};
+
+const ATOMIC: Record<AtomicOp, number> = {
+  add: BPF_ADD | BPF_FETCH,
+  and: BPF_AND | BPF_FETCH,
+  or: BPF_OR | BPF_FETCH,
+  xor: BPF_XOR | BPF_FETCH,
+  xchg: BPF_XCHG,
+  cmpxchg: BPF_CMPXCHG,
 };
 
 const JMP: Record<CmpOp, number> = {
@@ -131,6 +144,35 @@ export function frameLayout(
   const base = used;
   const size = base + spillSlots * 8;
   return { slotOff, spillOff: (i) => -(base + (i + 1) * 8), size };
+}
+
+/**
+ * The parallel move of values arriving in registers (`from`) to their allocated locations:
+ * spills first (they read registers only), then register moves in an order that reads every
+ * register before it is overwritten, a cycle broken through r0 (free at entry).
+ */
+export function entryMoves(
+  moves: { from: number; to: Location | undefined }[],
+  out: Insn[],
+  spillOff: (l: Location & { kind: "spill" }) => number,
+): void {
+  for (const m of moves)
+    if (m.to?.kind === "spill") out.push(asm.stx(BPF_DW, R10, m.from, spillOff(m.to)));
+  let pending = moves.flatMap((m) =>
+    m.to?.kind === "reg" && m.to.reg !== m.from ? [{ from: m.from, to: m.to.reg }] : [],
+  );
+  while (pending.length > 0) {
+    const ready = pending.find((m) => !pending.some((o) => o !== m && o.from === m.to));
+    if (ready) {
+      out.push(asm.mov64Reg(ready.to, ready.from));
+      pending = pending.filter((m) => m !== ready);
+      continue;
+    }
+    // every destination is still to be read: a cycle; park one source in r0
+    const m = pending[0]!;
+    out.push(asm.mov64Reg(R0, m.from));
+    pending = pending.map((o) => (o.from === m.from ? { ...o, from: R0 } : o));
+  }
 }
 
 export function select(
@@ -208,8 +250,17 @@ export function select(
         fin();
         return;
       }
-      case "alu": {
+      case "alu":
+      case "alu32": {
+        const w = i.op === "alu32";
         let [d, fin] = defReg(i.dst);
+        // `x & 0xffffffff` is a zero-extension: `w_d = w_x`, one instruction (no lddw mask)
+        if (!w && i.alu === "and" && i.b.kind === "imm" && i.b.value === 0xffffffffn) {
+          if (i.a.kind === "imm") out.push(asm.mov32Imm(d, Number(BigInt.asIntN(32, i.a.value))));
+          else out.push(asm.mov32Reg(d, use(i.a, d)));
+          fin();
+          return;
+        }
         // `d = a op d` of a commutative op is `d op= a` (the verifier also accepts
         // `scalar += pointer`, the only pointer form of these).
         if (
@@ -233,14 +284,27 @@ export function select(
           };
         }
         into(d, i.a);
-        if (i.b.kind === "imm" && SHIFTS.has(i.alu))
-          // The IR's shift takes its count modulo 64, as the kernel runs a register count
-          // (evalAlu); the verifier rejects an immediate count of 64 or more, which constant
-          // propagation can produce (`x >> (c ? 1 : 255)` with c known).
-          out.push(asm.alu64Imm(ALU[i.alu], d, Number(i.b.value & 63n)));
-        else if (i.b.kind === "imm" && fitsS32(i.b.value))
-          out.push(asm.alu64Imm(ALU[i.alu], d, Number(i.b.value)));
-        else out.push(asm.alu64Reg(ALU[i.alu], d, use(i.b, R5)));
+        if (i.b.kind === "imm" && SHIFTS.has(i.alu)) {
+          // The IR's shift takes its count modulo the width, as the kernel runs a register
+          // count (evalAlu); the verifier rejects an immediate count of the width or more,
+          // which constant propagation can produce (`x >> (c ? 1 : 255)` with c known).
+          const k = Number(i.b.value & (w ? 31n : 63n));
+          out.push(w ? asm.alu32Imm(ALU[i.alu], d, k) : asm.alu64Imm(ALU[i.alu], d, k));
+        } else if (i.b.kind === "imm" && (w || fitsS32(i.b.value))) {
+          const k = Number(BigInt.asIntN(32, i.b.value));
+          out.push(w ? asm.alu32Imm(ALU[i.alu], d, k) : asm.alu64Imm(ALU[i.alu], d, k));
+        } else {
+          const s = use(i.b, R5);
+          out.push(w ? asm.alu32Reg(ALU[i.alu], d, s) : asm.alu64Reg(ALU[i.alu], d, s));
+        }
+        fin();
+        return;
+      }
+      case "zext": {
+        // `w_d = w_a`: one instruction, the upper half cleared
+        const [d, fin] = defReg(i.dst);
+        if (i.a.kind === "imm") out.push(asm.mov32Imm(d, Number(BigInt.asIntN(32, i.a.value))));
+        else out.push(asm.mov32Reg(d, use(i.a, d)));
         fin();
         return;
       }
@@ -301,6 +365,46 @@ export function select(
       case "atomicAdd": {
         const [b, off] = addr(i.base, i.off, R5);
         out.push(asm.atomic(SIZE[i.size], b, use(i.value, b === R0 ? R5 : R0), off, BPF_ADD));
+        return;
+      }
+      case "atomic": {
+        // r0 is free here (regalloc: every atomic needs it as scratch)
+        const [b, off] = addr(i.base, i.off, R5);
+        const size = SIZE[i.size];
+        if (i.dst === undefined && i.rmw !== "xchg" && i.rmw !== "cmpxchg") {
+          // the plain `lock` form: nothing fetched
+          out.push(asm.atomic(size, b, use(i.value, R0), off, ATOMIC[i.rmw] & ~BPF_FETCH));
+          return;
+        }
+        const l = i.dst === undefined ? undefined : where(i.dst);
+        const d = l?.kind === "reg" && l.reg !== b ? l.reg : undefined;
+        if (i.rmw === "cmpxchg") {
+          // R0 holds the expected value in and the old value out
+          into(R0, i.expected!);
+          let src: number;
+          if (i.value.kind === "reg" && where(i.value.id).kind === "reg")
+            src = (where(i.value.id) as { reg: number }).reg;
+          else if (d !== undefined) src = use(i.value, d);
+          else if (b !== R5) src = use(i.value, R5);
+          else
+            throw new CompileError(
+              Code.Limit,
+              `program ${f.name}: too many values live at a compare-exchange; simplify the function`,
+              f.name,
+              1,
+              1,
+            );
+          out.push(asm.atomic(size, b, src, off, ATOMIC.cmpxchg));
+          if (l?.kind === "reg" && l.reg !== R0) out.push(asm.mov64Reg(l.reg, R0));
+          else if (l?.kind === "spill") out.push(asm.stx(BPF_DW, R10, R0, spillOff(l)));
+          return;
+        }
+        // the fetched old value replaces the operand in its register
+        const r = d ?? R0;
+        into(r, i.value);
+        out.push(asm.atomic(size, b, r, off, ATOMIC[i.rmw]));
+        if (r === R0 && l?.kind === "reg" && l.reg !== R0) out.push(asm.mov64Reg(l.reg, R0));
+        else if (r === R0 && l?.kind === "spill") out.push(asm.stx(BPF_DW, R10, R0, spillOff(l)));
         return;
       }
       case "addr": {
@@ -377,14 +481,12 @@ export function select(
     }
   };
 
-  // A subprogram's arguments arrive in r1…r5: store them before anything can clobber them.
-  f.argSlots?.forEach((slot, k) => out.push(asm.stx(BPF_DW, R10, R1 + k, frame.slotOff[slot]!)));
-  // The context arrives in r1.
-  const ctxLoc = alloc.loc.get(f.ctx);
-  if (ctxLoc) {
-    if (ctxLoc.kind === "reg" && ctxLoc.reg !== R1) out.push(asm.mov64Reg(ctxLoc.reg, R1));
-    else if (ctxLoc.kind === "spill") out.push(asm.stx(BPF_DW, R10, R1, spillOff(ctxLoc)));
-  }
+  // The context arrives in r1, a subprogram's arguments in r1…r5: move them where they live.
+  entryMoves(
+    (f.args ?? [f.ctx]).map((v, k) => ({ from: R1 + k, to: alloc.loc.get(v) })),
+    out,
+    spillOff,
+  );
   f.blocks.forEach((b, k) => {
     blockAt[b.id] = out.length;
     for (const i of b.instrs) {

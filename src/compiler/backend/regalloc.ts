@@ -79,10 +79,12 @@ export function liveRanges(f: Func): {
     }
     for (const [x, e] of open) add(x, blockStart[k]!, e);
   });
-  const ctxSegs = raw.get(f.ctx);
-  if (ctxSegs)
-    ctxSegs.push([-1, -1]); // arrives in r1 before the first instruction
-  else raw.set(f.ctx, [[-1, -1]]);
+  // The context (a subprogram: its arguments) arrives in r1 (r1…r5) before the first instruction.
+  for (const v of f.args ?? [f.ctx]) {
+    const segs = raw.get(v);
+    if (segs) segs.push([-1, -1]);
+    else raw.set(v, [[-1, -1]]);
+  }
   const ranges = new Map<VReg, Segments>();
   for (const [v, segs] of raw) {
     segs.sort((a, b) => a[0] - b[0]);
@@ -165,7 +167,10 @@ export function allocate(f: Func): Allocation {
   };
   const inR0 = new Set([
     ...[...callDefs].filter((v) => defCount.get(v) === 1 && crossesNoCall(v)),
-    ...[...returned].filter((v) => v !== f.ctx && !readByInstr.has(v) && crossesNoCall(v)),
+    // (not a value arriving in r1–r5: the entry moves use r0 as their scratch)
+    ...[...returned].filter(
+      (v) => v !== f.ctx && !f.args?.includes(v) && !readByInstr.has(v) && crossesNoCall(v),
+    ),
   ]);
   for (let round = 0; ; round++) {
     const a = allocateWith(f, ranges, calls, inR0);
@@ -201,7 +206,12 @@ function r0Conflicts(f: Func, a: Allocation, ranges: Map<VReg, Segments>, inR0: 
       const d = defOf(i);
       let needs = d !== undefined && a.loc.get(d)?.kind === "spill";
       if (i.op === "call") needs = true;
-      if (i.op === "alu" && i.b.kind === "reg" && d !== undefined && regNo(i.b.id) === regNo(d))
+      if (
+        (i.op === "alu" || i.op === "alu32") &&
+        i.b.kind === "reg" &&
+        d !== undefined &&
+        regNo(i.b.id) === regNo(d)
+      )
         needs = true;
       // a stored value needing a register uses r5 when the base is r0, else r0
       const baseR0 =
@@ -216,6 +226,8 @@ function r0Conflicts(f: Func, a: Allocation, ranges: Map<VReg, Segments>, inR0: 
             (i.size < 8 || BigInt.asIntN(32, i.value.value) === i.value.value)));
       if (i.op === "store" && !baseR0 && !direct) needs = true;
       if (i.op === "atomicAdd" && !baseR0 && !inReg(i.value)) needs = true;
+      // a fetch, exchange or compare-exchange works through r0 (cmpxchg's implicit operand)
+      if (i.op === "atomic") needs = true;
       if (needs) scratch.push(p);
       p += 2;
     }
@@ -336,6 +348,9 @@ function allocateWith(
         const segs = ranges.get(s)!;
         if (regOf.has(s) && segs.some(([, e]) => e === rg.start - 1)) hint ??= regOf.get(s);
       }
+    // An argument of a subprogram stays in the register it arrives in when it can.
+    const arrives = f.args?.indexOf(rg.v) ?? -1;
+    if (arrives >= 0 && arrives < 4) hint = 1 + arrives;
     const own = argReg.get(rg.v);
     const r0 = inR0.has(rg.v);
     const allowed =

@@ -20,6 +20,7 @@ export type AluOp =
   "add" | "sub" | "mul" | "div" | "mod" | "and" | "or" | "xor" | "lsh" | "rsh" | "arsh";
 export type CmpOp = "eq" | "ne" | "gt" | "ge" | "lt" | "le" | "sgt" | "sge" | "slt" | "sle" | "set";
 export type Size = 1 | 2 | 4 | 8;
+export type AtomicOp = "add" | "and" | "or" | "xor" | "xchg" | "cmpxchg";
 
 /** Source position for `.BTF.ext` line info. */
 export interface Loc {
@@ -50,6 +51,14 @@ export interface CoreRef {
 export type Instr = (
   | { op: "mov"; dst: VReg; src: Operand }
   | { op: "alu"; alu: AluOp; dst: VReg; a: Operand; b: Operand }
+  /**
+   * 32-bit ALU (`w` registers): dst = zero-extended low 32 bits of `a op b` computed on the low
+   * 32 bits (shift counts taken as they are: only counts 0–31 are made). Made only by the last
+   * optimisation step (opt/alu32.ts), after every pass that reads `alu`.
+   */
+  | { op: "alu32"; alu: AluOp; dst: VReg; a: Operand; b: Operand }
+  /** dst = the low 32 bits of a, zero-extended (`w1 = w2`); like alu32, only made last */
+  | { op: "zext"; dst: VReg; a: Operand }
   | { op: "neg"; dst: VReg; a: Operand }
   | { op: "bswap"; dst: VReg; a: Operand; bits: 16 | 32 | 64 }
   | { op: "load"; dst: VReg; base: Base; off: number; size: Size; core?: CoreRef }
@@ -61,6 +70,21 @@ export type Instr = (
   | { op: "funcaddr"; dst: VReg; fn: string }
   | { op: "store"; base: Base; off: number; size: Size; value: Operand }
   | { op: "atomicAdd"; base: Base; off: number; size: 4 | 8; value: Operand }
+  /**
+   * Atomic read-modify-write of memory (BPF_ATOMIC): `dst` gets the old value (BPF_FETCH; a
+   * 4-byte one zero-extended), or with no dst the plain `lock` form (add/and/or/xor only).
+   * `cmpxchg` stores `value` when memory equals `expected` (R0 in the instruction).
+   */
+  | {
+      op: "atomic";
+      rmw: AtomicOp;
+      dst: VReg | undefined;
+      base: Base;
+      off: number;
+      size: 4 | 8;
+      value: Operand;
+      expected?: Operand;
+    }
   | { op: "addr"; dst: VReg; slot: number; off: number }
   | { op: "mapfd"; dst: VReg; map: string }
   /** address of a global variable (lddw relocated against its symbol) */
@@ -97,9 +121,15 @@ export interface Func {
   ctx: VReg;
   nextVreg: number;
   slots: Slot[];
-  /** a subprogram: the slots its arguments (r1, r2, …) are stored to on entry */
-  argSlots?: number[];
+  /**
+   * a subprogram: the vregs its arguments arrive in (r1, r2, …), like `ctx` defined at entry and
+   * never redefined (a parameter the body assigns is a copy of one)
+   */
+  args?: VReg[];
 }
+
+/** The vregs a function receives at entry (defined once there, before any instruction). */
+export const entryVregs = (f: Func): VReg[] => (f.args ? [f.ctx, ...f.args] : [f.ctx]);
 
 export function defOf(i: Instr): VReg | undefined {
   switch (i.op) {
@@ -129,7 +159,9 @@ export function usesOf(i: Instr): VReg[] {
     case "mov":
       return reg1(i.src);
     case "alu":
+    case "alu32":
       return reg2(i.a, i.b);
+    case "zext":
     case "neg":
     case "bswap":
       return reg1(i.a);
@@ -138,6 +170,8 @@ export function usesOf(i: Instr): VReg[] {
     case "store":
     case "atomicAdd":
       return reg2(i.base, i.value);
+    case "atomic":
+      return i.expected ? [...reg2(i.base, i.value), ...reg1(i.expected)] : reg2(i.base, i.value);
     case "addr":
     case "mapfd":
     case "global":
@@ -182,7 +216,7 @@ export function retarget(t: Terminator, to: (id: number) => number): void {
 }
 
 export const hasSideEffect = (i: Instr): boolean =>
-  i.op === "store" || i.op === "atomicAdd" || i.op === "call";
+  i.op === "store" || i.op === "atomicAdd" || i.op === "atomic" || i.op === "call";
 
 // ---- Text dump, for golden tests and --emit-ir ----
 
@@ -196,6 +230,10 @@ export function printInstr(i: Instr): string {
       return `v${i.dst} = ${opnd(i.src)}`;
     case "alu":
       return `v${i.dst} = ${i.alu} ${opnd(i.a)}, ${opnd(i.b)}`;
+    case "alu32":
+      return `v${i.dst} = ${i.alu}32 ${opnd(i.a)}, ${opnd(i.b)}`;
+    case "zext":
+      return `v${i.dst} = zext32 ${opnd(i.a)}`;
     case "neg":
       return `v${i.dst} = neg ${opnd(i.a)}`;
     case "bswap":
@@ -212,6 +250,8 @@ export function printInstr(i: Instr): string {
       return `store${i.size * 8} ${base(i.base, i.off)}, ${opnd(i.value)}`;
     case "atomicAdd":
       return `atomic_add${i.size * 8} ${base(i.base, i.off)}, ${opnd(i.value)}`;
+    case "atomic":
+      return `${i.dst === undefined ? "" : `v${i.dst} = `}atomic_${i.rmw}${i.size * 8} ${base(i.base, i.off)}, ${opnd(i.value)}${i.expected ? `, expect ${opnd(i.expected)}` : ""}`;
     case "addr":
       return `v${i.dst} = &slot${i.slot}+${i.off}`;
     case "mapfd":

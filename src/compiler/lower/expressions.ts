@@ -466,16 +466,14 @@ export abstract class Expressions extends Memory {
 
   /**
    * `x >>> n` with JavaScript's meaning (consteval's `ushr32`): the low 32 bits of `x`, unsigned,
-   * shifted by `n & 31`. Moving them to the top and shifting back down by `32 + n` takes two
-   * instructions and needs no 64-bit mask constant.
+   * shifted by `n & 31`, written as exactly that: `(x & 0xffffffff) >> (n & 31)`. The passes
+   * know masks (demanded bits drop one nobody needs, join constants absorb `& 31`); the last
+   * step makes the pair one 32-bit shift (opt/alu32.ts) and a lone mask is `w = w` (isel).
    */
   protected ushr(x: Operand, n: Operand, countNode: ts.Node): Operand {
     if (n.kind === "imm") checkUshrCount(countNode, n.value);
-    const by =
-      n.kind === "imm"
-        ? imm(32n + n.value)
-        : reg(this.alu("add", reg(this.alu("and", n, imm(31))), imm(32)));
-    return reg(this.alu("rsh", reg(this.alu("lsh", x, imm(32))), by));
+    const by = n.kind === "imm" ? n : reg(this.alu("and", n, imm(31)));
+    return reg(this.alu("rsh", reg(this.alu("and", x, imm(0xffffffffn))), by));
   }
 
   /** `-x ~x !x ++x x--`… on integers; `!` of a value becomes a branch pair via `materialize`. */

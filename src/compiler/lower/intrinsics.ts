@@ -4,6 +4,7 @@ import { lowerBuiltin } from "./builtins.js";
 import { checkMapAdd, lowerMapAdd } from "./map-add.js";
 import { lowerHistRecord } from "./histogram.js";
 import { lowerSockMapMethod } from "./sock-maps.js";
+import { lowerAtomics } from "./atomics.js";
 import ts from "typescript";
 import { checkNoUseAfterRelease } from "./release.js";
 import type { Type } from "../../types/index.js";
@@ -111,6 +112,7 @@ export function lowerCall(
   if (ts.isPropertyAccessExpression(callee)) {
     const method = callee.name.text;
     const api = lw.mod.consts.apiName(callee.expression);
+    if (api?.module === "probe" && api.name === "Atomics") return lowerAtomics(lw, method, e);
     if (api?.module === "probe" && api.name === "MapData") {
       if (method !== "withPayload")
         throw CompileError.at(

@@ -63,20 +63,21 @@ export class Lowerer extends Calls {
   }
 
   /**
-   * A local function as a subprogram of its own: integer arguments arrive in r1…r5 and are
-   * stored to stack slots first (isel), then read like `let` variables; the result in r0.
+   * A local function as a subprogram of its own: integer arguments arrive in r1…r5 (entry
+   * vregs, `Func.args`), each copied to the `let`-like vreg its parameter names, so that an
+   * assignment to a parameter never redefines an entry vreg; the result in r0.
    */
   lowerSubprogram(decl: ts.FunctionDeclaration, name: string): Func {
     this.func.name = name;
     this.subName = name;
     this.setLoc(decl);
     this.func.ctx = this.vreg(); // unused: a subprogram sees no context
-    this.func.argSlots = decl.parameters.map((p) => {
-      const slot = this.slot(8, `argument ${p.name.getText()}`, p);
+    this.func.args = decl.parameters.map((p) => {
+      const a = this.vreg();
       const r = this.vreg();
-      this.emit({ op: "load", dst: r, base: { kind: "slot", slot }, off: 0, size: 8 });
+      this.emit({ op: "mov", dst: r, src: reg(a) });
       this.bind(p.name as ts.Identifier, { k: "int", op: reg(r) }, r);
-      return slot;
+      return a;
     });
     this.statements(decl.body!.statements);
     this.terminate({ op: "ret", value: imm(0) }); // a void function's end
@@ -99,11 +100,10 @@ export class Lowerer extends Calls {
     this.loopTrips = spec.outerTrips;
     this.setLoc(loop);
     this.func.ctx = this.vreg(); // unused: r1 is the index
-    const idxSlot = this.slot(8, "the loop index", loop);
-    const ctxSlot = this.slot(8, "the loop context pointer", loop);
-    this.func.argSlots = [idxSlot, ctxSlot];
-    const index = this.load({ kind: "slot", slot: idxSlot }, 0, 8);
-    const cp = this.load({ kind: "slot", slot: ctxSlot }, 0, 8);
+    // r1 (the index) and r2 (the context pointer) arrive as entry vregs (`Func.args`)
+    const index = this.vreg();
+    const cp = this.vreg();
+    this.func.args = [index, cp];
     let counter: Operand = reg(index);
     if (spec.step !== 1n) counter = reg(this.alu("mul", counter, imm(spec.step)));
     if (BigInt(spec.start) !== 0n) counter = reg(this.alu("add", counter, imm(BigInt(spec.start))));

@@ -48,6 +48,13 @@ export function propagateCopies(f: Func): boolean {
         case "store":
         case "atomicAdd":
           return { ...i, base: base(i.base), value: op(i.value) };
+        case "atomic":
+          return {
+            ...i,
+            base: base(i.base),
+            value: op(i.value),
+            ...(i.expected ? { expected: op(i.expected) } : {}),
+          };
         case "call":
           return { ...i, args: i.args.map(op) };
         default:

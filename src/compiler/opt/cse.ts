@@ -61,7 +61,7 @@ export function eliminateCommonSubexpressions(f: Func): boolean {
   if (!repeated) return false;
   const transfer = (s: State, i: Instr): void => {
     // Memory may change under any store or helper call: loads are no longer available.
-    if (i.op === "store" || i.op === "atomicAdd" || i.op === "call") {
+    if (i.op === "store" || i.op === "atomicAdd" || i.op === "atomic" || i.op === "call") {
       for (const k of [...s.keys()]) if (k.startsWith("load")) s.delete(k);
       return;
     }

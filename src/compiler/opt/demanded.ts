@@ -29,11 +29,21 @@ function operandDemand(i: Instr, d: bigint): [VReg, bigint][] {
       return r(i.a, upTo(d));
     case "bswap":
       return r(i.a, i.bits === 64 ? ALL : low(i.bits));
+    case "zext":
+      return r(i.a, low(32));
+    case "alu32":
+      return [...r(i.a, low(32)), ...r(i.b, low(32))];
     case "load":
       return base(i.base);
     case "store":
     case "atomicAdd":
       return [...base(i.base), ...r(i.value, low(i.size * 8))];
+    case "atomic":
+      return [
+        ...base(i.base),
+        ...r(i.value, low(i.size * 8)),
+        ...(i.expected ? r(i.expected, low(i.size * 8)) : []),
+      ];
     case "call":
       return i.args.flatMap((a) => r(a, ALL));
     case "addr":

@@ -57,7 +57,10 @@ export const eqOf = (facts: Facts, v: VReg): bigint | undefined => {
 
 /** Apply one instruction to the facts (in place). */
 export function transfer(facts: Facts, i: Instr): void {
-  if ((i.op === "load" || i.op === "store" || i.op === "atomicAdd") && i.base.kind === "reg")
+  if (
+    (i.op === "load" || i.op === "store" || i.op === "atomicAdd" || i.op === "atomic") &&
+    i.base.kind === "reg"
+  )
     facts.set(i.base.id, { k: "ptr" });
   const d = defOf(i);
   if (d === undefined) return;

@@ -1,10 +1,18 @@
 // Constant folding with branch folding. Vregs with several definitions (joins) are never
 // folded: only a vreg defined exactly once has one value.
-import { defOf, imm, type Func, type Instr, type Operand, type VReg } from "../ir/ir.js";
+import {
+  defOf,
+  entryVregs,
+  imm,
+  type Func,
+  type Instr,
+  type Operand,
+  type VReg,
+} from "../ir/ir.js";
 import { evalAlu, evalCmp, swapBytes, u64 } from "../ir/eval.js";
 
 export function defCounts(f: Func): Map<VReg, number> {
-  const n = new Map<VReg, number>([[f.ctx, 1]]);
+  const n = new Map<VReg, number>(entryVregs(f).map((v) => [v, 1]));
   for (const b of f.blocks)
     for (const i of b.instrs) {
       const d = defOf(i);
@@ -109,6 +117,12 @@ export function foldConstants(f: Func): boolean {
         case "store":
         case "atomicAdd":
           return { ...i, value: sub(i.value) };
+        case "atomic":
+          return {
+            ...i,
+            value: sub(i.value),
+            ...(i.expected ? { expected: sub(i.expected) } : {}),
+          };
         case "call":
           return { ...i, args: i.args.map(sub) };
         default:

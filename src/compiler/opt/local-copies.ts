@@ -36,6 +36,14 @@ export function substitute(i: Instr, env: Map<VReg, Operand>): [Instr, boolean] 
     case "atomicAdd":
       out = { ...i, base: base(i.base), value: op(i.value) };
       break;
+    case "atomic":
+      out = {
+        ...i,
+        base: base(i.base),
+        value: op(i.value),
+        ...(i.expected ? { expected: op(i.expected) } : {}),
+      };
+      break;
     case "call":
       out = { ...i, args: i.args.map(op) };
       break;

@@ -25,6 +25,8 @@ export function propagateFacts(f: Func): boolean {
       else if (i.op === "alu") out = { ...i, a: op(i.a), b: op(i.b) };
       else if (i.op === "neg" || i.op === "bswap") out = { ...i, a: op(i.a) };
       else if (i.op === "store" || i.op === "atomicAdd") out = { ...i, value: op(i.value) };
+      else if (i.op === "atomic")
+        out = { ...i, value: op(i.value), ...(i.expected ? { expected: op(i.expected) } : {}) };
       else if (i.op === "call") out = { ...i, args: i.args.map(op) };
       transfer(fs, out);
       return out;

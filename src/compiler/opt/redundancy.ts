@@ -2,7 +2,7 @@
 // shared by cse.ts (values available in vregs) and redundant-stores.ts (values stack slots hold).
 // Only vregs with one definition name a value in a subexpression (a copy of it is the same value
 // wherever it is available); stores remember a vreg until it is defined again.
-import { defOf, successors, type Func, type Instr, type VReg } from "../ir/ir.js";
+import { defOf, entryVregs, successors, type Func, type Instr, type VReg } from "../ir/ir.js";
 
 export type State = Map<string, string>;
 
@@ -32,7 +32,7 @@ export function entryStates(f: Func, transfer: (s: State, i: Instr) => void): Ma
 }
 
 export function singleDefs(f: Func): Set<VReg> {
-  const n = new Map<VReg, number>([[f.ctx, 1]]);
+  const n = new Map<VReg, number>(entryVregs(f).map((v) => [v, 1]));
   for (const b of f.blocks)
     for (const i of b.instrs) {
       const d = defOf(i);

@@ -49,7 +49,7 @@ export function eliminateRedundantStores(f: Func): boolean {
   }
   for (const b of f.blocks)
     for (const i of b.instrs)
-      if ((i.op === "store" || i.op === "atomicAdd") && i.value.kind === "reg")
+      if ((i.op === "store" || i.op === "atomicAdd" || i.op === "atomic") && i.value.kind === "reg")
         if (stackPtr.has(i.value.id)) return false;
 
   const slotKey = (slot: number, off: number, size: number) => `${slot}:${off}:${size}`;
@@ -59,7 +59,7 @@ export function eliminateRedundantStores(f: Func): boolean {
     return s === slot && o < off + size && off < o + n;
   };
   const transfer = (s: State, i: Instr): void => {
-    if (i.op === "store" || i.op === "atomicAdd") {
+    if (i.op === "store" || i.op === "atomicAdd" || i.op === "atomic") {
       if (i.base.kind === "reg") {
         if (stackPtr.has(i.base.id)) s.clear();
       } else {

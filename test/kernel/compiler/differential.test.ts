@@ -1,6 +1,9 @@
 // Differential test of code generation: random integer programs (locals, branches, loops,
-// 64-bit arithmetic, JavaScript's 32-bit `>>>`) run in the kernel must compute exactly what a
-// reference evaluator of the documented semantics computes. Exercises lowering, folding, register allocation, spilling.
+// 64-bit arithmetic, JavaScript's 32-bit `>>>`, calls of a subprogram) run in the kernel must
+// compute exactly what a reference evaluator of the documented semantics computes. Exercises
+// lowering, folding, register allocation, spilling, the 32-bit ALU forms (`w` shifts and
+// zero-extensions, whose results are compared signed and used as 64-bit values) and the
+// argument moves of a bpf-to-bpf call.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
@@ -17,7 +20,11 @@ type Expr =
   | { k: "shift"; op: "<<" | ">>"; a: Expr; n: number }
   /** `a >>> n` on numbers: a constant count 0–31, or a run-time one (`x ^ e`, any value) */
   | { k: "ushr"; a: Expr; n: number | Expr }
-  | { k: "cond"; cmp: string; a: Expr; b: Expr; t: Expr; f: Expr };
+  | { k: "cond"; cmp: string; a: Expr; b: Expr; t: Expr; f: Expr }
+  /** `a >>> (Number(x cmp y) << sh)`: a count of 0 or 2^sh, the branch-free idiom of bcc's log2 */
+  | { k: "ushrc"; a: Expr; cmp: string; x: Expr; y: Expr; sh: number }
+  /** `f5(…)`, the `@noinline` subprogram of the test (PRELUDE) */
+  | { k: "call"; args: [Expr, Expr, Expr, Expr, Expr] };
 
 type Stmt =
   | { k: "let"; name: string; e: Expr }
@@ -103,8 +110,32 @@ function evalExpr(e: Expr, env: Map<string, bigint>): bigint {
     }
     case "cond":
       return cmpExpr(e.cmp, e.a, e.b, env) ? evalExpr(e.t, env) : evalExpr(e.f, env);
+    case "ushrc": {
+      const n = BigInt(cmpExpr(e.cmp, e.x, e.y, env) ? 1 : 0) << BigInt(e.sh);
+      return BigInt.asUintN(32, evalExpr(e.a, env)) >> n;
+    }
+    case "call": {
+      const [a0, b, c, d, x] = e.args.map((a) => evalExpr(a, env)) as [
+        bigint,
+        bigint,
+        bigint,
+        bigint,
+        bigint,
+      ];
+      // F5 below: parameters compare signed, arithmetic wraps at 64 bits
+      const a = a0 > b ? S(b - c) : a0;
+      return S(S(S(x - a) * 3n) + (b ^ d) - (c >> 3n) + (BigInt.asUintN(32, d) >> 7n));
+    }
   }
 }
+
+/** The subprogram the `call` expressions call: arguments in r1–r5, one reassigned. */
+const F5 = `/** @noinline */
+function f5(a: bigint, b: bigint, c: bigint, d: bigint, e: bigint): bigint {
+  if (a > b) a = b - c;
+  return (e - a) * 3n + (b ^ d) - (c >> 3n) + toBigInt(toNumber(d) >>> 7);
+}
+`;
 
 function run(stmts: Stmt[], env: Map<string, bigint>): void {
   for (const s of stmts) {
@@ -134,6 +165,10 @@ function show(e: Expr): string {
       return `toBigInt(toNumber(${show(e.a)}) >>> ${typeof e.n === "number" ? e.n : `toNumber(x ^ ${show(e.n)})`})`;
     case "cond":
       return `(${showCmp(e.cmp, e.a, e.b)} ? ${show(e.t)} : ${show(e.f)})`;
+    case "ushrc":
+      return `toBigInt(toNumber(${show(e.a)}) >>> (Number(${showCmp(e.cmp, e.x, e.y)}) << ${e.sh}))`;
+    case "call":
+      return `f5(${e.args.map(show).join(", ")})`;
   }
 }
 /** `a < b` is printed as `b > a`: `x < (…) > (…)` would parse as a call with type arguments. */
@@ -159,6 +194,10 @@ const CMPS = ["<", "<=", ">", ">=", "===", "!=="];
 const OPS = ["+", "-", "*", "/", "%", "&", "|", "^"];
 
 function exprArb(vars: string[]): fc.Arbitrary<Expr> {
+  const leaf: fc.Arbitrary<Expr> = fc.oneof(
+    fc.constantFrom(...vars).map((name): Expr => ({ k: "var", name })),
+    fc.bigInt({ min: -(1n << 63n), max: (1n << 63n) - 1n }).map((v): Expr => ({ k: "lit", v })),
+  );
   return fc.letrec<{ e: Expr }>((tie) => ({
     e: fc.oneof(
       { depthSize: "small", withCrossShrink: true },
@@ -185,6 +224,18 @@ function exprArb(vars: string[]): fc.Arbitrary<Expr> {
       fc
         .tuple(fc.constantFrom(...CMPS), tie("e"), tie("e"), tie("e"), tie("e"))
         .map(([c, a, b, t, f]): Expr => ({ k: "cond", cmp: c, a, b, t, f })),
+      fc
+        .tuple(
+          tie("e"),
+          fc.constantFrom(...CMPS),
+          tie("e"),
+          tie("e"),
+          fc.integer({ min: 0, max: 4 }),
+        )
+        .map(([a, cmp, x, y, sh]): Expr => ({ k: "ushrc", a, cmp, x, y, sh })),
+      // arguments are variables and literals: calls nested in arguments multiply the states
+      // the verifier walks the callee with (one 15 s "too large" rejection per such program)
+      fc.tuple(leaf, leaf, leaf, leaf, leaf).map((args): Expr => ({ k: "call", args })),
     ),
   })).e;
 }
@@ -242,6 +293,7 @@ test("differential: random integer programs compute in the kernel what the refer
         const src =
           HEADER +
           `const io = map("io", new ArrayMap(u64, { maxEntries: 3 }));\n` +
+          F5 +
           `export const p = xdp(() => {\n  const xp = io.get(0);\n  const yp = io.get(1);\n  if (xp === null || yp === null) return XdpAction.Aborted;\n  const x = xp;\n  const y = yp;\n` +
           showStmts(body, "  ") +
           `\n  io.set(2, v0 ^ v1 ^ v2 ^ v3);\n  return XdpAction.Pass;\n});\n`;

@@ -309,9 +309,25 @@ const scalarStmt: fc.Arbitrary<string> = fc.oneof(
       `switch (${e}) { case Kind.Low: return XdpAction.Drop; case Kind.Mid: return XdpAction.Pass; default: return XdpAction.Drop; }`,
   ),
   scalarExpr.map((e) => `{ let k: Kind = Kind.Low; if (${e}) k = Kind.Big; b = k; }`),
+  // Atomics (fetch, exchange, compare-exchange) on map value fields and a global
+  scalarExpr.map(
+    (e) => `{ const c = am.get(0); if (c) b = toNumber(Atomics.add(c, "n", toBigInt(${e}))); }`,
+  ),
+  scalarExpr.map(
+    (e) => `{ const c = am.get(0); if (c) a = Atomics.compareExchange(c, "w", ${e}, a); }`,
+  ),
+  scalarExpr.map(
+    (e) =>
+      `{ const c = am.get(0); if (c) { Atomics.or(c, "s", ${e}); a = Atomics.exchange(c, "s", b); } }`,
+  ),
+  scalarExpr.map((e) => `b = toNumber(Atomics.xor(ag, "value", toBigInt(${e})));`),
+  fc.constantFrom(
+    'Atomics.sub(ag, "value", 1n);',
+    '{ const h = hm.get(0); if (h) Atomics.add(h, "pad", 1); }',
+  ),
 );
 
-export const SCALAR_PRELUDE = `${PRELUDE}enum Kind { Low, Mid = 6, Big = Mid * 0x10000000000 }\nconst Slots = struct("Slots", { pad: u8, slots: array(u32, 16) });\nconst hm = map("hm", new ArrayMap(Slots, { maxEntries: 1 }));\nconst Rec = struct("Rec", { n: u8, w: array(u16, 3) });\ntype Rec = Infer<typeof Rec>;\n`;
+export const SCALAR_PRELUDE = `${PRELUDE}import { Atomics, global } from "tsbpf/probe";\nconst am = map("am", new ArrayMap(struct("AC", { n: u64, w: u32, s: i32 }), { maxEntries: 1 }));\nconst ag = global("ag", u64);\nenum Kind { Low, Mid = 6, Big = Mid * 0x10000000000 }\nconst Slots = struct("Slots", { pad: u8, slots: array(u32, 16) });\nconst hm = map("hm", new ArrayMap(Slots, { maxEntries: 1 }));\nconst Rec = struct("Rec", { n: u8, w: array(u16, 3) });\ntype Rec = Infer<typeof Rec>;\n`;
 
 export const scalarProgramBody = fc.array(scalarStmt, { maxLength: 6 });
 
