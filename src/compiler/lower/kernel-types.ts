@@ -360,25 +360,14 @@ function read(lw: LowerHost, v: KernelValue, f: KField, size: Size, e: ts.Node):
  */
 function readSized(lw: LowerHost, v: KernelValue, f: KField & { k: "int" }, e: ts.Node): VReg {
   lw.setLoc(e);
-  const slot = lw.slot(8, "a kernel field read", e, true);
-  lw.emit({ op: "store", base: { kind: "slot", slot }, off: 0, size: 8, value: imm(0) });
-  const size = lw.vreg();
-  lw.emit({
-    op: "core",
-    dst: size,
-    value: BigInt(f.size),
-    core: coreRef(CoreKind.FIELD_BYTE_SIZE, v, f),
-  });
-  const src = fieldAddress(lw, v, f, coreRef(CoreKind.FIELD_BYTE_OFFSET, v, f));
-  const buf = lw.vreg();
-  lw.emit({ op: "addr", dst: buf, slot, off: 0 });
-  lw.emit({
-    op: "call",
-    dst: lw.vreg(),
-    helper: HELPER_PROBE_READ_KERNEL,
-    args: [reg(buf), reg(size), reg(src)],
-  });
-  const x = lw.load({ kind: "slot", slot }, 0, 8);
+  const x = readIntoU64(
+    lw,
+    "a kernel field read",
+    e,
+    BigInt(f.size),
+    coreRef(CoreKind.FIELD_BYTE_SIZE, v, f),
+    () => fieldAddress(lw, v, f, coreRef(CoreKind.FIELD_BYTE_OFFSET, v, f)),
+  );
   if (!f.signed) return x;
   const l = lw.vreg();
   const sh = BigInt(64 - f.size * 8);
@@ -412,27 +401,23 @@ function readBits(lw: LowerHost, v: KernelValue, f: KField & { k: "bits" }, e: t
       Code.Unsupported,
       `${v.type.tsName}.${f.name}: a bit-field spanning more than 8 bytes`,
     );
-  const slot = lw.slot(8, "a kernel bit-field read", e, true);
-  lw.emit({ op: "store", base: { kind: "slot", slot }, off: 0, size: 8, value: imm(0) });
-  const size = lw.vreg();
-  lw.emit({
-    op: "core",
-    dst: size,
-    value: BigInt(byteSize),
-    core: rel(CoreKind.FIELD_BYTE_SIZE),
-  });
-  const off = lw.vreg();
-  lw.emit({ op: "core", dst: off, value: BigInt(byteOff), core: rel(CoreKind.FIELD_BYTE_OFFSET) });
-  const src = lw.alu("add", reg(v.base), reg(off));
-  const buf = lw.vreg();
-  lw.emit({ op: "addr", dst: buf, slot, off: 0 });
-  lw.emit({
-    op: "call",
-    dst: lw.vreg(),
-    helper: HELPER_PROBE_READ_KERNEL,
-    args: [reg(buf), reg(size), reg(src)],
-  });
-  const x = lw.load({ kind: "slot", slot }, 0, 8);
+  const x = readIntoU64(
+    lw,
+    "a kernel bit-field read",
+    e,
+    BigInt(byteSize),
+    rel(CoreKind.FIELD_BYTE_SIZE),
+    () => {
+      const off = lw.vreg();
+      lw.emit({
+        op: "core",
+        dst: off,
+        value: BigInt(byteOff),
+        core: rel(CoreKind.FIELD_BYTE_OFFSET),
+      });
+      return lw.alu("add", reg(v.base), reg(off));
+    },
+  );
   const l = lw.vreg();
   lw.emit({
     op: "core",
@@ -443,6 +428,35 @@ function readBits(lw: LowerHost, v: KernelValue, f: KField & { k: "bits" }, e: t
   const r = lw.vreg();
   lw.emit({ op: "core", dst: r, value: BigInt(64 - f.bits), core: rel(CoreKind.FIELD_RSHIFT_U64) });
   return lw.alu(f.signed ? "arsh" : "rsh", reg(lw.alu("lsh", reg(x), reg(l))), reg(r));
+}
+
+/**
+ * `bpf_probe_read_kernel` of a relocated byte size (`size`, relocated by `sizeCore`) from
+ * `address()` into a zeroed 8-byte slot, then the slot as a u64: any size up to 8 reads as its
+ * unsigned value. The one sequence behind sized field reads and bit-field reads.
+ */
+function readIntoU64(
+  lw: LowerHost,
+  what: string,
+  e: ts.Node,
+  size: bigint,
+  sizeCore: CoreRef,
+  address: () => VReg,
+): VReg {
+  const slot = lw.slot(8, what, e, true);
+  lw.emit({ op: "store", base: { kind: "slot", slot }, off: 0, size: 8, value: imm(0) });
+  const n = lw.vreg();
+  lw.emit({ op: "core", dst: n, value: size, core: sizeCore });
+  const src = address();
+  const buf = lw.vreg();
+  lw.emit({ op: "addr", dst: buf, slot, off: 0 });
+  lw.emit({
+    op: "call",
+    dst: lw.vreg(),
+    helper: HELPER_PROBE_READ_KERNEL,
+    args: [reg(buf), reg(n), reg(src)],
+  });
+  return lw.load({ kind: "slot", slot }, 0, 8);
 }
 
 /** `base + offset(field)`, the offset relocated. */
